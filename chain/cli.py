@@ -1,0 +1,196 @@
+"""The `duet` command line."""
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from chain.config import (
+    DEFAULT_FAST_PORT,
+    DEFAULT_ZK_PORT,
+    FAST_BLOCK_WINDOW_MS,
+    ZK_BLOCK_INTERVAL_S,
+)
+from chain.node import DEFAULT_EXECUTOR, EXECUTORS
+from chain.service import NODE_FILE, DataDirBusy, NodeOptions, run_node
+
+DEFAULT_DATA_DIR = Path(os.environ.get("DUET_DATA_DIR", Path.home() / ".duet" / "dev"))
+err = Console(stderr=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="duet", description="Duet: a ZK chain and a fast EVM chain on one braided ledger."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    node = sub.add_parser("node", help="run a node (both chains, JSON-RPC, sequencer)")
+    node.add_argument(
+        "--dev",
+        action="store_true",
+        help="embedded dev mode: this process orders all blocks (required for now)",
+    )
+    node.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        help=f"where the database and node.json live (default {DEFAULT_DATA_DIR})",
+    )
+    node.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    node.add_argument(
+        "--fast-port",
+        type=int,
+        default=DEFAULT_FAST_PORT,
+        help=f"fast chain HTTP+WS port, 0 for any free port (default {DEFAULT_FAST_PORT})",
+    )
+    node.add_argument(
+        "--zk-port",
+        type=int,
+        default=DEFAULT_ZK_PORT,
+        help=f"ZK chain HTTP+WS port, 0 for any free port (default {DEFAULT_ZK_PORT})",
+    )
+    node.add_argument(
+        "--block-window-ms",
+        type=float,
+        default=FAST_BLOCK_WINDOW_MS,
+        help="how long waiting transactions are batched into one fast block "
+        f"(default {FAST_BLOCK_WINDOW_MS} ms)",
+    )
+    node.add_argument(
+        "--zk-interval",
+        type=float,
+        default=ZK_BLOCK_INTERVAL_S,
+        help=f"seconds between ZK blocks (default {ZK_BLOCK_INTERVAL_S})",
+    )
+    node.add_argument(
+        "--executor",
+        choices=sorted(EXECUTORS),
+        default=DEFAULT_EXECUTOR,
+        help=f"EVM implementation of the fast chain (default {DEFAULT_EXECUTOR})",
+    )
+    node.add_argument("-v", "--verbose", action="store_true", help="log every block")
+
+    status = sub.add_parser("status", help="show a running node's endpoints and heads")
+    status.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        help=f"the node's data directory (default {DEFAULT_DATA_DIR})",
+    )
+    status.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    return parser
+
+
+def cmd_node(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=err, show_path=False)],
+    )
+    logging.getLogger("aiohttp").setLevel(logging.WARNING)
+    if not args.dev:
+        err.print(
+            "[red]only --dev mode exists so far[/]: run `duet node --dev`; "
+            "the decentralized mode (CometBFT) is not built yet"
+        )
+        return 2
+    if args.block_window_ms < 0 or args.zk_interval <= 0:
+        err.print("[red]--block-window-ms must be >= 0 and --zk-interval > 0[/]")
+        return 2
+    options = NodeOptions(
+        data_dir=args.data_dir.expanduser().resolve(),
+        host=args.host,
+        fast_port=args.fast_port,
+        zk_port=args.zk_port,
+        block_window_ms=args.block_window_ms,
+        zk_interval_s=args.zk_interval,
+        executor=args.executor,
+    )
+    try:
+        asyncio.run(run_node(options))
+    except DataDirBusy as exc:
+        err.print(f"[red]{exc}[/]")
+        return 1
+    except OSError as exc:
+        err.print(f"[red]cannot start the node: {exc}[/]")
+        return 1
+    return 0
+
+
+def rpc(url: str, method: str, params: list[Any] | None = None, timeout: float = 5.0) -> Any:
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []})
+    request = urllib.request.Request(
+        url, data=body.encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        answer = json.loads(response.read())
+    if "error" in answer:
+        raise RuntimeError(answer["error"]["message"])
+    return answer["result"]
+
+
+def read_status(data_dir: Path) -> dict[str, Any]:
+    """The running node's endpoints and heads; raises RuntimeError if none is running."""
+    path = data_dir / NODE_FILE
+    try:
+        info = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise RuntimeError(f"no node is running on {data_dir} ({path} does not exist)") from None
+    try:
+        os.kill(info["pid"], 0)
+    except ProcessLookupError:
+        raise RuntimeError(
+            f"the node recorded in {path} (pid {info['pid']}) is not running"
+        ) from None
+    try:
+        heads = rpc(info["fast"]["http"], "duet_heads")
+    except (urllib.error.URLError, OSError) as exc:
+        raise RuntimeError(f"the node at {info['fast']['http']} does not answer: {exc}") from None
+    return {
+        "fast": {**info["fast"], "head": heads["fast"]["height"]},
+        "zk": {**info["zk"], "head": heads["zk"]["height"]},
+        "ledger": {"seq": heads["ledger"]["seq"]},
+        "pid": info["pid"],
+        "executor": info.get("executor"),
+    }
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    try:
+        status = read_status(args.data_dir.expanduser().resolve())
+    except RuntimeError as exc:
+        err.print(f"[red]{exc}[/]")
+        return 1
+    if args.json:
+        print(json.dumps(status))
+        return 0
+    table = Table(title=f"Duet node (pid {status['pid']}), ledger seq {status['ledger']['seq']}")
+    for column in ("chain", "chain ID", "head", "HTTP", "WebSocket"):
+        table.add_column(column)
+    for name in ("fast", "zk"):
+        s = status[name]
+        table.add_row(name, str(s["chain_id"]), str(s["head"]), s["http"], s["ws"])
+    Console().print(table)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = {"node": cmd_node, "status": cmd_status}[args.command]
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

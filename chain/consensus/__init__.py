@@ -1,0 +1,1 @@
+"""Ordering: the dev-mode sequencer now; CometBFT (ABCI++) for the decentralized mode later."""

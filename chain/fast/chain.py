@@ -1,0 +1,110 @@
+"""The fast chain's state transition: one block from its parent and a batch of transactions.
+
+`apply_block` is the entry point; block production (when, which transactions) belongs to
+the sequencer, and durability to the store.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth_utils import keccak
+
+from chain.config import BASE_FEE_MAX_CHANGE_DENOMINATOR, ELASTICITY_MULTIPLIER, NetworkConfig
+from chain.fast.executor import BlockEnv, BlockResult, Executor
+from chain.fast.receipts import compute_block_commitments, compute_receipt_json
+from chain.fast.txs import FastTx
+from chain.ledger.blocks import LedgerBlock, seal
+from chain.ledger.log import LedgerHeads, compute_next_position
+from chain.types import Address, Hash32, Height
+
+BLOCKHASH_WINDOW = 256
+
+
+def compute_base_fee(parent: LedgerBlock, min_base_fee: int) -> int:
+    """EIP-1559's update rule, never below `min_base_fee`."""
+    if parent.gas_limit == 0:
+        return min_base_fee
+    target = parent.gas_limit // ELASTICITY_MULTIPLIER
+    used, fee = parent.gas_used, parent.base_fee
+    if used > target:
+        fee += max(fee * (used - target) // target // BASE_FEE_MAX_CHANGE_DENOMINATOR, 1)
+    elif used < target:
+        fee -= fee * (target - used) // target // BASE_FEE_MAX_CHANGE_DENOMINATOR
+    return max(fee, min_base_fee)
+
+
+def compute_prev_randao(prev_hash: Hash32) -> Hash32:
+    # Known to the sequencer in advance: fine for a dev chain, not a source of fairness.
+    return Hash32(keccak(b"duet-prevrandao" + prev_hash))
+
+
+def make_block_env(
+    config: NetworkConfig,
+    heads: LedgerHeads,
+    recent_hashes: tuple[Hash32, ...],
+    timestamp_ms: int,
+) -> BlockEnv:
+    parent = heads.chains[config.fast_chain_id]
+    _, prev_hash, height, _ = compute_next_position(heads, config.fast_chain_id)
+    return BlockEnv(
+        number=height,
+        timestamp=max(timestamp_ms, parent.timestamp_ms) // 1000,
+        coinbase=Address(config.fee_recipient),
+        gas_limit=config.fast_block_gas_limit,
+        base_fee=compute_base_fee(parent, config.min_base_fee),
+        prev_randao=compute_prev_randao(prev_hash),
+        prev_hashes=recent_hashes[:BLOCKHASH_WINDOW],
+        chain_id=config.fast_chain_id,
+    )
+
+
+@dataclass
+class FastBlock:
+    block: LedgerBlock
+    result: BlockResult
+    receipts: list[dict[str, Any]]  # JSON-RPC receipts, in transaction order
+    logs: list[tuple[int, bytes, dict[str, Any]]]  # (log index, address, JSON-RPC log)
+
+
+def apply_block(
+    executor: Executor,
+    config: NetworkConfig,
+    heads: LedgerHeads,
+    env: BlockEnv,
+    timestamp_ms: int,
+    txs: list[FastTx],
+) -> FastBlock:
+    parent = heads.chains[config.fast_chain_id]
+    seq, prev_hash, height, parent_hash = compute_next_position(heads, config.fast_chain_id)
+    result = executor.apply_block(parent.state_root, env, txs)
+    tx_root, receipts_root, bloom, receipt_blooms = compute_block_commitments(result.outcomes)
+    block = seal(
+        LedgerBlock(
+            seq=seq,
+            prev_hash=prev_hash,
+            chain_id=config.fast_chain_id,
+            height=Height(height),
+            parent_hash=parent_hash,
+            state_root=result.state_root,
+            transactions_root=tx_root,
+            receipts_root=receipts_root,
+            timestamp_ms=max(timestamp_ms, parent.timestamp_ms),
+            tx_hashes=tuple(o.tx.hash for o in result.outcomes),
+            gas_used=result.gas_used,
+            gas_limit=env.gas_limit,
+            base_fee=env.base_fee,
+            logs_bloom=bloom,
+        )
+    )
+    receipts: list[dict[str, Any]] = []
+    logs: list[tuple[int, bytes, dict[str, Any]]] = []
+    for index, (outcome, receipt_bloom) in enumerate(
+        zip(result.outcomes, receipt_blooms, strict=True)
+    ):
+        receipt = compute_receipt_json(
+            block.hash, height, env.base_fee, index, len(logs), outcome, receipt_bloom
+        )
+        receipts.append(receipt)
+        for log, log_json in zip(outcome.logs, receipt["logs"], strict=True):
+            logs.append((len(logs), bytes(log.address), log_json))
+    return FastBlock(block, result, receipts, logs)

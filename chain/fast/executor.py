@@ -1,0 +1,105 @@
+"""The seam between the fast chain and an EVM implementation.
+
+The fast chain decides what goes into a block; an executor runs it. Both executors
+(py-evm, and revm later) take the parent state root, a block environment and the ordered
+transactions, and return the post-state root, the receipts and the trie nodes to persist.
+State lives in the node's database as Ethereum Merkle Patricia trie nodes keyed by hash,
+so any executor can read what another wrote.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from chain.fast.txs import FastTx
+from chain.types import Address, ChainId, Hash32, Height, Root
+
+NodeReader = Callable[[bytes], bytes | None]
+
+
+class ExecutionError(Exception):
+    """eth_call / eth_estimateGas failed; `data` is the revert data when the EVM reverted."""
+
+    def __init__(self, message: str, data: bytes | None = None) -> None:
+        super().__init__(message)
+        self.data = data
+
+
+@dataclass(frozen=True)
+class BlockEnv:
+    number: Height
+    timestamp: int  # seconds
+    coinbase: Address
+    gas_limit: int
+    base_fee: int
+    prev_randao: Hash32
+    prev_hashes: tuple[Hash32, ...]  # newest first, at most 256
+    chain_id: ChainId
+
+
+@dataclass(frozen=True)
+class Log:
+    address: Address
+    topics: tuple[bytes, ...]
+    data: bytes
+
+
+@dataclass(frozen=True)
+class TxOutcome:
+    tx: FastTx
+    success: bool
+    gas_used: int
+    cumulative_gas_used: int
+    logs: tuple[Log, ...]
+    contract_address: Address | None
+
+
+@dataclass
+class BlockResult:
+    state_root: Root
+    outcomes: list[TxOutcome] = field(default_factory=list)
+    rejected: list[tuple[FastTx, str]] = field(default_factory=list)  # invalid when executed
+    deferred: list[FastTx] = field(default_factory=list)  # did not fit the gas limit
+    state_nodes: dict[bytes, bytes] = field(default_factory=dict)
+
+    @property
+    def gas_used(self) -> int:
+        return self.outcomes[-1].cumulative_gas_used if self.outcomes else 0
+
+
+@dataclass(frozen=True)
+class CallMsg:
+    sender: Address | None
+    to: Address | None
+    value: int
+    data: bytes
+    gas: int | None
+
+
+@dataclass(frozen=True)
+class Account:
+    nonce: int
+    balance: int
+    code: bytes
+
+
+class Executor(Protocol):
+    name: str
+
+    def make_genesis(self, alloc: dict[Address, int]) -> tuple[Root, dict[bytes, bytes]]: ...
+
+    def apply_block(self, parent_root: Root, env: BlockEnv, txs: list[FastTx]) -> BlockResult: ...
+
+    def call(self, root: Root, env: BlockEnv, msg: CallMsg) -> tuple[bytes, int]:
+        """(output, gas used) of a call that changes nothing; raises ExecutionError."""
+        ...
+
+    def estimate_gas(self, root: Root, env: BlockEnv, msg: CallMsg) -> int: ...
+
+    def get_account(self, root: Root, address: Address) -> Account: ...
+
+    def get_storage(self, root: Root, address: Address, slot: int) -> int: ...
+
+    def remember_nodes(self, nodes: dict[bytes, bytes]) -> None:
+        """Nodes just committed to the database; an executor may cache them."""
+        ...

@@ -1,0 +1,103 @@
+"""The pending-transaction pool: admission rules and the choice of the next block's batch.
+
+Transactions from one sender may arrive out of nonce order (several connections, one
+wallet); they wait until the gap closes. Across senders, arrival order decides.
+"""
+
+from collections.abc import Iterable
+
+from chain.config import POOL_MAX_PER_SENDER, POOL_MAX_TOTAL
+from chain.fast.executor import Account
+from chain.fast.txs import FastTx, compute_intrinsic_gas, ensure
+from chain.types import Address, Hash32
+
+
+class TxPool:
+    def __init__(self) -> None:
+        self.by_hash: dict[Hash32, FastTx] = {}  # insertion order is arrival order
+        self.by_sender: dict[Address, dict[int, Hash32]] = {}
+
+    def __len__(self) -> int:
+        return len(self.by_hash)
+
+    def __contains__(self, tx_hash: object) -> bool:
+        return tx_hash in self.by_hash
+
+    def validate(
+        self, tx: FastTx, account: Account, min_base_fee: int, block_gas_limit: int
+    ) -> None:
+        """Raise InvalidTransaction unless `tx` may wait in the pool."""
+        ensure(tx.hash not in self.by_hash, f"already known: {tx.hash.hex()}")
+        ensure(len(self.by_hash) < POOL_MAX_TOTAL, "transaction pool is full; retry later")
+        ensure(
+            tx.nonce >= account.nonce,
+            f"nonce too low: next nonce {account.nonce}, transaction nonce {tx.nonce}",
+        )
+        ensure(
+            tx.nonce < account.nonce + POOL_MAX_PER_SENDER,
+            f"nonce too high: next nonce {account.nonce}, transaction nonce {tx.nonce} "
+            f"(at most {POOL_MAX_PER_SENDER} queued per sender)",
+        )
+        pending = self.by_sender.get(tx.sender, {})
+        ensure(
+            tx.nonce not in pending,
+            f"replacement transaction not supported: nonce {tx.nonce} is already pending",
+        )
+        intrinsic = compute_intrinsic_gas(tx)
+        ensure(tx.gas >= intrinsic, f"intrinsic gas too low: need {intrinsic}, gas {tx.gas}")
+        ensure(
+            tx.gas <= block_gas_limit,
+            f"exceeds block gas limit: gas {tx.gas}, limit {block_gas_limit}",
+        )
+        ensure(
+            tx.max_fee_per_gas >= min_base_fee,
+            f"max fee per gas {tx.max_fee_per_gas} is below the minimum base fee {min_base_fee}",
+        )
+        ensure(
+            account.balance >= tx.max_cost(),
+            f"insufficient funds for gas * price + value: balance {account.balance}, "
+            f"cost {tx.max_cost()}",
+        )
+
+    def add(self, tx: FastTx) -> None:
+        self.by_hash[tx.hash] = tx
+        self.by_sender.setdefault(tx.sender, {})[tx.nonce] = tx.hash
+
+    def remove(self, hashes: Iterable[Hash32]) -> None:
+        for tx_hash in hashes:
+            tx = self.by_hash.pop(tx_hash, None)
+            if tx is None:
+                continue
+            pending = self.by_sender[tx.sender]
+            pending.pop(tx.nonce, None)
+            if not pending:
+                del self.by_sender[tx.sender]
+
+    def select(self, next_nonces: dict[Address, int], limit: int) -> list[FastTx]:
+        """Executable transactions in arrival order, each sender's in nonce order.
+
+        `next_nonces` holds each sender's account nonce at the head state.
+        """
+        expected = dict(next_nonces)
+        chosen: list[FastTx] = []
+        waiting = list(self.by_hash.values())
+        progress = True
+        while progress and waiting and len(chosen) < limit:
+            progress = False
+            still_waiting = []
+            for tx in waiting:
+                if len(chosen) < limit and tx.nonce == expected[tx.sender]:
+                    chosen.append(tx)
+                    expected[tx.sender] = tx.nonce + 1
+                    progress = True
+                else:
+                    still_waiting.append(tx)
+            waiting = still_waiting
+        return chosen
+
+    def stale(self, next_nonces: dict[Address, int]) -> list[FastTx]:
+        """Transactions whose nonce the chain has already passed."""
+        return [tx for tx in self.by_hash.values() if tx.nonce < next_nonces[tx.sender]]
+
+    def senders(self) -> list[Address]:
+        return list(self.by_sender)

@@ -1,0 +1,200 @@
+"""The reference executor: py-evm, newest fork it supports (Prague)."""
+
+from eth._utils.address import generate_contract_address
+from eth.abc import ComputationAPI, StateAPI
+from eth.constants import BLANK_ROOT_HASH
+from eth.db.atomic import AtomicDB
+from eth.exceptions import Revert
+from eth.vm.execution_context import ExecutionContext
+from eth.vm.forks.prague import PragueVM
+from eth.vm.spoof import SpoofTransaction
+from eth_typing import BlockNumber, Hash32
+from eth_utils import ValidationError
+
+from chain.fast.executor import (
+    Account,
+    BlockEnv,
+    BlockResult,
+    CallMsg,
+    ExecutionError,
+    Log,
+    NodeReader,
+    TxOutcome,
+)
+from chain.fast.statedb import NodeCache, OverlayDB
+from chain.fast.txs import FastTx
+from chain.types import Address, Root
+
+VM = PragueVM
+STATE_CLASS = VM.get_state_class()
+ZERO_ADDRESS = Address(b"\x00" * 20)
+ESTIMATE_TOLERANCE = 1.0 / 64  # stop the binary search within 1/64 of the answer
+
+
+def make_context(env: BlockEnv, base_fee: int | None = None) -> ExecutionContext:
+    return ExecutionContext(
+        coinbase=env.coinbase,
+        timestamp=env.timestamp,
+        block_number=BlockNumber(env.number),
+        difficulty=0,
+        mix_hash=env.prev_randao,
+        gas_limit=env.gas_limit,
+        prev_hashes=env.prev_hashes,
+        chain_id=env.chain_id,
+        base_fee_per_gas=env.base_fee if base_fee is None else base_fee,
+        excess_blob_gas=0,
+    )
+
+
+def revert_reason(computation: ComputationAPI) -> ExecutionError:
+    error = computation.error
+    if isinstance(error, Revert):
+        data = bytes(computation.output)
+        return ExecutionError("execution reverted", data)
+    return ExecutionError(f"execution failed: {type(error).__name__} {error}".strip())
+
+
+class PyEvmExecutor:
+    name = "pyevm"
+
+    def __init__(self, reader: NodeReader) -> None:
+        self.cache = NodeCache(reader)
+
+    def _state(self, root: Root, env: BlockEnv, base_fee: int | None = None) -> StateAPI:
+        overlay = OverlayDB(self.cache)
+        state = STATE_CLASS(AtomicDB(overlay), make_context(env, base_fee), root)
+        state._duet_overlay = overlay  # type: ignore[attr-defined]
+        return state
+
+    def remember_nodes(self, nodes: dict[bytes, bytes]) -> None:
+        for key, value in nodes.items():
+            self.cache.put(key, value)
+
+    def make_genesis(self, alloc: dict[Address, int]) -> tuple[Root, dict[bytes, bytes]]:
+        overlay = OverlayDB(self.cache)
+        env = BlockEnv(
+            number=0,  # type: ignore[arg-type]
+            timestamp=0,
+            coinbase=ZERO_ADDRESS,
+            gas_limit=0,
+            base_fee=0,
+            prev_randao=b"\x00" * 32,  # type: ignore[arg-type]
+            prev_hashes=(),
+            chain_id=0,  # type: ignore[arg-type]
+        )
+        state = STATE_CLASS(AtomicDB(overlay), make_context(env), BLANK_ROOT_HASH)
+        for address, balance in alloc.items():
+            state.set_balance(address, balance)
+        state.persist()
+        return Root(state.state_root), overlay.writes
+
+    def apply_block(self, parent_root: Root, env: BlockEnv, txs: list[FastTx]) -> BlockResult:
+        state = self._state(parent_root, env)
+        result = BlockResult(state_root=parent_root)
+        cumulative = 0
+        for tx in txs:
+            if cumulative + tx.gas > env.gas_limit:
+                result.deferred.append(tx)
+                continue
+            snapshot = state.snapshot()
+            try:
+                state.lock_changes()
+                computation = state.apply_transaction(tx.evm)
+            except ValidationError as exc:
+                state.revert(snapshot)
+                result.rejected.append((tx, str(exc)))
+                continue
+            gas_used = VM.finalize_gas_used(tx.evm, computation)
+            cumulative += gas_used
+            created = generate_contract_address(tx.sender, tx.nonce) if tx.to is None else None
+            result.outcomes.append(
+                TxOutcome(
+                    tx=tx,
+                    success=computation.is_success,
+                    gas_used=gas_used,
+                    cumulative_gas_used=cumulative,
+                    logs=tuple(
+                        Log(Address(a), tuple(t.to_bytes(32, "big") for t in topics), data)
+                        for a, topics, data in computation.get_log_entries()
+                    ),
+                    contract_address=Address(created)
+                    if created and computation.is_success
+                    else None,
+                )
+            )
+        state.persist()
+        result.state_root = Root(state.state_root)
+        result.state_nodes = state._duet_overlay.writes  # type: ignore[attr-defined]
+        return result
+
+    def _run_call(self, root: Root, env: BlockEnv, msg: CallMsg, gas: int) -> ComputationAPI:
+        state = self._state(root, env, base_fee=0)
+        sender = msg.sender or ZERO_ADDRESS
+        unsigned = VM.create_unsigned_transaction(
+            nonce=state.get_nonce(sender),
+            gas_price=0,
+            gas=gas,
+            to=msg.to or Address(b""),
+            value=msg.value,
+            data=msg.data,
+        )
+        state.lock_changes()
+        try:
+            spoof = SpoofTransaction(unsigned, from_=sender)
+            return state.apply_transaction(spoof)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            raise ExecutionError(str(exc)) from exc
+
+    def call(self, root: Root, env: BlockEnv, msg: CallMsg) -> tuple[bytes, int]:
+        gas = msg.gas or env.gas_limit
+        computation = self._run_call(root, env, msg, gas)
+        if computation.is_error:
+            raise revert_reason(computation)
+        return bytes(computation.output), gas - computation.get_gas_remaining()
+
+    def estimate_gas(self, root: Root, env: BlockEnv, msg: CallMsg) -> int:
+        cap = msg.gas or env.gas_limit
+        computation = self._run_call(root, env, msg, cap)
+        if computation.is_error:
+            raise revert_reason(computation)
+        # Gas that was consumed is a lower bound; 63/64 forwarding rules and refunds can make
+        # the true minimum higher, so search upwards from it.
+        low = cap - computation.get_gas_remaining() - 1
+        high = cap
+        first = low + 1
+        if not self._run_call(root, env, msg, first).is_error:
+            return first
+        low = first
+        while high - low > max(1, int(low * ESTIMATE_TOLERANCE)):
+            mid = (low + high) // 2
+            if self._run_call(root, env, msg, mid).is_error:
+                low = mid
+            else:
+                high = mid
+        return high
+
+    def get_account(self, root: Root, address: Address) -> Account:
+        state = STATE_CLASS(AtomicDB(OverlayDB(self.cache)), _READ_CONTEXT, root)
+        return Account(
+            nonce=state.get_nonce(address),
+            balance=state.get_balance(address),
+            code=bytes(state.get_code(address)),
+        )
+
+    def get_storage(self, root: Root, address: Address, slot: int) -> int:
+        state = STATE_CLASS(AtomicDB(OverlayDB(self.cache)), _READ_CONTEXT, root)
+        return int(state.get_storage(address, slot))
+
+
+_READ_CONTEXT = ExecutionContext(
+    coinbase=ZERO_ADDRESS,
+    timestamp=0,
+    block_number=BlockNumber(0),
+    difficulty=0,
+    mix_hash=Hash32(b"\x00" * 32),
+    gas_limit=0,
+    prev_hashes=(),
+    chain_id=0,
+    base_fee_per_gas=0,
+    excess_blob_gas=0,
+)

@@ -1,0 +1,1 @@
+"""The braided ledger: one append-only log of the blocks of both chains."""

@@ -1,0 +1,243 @@
+"""Durable storage: one SQLite database (WAL) per node.
+
+Everything a block changes (its header, transactions, receipts, logs, the EVM state trie
+nodes it wrote, the pending transactions it consumed) is written in one SQLite
+transaction, so after a crash the database holds either the whole block or none of it.
+WAL with synchronous=NORMAL survives the death of the process (the case `kill -9` tests);
+`durable=True` adds an fsync per commit for power loss.
+"""
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chain.ledger.blocks import LedgerBlock, block_from_json, block_to_json
+from chain.types import ChainId, Hash32, Height, Seq
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS state (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ledger (
+    seq INTEGER PRIMARY KEY,
+    chain_id INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    hash BLOB NOT NULL UNIQUE,
+    body TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS ledger_chain_height ON ledger (chain_id, height);
+CREATE TABLE IF NOT EXISTS txs (
+    hash BLOB PRIMARY KEY,
+    chain_id INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    raw BLOB NOT NULL,
+    receipt TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS logs (
+    chain_id INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    log_index INTEGER NOT NULL,
+    address BLOB NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (chain_id, height, log_index)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS logs_address ON logs (address, height);
+CREATE TABLE IF NOT EXISTS pending (
+    hash BLOB PRIMARY KEY,
+    arrival INTEGER NOT NULL,
+    raw BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS lost (hash BLOB PRIMARY KEY, reason TEXT NOT NULL) WITHOUT ROWID;
+"""
+
+
+@dataclass(frozen=True)
+class TxRecord:
+    hash: Hash32
+    chain_id: ChainId
+    height: Height
+    index: int
+    raw: bytes
+    receipt: dict[str, Any]
+
+
+@dataclass
+class BlockWrite:
+    """Everything one block adds to the database, written atomically by `Store.commit`."""
+
+    block: LedgerBlock
+    state_nodes: dict[bytes, bytes]
+    txs: list[TxRecord]
+    logs: list[tuple[int, bytes, dict[str, Any]]]  # (log_index, address, rpc log object)
+    consumed_pending: list[Hash32]
+    lost: list[tuple[Hash32, str]]
+
+
+class Store:
+    def __init__(self, path: Path, durable: bool = False) -> None:
+        self.path = path
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        self.db.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- meta --------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT v FROM meta WHERE k=?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # -- state trie nodes --------------------------------------------------------------
+
+    def get_state_node(self, key: bytes) -> bytes | None:
+        row = self.db.execute("SELECT v FROM state WHERE k=?", (key,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    # -- blocks ------------------------------------------------------------------------
+
+    def commit(self, write: BlockWrite) -> None:
+        block = write.block
+        db = self.db
+        db.execute("BEGIN")
+        try:
+            db.executemany("INSERT OR IGNORE INTO state VALUES (?, ?)", write.state_nodes.items())
+            db.execute(
+                "INSERT INTO ledger VALUES (?, ?, ?, ?, ?)",
+                (
+                    block.seq,
+                    block.chain_id,
+                    block.height,
+                    block.hash,
+                    json.dumps(block_to_json(block)),
+                ),
+            )
+            db.executemany(
+                "INSERT INTO txs VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    (t.hash, t.chain_id, t.height, t.index, t.raw, json.dumps(t.receipt))
+                    for t in write.txs
+                ),
+            )
+            db.executemany(
+                "INSERT INTO logs VALUES (?, ?, ?, ?, ?)",
+                (
+                    (block.chain_id, block.height, i, addr, json.dumps(body))
+                    for i, addr, body in write.logs
+                ),
+            )
+            db.executemany(
+                "DELETE FROM pending WHERE hash=?", ((h,) for h in write.consumed_pending)
+            )
+            db.executemany("DELETE FROM pending WHERE hash=?", ((h,) for h, _ in write.lost))
+            db.executemany("INSERT OR REPLACE INTO lost VALUES (?, ?)", write.lost)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _block(self, row: tuple[str] | None) -> LedgerBlock | None:
+        return None if row is None else block_from_json(json.loads(row[0]))
+
+    def get_block_by_seq(self, seq: Seq) -> LedgerBlock | None:
+        return self._block(
+            self.db.execute("SELECT body FROM ledger WHERE seq=?", (seq,)).fetchone()
+        )
+
+    def get_block(self, chain_id: ChainId, height: Height) -> LedgerBlock | None:
+        row = self.db.execute(
+            "SELECT body FROM ledger WHERE chain_id=? AND height=?", (chain_id, height)
+        ).fetchone()
+        return self._block(row)
+
+    def get_block_by_hash(self, block_hash: bytes) -> LedgerBlock | None:
+        row = self.db.execute("SELECT body FROM ledger WHERE hash=?", (block_hash,)).fetchone()
+        return self._block(row)
+
+    def get_log_head(self) -> LedgerBlock | None:
+        row = self.db.execute("SELECT body FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
+        return self._block(row)
+
+    def get_chain_head(self, chain_id: ChainId) -> LedgerBlock | None:
+        row = self.db.execute(
+            "SELECT body FROM ledger WHERE chain_id=? ORDER BY height DESC LIMIT 1", (chain_id,)
+        ).fetchone()
+        return self._block(row)
+
+    def iter_ledger(self, from_seq: Seq, limit: int) -> list[LedgerBlock]:
+        rows = self.db.execute(
+            "SELECT body FROM ledger WHERE seq>=? ORDER BY seq LIMIT ?", (from_seq, limit)
+        ).fetchall()
+        return [block_from_json(json.loads(r[0])) for r in rows]
+
+    def recent_hashes(self, chain_id: ChainId, below: Height, count: int) -> list[Hash32]:
+        """Hashes of the `count` blocks below `below`, newest first (for BLOCKHASH)."""
+        rows = self.db.execute(
+            "SELECT hash FROM ledger WHERE chain_id=? AND height<? ORDER BY height DESC LIMIT ?",
+            (chain_id, below, count),
+        ).fetchall()
+        return [Hash32(bytes(r[0])) for r in rows]
+
+    # -- transactions and logs ----------------------------------------------------------
+
+    def get_tx(self, tx_hash: bytes) -> TxRecord | None:
+        row = self.db.execute(
+            "SELECT hash, chain_id, height, idx, raw, receipt FROM txs WHERE hash=?", (tx_hash,)
+        ).fetchone()
+        if row is None:
+            return None
+        return TxRecord(
+            Hash32(bytes(row[0])),
+            ChainId(row[1]),
+            Height(row[2]),
+            row[3],
+            bytes(row[4]),
+            json.loads(row[5]),
+        )
+
+    def get_logs(
+        self, chain_id: ChainId, from_h: Height, to_h: Height, addresses: list[bytes] | None
+    ) -> Iterator[dict[str, Any]]:
+        if addresses:
+            marks = ",".join("?" * len(addresses))
+            rows: Iterable[tuple[str]] = self.db.execute(
+                f"SELECT body FROM logs WHERE chain_id=? AND height BETWEEN ? AND ? "
+                f"AND address IN ({marks}) ORDER BY height, log_index",
+                (chain_id, from_h, to_h, *addresses),
+            )
+        else:
+            rows = self.db.execute(
+                "SELECT body FROM logs WHERE chain_id=? AND height BETWEEN ? AND ? "
+                "ORDER BY height, log_index",
+                (chain_id, from_h, to_h),
+            )
+        for (body,) in rows:
+            yield json.loads(body)
+
+    # -- pending and lost transactions ------------------------------------------------
+
+    def add_pending(self, tx_hash: Hash32, arrival: int, raw: bytes) -> None:
+        self.db.execute("INSERT OR IGNORE INTO pending VALUES (?, ?, ?)", (tx_hash, arrival, raw))
+
+    def list_pending(self) -> list[tuple[Hash32, int, bytes]]:
+        rows = self.db.execute("SELECT hash, arrival, raw FROM pending ORDER BY arrival")
+        return [(Hash32(bytes(h)), a, bytes(r)) for h, a, r in rows]
+
+    def mark_lost(self, lost: list[tuple[Hash32, str]]) -> None:
+        self.db.execute("BEGIN")
+        self.db.executemany("DELETE FROM pending WHERE hash=?", ((h,) for h, _ in lost))
+        self.db.executemany("INSERT OR REPLACE INTO lost VALUES (?, ?)", lost)
+        self.db.execute("COMMIT")
+
+    def get_lost_reason(self, tx_hash: bytes) -> str | None:
+        row = self.db.execute("SELECT reason FROM lost WHERE hash=?", (tx_hash,)).fetchone()
+        return None if row is None else str(row[0])

@@ -1,0 +1,76 @@
+"""duet_* methods: the braided view of the ledger, served on both chains' endpoints."""
+
+from collections.abc import Callable
+from typing import Any
+
+from chain.config import RPC_MAX_LEDGER_PAGE
+from chain.ledger.blocks import LedgerBlock
+from chain.node import Node
+from chain.rpc.errors import invalid_params
+from chain.rpc.format import hx
+from chain.rpc.params import expect_params, parse_hash
+from chain.types import Seq
+
+
+def format_ledger_entry(block: LedgerBlock, fast_chain_id: int) -> dict[str, Any]:
+    return {
+        "seq": block.seq,
+        "chain": "fast" if block.chain_id == fast_chain_id else "zk",
+        "chainId": block.chain_id,
+        "height": block.height,
+        "hash": hx(block.hash),
+        "parentHash": hx(block.parent_hash),
+        "prevHash": hx(block.prev_hash),
+        "stateRoot": hx(block.state_root),
+        "transactionsRoot": hx(block.transactions_root),
+        "receiptsRoot": hx(block.receipts_root),
+        "txCount": len(block.tx_hashes),
+        "timestamp": block.timestamp_ms / 1000,
+        "messages": [hx(m) for m in block.messages],
+        "commitCertificate": hx(block.commit_certificate),
+    }
+
+
+def parse_count(value: Any, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise invalid_params(f"{what} must be a non-negative integer")
+    return value
+
+
+class DuetApi:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.methods: dict[str, Callable[[list[Any]], Any]] = {
+            "duet_heads": self.heads,
+            "duet_getLedger": self.get_ledger,
+            "duet_getTransactionStatus": self.get_transaction_status,
+        }
+
+    def heads(self, params: Any) -> Any:
+        expect_params(params, 0, 0)
+        node = self.node
+        return {
+            "ledger": {"seq": node.log_head.seq, "hash": hx(node.log_head.hash)},
+            "fast": {
+                "chainId": node.config.fast_chain_id,
+                "height": node.fast_head.height,
+                "hash": hx(node.fast_head.hash),
+            },
+            "zk": {
+                "chainId": node.config.zk_chain_id,
+                "height": node.zk_head.height,
+                "hash": hx(node.zk_head.hash),
+            },
+        }
+
+    def get_ledger(self, params: Any) -> Any:
+        from_seq, limit = expect_params(params, 1, 2)
+        from_seq = parse_count(from_seq, "fromSeq")
+        limit = RPC_MAX_LEDGER_PAGE if limit is None else parse_count(limit, "limit")
+        blocks = self.node.store.iter_ledger(Seq(from_seq), min(limit, RPC_MAX_LEDGER_PAGE))
+        return [format_ledger_entry(b, self.node.config.fast_chain_id) for b in blocks]
+
+    def get_transaction_status(self, params: Any) -> Any:
+        (tx_hash,) = expect_params(params, 1, 1)
+        status, height, reason = self.node.tx_status(parse_hash(tx_hash, "transaction hash"))
+        return {"status": status, "blockNumber": height, "reason": reason}

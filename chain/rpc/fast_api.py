@@ -1,0 +1,362 @@
+"""Ethereum JSON-RPC methods of the fast chain."""
+
+from collections.abc import Callable
+from typing import Any
+
+from eth_abi import decode as abi_decode
+
+from chain.config import CLIENT_VERSION, RPC_MAX_LOG_BLOCK_RANGE, RPC_MAX_LOGS
+from chain.fast.chain import compute_base_fee, compute_prev_randao
+from chain.fast.executor import BlockEnv, CallMsg, ExecutionError
+from chain.fast.txs import FastTx, InvalidTransaction, decode_transaction
+from chain.ledger.blocks import LedgerBlock
+from chain.node import Node
+from chain.rpc.errors import (
+    EXECUTION_REVERTED,
+    LIMIT_EXCEEDED,
+    TX_REJECTED,
+    RpcError,
+    invalid_params,
+)
+from chain.rpc.format import format_block, format_transaction, hx
+from chain.rpc.params import (
+    expect_params,
+    parse_address,
+    parse_bool,
+    parse_hash,
+    parse_hex_bytes,
+    parse_object,
+    parse_quantity,
+)
+from chain.types import Address, Height
+
+Handler = Callable[[list[Any]], Any]
+SUGGESTED_PRIORITY_FEE = 1_000_000_000  # 1 gwei, what anvil suggests too
+ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
+PANIC_SELECTOR = bytes.fromhex("4e487b71")  # Panic(uint256)
+MAX_FEE_HISTORY_BLOCKS = 1024
+
+
+def describe_revert(data: bytes | None) -> str:
+    if not data:
+        return "execution reverted"
+    try:
+        if data[:4] == ERROR_SELECTOR:
+            return f"execution reverted: {abi_decode(['string'], data[4:])[0]}"
+        if data[:4] == PANIC_SELECTOR:
+            return f"execution reverted: panic code {abi_decode(['uint256'], data[4:])[0]:#x}"
+    except Exception:
+        pass
+    return "execution reverted: custom error " + hx(data[:4])
+
+
+def execution_error(exc: ExecutionError) -> RpcError:
+    if exc.data is not None:
+        return RpcError(EXECUTION_REVERTED, describe_revert(exc.data), hx(exc.data))
+    return RpcError(TX_REJECTED, str(exc))
+
+
+class FastApi:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.chain_id = node.config.fast_chain_id
+        self.methods: dict[str, Handler] = {
+            "web3_clientVersion": lambda p: self._noargs(p, CLIENT_VERSION),
+            "net_version": lambda p: self._noargs(p, str(self.chain_id)),
+            "net_listening": lambda p: self._noargs(p, True),
+            "eth_chainId": lambda p: self._noargs(p, hex(self.chain_id)),
+            "eth_syncing": lambda p: self._noargs(p, False),
+            "eth_accounts": lambda p: self._noargs(p, []),
+            "eth_blockNumber": lambda p: self._noargs(p, hex(self.node.fast_head.height)),
+            "eth_gasPrice": lambda p: self._noargs(
+                p, hex(self._next_base_fee() + SUGGESTED_PRIORITY_FEE)
+            ),
+            "eth_maxPriorityFeePerGas": lambda p: self._noargs(p, hex(SUGGESTED_PRIORITY_FEE)),
+            "eth_getBalance": self.get_balance,
+            "eth_getTransactionCount": self.get_transaction_count,
+            "eth_getCode": self.get_code,
+            "eth_getStorageAt": self.get_storage_at,
+            "eth_call": self.call,
+            "eth_estimateGas": self.estimate_gas,
+            "eth_feeHistory": self.fee_history,
+            "eth_sendRawTransaction": self.send_raw_transaction,
+            "eth_getTransactionByHash": self.get_transaction_by_hash,
+            "eth_getTransactionReceipt": self.get_transaction_receipt,
+            "eth_getBlockByNumber": self.get_block_by_number,
+            "eth_getBlockByHash": self.get_block_by_hash,
+            "eth_getBlockTransactionCountByNumber": self.get_block_tx_count,
+            "eth_getLogs": self.get_logs,
+        }
+
+    @staticmethod
+    def _noargs(params: Any, value: Any) -> Any:
+        expect_params(params, 0, 0)
+        return value
+
+    # -- blocks --------------------------------------------------------------------------
+
+    def resolve_block(self, tag: Any, what: str = "block") -> LedgerBlock:
+        node, head = self.node, self.node.fast_head
+        if tag is None or tag in ("latest", "pending", "safe", "finalized"):
+            return head
+        if tag == "earliest":
+            height = 0
+        elif isinstance(tag, dict):
+            if "blockHash" in tag:
+                block = node.store.get_block_by_hash(parse_hash(tag["blockHash"], "blockHash"))
+                if block is None or block.chain_id != self.chain_id:
+                    raise RpcError(-32001, f"block {tag['blockHash']} not found")
+                return block
+            height = parse_quantity(tag.get("blockNumber"), "blockNumber")
+        else:
+            height = parse_quantity(tag, what)
+        block = node.get_block(self.chain_id, height)
+        if block is None:
+            raise RpcError(-32001, f"block {height} not found; the head is {head.height}")
+        return block
+
+    def _block_json(self, block: LedgerBlock, full: bool) -> dict[str, Any]:
+        txs = None
+        if full:
+            txs = []
+            for index, tx_hash in enumerate(block.tx_hashes):
+                record = self.node.store.get_tx(tx_hash)
+                assert record is not None
+                txs.append(format_transaction(self._decode(record.raw), block, index))
+        return format_block(block, compute_prev_randao(block.prev_hash), txs)
+
+    def get_block_by_number(self, params: Any) -> Any:
+        tag, full = expect_params(params, 1, 2)
+        try:
+            block = self.resolve_block(tag)
+        except RpcError as exc:
+            if exc.code == -32001:
+                return None
+            raise
+        return self._block_json(block, bool(full and parse_bool(full, "full transactions")))
+
+    def get_block_by_hash(self, params: Any) -> Any:
+        block_hash, full = expect_params(params, 1, 2)
+        block = self.node.store.get_block_by_hash(parse_hash(block_hash, "block hash"))
+        if block is None or block.chain_id != self.chain_id:
+            return None
+        return self._block_json(block, bool(full and parse_bool(full, "full transactions")))
+
+    def get_block_tx_count(self, params: Any) -> Any:
+        (tag,) = expect_params(params, 1, 1)
+        return hex(len(self.resolve_block(tag).tx_hashes))
+
+    # -- state -----------------------------------------------------------------------------
+
+    def _account_at(self, params: Any) -> Any:
+        address, tag = expect_params(params, 1, 2)
+        block = self.resolve_block(tag)
+        return self.node.account(parse_address(address), block.state_root)
+
+    def get_balance(self, params: Any) -> Any:
+        return hex(self._account_at(params).balance)
+
+    def get_transaction_count(self, params: Any) -> Any:
+        return hex(self._account_at(params).nonce)
+
+    def get_code(self, params: Any) -> Any:
+        return hx(self._account_at(params).code)
+
+    def get_storage_at(self, params: Any) -> Any:
+        address, slot, tag = expect_params(params, 2, 3)
+        block = self.resolve_block(tag)
+        value = self.node.executor.get_storage(
+            block.state_root, parse_address(address), parse_quantity(slot, "storage slot")
+        )
+        return f"0x{value:064x}"
+
+    # -- execution ---------------------------------------------------------------------------
+
+    def _env(self, block: LedgerBlock) -> BlockEnv:
+        return BlockEnv(
+            number=block.height,
+            timestamp=block.timestamp,
+            coinbase=Address(self.node.config.fee_recipient),
+            gas_limit=self.node.config.fast_block_gas_limit,
+            base_fee=block.base_fee,
+            prev_randao=compute_prev_randao(block.prev_hash),
+            prev_hashes=tuple(self.node.recent_fast_hashes),
+            chain_id=self.chain_id,
+        )
+
+    def _call_msg(self, obj: Any) -> CallMsg:
+        call = parse_object(obj, "call object")
+        data = call.get("input", call.get("data"))
+        gas = call.get("gas")
+        return CallMsg(
+            sender=parse_address(call["from"], "from") if call.get("from") else None,
+            to=parse_address(call["to"], "to") if call.get("to") else None,
+            value=parse_quantity(call.get("value", "0x0"), "value"),
+            data=parse_hex_bytes(data, "input") if data else b"",
+            gas=None if gas is None else parse_quantity(gas, "gas"),
+        )
+
+    def call(self, params: Any) -> Any:
+        obj, tag = expect_params(params, 1, 3)[:2]
+        msg = self._call_msg(obj)
+        block = self.resolve_block(tag)
+        try:
+            output, _ = self.node.executor.call(block.state_root, self._env(block), msg)
+        except ExecutionError as exc:
+            raise execution_error(exc) from None
+        return hx(output)
+
+    def estimate_gas(self, params: Any) -> Any:
+        obj, tag = expect_params(params, 1, 3)[:2]
+        msg = self._call_msg(obj)
+        block = self.resolve_block(tag)
+        try:
+            return hex(self.node.executor.estimate_gas(block.state_root, self._env(block), msg))
+        except ExecutionError as exc:
+            raise execution_error(exc) from None
+
+    # -- fees ----------------------------------------------------------------------------------
+
+    def _next_base_fee(self) -> int:
+        return compute_base_fee(self.node.fast_head, self.node.config.min_base_fee)
+
+    def fee_history(self, params: Any) -> Any:
+        count, newest, percentiles = expect_params(params, 2, 3)
+        count = parse_quantity(count, "blockCount")
+        if count > MAX_FEE_HISTORY_BLOCKS:
+            raise invalid_params(f"blockCount is at most {MAX_FEE_HISTORY_BLOCKS}")
+        if percentiles is not None and (
+            not isinstance(percentiles, list)
+            or not all(isinstance(p, int | float) and 0 <= p <= 100 for p in percentiles)
+            or percentiles != sorted(percentiles)
+        ):
+            raise invalid_params("rewardPercentiles must be increasing numbers in [0, 100]")
+        last = self.resolve_block(newest, "newestBlock")
+        first_height = max(0, last.height - count + 1)
+        blocks = (
+            [
+                b
+                for h in range(first_height, last.height + 1)
+                if (b := self.node.get_block(self.chain_id, h)) is not None
+            ]
+            if count
+            else []
+        )
+        result: dict[str, Any] = {
+            "oldestBlock": hex(first_height),
+            "baseFeePerGas": [hex(b.base_fee) for b in blocks]
+            + [hex(compute_base_fee(last, self.node.config.min_base_fee))],
+            "gasUsedRatio": [b.gas_used / b.gas_limit if b.gas_limit else 0.0 for b in blocks],
+            "baseFeePerBlobGas": ["0x0"] * (len(blocks) + 1),
+            "blobGasUsedRatio": [0.0] * len(blocks),
+        }
+        if percentiles is not None:
+            result["reward"] = [self._rewards(b, percentiles) for b in blocks]
+        return result
+
+    def _rewards(self, block: LedgerBlock, percentiles: list[float]) -> list[str]:
+        tips = sorted(
+            self._decode(record.raw).effective_gas_price(block.base_fee) - block.base_fee
+            for h in block.tx_hashes
+            if (record := self.node.store.get_tx(h)) is not None
+        )
+        if not tips:
+            return ["0x0"] * len(percentiles)
+        return [hex(tips[min(len(tips) - 1, int(len(tips) * p / 100))]) for p in percentiles]
+
+    # -- transactions ----------------------------------------------------------------------------
+
+    def _decode(self, raw: bytes) -> FastTx:
+        return decode_transaction(raw, self.chain_id)
+
+    def send_raw_transaction(self, params: Any) -> Any:
+        (raw,) = expect_params(params, 1, 1)
+        try:
+            return hx(self.node.submit_raw(parse_hex_bytes(raw, "raw transaction")))
+        except InvalidTransaction as exc:
+            raise RpcError(TX_REJECTED, str(exc)) from None
+
+    def get_transaction_by_hash(self, params: Any) -> Any:
+        (tx_hash,) = expect_params(params, 1, 1)
+        tx_hash = parse_hash(tx_hash, "transaction hash")
+        record = self.node.store.get_tx(tx_hash)
+        if record is None:
+            pending = self.node.pool.by_hash.get(tx_hash)
+            return None if pending is None else format_transaction(pending)
+        block = self.node.get_block(self.chain_id, record.height)
+        return format_transaction(self._decode(record.raw), block, record.index)
+
+    def get_transaction_receipt(self, params: Any) -> Any:
+        (tx_hash,) = expect_params(params, 1, 1)
+        record = self.node.store.get_tx(parse_hash(tx_hash, "transaction hash"))
+        return None if record is None else record.receipt
+
+    # -- logs ------------------------------------------------------------------------------------
+
+    def get_logs(self, params: Any) -> Any:
+        (obj,) = expect_params(params, 1, 1)
+        query = parse_object(obj, "filter")
+        if "blockHash" in query:
+            if "fromBlock" in query or "toBlock" in query:
+                raise invalid_params("blockHash cannot be combined with fromBlock/toBlock")
+            block = self.resolve_block({"blockHash": query["blockHash"]})
+            first = last = block.height
+        else:
+            first = self.resolve_block(query.get("fromBlock"), "fromBlock").height
+            last = self.resolve_block(query.get("toBlock"), "toBlock").height
+        if last - first > RPC_MAX_LOG_BLOCK_RANGE:
+            raise RpcError(
+                LIMIT_EXCEEDED, f"block range too large: at most {RPC_MAX_LOG_BLOCK_RANGE}"
+            )
+        matcher = LogFilter.parse(query)
+        logs = []
+        for log in self.node.store.get_logs(
+            self.chain_id, Height(first), Height(last), matcher.addresses
+        ):
+            if matcher.matches(log):
+                logs.append(log)
+                if len(logs) > RPC_MAX_LOGS:
+                    raise RpcError(LIMIT_EXCEEDED, f"query returns more than {RPC_MAX_LOGS} logs")
+        return logs
+
+
+class LogFilter:
+    """The address and topic part of an eth_getLogs / logs-subscription filter."""
+
+    def __init__(self, addresses: list[bytes] | None, topics: list[set[str] | None]) -> None:
+        self.addresses = addresses
+        self.topics = topics
+        self._address_hex = None if addresses is None else {hx(a) for a in addresses}
+
+    @classmethod
+    def parse(cls, query: dict[str, Any]) -> "LogFilter":
+        address = query.get("address")
+        if address is None:
+            addresses = None
+        elif isinstance(address, list):
+            addresses = [bytes(parse_address(a)) for a in address] or None
+        else:
+            addresses = [bytes(parse_address(address))]
+        topics_in = query.get("topics") or []
+        if not isinstance(topics_in, list) or len(topics_in) > 4:
+            raise invalid_params("topics must be an array of at most 4 entries")
+        topics: list[set[str] | None] = []
+        for entry in topics_in:
+            if entry is None:
+                topics.append(None)
+            elif isinstance(entry, list):
+                topics.append({hx(parse_hash(t, "topic")) for t in entry} or None)
+            else:
+                topics.append({hx(parse_hash(entry, "topic"))})
+        return cls(addresses, topics)
+
+    def matches(self, log: dict[str, Any]) -> bool:
+        if self._address_hex is not None and log["address"] not in self._address_hex:
+            return False
+        log_topics = log["topics"]
+        for i, wanted in enumerate(self.topics):
+            if wanted is None:
+                continue
+            if i >= len(log_topics) or log_topics[i] not in wanted:
+                return False
+        return True

@@ -1,0 +1,99 @@
+"""Ethereum JSON shapes of Duet's blocks and transactions."""
+
+from typing import Any
+
+from eth_utils import keccak
+
+from chain.fast.txs import DYNAMIC_FEE, LEGACY, FastTx
+from chain.ledger.blocks import LedgerBlock
+from chain.zk.chain import EMPTY_TRIE_ROOT
+
+EMPTY_UNCLES_HASH = "0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347"
+ZERO32 = "0x" + "00" * 32
+
+
+def hx(data: bytes) -> str:
+    return "0x" + data.hex()
+
+
+def format_block_header(block: LedgerBlock, prev_randao: bytes) -> dict[str, Any]:
+    return {
+        "number": hex(block.height),
+        "hash": hx(block.hash),
+        "parentHash": hx(block.parent_hash),
+        "nonce": "0x0000000000000000",
+        "sha3Uncles": EMPTY_UNCLES_HASH,
+        "logsBloom": hx(block.logs_bloom),
+        "transactionsRoot": hx(block.transactions_root),
+        "stateRoot": hx(block.state_root),
+        "receiptsRoot": hx(block.receipts_root),
+        "miner": "0x" + "00" * 20,
+        "difficulty": "0x0",
+        "totalDifficulty": "0x0",
+        "extraData": "0x",
+        "size": hex(600 + 110 * len(block.tx_hashes)),
+        "gasLimit": hex(block.gas_limit),
+        "gasUsed": hex(block.gas_used),
+        "timestamp": hex(block.timestamp),
+        "baseFeePerGas": hex(block.base_fee),
+        "mixHash": hx(prev_randao),
+        "withdrawalsRoot": hx(EMPTY_TRIE_ROOT),
+        "blobGasUsed": "0x0",
+        "excessBlobGas": "0x0",
+        "parentBeaconBlockRoot": ZERO32,
+        "requestsHash": hx(keccak(b"")),
+        # The braided view: where this block sits in the global log.
+        "ledgerSeq": hex(block.seq),
+        "ledgerPrevHash": hx(block.prev_hash),
+    }
+
+
+def format_block(
+    block: LedgerBlock, prev_randao: bytes, transactions: list[dict[str, Any]] | None
+) -> dict[str, Any]:
+    result = format_block_header(block, prev_randao)
+    result["transactions"] = (
+        transactions if transactions is not None else [hx(h) for h in block.tx_hashes]
+    )
+    result["uncles"] = []
+    result["withdrawals"] = []
+    return result
+
+
+def format_transaction(
+    tx: FastTx, block: LedgerBlock | None = None, index: int | None = None
+) -> dict[str, Any]:
+    evm = tx.evm
+    result: dict[str, Any] = {
+        "hash": hx(tx.hash),
+        "type": hex(tx.type),
+        "chainId": hex(tx.chain_id),
+        "nonce": hex(tx.nonce),
+        "from": hx(tx.sender),
+        "to": None if tx.to is None else hx(tx.to),
+        "value": hex(tx.value),
+        "gas": hex(tx.gas),
+        "input": hx(tx.data),
+        "r": hex(evm.r),
+        "s": hex(evm.s),
+        "blockHash": None if block is None else hx(block.hash),
+        "blockNumber": None if block is None else hex(block.height),
+        "transactionIndex": None if index is None else hex(index),
+    }
+    if tx.type == LEGACY:
+        result["gasPrice"] = hex(tx.max_fee_per_gas)
+        result["v"] = hex(evm.v)
+    else:
+        result["yParity"] = hex(evm.y_parity)
+        result["v"] = hex(evm.y_parity)
+        result["accessList"] = [
+            {"address": hx(addr), "storageKeys": [f"0x{k:064x}" for k in keys]}
+            for addr, keys in evm.access_list
+        ]
+        result["gasPrice"] = hex(
+            tx.max_fee_per_gas if block is None else tx.effective_gas_price(block.base_fee)
+        )
+    if tx.type == DYNAMIC_FEE:
+        result["maxFeePerGas"] = hex(tx.max_fee_per_gas)
+        result["maxPriorityFeePerGas"] = hex(tx.max_priority_fee_per_gas)
+    return result

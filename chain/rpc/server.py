@@ -1,0 +1,152 @@
+"""The JSON-RPC transport: HTTP POST and WebSocket on one port per chain (aiohttp).
+
+Whatever arrives (bad JSON, unknown methods, huge bodies, floods) is answered with a
+JSON-RPC error; handlers run one at a time on the event loop, between blocks.
+"""
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from chain.config import RPC_MAX_BATCH, RPC_MAX_BODY_BYTES
+from chain.rpc.errors import (
+    INTERNAL_ERROR,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    PARSE_ERROR,
+    RpcError,
+)
+from chain.rpc.subscriptions import CONNECTION_QUEUE_LIMIT, Connection, SubscriptionHub
+
+log = logging.getLogger("duet.rpc")
+Handler = Callable[[list[Any]], Any]
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"))
+
+
+def error_response(request_id: Any, error: RpcError) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": request_id, "error": error.to_json()}
+
+
+class Dispatcher:
+    def __init__(self, methods: dict[str, Handler]) -> None:
+        self.methods = methods
+
+    def handle(
+        self, request: Any, extra: dict[str, Handler] | None = None
+    ) -> dict[str, Any] | None:
+        """One request object to one response (None for a notification)."""
+        if not isinstance(request, dict):
+            return error_response(None, RpcError(INVALID_REQUEST, "request must be a JSON object"))
+        request_id = request.get("id")
+        if request_id is not None and not isinstance(request_id, str | int | float):
+            request_id = None
+        method = request.get("method")
+        if not isinstance(method, str):
+            return error_response(request_id, RpcError(INVALID_REQUEST, "method must be a string"))
+        if request.get("jsonrpc") != "2.0":
+            return error_response(request_id, RpcError(INVALID_REQUEST, 'jsonrpc must be "2.0"'))
+        handler = (extra or {}).get(method) or self.methods.get(method)
+        try:
+            if handler is None:
+                raise RpcError(
+                    METHOD_NOT_FOUND, f"the method {method} does not exist/is not available"
+                )
+            result = handler(request.get("params", []))
+        except RpcError as exc:
+            response = error_response(request_id, exc)
+        except Exception as exc:
+            log.exception("internal error in %s", method)
+            response = error_response(
+                request_id, RpcError(INTERNAL_ERROR, f"internal error: {exc}")
+            )
+        else:
+            response = {"jsonrpc": "2.0", "id": request_id, "result": result}
+        return response if "id" in request else None
+
+    def handle_payload(self, text: str | bytes, extra: dict[str, Handler] | None = None) -> Any:
+        """A whole body (single or batch) to what should be sent back (None: nothing)."""
+        try:
+            payload = json.loads(text)
+        except (ValueError, UnicodeDecodeError) as exc:
+            return error_response(None, RpcError(PARSE_ERROR, f"parse error: {exc}"))
+        if isinstance(payload, list):
+            if not payload:
+                return error_response(None, RpcError(INVALID_REQUEST, "empty batch"))
+            if len(payload) > RPC_MAX_BATCH:
+                return error_response(
+                    None, RpcError(INVALID_REQUEST, f"batch too large: at most {RPC_MAX_BATCH}")
+                )
+            responses = [r for r in (self.handle(req, extra) for req in payload) if r is not None]
+            return responses or None
+        return self.handle(payload, extra)
+
+
+def make_app(dispatcher: Dispatcher, hub: SubscriptionHub) -> web.Application:
+    app = web.Application(client_max_size=RPC_MAX_BODY_BYTES)
+
+    async def http_handler(request: web.Request) -> web.StreamResponse:
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            error = RpcError(INVALID_REQUEST, f"request body exceeds {RPC_MAX_BODY_BYTES} bytes")
+            return web.json_response(error_response(None, error), status=413, dumps=dumps)
+        answer = dispatcher.handle_payload(body)
+        if answer is None:
+            return web.Response(status=204)
+        return web.Response(text=dumps(answer), content_type="application/json")
+
+    async def get_handler(request: web.Request) -> web.StreamResponse:
+        if request.headers.get("Upgrade", "").lower() != "websocket":
+            return web.json_response(
+                {
+                    "service": "duet",
+                    "chainId": hub.chain_id,
+                    "usage": "POST JSON-RPC here, or connect a WebSocket to this URL",
+                },
+                dumps=dumps,
+            )
+        return await ws_handler(request)
+
+    async def ws_handler(request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(max_msg_size=RPC_MAX_BODY_BYTES, heartbeat=30)
+        await ws.prepare(request)
+        queue: asyncio.Queue[str | None] = asyncio.Queue(CONNECTION_QUEUE_LIMIT)
+        conn = Connection(
+            queue, on_overflow=lambda: asyncio.ensure_future(ws.close(message=b"too slow"))
+        )
+        extra: dict[str, Handler] = {
+            "eth_subscribe": lambda params: hub.subscribe(conn, params),
+            "eth_unsubscribe": lambda params: hub.unsubscribe(conn, params),
+        }
+
+        async def writer() -> None:
+            while (message := await queue.get()) is not None:
+                if ws.closed:
+                    return
+                await ws.send_str(message)
+
+        writer_task = asyncio.create_task(writer())
+        hub.connections.add(conn)
+        try:
+            async for msg in ws:
+                if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    answer = dispatcher.handle_payload(msg.data, extra)
+                    if answer is not None:
+                        conn.push(dumps(answer))
+                elif msg.type == WSMsgType.ERROR:
+                    break
+        finally:
+            hub.connections.discard(conn)
+            writer_task.cancel()
+        return ws
+
+    app.router.add_post("/", http_handler)
+    app.router.add_get("/", get_handler)
+    return app

@@ -1,0 +1,124 @@
+"""Running a node: the servers, the sequencer, the data directory's lock and node.json."""
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from chain.consensus.dev import DevSequencer
+from chain.node import Node
+from chain.rpc.duet_api import DuetApi
+from chain.rpc.fast_api import FastApi
+from chain.rpc.server import Dispatcher, dumps, make_app
+from chain.rpc.subscriptions import SubscriptionHub
+from chain.rpc.zk_api import ZkApi
+
+log = logging.getLogger("duet.node")
+NODE_FILE = "node.json"
+LOCK_FILE = "LOCK"
+
+
+class DataDirBusy(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class NodeOptions:
+    data_dir: Path
+    host: str
+    fast_port: int
+    zk_port: int
+    block_window_ms: float
+    zk_interval_s: float
+    executor: str
+
+
+def lock_data_dir(data_dir: Path) -> int:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise DataDirBusy(f"another node is running on {data_dir}") from None
+    return fd
+
+
+def write_json_atomically(path: Path, content: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(content, indent=2))
+    os.replace(tmp, path)
+
+
+async def start_site(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, backlog=1024)
+    await site.start()
+    server = site._server
+    assert server is not None
+    sockets = getattr(server, "sockets", None) or []
+    return runner, sockets[0].getsockname()[1]
+
+
+async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> None:
+    lock_fd = lock_data_dir(options.data_dir)
+    node = Node(options.data_dir, executor=options.executor)
+    cfg = node.config
+    if node.lost_on_start:
+        log.warning("%d pending transactions could not be re-admitted", len(node.lost_on_start))
+    runners: list[web.AppRunner] = []
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        duet = DuetApi(node)
+        endpoints: dict[str, Any] = {}
+        for name, api, chain_id, port in (
+            ("fast", FastApi(node), cfg.fast_chain_id, options.fast_port),
+            ("zk", ZkApi(node), cfg.zk_chain_id, options.zk_port),
+        ):
+            hub = SubscriptionHub(chain_id, cfg.fast_chain_id, dumps)
+            node.listeners.append(hub.on_block)
+            app = make_app(Dispatcher({**api.methods, **duet.methods}), hub)
+            runner, actual_port = await start_site(app, options.host, port)
+            runners.append(runner)
+            endpoints[name] = {
+                "http": f"http://{options.host}:{actual_port}/",
+                "ws": f"ws://{options.host}:{actual_port}/",
+                "chain_id": chain_id,
+            }
+        sequencer = DevSequencer(node, options.block_window_ms, options.zk_interval_s)
+        seq_task = asyncio.create_task(sequencer.run())
+        write_json_atomically(
+            options.data_dir / NODE_FILE,
+            {"pid": os.getpid(), "executor": options.executor, **endpoints},
+        )
+        for name, ep in endpoints.items():
+            log.info("%s chain %d: %s  %s", name, ep["chain_id"], ep["http"], ep["ws"])
+        if ready is not None:
+            ready.set()
+        stop_task = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait({seq_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+        if seq_task in done:
+            seq_task.result()  # the sequencer died: raise its error
+        seq_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await seq_task
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            (options.data_dir / NODE_FILE).unlink()
+        for runner in runners:
+            await runner.cleanup()
+        node.close()
+        os.close(lock_fd)
+        log.info("node stopped")

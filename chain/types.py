@@ -1,0 +1,18 @@
+"""Domain types shared across Duet's layers.
+
+NewTypes cost nothing at run time and let mypy catch a height passed where a sequence
+number was expected.
+"""
+
+from typing import NewType
+
+# py-evm speaks eth_typing's Address and Hash32: reuse them rather than convert at every call.
+from eth_typing import Address, Hash32
+
+ChainId = NewType("ChainId", int)
+Seq = NewType("Seq", int)  # position of a block in the braided ledger, from 0
+Height = NewType("Height", int)  # a block's number within its own chain, from 0
+Wei = NewType("Wei", int)  # the smallest unit of ZKPoW (10**-18)
+Root = NewType("Root", bytes)  # a 32-byte state / trie root
+
+__all__ = ["Address", "ChainId", "Hash32", "Height", "Root", "Seq", "Wei"]

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Duet's entry point: `./demo.sh` runs the stack, `./demo.sh test` checks everything.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+MIN_PYTHON="3.11"
+MIN_NODE_MAJOR=20
+VENV=".venv"
+PY_STAMP="$VENV/.duet-stamp"
+NODE_STAMP="node_modules/.duet-stamp"
+
+# Slow, reproducible outputs (later: the circuits' proving keys) live outside the repository,
+# so a fresh clone or `git clean` does not redo an eight-minute ceremony.
+export DUET_CACHE_DIR="${DUET_CACHE_DIR:-$HOME/.cache/duet}"
+
+usage() {
+    cat <<EOF
+Usage: ./demo.sh [COMMAND] [ARGS...]
+
+Commands:
+  (none)        set up, then run the stack (a dev node in \${DUET_DATA_DIR:-~/.duet/dev})
+  setup         install what is missing or changed: .venv, node_modules, build/contracts
+  test [ARGS]   set up, then ruff, mypy and pytest; ARGS go to pytest
+  help, -h      show this help
+
+Environment:
+  DUET_DATA_DIR   node data directory (default: ~/.duet/dev)
+  DUET_CACHE_DIR  cache for heavy build outputs (default: ~/.cache/duet)
+EOF
+}
+
+step() { printf '==> %s\n' "$*"; }
+die() {
+    printf 'demo.sh: %s\n' "$*" >&2
+    exit 1
+}
+
+hash_of() { sha256sum "$@" | cut -d' ' -f1; }
+
+check_requirements() {
+    command -v python3 >/dev/null || die "python3 not found; Duet needs Python $MIN_PYTHON or newer"
+    python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
+        die "Python $MIN_PYTHON or newer is needed; python3 is $(python3 -V 2>&1)"
+    command -v node >/dev/null || die "node not found; Duet needs Node.js $MIN_NODE_MAJOR or newer"
+    command -v npm >/dev/null || die "npm not found; it comes with Node.js $MIN_NODE_MAJOR or newer"
+    local major
+    major="$(node -p 'process.versions.node.split(".")[0]')"
+    ((major >= MIN_NODE_MAJOR)) || die "Node.js $MIN_NODE_MAJOR or newer is needed; node is $(node --version)"
+}
+
+setup_python() {
+    if ! "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+        step "creating $VENV"
+        python3 -m venv --clear "$VENV"
+    fi
+    # An editable install maps each top-level package to its folder when it runs, so a package
+    # folder that appears later must trigger a reinstall just as a changed pyproject.toml does.
+    local stamp package
+    stamp="$(hash_of pyproject.toml)"
+    for package in chain game; do
+        if [[ -f "$package/__init__.py" ]]; then stamp+=" $package"; fi
+    done
+    if [[ "$(cat "$PY_STAMP" 2>/dev/null)" == "$stamp" ]]; then
+        step "Python packages up to date ($VENV)"
+        return
+    fi
+    step "installing Python packages into $VENV"
+    rm -f "$PY_STAMP"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[dev]'
+    printf '%s\n' "$stamp" >"$PY_STAMP"
+}
+
+setup_node() {
+    local stamp
+    stamp="$(hash_of package-lock.json)"
+    if [[ "$(cat "$NODE_STAMP" 2>/dev/null)" == "$stamp" ]]; then
+        step "Node packages up to date (node_modules)"
+        return
+    fi
+    step "installing Node packages into node_modules"
+    npm ci --no-audit --no-fund --loglevel=error
+    printf '%s\n' "$stamp" >"$NODE_STAMP"
+}
+
+setup() {
+    check_requirements
+    mkdir -p "$DUET_CACHE_DIR"
+    setup_python
+    setup_node
+    step "compiling contracts"
+    node scripts/compile_contracts.mjs
+}
+
+run_tests() {
+    step "ruff check"
+    "$VENV/bin/ruff" check .
+    step "ruff format --check"
+    "$VENV/bin/ruff" format --check .
+    step "mypy"
+    "$VENV/bin/mypy"
+    step "pytest"
+    local rc=0
+    "$VENV/bin/pytest" -n auto --timeout 600 "$@" || rc=$?
+    # pytest exits 5 when it collected nothing: a typo in a test path must not pass as green.
+    if ((rc == 5)); then
+        die "pytest collected no tests (pytest arguments: ${*:-none}); that is a failure, not a pass"
+    fi
+    return "$rc"
+}
+
+run_stack() {
+    # The game (a Textual app) will start here too, once it exists; for now, the node alone.
+    exec "$VENV/bin/duet" node --dev --data-dir "${DUET_DATA_DIR:-$HOME/.duet/dev}"
+}
+
+main() {
+    local command="${1-}"
+    if (($# > 0)); then shift; fi
+    case "$command" in
+    "")
+        setup
+        run_stack
+        ;;
+    setup)
+        (($# == 0)) || die "setup takes no arguments (got: $*)"
+        setup
+        ;;
+    test)
+        setup
+        run_tests "$@"
+        ;;
+    help | -h | --help)
+        usage
+        ;;
+    *)
+        printf 'demo.sh: unknown command: %s\n\n' "$command" >&2
+        usage >&2
+        exit 2
+        ;;
+    esac
+}
+
+main "$@"

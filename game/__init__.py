@@ -1,0 +1,1 @@
+"""Duet game: the Textual app, the game client SDK and bots."""

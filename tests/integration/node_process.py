@@ -1,0 +1,201 @@
+"""A real `duet node --dev` process on loopback, driven the way an operator would drive it."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+START_TIMEOUT_S = 60.0
+STOP_GRACE_S = 15.0
+STATUS_TIMEOUT_S = 30.0
+# The node's own output goes to this file inside the data directory: a pipe that nobody reads
+# would fill up and block a chatty node.
+OUTPUT_LOG = "test-node-output.log"
+
+
+def duet_command() -> list[str]:
+    """The `duet` console script of the running interpreter's environment (any venv works)."""
+    script = Path(sys.executable).parent / "duet"
+    if script.exists():
+        return [str(script)]
+    # Not installed as a script (e.g. an editable install not done yet): run the entry point.
+    return [sys.executable, "-c", "import sys; from chain.cli import main; sys.exit(main())"]
+
+
+def run_status(data_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*duet_command(), "status", "--json", "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=STATUS_TIMEOUT_S,
+        cwd=REPO,
+    )
+
+
+class NodeStartError(AssertionError):
+    pass
+
+
+class NodeProcess:
+    """One node on one data directory; `restart()` brings it back on the same directory."""
+
+    def __init__(self, data_dir: Path, *extra_args: str) -> None:
+        self.data_dir = Path(data_dir)
+        self.extra_args = list(extra_args)
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.status: dict[str, Any] = {}
+        self._log_file: Any = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> NodeProcess:
+        assert self.proc is None or self.proc.poll() is not None, "node already running"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._log_file = open(self.log_path, "ab")  # noqa: SIM115 (closed in _reap)
+        self._log_file.write(f"\n=== start {time.strftime('%H:%M:%S')} ===\n".encode())
+        self._log_file.flush()
+        args = [
+            *duet_command(),
+            "node",
+            "--dev",
+            "--data-dir",
+            str(self.data_dir),
+            "--fast-port",
+            "0",
+            "--zk-port",
+            "0",
+            *self.extra_args,
+        ]
+        self.proc = subprocess.Popen(
+            args,
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            # Own process group, so that kill9() also takes any helper process the node spawned.
+            start_new_session=True,
+        )
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self) -> None:
+        assert self.proc is not None
+        deadline = time.monotonic() + START_TIMEOUT_S
+        node_json = self.data_dir / "node.json"
+        last_status = "(never ran)"
+        next_blind_try = time.monotonic() + 5.0
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self._reap()
+                raise NodeStartError(
+                    f"duet node exited early with code {self.proc.returncode}; "
+                    f"output tail:\n{self.log_tail()}"
+                )
+            # `status` is a whole Python start-up: only ask once the node says it listens (or now
+            # and then, in case node.json is late), not in a tight loop.
+            if node_json.exists() or time.monotonic() >= next_blind_try:
+                next_blind_try = time.monotonic() + 3.0
+                result = run_status(self.data_dir)
+                last_status = f"rc={result.returncode} out={result.stdout!r} err={result.stderr!r}"
+                if result.returncode == 0:
+                    status = json.loads(result.stdout)
+                    # A node.json left behind by a killed predecessor names a dead pid.
+                    if status.get("pid") == self.proc.pid:
+                        self.status = status
+                        return
+            time.sleep(0.1)
+        self.kill9()
+        raise NodeStartError(
+            f"duet node not ready after {START_TIMEOUT_S:.0f} s; last status: {last_status}; "
+            f"output tail:\n{self.log_tail()}"
+        )
+
+    def stop(self) -> int | None:
+        """SIGINT, then SIGKILL after the grace period. Returns the exit code (None if not run)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                self._kill_group()
+                self.proc.wait(STOP_GRACE_S)
+        self._kill_group()
+        self._reap()
+        return self.proc.returncode
+
+    def kill9(self) -> None:
+        if self.proc is None:
+            return
+        self._kill_group()
+        self.proc.wait(STOP_GRACE_S)
+        self._reap()
+
+    def restart(self) -> NodeProcess:
+        self.stop()
+        return self.start()
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def _kill_group(self) -> None:
+        assert self.proc is not None
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+
+    def _reap(self) -> None:
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+    # -- endpoints ---------------------------------------------------------------------------
+
+    @property
+    def fast_http(self) -> str:
+        return str(self.status["fast"]["http"])
+
+    @property
+    def fast_ws(self) -> str:
+        return str(self.status["fast"]["ws"])
+
+    @property
+    def zk_http(self) -> str:
+        return str(self.status["zk"]["http"])
+
+    @property
+    def zk_ws(self) -> str:
+        return str(self.status["zk"]["ws"])
+
+    def read_status(self) -> dict[str, Any]:
+        """Runs `duet status --json` again (heads move; the endpoints do not until restart)."""
+        result = run_status(self.data_dir)
+        assert result.returncode == 0, f"duet status failed: {result.stderr}"
+        self.status = json.loads(result.stdout)
+        return self.status
+
+    # -- diagnostics -------------------------------------------------------------------------
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / OUTPUT_LOG
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return "(no output file)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    def __repr__(self) -> str:
+        pid = self.proc.pid if self.proc else None
+        return f"NodeProcess(pid={pid}, data_dir={self.data_dir})"

@@ -1,0 +1,195 @@
+"""`eth_subscribe` over the fast chain's WebSocket endpoint, through web3.py's
+`AsyncWeb3(WebSocketProvider(...))` and, for delivery after unsubscribe, a bare socket."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+from web3 import AsyncWeb3, Web3, WebSocketProvider
+from web3.contract import Contract
+from websockets.asyncio.client import connect
+
+from tests.integration.node_process import NodeProcess
+from tests.integration.support import (
+    FAST_CHAIN_ID,
+    call_data,
+    deploy,
+    event_topic,
+    transact,
+    transfer,
+)
+
+pytestmark = pytest.mark.timeout(180)
+
+WAIT_S = 30.0
+QUIET_S = 1.5
+
+
+@pytest.fixture(scope="module")
+def probes(w3: Web3, accounts: list[LocalAccount]) -> tuple[Contract, Contract]:
+    return deploy(w3, accounts[0], "Probe", 1), deploy(w3, accounts[0], "Probe", 2)
+
+
+async def collect(ws: AsyncWeb3[Any], sub_id: str, done: Callable[[list[Any]], bool]) -> list[Any]:
+    """Results of one subscription, in arrival order, until `done(results)`."""
+    results: list[Any] = []
+    async with asyncio.timeout(WAIT_S):
+        async for message in ws.socket.process_subscriptions():
+            if message["subscription"] == sub_id:
+                results.append(message["result"])
+                if done(results):
+                    return results
+    return results
+
+
+def test_websocket_answers_plain_requests(node: NodeProcess) -> None:
+    async def scenario() -> None:
+        async with AsyncWeb3(WebSocketProvider(node.fast_ws)) as ws:
+            assert await ws.eth.chain_id == FAST_CHAIN_ID
+            assert await ws.eth.block_number >= 0
+
+    asyncio.run(scenario())
+
+
+def test_new_heads_delivers_every_new_block_in_order_with_matching_hashes(
+    node: NodeProcess, w3: Web3, accounts: list[LocalAccount]
+) -> None:
+    sender = accounts[1]
+
+    async def scenario() -> list[Any]:
+        async with AsyncWeb3(WebSocketProvider(node.fast_ws)) as ws:
+            sub_id = await ws.eth.subscribe("newHeads")
+            start = w3.eth.block_number
+            # The provider's listener buffers notifications while the blocks are being made.
+            mined = []
+            for _ in range(3):
+                receipt = await asyncio.to_thread(transfer, w3, sender, Account.create().address, 1)
+                mined.append(receipt["blockNumber"])
+            heads = await collect(ws, sub_id, lambda got: got[-1]["number"] >= mined[-1])
+            assert await ws.eth.unsubscribe(sub_id) is True
+            heads = [h for h in heads if h["number"] > start]
+            assert set(mined) <= {h["number"] for h in heads}
+            return heads
+
+    heads = asyncio.run(scenario())
+    numbers = [h["number"] for h in heads]
+    assert numbers == list(range(numbers[0], numbers[0] + len(numbers))), numbers
+    for previous, head in itertools.pairwise(heads):
+        assert head["parentHash"] == previous["hash"]
+    for head in heads:
+        block = w3.eth.get_block(head["number"])
+        assert head["hash"] == block["hash"]
+        assert head["parentHash"] == block["parentHash"]
+        assert head["stateRoot"] == block["stateRoot"]
+        assert head["timestamp"] == block["timestamp"]
+
+
+def test_logs_subscription_filtered_by_address_gets_only_that_contracts_events(
+    node: NodeProcess,
+    w3: Web3,
+    accounts: list[LocalAccount],
+    probes: tuple[Contract, Contract],
+) -> None:
+    watched, other = probes
+    sender = accounts[2]
+    sentinel = 4444
+
+    def set_value(probe: Contract, value: int) -> Any:
+        receipt = transact(
+            w3, sender, {"to": probe.address, "data": call_data(probe, "set", value)}
+        )
+        assert receipt["status"] == 1
+        return receipt
+
+    async def scenario() -> tuple[list[Any], list[Any]]:
+        async with AsyncWeb3(WebSocketProvider(node.fast_ws)) as ws:
+            sub_id = await ws.eth.subscribe("logs", {"address": watched.address})
+
+            receipts = []
+            for probe, value in [(watched, 11), (other, 22), (watched, 33), (other, 44)]:
+                receipts.append(await asyncio.to_thread(set_value, probe, value))
+            # Mined last: once its log arrives, every earlier block has been delivered.
+            receipts.append(await asyncio.to_thread(set_value, watched, sentinel))
+
+            def saw_sentinel(got: list[Any]) -> bool:
+                return watched.events.ValueSet().process_log(got[-1])["args"]["v"] == sentinel
+
+            logs = await collect(ws, sub_id, saw_sentinel)
+            assert await ws.eth.unsubscribe(sub_id) is True
+            return logs, receipts
+
+    logs, receipts = asyncio.run(scenario())
+    watched_receipts = [receipts[0], receipts[2], receipts[4]]
+    assert [log["address"] for log in logs] == [watched.address] * 3
+    assert [log["topics"][0] for log in logs] == [
+        HexBytes(event_topic("ValueSet(address,uint256,bytes)"))
+    ] * 3
+    events = [watched.events.ValueSet().process_log(log) for log in logs]
+    assert [e["args"]["v"] for e in events] == [11, 33, sentinel]
+    assert [e["args"]["who"] for e in events] == [sender.address] * 3
+    assert [log["transactionHash"] for log in logs] == [
+        r["transactionHash"] for r in watched_receipts
+    ]
+    assert [log["blockHash"] for log in logs] == [r["blockHash"] for r in watched_receipts]
+    assert [log["blockNumber"] for log in logs] == [r["blockNumber"] for r in watched_receipts]
+
+
+def test_eth_unsubscribe_returns_true_and_stops_delivery(
+    node: NodeProcess, w3: Web3, accounts: list[LocalAccount]
+) -> None:
+    sender = accounts[3]
+
+    async def request(socket: Any, id: int, method: str, params: list[Any]) -> Any:
+        await socket.send(
+            json.dumps({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+        )
+        async with asyncio.timeout(WAIT_S):
+            while True:
+                message = json.loads(await socket.recv())
+                if message.get("id") == id:
+                    return message
+
+    async def next_notification(socket: Any, sub_id: str, timeout: float) -> Any:
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    message = json.loads(await socket.recv())
+                    if message.get("params", {}).get("subscription") == sub_id:
+                        return message
+        except TimeoutError:
+            return None
+
+    async def scenario() -> None:
+        async with connect(node.fast_ws) as socket:
+            subscribed = await request(socket, 1, "eth_subscribe", ["newHeads"])
+            sub_id = subscribed["result"]
+            assert isinstance(sub_id, str) and sub_id.startswith("0x")
+
+            await asyncio.to_thread(transfer, w3, sender, Account.create().address, 1)
+            delivered = await next_notification(socket, sub_id, WAIT_S)
+            assert delivered is not None, "no newHeads notification for a mined block"
+            assert delivered["method"] == "eth_subscription"
+
+            unsubscribed = await request(socket, 2, "eth_unsubscribe", [sub_id])
+            assert unsubscribed == {"jsonrpc": "2.0", "id": 2, "result": True}
+
+            # Notifications already in flight before the unsubscribe may still arrive.
+            while await next_notification(socket, sub_id, 0.3) is not None:
+                pass
+            receipt = await asyncio.to_thread(transfer, w3, sender, Account.create().address, 1)
+            assert receipt["status"] == 1
+            assert await next_notification(socket, sub_id, QUIET_S) is None
+
+            # The connection itself still answers.
+            chain_id = await request(socket, 3, "eth_chainId", [])
+            assert int(chain_id["result"], 16) == FAST_CHAIN_ID
+
+    asyncio.run(scenario())
