@@ -14,6 +14,7 @@ SUPPORTED_TYPES = (LEGACY, ACCESS_LIST, DYNAMIC_FEE)
 MAX_TX_BYTES = 128 * 1024
 
 _BUILDER = PragueVM.get_transaction_builder()
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
 class InvalidTransaction(Exception):
@@ -62,6 +63,10 @@ def decode_transaction(raw: bytes, chain_id: ChainId) -> FastTx:
         raise InvalidTransaction(f"malformed transaction: {exc}") from exc
     except Exception as exc:  # py-evm raises ValidationError or BadSignature subclasses
         raise InvalidTransaction(f"invalid transaction signature: {exc}") from exc
+    # (r, n - s) is a second valid signature of the same transaction; EIP-2 allows one.
+    ensure(
+        tx.s <= SECP256K1_N // 2, "invalid transaction signature: s is in the upper half (EIP-2)"
+    )
     tx_type = raw[0] if raw[0] < 0xC0 else LEGACY
     tx_chain_id: int | None = tx.chain_id
     if tx_chain_id is None:

@@ -25,7 +25,8 @@ def format_ledger_entry(block: LedgerBlock, fast_chain_id: int) -> dict[str, Any
         "transactionsRoot": hx(block.transactions_root),
         "receiptsRoot": hx(block.receipts_root),
         "txCount": len(block.tx_hashes),
-        "timestamp": block.timestamp_ms / 1000,
+        "timestamp": block.timestamp,
+        "timestampMs": block.timestamp_ms,
         "messages": [hx(m) for m in block.messages],
         "commitCertificate": hx(block.commit_certificate),
     }

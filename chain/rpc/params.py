@@ -32,8 +32,6 @@ def parse_hash(value: Any, what: str = "hash") -> Hash32:
 
 
 def parse_quantity(value: Any, what: str = "quantity") -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_QUANTITY:
-        return value
     if not isinstance(value, str) or not value.startswith(("0x", "0X")) or len(value) < 3:
         raise invalid_params(f"{what} must be a 0x-prefixed hex quantity, got {value!r:.80}")
     try:

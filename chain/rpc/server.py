@@ -7,6 +7,7 @@ JSON-RPC error; handlers run one at a time on the event loop, between blocks.
 import asyncio
 import json
 import logging
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -23,11 +24,27 @@ from chain.rpc.errors import (
 from chain.rpc.subscriptions import CONNECTION_QUEUE_LIMIT, Connection, SubscriptionHub
 
 log = logging.getLogger("duet.rpc")
+JSON_RECURSION_LIMIT = 1000  # the handler's own frames plus a nesting depth of several hundred
 Handler = Callable[[list[Any]], Any]
 
 
 def dumps(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"))
+
+
+def parse_json(text: str | bytes) -> Any:
+    """json.loads with a low recursion limit for the duration of the parse.
+
+    py-evm's dependencies raise the interpreter's recursion limit to 100,000 (deep EVM call
+    stacks), and at that limit a body of 100,000 "[" overflows the C stack before Python
+    notices: the process dies. Requests need no such depth.
+    """
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(JSON_RECURSION_LIMIT)
+    try:
+        return json.loads(text)
+    finally:
+        sys.setrecursionlimit(previous)
 
 
 def error_response(request_id: Any, error: RpcError) -> dict[str, Any]:
@@ -73,8 +90,8 @@ class Dispatcher:
     def handle_payload(self, text: str | bytes, extra: dict[str, Handler] | None = None) -> Any:
         """A whole body (single or batch) to what should be sent back (None: nothing)."""
         try:
-            payload = json.loads(text)
-        except (ValueError, UnicodeDecodeError) as exc:
+            payload = parse_json(text)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             return error_response(None, RpcError(PARSE_ERROR, f"parse error: {exc}"))
         if isinstance(payload, list):
             if not payload:

@@ -30,7 +30,7 @@ class Subscription:
     log_filter: LogFilter | None = None
 
 
-@dataclass
+@dataclass(eq=False)  # one per socket, kept in a set by identity
 class Connection:
     queue: asyncio.Queue[str | None]
     on_overflow: Callable[[], object]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -44,6 +45,16 @@ class NodeStartError(AssertionError):
     pass
 
 
+# Fixture finalizers stop every node; this catches the rest (an interrupted session).
+_LIVE: set[NodeProcess] = set()
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    for node in list(_LIVE):
+        node.kill9()
+
+
 class NodeProcess:
     """One node on one data directory; `restart()` brings it back on the same directory."""
 
@@ -83,6 +94,7 @@ class NodeProcess:
             # Own process group, so that kill9() also takes any helper process the node spawned.
             start_new_session=True,
         )
+        _LIVE.add(self)
         self._wait_ready()
         return self
 
@@ -154,6 +166,7 @@ class NodeProcess:
             os.killpg(self.proc.pid, signal.SIGKILL)
 
     def _reap(self) -> None:
+        _LIVE.discard(self)
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None

@@ -48,8 +48,9 @@ def dev_account(index: int) -> LocalAccount:
 
 def rpc_raw(url: str, payload: Any, *, timeout: float = 30.0) -> Any:
     """POSTs any JSON value and returns the parsed JSON answer (whatever it is)."""
-    response = requests.post(url, json=payload, timeout=timeout)
-    return response.json()
+    body = json.dumps(payload).encode()  # explicit: `json=None` would send no body at all
+    headers = {"Content-Type": "application/json"}
+    return requests.post(url, data=body, headers=headers, timeout=timeout).json()
 
 
 def rpc(url: str, method: str, params: list[Any] | None = None, *, id: int = 1) -> dict[str, Any]:

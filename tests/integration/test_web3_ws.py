@@ -64,7 +64,7 @@ def test_new_heads_delivers_every_new_block_in_order_with_matching_hashes(
 ) -> None:
     sender = accounts[1]
 
-    async def scenario() -> list[Any]:
+    async def scenario() -> tuple[int, list[Any]]:
         async with AsyncWeb3(WebSocketProvider(node.fast_ws)) as ws:
             sub_id = await ws.eth.subscribe("newHeads")
             start = w3.eth.block_number
@@ -77,11 +77,11 @@ def test_new_heads_delivers_every_new_block_in_order_with_matching_hashes(
             assert await ws.eth.unsubscribe(sub_id) is True
             heads = [h for h in heads if h["number"] > start]
             assert set(mined) <= {h["number"] for h in heads}
-            return heads
+            return start, heads
 
-    heads = asyncio.run(scenario())
+    start, heads = asyncio.run(scenario())
     numbers = [h["number"] for h in heads]
-    assert numbers == list(range(numbers[0], numbers[0] + len(numbers))), numbers
+    assert numbers == list(range(start + 1, start + 1 + len(numbers))), (start, numbers)
     for previous, head in itertools.pairwise(heads):
         assert head["parentHash"] == previous["hash"]
     for head in heads:

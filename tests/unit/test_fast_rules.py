@@ -1,0 +1,160 @@
+"""Stateless rules of the fast chain: transaction decoding, the pool, the base fee."""
+
+from dataclasses import replace
+
+import pytest
+import rlp
+from eth_account import Account
+
+from chain.config import MIN_BASE_FEE_WEI
+from chain.fast.chain import compute_base_fee
+from chain.fast.executor import Account as State
+from chain.fast.pool import TxPool
+from chain.fast.txs import InvalidTransaction, decode_transaction
+from chain.ledger.blocks import LedgerBlock
+from chain.types import ChainId, Hash32, Height, Root, Seq
+
+FAST = ChainId(7702)
+KEY = Account.from_key(b"\x11" * 32)
+RICH = State(nonce=0, balance=10**21, code=b"")
+GWEI = 10**9
+
+
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def signed(nonce: int = 0, chain_id: int = FAST, **fields: object) -> bytes:
+    tx = {
+        "nonce": nonce,
+        "gas": 21_000,
+        "maxFeePerGas": 2 * GWEI,
+        "maxPriorityFeePerGas": 1,
+        "to": "0x" + "22" * 20,
+        "value": 1,
+        "chainId": chain_id,
+    }
+    if "gasPrice" in fields:
+        del tx["maxFeePerGas"], tx["maxPriorityFeePerGas"]
+    tx.update(fields)
+    return bytes(KEY.sign_transaction(tx).raw_transaction)
+
+
+def test_decodes_sender_and_fields_of_an_eip1559_transaction() -> None:
+    tx = decode_transaction(signed(nonce=3), FAST)
+    assert tx.sender.hex() == KEY.address[2:].lower()
+    assert (tx.type, tx.nonce, tx.value, tx.gas, tx.chain_id) == (2, 3, 1, 21_000, FAST)
+
+
+def test_decodes_a_legacy_eip155_transaction() -> None:
+    raw = signed(gasPrice=2 * GWEI)
+    tx = decode_transaction(raw, FAST)
+    assert tx.type == 0 and tx.max_fee_per_gas == 2 * GWEI
+
+
+@pytest.mark.parametrize("other_chain", [7701, 1])
+def test_rejects_a_transaction_signed_for_another_chain(other_chain: int) -> None:
+    with pytest.raises(InvalidTransaction, match=f"signed for chain ID {other_chain}"):
+        decode_transaction(signed(chain_id=other_chain), FAST)
+
+
+def test_rejects_a_malleated_high_s_signature() -> None:
+    # (r, n - s) verifies for the same key, so EIP-2 forbids the upper half of s.
+    fields = rlp.decode(signed()[1:])
+    fields[-1] = (SECP256K1_N - int.from_bytes(fields[-1], "big")).to_bytes(32, "big")
+    fields[-3] = b"" if fields[-3] == b"\x01" else b"\x01"
+    with pytest.raises(InvalidTransaction, match="signature"):
+        decode_transaction(b"\x02" + rlp.encode(fields), FAST)
+
+
+def test_rejects_a_zero_signature() -> None:
+    fields = rlp.decode(signed()[1:])
+    fields[-1] = fields[-2] = b""
+    with pytest.raises(InvalidTransaction, match="signature"):
+        decode_transaction(b"\x02" + rlp.encode(fields), FAST)
+
+
+def test_rejects_garbage_bytes() -> None:
+    with pytest.raises(InvalidTransaction, match=r"malformed|unsupported"):
+        decode_transaction(b"\xc3\x01\x02\x03", FAST)
+
+
+def test_rejects_unsupported_blob_transactions() -> None:
+    with pytest.raises(InvalidTransaction, match="unsupported transaction type 3"):
+        decode_transaction(b"\x03" + signed()[1:], FAST)
+
+
+def admit(pool: TxPool, raw: bytes, state: State = RICH) -> None:
+    tx = decode_transaction(raw, FAST)
+    pool.validate(tx, state, MIN_BASE_FEE_WEI, 30_000_000)
+    pool.add(tx)
+
+
+def test_pool_orders_out_of_order_nonces_of_one_sender() -> None:
+    pool = TxPool()
+    for nonce in (2, 0, 1):
+        admit(pool, signed(nonce=nonce))
+    chosen = pool.select({decode_transaction(signed(), FAST).sender: 0}, 10)
+    assert [tx.nonce for tx in chosen] == [0, 1, 2]
+
+
+def test_pool_holds_back_transactions_behind_a_nonce_gap() -> None:
+    pool = TxPool()
+    admit(pool, signed(nonce=0))
+    admit(pool, signed(nonce=2))
+    chosen = pool.select({decode_transaction(signed(), FAST).sender: 0}, 10)
+    assert [tx.nonce for tx in chosen] == [0]
+
+
+def test_pool_rejects_a_replayed_transaction() -> None:
+    pool = TxPool()
+    admit(pool, signed())
+    with pytest.raises(InvalidTransaction, match="already known"):
+        admit(pool, signed())
+
+
+def test_pool_rejects_a_nonce_below_the_account_nonce() -> None:
+    with pytest.raises(InvalidTransaction, match="nonce too low: next nonce 5"):
+        admit(TxPool(), signed(nonce=4), replace(RICH, nonce=5))
+
+
+def test_pool_rejects_insufficient_funds() -> None:
+    with pytest.raises(InvalidTransaction, match="insufficient funds"):
+        admit(TxPool(), signed(), replace(RICH, balance=1000))
+
+
+def test_pool_rejects_a_fee_below_the_minimum_base_fee() -> None:
+    with pytest.raises(InvalidTransaction, match="below the minimum base fee"):
+        admit(TxPool(), signed(maxFeePerGas=GWEI // 2, maxPriorityFeePerGas=0))
+
+
+def test_pool_rejects_gas_below_the_intrinsic_cost() -> None:
+    with pytest.raises(InvalidTransaction, match="intrinsic gas too low"):
+        admit(TxPool(), signed(gas=20_000))
+
+
+def parent(gas_used: int, base_fee: int = 10 * GWEI) -> LedgerBlock:
+    zero = Root(b"\x00" * 32)
+    return LedgerBlock(
+        seq=Seq(1),
+        prev_hash=Hash32(zero),
+        chain_id=FAST,
+        height=Height(1),
+        parent_hash=Hash32(zero),
+        state_root=zero,
+        transactions_root=zero,
+        receipts_root=zero,
+        timestamp_ms=0,
+        gas_used=gas_used,
+        gas_limit=30_000_000,
+        base_fee=base_fee,
+    )
+
+
+def test_base_fee_follows_eip1559_above_and_below_target() -> None:
+    assert compute_base_fee(parent(15_000_000), GWEI) == 10 * GWEI
+    assert compute_base_fee(parent(30_000_000), GWEI) == 10 * GWEI * 9 // 8
+    assert compute_base_fee(parent(0), GWEI) == 10 * GWEI * 7 // 8
+
+
+def test_base_fee_never_falls_below_the_floor() -> None:
+    assert compute_base_fee(parent(0, base_fee=GWEI), GWEI) == GWEI
