@@ -84,7 +84,8 @@ def anvil_node(*extra_args: str) -> Launcher:
 TARGETS: list[Target] = [
     Target("duet", duet_node()),
     Target("anvil", anvil_node()),
-    # Once the node takes --executor: Target("duet_pyevm", duet_node("--executor", "pyevm")),
+    # Another node configuration is one more line, for example:
+    # Target("duet_pyevm", duet_node("--executor", "pyevm")),
 ]
 
 
@@ -135,15 +136,16 @@ def running(command: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
 
 
 def stop_process_group(process: subprocess.Popen[bytes]) -> None:
-    """SIGINT, then SIGKILL after STOP_TIMEOUT_S; finally sweep the group we created."""
+    """SIGINT to the group, SIGKILL to whatever still runs STOP_TIMEOUT_S later."""
+    deadline = time.monotonic() + STOP_TIMEOUT_S
     signal_group(process, signal.SIGINT)
-    try:
+    with suppress(subprocess.TimeoutExpired):
         process.wait(timeout=STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        signal_group(process, signal.SIGKILL)
-        process.wait()
-    # A wrapper (npm's anvil launcher) may exit before the binary it started.
+    # npm's anvil launcher exits as soon as it has passed the signal on, before anvil does.
+    while is_group_running(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
     signal_group(process, signal.SIGKILL)
+    process.wait()
 
 
 def signal_group(process: subprocess.Popen[bytes], signum: signal.Signals) -> None:
@@ -204,18 +206,38 @@ def read_tail(log: Path) -> str:
     return "\n".join(lines[-LOG_TAIL_LINES:]) or "(no output)"
 
 
-def get_group_cpu_s(pgid: int) -> float | None:
-    """CPU time (user + system) of the live processes in a group; None off Linux."""
+def read_group_stats(pgid: int) -> list[list[str]] | None:
+    """/proc/PID/stat fields, from `state` on, of each process in a group; None off Linux."""
     proc = Path("/proc")
     if not proc.is_dir():
         return None
-    ticks = 0
+    members = []
     for stat in proc.glob("[0-9]*/stat"):
         try:
-            # Fields after the parenthesised command name; it may itself contain spaces.
+            # The command name is in parentheses and may itself hold spaces.
             fields = stat.read_text().rpartition(")")[2].split()
         except OSError:
             continue
         if int(fields[2]) == pgid:  # pgrp
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+            members.append(fields)
+    return members
+
+
+def is_group_running(pgid: int) -> bool:
+    members = read_group_stats(pgid)
+    if members is None:
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return False
+        return True
+    return any(fields[0] not in "ZX" for fields in members)  # zombie or dead
+
+
+def get_group_cpu_s(pgid: int) -> float | None:
+    """CPU time (user + system) of the live processes in a group; None off Linux."""
+    members = read_group_stats(pgid)
+    if members is None:
+        return None
+    ticks = sum(int(fields[11]) + int(fields[12]) for fields in members)  # utime, stime
     return ticks / os.sysconf("SC_CLK_TCK")

@@ -26,13 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
-import aiohttp
+from _rpc import Web3, make_web3
 from _targets import ROOT, TARGETS, Node, Target, get_group_cpu_s
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress, HexStr
 from rich.console import Console
-from web3 import AsyncHTTPProvider, AsyncWeb3
 from web3.types import RPCEndpoint, TxParams
 
 DEFAULT_DURATION_S = 10.0
@@ -47,14 +46,11 @@ RECEIPT_TIMEOUT_S = 60.0  # a move with no receipt after this long counts as fai
 TIP_WEI = 10**9
 FEE_CAP_FACTOR = 3  # max fee = this × the price seen at start + tip: room for base-fee rises
 GAS_HEADROOM = 1.5  # gas limit = estimate of a first move (the dearest one) × this
-RPC_TIMEOUT_S = 60.0
 DIRECTIONS = (0, 1, 2, 3)  # cycled, so a player walks in a small square
 
-Web3 = AsyncWeb3[AsyncHTTPProvider]
 
-
-class SendError(RuntimeError):
-    """The node refused a transaction or the call failed."""
+class MoveError(RuntimeError):
+    """The node refused a move, or a call about it failed."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +83,7 @@ class Tally:
     started_at: float = 0.0
     ended_at: float = 0.0  # when the phase's last move was settled, confirmed or not
     last_receipt_at: float = 0.0
-    max_send_lag_s: float = 0.0
+    max_send_lag_s: float | None = None  # latency phase only: send start minus due time
 
     def record_receipt(self, status: int | None, sent_at: float, seen_at: float) -> None:
         if status == 1:
@@ -126,13 +122,10 @@ class Sender:
         except Exception as error:
             # Whether the nonce was used is unknown after a failure: ask the node.
             self.nonce = await self.w3.eth.get_transaction_count(self.account.address, "pending")
-            raise SendError(str(error)) from error
+            raise MoveError(str(error)) from error
         self.nonce += 1
         self.moves += 1
         return SentMove(HexStr(tx_hash.to_0x_hex()), sent_at)
-
-    async def wait_status(self, tx_hash: HexStr) -> int | None:
-        return await wait_receipt_status(self.w3, tx_hash)
 
 
 def sign_tx(
@@ -159,18 +152,6 @@ def sign_tx(
     return bytes(account.sign_transaction(tx).raw_transaction)
 
 
-async def make_web3(url: str) -> Web3:
-    """A provider with an aiohttp session of its own that keeps its connection alive.
-
-    web3.py's default session closes the connection after every request; a new TCP
-    connection per call would cost both client and node more than the call itself.
-    """
-    provider = AsyncHTTPProvider(url)
-    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=RPC_TIMEOUT_S))
-    await provider.cache_async_session(session)
-    return AsyncWeb3(provider)
-
-
 async def fetch_receipt_status(w3: Web3, tx_hash: HexStr) -> int | None:
     """The receipt's status, or None while the transaction is not in a block.
 
@@ -179,7 +160,7 @@ async def fetch_receipt_status(w3: Web3, tx_hash: HexStr) -> int | None:
     """
     response = await w3.provider.make_request(RPCEndpoint("eth_getTransactionReceipt"), [tx_hash])
     if "error" in response:
-        raise SendError(f"eth_getTransactionReceipt: {response['error']}")
+        raise MoveError(f"eth_getTransactionReceipt: {response['error']}")
     receipt = response.get("result")
     if receipt is None:
         return None
@@ -263,7 +244,7 @@ async def warm_up(senders: Sequence[Sender]) -> None:
 
     async def one(sender: Sender) -> None:
         move = await sender.send_move()
-        if await sender.wait_status(move.tx_hash) != 1:
+        if await wait_receipt_status(sender.w3, move.tx_hash) != 1:
             raise RuntimeError(f"warm-up move from {sender.account.address} failed")
 
     await asyncio.gather(*(one(sender) for sender in senders))
@@ -288,7 +269,7 @@ async def pump(sender: Sender, deadline: float, tally: Tally) -> None:
             tally.sent += 1
             try:
                 outstanding.append(await sender.send_move())
-            except SendError:
+            except MoveError:
                 tally.failed += 1
                 await asyncio.sleep(POLL_S)
             continue
@@ -328,11 +309,11 @@ async def timed_move(sender: Sender, due: float, tally: Tally) -> None:
     try:
         async with sender.lock:
             move = await sender.send_move()
-    except SendError:
+    except MoveError:
         tally.failed += 1
         return
-    tally.max_send_lag_s = max(tally.max_send_lag_s, move.sent_at - due)
-    status = await sender.wait_status(move.tx_hash)
+    tally.max_send_lag_s = max(tally.max_send_lag_s or 0.0, move.sent_at - due)
+    status = await wait_receipt_status(sender.w3, move.tx_hash)
     tally.record_receipt(status, move.sent_at, time.perf_counter())
 
 
@@ -353,13 +334,17 @@ def to_ms(seconds: float | None) -> float | None:
 
 
 @dataclass(frozen=True)
-class CpuTimes:
-    client_s: float
-    node_s: float | None
+class Usage:
+    """Counters read before and after a phase."""
+
+    client_cpu_s: float
+    node_cpu_s: float | None
+    rpc_calls: int
 
 
-def get_cpu_times(pgid: int) -> CpuTimes:
-    return CpuTimes(time.process_time(), get_group_cpu_s(pgid))
+def get_usage(node: Node, senders: Sequence[Sender]) -> Usage:
+    calls = sum(sender.w3.provider.calls for sender in senders)
+    return Usage(time.process_time(), get_group_cpu_s(node.pgid), calls)
 
 
 def compute_cpu_pct(used_s: float | None, wall_s: float) -> float | None:
@@ -367,12 +352,12 @@ def compute_cpu_pct(used_s: float | None, wall_s: float) -> float | None:
     return None if used_s is None else round(100 * used_s / wall_s, 1)
 
 
-def summarize_phase(tally: Tally, before: CpuTimes, after: CpuTimes) -> dict[str, Any]:
+def summarize_phase(tally: Tally, before: Usage, after: Usage) -> dict[str, Any]:
     wall = max(tally.ended_at - tally.started_at, 1e-9)
-    to_last_receipt = tally.last_receipt_at - tally.started_at
+    to_last_receipt = (tally.last_receipt_at or tally.ended_at) - tally.started_at
     node_s = None
-    if after.node_s is not None and before.node_s is not None:
-        node_s = after.node_s - before.node_s
+    if after.node_cpu_s is not None and before.node_cpu_s is not None:
+        node_s = after.node_cpu_s - before.node_cpu_s
     return {
         "sent": tally.sent,
         "confirmed": tally.confirmed,
@@ -382,8 +367,9 @@ def summarize_phase(tally: Tally, before: CpuTimes, after: CpuTimes) -> dict[str
         "p50_ms": to_ms(compute_percentile(tally.latencies_s, 50)),
         "p99_ms": to_ms(compute_percentile(tally.latencies_s, 99)),
         "max_send_lag_ms": to_ms(tally.max_send_lag_s),
-        "client_cpu_pct": compute_cpu_pct(after.client_s - before.client_s, wall),
+        "client_cpu_pct": compute_cpu_pct(after.client_cpu_s - before.client_cpu_s, wall),
         "node_cpu_pct": compute_cpu_pct(node_s, wall),
+        "rpc_calls_per_move": round((after.rpc_calls - before.rpc_calls) / max(tally.sent, 1), 2),
     }
 
 
@@ -429,9 +415,9 @@ async def measure(name: str, node: Node, settings: Settings, console: Console) -
         await warm_up(senders)
         console.log(f"{name}: MoveBench at {plan.contract}, gas limit {plan.gas} per move")
 
-        before = get_cpu_times(node.pgid)
+        before = get_usage(node, senders)
         tally = await run_throughput(senders, settings.duration_s)
-        throughput = summarize_phase(tally, before, get_cpu_times(node.pgid))
+        throughput = summarize_phase(tally, before, get_usage(node, senders))
         console.log(
             f"{name}: throughput {throughput['moves_per_s']} moves/s, "
             f"{throughput['confirmed']}/{throughput['sent']} confirmed in "
@@ -439,9 +425,9 @@ async def measure(name: str, node: Node, settings: Settings, console: Console) -
             f"client {throughput['client_cpu_pct']}%)"
         )
 
-        before = get_cpu_times(node.pgid)
+        before = get_usage(node, senders)
         tally = await run_latency(senders, settings.rate_per_s, settings.duration_s)
-        latency = summarize_phase(tally, before, get_cpu_times(node.pgid))
+        latency = summarize_phase(tally, before, get_usage(node, senders))
         console.log(
             f"{name}: latency at {settings.rate_per_s:g} moves/s: p50 {latency['p50_ms']} ms, "
             f"p99 {latency['p99_ms']} ms, {latency['confirmed']}/{latency['sent']} confirmed"
