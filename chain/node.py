@@ -104,7 +104,9 @@ class Node:
         lost: list[tuple[Hash32, str]] = []
         for tx_hash, _arrival, raw in self.store.list_pending():
             try:
-                self._admit(decode_transaction(raw, self.config.fast_chain_id))
+                tx = decode_transaction(raw, self.config.fast_chain_id)
+                self._validate(tx)
+                self.pool.add(tx)
             except InvalidTransaction as exc:
                 lost.append((tx_hash, f"dropped at restart: {exc}"))
         if lost:
@@ -138,21 +140,32 @@ class Node:
             self._nonces[sender] = nonce
         return nonce
 
-    def _admit(self, tx: FastTx) -> None:
+    def _validate(self, tx: FastTx) -> None:
         if self.store.get_tx(tx.hash) is not None:
             raise InvalidTransaction(f"already known: {tx.hash.hex()} is committed")
-        account = self.account(tx.sender)
-        self.pool.validate(tx, account, self.config.min_base_fee, self.config.fast_block_gas_limit)
-        self.pool.add(tx)
+        self.pool.validate(
+            tx, self.account(tx.sender), self.config.min_base_fee, self.config.fast_block_gas_limit
+        )
 
     def submit_raw(self, raw: bytes) -> Hash32:
         """Admit a signed transaction; once this returns, the transaction is on disk."""
         tx = decode_transaction(raw, self.config.fast_chain_id)
-        self._admit(tx)
-        self.store.add_pending(tx.hash, now_ms(), raw)
+        self._validate(tx)
+        self.store.add_pending(
+            tx.hash, now_ms(), raw
+        )  # first to disk: an error here admits nothing
+        self.pool.add(tx)
         for listener in self.submit_listeners:
             listener()
         return tx.hash
+
+    def pending_nonce(self, sender: Address) -> int:
+        """The nonce a new transaction from `sender` should use, counting those in the pool."""
+        nonce = self._next_nonce(sender)
+        queued = self.pool.by_sender.get(sender, {})
+        while nonce in queued:
+            nonce += 1
+        return nonce
 
     # -- block production ----------------------------------------------------------------
 

@@ -157,6 +157,9 @@ class FastApi:
         return hex(self._account_at(params).balance)
 
     def get_transaction_count(self, params: Any) -> Any:
+        address, tag = expect_params(params, 1, 2)
+        if tag == "pending":
+            return hex(self.node.pending_nonce(parse_address(address)))
         return hex(self._account_at(params).nonce)
 
     def get_code(self, params: Any) -> Any:
