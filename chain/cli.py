@@ -1,7 +1,6 @@
 """The `duet` command line."""
 
 import argparse
-import asyncio
 import json
 import logging
 import os
@@ -11,6 +10,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import uvloop
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
@@ -119,7 +119,7 @@ def cmd_node(args: argparse.Namespace) -> int:
         executor=args.executor,
     )
     try:
-        asyncio.run(run_node(options))
+        uvloop.run(run_node(options))
     except DataDirBusy as exc:
         err.print(f"[red]{exc}[/]")
         return 1

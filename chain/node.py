@@ -48,6 +48,7 @@ class Node:
         self.listeners: list[BlockListener] = []
         self.submit_listeners: list[Callable[[], None]] = []
         self._nonces: dict[Address, int] = {}
+        self._head_accounts: dict[Address, Account] = {}  # at the fast head; reset per block
         self.lost_on_start: list[tuple[Hash32, str]] = []
         self.pool = TxPool()
         self.heads = self._load_or_create_genesis()
@@ -131,7 +132,14 @@ class Node:
     # -- transactions ------------------------------------------------------------------
 
     def account(self, address: Address, root: Root | None = None) -> Account:
-        return self.executor.get_account(root or self.fast_head.state_root, address)
+        if root is not None and root != self.fast_head.state_root:
+            return self.executor.get_account(root, address)
+        # Admission reads the same senders again and again between two blocks.
+        account = self._head_accounts.get(address)
+        if account is None:
+            account = self.executor.get_account(self.fast_head.state_root, address)
+            self._head_accounts[address] = account
+        return account
 
     def _next_nonce(self, sender: Address) -> int:
         nonce = self._nonces.get(sender)
@@ -213,6 +221,8 @@ class Node:
         heads = process_append(self.heads, write.block)  # raises InvalidBlock, nothing written
         self.store.commit(write)
         self.heads = heads
+        if write.block.chain_id == self.config.fast_chain_id:
+            self._head_accounts.clear()
         for listener in list(self.listeners):
             listener(write.block, fast)
 

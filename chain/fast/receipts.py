@@ -2,11 +2,11 @@
 
 from typing import Any
 
-from eth.db.trie import make_trie_root_and_nodes
 from eth.vm.forks.byzantium.constants import EIP658_TRANSACTION_STATUS_CODE_FAILURE as FAILURE
 from eth.vm.forks.byzantium.constants import EIP658_TRANSACTION_STATUS_CODE_SUCCESS as SUCCESS
 
 from chain.fast.executor import TxOutcome
+from chain.fast.trie_root import compute_ordered_root
 from chain.types import Root
 
 
@@ -27,8 +27,8 @@ def compute_receipt_objects(outcomes: list[TxOutcome]) -> list[Any]:
 def compute_block_commitments(outcomes: list[TxOutcome]) -> tuple[Root, Root, bytes, list[bytes]]:
     """(transactions root, receipts root, block bloom, bloom of each receipt), as Ethereum."""
     receipts = compute_receipt_objects(outcomes)
-    tx_root, _ = make_trie_root_and_nodes(tuple(o.tx.evm for o in outcomes))
-    receipts_root, _ = make_trie_root_and_nodes(tuple(receipts))
+    tx_root = compute_ordered_root([o.tx.evm.encode() for o in outcomes])
+    receipts_root = compute_ordered_root([r.encode() for r in receipts])
     blooms = [r.bloom for r in receipts]
     block_bloom = 0
     for bloom in blooms:

@@ -5,12 +5,11 @@ JSON-RPC error; handlers run one at a time on the event loop, between blocks.
 """
 
 import asyncio
-import json
 import logging
-import sys
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from aiohttp import WSMsgType, web
 
 from chain.config import RPC_MAX_BATCH, RPC_MAX_BODY_BYTES
@@ -24,27 +23,18 @@ from chain.rpc.errors import (
 from chain.rpc.subscriptions import CONNECTION_QUEUE_LIMIT, Connection, SubscriptionHub
 
 log = logging.getLogger("duet.rpc")
-JSON_RECURSION_LIMIT = 1000  # the handler's own frames plus a nesting depth of several hundred
 Handler = Callable[[list[Any]], Any]
 
 
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
-
-
 def parse_json(text: str | bytes) -> Any:
-    """json.loads with a low recursion limit for the duration of the parse.
+    # orjson stops at a nesting depth of 1024 with an error. The stdlib parser would recurse
+    # to the interpreter's limit, which py-evm's dependencies raise to 100,000: deep enough
+    # to overflow the C stack and kill the process on a body of "[[[[...".
+    return orjson.loads(text)
 
-    py-evm's dependencies raise the interpreter's recursion limit to 100,000 (deep EVM call
-    stacks), and at that limit a body of 100,000 "[" overflows the C stack before Python
-    notices: the process dies. Requests need no such depth.
-    """
-    previous = sys.getrecursionlimit()
-    sys.setrecursionlimit(JSON_RECURSION_LIMIT)
-    try:
-        return json.loads(text)
-    finally:
-        sys.setrecursionlimit(previous)
+
+def dumps(obj: Any) -> str:
+    return orjson.dumps(obj).decode()
 
 
 def error_response(request_id: Any, error: RpcError) -> dict[str, Any]:
@@ -91,7 +81,7 @@ class Dispatcher:
         """A whole body (single or batch) to what should be sent back (None: nothing)."""
         try:
             payload = parse_json(text)
-        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        except (ValueError, UnicodeDecodeError) as exc:
             return error_response(None, RpcError(PARSE_ERROR, f"parse error: {exc}"))
         if isinstance(payload, list):
             if not payload:
@@ -117,7 +107,7 @@ def make_app(dispatcher: Dispatcher, hub: SubscriptionHub) -> web.Application:
         answer = dispatcher.handle_payload(body)
         if answer is None:
             return web.Response(status=204)
-        return web.Response(text=dumps(answer), content_type="application/json")
+        return web.Response(body=orjson.dumps(answer), content_type="application/json")
 
     async def get_handler(request: web.Request) -> web.StreamResponse:
         if request.headers.get("Upgrade", "").lower() != "websocket":
