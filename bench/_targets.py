@@ -82,10 +82,9 @@ def anvil_node(*extra_args: str) -> Launcher:
 
 
 TARGETS: list[Target] = [
-    Target("duet", duet_node()),
+    Target("duet", duet_node()),  # the default executor (revm)
+    Target("duet_pyevm", duet_node("--executor", "pyevm")),
     Target("anvil", anvil_node()),
-    # Another node configuration is one more line, for example:
-    # Target("duet_pyevm", duet_node("--executor", "pyevm")),
 ]
 
 

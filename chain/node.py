@@ -16,6 +16,7 @@ from chain.fast.executor import Account, BlockEnv, Executor
 from chain.fast.genesis import dev_alloc
 from chain.fast.pool import TxPool
 from chain.fast.pyevm_executor import PyEvmExecutor
+from chain.fast.revm_executor import RevmExecutor
 from chain.fast.txs import FastTx, InvalidTransaction, decode_transaction
 from chain.ledger.blocks import LedgerBlock, seal
 from chain.ledger.log import LedgerHeads, process_append
@@ -23,8 +24,8 @@ from chain.ledger.store import BlockWrite, Store, TxRecord
 from chain.types import Address, ChainId, Hash32, Height, Root, Seq
 from chain.zk import chain as zk_chain
 
-EXECUTORS: dict[str, type] = {"pyevm": PyEvmExecutor}
-DEFAULT_EXECUTOR = "pyevm"
+EXECUTORS: dict[str, type] = {"pyevm": PyEvmExecutor, "revm": RevmExecutor}
+DEFAULT_EXECUTOR = "revm"
 
 BlockListener = Callable[[LedgerBlock, FastBlock | None], None]
 

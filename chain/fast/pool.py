@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from chain.config import POOL_MAX_PER_SENDER, POOL_MAX_TOTAL
 from chain.fast.executor import Account
-from chain.fast.txs import FastTx, compute_intrinsic_gas, ensure
+from chain.fast.txs import MAX_INITCODE_SIZE, FastTx, compute_intrinsic_gas, ensure
 from chain.types import Address, Hash32
 
 
@@ -42,6 +42,10 @@ class TxPool:
         ensure(
             tx.nonce not in pending,
             f"replacement transaction not supported: nonce {tx.nonce} is already pending",
+        )
+        ensure(
+            tx.to is not None or len(tx.data) <= MAX_INITCODE_SIZE,
+            f"max initcode size exceeded: {len(tx.data)} bytes, at most {MAX_INITCODE_SIZE}",
         )
         intrinsic = compute_intrinsic_gas(tx)
         ensure(tx.gas >= intrinsic, f"intrinsic gas too low: need {intrinsic}, gas {tx.gas}")

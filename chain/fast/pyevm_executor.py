@@ -22,13 +22,14 @@ from chain.fast.executor import (
     TxOutcome,
 )
 from chain.fast.statedb import NodeCache, OverlayDB
-from chain.fast.txs import FastTx
+from chain.fast.txs import MAX_INITCODE_SIZE, FastTx
 from chain.types import Address, Root
 
 VM = PragueVM
 STATE_CLASS = VM.get_state_class()
 ZERO_ADDRESS = Address(b"\x00" * 20)
 ESTIMATE_TOLERANCE = 1.0 / 64  # stop the binary search within 1/64 of the answer
+INITCODE_TOO_LARGE = f"max initcode size exceeded: more than {MAX_INITCODE_SIZE} bytes"
 
 
 def make_context(env: BlockEnv, base_fee: int | None = None) -> ExecutionContext:
@@ -96,9 +97,15 @@ class PyEvmExecutor:
             if cumulative + tx.gas > env.gas_limit:
                 result.deferred.append(tx)
                 continue
+            if tx.to is None and len(tx.data) > MAX_INITCODE_SIZE:
+                # EIP-3860 makes it invalid; py-evm would raise OutOfGas out of the block.
+                result.rejected.append((tx, INITCODE_TOO_LARGE))
+                continue
+            # lock_changes ends the previous transaction (EIP-2200's original values) and
+            # drops every checkpoint, so the snapshot comes after it.
+            state.lock_changes()
             snapshot = state.snapshot()
             try:
-                state.lock_changes()
                 computation = state.apply_transaction(tx.evm)
             except ValidationError as exc:
                 state.revert(snapshot)

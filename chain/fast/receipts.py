@@ -2,42 +2,55 @@
 
 from typing import Any
 
-from eth.vm.forks.byzantium.constants import EIP658_TRANSACTION_STATUS_CODE_FAILURE as FAILURE
-from eth.vm.forks.byzantium.constants import EIP658_TRANSACTION_STATUS_CODE_SUCCESS as SUCCESS
-
-from chain.fast.executor import TxOutcome
+from chain.fast.encoding import encode_rlp, keccak
+from chain.fast.executor import Log, TxOutcome
 from chain.fast.trie_root import compute_ordered_root
+from chain.fast.txs import LEGACY
 from chain.types import Root
 
+BLOOM_BYTES = 256
+BLOOM_BITS_MASK = 2047  # each item sets three of the 2048 bits
+STATUS_SUCCESS, STATUS_FAILURE = b"\x01", b""  # EIP-658
 
-def compute_receipt_objects(outcomes: list[TxOutcome]) -> list[Any]:
-    return [
-        o.tx.evm.make_receipt(
-            SUCCESS if o.success else FAILURE,
-            o.cumulative_gas_used,
-            tuple(
-                (log.address, tuple(int.from_bytes(t, "big") for t in log.topics), log.data)
-                for log in o.logs
-            ),
-        )
-        for o in outcomes
-    ]
+
+def compute_log_bloom(logs: tuple[Log, ...]) -> int:
+    """The 2048-bit filter (yellow paper, eq. 26): three bits per address and per topic."""
+    bloom = 0
+    for log in logs:
+        for item in (log.address, *log.topics):
+            digest = keccak(item)
+            for i in (0, 2, 4):
+                bloom |= 1 << ((digest[i] << 8 | digest[i + 1]) & BLOOM_BITS_MASK)
+    return bloom
+
+
+def encode_receipt(outcome: TxOutcome, bloom: int) -> bytes:
+    """The receipt as the receipts trie holds it (EIP-2718: typed ones behind their type)."""
+    cumulative = outcome.cumulative_gas_used
+    encoded = encode_rlp(
+        [
+            STATUS_SUCCESS if outcome.success else STATUS_FAILURE,
+            cumulative.to_bytes((cumulative.bit_length() + 7) // 8, "big"),
+            bloom.to_bytes(BLOOM_BYTES, "big"),
+            [[log.address, list(log.topics), log.data] for log in outcome.logs],
+        ]
+    )
+    return encoded if outcome.tx.type == LEGACY else bytes((outcome.tx.type,)) + encoded
 
 
 def compute_block_commitments(outcomes: list[TxOutcome]) -> tuple[Root, Root, bytes, list[bytes]]:
     """(transactions root, receipts root, block bloom, bloom of each receipt), as Ethereum."""
-    receipts = compute_receipt_objects(outcomes)
-    tx_root = compute_ordered_root([o.tx.evm.encode() for o in outcomes])
-    receipts_root = compute_ordered_root([r.encode() for r in receipts])
-    blooms = [r.bloom for r in receipts]
+    blooms = [compute_log_bloom(o.logs) for o in outcomes]
+    receipts = [encode_receipt(o, bloom) for o, bloom in zip(outcomes, blooms, strict=True)]
     block_bloom = 0
     for bloom in blooms:
         block_bloom |= bloom
     return (
-        Root(tx_root),
-        Root(receipts_root),
-        block_bloom.to_bytes(256, "big"),
-        [b.to_bytes(256, "big") for b in blooms],
+        # A decoded transaction's raw bytes are its canonical encoding (EIP-2718 envelope).
+        Root(compute_ordered_root([o.tx.raw for o in outcomes])),
+        Root(compute_ordered_root(receipts)),
+        block_bloom.to_bytes(BLOOM_BYTES, "big"),
+        [b.to_bytes(BLOOM_BYTES, "big") for b in blooms],
     )
 
 

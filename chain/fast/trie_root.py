@@ -7,10 +7,9 @@ of inserting item by item into a HexaryTrie.
 
 from collections.abc import Sequence
 
-import rlp
-from eth_utils import keccak
+from chain.fast.encoding import encode_rlp, keccak
 
-BLANK_ROOT = keccak(rlp.encode(b""))
+BLANK_ROOT = keccak(encode_rlp(b""))
 
 Nibbles = tuple[int, ...]
 
@@ -28,7 +27,7 @@ def compact_path(nibbles: Nibbles, is_leaf: bool) -> bytes:
 
 def _reference(node: list[object]) -> object:
     """How a parent refers to a child: inline when its encoding is short, else by hash."""
-    encoded = rlp.encode(node)
+    encoded = encode_rlp(node)
     return node if len(encoded) < 32 else keccak(encoded)
 
 
@@ -72,9 +71,13 @@ def compute_trie_root(pairs: Sequence[tuple[bytes, bytes]]) -> bytes:
     if not pairs:
         return BLANK_ROOT
     items = sorted((to_nibbles(k), v) for k, v in pairs)
-    return keccak(rlp.encode(_build(items, 0)))
+    return keccak(encode_rlp(_build(items, 0)))
 
 
 def compute_ordered_root(encoded_items: Sequence[bytes]) -> bytes:
     """Root of the trie mapping rlp(i) to the i-th item: a block's transactions or receipts."""
-    return compute_trie_root([(rlp.encode(i), item) for i, item in enumerate(encoded_items)])
+    return compute_trie_root([(_encode_index(i), item) for i, item in enumerate(encoded_items)])
+
+
+def _encode_index(index: int) -> bytes:
+    return encode_rlp(index.to_bytes((index.bit_length() + 7) // 8, "big"))

@@ -4,17 +4,21 @@ from dataclasses import dataclass
 from typing import Any
 
 import rlp
+from coincurve import PublicKey
 from eth.vm.forks.prague import PragueVM
-from eth_utils import keccak
 
+from chain.fast.encoding import decode_rlp, encode_rlp, keccak
 from chain.types import Address, ChainId, Hash32
 
 LEGACY, ACCESS_LIST, DYNAMIC_FEE = 0, 1, 2
 SUPPORTED_TYPES = (LEGACY, ACCESS_LIST, DYNAMIC_FEE)
 MAX_TX_BYTES = 128 * 1024
+MAX_INITCODE_SIZE = 2 * 24_576  # EIP-3860: twice EIP-170's limit on deployed code
 
 _BUILDER = PragueVM.get_transaction_builder()
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+EIP155_V_OFFSET = 35  # v = chain ID * 2 + 35 + recovery id
+PRE_EIP155_V = (27, 28)
 
 
 class InvalidTransaction(Exception):
@@ -57,12 +61,14 @@ def decode_transaction(raw: bytes, chain_id: ChainId) -> FastTx:
     ensure(raw[0] >= 0xC0 or raw[0] in SUPPORTED_TYPES, f"unsupported transaction type {raw[0]}")
     try:
         tx = _BUILDER.decode(raw)
-        tx.check_signature_validity()
-        sender = tx.sender
     except (rlp.DecodingError, rlp.DeserializationError) as exc:
         raise InvalidTransaction(f"malformed transaction: {exc}") from exc
-    except Exception as exc:  # py-evm raises ValidationError or BadSignature subclasses
-        raise InvalidTransaction(f"invalid transaction signature: {exc}") from exc
+    except Exception as exc:  # py-evm validates fields as it decodes
+        raise InvalidTransaction(f"invalid transaction: {exc}") from exc
+    sender = recover_sender(raw)
+    # py-evm's `sender` is a cached property; seeding it spares the py-evm executor a second
+    # recovery (were the cache to change shape, py-evm would recover the same address).
+    tx.__dict__["sender"] = sender
     # (r, n - s) is a second valid signature of the same transaction; EIP-2 allows one.
     ensure(
         tx.s <= SECP256K1_N // 2, "invalid transaction signature: s is in the upper half (EIP-2)"
@@ -97,6 +103,48 @@ def decode_transaction(raw: bytes, chain_id: ChainId) -> FastTx:
         max_priority_fee_per_gas=priority,
         evm=tx,
     )
+
+
+def compute_signing_hash(raw: bytes) -> tuple[bytes, bytes]:
+    """(hash the sender signed, 65-byte r || s || recovery id) of a canonically encoded
+    transaction: for typed ones (EIP-2718) the type byte and the fields before the
+    signature; for legacy ones (EIP-155) the fields before it and (chain ID, 0, 0)."""
+    if raw[0] < 0xC0:
+        fields = decode_rlp(raw[1:])
+        *unsigned, y_parity, r, s = fields
+        return keccak(raw[:1] + encode_rlp(unsigned)), _signature(r, s, _to_int(y_parity))
+    *unsigned, v, r, s = decode_rlp(raw)
+    v_int = _to_int(v)
+    if v_int in PRE_EIP155_V:  # refused later, with a message that says why
+        return keccak(encode_rlp(unsigned)), _signature(r, s, v_int - PRE_EIP155_V[0])
+    ensure(v_int >= EIP155_V_OFFSET, f"invalid transaction signature: v = {v_int}")
+    chain_id, parity = divmod(v_int - EIP155_V_OFFSET, 2)
+    payload = encode_rlp([*unsigned, _to_bytes(chain_id), b"", b""])
+    return keccak(payload), _signature(r, s, parity)
+
+
+def _signature(r: bytes, s: bytes, recovery_id: int) -> bytes:
+    ensure(recovery_id in (0, 1) and len(r) <= 32 and len(s) <= 32, "invalid transaction signature")
+    return r.rjust(32, b"\x00") + s.rjust(32, b"\x00") + bytes((recovery_id,))
+
+
+def _to_int(value: bytes) -> int:
+    return int.from_bytes(value, "big")
+
+
+def _to_bytes(value: int) -> bytes:
+    return value.to_bytes((value.bit_length() + 7) // 8, "big")
+
+
+def recover_sender(raw: bytes) -> Address:
+    """The signer's address: one public-key recovery (coincurve), which fails unless the
+    signature is valid for the signed hash."""
+    message_hash, signature = compute_signing_hash(raw)
+    try:
+        public_key = PublicKey.from_signature_and_message(signature, message_hash, hasher=None)
+    except Exception as exc:  # coincurve raises ValueError or its own errors
+        raise InvalidTransaction(f"invalid transaction signature: {exc}") from exc
+    return Address(keccak(public_key.format(compressed=False)[1:])[12:])
 
 
 def compute_intrinsic_gas(tx: FastTx) -> int:

@@ -5,12 +5,14 @@ from dataclasses import replace
 import pytest
 import rlp
 from eth_account import Account
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chain.config import MIN_BASE_FEE_WEI
 from chain.fast.chain import compute_base_fee
 from chain.fast.executor import Account as State
 from chain.fast.pool import TxPool
-from chain.fast.txs import InvalidTransaction, decode_transaction
+from chain.fast.txs import _BUILDER, InvalidTransaction, decode_transaction, recover_sender
 from chain.ledger.blocks import LedgerBlock
 from chain.types import ChainId, Hash32, Height, Root, Seq
 
@@ -132,6 +134,12 @@ def test_pool_rejects_gas_below_the_intrinsic_cost() -> None:
         admit(TxPool(), signed(gas=20_000))
 
 
+def test_pool_rejects_oversized_init_code() -> None:
+    raw = signed(to=None, data=b"\x00" * (2 * 24_576 + 1), gas=1_000_000)
+    with pytest.raises(InvalidTransaction, match="max initcode size exceeded: 49153 bytes"):
+        admit(TxPool(), raw)
+
+
 def parent(gas_used: int, base_fee: int = 10 * GWEI) -> LedgerBlock:
     zero = Root(b"\x00" * 32)
     return LedgerBlock(
@@ -158,3 +166,27 @@ def test_base_fee_follows_eip1559_above_and_below_target() -> None:
 
 def test_base_fee_never_falls_below_the_floor() -> None:
     assert compute_base_fee(parent(0, base_fee=GWEI), GWEI) == GWEI
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    key=st.binary(min_size=32, max_size=32).filter(lambda k: 0 < int.from_bytes(k) < SECP256K1_N),
+    kind=st.sampled_from(["legacy", "access list", "dynamic fee", "create"]),
+    nonce=st.integers(0, 2**40),
+    data=st.binary(max_size=80),
+)
+def test_recovers_the_sender_py_evm_recovers(
+    key: bytes, kind: str, nonce: int, data: bytes
+) -> None:
+    fields: dict[str, object] = {"nonce": nonce, "data": data, "gas": 100_000}
+    if kind in ("legacy", "access list"):
+        fields["gasPrice"] = 2 * GWEI
+    if kind == "access list":
+        fields["accessList"] = [{"address": "0x" + "33" * 20, "storageKeys": ["0x" + "00" * 32]}]
+    if kind == "create":
+        fields["to"] = None
+    base = {"chainId": FAST, "value": 0, "to": "0x" + "22" * 20}
+    if "gasPrice" not in fields:
+        base.update(maxFeePerGas=2 * GWEI, maxPriorityFeePerGas=1)
+    raw = bytes(Account.from_key(key).sign_transaction({**base, **fields}).raw_transaction)
+    assert recover_sender(raw) == _BUILDER.decode(raw).sender

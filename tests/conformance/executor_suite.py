@@ -1,0 +1,510 @@
+"""The executor conformance suite, written once and run on every executor.
+
+Each test runs its blocks on the executor under test and on py-evm in lockstep
+(`harness.Lockstep`): receipts, rejections, state roots, the trie nodes to store, accounts
+and storage must be equal after every block. The expectations written in the tests
+themselves (gas, balances, logs) hold for both. Subclass `ExecutorConformance` with
+`executor_class` set and an empty body, one per executor.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pytest
+from eth_abi import encode as abi_encode
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chain.fast.executor import CallMsg
+from chain.fast.revm_executor import compute_contract_address
+from chain.types import Address
+from tests.conformance.harness import (
+    BASE_FEE,
+    COINBASE,
+    ETHER,
+    FUNDED,
+    GWEI,
+    Lockstep,
+    address_of,
+    assemble,
+    calldata,
+    deploy_data,
+    deployer_of,
+    make_key,
+    runtime_code,
+    sign,
+    topic,
+)
+
+ALICE, BOB, CAROL, DAVE = (make_key(n) for n in range(4))
+PLAYERS = [make_key(10 + n) for n in range(10)]
+EMPTY_IN_GENESIS = Address(bytes.fromhex("e0" * 20))  # allocated with a zero balance
+IDENTITY = Address((4).to_bytes(20, "big"))
+BLS_G1ADD = Address((0x0B).to_bytes(20, "big"))
+FRESH = Address(bytes.fromhex("f1" * 20))
+
+
+def genesis_alloc() -> dict[Address, int]:
+    alloc = {address_of(a): FUNDED for a in (ALICE, BOB, CAROL, *PLAYERS)}
+    alloc[EMPTY_IN_GENESIS] = 0
+    return alloc
+
+
+def deploy(chain: Lockstep, data: bytes, **fields: Any) -> Address:
+    fields.setdefault("gas", 3_000_000)
+    result = chain.apply([chain.send(ALICE, data=data, **fields)])
+    outcome = result.outcomes[0]
+    assert outcome.success, "deployment failed"
+    assert outcome.contract_address is not None
+    return outcome.contract_address
+
+
+def deploy_runtime(chain: Lockstep, runtime: bytes) -> Address:
+    return deploy(chain, deployer_of(runtime))
+
+
+class ExecutorConformance:
+    executor_class: ClassVar[type]
+
+    @pytest.fixture
+    def chain(self) -> Lockstep:
+        return Lockstep.start(self.executor_class, genesis_alloc())
+
+    @pytest.fixture(params=["Probe", "FastProbe"])
+    def probe(self, request: pytest.FixtureRequest, chain: Lockstep) -> Address:
+        """Probe reads the base fee (so its transactions go to py-evm on revm); FastProbe
+        does not, so revm runs it."""
+        return deploy(chain, deploy_data(request.param, 7))
+
+    @pytest.fixture
+    def fast_probe(self, chain: Lockstep) -> Address:
+        return deploy(chain, deploy_data("FastProbe", 7))
+
+    # -- transfers ---------------------------------------------------------------------------
+
+    def test_transfer_moves_value_and_pays_gas_and_tip(self, chain: Lockstep) -> None:
+        tx = chain.send(ALICE, to=address_of(BOB), value=ETHER, gas=21_000)
+        outcome = chain.apply([tx]).outcomes[0]
+        price = BASE_FEE + GWEI  # max fee 3 gwei, tip 1 gwei over a 1 gwei base fee
+        assert (outcome.success, outcome.gas_used) == (True, 21_000)
+        assert chain.account(address_of(ALICE)).balance == FUNDED - ETHER - 21_000 * price
+        assert chain.account(address_of(ALICE)).nonce == 1
+        assert chain.account(address_of(BOB)).balance == FUNDED + ETHER
+        assert chain.account(COINBASE).balance == 21_000 * GWEI
+
+    def test_transfer_to_a_new_account_creates_it(self, chain: Lockstep) -> None:
+        chain.apply([chain.send(ALICE, to=FRESH, value=5, gas=21_000)])
+        assert chain.account(FRESH).balance == 5
+
+    def test_zero_value_transfer_to_a_new_account_creates_nothing(self, chain: Lockstep) -> None:
+        before = chain.root
+        chain.apply([chain.send(ALICE, to=FRESH, value=0, gas=21_000)])
+        assert chain.root != before  # the sender and the coinbase changed; the state roots,
+        # compared with py-evm's, show that FRESH was not created
+
+    def test_touching_an_empty_account_removes_it(self, chain: Lockstep) -> None:
+        chain.apply([chain.send(ALICE, to=EMPTY_IN_GENESIS, value=0, gas=21_000)])
+        assert chain.account(EMPTY_IN_GENESIS).balance == 0
+
+    def test_legacy_and_access_list_transactions(self, chain: Lockstep, probe: Address) -> None:
+        legacy = chain.send(BOB, to=FRESH, value=3, gas=21_000, gasPrice=2 * GWEI)
+        listed = chain.send(
+            CAROL,
+            to=probe,
+            data=calldata("set(uint256)", 5),
+            gasPrice=2 * GWEI,
+            accessList=[{"address": "0x" + probe.hex(), "storageKeys": ["0x" + "00" * 32]}],
+            type=1,
+        )
+        result = chain.apply([legacy, listed])
+        assert [o.success for o in result.outcomes] == [True, True]
+        assert chain.storage(probe, 0) == 5
+
+    # -- fees --------------------------------------------------------------------------------
+
+    def test_max_fee_caps_the_tip(self, chain: Lockstep) -> None:
+        tx = chain.send(
+            ALICE,
+            to=FRESH,
+            value=1,
+            gas=21_000,
+            maxFeePerGas=BASE_FEE + 7,
+            maxPriorityFeePerGas=GWEI,
+        )
+        chain.apply([tx])
+        assert chain.account(COINBASE).balance == 21_000 * 7
+
+    def test_zero_tip_leaves_no_empty_coinbase(self, chain: Lockstep) -> None:
+        # The fee payment touches the coinbase even when the tip is zero (EIP-161).
+        tx = chain.send(
+            ALICE, to=FRESH, value=1, gas=21_000, maxFeePerGas=BASE_FEE, maxPriorityFeePerGas=0
+        )
+        chain.apply([tx])
+        assert chain.account(COINBASE).balance == 0
+
+    def test_calldata_floor_prices_data_heavy_transactions(self, chain: Lockstep) -> None:
+        # EIP-7623: 2000 non-zero bytes cost 21000 + 16 * 2000 to execute, but at least
+        # 21000 + 10 * 4 * 2000.
+        tx = chain.send(ALICE, to=FRESH, data=b"\x01" * 2000, gas=200_000)
+        outcome = chain.apply([tx]).outcomes[0]
+        assert outcome.gas_used == 21_000 + 10 * 4 * 2000
+
+    def test_calldata_floor_above_the_gas_limit_charges_the_difference(
+        self, chain: Lockstep
+    ) -> None:
+        tx = chain.send(ALICE, to=FRESH, data=b"\x01" * 2000, gas=60_000)
+        outcome = chain.apply([tx]).outcomes[0]
+        assert outcome.gas_used == 101_000  # above the transaction's own limit, as py-evm does
+
+    # -- rejections --------------------------------------------------------------------------
+
+    def test_rejects_a_nonce_gap(self, chain: Lockstep) -> None:
+        tx = sign(ALICE, 5, to=FRESH, value=1, gas=21_000)
+        result = chain.apply([tx])
+        assert result.outcomes == []
+        assert "Invalid transaction nonce: Expected 0, but got 5" in result.rejected[0][1]
+
+    def test_rejects_a_sender_without_funds(self, chain: Lockstep) -> None:
+        result = chain.apply([sign(DAVE, 0, to=FRESH, value=1, gas=21_000)])
+        assert "cannot afford txn gas" in result.rejected[0][1]
+
+    def test_rejects_a_fee_below_the_base_fee(self, chain: Lockstep) -> None:
+        chain.base_fee = 5 * GWEI
+        result = chain.apply([chain.send(ALICE, to=FRESH, value=1, gas=21_000)])
+        assert "lower than block's base fee" in result.rejected[0][1]
+
+    def test_rejects_gas_below_the_intrinsic_cost(self, chain: Lockstep) -> None:
+        result = chain.apply([sign(ALICE, 0, to=FRESH, value=1, gas=20_000)])
+        assert "Message.gas cannot be negative" in result.rejected[0][1]
+
+    def test_rejected_transaction_leaves_the_block_going(self, chain: Lockstep) -> None:
+        bad = sign(ALICE, 9, to=FRESH, value=1, gas=21_000)
+        good = chain.send(BOB, to=FRESH, value=1, gas=21_000)
+        result = chain.apply([bad, good])
+        assert len(result.rejected) == 1 and result.outcomes[0].tx == good
+
+    def test_defers_what_exceeds_the_block_gas_limit(self, chain: Lockstep) -> None:
+        chain.gas_limit = 50_000
+        first = chain.send(ALICE, to=FRESH, value=1, gas=30_000)
+        second = chain.send(BOB, to=FRESH, value=1, gas=30_000)
+        result = chain.apply([first, second])
+        assert [o.tx for o in result.outcomes] == [first] and result.deferred == [second]
+
+    # -- contracts ---------------------------------------------------------------------------
+
+    @pytest.mark.parametrize("name", ["Probe", "FastProbe"])
+    def test_deploy_stores_code_and_constructor_state(self, chain: Lockstep, name: str) -> None:
+        probe = deploy(chain, deploy_data(name, 7))
+        assert probe == compute_contract_address(address_of(ALICE), 0)
+        assert chain.account(probe).code == runtime_code(name)
+        assert chain.account(probe).nonce == 1
+        assert chain.storage(probe, 0) == 7
+
+    def test_event_carries_indexed_and_dynamic_fields(
+        self, chain: Lockstep, probe: Address
+    ) -> None:
+        tx = chain.send(BOB, to=probe, data=calldata("set(uint256)", 42))
+        (log,) = chain.apply([tx]).outcomes[0].logs
+        assert log.address == probe
+        assert log.topics == (
+            topic("ValueSet(address,uint256,bytes)"),
+            b"\x00" * 12 + address_of(BOB),
+            (42).to_bytes(32, "big"),
+        )
+        assert log.data == abi_encode(["bytes"], [b"probe"])
+        assert chain.storage(probe, 0) == 42
+
+    def test_revert_with_reason_keeps_state_but_charges_gas(
+        self, chain: Lockstep, probe: Address
+    ) -> None:
+        tx = chain.send(BOB, to=probe, data=calldata("failWithReason()"))
+        outcome = chain.apply([tx]).outcomes[0]
+        assert not outcome.success and 21_000 < outcome.gas_used < 300_000
+        assert outcome.logs == ()
+        assert chain.account(address_of(BOB)).nonce == 1
+
+    def test_custom_error_reverts(self, chain: Lockstep, probe: Address) -> None:
+        tx = chain.send(BOB, to=probe, data=calldata("failCustom(uint256)", 3))
+        assert not chain.apply([tx]).outcomes[0].success
+
+    def test_out_of_gas_uses_all_gas(self, chain: Lockstep, probe: Address) -> None:
+        tx = chain.send(BOB, to=probe, data=calldata("burnGas()"), gas=200_000)
+        outcome = chain.apply([tx]).outcomes[0]
+        assert (outcome.success, outcome.gas_used) == (False, 200_000)
+
+    def test_self_call_sets_the_value_as_the_contract(
+        self, chain: Lockstep, probe: Address
+    ) -> None:
+        tx = chain.send(BOB, to=probe, data=calldata("selfCall(uint256)", 9))
+        (log,) = chain.apply([tx]).outcomes[0].logs
+        assert log.topics[1] == b"\x00" * 12 + probe
+
+    def test_nested_call_undone_by_its_caller(self, chain: Lockstep, fast_probe: Address) -> None:
+        tx = chain.send(BOB, to=fast_probe, data=calldata("setThenFail(uint256)", 5))
+        outcome = chain.apply([tx]).outcomes[0]
+        assert not outcome.success and outcome.logs == ()
+        assert chain.storage(fast_probe, 0) == 7
+
+    def test_failed_nested_call_leaves_its_caller_going(
+        self, chain: Lockstep, fast_probe: Address
+    ) -> None:
+        tx = chain.send(BOB, to=fast_probe, data=calldata("swallowFailure()"))
+        assert chain.apply([tx]).outcomes[0].success
+        assert chain.storage(fast_probe, 0) == 3
+
+    def test_value_to_a_precompile_credits_it(self, chain: Lockstep, probe: Address) -> None:
+        tx = chain.send(BOB, to=probe, value=1000, data=calldata("sendToPrecompile()"))
+        assert chain.apply([tx]).outcomes[0].success
+        assert chain.account(IDENTITY).balance == 1000
+
+    def test_plain_value_reaches_the_receive_function(
+        self, chain: Lockstep, probe: Address
+    ) -> None:
+        chain.apply([chain.send(BOB, to=probe, value=77)])
+        assert chain.account(probe).balance == 77
+
+    def test_moves_write_three_slots_and_log(self, chain: Lockstep) -> None:
+        bench = deploy(chain, deploy_data("MoveBench"))
+        moves = [
+            chain.send(player, to=bench, data=calldata("move(uint8)", n % 4), gas=100_000)
+            for n in range(3)
+            for player in PLAYERS
+        ]
+        result = chain.apply(moves)
+        assert all(o.success and len(o.logs) == 1 for o in result.outcomes)
+        assert chain.storage(bench, 2) == len(moves)  # totalMoves
+
+    def test_each_transaction_starts_with_cold_state(self, chain: Lockstep, probe: Address) -> None:
+        # Two reads of the same slot in one block: each transaction pays the cold access.
+        reads = [chain.send(p, to=probe, data=calldata("value()")) for p in PLAYERS[:2]]
+        first, second = chain.apply(reads).outcomes
+        assert first.gas_used == second.gas_used
+
+    # -- hand-assembled corners --------------------------------------------------------------
+
+    def test_block_context_opcodes_in_a_transaction(self, chain: Lockstep) -> None:
+        ops = ["NUMBER", "TIMESTAMP", "COINBASE", "PREVRANDAO", "GASLIMIT", "CHAINID"]
+        ops += ["BASEFEE", "GASPRICE", "BLOBBASEFEE", "SELFBALANCE"]
+        runtime = assemble(*(x for i, op in enumerate(ops) for x in (op, i, "SSTORE")), "STOP")
+        context = deploy_runtime(chain, runtime)
+        chain.apply([chain.send(BOB, to=context, value=3)])
+        assert chain.storage(context, 6) == BASE_FEE
+        assert chain.storage(context, 7) == BASE_FEE + GWEI
+
+    def test_blockhash_reads_recent_blocks(self, chain: Lockstep) -> None:
+        runtime = assemble(1, "NUMBER", "SUB", "BLOCKHASH", 0, "SSTORE", 300, "BLOCKHASH", 1)
+        runtime += assemble("SSTORE", "STOP")
+        reader = deploy_runtime(chain, runtime)
+        chain.apply([chain.send(BOB, to=reader)])
+        assert chain.storage(reader, 0) == int.from_bytes(chain.hashes[-2], "big")
+
+    def test_transient_storage_ends_with_the_transaction(self, chain: Lockstep) -> None:
+        # TLOAD(0) is stored at slot (1 + it), then TSTORE(0, 1): a fresh transaction
+        # always writes slot 1.
+        runtime = assemble(1, 0, "TLOAD", 1, "ADD", "SSTORE", 1, 0, "TSTORE", "STOP")
+        counter = deploy_runtime(chain, runtime)
+        chain.apply([chain.send(p, to=counter) for p in PLAYERS[:3]])
+        assert chain.storage(counter, 1) == 1
+
+    def test_contract_creating_a_contract(self, chain: Lockstep) -> None:
+        child = deployer_of(assemble(42, 0, "SSTORE", "STOP"))
+        # The factory copies the child's init code (after its own 14 bytes) and CREATEs it.
+        factory = assemble(len(child), 14, 0, "CODECOPY", len(child), 0, 0, "CREATE")
+        factory += assemble(0, "SSTORE", "STOP")
+        assert len(factory) == 14
+        address = deploy_runtime(chain, factory + child)
+        chain.apply([chain.send(BOB, to=address)])
+        created = compute_contract_address(address, 1)
+        assert chain.storage(address, 0) == int.from_bytes(created, "big")
+
+    def test_selfdestruct_in_the_creating_transaction_removes_the_contract(
+        self, chain: Lockstep
+    ) -> None:
+        init = assemble(int.from_bytes(address_of(CAROL), "big"), "SELFDESTRUCT")
+        tx = chain.send(ALICE, data=init, value=1234, gas=200_000)
+        chain.apply([tx])
+        created = compute_contract_address(address_of(ALICE), 0)
+        assert chain.account(created).balance == 0 and chain.account(created).code == b""
+        assert chain.account(address_of(CAROL)).balance == FUNDED + 1234
+
+    def test_selfdestruct_later_only_moves_the_balance(self, chain: Lockstep) -> None:
+        runtime = assemble(int.from_bytes(address_of(CAROL), "big"), "SELFDESTRUCT")
+        doomed = deploy_runtime(chain, runtime)
+        chain.apply([chain.send(BOB, to=doomed, value=99)])
+        assert chain.account(doomed).code == runtime
+        assert chain.account(doomed).balance == 0
+
+    def test_call_to_a_bls_precompile(self, chain: Lockstep) -> None:
+        tx = chain.send(BOB, to=BLS_G1ADD, data=b"\x00" * 256, gas=100_000)
+        chain.apply([tx])
+
+    def test_rejects_oversized_init_code(self, chain: Lockstep) -> None:
+        tx = chain.send(ALICE, data=b"\x00" * (2 * 24_576 + 1), gas=2_000_000)
+        assert "max initcode size exceeded" in chain.apply([tx]).rejected[0][1]
+
+    def test_init_code_word_cost_counts_as_execution(self, chain: Lockstep) -> None:
+        # 53000 + 4 * 100 intrinsic: enough for py-evm's intrinsic gas, not for the init
+        # code's word cost on top of it.
+        tx = chain.send(ALICE, data=b"\x00" * 100, gas=53_000 + 400 + 1)
+        outcome = chain.apply([tx]).outcomes[0]
+        assert not outcome.success
+
+    # -- eth_call and eth_estimateGas --------------------------------------------------------
+
+    def test_call_reads_state(self, chain: Lockstep, probe: Address) -> None:
+        status, (output, _) = chain.call(
+            CallMsg(address_of(BOB), probe, 0, calldata("value()"), None)
+        )
+        assert status == "ok" and int.from_bytes(output, "big") == 7
+
+    def test_call_changes_nothing(self, chain: Lockstep, probe: Address) -> None:
+        chain.call(CallMsg(address_of(BOB), probe, 0, calldata("set(uint256)", 1), None))
+        assert chain.storage(probe, 0) == 7
+
+    def test_call_sees_the_block_with_a_zero_base_fee(self, chain: Lockstep) -> None:
+        probe = deploy(chain, deploy_data("Probe", 7))
+        _, (output, _) = chain.call(CallMsg(None, probe, 0, calldata("getBlockInfo()"), None))
+        assert int.from_bytes(output[:32], "big") == chain.height
+        assert int.from_bytes(output[96:128], "big") == 0
+
+    def test_call_reports_revert_data(self, chain: Lockstep, probe: Address) -> None:
+        status, (kind, data) = chain.call(
+            CallMsg(None, probe, 0, calldata("failWithReason()"), None)
+        )
+        assert (status, kind) == ("error", "execution reverted")
+        assert data.startswith(bytes.fromhex("08c379a0"))
+
+    def test_call_without_funds_for_the_value_fails(self, chain: Lockstep, probe: Address) -> None:
+        status, _ = chain.call(CallMsg(address_of(DAVE), probe, 1, b"", None))
+        assert status == "error"
+
+    def test_call_with_gas_below_the_intrinsic_cost_fails(
+        self, chain: Lockstep, probe: Address
+    ) -> None:
+        status, _ = chain.call(CallMsg(address_of(BOB), probe, 0, calldata("value()"), 1000))
+        assert status == "error"
+
+    def test_call_deploying_returns_the_runtime_code(self, chain: Lockstep) -> None:
+        status, (output, _) = chain.call(
+            CallMsg(address_of(BOB), None, 0, deploy_data("FastProbe", 1), None)
+        )
+        assert status == "ok" and output == runtime_code("FastProbe")
+
+    def test_estimate_gas_of_a_call_and_a_deployment(self, chain: Lockstep, probe: Address) -> None:
+        status, gas = chain.estimate(
+            CallMsg(address_of(BOB), probe, 0, calldata("selfCall(uint256)", 4), None)
+        )
+        assert status == "ok" and gas > 21_000
+        status, _ = chain.estimate(CallMsg(address_of(BOB), None, 0, deploy_data("Probe", 1), None))
+        assert status == "ok"
+
+    def test_estimate_gas_of_a_failing_call(self, chain: Lockstep, probe: Address) -> None:
+        status, _ = chain.estimate(CallMsg(None, probe, 0, calldata("burnGas()"), 500_000))
+        assert status == "error"
+
+    # -- a long random run -------------------------------------------------------------------
+
+    @settings(
+        max_examples=30,
+        deadline=None,
+        # One test method, run by a subclass per executor: sharing examples between them
+        # (what this health check warns about) is wanted, every executor must pass them all.
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.differing_executors,
+        ],
+    )
+    @given(data=st.data())
+    def test_random_blocks_agree(self, data: st.DataObject) -> None:
+        chain = Lockstep.start(self.executor_class, genesis_alloc())
+        contracts = random_contracts(chain)
+        # Probe's transactions make a revm block run on py-evm: leave them out of most runs,
+        # so that most blocks compare revm's own execution.
+        with_probe = data.draw(st.integers(0, 3), label="with Probe") == 0
+        txs_strategy = random_tx(chain, contracts, with_probe)
+        for _ in range(data.draw(st.integers(1, 6), label="blocks")):
+            chain.apply(data.draw(st.lists(txs_strategy, max_size=12), label="txs"))
+
+
+# -- random transactions -----------------------------------------------------------------------
+
+SENDERS = [ALICE, BOB, CAROL, DAVE, *PLAYERS[:3]]
+SHA256 = Address((2).to_bytes(20, "big"))
+TARGETS = [FRESH, EMPTY_IN_GENESIS, IDENTITY, COINBASE, SHA256, address_of(CAROL)]
+GAS_LIMITS = [21_000, 23_000, 30_000, 45_000, 60_000, 120_000, 1_500_000]
+
+
+def random_contracts(chain: Lockstep) -> dict[str, Address]:
+    return {
+        name: deploy(chain, deploy_data(name, *args))
+        for name, args in (("Probe", (1,)), ("FastProbe", (1,)), ("MoveBench", ()))
+    }
+
+
+def random_calls(contracts: dict[str, Address], with_probe: bool) -> list[tuple[Any, bytes]]:
+    probe_calls = [
+        calldata("set(uint256)", 3),
+        calldata("set(uint256)", 0),
+        calldata("failWithReason()"),
+        calldata("failCustom(uint256)", 1),
+        calldata("burnGas()"),
+        calldata("selfCall(uint256)", 11),
+        calldata("deposit()"),
+        calldata("sendToPrecompile()"),
+        calldata("setThenFail(uint256)", 4),
+        calldata("swallowFailure()"),
+        calldata("value()"),
+        b"",
+    ]
+    bench = contracts["MoveBench"]
+    calls: list[tuple[Any, bytes]] = [(contracts["FastProbe"], data) for data in probe_calls]
+    calls += [
+        (bench, calldata("move(uint8)", 1)),
+        (bench, calldata("move(uint8)", 6)),
+        (bench, calldata("position(address)", "0x" + "11" * 20)),
+        (None, deploy_data("FastProbe", 5)),
+        (None, deployer_of(assemble(1, 0, "SSTORE", "STOP"))),
+        (None, b""),
+    ]
+    calls += [(t, b"") for t in TARGETS] + [(t, b"\x00\x01" * 40) for t in TARGETS[:5]]
+    if with_probe:
+        calls += [(contracts["Probe"], data) for data in probe_calls[:8]]
+        calls += [(None, deploy_data("Probe", 2))]
+    return calls
+
+
+def random_tx(
+    chain: Lockstep, contracts: dict[str, Address], with_probe: bool
+) -> st.SearchStrategy[Any]:
+    calls = st.sampled_from(random_calls(contracts, with_probe))
+    listed = contracts["FastProbe"]
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Any:
+        sender = draw(st.sampled_from(SENDERS))
+        to, data = draw(calls)
+        fields: dict[str, Any] = {
+            "to": to,
+            "data": data,
+            "value": draw(st.sampled_from([0, 0, 1, ETHER])),
+            "gas": draw(st.sampled_from(GAS_LIMITS)),
+        }
+        fee = draw(st.sampled_from(["tip", "no tip", "capped", "legacy", "access list"]))
+        if fee in ("legacy", "access list"):
+            fields["gasPrice"] = draw(st.sampled_from([BASE_FEE, 2 * BASE_FEE]))
+        else:
+            max_fee = BASE_FEE + 10 if fee == "capped" else 3 * GWEI
+            tip = 0 if fee == "no tip" else GWEI
+            fields.update(maxFeePerGas=max_fee, maxPriorityFeePerGas=tip)
+        if fee == "access list":
+            slot = "0x" + draw(st.sampled_from([0, 1, 7])).to_bytes(32, "big").hex()
+            fields.update(
+                type=1, accessList=[{"address": "0x" + listed.hex(), "storageKeys": [slot]}]
+            )
+        if draw(st.integers(0, 19)) == 0:  # now and then a nonce the chain does not expect
+            return sign(sender, draw(st.integers(0, 30)), **fields)
+        return chain.send(sender, **fields)
+
+    return build()

@@ -1,0 +1,141 @@
+"""What is particular to the revm executor: which blocks it runs itself and which it hands
+to py-evm, and the state it must discover before a run counts. Equality with py-evm is
+checked on every block by the lockstep harness; these tests add where the block ran."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chain.fast.revm_executor import RevmExecutor, compute_gas_use
+from chain.fast.revm_runner import BASEFEE, CREATE, GASPRICE, NeedsReference, find_opcodes
+from chain.types import Address
+from tests.conformance.executor_suite import ALICE, BOB, PLAYERS, deploy, genesis_alloc
+from tests.conformance.harness import (
+    Lockstep,
+    assemble,
+    calldata,
+    deploy_data,
+    deployer_of,
+    make_key,
+    sign,
+)
+
+WATCHED = frozenset({GASPRICE, BASEFEE, CREATE})
+
+
+def revm_chain() -> Lockstep:
+    return Lockstep.start(RevmExecutor, genesis_alloc())
+
+
+def blocks_on_pyevm(chain: Lockstep) -> int:
+    executor = chain.executor
+    assert isinstance(executor, RevmExecutor)
+    return executor.reference_blocks
+
+
+def deploy_code(chain: Lockstep, runtime: bytes) -> Address:
+    return deploy(chain, deployer_of(runtime))
+
+
+def test_game_moves_and_fast_probe_run_on_revm() -> None:
+    chain = revm_chain()
+    bench = deploy(chain, deploy_data("MoveBench"))
+    probe = deploy(chain, deploy_data("FastProbe", 1))
+    calls = ["set(uint256)", "selfCall(uint256)", "setThenFail(uint256)", "failCustom(uint256)"]
+    txs = [chain.send(BOB, to=probe, data=calldata(c, 5)) for c in calls]
+    txs += [chain.send(BOB, to=probe, data=calldata("swallowFailure()"))]
+    txs += [chain.send(p, to=bench, data=calldata("move(uint8)", 2)) for p in PLAYERS]
+    chain.apply(txs)
+    assert blocks_on_pyevm(chain) == 0
+
+
+def test_reads_inside_a_reverted_call_are_loaded_before_the_run_counts() -> None:
+    # Called with value, `inner` stores 5 in slot 1. Called without, it copies slot 1 into
+    # slot 2 and reverts: the gas of that copy depends on the value read (a zero costs far
+    # less to store), but after the revert revm's journal no longer shows the read; only its
+    # database cache does, and the executor must load the slot and run again.
+    copy = assemble("CALLVALUE", 13, "JUMPI", 1, "SLOAD", 2, "SSTORE", 0, 0, "REVERT")
+    inner_code = copy + assemble("JUMPDEST", 5, 1, "SSTORE", "STOP")
+    chain = revm_chain()
+    inner = deploy_code(chain, inner_code)
+    chain.apply([chain.send(ALICE, to=inner, value=1)])
+    outer = deploy_code(chain, assemble(0, 0, 0, 0, 0, int.from_bytes(inner), "GAS", "CALL"))
+    executor = RevmExecutor(chain.tested.store.get)  # remembers nothing of earlier runs
+    chain.tested.executor = executor
+    chain.apply([chain.send(BOB, to=outer)])  # the lockstep compares the gas with py-evm's
+    assert executor.reference_blocks == 0
+    assert chain.storage(inner, 1) == 5 and chain.storage(inner, 2) == 0
+
+
+@pytest.mark.parametrize(
+    ("runtime", "reason"),
+    [
+        (assemble(1, "NUMBER", "SUB", "BLOCKHASH", 0, "SSTORE", "STOP"), "BLOCKHASH"),
+        (assemble("BASEFEE", 0, "SSTORE", "STOP"), "base fee"),
+        (assemble("GASPRICE", 0, "SSTORE", "STOP"), "gas price"),
+    ],
+)
+def test_blocks_that_pyrevm_cannot_run_exactly_go_to_pyevm(runtime: bytes, reason: str) -> None:
+    chain = revm_chain()
+    contract = deploy_code(chain, runtime)
+    before = blocks_on_pyevm(chain)
+    chain.apply([chain.send(BOB, to=contract)])
+    assert blocks_on_pyevm(chain) == before + 1, reason
+
+
+def test_calls_to_prague_bls_precompiles_go_to_pyevm() -> None:
+    chain = revm_chain()
+    chain.apply([chain.send(BOB, to=Address((0x0B).to_bytes(20, "big")), gas=60_000)])
+    assert blocks_on_pyevm(chain) == 1
+
+
+def test_contracts_creating_contracts_go_to_pyevm_only_when_they_create() -> None:
+    # Called with value, the contract jumps to a CREATE of the child appended to its code;
+    # without, it only stores 1.
+    child = deployer_of(assemble("STOP"))
+    store = assemble("CALLVALUE", 9, "JUMPI", 1, 0, "SSTORE", "STOP", "JUMPDEST")
+    create = assemble(len(child), 22, 0, "CODECOPY", len(child), 0, 0, "CREATE", "STOP")
+    assert (len(store), len(store + create)) == (10, 22)
+    chain = revm_chain()
+    factory = deploy_code(chain, store + create + child)
+    before = blocks_on_pyevm(chain)
+    chain.apply([chain.send(BOB, to=factory)])
+    assert blocks_on_pyevm(chain) == before
+    chain.apply([chain.send(BOB, to=factory, value=1)])
+    assert blocks_on_pyevm(chain) == before + 1
+
+
+def test_a_create_run_through_delegatecall_goes_to_pyevm() -> None:
+    # The CREATE is in the library's code but runs for the calling contract, the creator.
+    child = deployer_of(assemble("STOP"))
+    library_code = assemble(len(child), 12, 0, "CODECOPY", len(child), 0, 0, "CREATE", "STOP")
+    chain = revm_chain()
+    library = deploy_code(chain, library_code + child)
+    caller_code = assemble(0, 0, 0, 0, int.from_bytes(library), "GAS", "DELEGATECALL", "STOP")
+    caller = deploy_code(chain, caller_code)
+    before = blocks_on_pyevm(chain)
+    chain.apply([chain.send(BOB, to=caller)])
+    assert blocks_on_pyevm(chain) == before + 1
+
+
+def test_find_opcodes_skips_push_data_and_dead_code() -> None:
+    assert find_opcodes(assemble(0x48, "POP", "STOP"), WATCHED) == frozenset()  # PUSH1 0x48
+    assert find_opcodes(assemble("STOP") + bytes([BASEFEE]), WATCHED) == frozenset()
+    live = assemble("STOP", "JUMPDEST", "BASEFEE")
+    assert find_opcodes(live, WATCHED) == {BASEFEE}
+
+
+def test_floor_gas_with_a_capped_refund_goes_to_pyevm() -> None:
+    tx = sign(make_key(1), 0, data=b"\x01" * 3000, gas=200_000)
+
+    class Result:
+        gas_used = 40_000
+        gas_refunded = 10_000  # a fifth of 50_000 spent: possibly capped
+
+    with pytest.raises(NeedsReference):
+        compute_gas_use(tx, Result())  # type: ignore[arg-type]
+    Result.gas_refunded = 9_000
+    gas: Any = compute_gas_use(tx, Result())  # type: ignore[arg-type]
+    assert gas.charged == 21_000 + 10 * 4 * 3000
