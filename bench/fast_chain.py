@@ -4,7 +4,7 @@ Runs the same load, from the same web3.py client, against each target in turn (t
 node's fast chain and anvil by default) and prints one JSON object on stdout. Progress goes
 to stderr. Method and meaning of every figure: bench/README.md.
 
-    .venv/bin/python bench/fast_chain.py [--duration S] [--rate R] [--targets duet,anvil]
+    .venv/bin/python bench/fast_chain.py [--duration S] [--rate R] [--targets duet,duet_pyevm,anvil]
                                          [--json-only]
 """
 
