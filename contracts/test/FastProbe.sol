@@ -2,11 +2,12 @@
 pragma solidity ^0.8.24;
 
 /// @title FastProbe
-/// @notice Probe's corners without the fee opcodes: pyrevm 0.3.7 runs every message with a
-///         zero base fee and gas price, so the revm executor hands any transaction whose code
-///         contains BASEFEE or GASPRICE to py-evm. This contract's transactions stay on revm,
-///         which lets the executor conformance suite compare revm itself with py-evm on
-///         events, both revert encodings, out-of-gas, nested calls and value transfers.
+/// @notice The corners of a node's EVM that the tests exercise: events with indexed and
+///         dynamic fields, both revert encodings, out-of-gas, nested and failing calls, value
+///         transfers (to itself and to a precompile). It holds no fee opcodes: pyrevm 0.3.7
+///         runs every message with a zero base fee and gas price, so the revm executor hands
+///         any transaction whose code contains BASEFEE or GASPRICE to py-evm, and this
+///         contract's transactions stay on revm for the conformance suite to compare.
 contract FastProbe {
     uint256 public value;
 
@@ -67,13 +68,5 @@ contract FastProbe {
     function sendToPrecompile() external payable {
         (bool ok, ) = address(4).call{value: msg.value}("");
         require(ok, "probe: precompile call failed");
-    }
-
-    function getBlockInfo()
-        external
-        view
-        returns (uint256 number, uint256 timestamp, uint256 chainid)
-    {
-        return (block.number, block.timestamp, block.chainid);
     }
 }
