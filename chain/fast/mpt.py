@@ -8,7 +8,7 @@ block instead of once per changed key, and it returns exactly the nodes of the n
 the update created: what the store must add.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any, TypeAlias
 
@@ -233,7 +233,7 @@ class _Update:
 
 
 def _finalize(
-    reader: TrieReader, node: Node, nodes: dict[bytes, bytes], is_root: bool = False
+    reader: TrieReader | None, node: Node, nodes: dict[bytes, bytes], is_root: bool = False
 ) -> Child:
     """The reference to `node` in its parent, storing every node of 32 bytes or more."""
     if len(node) == BRANCH_WIDTH:
@@ -245,7 +245,8 @@ def _finalize(
         return node
     digest = keccak(encoded)
     nodes[digest] = encoded
-    reader.remember(digest, node)  # the next block walks the same paths
+    if reader is not None:
+        reader.remember(digest, node)  # the next block walks the same paths
     return digest
 
 
@@ -264,3 +265,21 @@ def compute_trie_update(
     new_root = _finalize(reader, new, nodes, is_root=True)
     assert isinstance(new_root, bytes)
     return new_root, nodes
+
+
+def compute_trie_root(pairs: Iterable[tuple[bytes, bytes]]) -> bytes:
+    """Root of a trie built from nothing; keys prefix-free (hashes, rlp-encoded indices)."""
+    node = _build(sorted((compute_nibbles(key), value) for key, value in pairs))
+    if node is None:
+        return BLANK_ROOT
+    root = _finalize(None, node, {}, is_root=True)
+    assert isinstance(root, bytes)
+    return root
+
+
+def compute_ordered_root(encoded_items: Sequence[bytes]) -> bytes:
+    """Root of the trie mapping rlp(i) to the i-th item: a block's transactions or receipts."""
+    return compute_trie_root(
+        (encode_rlp(i.to_bytes((i.bit_length() + 7) // 8, "big")), item)
+        for i, item in enumerate(encoded_items)
+    )

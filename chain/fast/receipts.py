@@ -4,7 +4,7 @@ from typing import Any
 
 from chain.fast.encoding import encode_rlp, keccak
 from chain.fast.executor import Log, TxOutcome
-from chain.fast.trie_root import compute_ordered_root
+from chain.fast.mpt import compute_ordered_root
 from chain.fast.txs import LEGACY
 from chain.types import Root
 
