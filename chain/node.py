@@ -48,7 +48,6 @@ class Node:
         self.executor: Executor = EXECUTORS[executor](self.store.get_state_node)
         self.listeners: list[BlockListener] = []
         self.submit_listeners: list[Callable[[], None]] = []
-        self._nonces: dict[Address, int] = {}
         self._head_accounts: dict[Address, Account] = {}  # at the fast head; reset per block
         self.lost_on_start: list[tuple[Hash32, str]] = []
         self.pool = TxPool()
@@ -142,13 +141,6 @@ class Node:
             self._head_accounts[address] = account
         return account
 
-    def _next_nonce(self, sender: Address) -> int:
-        nonce = self._nonces.get(sender)
-        if nonce is None:
-            nonce = self.account(sender).nonce
-            self._nonces[sender] = nonce
-        return nonce
-
     def _validate(self, tx: FastTx) -> None:
         if self.store.get_tx(tx.hash) is not None:
             raise InvalidTransaction(f"already known: {tx.hash.hex()} is committed")
@@ -160,9 +152,8 @@ class Node:
         """Admit a signed transaction; once this returns, the transaction is on disk."""
         tx = decode_transaction(raw, self.config.fast_chain_id)
         self._validate(tx)
-        self.store.add_pending(
-            tx.hash, now_ms(), raw
-        )  # first to disk: an error here admits nothing
+        # To disk before the pool: if the write fails, nothing was admitted.
+        self.store.add_pending(tx.hash, now_ms(), raw)
         self.pool.add(tx)
         for listener in self.submit_listeners:
             listener()
@@ -170,7 +161,7 @@ class Node:
 
     def pending_nonce(self, sender: Address) -> int:
         """The nonce a new transaction from `sender` should use, counting those in the pool."""
-        nonce = self._next_nonce(sender)
+        nonce = self.account(sender).nonce
         queued = self.pool.by_sender.get(sender, {})
         while nonce in queued:
             nonce += 1
@@ -183,7 +174,7 @@ class Node:
 
     def produce_fast_block(self, timestamp_ms: int | None = None) -> LedgerBlock | None:
         """Execute the pool's executable transactions as one block; None if there are none."""
-        nonces = {sender: self._next_nonce(sender) for sender in self.pool.senders()}
+        nonces = {sender: self.account(sender).nonce for sender in self.pool.senders()}
         txs = self.pool.select(nonces, MAX_TXS_PER_BLOCK)
         if not txs:
             return None
@@ -207,10 +198,6 @@ class Node:
         self.recent_fast_hashes.appendleft(block.hash)
         self.pool.remove(o.tx.hash for o in result.outcomes)
         self.pool.remove(tx.hash for tx, _ in result.rejected)
-        for outcome in result.outcomes:
-            self._nonces[outcome.tx.sender] = outcome.tx.nonce + 1
-        for tx, _ in result.rejected:
-            self._nonces.pop(tx.sender, None)
         return block
 
     def produce_zk_block(self, timestamp_ms: int | None = None) -> LedgerBlock:

@@ -99,9 +99,5 @@ class TxPool:
             waiting = still_waiting
         return chosen
 
-    def stale(self, next_nonces: dict[Address, int]) -> list[FastTx]:
-        """Transactions whose nonce the chain has already passed."""
-        return [tx for tx in self.by_hash.values() if tx.nonce < next_nonces[tx.sender]]
-
     def senders(self) -> list[Address]:
         return list(self.by_sender)

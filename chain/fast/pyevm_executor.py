@@ -61,36 +61,24 @@ class PyEvmExecutor:
     def __init__(self, reader: NodeReader) -> None:
         self.cache = NodeCache(reader)
 
-    def _state(self, root: Root, env: BlockEnv, base_fee: int | None = None) -> StateAPI:
+    def _open(self, root: Root, context: ExecutionContext) -> tuple[StateAPI, OverlayDB]:
+        """A py-evm state over `root`, and the overlay that collects what it writes."""
         overlay = OverlayDB(self.cache)
-        state = STATE_CLASS(AtomicDB(overlay), make_context(env, base_fee), root)
-        state._duet_overlay = overlay  # type: ignore[attr-defined]
-        return state
+        return STATE_CLASS(AtomicDB(overlay), context, root), overlay
 
     def remember_nodes(self, nodes: dict[bytes, bytes]) -> None:
         for key, value in nodes.items():
             self.cache.put(key, value)
 
     def make_genesis(self, alloc: dict[Address, int]) -> tuple[Root, dict[bytes, bytes]]:
-        overlay = OverlayDB(self.cache)
-        env = BlockEnv(
-            number=0,  # type: ignore[arg-type]
-            timestamp=0,
-            coinbase=ZERO_ADDRESS,
-            gas_limit=0,
-            base_fee=0,
-            prev_randao=b"\x00" * 32,  # type: ignore[arg-type]
-            prev_hashes=(),
-            chain_id=0,  # type: ignore[arg-type]
-        )
-        state = STATE_CLASS(AtomicDB(overlay), make_context(env), BLANK_ROOT_HASH)
+        state, overlay = self._open(Root(BLANK_ROOT_HASH), _READ_CONTEXT)
         for address, balance in alloc.items():
             state.set_balance(address, balance)
         state.persist()
         return Root(state.state_root), overlay.writes
 
     def apply_block(self, parent_root: Root, env: BlockEnv, txs: list[FastTx]) -> BlockResult:
-        state = self._state(parent_root, env)
+        state, overlay = self._open(parent_root, make_context(env))
         result = BlockResult(state_root=parent_root)
         cumulative = 0
         for tx in txs:
@@ -131,11 +119,11 @@ class PyEvmExecutor:
             )
         state.persist()
         result.state_root = Root(state.state_root)
-        result.state_nodes = state._duet_overlay.writes  # type: ignore[attr-defined]
+        result.state_nodes = overlay.writes
         return result
 
     def _run_call(self, root: Root, env: BlockEnv, msg: CallMsg, gas: int) -> ComputationAPI:
-        state = self._state(root, env, base_fee=0)
+        state, _ = self._open(root, make_context(env, base_fee=0))
         sender = msg.sender or ZERO_ADDRESS
         unsigned = VM.create_unsigned_transaction(
             nonce=state.get_nonce(sender),
@@ -181,7 +169,7 @@ class PyEvmExecutor:
         return high
 
     def get_account(self, root: Root, address: Address) -> Account:
-        state = STATE_CLASS(AtomicDB(OverlayDB(self.cache)), _READ_CONTEXT, root)
+        state, _ = self._open(root, _READ_CONTEXT)
         return Account(
             nonce=state.get_nonce(address),
             balance=state.get_balance(address),
@@ -189,7 +177,7 @@ class PyEvmExecutor:
         )
 
     def get_storage(self, root: Root, address: Address, slot: int) -> int:
-        state = STATE_CLASS(AtomicDB(OverlayDB(self.cache)), _READ_CONTEXT, root)
+        state, _ = self._open(root, _READ_CONTEXT)
         return int(state.get_storage(address, slot))
 
 
