@@ -89,6 +89,8 @@ setup() {
     setup_node
     step "compiling contracts"
     node scripts/compile_contracts.mjs
+    step "circuit keys: development ceremony, cached in $DUET_CACHE_DIR"
+    "$VENV/bin/python" -m chain.prover setup
 }
 
 run_tests() {

@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_EXECUTOR,
         help=f"EVM implementation of the fast chain (default {DEFAULT_EXECUTOR})",
     )
+    node.add_argument(
+        "--no-prover",
+        dest="prover",
+        action="store_false",
+        help="do not run the embedded prover (operations stay committed, unproven)",
+    )
     node.add_argument("-v", "--verbose", action="store_true", help="log every block")
 
     status = sub.add_parser("status", help="show a running node's endpoints and heads")
@@ -117,6 +123,7 @@ def cmd_node(args: argparse.Namespace) -> int:
         block_window_ms=args.block_window_ms,
         zk_interval_s=args.zk_interval,
         executor=args.executor,
+        prover=args.prover,
     )
     try:
         uvloop.run(run_node(options))

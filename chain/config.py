@@ -30,6 +30,10 @@ POOL_MAX_PER_SENDER = 256  # queued transactions per sender, executable or waiti
 POOL_MAX_TOTAL = 20_000
 MAX_TXS_PER_BLOCK = 2_000
 
+# Every ZK operation pays at least this fee (wei of ZKPoW) into the pool that pays provers.
+ZK_MIN_FEE_WEI = Wei(10**15)  # 0.001 ZKPoW
+MAX_OPS_PER_ZK_BLOCK = 128
+
 DEFAULT_FAST_PORT = 8645
 DEFAULT_ZK_PORT = 8646
 
@@ -45,4 +49,6 @@ class NetworkConfig:
     fast_block_gas_limit: int = FAST_BLOCK_GAS_LIMIT
     min_base_fee: Wei = MIN_BASE_FEE_WEI
     fee_recipient: bytes = b"\x00" * 20
+    zk_min_fee: Wei = ZK_MIN_FEE_WEI
+    max_ops_per_zk_block: int = MAX_OPS_PER_ZK_BLOCK
     dev_alloc: dict[Address, int] = field(default_factory=dict)

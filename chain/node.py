@@ -9,6 +9,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from chain.config import MAX_TXS_PER_BLOCK, NetworkConfig
 from chain.fast.chain import BLOCKHASH_WINDOW, FastBlock, apply_block, make_block_env
@@ -20,9 +21,21 @@ from chain.fast.revm_executor import RevmExecutor
 from chain.fast.txs import FastTx, InvalidTransaction, decode_transaction
 from chain.ledger.blocks import LedgerBlock, seal
 from chain.ledger.log import LedgerHeads, process_append
-from chain.ledger.store import BlockWrite, Store, TxRecord
+from chain.ledger.store import BlockWrite, Store, TxRecord, ZkOpRecord, ZkWrite
+from chain.prover.witness import compute_witness
+from chain.prover.worker import is_valid_proof
 from chain.types import Address, ChainId, Hash32, Height, Root, Seq
 from chain.zk import chain as zk_chain
+from chain.zk.genesis import compute_genesis_state
+from chain.zk.ops import BlockContext, InvalidOp
+from chain.zk.pool import OpPool
+from chain.zk.signing import InvalidSignature, format_signed_operation, parse_signed_operation
+from chain.zk.state import (
+    ZkState,
+    compute_touched_rows,
+    list_record_rows,
+    load_state,
+)
 
 EXECUTORS: dict[str, type] = {"pyevm": PyEvmExecutor, "revm": RevmExecutor}
 DEFAULT_EXECUTOR = "revm"
@@ -51,7 +64,10 @@ class Node:
         self._head_accounts: dict[Address, Account] = {}  # at the fast head; reset per block
         self.lost_on_start: list[tuple[Hash32, str]] = []
         self.pool = TxPool()
+        self.zk_state = ZkState()
         self.heads = self._load_or_create_genesis()
+        self.zk_state = self._load_zk_state()
+        self.zk_pool = OpPool(self.zk_state)
         self.recent_fast_hashes: deque[Hash32] = deque(
             self.store.recent_hashes(
                 self.config.fast_chain_id, Height(self.fast_head.height + 1), BLOCKHASH_WINDOW
@@ -59,6 +75,7 @@ class Node:
             maxlen=BLOCKHASH_WINDOW,
         )
         self._reload_pending()
+        self._reload_zk_pending()
 
     def close(self) -> None:
         self.store.close()
@@ -96,9 +113,30 @@ class Node:
         )
         self.store.commit(BlockWrite(fast_genesis, nodes, [], [], [], []))
         heads = process_append(heads, fast_genesis)
-        zk_genesis = zk_chain.apply_block(heads, cfg.zk_chain_id, ts)
-        self.store.commit(BlockWrite(zk_genesis, {}, [], [], [], []))
-        return process_append(heads, zk_genesis)
+        zk_state = compute_genesis_state(
+            {int.from_bytes(a, "big"): v for a, v in alloc.items()},
+            minter=int.from_bytes(next(iter(alloc)), "big"),
+            fast_chain_escrow=sum(alloc.values()),
+        )
+        zk = zk_chain.apply_block(zk_state, heads, cfg.zk_chain_id, ts, [], cfg.zk_min_fee)
+        write = ZkWrite(records=list_record_rows(zk_state), globals=self._zk_globals(zk_state))
+        self.store.commit(BlockWrite(zk.block, {}, [], [], [], [], zk=write))
+        return process_append(heads, zk.block)
+
+    @staticmethod
+    def _zk_globals(state: ZkState) -> dict[str, int]:
+        return {"fee_pool": state.fee_pool, "escrow": state.escrow}
+
+    def _load_zk_state(self) -> ZkState:
+        g = self.store.get_zk_globals()
+        state = load_state(self.store.list_zk_records(), g["fee_pool"], g["escrow"])
+        root = zk_chain.compute_root_bytes(state)
+        if root != self.zk_head.state_root:
+            raise RuntimeError(
+                f"stored ZK state has root {root.hex()}, but the ZK head block says "
+                f"{self.zk_head.state_root.hex()}: the database is damaged"
+            )
+        return state
 
     def _reload_pending(self) -> None:
         """Acknowledged transactions survive a crash: back into the pool, or reported lost."""
@@ -113,6 +151,17 @@ class Node:
         if lost:
             self.store.mark_lost(lost)
         self.lost_on_start = lost
+
+    def _reload_zk_pending(self) -> None:
+        ctx = self.next_zk_context()
+        lost: list[tuple[bytes, str]] = []
+        for op_id, body in self.store.list_zk_pending():
+            try:
+                self.zk_pool.admit(parse_signed_operation(body, self.config.zk_chain_id), ctx)
+            except (InvalidOp, InvalidSignature) as exc:
+                lost.append((op_id, f"dropped at restart: {exc}"))
+        if lost:
+            self.store.drop_zk_pending(lost)
 
     # -- heads -------------------------------------------------------------------------
 
@@ -200,10 +249,62 @@ class Node:
         self.pool.remove(tx.hash for tx, _ in result.rejected)
         return block
 
+    def next_zk_context(self) -> BlockContext:
+        return zk_chain.compute_block_context(self.zk_head.height + 1, self.config.zk_min_fee)
+
+    def submit_operation(self, obj: Any) -> bytes:
+        """Admit a signed ZK operation (wire form); once this returns, it is on disk."""
+        signed = parse_signed_operation(obj, self.config.zk_chain_id)
+        if self.store.get_zk_op(signed.op_id) is not None:
+            raise InvalidOp("already committed")
+        self.zk_pool.admit(signed, self.next_zk_context())
+        self.store.add_zk_pending(signed.op_id, now_ms(), format_signed_operation(signed))
+        return signed.op_id
+
     def produce_zk_block(self, timestamp_ms: int | None = None) -> LedgerBlock:
-        block = zk_chain.apply_block(self.heads, self.config.zk_chain_id, timestamp_ms or now_ms())
-        self._append(BlockWrite(block, {}, [], [], [], []), None)
-        return block
+        cfg = self.config
+        ops = self.zk_pool.take(cfg.max_ops_per_zk_block)
+        zk = zk_chain.apply_block(
+            self.zk_state,
+            self.heads,
+            cfg.zk_chain_id,
+            timestamp_ms or now_ms(),
+            ops,
+            cfg.zk_min_fee,
+        )
+        height = zk.block.height
+        records = []
+        touched = []
+        for index, applied in enumerate(zk.applied):
+            witness = compute_witness(
+                applied.pre_state, applied.signed.op, zk.ctx, applied.post_state, applied.trace
+            )
+            records.append(
+                ZkOpRecord(
+                    op_id=applied.signed.op_id,
+                    height=height,
+                    index=index,
+                    body=format_signed_operation(applied.signed),
+                    circuit=witness.circuit,
+                    public_inputs=witness.public_inputs,
+                    witness=dict(witness.inputs),
+                )
+            )
+            touched.extend(applied.trace)
+        rejected = [(s.op_id, f"rejected at execution: {reason}") for s, reason in zk.rejected]
+        write = ZkWrite(
+            ops=records,
+            records=compute_touched_rows(touched),
+            globals=self._zk_globals(zk.state),
+            consumed_pending=[s.op_id for s in ops],
+        )
+        lost: list[tuple[Hash32, str]] = [(Hash32(i), r) for i, r in rejected]
+        self._append(BlockWrite(zk.block, {}, [], [], [], lost, zk=write), None)
+        self.zk_state = zk.state
+        dropped = self.zk_pool.reset(zk.state, {s.op_id for s in ops}, self.next_zk_context())
+        if dropped:
+            self.store.drop_zk_pending(dropped)
+        return zk.block
 
     def _append(self, write: BlockWrite, fast: FastBlock | None) -> None:
         heads = process_append(self.heads, write.block)  # raises InvalidBlock, nothing written
@@ -213,6 +314,19 @@ class Node:
             self._head_accounts.clear()
         for listener in list(self.listeners):
             listener(write.block, fast)
+
+    def list_committed_ops(self, limit: int) -> list[ZkOpRecord]:
+        return self.store.list_zk_ops_by_status("committed", limit)
+
+    def record_proof(self, op_id: bytes, proof: bytes) -> bool:
+        """Store a proof of a committed operation if it proves the statement stored with it."""
+        record = self.store.get_zk_op(op_id)
+        if record is None or record.status != "committed":
+            return False
+        if not is_valid_proof(record.circuit, proof, record.public_inputs):
+            return False
+        self.store.set_zk_proof(op_id, proof, "proven")
+        return True
 
     # -- reads -----------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import signal
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from aiohttp import web
 
 from chain.consensus.dev import DevSequencer
 from chain.node import Node
+from chain.prover.worker import EmbeddedProver
 from chain.rpc.duet_api import DuetApi
 from chain.rpc.fast_api import FastApi
 from chain.rpc.server import Dispatcher, dumps, make_app
@@ -39,6 +41,7 @@ class NodeOptions:
     block_window_ms: float
     zk_interval_s: float
     executor: str
+    prover: bool = True
 
 
 def lock_data_dir(data_dir: Path) -> int:
@@ -67,6 +70,11 @@ async def start_site(app: web.Application, host: str, port: int) -> tuple[web.Ap
     assert server is not None
     sockets = getattr(server, "sockets", None) or []
     return runner, sockets[0].getsockname()[1]
+
+
+async def gather_or_fail(*coroutines: Coroutine[Any, Any, None]) -> None:
+    """Run background loops together; the first to fail stops the rest and raises."""
+    await asyncio.gather(*coroutines)
 
 
 async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> None:
@@ -98,7 +106,10 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
                 "chain_id": chain_id,
             }
         sequencer = DevSequencer(node, options.block_window_ms, options.zk_interval_s)
-        seq_task = asyncio.create_task(sequencer.run())
+        tasks = [sequencer.run()]
+        if options.prover:
+            tasks.append(EmbeddedProver(node.list_committed_ops, node.record_proof).run())
+        seq_task = asyncio.create_task(gather_or_fail(*tasks))
         write_json_atomically(
             options.data_dir / NODE_FILE,
             {"pid": os.getpid(), "executor": options.executor, **endpoints},

@@ -10,7 +10,7 @@ WAL with synchronous=NORMAL survives the death of the process (the case `kill -9
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,30 @@ CREATE TABLE IF NOT EXISTS pending (
     raw BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS lost (hash BLOB PRIMARY KEY, reason TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS zk_ops (
+    id BLOB PRIMARY KEY,
+    height INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    circuit TEXT NOT NULL,
+    public_inputs TEXT NOT NULL,
+    witness TEXT NOT NULL,
+    status TEXT NOT NULL,
+    proof BLOB
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS zk_ops_position ON zk_ops (height, idx);
+CREATE INDEX IF NOT EXISTS zk_ops_status ON zk_ops (status, height, idx);
+CREATE TABLE IF NOT EXISTS zk_records (
+    tree TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (tree, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS zk_pending (
+    id BLOB PRIMARY KEY,
+    arrival INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
 """
 
 
@@ -64,6 +88,31 @@ class TxRecord:
     receipt: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class ZkOpRecord:
+    """A committed ZK operation and what proving it needs (see chain/prover/witness.py)."""
+
+    op_id: bytes
+    height: Height
+    index: int
+    body: dict[str, Any]  # the signed operation's wire form
+    circuit: str
+    public_inputs: list[int]
+    witness: dict[str, Any]
+    status: str = "committed"
+    proof: bytes | None = None
+
+
+@dataclass
+class ZkWrite:
+    """What a ZK block changes besides its header: operations, state records, globals."""
+
+    ops: list[ZkOpRecord] = field(default_factory=list)
+    records: list[tuple[str, int, list[int]]] = field(default_factory=list)  # (tree, index, fields)
+    globals: dict[str, int] = field(default_factory=dict)
+    consumed_pending: list[bytes] = field(default_factory=list)
+
+
 @dataclass
 class BlockWrite:
     """Everything one block adds to the database, written atomically by `Store.commit`."""
@@ -74,6 +123,7 @@ class BlockWrite:
     logs: list[tuple[int, bytes, dict[str, Any]]]  # (log_index, address, rpc log object)
     consumed_pending: list[Hash32]
     lost: list[tuple[Hash32, str]]
+    zk: ZkWrite | None = None
 
 
 class Store:
@@ -140,6 +190,8 @@ class Store:
             )
             db.executemany("DELETE FROM pending WHERE hash=?", ((h,) for h, _ in write.lost))
             db.executemany("INSERT OR REPLACE INTO lost VALUES (?, ?)", write.lost)
+            if write.zk is not None:
+                self._write_zk(write.zk)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -241,3 +293,90 @@ class Store:
     def get_lost_reason(self, tx_hash: bytes) -> str | None:
         row = self.db.execute("SELECT reason FROM lost WHERE hash=?", (tx_hash,)).fetchone()
         return None if row is None else str(row[0])
+
+    # -- ZK operations and state ---------------------------------------------------------
+
+    def _write_zk(self, zk: ZkWrite) -> None:
+        db = self.db
+        db.executemany(
+            "INSERT INTO zk_ops VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                (
+                    op.op_id,
+                    op.height,
+                    op.index,
+                    json.dumps(op.body),
+                    op.circuit,
+                    json.dumps([hex(x) for x in op.public_inputs]),
+                    json.dumps(op.witness),
+                    op.status,
+                    op.proof,
+                )
+                for op in zk.ops
+            ),
+        )
+        db.executemany(
+            "INSERT OR REPLACE INTO zk_records VALUES (?, ?, ?)",
+            (
+                (tree, index, json.dumps([hex(x) for x in values]))
+                for tree, index, values in zk.records
+            ),
+        )
+        if zk.globals:
+            db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('zk_globals', ?)",
+                (json.dumps({k: hex(v) for k, v in zk.globals.items()}),),
+            )
+        db.executemany("DELETE FROM zk_pending WHERE id=?", ((i,) for i in zk.consumed_pending))
+
+    def list_zk_records(self) -> list[tuple[str, int, list[int]]]:
+        rows = self.db.execute("SELECT tree, idx, body FROM zk_records ORDER BY tree, idx")
+        return [(tree, idx, [int(x, 16) for x in json.loads(body)]) for tree, idx, body in rows]
+
+    def get_zk_globals(self) -> dict[str, int]:
+        raw = self.get_meta("zk_globals")
+        return {} if raw is None else {k: int(v, 16) for k, v in json.loads(raw).items()}
+
+    def _zk_op(self, row: tuple[Any, ...] | None) -> ZkOpRecord | None:
+        if row is None:
+            return None
+        op_id, height, idx, body, circuit, public_inputs, witness, status, proof = row
+        return ZkOpRecord(
+            bytes(op_id),
+            Height(height),
+            idx,
+            json.loads(body),
+            circuit,
+            [int(x, 16) for x in json.loads(public_inputs)],
+            json.loads(witness),
+            status,
+            None if proof is None else bytes(proof),
+        )
+
+    def get_zk_op(self, op_id: bytes) -> ZkOpRecord | None:
+        row = self.db.execute("SELECT * FROM zk_ops WHERE id=?", (op_id,)).fetchone()
+        return self._zk_op(row)
+
+    def list_zk_ops_by_status(self, status: str, limit: int) -> list[ZkOpRecord]:
+        rows = self.db.execute(
+            "SELECT * FROM zk_ops WHERE status=? ORDER BY height, idx LIMIT ?", (status, limit)
+        ).fetchall()
+        return [op for op in map(self._zk_op, rows) if op is not None]
+
+    def set_zk_proof(self, op_id: bytes, proof: bytes, status: str) -> None:
+        self.db.execute("UPDATE zk_ops SET proof=?, status=? WHERE id=?", (proof, status, op_id))
+
+    def add_zk_pending(self, op_id: bytes, arrival: int, body: dict[str, Any]) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO zk_pending VALUES (?, ?, ?)", (op_id, arrival, json.dumps(body))
+        )
+
+    def list_zk_pending(self) -> list[tuple[bytes, dict[str, Any]]]:
+        rows = self.db.execute("SELECT id, body FROM zk_pending ORDER BY arrival, rowid")
+        return [(bytes(i), json.loads(b)) for i, b in rows]
+
+    def drop_zk_pending(self, lost: list[tuple[bytes, str]]) -> None:
+        self.db.execute("BEGIN")
+        self.db.executemany("DELETE FROM zk_pending WHERE id=?", ((h,) for h, _ in lost))
+        self.db.executemany("INSERT OR REPLACE INTO lost VALUES (?, ?)", lost)
+        self.db.execute("COMMIT")

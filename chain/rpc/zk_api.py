@@ -1,4 +1,9 @@
-"""Ethereum JSON-RPC reads of the ZK chain (its operations come with the ZK chain itself)."""
+"""The ZK chain's JSON-RPC: Ethereum reads (blocks, ERC-20/721 views) and duet_* operations.
+
+Operations are EIP-712 signed objects sent with `duet_sendOperation`; their progress
+(pending → committed → proven → aggregated → settled) is read with `duet_getOperation`
+and `duet_getProofStatus`. docs/rpc.md lists every method.
+"""
 
 from collections.abc import Callable
 from typing import Any
@@ -7,8 +12,30 @@ from chain.config import CLIENT_VERSION
 from chain.fast.chain import compute_prev_randao
 from chain.ledger.blocks import LedgerBlock
 from chain.node import Node
-from chain.rpc.format import format_block
-from chain.rpc.params import expect_params, parse_bool, parse_hash, parse_quantity
+from chain.rpc.errors import EXECUTION_REVERTED, TX_REJECTED, RpcError, invalid_params
+from chain.rpc.format import format_block, hx
+from chain.rpc.params import (
+    expect_params,
+    parse_address,
+    parse_bool,
+    parse_hash,
+    parse_hex_bytes,
+    parse_object,
+    parse_quantity,
+)
+from chain.zk.ops import InvalidOp
+from chain.zk.signing import InvalidSignature
+from chain.zk.state import (
+    MAX_COLLECTIONS,
+    MAX_SERIALS,
+    compute_token_key,
+    get_account,
+    get_account_index,
+    get_nft,
+)
+from chain.zk.views import ViewRevert, compute_call, encode_revert
+
+HEAD_TAGS = (None, "latest", "pending", "safe", "finalized")
 
 
 class ZkApi:
@@ -23,6 +50,15 @@ class ZkApi:
             "eth_blockNumber": lambda p: self._noargs(p, hex(self.node.zk_head.height)),
             "eth_getBlockByNumber": self.get_block_by_number,
             "eth_getBlockByHash": self.get_block_by_hash,
+            "eth_call": self.call,
+            "eth_getBalance": self.get_balance,
+            "eth_getTransactionCount": self.get_transaction_count,
+            "duet_sendOperation": self.send_operation,
+            "duet_getOperation": self.get_operation,
+            "duet_getProofStatus": self.get_proof_status,
+            "duet_getAccount": self.get_account,
+            "duet_getToken": self.get_token,
+            "duet_getListings": self.get_listings,
         }
 
     @staticmethod
@@ -53,3 +89,134 @@ class ZkApi:
         if block is not None and block.chain_id != self.chain_id:
             block = None
         return self._format(block, full)
+
+    # -- state reads: only the head state is kept -------------------------------------------
+
+    def _check_head_tag(self, tag: Any) -> None:
+        if tag in HEAD_TAGS:
+            return
+        is_number = isinstance(tag, str) and tag.startswith("0x")
+        if is_number and parse_quantity(tag, "block") == self.node.zk_head.height:
+            return
+        raise invalid_params("the ZK chain serves its state at the head only (use 'latest')")
+
+    def call(self, params: Any) -> Any:
+        call, tag = expect_params(params, 1, 2)
+        call = parse_object(call, "call object")
+        self._check_head_tag(tag)
+        if call.get("to") is None:
+            raise invalid_params("call needs a 'to' address")
+        to = int.from_bytes(parse_address(call["to"], "to"), "big")
+        data = parse_hex_bytes(call.get("data") or call.get("input") or "0x", "data")
+        try:
+            return hx(compute_call(self.node.zk_state, to, data))
+        except ViewRevert as exc:
+            raise RpcError(
+                EXECUTION_REVERTED, f"execution reverted: {exc}", hx(encode_revert(str(exc)))
+            ) from None
+
+    def get_balance(self, params: Any) -> Any:
+        address, tag = expect_params(params, 1, 2)
+        self._check_head_tag(tag)
+        owner = int.from_bytes(parse_address(address), "big")
+        return hex(get_account(self.node.zk_state, owner).balance)
+
+    def get_transaction_count(self, params: Any) -> Any:
+        address, tag = expect_params(params, 1, 2)
+        owner = int.from_bytes(parse_address(address), "big")
+        nonce = get_account(self.node.zk_state, owner).nonce
+        if tag == "pending":
+            return hex(self.node.zk_pool.pending_nonce(owner, nonce))
+        self._check_head_tag(tag)
+        return hex(nonce)
+
+    def get_account(self, params: Any) -> Any:
+        (address,) = expect_params(params, 1, 1)
+        owner = int.from_bytes(parse_address(address), "big")
+        state = self.node.zk_state
+        account = get_account(state, owner)
+        return {
+            "address": address,
+            "index": get_account_index(state, owner),
+            "balance": hex(account.balance),
+            "nonce": hex(account.nonce),
+            "pendingNonce": hex(self.node.zk_pool.pending_nonce(owner, account.nonce)),
+        }
+
+    # -- operations ---------------------------------------------------------------------------
+
+    def send_operation(self, params: Any) -> Any:
+        (operation,) = expect_params(params, 1, 1)
+        try:
+            return hx(self.node.submit_operation(operation))
+        except InvalidSignature as exc:
+            raise invalid_params(str(exc)) from None
+        except InvalidOp as exc:
+            raise RpcError(TX_REJECTED, f"operation rejected: {exc}") from None
+
+    def _status(self, op_id: bytes) -> dict[str, Any]:
+        node = self.node
+        record = node.store.get_zk_op(op_id)
+        if record is not None:
+            return {
+                "status": record.status,
+                "blockNumber": record.height,
+                "index": record.index,
+                "operation": record.body,
+                "circuit": record.circuit,
+                "record": record,
+            }
+        if op_id in node.zk_pool:
+            return {"status": "pending"}
+        reason = node.store.get_lost_reason(op_id)
+        if reason is not None:
+            return {"status": "rejected", "reason": reason}
+        return {"status": "unknown"}
+
+    def get_operation(self, params: Any) -> Any:
+        (op_id,) = expect_params(params, 1, 1)
+        status = self._status(parse_hash(op_id, "operation id"))
+        status.pop("record", None)
+        return {"id": op_id, **status}
+
+    def get_proof_status(self, params: Any) -> Any:
+        (op_id,) = expect_params(params, 1, 1)
+        status = self._status(parse_hash(op_id, "operation id"))
+        record = status.pop("record", None)
+        out: dict[str, Any] = {"id": op_id, "status": status["status"]}
+        if record is not None:
+            out["circuit"] = record.circuit
+            out["publicInputs"] = [hex(x) for x in record.public_inputs]
+            out["proof"] = None if record.proof is None else hx(record.proof)
+        if "reason" in status:
+            out["reason"] = status["reason"]
+        return out
+
+    # -- NFTs and the market ------------------------------------------------------------------
+
+    def get_token(self, params: Any) -> Any:
+        collection, serial = expect_params(params, 2, 2)
+        collection = parse_quantity(collection, "collection")
+        serial = parse_quantity(serial, "token id")
+        if collection >= MAX_COLLECTIONS or serial >= MAX_SERIALS:
+            raise invalid_params("no such collection or token id")
+        return self._format_token(compute_token_key(collection, serial))
+
+    def _format_token(self, key: int) -> Any:
+        nft = get_nft(self.node.zk_state, key)
+        if not nft.exists:
+            return None
+        return {
+            "collection": key >> 12,
+            "tokenId": key & (MAX_SERIALS - 1),
+            "tokenKey": key,
+            "owner": hx(nft.owner.to_bytes(20, "big")),
+            "metadata": hex(nft.metadata),
+            "price": hex(nft.price),
+            "listed": nft.price > 0,
+        }
+
+    def get_listings(self, params: Any) -> Any:
+        expect_params(params, 0, 0)
+        records = self.node.zk_state.nft_records
+        return [self._format_token(key) for key in sorted(records) if records[key].price > 0]

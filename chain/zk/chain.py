@@ -1,33 +1,108 @@
-"""The ZK chain's state transition.
+"""The ZK chain's state transition: `apply_block` turns ordered operations into a block.
 
-For now the ZK chain has no operations: each block carries no transactions and keeps the
-empty state root, but it is produced on its own cadence and takes its place in the log, so
-the braid is real before the assets arrive.
+Execution is a pure function of the parent state, the operations in their order and the
+timestamp handed in by the sequencer, so any node (or anyone reading L1) recomputes it.
+An operation that breaks a rule when its turn comes is left out and reported, never half
+applied; the block's state root is the root after its last operation.
 """
 
+from dataclasses import dataclass
+
+from chain.fast.mpt import compute_ordered_root
 from chain.ledger.blocks import LedgerBlock, seal
 from chain.ledger.log import LedgerHeads, compute_next_position
-from chain.types import ChainId, Root
+from chain.types import ChainId, Hash32, Root
+from chain.zk.ops import BlockContext, InvalidOp, apply_operation
+from chain.zk.signing import SignedOperation
+from chain.zk.state import Touch, ZkState, compute_state_root
 
-EMPTY_STATE_ROOT = Root(b"\x00" * 32)
 EMPTY_TRIE_ROOT = Root(
     bytes.fromhex("56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421")
 )
+EPOCH_BLOCKS = 600  # mint caps per epoch: 10 minutes of ZK blocks at the default 1 s
 
 
-def apply_block(heads: LedgerHeads, chain_id: ChainId, timestamp_ms: int) -> LedgerBlock:
+@dataclass(frozen=True)
+class AppliedOp:
+    """One operation as the block applied it: what its proof will be about."""
+
+    signed: SignedOperation
+    pre_state: ZkState
+    post_state: ZkState
+    trace: list[Touch]
+
+    @property
+    def pre_root(self) -> int:
+        return compute_state_root(self.pre_state)
+
+    @property
+    def post_root(self) -> int:
+        return compute_state_root(self.post_state)
+
+
+@dataclass(frozen=True)
+class ZkBlock:
+    block: LedgerBlock
+    state: ZkState
+    ctx: BlockContext
+    applied: list[AppliedOp]
+    rejected: list[tuple[SignedOperation, str]]
+
+
+def compute_epoch(height: int) -> int:
+    return height // EPOCH_BLOCKS
+
+
+def compute_root_bytes(state: ZkState) -> Root:
+    return Root(compute_state_root(state).to_bytes(32, "big"))
+
+
+def compute_block_context(height: int, min_fee: int) -> BlockContext:
+    return BlockContext(height=height, epoch=compute_epoch(height), min_fee=min_fee)
+
+
+def compute_receipt(applied: AppliedOp) -> bytes:
+    """What the receipts root commits to per operation: its ID and the roots around it."""
+    return (
+        applied.signed.op_id
+        + applied.pre_root.to_bytes(32, "big")
+        + applied.post_root.to_bytes(32, "big")
+    )
+
+
+def apply_block(
+    state: ZkState,
+    heads: LedgerHeads,
+    chain_id: ChainId,
+    timestamp_ms: int,
+    ops: list[SignedOperation],
+    min_fee: int,
+) -> ZkBlock:
     seq, prev_hash, height, parent_hash = compute_next_position(heads, chain_id)
     parent = heads.chains.get(chain_id)
-    return seal(
+    ctx = compute_block_context(height, min_fee)
+    applied: list[AppliedOp] = []
+    rejected: list[tuple[SignedOperation, str]] = []
+    for signed in ops:
+        try:
+            post, trace = apply_operation(state, signed.op, ctx)
+        except InvalidOp as exc:
+            rejected.append((signed, str(exc)))
+            continue
+        applied.append(AppliedOp(signed, state, post, trace))
+        state = post
+    block = seal(
         LedgerBlock(
             seq=seq,
             prev_hash=prev_hash,
             chain_id=chain_id,
             height=height,
             parent_hash=parent_hash,
-            state_root=EMPTY_STATE_ROOT if parent is None else parent.state_root,
-            transactions_root=EMPTY_TRIE_ROOT,
-            receipts_root=EMPTY_TRIE_ROOT,
+            state_root=compute_root_bytes(state),
+            transactions_root=Root(compute_ordered_root([a.signed.op_id for a in applied])),
+            receipts_root=Root(compute_ordered_root([compute_receipt(a) for a in applied])),
             timestamp_ms=timestamp_ms if parent is None else max(timestamp_ms, parent.timestamp_ms),
+            tx_hashes=tuple(Hash32(a.signed.op_id) for a in applied),
         )
     )
+    return ZkBlock(block, state, ctx, applied, rejected)

@@ -1,0 +1,188 @@
+"""Proving time per ZK operation type: the embedded prover (groth16py) against snarkjs.
+
+For each circuit the benchmark builds one real operation on the dev genesis state (a
+transfer, a mint, a listing, ...), computes its witness once with snarkjs (`wtns calculate`)
+and then proves that same witness with both provers, on the same ceremony keys:
+
+- `prove_s_embedded`: `groth16py.prove_wtns` (the proof alone, in this process);
+- `prove_s_snarkjs`: `snarkjs.groth16.prove` inside one Node process, timed around the
+  call (no Node start-up counted);
+- `ratio`: snarkjs time / embedded time;
+- `prove_s_embedded_total`: `groth16py.prove`, witness included, as the node's prover runs;
+- `witness_s_snarkjs`: the witness alone in snarkjs.
+
+Every proof is verified before its time counts. Times are medians of `--repeat` runs.
+
+    .venv/bin/python bench/prover.py [--repeat 3] [--circuits transfer,buy] [--json-only]
+
+Needs the keys from `./demo.sh setup`. Prints one JSON object on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import groth16py
+
+from chain.fast.genesis import dev_alloc
+from chain.prover.ceremony import compute_r1cs_header, get_circuit_entry, get_default_paths
+from chain.prover.groth16 import Proof, load_circuit, verify
+from chain.prover.witness import compute_witness
+from chain.zk.chain import compute_block_context
+from chain.zk.genesis import GAME_PASS_COLLECTION, compute_genesis_state
+from chain.zk.ops import (
+    Buy,
+    CancelListing,
+    ListNft,
+    Mint,
+    OpBody,
+    Operation,
+    Transfer,
+    TransferNft,
+    apply_operation,
+)
+from chain.zk.state import ZkState, compute_token_key, get_account
+
+ROOT = Path(__file__).resolve().parent.parent
+SNARKJS_SCRIPT = ROOT / "bench" / "snarkjs_prove.mjs"
+FEE = 10**15
+ETHER = 10**18
+
+
+def log(message: str, quiet: bool) -> None:
+    if not quiet:
+        print(message, file=sys.stderr, flush=True)
+
+
+def build_operations() -> dict[str, tuple[ZkState, Operation, ZkState, list[Any]]]:
+    """One realistic operation per circuit, each applied on the state the previous one left."""
+    alloc = {int.from_bytes(a, "big"): v for a, v in dev_alloc().items()}
+    minter, alice, bob = list(alloc)[:3]
+    state = compute_genesis_state(alloc, minter=minter, fast_chain_escrow=0)
+    ctx = compute_block_context(1, FEE)
+    token = compute_token_key(GAME_PASS_COLLECTION, 0)
+    steps: list[tuple[str, int, OpBody]] = [
+        ("transfer", alice, Transfer(bob, 3 * ETHER)),
+        ("mint", minter, Mint(GAME_PASS_COLLECTION, alice, metadata=0xABC, round=1)),
+        ("list", alice, ListNft(token, 2 * ETHER)),
+        ("cancel", alice, CancelListing(token)),
+        ("transfer_nft", alice, TransferNft(token, bob)),
+        ("list", bob, ListNft(token, ETHER)),
+        ("buy", alice, Buy(token, ETHER)),
+    ]
+    built = {}
+    for name, signer, body in steps:
+        op = Operation(body, signer, FEE, get_account(state, signer).nonce)
+        post, trace = apply_operation(state, op, ctx)
+        built[name] = (state, op, post, trace)
+        state = post
+    return built
+
+
+def median_time(action: Any, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def run_snarkjs(
+    zkey: Path, wasm: Path, input_json: Path, wtns: Path, repeat: int
+) -> dict[str, Any]:
+    result = subprocess.run(
+        [
+            "node",
+            str(SNARKJS_SCRIPT),
+            str(zkey),
+            str(wasm),
+            str(input_json),
+            str(wtns),
+            str(repeat),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    answer: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return answer
+
+
+def bench_circuit(
+    name: str, built: tuple[ZkState, Operation, ZkState, list[Any]], repeat: int
+) -> dict[str, Any]:
+    pre, op, post, trace = built
+    witness = compute_witness(pre, op, compute_block_context(1, FEE), post, trace)
+    keys = load_circuit(name)
+    entry = get_circuit_entry(get_default_paths(), name)
+    header = compute_r1cs_header(entry.r1cs.read_bytes())
+    with tempfile.TemporaryDirectory(prefix="duet-bench-") as tmp:
+        input_json = Path(tmp) / "input.json"
+        input_json.write_text(json.dumps({k: _to_json(v) for k, v in witness.inputs.items()}))
+        wtns = Path(tmp) / "witness.wtns"
+        snark = run_snarkjs(entry.zkey, entry.wasm, input_json, wtns, repeat)
+        if not snark["verified"]:
+            raise RuntimeError(f"{name}: snarkjs produced a proof that does not verify")
+
+        def prove_from_wtns() -> None:
+            proof = Proof(groth16py.prove_wtns(keys.proving_key, str(wtns)))
+            if not verify(keys, proof, witness.public_inputs):
+                raise RuntimeError(f"{name}: embedded proof does not verify")
+
+        def prove_total() -> None:
+            proof = Proof(groth16py.prove(keys.proving_key, dict(witness.inputs)))
+            if not verify(keys, proof, witness.public_inputs):
+                raise RuntimeError(f"{name}: embedded proof does not verify")
+
+        prove_from_wtns()  # warm-up
+        embedded = median_time(prove_from_wtns, repeat)
+        total = median_time(prove_total, repeat)
+    return {
+        "constraints": header.n_constraints,
+        "public_inputs": len(witness.public_inputs),
+        "witness_s_snarkjs": round(snark["witness_s"], 4),
+        "prove_s_embedded": round(embedded, 4),
+        "prove_s_embedded_total": round(total, 4),
+        "prove_s_snarkjs": round(snark["prove_s"], 4),
+        "ratio": round(snark["prove_s"] / embedded, 2),
+    }
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, int):
+        return str(value)
+    return [_to_json(v) for v in value]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per figure (median)")
+    parser.add_argument("--circuits", default="", help="comma-separated subset (default: all)")
+    parser.add_argument("--json-only", action="store_true", help="no progress on stderr")
+    args = parser.parse_args()
+    built = build_operations()
+    names = [n for n in args.circuits.split(",") if n] or list(built)
+    unknown = set(names) - set(built)
+    if unknown:
+        parser.error(f"unknown circuits {sorted(unknown)}; known: {sorted(built)}")
+    results: dict[str, Any] = {}
+    for name in names:
+        log(f"==> {name}", args.json_only)
+        results[name] = bench_circuit(name, built[name], args.repeat)
+        log(f"    {results[name]}", args.json_only)
+    print(json.dumps({"circuits": results, "repeat": args.repeat}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""A client for the ZK chain: sign operations with an Ethereum key, send them, follow them.
+
+    client = ZkClient("http://127.0.0.1:8646", private_key)
+    op = client.transfer(to="0x…", amount=10**18)
+    client.wait(op, "proven")
+    client.zkpow().functions.balanceOf(client.address).call()
+
+Reads go through web3.py `Contract` objects at the chain's system addresses (ERC-20 for
+ZKPoW, ERC-721 per NFT collection); writes are EIP-712 operations sent with
+`duet_sendOperation`. This is the pattern a game's own code follows.
+"""
+
+import time
+from typing import Any
+
+from eth_account import Account
+from eth_typing import ChecksumAddress
+from web3 import Web3
+from web3.contract import Contract
+
+from chain.config import ZK_MIN_FEE_WEI
+from chain.types import ChainId
+from chain.zk.ops import Buy, CancelListing, ListNft, Mint, OpBody, Transfer, TransferNft
+from chain.zk.signing import format_signed_operation, sign_operation
+from chain.zk.state import compute_token_key
+from chain.zk.views import ZKPOW_ADDRESS, collection_address
+
+# Proof status of an operation, in the order it moves through them.
+STATUS_ORDER = ["pending", "committed", "proven", "aggregated", "settled"]
+FINAL_FAILURES = {"rejected", "unknown"}
+
+ERC20_ABI: list[dict[str, Any]] = [
+    {
+        "type": "function",
+        "name": n,
+        "stateMutability": "view",
+        "inputs": [],
+        "outputs": [{"type": t}],
+    }
+    for n, t in (
+        ("name", "string"),
+        ("symbol", "string"),
+        ("decimals", "uint8"),
+        ("totalSupply", "uint256"),
+    )
+] + [
+    {
+        "type": "function",
+        "name": "balanceOf",
+        "stateMutability": "view",
+        "inputs": [{"name": "owner", "type": "address"}],
+        "outputs": [{"type": "uint256"}],
+    }
+]
+ERC721_ABI: list[dict[str, Any]] = [
+    {
+        "type": "function",
+        "name": n,
+        "stateMutability": "view",
+        "inputs": [],
+        "outputs": [{"type": t}],
+    }
+    for n, t in (("name", "string"), ("symbol", "string"), ("totalSupply", "uint256"))
+] + [
+    {
+        "type": "function",
+        "name": name,
+        "stateMutability": "view",
+        "inputs": [{"name": arg, "type": arg_type}],
+        "outputs": [{"type": out}],
+    }
+    for name, arg, arg_type, out in (
+        ("balanceOf", "owner", "address", "uint256"),
+        ("ownerOf", "tokenId", "uint256", "address"),
+        ("tokenURI", "tokenId", "uint256", "string"),
+        ("supportsInterface", "interfaceId", "bytes4", "bool"),
+    )
+]
+
+
+class OperationFailed(Exception):
+    """The chain refused an operation, or it did not reach the wanted status in time."""
+
+
+def to_address(value: str | int) -> ChecksumAddress:
+    return Web3.to_checksum_address(value if isinstance(value, str) else value.to_bytes(20, "big"))
+
+
+class ZkClient:
+    def __init__(self, url: str, private_key: bytes | str, fee: int = ZK_MIN_FEE_WEI) -> None:
+        self.w3 = Web3(Web3.HTTPProvider(url))
+        self.account = Account.from_key(private_key)
+        self.address: str = self.account.address
+        self.fee = fee
+        self.chain_id = ChainId(self.w3.eth.chain_id)
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def rpc(self, method: str, *params: Any) -> Any:
+        response = self.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+        if "error" in response:
+            error = response["error"]
+            raise OperationFailed(f"{method}: {error.get('message', error)}")
+        return response["result"]
+
+    def zkpow(self) -> Contract:
+        """ZKPoW as an ERC-20 contract object."""
+        return self.w3.eth.contract(address=to_address(ZKPOW_ADDRESS), abi=ERC20_ABI)
+
+    def collection(self, collection: int) -> Contract:
+        """An NFT collection as an ERC-721 contract object."""
+        return self.w3.eth.contract(
+            address=to_address(collection_address(collection)), abi=ERC721_ABI
+        )
+
+    def balance(self, address: str | None = None) -> int:
+        return int(self.zkpow().functions.balanceOf(address or self.address).call())
+
+    def token(self, collection: int, token_id: int) -> dict[str, Any] | None:
+        result: dict[str, Any] | None = self.rpc("duet_getToken", hex(collection), hex(token_id))
+        return result
+
+    def listings(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self.rpc("duet_getListings")
+        return result
+
+    def status(self, op_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.rpc("duet_getProofStatus", op_id)
+        return result
+
+    # -- operations --------------------------------------------------------------------------
+
+    def send(self, body: OpBody) -> str:
+        """Sign `body` with the next nonce and send it; returns the operation's id."""
+        nonce = int(self.rpc("eth_getTransactionCount", self.address, "pending"), 16)
+        signed = sign_operation(body, self.fee, nonce, self.chain_id, self.account.key)
+        op_id: str = self.rpc("duet_sendOperation", format_signed_operation(signed))
+        return op_id
+
+    def transfer(self, to: str, amount: int) -> str:
+        return self.send(Transfer(to=int(to, 16), amount=amount))
+
+    def mint(self, collection: int, to: str, metadata: int, round: int = 0) -> str:
+        return self.send(
+            Mint(collection=collection, to=int(to, 16), metadata=metadata, round=round)
+        )
+
+    def transfer_nft(self, collection: int, token_id: int, to: str) -> str:
+        return self.send(
+            TransferNft(token_key=compute_token_key(collection, token_id), to=int(to, 16))
+        )
+
+    def list_nft(self, collection: int, token_id: int, price: int) -> str:
+        return self.send(ListNft(token_key=compute_token_key(collection, token_id), price=price))
+
+    def cancel_listing(self, collection: int, token_id: int) -> str:
+        return self.send(CancelListing(token_key=compute_token_key(collection, token_id)))
+
+    def buy(self, collection: int, token_id: int, price: int) -> str:
+        return self.send(Buy(token_key=compute_token_key(collection, token_id), price=price))
+
+    def wait(self, op_id: str, until: str = "committed", timeout_s: float = 60.0) -> dict[str, Any]:
+        """Poll until the operation reaches `until` (or later); raise if it fails or times out."""
+        wanted = STATUS_ORDER.index(until)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            status = self.status(op_id)
+            if status["status"] in FINAL_FAILURES:
+                raise OperationFailed(
+                    f"operation {op_id} {status['status']}: {status.get('reason')}"
+                )
+            if STATUS_ORDER.index(status["status"]) >= wanted:
+                return status
+            if time.monotonic() > deadline:
+                raise OperationFailed(
+                    f"operation {op_id} still {status['status']} after {timeout_s} s"
+                )
+            time.sleep(0.1)

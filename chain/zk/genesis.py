@@ -1,0 +1,40 @@
+"""Dev-mode genesis of the ZK chain: funded dev accounts, the game-pass and reward collections.
+
+The fast chain's genesis balances are ZKPoW too, so the same amount starts in escrow: the
+fast chain never holds ZKPoW that the ZK chain has not locked for it.
+"""
+
+from dataclasses import replace
+
+from chain.zk.state import Account, Collection, ZkState, put_account, put_collection
+
+GAME_PASS_COLLECTION = 0
+REWARD_COLLECTION = 1
+COLLECTION_NAMES = {
+    GAME_PASS_COLLECTION: ("Duet Game Pass", "DPASS"),
+    REWARD_COLLECTION: ("Duet Reward", "DRWD"),
+}
+# A game pass is sold, not earned: its caps only bound a runaway minter key.
+PASS_ROUND_CAP = 1_000
+PASS_EPOCH_CAP = 1_000
+# Rewards come from game rounds: at most this many per round, and per epoch across rounds.
+ROUND_MINT_CAP = 3
+EPOCH_MINT_CAP = 30
+
+
+def compute_genesis_state(alloc: dict[int, int], minter: int, fast_chain_escrow: int) -> ZkState:
+    """`alloc` maps addresses to ZKPoW balances (wei); `minter` may mint in both collections."""
+    state = ZkState()
+    for index, (address, balance) in enumerate(alloc.items()):
+        put_account(state, index, Account(address, balance=balance))
+    base = Collection(minter=minter)
+    put_collection(
+        state,
+        GAME_PASS_COLLECTION,
+        replace(base, round_cap=PASS_ROUND_CAP, epoch_cap=PASS_EPOCH_CAP),
+    )
+    put_collection(
+        state, REWARD_COLLECTION, replace(base, round_cap=ROUND_MINT_CAP, epoch_cap=EPOCH_MINT_CAP)
+    )
+    state.escrow = fast_chain_escrow
+    return state

@@ -1,0 +1,56 @@
+"""Operations admitted to the ZK chain and waiting for a block, in arrival order.
+
+Admission applies each operation to the state the pool would leave behind, so a sender
+hears at once why an operation cannot apply (a stale nonce, too little ZKPoW), and an
+admitted operation applies in its block unless the chain moved under it (a new epoch).
+"""
+
+from dataclasses import dataclass, field
+
+from chain.zk.ops import BlockContext, InvalidOp, apply_operation
+from chain.zk.signing import SignedOperation
+from chain.zk.state import ZkState
+
+MAX_PENDING_OPS = 10_000
+
+
+@dataclass
+class OpPool:
+    head_state: ZkState
+    ops: list[SignedOperation] = field(default_factory=list)
+    ids: set[bytes] = field(default_factory=set)
+    tip_state: ZkState | None = None  # head_state with every pooled operation applied
+
+    def __contains__(self, op_id: bytes) -> bool:
+        return op_id in self.ids
+
+    def admit(self, signed: SignedOperation, ctx: BlockContext) -> None:
+        """Add `signed` if it applies after everything already waiting; else raise InvalidOp."""
+        if signed.op_id in self.ids:
+            raise InvalidOp("already pending")
+        if len(self.ops) >= MAX_PENDING_OPS:
+            raise InvalidOp("the operation pool is full; try again shortly")
+        tip, _ = apply_operation(self.tip_state or self.head_state, signed.op, ctx)
+        self.ops.append(signed)
+        self.ids.add(signed.op_id)
+        self.tip_state = tip
+
+    def take(self, limit: int) -> list[SignedOperation]:
+        return self.ops[:limit]
+
+    def reset(
+        self, head_state: ZkState, done: set[bytes], ctx: BlockContext
+    ) -> list[tuple[bytes, str]]:
+        """After a block: drop what it settled, re-admit the rest, return what no longer applies."""
+        waiting = [s for s in self.ops if s.op_id not in done]
+        self.head_state, self.ops, self.ids, self.tip_state = head_state, [], set(), None
+        dropped = []
+        for signed in waiting:
+            try:
+                self.admit(signed, ctx)
+            except InvalidOp as exc:
+                dropped.append((signed.op_id, f"dropped: {exc}"))
+        return dropped
+
+    def pending_nonce(self, address: int, head_nonce: int) -> int:
+        return head_nonce + sum(1 for s in self.ops if s.op.signer == address)

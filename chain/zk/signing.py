@@ -1,0 +1,212 @@
+"""EIP-712 signing of ZK operations, and their JSON form on the wire.
+
+The domain carries the ZK chain's ID and each message its account nonce, so a signature is
+good for one operation on one chain. The same code signs (the client) and checks (the node).
+"""
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from eth_account import Account as EthAccount
+from eth_account.messages import SignableMessage, encode_typed_data
+from eth_utils import keccak, to_checksum_address
+
+from chain.types import ChainId
+from chain.zk.ops import (
+    Buy,
+    CancelListing,
+    ListNft,
+    Mint,
+    OpBody,
+    Operation,
+    Transfer,
+    TransferNft,
+)
+
+DOMAIN_NAME = "Duet"
+DOMAIN_VERSION = "1"
+
+# Per type: the EIP-712 primary type, and its fields as (wire name, Solidity type, attribute).
+OP_TYPES: dict[type, tuple[str, list[tuple[str, str, str]]]] = {
+    Transfer: ("Transfer", [("to", "address", "to"), ("amount", "uint256", "amount")]),
+    Mint: (
+        "Mint",
+        [
+            ("collection", "uint8", "collection"),
+            ("to", "address", "to"),
+            ("metadata", "uint256", "metadata"),
+            ("round", "uint32", "round"),
+        ],
+    ),
+    TransferNft: ("TransferNft", [("tokenKey", "uint16", "token_key"), ("to", "address", "to")]),
+    ListNft: ("List", [("tokenKey", "uint16", "token_key"), ("price", "uint256", "price")]),
+    CancelListing: ("Cancel", [("tokenKey", "uint16", "token_key")]),
+    Buy: ("Buy", [("tokenKey", "uint16", "token_key"), ("price", "uint256", "price")]),
+}
+TYPES_BY_NAME = {name: cls for cls, (name, _) in OP_TYPES.items()}
+HEADER_FIELDS = [("fee", "uint256"), ("nonce", "uint32")]
+
+
+class InvalidSignature(Exception):
+    """A signed operation that cannot be decoded or whose signature does not check out."""
+
+
+@dataclass(frozen=True)
+class SignedOperation:
+    op: Operation
+    signature: bytes
+    op_id: bytes  # keccak(EIP-712 digest ‖ signer): stable whatever the signature's encoding
+
+    @property
+    def type_name(self) -> str:
+        return OP_TYPES[type(self.op.body)][0]
+
+
+def compute_typed_data(body: OpBody, fee: int, nonce: int, chain_id: ChainId) -> dict[str, Any]:
+    name, spec = OP_TYPES[type(body)]
+    message: dict[str, Any] = {}
+    for wire, sol_type, attr in spec:
+        value = getattr(body, attr)
+        message[wire] = (
+            to_checksum_address(value.to_bytes(20, "big")) if sol_type == "address" else value
+        )
+    message["fee"] = fee
+    message["nonce"] = nonce
+    return {
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+            ],
+            name: [{"name": w, "type": t} for w, t, _ in spec]
+            + [{"name": w, "type": t} for w, t in HEADER_FIELDS],
+        },
+        "primaryType": name,
+        "domain": {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id},
+        "message": message,
+    }
+
+
+def compute_signable(body: OpBody, fee: int, nonce: int, chain_id: ChainId) -> SignableMessage:
+    return encode_typed_data(full_message=compute_typed_data(body, fee, nonce, chain_id))
+
+
+def compute_op_id(signable: SignableMessage, signer: int) -> bytes:
+    digest = keccak(b"\x19" + signable.version + signable.header + signable.body)
+    return keccak(digest + signer.to_bytes(20, "big"))
+
+
+def sign_operation(
+    body: OpBody, fee: int, nonce: int, chain_id: ChainId, private_key: bytes
+) -> SignedOperation:
+    signable = compute_signable(body, fee, nonce, chain_id)
+    signed = EthAccount.sign_message(signable, private_key)
+    signer = int(EthAccount.from_key(private_key).address, 16)
+    op = Operation(body=body, signer=signer, fee=fee, nonce=nonce)
+    return SignedOperation(op, bytes(signed.signature), compute_op_id(signable, signer))
+
+
+def recover_operation(
+    body: OpBody, fee: int, nonce: int, signature: bytes, chain_id: ChainId
+) -> SignedOperation:
+    signable = compute_signable(body, fee, nonce, chain_id)
+    try:
+        signer = int(EthAccount.recover_message(signable, signature=signature), 16)
+    except Exception as exc:  # eth-account raises several types for a bad signature
+        raise InvalidSignature(f"bad signature: {exc}") from exc
+    op = Operation(body=body, signer=signer, fee=fee, nonce=nonce)
+    return SignedOperation(op, signature, compute_op_id(signable, signer))
+
+
+# -- the wire form ----------------------------------------------------------------------
+
+
+def parse_uint(value: Any, what: str) -> int:
+    if isinstance(value, bool):
+        raise InvalidSignature(f"{what} must be a number")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.startswith(("0x", "0X")):
+        try:
+            number = int(value, 16)
+        except ValueError:
+            raise InvalidSignature(f"{what} is not a hex number: {value!r}") from None
+    elif isinstance(value, str) and value.isdigit():
+        number = int(value)
+    else:
+        raise InvalidSignature(f"{what} must be a number or 0x-hex string")
+    if number < 0 or number >= 1 << 256:
+        raise InvalidSignature(f"{what} is out of range")
+    return number
+
+
+def parse_address(value: Any, what: str) -> int:
+    if not (isinstance(value, str) and value.startswith("0x") and len(value) == 42):
+        raise InvalidSignature(f"{what} must be a 20-byte 0x-hex address")
+    try:
+        return int(value, 16)
+    except ValueError:
+        raise InvalidSignature(f"{what} is not a hex address: {value!r}") from None
+
+
+def parse_signed_operation(obj: Any, chain_id: ChainId) -> SignedOperation:
+    """Decode and authenticate an operation as `duet_sendOperation` receives it."""
+    if not isinstance(obj, dict):
+        raise InvalidSignature("operation must be a JSON object")
+    cls = TYPES_BY_NAME.get(obj.get("type"))  # type: ignore[arg-type]
+    if cls is None:
+        raise InvalidSignature(
+            f"unknown operation type {obj.get('type')!r}; one of {sorted(TYPES_BY_NAME)}"
+        )
+    _, spec = OP_TYPES[cls]
+    expected = {"type", "signature", "fee", "nonce", "from", *(w for w, _, _ in spec)}
+    unknown = set(obj) - expected
+    if unknown:
+        raise InvalidSignature(f"unknown fields for {obj['type']}: {sorted(unknown)}")
+    values = {}
+    for wire, sol_type, attr in spec:
+        if wire not in obj:
+            raise InvalidSignature(f"{obj['type']} needs the field {wire}")
+        raw = obj[wire]
+        values[attr] = parse_address(raw, wire) if sol_type == "address" else parse_uint(raw, wire)
+    body = cls(**values)
+    for name in ("fee", "nonce", "signature"):
+        if name not in obj:
+            raise InvalidSignature(f"{obj['type']} needs the field {name}")
+    fee = parse_uint(obj["fee"], "fee")
+    nonce = parse_uint(obj["nonce"], "nonce")
+    signature = obj["signature"]
+    if not (isinstance(signature, str) and signature.startswith("0x") and len(signature) == 132):
+        raise InvalidSignature("signature must be 65 bytes of 0x-hex")
+    try:
+        sig_bytes = bytes.fromhex(signature[2:])
+    except ValueError:
+        raise InvalidSignature("signature is not hex") from None
+    signed = recover_operation(body, fee, nonce, sig_bytes, chain_id)
+    if "from" in obj and parse_address(obj["from"], "from") != signed.op.signer:
+        raise InvalidSignature("signature is not from the account named in 'from'")
+    return signed
+
+
+def format_signed_operation(signed: SignedOperation) -> dict[str, Any]:
+    """The wire form: what a client sends and what the node reports back."""
+    op = signed.op
+    _, spec = OP_TYPES[type(op.body)]
+    out: dict[str, Any] = {
+        "type": signed.type_name,
+        "from": to_checksum_address(op.signer.to_bytes(20, "big")),
+    }
+    for wire, sol_type, attr in spec:
+        value = getattr(op.body, attr)
+        out[wire] = (
+            to_checksum_address(value.to_bytes(20, "big")) if sol_type == "address" else hex(value)
+        )
+    out["fee"] = hex(op.fee)
+    out["nonce"] = hex(op.nonce)
+    out["signature"] = "0x" + signed.signature.hex()
+    return out
+
+
+def body_fields(body: OpBody) -> dict[str, int]:
+    return {f.name: getattr(body, f.name) for f in fields(body)}

@@ -1,0 +1,237 @@
+"""The ZK chain's state: plain data over three Poseidon trees and two global counters.
+
+Records are kept beside the trees (a tree stores only hashes); every write goes through
+`put_*`, which keeps the record and its leaf in step and, when the caller passes a trace,
+records what a circuit needs to prove the write: the old record and the path before it.
+"""
+
+from dataclasses import astuple, dataclass, field
+from typing import Literal
+
+from chain.zk.poseidon import poseidon
+from chain.zk.tree import QuadTree
+
+ACCOUNT_LEVELS = 6  # 4,096 accounts
+NFT_LEVELS = 7  # 16,384 tokens: 4 collections × 4,096 serials
+COLLECTION_LEVELS = 1  # 4 collections
+SERIAL_BITS = 12
+MAX_SERIALS = 1 << SERIAL_BITS
+MAX_COLLECTIONS = 4**COLLECTION_LEVELS
+AMOUNT_BITS = 96  # balances and prices, in wei
+NONCE_BITS = 32
+ROUND_BITS = 32
+ADDRESS_BITS = 160
+
+TreeName = Literal["accounts", "nfts", "collections"]
+
+
+@dataclass(frozen=True)
+class Account:
+    address: int
+    balance: int = 0
+    nonce: int = 0
+    key_hash: int = 0
+
+    def leaf(self) -> int:
+        return poseidon(self.address, self.balance, self.nonce, self.key_hash)
+
+
+@dataclass(frozen=True)
+class Nft:
+    owner: int = 0
+    metadata: int = 0
+    price: int = 0  # 0: not listed
+
+    def leaf(self) -> int:
+        return poseidon(self.owner, self.metadata, self.price)
+
+    @property
+    def exists(self) -> bool:
+        return self.owner != 0
+
+
+@dataclass(frozen=True)
+class Collection:
+    minter: int = 0
+    round_cap: int = 0
+    epoch_cap: int = 0
+    round: int = 0
+    round_count: int = 0
+    epoch: int = 0
+    epoch_count: int = 0
+    supply: int = 0
+
+    def leaf(self) -> int:
+        return poseidon(
+            self.minter,
+            self.round_cap,
+            self.epoch_cap,
+            self.round,
+            self.round_count,
+            self.epoch,
+            self.epoch_count,
+            self.supply,
+        )
+
+
+EMPTY_ACCOUNT = Account(address=0)
+EMPTY_NFT = Nft()
+EMPTY_COLLECTION = Collection()
+
+
+@dataclass(frozen=True)
+class Touch:
+    """One leaf write, as a circuit sees it: which leaf, its record before, its path before."""
+
+    tree: TreeName
+    index: int
+    before: Account | Nft | Collection
+    after: Account | Nft | Collection
+    path: list[list[int]]
+
+
+@dataclass
+class ZkState:
+    accounts: QuadTree = field(
+        default_factory=lambda: QuadTree(ACCOUNT_LEVELS, EMPTY_ACCOUNT.leaf())
+    )
+    nfts: QuadTree = field(default_factory=lambda: QuadTree(NFT_LEVELS, EMPTY_NFT.leaf()))
+    collections: QuadTree = field(
+        default_factory=lambda: QuadTree(COLLECTION_LEVELS, EMPTY_COLLECTION.leaf())
+    )
+    account_records: dict[int, Account] = field(default_factory=dict)
+    account_index: dict[int, int] = field(default_factory=dict)  # address → index
+    nft_records: dict[int, Nft] = field(default_factory=dict)
+    collection_records: dict[int, Collection] = field(default_factory=dict)
+    fee_pool: int = 0
+    escrow: int = 0
+
+    def copy(self) -> "ZkState":
+        return ZkState(
+            accounts=self.accounts.copy(),
+            nfts=self.nfts.copy(),
+            collections=self.collections.copy(),
+            account_records=dict(self.account_records),
+            account_index=dict(self.account_index),
+            nft_records=dict(self.nft_records),
+            collection_records=dict(self.collection_records),
+            fee_pool=self.fee_pool,
+            escrow=self.escrow,
+        )
+
+
+def compute_globals_hash(state: ZkState) -> int:
+    return poseidon(state.fee_pool, state.escrow)
+
+
+def compute_state_root(state: ZkState) -> int:
+    return poseidon(
+        state.accounts.root,
+        state.nfts.root,
+        state.collections.root,
+        compute_globals_hash(state),
+    )
+
+
+def compute_token_key(collection: int, serial: int) -> int:
+    return collection << SERIAL_BITS | serial
+
+
+def get_account_index(state: ZkState, address: int) -> int | None:
+    return state.account_index.get(address)
+
+
+def get_account(state: ZkState, address: int) -> Account:
+    index = state.account_index.get(address)
+    return Account(address) if index is None else state.account_records[index]
+
+
+def get_nft(state: ZkState, token_key: int) -> Nft:
+    return state.nft_records.get(token_key, EMPTY_NFT)
+
+
+def get_collection(state: ZkState, collection: int) -> Collection:
+    return state.collection_records.get(collection, EMPTY_COLLECTION)
+
+
+def compute_next_account_index(state: ZkState) -> int:
+    return len(state.account_records)
+
+
+def put_account(
+    state: ZkState, index: int, account: Account, trace: list[Touch] | None = None
+) -> None:
+    before = state.account_records.get(index, EMPTY_ACCOUNT)
+    if trace is not None:
+        trace.append(Touch("accounts", index, before, account, state.accounts.get_path(index)))
+    state.accounts.set_leaf(index, account.leaf())
+    state.account_records[index] = account
+    state.account_index[account.address] = index
+
+
+def put_nft(state: ZkState, token_key: int, nft: Nft, trace: list[Touch] | None = None) -> None:
+    before = get_nft(state, token_key)
+    if trace is not None:
+        trace.append(Touch("nfts", token_key, before, nft, state.nfts.get_path(token_key)))
+    state.nfts.set_leaf(token_key, nft.leaf())
+    if nft == EMPTY_NFT:
+        state.nft_records.pop(token_key, None)
+    else:
+        state.nft_records[token_key] = nft
+
+
+def put_collection(
+    state: ZkState, collection_id: int, collection: Collection, trace: list[Touch] | None = None
+) -> None:
+    before = get_collection(state, collection_id)
+    if trace is not None:
+        path = state.collections.get_path(collection_id)
+        trace.append(Touch("collections", collection_id, before, collection, path))
+    state.collections.set_leaf(collection_id, collection.leaf())
+    state.collection_records[collection_id] = collection
+
+
+def get_total_supply(state: ZkState) -> int:
+    """All ZKPoW that exists: balances, fees not yet paid out, and escrow for the fast chain."""
+    balances = sum(account.balance for account in state.account_records.values())
+    return balances + state.fee_pool + state.escrow
+
+
+# -- storage form: records as rows of ints ------------------------------------------------
+
+RECORD_TYPES: dict[str, type[Account] | type[Nft] | type[Collection]] = {
+    "accounts": Account,
+    "nfts": Nft,
+    "collections": Collection,
+}
+
+
+def list_record_rows(state: ZkState) -> list[tuple[str, int, list[int]]]:
+    """Every record of `state` as (tree, index, fields): what the store keeps."""
+    rows: list[tuple[str, int, list[int]]] = []
+    for tree, records in (
+        ("accounts", state.account_records),
+        ("nfts", state.nft_records),
+        ("collections", state.collection_records),
+    ):
+        rows.extend((tree, index, list(astuple(r))) for index, r in records.items())
+    return rows
+
+
+def compute_touched_rows(trace: list[Touch]) -> list[tuple[str, int, list[int]]]:
+    """The records a list of writes leaves behind, last write winning."""
+    latest = {(t.tree, t.index): t.after for t in trace}
+    return [(tree, index, list(astuple(r))) for (tree, index), r in latest.items()]
+
+
+def load_state(rows: list[tuple[str, int, list[int]]], fee_pool: int, escrow: int) -> ZkState:
+    state = ZkState(fee_pool=fee_pool, escrow=escrow)
+    for tree, index, values in rows:
+        record = RECORD_TYPES[tree](*values)
+        if isinstance(record, Account):
+            put_account(state, index, record)
+        elif isinstance(record, Nft):
+            put_nft(state, index, record)
+        else:
+            put_collection(state, index, record)
+    return state

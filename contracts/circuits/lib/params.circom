@@ -1,0 +1,26 @@
+pragma circom 2.1.0;
+
+// The layout of the ZK chain's state (docs/zk-state.md, chain/zk/state.py): change both together.
+
+function ACCOUNT_LEVELS() { return 6; }     // 4,096 accounts
+function NFT_LEVELS() { return 7; }         // 16,384 tokens: tokenKey = collection << 12 | serial
+function COLLECTION_LEVELS() { return 1; }  // 4 collections
+function SERIAL_BITS() { return 12; }
+
+function ADDRESS_BITS() { return 160; }
+function AMOUNT_BITS() { return 96; }       // balances and prices, in wei
+function NONCE_BITS() { return 32; }
+function ROUND_BITS() { return 32; }        // rounds and epochs
+// Mint caps are read as 32-bit like the rounds they bound: a cap of 2^32 or more would make
+// every mint fail its cap check, never pass one it should not.
+function CAP_BITS() { return 32; }
+function FEE_GWEI_BITS() { return 48; }
+function GWEI() { return 1000000000; }
+
+function ACCOUNT_INDEX_BITS() { return 2 * ACCOUNT_LEVELS(); }
+function TOKEN_KEY_BITS() { return 2 * NFT_LEVELS(); }
+
+// H(0, 0, 0): the leaf of a token slot never minted (chain/zk/state.py, EMPTY_NFT).
+function EMPTY_NFT_LEAF() {
+    return 5317387130258456662214331362918410991734007599705406860481038345552731150762;
+}

@@ -1,0 +1,59 @@
+pragma circom 2.1.0;
+
+include "lib/header.circom";
+include "lib/nft.circom";
+
+// List (ops.process_list): the signer owns the token and lists it at `price`, 0 < price < 2^96
+// (a listing is the token's price; it may replace an earlier one).
+// Public: preRoot, postRoot, w1 (header), w2 = tokenKey (14) | price (96).
+template List() {
+    signal input preRoot;
+    signal input postRoot;
+    signal input w1;
+    signal input w2;
+    // The pre-state's parts that the operation leaves alone.
+    signal input collectionsRoot;
+    signal input feePool;
+    signal input escrow;
+    signal input signerBalance;
+    signal input signerKeyHash;
+    signal input signerPath[ACCOUNT_LEVELS()][4];
+    // The token before.
+    signal input metadata;
+    signal input price;
+    signal input nftPath[NFT_LEVELS()][4];
+
+    component op = UnpackWord(2, [TOKEN_KEY_BITS(), AMOUNT_BITS()]);
+    op.word <== w2;
+    signal newPrice <== op.fields[1];
+    NonZero()(newPrice);
+
+    component header = Header();
+    header.w1 <== w1;
+    header.spend <== 0;
+    header.balance <== signerBalance;
+    header.keyHash <== signerKeyHash;
+    header.path <== signerPath;
+
+    component token = NftUpdate();
+    for (var i = 0; i < TOKEN_KEY_BITS(); i++) {
+        token.tokenKeyBits[i] <== op.bits[i];
+    }
+    token.oldOwner <== header.from;  // the signer owns the token (and, from != 0, it exists)
+    token.newOwner <== header.from;
+    token.metadata <== metadata;
+    token.oldPrice <== price;
+    token.newPrice <== newPrice;
+    token.path <== nftPath;
+    _ <== op.bits;  // only tokenKey's bits are read; the unpacking constrains them all
+    _ <== op.fields;
+
+    signal pre <== StateRoot()(header.oldRoot, token.oldRoot, collectionsRoot, feePool, escrow);
+    signal post <== StateRoot()(
+        header.newRoot, token.newRoot, collectionsRoot, feePool + header.feeWei, escrow
+    );
+    preRoot === pre;
+    postRoot === post;
+}
+
+component main {public [preRoot, postRoot, w1, w2]} = List();

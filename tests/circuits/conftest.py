@@ -1,0 +1,80 @@
+"""Fixtures for the circuit tests: one `CircuitLab` (keys, proofs, witness checks) per worker,
+and one valid, proven transition per circuit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+import pytest
+
+from chain.prover.witness import CircuitName, CircuitWitness
+from chain.zk.genesis import REWARD_COLLECTION
+from chain.zk.ops import CancelListing, ListNft, Mint, Transfer, TransferNft
+from tests.circuits.lab import CircuitLab, get_cache_dir
+from tests.circuits.scenarios import (
+    ALICE,
+    BOB,
+    CAROL,
+    ETHER,
+    FIRST_REWARD,
+    LIST_PRICE,
+    MINTER,
+    REWARD_ROUND,
+    Transition,
+    compute_bought,
+    compute_listed_state,
+    compute_minted_state,
+    compute_test_genesis,
+    make_op,
+    run,
+)
+
+
+@dataclass(frozen=True)
+class Proven:
+    transition: Transition
+    witness: CircuitWitness
+    proof: bytes
+
+
+def compute_valid_transition(name: CircuitName) -> Transition:
+    """One ordinary operation of each type, applied by the state machine."""
+    if name == "transfer":
+        genesis = compute_test_genesis()
+        return run(genesis, make_op(genesis, ALICE, Transfer(CAROL, 2 * ETHER)))
+    if name == "mint":
+        genesis = compute_test_genesis()
+        mint = Mint(REWARD_COLLECTION, BOB, metadata=0xBEEF, round=REWARD_ROUND)
+        return run(genesis, make_op(genesis, MINTER, mint))
+    if name == "list":
+        minted = compute_minted_state()
+        return run(minted, make_op(minted, ALICE, ListNft(FIRST_REWARD, LIST_PRICE)))
+    listed = compute_listed_state()
+    if name == "transfer_nft":
+        return run(listed, make_op(listed, ALICE, TransferNft(FIRST_REWARD, CAROL)))
+    if name == "cancel":
+        return run(listed, make_op(listed, ALICE, CancelListing(FIRST_REWARD)))
+    return compute_bought(listed)
+
+
+@pytest.fixture(scope="session")
+def lab() -> CircuitLab:
+    return CircuitLab(get_cache_dir())
+
+
+ProvenFactory = Callable[[CircuitName], Proven]
+
+
+@pytest.fixture(scope="session")
+def proven(lab: CircuitLab) -> ProvenFactory:
+    """`proven(name)`: the circuit's valid transition, its witness and a proof of it."""
+
+    @cache
+    def get(name: CircuitName) -> Proven:
+        transition = compute_valid_transition(name)
+        witness = transition.witness
+        return Proven(transition, witness, lab.prove(name, witness.inputs))
+
+    return get

@@ -1,0 +1,141 @@
+"""States and transitions for the circuit tests, made by the real state machine (chain/zk).
+
+A valid transition comes from `apply_operation`. A forged one (`forge`) comes from the same
+code with its rules switched off and its arithmetic taken modulo p: exactly the writes that a
+circuit missing a rule would accept, so the circuit alone must reject them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Any
+from unittest.mock import patch
+
+from chain.prover.witness import CircuitWitness, compute_witness
+from chain.zk import ops
+from chain.zk.genesis import REWARD_COLLECTION, compute_genesis_state
+from chain.zk.ops import (
+    GWEI,
+    BlockContext,
+    Buy,
+    ListNft,
+    Mint,
+    OpBody,
+    Operation,
+    apply_operation,
+)
+from chain.zk.poseidon import FIELD_MODULUS
+from chain.zk.state import (
+    Collection,
+    Touch,
+    ZkState,
+    compute_token_key,
+    get_account,
+    put_account,
+    put_collection,
+)
+
+ETHER = 10**18
+FEE = 2 * GWEI
+ALICE = 0x00A11CE000000000000000000000000000000A11
+BOB = 0x0000B0B000000000000000000000000000000B0B
+CAROL = 0xCA201000000000000000000000000000000000CA  # no account at genesis
+MINTER = 0x3133700000000000000000000000000000001337
+EPOCH_CAPPED_COLLECTION = 2  # a test collection: 10 a round, but only 2 an epoch
+CTX = BlockContext(height=1_000, epoch=1, min_fee=GWEI)
+REWARD_ROUND = 5
+FIRST_REWARD = compute_token_key(REWARD_COLLECTION, 0)
+LIST_PRICE = 3 * ETHER
+
+
+@dataclass(frozen=True)
+class Transition:
+    pre: ZkState
+    op: Operation
+    ctx: BlockContext
+    post: ZkState
+    trace: list[Touch]
+
+    @property
+    def witness(self) -> CircuitWitness:
+        return compute_witness(self.pre, self.op, self.ctx, self.post, self.trace)
+
+
+def compute_test_genesis() -> ZkState:
+    state = compute_genesis_state(
+        {ALICE: 100 * ETHER, BOB: 50 * ETHER, MINTER: 10 * ETHER}, MINTER, 7 * ETHER
+    )
+    capped = Collection(minter=MINTER, round_cap=10, epoch_cap=2)
+    put_collection(state, EPOCH_CAPPED_COLLECTION, capped)
+    return state
+
+
+def make_op(state: ZkState, signer: int, body: OpBody, fee: int = FEE) -> Operation:
+    """`body` signed by `signer` with the account's current nonce."""
+    return Operation(body, signer, fee, get_account(state, signer).nonce)
+
+
+def run(state: ZkState, op: Operation, ctx: BlockContext = CTX) -> Transition:
+    post, trace = apply_operation(state, op, ctx)
+    return Transition(state, op, ctx, post, trace)
+
+
+def run_all(state: ZkState, steps: list[tuple[int, OpBody]], ctx: BlockContext = CTX) -> ZkState:
+    for signer, body in steps:
+        state = run(state, make_op(state, signer, body), ctx).post
+    return state
+
+
+@contextmanager
+def rules_disabled() -> Iterator[None]:
+    def replace_in_field(record: Any, **changes: int) -> Any:
+        return dataclasses.replace(record, **{k: v % FIELD_MODULUS for k, v in changes.items()})
+
+    def ignore(condition: bool, message: str) -> None:
+        pass
+
+    with patch.object(ops, "ensure", ignore), patch.object(ops, "replace", replace_in_field):
+        yield
+
+
+def forge(state: ZkState, op: Operation, ctx: BlockContext = CTX) -> Transition:
+    """What `op` would write if no rule stopped it."""
+    with rules_disabled():
+        return run(state, op, ctx)
+
+
+def forge_with(
+    state: ZkState, op: Operation, process: Callable[[ZkState, list[Touch]], None]
+) -> Transition:
+    """A transition whose writes `process` makes by hand, for forgeries that `forge` cannot
+    express (a credit into the wrong slot, a token minted off its serial)."""
+    post = state.copy()
+    trace: list[Touch] = []
+    with rules_disabled():
+        process(post, trace)
+    return Transition(state, op, CTX, post, trace)
+
+
+def compute_minted_state() -> ZkState:
+    """Genesis, then the minter gives Alice the first reward token."""
+    mint = Mint(REWARD_COLLECTION, ALICE, metadata=0xC0FFEE, round=REWARD_ROUND)
+    return run_all(compute_test_genesis(), [(MINTER, mint)])
+
+
+def compute_listed_state(price: int = LIST_PRICE) -> ZkState:
+    """The first reward token, Alice's, listed at `price`."""
+    return run_all(compute_minted_state(), [(ALICE, ListNft(FIRST_REWARD, price))])
+
+
+def compute_bought(state: ZkState, buyer: int = BOB) -> Transition:
+    return run(state, make_op(state, buyer, Buy(FIRST_REWARD, LIST_PRICE)))
+
+
+def with_balance(state: ZkState, index: int, balance: int) -> ZkState:
+    """`state` with one account's balance set (e.g. near 2^96), rebuilt through the trees."""
+    changed = state.copy()
+    put_account(changed, index, replace(changed.account_records[index], balance=balance))
+    return changed

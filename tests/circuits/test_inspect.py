@@ -1,0 +1,32 @@
+"""Every circuit compiles under `circom2 --inspect` with no warning, and fits the 2^14
+ceremony (constraints + public inputs + 1 at most 2^14, the size of the powers of tau)."""
+
+import re
+
+import pytest
+
+from chain.prover.witness import CIRCUIT_NAMES, WORD_LAYOUTS, CircuitName
+from tests.circuits.lab import CIRCUITS_DIR, CircuitLab
+
+CEREMONY_POWER = 14
+
+
+def read_count(output: str, label: str) -> int:
+    found = re.search(rf"^{label}: (\d+)", output, re.MULTILINE)
+    assert found, f"no {label!r} in the compiler's output: {output}"
+    return int(found[1])
+
+
+def test_every_circuit_is_known() -> None:
+    assert sorted(p.stem for p in CIRCUITS_DIR.glob("*.circom")) == sorted(CIRCUIT_NAMES)
+
+
+@pytest.mark.parametrize("name", CIRCUIT_NAMES)
+def test_compiles_without_warnings_within_the_ceremony(name: CircuitName, lab: CircuitLab) -> None:
+    output = lab.get_compiler_report(name)  # the compile that made the test keys' wasm
+    assert "warning[" not in output, output  # circom2 prints warning[CA01] and the like
+    constraints = read_count(output, "non-linear constraints")
+    assert read_count(output, "linear constraints") == 0  # --O2 folds every linear one
+    public = read_count(output, "public inputs")
+    assert public == 2 + len(WORD_LAYOUTS[name])  # preRoot, postRoot, w1, w2[, w3]
+    assert constraints + public + 1 <= 1 << CEREMONY_POWER

@@ -1,0 +1,128 @@
+"""mint.circom against the state machine: the rules of ops.process_mint (minter, rounds and
+epochs that never go back, caps with their reset, serial = supply), each broken alone by a
+forged transition, must stop the circuit (lab.assert_rejected says where)."""
+
+from dataclasses import replace
+from unittest.mock import patch
+
+from chain.zk import ops
+from chain.zk.genesis import REWARD_COLLECTION, ROUND_MINT_CAP
+from chain.zk.ops import Mint
+from chain.zk.state import MAX_SERIALS, ZkState, get_collection, put_collection
+from tests.circuits.lab import CircuitLab, assert_proves, assert_rejected, with_changed_sibling
+from tests.circuits.scenarios import (
+    ALICE,
+    BOB,
+    CTX,
+    EPOCH_CAPPED_COLLECTION,
+    MINTER,
+    REWARD_ROUND,
+    Transition,
+    compute_test_genesis,
+    forge,
+    make_op,
+    run,
+    run_all,
+)
+
+CAP_CHECK = ["Num2Bits", "RangeCheck", "MintCount", "Mint"]
+COLLECTION_MERKLE = ["QuadLevel", "QuadUpdate", "Mint"]
+
+
+def mint(collection: int, round_: int, to: int = BOB) -> Mint:
+    return Mint(collection, to, metadata=0xABC, round=round_)
+
+
+def compute_minted(collection: int, rounds: list[int]) -> ZkState:
+    """Genesis, then one mint in `collection` in each of `rounds`."""
+    return run_all(compute_test_genesis(), [(MINTER, mint(collection, r)) for r in rounds])
+
+
+def mint_next(state: ZkState, body: Mint, signer: int = MINTER) -> Transition:
+    return run(state, make_op(state, signer, body))
+
+
+def forge_next(
+    state: ZkState, body: Mint, signer: int = MINTER, epoch: int = CTX.epoch
+) -> Transition:
+    return forge(state, make_op(state, signer, body), replace(CTX, epoch=epoch))
+
+
+def test_proves_mint_in_a_new_round_restarting_the_round_count(lab: CircuitLab) -> None:
+    full_round = compute_minted(REWARD_COLLECTION, [REWARD_ROUND] * ROUND_MINT_CAP)
+    assert_proves(lab, mint_next(full_round, mint(REWARD_COLLECTION, REWARD_ROUND + 1)).witness)
+
+
+def test_proves_mint_in_a_new_epoch_restarting_the_epoch_count(lab: CircuitLab) -> None:
+    full_epoch = compute_minted(EPOCH_CAPPED_COLLECTION, [1, 2])  # the epoch cap is 2
+    later = replace(CTX, epoch=CTX.epoch + 1)
+    body = mint(EPOCH_CAPPED_COLLECTION, 3)
+    assert_proves(lab, run(full_epoch, make_op(full_epoch, MINTER, body), later).witness)
+
+
+def test_rejects_mint_over_the_round_cap(lab: CircuitLab) -> None:
+    full_round = compute_minted(REWARD_COLLECTION, [REWARD_ROUND] * ROUND_MINT_CAP)
+    forged = forge_next(full_round, mint(REWARD_COLLECTION, REWARD_ROUND))
+    lines = {"MintCount": "cap - newCount", "Mint": "newRoundCount"}
+    assert_rejected(lab, forged.witness, CAP_CHECK, lines)
+
+
+def test_rejects_mint_over_the_epoch_cap(lab: CircuitLab) -> None:
+    full_epoch = compute_minted(EPOCH_CAPPED_COLLECTION, [1, 2])  # new rounds, same epoch
+    forged = forge_next(full_epoch, mint(EPOCH_CAPPED_COLLECTION, 3))
+    lines = {"MintCount": "cap - newCount", "Mint": "newEpochCount"}
+    assert_rejected(lab, forged.witness, CAP_CHECK, lines)
+
+
+def test_rejects_round_going_back(lab: CircuitLab) -> None:
+    minted = compute_minted(REWARD_COLLECTION, [REWARD_ROUND])
+    forged = forge_next(minted, mint(REWARD_COLLECTION, REWARD_ROUND - 1))
+    lines = {"MintCount": "current - last", "Mint": "newRoundCount"}
+    assert_rejected(lab, forged.witness, CAP_CHECK, lines)
+
+
+def test_rejects_epoch_going_back(lab: CircuitLab) -> None:
+    minted = compute_minted(REWARD_COLLECTION, [REWARD_ROUND])
+    forged = forge_next(minted, mint(REWARD_COLLECTION, REWARD_ROUND), epoch=CTX.epoch - 1)
+    lines = {"MintCount": "current - last", "Mint": "newEpochCount"}
+    assert_rejected(lab, forged.witness, CAP_CHECK, lines)
+
+
+def test_rejects_mint_by_someone_not_the_minter(lab: CircuitLab) -> None:
+    genesis = compute_test_genesis()
+    forged = forge_next(genesis, mint(REWARD_COLLECTION, REWARD_ROUND), signer=ALICE)
+    assert_rejected(lab, forged.witness, COLLECTION_MERKLE, {"Mint": "collection."})
+
+
+def test_rejects_serial_other_than_supply(lab: CircuitLab) -> None:
+    genesis = compute_test_genesis()
+
+    def skip_a_serial(collection: int, serial: int) -> int:
+        return collection << 12 | (serial + 1)
+
+    with patch.object(ops, "compute_token_key", skip_a_serial):
+        forged = forge_next(genesis, mint(REWARD_COLLECTION, REWARD_ROUND))
+    assert forged.trace[2].index == skip_a_serial(REWARD_COLLECTION, 0)
+    assert_rejected(lab, forged.witness, COLLECTION_MERKLE, {"Mint": "collection."})
+
+
+def test_rejects_mint_into_a_full_collection(lab: CircuitLab) -> None:
+    # Serial 4096 does not exist: its key is serial 0 of the next collection.
+    full = compute_test_genesis()
+    collection = get_collection(full, REWARD_COLLECTION)
+    put_collection(full, REWARD_COLLECTION, replace(collection, supply=MAX_SERIALS))
+    forged = forge_next(full, mint(REWARD_COLLECTION, REWARD_ROUND))
+    assert_rejected(lab, forged.witness, COLLECTION_MERKLE, {"Mint": "collection."})
+
+
+def test_rejects_mint_to_the_zero_address(lab: CircuitLab) -> None:
+    genesis = compute_test_genesis()
+    forged = forge_next(genesis, mint(REWARD_COLLECTION, REWARD_ROUND, to=0))
+    assert_rejected(lab, forged.witness, ["NonZero", "Mint"], {"Mint": "(to)"})
+
+
+def test_rejects_changed_sibling_in_token_path(lab: CircuitLab) -> None:
+    genesis = compute_test_genesis()
+    witness = mint_next(genesis, mint(REWARD_COLLECTION, REWARD_ROUND)).witness
+    changed = with_changed_sibling(witness, "nftPath", 6, 1)
+    assert_rejected(lab, changed, ["QuadLevel", "QuadUpdate", "Mint"], {"Mint": "token."})

@@ -1,0 +1,46 @@
+"""Every circuit proves a valid operation, and binds its statement: a proof does not carry
+over to another pre-root, post-root or operation word, nor does a witness that claims one."""
+
+import pytest
+
+from chain.prover.witness import CIRCUIT_NAMES, CircuitName
+from tests.circuits.conftest import ProvenFactory
+from tests.circuits.lab import CircuitLab
+
+ROOT_INPUTS = ["preRoot", "postRoot"]
+
+
+@pytest.mark.parametrize("name", CIRCUIT_NAMES)
+def test_proves_valid_operation(name: CircuitName, lab: CircuitLab, proven: ProvenFactory) -> None:
+    case = proven(name)
+    assert lab.find_witness_failure(name, case.witness.inputs) is None
+    assert lab.verify(name, case.proof, case.witness.public_inputs)
+
+
+@pytest.mark.parametrize("name", CIRCUIT_NAMES)
+def test_rejects_tampered_roots(name: CircuitName, lab: CircuitLab, proven: ProvenFactory) -> None:
+    case = proven(name)
+    tampered = []
+    for position, root in enumerate(ROOT_INPUTS):
+        public = list(case.witness.public_inputs)
+        public[position] += 1
+        assert not lab.verify(name, case.proof, public), root  # fails at verification
+        tampered.append(case.witness.inputs | {root: public[position]})
+    # ... and no witness claims it: the circuit stops at the root's own equality.
+    for root, failure in zip(ROOT_INPUTS, lab.find_witness_failures(name, tampered), strict=True):
+        assert failure is not None, root
+        assert failure.get_line(failure.templates[-1]) == f"{root} === {root[:-4]};"
+
+
+@pytest.mark.parametrize("name", CIRCUIT_NAMES)
+def test_rejects_tampered_word(name: CircuitName, lab: CircuitLab, proven: ProvenFactory) -> None:
+    case = proven(name)
+    words = case.witness.public_inputs[2:]
+    tampered = []
+    for position in range(len(words)):
+        public = list(case.witness.public_inputs)
+        public[2 + position] ^= 1  # the lowest bit of the word's first field
+        assert not lab.verify(name, case.proof, public), f"w{position + 1}"
+        tampered.append(case.witness.inputs | {f"w{position + 1}": public[2 + position]})
+    failures = lab.find_witness_failures(name, tampered)
+    assert None not in failures, failures

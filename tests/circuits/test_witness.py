@@ -1,0 +1,171 @@
+"""The witness builder's words and public inputs (docs/zk-state.md, "Public inputs"), without
+proving: packing, unpacking, and what each operation's statement says."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chain.prover.errors import ProverError
+from chain.prover.witness import (
+    CIRCUIT_NAMES,
+    HEADER_LAYOUT,
+    WHOLE_FIELD,
+    WORD_LAYOUTS,
+    CircuitName,
+    circuit_name,
+    compute_layout_width,
+    compute_public_inputs,
+    pack_word,
+    pack_words,
+    unpack_word,
+    unpack_words,
+)
+from chain.zk.genesis import REWARD_COLLECTION
+from chain.zk.ops import GWEI, Transfer
+from chain.zk.poseidon import FIELD_MODULUS
+from chain.zk.state import compute_state_root, compute_token_key, get_account_index
+from tests.circuits.conftest import compute_valid_transition
+from tests.circuits.scenarios import (
+    ALICE,
+    BOB,
+    CAROL,
+    CTX,
+    ETHER,
+    FEE,
+    FIRST_REWARD,
+    LIST_PRICE,
+    MINTER,
+    REWARD_ROUND,
+    compute_test_genesis,
+    forge,
+    make_op,
+)
+
+
+def test_header_word_is_252_bits() -> None:
+    assert compute_layout_width(HEADER_LAYOUT) == 252
+
+
+@pytest.mark.parametrize("name", CIRCUIT_NAMES)
+def test_every_word_has_one_decomposition(name: CircuitName) -> None:
+    # Below 2^253 < p, a word's bits are the only ones that sum to it in the field.
+    for layout in WORD_LAYOUTS[name]:
+        assert compute_layout_width(layout) <= 252 or layout == (("metadata", WHOLE_FIELD),)
+
+
+def test_pack_word_puts_the_first_field_lowest() -> None:
+    layout = (("a", 4), ("b", 8), ("c", 1))
+    assert pack_word(layout, {"a": 0x3, "b": 0xAB, "c": 1}) == 0x3 | 0xAB << 4 | 1 << 12
+
+
+@given(st.data())
+def test_unpack_word_inverts_pack_word(data: st.DataObject) -> None:
+    name = data.draw(st.sampled_from(CIRCUIT_NAMES))
+    fields: dict[str, int] = {}
+    for layout in WORD_LAYOUTS[name]:
+        for field, width in layout:
+            bound = FIELD_MODULUS if width == WHOLE_FIELD else 1 << width
+            fields[field] = data.draw(st.integers(0, bound - 1))
+    assert unpack_words(name, pack_words(name, fields)) == fields
+
+
+def test_rejects_field_wider_than_its_bits() -> None:
+    with pytest.raises(ProverError, match="nonce = 4294967296 does not fit 32 bits"):
+        pack_word(HEADER_LAYOUT, {"from": 1, "fromIndex": 0, "nonce": 1 << 32, "feeGwei": 0})
+
+
+def test_rejects_negative_field() -> None:
+    with pytest.raises(ProverError, match="amount = -1 does not fit 96 bits"):
+        pack_words(
+            "transfer",
+            {"from": 1, "fromIndex": 0, "nonce": 0, "feeGwei": 0}
+            | {
+                "to": 2,
+                "toIndex": 1,
+                "amount": -1,
+            },
+        )
+
+
+def test_rejects_word_with_bits_beyond_its_layout() -> None:
+    with pytest.raises(ProverError, match="has bits beyond its 14"):
+        unpack_word(WORD_LAYOUTS["cancel"][1], 1 << 14)
+
+
+def test_rejects_wrong_number_of_words() -> None:
+    with pytest.raises(ProverError, match="transfer takes 3 words, got 2"):
+        unpack_words("transfer", [0, 0])
+
+
+def test_rejects_fee_not_in_whole_gwei() -> None:
+    genesis = compute_test_genesis()
+    transition = forge(genesis, make_op(genesis, ALICE, Transfer(BOB, 1), fee=GWEI + 1))
+    with pytest.raises(ProverError, match="not a whole number of gwei"):
+        _ = transition.witness
+
+
+@pytest.mark.parametrize("name", CIRCUIT_NAMES)
+def test_circuit_name_follows_the_operation(name: CircuitName) -> None:
+    assert circuit_name(compute_valid_transition(name).op) == name
+
+
+def decode_statement(name: CircuitName) -> tuple[list[int], dict[str, int]]:
+    t = compute_valid_transition(name)
+    public = compute_public_inputs(t.pre, t.op, t.ctx, t.post, t.trace)
+    assert public[:2] == [compute_state_root(t.pre), compute_state_root(t.post)]
+    assert len(public) == 2 + len(WORD_LAYOUTS[name])
+    return public, unpack_words(name, public[2:])
+
+
+def header_of(signer: int, nonce: int) -> dict[str, int]:
+    """The header fields of an operation that `signer`, a genesis account, signs."""
+    index = get_account_index(compute_test_genesis(), signer)
+    return {"from": signer, "fromIndex": index, "nonce": nonce, "feeGwei": FEE // GWEI}
+
+
+def test_public_inputs_of_transfer() -> None:
+    _, fields = decode_statement("transfer")
+    new_index = len(compute_test_genesis().account_records)  # Carol's opens at the next index
+    assert fields == header_of(ALICE, 0) | {"to": CAROL, "toIndex": new_index, "amount": 2 * ETHER}
+
+
+def test_public_inputs_of_mint() -> None:
+    public, fields = decode_statement("mint")
+    assert fields == header_of(MINTER, 0) | {
+        "to": BOB,
+        "tokenKey": compute_token_key(REWARD_COLLECTION, 0),
+        "round": REWARD_ROUND,
+        "epoch": CTX.epoch,
+        "metadata": 0xBEEF,
+    }
+    assert public[4] == 0xBEEF  # w3 is the metadata itself
+
+
+def test_public_inputs_of_transfer_nft() -> None:
+    _, fields = decode_statement("transfer_nft")
+    assert fields == header_of(ALICE, 1) | {"to": CAROL, "tokenKey": FIRST_REWARD}
+
+
+def test_public_inputs_of_list() -> None:
+    _, fields = decode_statement("list")
+    assert fields == header_of(ALICE, 0) | {
+        "tokenKey": FIRST_REWARD,
+        "price": LIST_PRICE,
+    }
+
+
+def test_public_inputs_of_cancel() -> None:
+    public, fields = decode_statement("cancel")
+    assert fields == header_of(ALICE, 1) | {"tokenKey": FIRST_REWARD}
+    assert public[3] == FIRST_REWARD
+
+
+def test_public_inputs_of_buy() -> None:
+    _, fields = decode_statement("buy")
+    alice_index = get_account_index(compute_test_genesis(), ALICE)
+    assert fields == header_of(BOB, 0) | {
+        "seller": ALICE,
+        "sellerIndex": alice_index,
+        "tokenKey": FIRST_REWARD,
+        "price": LIST_PRICE,
+    }

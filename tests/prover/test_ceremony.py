@@ -1,0 +1,171 @@
+"""The development ceremony's cache: built once, reused, rebuilt on change, never half-made."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chain.prover import ceremony
+from chain.prover.ceremony import (
+    CeremonyPaths,
+    SetupResult,
+    compute_circuit_hash,
+    compute_r1cs_header,
+    get_circuit_entry,
+    get_circuit_names,
+    is_entry_complete,
+    setup_circuit,
+    setup_circuits,
+)
+from chain.prover.errors import ProverError
+
+REPORT = print  # progress lines land in the captured output, shown when a test fails
+
+
+def get_mtimes(directory: Path) -> dict[str, int]:
+    return {path.name: path.stat().st_mtime_ns for path in directory.iterdir()}
+
+
+def test_fixture_circuits_are_the_main_files(paths: CeremonyPaths) -> None:
+    assert get_circuit_names(paths) == ["hash_preimage", "multiply"]
+
+
+def test_setup_builds_a_complete_entry(paths: CeremonyPaths) -> None:
+    result = setup_circuit(paths, "multiply", REPORT)
+
+    entry = get_circuit_entry(paths, "multiply")
+    assert result.status == "built"
+    assert result.path == entry.directory
+    assert entry.directory.name == f"multiply-{compute_circuit_hash(paths, 'multiply')[:16]}"
+    for artifact in (entry.r1cs, entry.wasm, entry.zkey, entry.verification_key, entry.proving_key):
+        assert artifact.stat().st_size > 0, artifact
+    assert is_entry_complete(entry)
+    assert {"compile", "groth16 setup", "zkey beacon", "groth16py import_zkey"} <= set(result.steps)
+
+
+def test_second_setup_reuses_the_entry(paths: CeremonyPaths) -> None:
+    setup_circuit(paths, "multiply", REPORT)
+    entry = get_circuit_entry(paths, "multiply")
+    before = get_mtimes(entry.directory)
+
+    again = setup_circuits(paths, ["multiply"], report=REPORT)
+
+    assert [result.status for result in again] == ["cached"]
+    assert get_mtimes(entry.directory) == before
+
+
+def test_changed_main_file_gives_a_new_entry(paths: CeremonyPaths) -> None:
+    old_hash = compute_circuit_hash(paths, "multiply")
+    source = paths.circuits_dir / "multiply.circom"
+    source.write_text(source.read_text() + "\n// an edit\n")
+
+    assert compute_circuit_hash(paths, "multiply") != old_hash
+    assert get_circuit_entry(paths, "multiply").directory.name.startswith("multiply-")
+
+
+def test_changed_lib_file_changes_every_circuit_hash(paths: CeremonyPaths) -> None:
+    old = {name: compute_circuit_hash(paths, name) for name in get_circuit_names(paths)}
+    (paths.circuits_dir / "lib" / "extra.circom").write_text("pragma circom 2.1.0;\n")
+
+    new = {name: compute_circuit_hash(paths, name) for name in get_circuit_names(paths)}
+    assert all(new[name] != old[name] for name in old)
+
+
+def test_other_circuit_edit_keeps_the_hash(paths: CeremonyPaths) -> None:
+    old_hash = compute_circuit_hash(paths, "multiply")
+    source = paths.circuits_dir / "hash_preimage.circom"
+    source.write_text(source.read_text() + "\n// an edit\n")
+
+    assert compute_circuit_hash(paths, "multiply") == old_hash
+
+
+def test_interrupted_build_leaves_no_entry(
+    paths: CeremonyPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupt(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ceremony, "_import_zkey", interrupt)  # after the zkey, before the key
+    with pytest.raises(KeyboardInterrupt):
+        setup_circuit(paths, "multiply", REPORT)
+
+    entry = get_circuit_entry(paths, "multiply")
+    assert not entry.directory.exists()
+    assert not list(entry.directory.parent.glob(".build-*"))
+
+
+def test_rejects_source_edited_during_setup(
+    paths: CeremonyPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entry = get_circuit_entry(paths, "multiply")
+    source = paths.circuits_dir / "multiply.circom"
+    import_zkey = ceremony._import_zkey
+
+    def edit_then_import(*args: Any) -> None:
+        source.write_text(source.read_text() + "\n// an edit mid-build\n")
+        import_zkey(*args)
+
+    monkeypatch.setattr(ceremony, "_import_zkey", edit_then_import)
+    with pytest.raises(ProverError, match="sources changed during setup"):
+        setup_circuit(paths, "multiply", REPORT)
+    assert not entry.directory.exists()
+    assert not get_circuit_entry(paths, "multiply").directory.exists()
+
+
+def test_killed_build_is_cleaned_and_redone(paths: CeremonyPaths) -> None:
+    entry = get_circuit_entry(paths, "multiply")
+    leftover = entry.directory.parent / f".build-{entry.directory.name}-killed"
+    leftover.mkdir(parents=True)
+    (leftover / "multiply.zkey").write_bytes(b"half a key")  # what SIGKILL leaves behind
+
+    assert not is_entry_complete(entry)
+    assert setup_circuit(paths, "multiply", REPORT).status == "built"
+    assert not leftover.exists()
+
+
+def test_concurrent_setups_build_once(paths: CeremonyPaths) -> None:
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(2) as pool:
+        results: list[SetupResult] = pool.starmap(setup_circuit, [(paths, "multiply")] * 2)
+
+    assert sorted(result.status for result in results) == ["built", "cached"]
+    assert is_entry_complete(get_circuit_entry(paths, "multiply"))
+
+
+def test_rejects_unknown_circuit(paths: CeremonyPaths) -> None:
+    with pytest.raises(ProverError, match="no circuit 'nosuch'"):
+        setup_circuit(paths, "nosuch", REPORT)
+
+
+def test_rejects_circuit_that_does_not_compile(paths: CeremonyPaths) -> None:
+    (paths.circuits_dir / "broken.circom").write_text("pragma circom 2.1.0;\ntemplate {\n")
+
+    with pytest.raises(ProverError, match="circom2"):
+        setup_circuit(paths, "broken", REPORT)
+    assert not get_circuit_entry(paths, "broken").directory.exists()
+
+
+def test_r1cs_header_counts_public_signals(built_paths: CeremonyPaths) -> None:
+    entry = get_circuit_entry(built_paths, "multiply")
+
+    header = compute_r1cs_header(entry.r1cs.read_bytes())
+
+    assert (header.n_public_outputs, header.n_public_inputs, header.n_private_inputs) == (1, 1, 2)
+    assert header.n_constraints == 2
+
+
+def test_cli_reports_up_to_date(built_paths: CeremonyPaths) -> None:
+    command = [sys.executable, "-m", "chain.prover", "setup"]
+    command += ["--circuits-dir", str(built_paths.circuits_dir)]
+    env = os.environ | {"DUET_CACHE_DIR": str(built_paths.cache_dir)}
+
+    completed = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+
+    assert "==> circuit multiply: up to date" in completed.stdout
+    assert "==> circuits: 2 up to date" in completed.stdout

@@ -1,0 +1,268 @@
+"""The ZK chain's state machine alone: every operation's rules, as pure functions.
+
+Each test is pre-state, action, post-state; each `test_rejects_*` asserts the exact rule.
+"""
+
+from dataclasses import replace
+
+import pytest
+
+from chain.zk.genesis import (
+    GAME_PASS_COLLECTION,
+    REWARD_COLLECTION,
+    ROUND_MINT_CAP,
+    compute_genesis_state,
+)
+from chain.zk.ops import (
+    BlockContext,
+    Buy,
+    CancelListing,
+    InvalidOp,
+    ListNft,
+    Mint,
+    OpBody,
+    Operation,
+    Transfer,
+    TransferNft,
+    apply_operation,
+)
+from chain.zk.state import (
+    MAX_SERIALS,
+    ZkState,
+    compute_state_root,
+    compute_token_key,
+    get_account,
+    get_collection,
+    get_nft,
+    get_total_supply,
+    list_record_rows,
+    load_state,
+    put_collection,
+)
+
+MINTER, ALICE, BOB, CAROL = 0xA11CE0, 0xA1, 0xB0B, 0xCA201
+FEE = 10**15
+ZKPOW = 10**18
+CTX = BlockContext(height=1, epoch=0, min_fee=FEE)
+PASS_0 = compute_token_key(GAME_PASS_COLLECTION, 0)
+REWARD_0 = compute_token_key(REWARD_COLLECTION, 0)
+
+
+@pytest.fixture
+def genesis() -> ZkState:
+    alloc = {MINTER: 100 * ZKPOW, ALICE: 100 * ZKPOW, BOB: 100 * ZKPOW}
+    return compute_genesis_state(alloc, minter=MINTER, fast_chain_escrow=50 * ZKPOW)
+
+
+def apply(
+    state: ZkState,
+    signer: int,
+    body: OpBody,
+    nonce: int | None = None,
+    fee: int = FEE,
+    ctx: BlockContext = CTX,
+) -> ZkState:
+    nonce = get_account(state, signer).nonce if nonce is None else nonce
+    post, _ = apply_operation(state, Operation(body, signer, fee, nonce), ctx)
+    return post
+
+
+def with_pass(state: ZkState, owner: int = ALICE) -> ZkState:
+    return apply(state, MINTER, Mint(GAME_PASS_COLLECTION, owner, metadata=7, round=0))
+
+
+def rejects(state: ZkState, signer: int, body: OpBody, message: str, **kw: object) -> None:
+    root = compute_state_root(state)
+    with pytest.raises(InvalidOp, match=message):
+        apply(state, signer, body, **kw)  # type: ignore[arg-type]
+    assert compute_state_root(state) == root, "a rejected operation changed the state"
+
+
+# -- transfers and fees -------------------------------------------------------------------
+
+
+def test_transfer_moves_amount_and_pays_fee(genesis: ZkState) -> None:
+    post = apply(genesis, ALICE, Transfer(BOB, 3 * ZKPOW))
+    assert get_account(post, ALICE).balance == 97 * ZKPOW - FEE
+    assert get_account(post, BOB).balance == 103 * ZKPOW
+    assert get_account(post, ALICE).nonce == 1
+    assert post.fee_pool == FEE
+    assert get_total_supply(post) == get_total_supply(genesis)
+
+
+def test_transfer_to_new_address_opens_the_next_account(genesis: ZkState) -> None:
+    post = apply(genesis, ALICE, Transfer(CAROL, ZKPOW))
+    assert post.account_index[CAROL] == 3
+    assert get_account(post, CAROL).balance == ZKPOW
+
+
+def test_transfer_to_self_only_costs_the_fee(genesis: ZkState) -> None:
+    post = apply(genesis, ALICE, Transfer(ALICE, 5 * ZKPOW))
+    assert get_account(post, ALICE).balance == 100 * ZKPOW - FEE
+
+
+def test_rejects_insufficient_balance(genesis: ZkState) -> None:
+    rejects(genesis, ALICE, Transfer(BOB, 100 * ZKPOW), "insufficient balance")
+
+
+def test_rejects_replayed_nonce(genesis: ZkState) -> None:
+    post = apply(genesis, ALICE, Transfer(BOB, ZKPOW))
+    rejects(post, ALICE, Transfer(BOB, ZKPOW), "nonce 0 is not the account's nonce 1", nonce=0)
+
+
+def test_rejects_future_nonce(genesis: ZkState) -> None:
+    rejects(genesis, ALICE, Transfer(BOB, ZKPOW), "nonce 5 is not", nonce=5)
+
+
+def test_rejects_fee_below_minimum(genesis: ZkState) -> None:
+    rejects(genesis, ALICE, Transfer(BOB, 1), "below the minimum", fee=FEE - 10**9)
+
+
+def test_rejects_fee_not_in_whole_gwei(genesis: ZkState) -> None:
+    rejects(genesis, ALICE, Transfer(BOB, 1), "whole number of gwei", fee=FEE + 1)
+
+
+def test_rejects_signer_without_account(genesis: ZkState) -> None:
+    rejects(genesis, CAROL, Transfer(BOB, 1), "signer has no account", nonce=0)
+
+
+def test_rejects_transfer_to_zero_address(genesis: ZkState) -> None:
+    rejects(genesis, ALICE, Transfer(0, 1), "recipient must be a non-zero address")
+
+
+def test_rejects_amount_beyond_96_bits(genesis: ZkState) -> None:
+    rejects(genesis, ALICE, Transfer(BOB, 1 << 96), "amount must be below 2\\^96")
+
+
+# -- minting under caps ---------------------------------------------------------------------
+
+
+def test_mint_gives_the_next_serial_to_the_recipient(genesis: ZkState) -> None:
+    post = apply(genesis, MINTER, Mint(REWARD_COLLECTION, BOB, metadata=99, round=4))
+    nft = get_nft(post, REWARD_0)
+    assert (nft.owner, nft.metadata, nft.price) == (BOB, 99, 0)
+    collection = get_collection(post, REWARD_COLLECTION)
+    assert (collection.supply, collection.round, collection.round_count) == (1, 4, 1)
+
+
+def test_rejects_mint_by_someone_other_than_the_minter(genesis: ZkState) -> None:
+    rejects(genesis, ALICE, Mint(REWARD_COLLECTION, ALICE, 1, 0), "not the collection's minter")
+
+
+def test_rejects_mint_over_the_round_cap(genesis: ZkState) -> None:
+    state = genesis
+    for _ in range(ROUND_MINT_CAP):
+        state = apply(state, MINTER, Mint(REWARD_COLLECTION, BOB, 1, round=2))
+    rejects(state, MINTER, Mint(REWARD_COLLECTION, BOB, 1, round=2), "round mint cap reached")
+    # a new round starts a new count
+    apply(state, MINTER, Mint(REWARD_COLLECTION, BOB, 1, round=3))
+
+
+def test_rejects_mint_over_the_epoch_cap_across_rounds(genesis: ZkState) -> None:
+    tight = replace(get_collection(genesis, REWARD_COLLECTION), epoch_cap=2)
+    state = genesis.copy()
+    put_collection(state, REWARD_COLLECTION, tight)
+    state = apply(state, MINTER, Mint(REWARD_COLLECTION, BOB, 1, round=1))
+    state = apply(state, MINTER, Mint(REWARD_COLLECTION, BOB, 1, round=2))
+    rejects(state, MINTER, Mint(REWARD_COLLECTION, BOB, 1, round=3), "epoch mint cap reached")
+    next_epoch = BlockContext(height=1000, epoch=1, min_fee=FEE)
+    apply(state, MINTER, Mint(REWARD_COLLECTION, BOB, 1, round=3), ctx=next_epoch)
+
+
+def test_rejects_mint_for_an_earlier_round(genesis: ZkState) -> None:
+    state = apply(genesis, MINTER, Mint(REWARD_COLLECTION, BOB, 1, round=5))
+    rejects(state, MINTER, Mint(REWARD_COLLECTION, BOB, 1, round=4), "round is behind")
+
+
+def test_rejects_mint_into_a_full_collection(genesis: ZkState) -> None:
+    full = replace(get_collection(genesis, REWARD_COLLECTION), supply=MAX_SERIALS)
+    state = genesis.copy()
+    put_collection(state, REWARD_COLLECTION, full)
+    rejects(state, MINTER, Mint(REWARD_COLLECTION, BOB, 1, 0), "collection is full")
+
+
+def test_rejects_mint_in_a_collection_that_does_not_exist(genesis: ZkState) -> None:
+    rejects(genesis, MINTER, Mint(3, BOB, 1, 0), "no such collection")
+
+
+# -- NFT transfers and the market ------------------------------------------------------------
+
+
+def test_transfer_nft_changes_owner_and_clears_listing(genesis: ZkState) -> None:
+    state = apply(with_pass(genesis), ALICE, ListNft(PASS_0, ZKPOW))
+    post = apply(state, ALICE, TransferNft(PASS_0, BOB))
+    assert get_nft(post, PASS_0).owner == BOB
+    assert get_nft(post, PASS_0).price == 0
+
+
+def test_rejects_transfer_nft_by_non_owner(genesis: ZkState) -> None:
+    rejects(with_pass(genesis), BOB, TransferNft(PASS_0, BOB), "does not own the token")
+
+
+def test_rejects_transfer_of_unminted_token(genesis: ZkState) -> None:
+    rejects(genesis, ALICE, TransferNft(PASS_0, BOB), "no such token")
+
+
+def test_list_then_cancel(genesis: ZkState) -> None:
+    listed = apply(with_pass(genesis), ALICE, ListNft(PASS_0, 2 * ZKPOW))
+    assert get_nft(listed, PASS_0).price == 2 * ZKPOW
+    cancelled = apply(listed, ALICE, CancelListing(PASS_0))
+    assert get_nft(cancelled, PASS_0).price == 0
+
+
+def test_rejects_listing_at_zero(genesis: ZkState) -> None:
+    rejects(with_pass(genesis), ALICE, ListNft(PASS_0, 0), "price must be above 0")
+
+
+def test_rejects_listing_by_non_owner(genesis: ZkState) -> None:
+    rejects(with_pass(genesis), BOB, ListNft(PASS_0, 1), "does not own the token")
+
+
+def test_rejects_cancel_of_unlisted_token(genesis: ZkState) -> None:
+    rejects(with_pass(genesis), ALICE, CancelListing(PASS_0), "not listed")
+
+
+def test_buy_swaps_token_for_price_atomically(genesis: ZkState) -> None:
+    listed = apply(with_pass(genesis), ALICE, ListNft(PASS_0, 5 * ZKPOW))
+    alice_before = get_account(listed, ALICE).balance
+    post = apply(listed, BOB, Buy(PASS_0, 5 * ZKPOW))
+    assert get_nft(post, PASS_0).owner == BOB
+    assert get_nft(post, PASS_0).price == 0
+    assert get_account(post, ALICE).balance == alice_before + 5 * ZKPOW
+    assert get_account(post, BOB).balance == 95 * ZKPOW - FEE
+    assert get_total_supply(post) == get_total_supply(genesis)
+
+
+def test_rejects_buy_at_another_price(genesis: ZkState) -> None:
+    listed = apply(with_pass(genesis), ALICE, ListNft(PASS_0, 5 * ZKPOW))
+    rejects(listed, BOB, Buy(PASS_0, 4 * ZKPOW), "listed at 5000000000000000000, not 4")
+
+
+def test_rejects_buy_of_unlisted_token(genesis: ZkState) -> None:
+    rejects(with_pass(genesis), BOB, Buy(PASS_0, 1), "not listed")
+
+
+def test_rejects_buy_without_funds(genesis: ZkState) -> None:
+    listed = apply(with_pass(genesis), ALICE, ListNft(PASS_0, 200 * ZKPOW))
+    rejects(listed, BOB, Buy(PASS_0, 200 * ZKPOW), "insufficient balance")
+
+
+# -- traces and storage ----------------------------------------------------------------------
+
+
+def test_trace_lists_writes_in_circuit_order_with_paths_before(genesis: ZkState) -> None:
+    listed = apply(with_pass(genesis), ALICE, ListNft(PASS_0, ZKPOW))
+    _, trace = apply_operation(listed, Operation(Buy(PASS_0, ZKPOW), BOB, FEE, 0), CTX)
+    assert [(t.tree, t.index) for t in trace] == [
+        ("accounts", listed.account_index[BOB]),
+        ("accounts", listed.account_index[ALICE]),
+        ("nfts", PASS_0),
+    ]
+    assert trace[0].path == listed.accounts.get_path(listed.account_index[BOB])
+
+
+def test_state_reloads_from_its_records_to_the_same_root(genesis: ZkState) -> None:
+    state = apply(with_pass(genesis), ALICE, ListNft(PASS_0, ZKPOW))
+    reloaded = load_state(list_record_rows(state), state.fee_pool, state.escrow)
+    assert compute_state_root(reloaded) == compute_state_root(state)
+    assert reloaded.account_index == state.account_index
