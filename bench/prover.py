@@ -8,6 +8,8 @@ and then proves that same witness with both provers, on the same ceremony keys:
 - `prove_s_snarkjs`: `snarkjs.groth16.prove` inside one Node process, timed around the
   call (no Node start-up counted);
 - `ratio`: snarkjs time / embedded time;
+- `prove_s_snarkjs_cli`, `ratio_cli`: the same with the `snarkjs groth16 prove` command, as a
+  user runs it (Node start-up and key loading included);
 - `prove_s_embedded_total`: `groth16py.prove`, witness included, as the node's prover runs;
 - `witness_s_snarkjs`: the witness alone in snarkjs.
 
@@ -144,6 +146,10 @@ def bench_circuit(
             if not verify(keys, proof, witness.public_inputs):
                 raise RuntimeError(f"{name}: embedded proof does not verify")
 
+        snarkjs_cli = ROOT / "node_modules" / ".bin" / "snarkjs"
+        cli_args = [str(snarkjs_cli), "groth16", "prove", str(entry.zkey), str(wtns)]
+        cli_args += [str(Path(tmp) / "proof.json"), str(Path(tmp) / "public.json")]
+        cli = median_time(lambda: subprocess.run(cli_args, check=True, capture_output=True), repeat)
         prove_from_wtns()  # warm-up
         embedded = median_time(prove_from_wtns, repeat)
         total = median_time(prove_total, repeat)
@@ -155,6 +161,8 @@ def bench_circuit(
         "prove_s_embedded_total": round(total, 4),
         "prove_s_snarkjs": round(snark["prove_s"], 4),
         "ratio": round(snark["prove_s"] / embedded, 2),
+        "prove_s_snarkjs_cli": round(cli, 4),
+        "ratio_cli": round(cli / embedded, 2),
     }
 
 

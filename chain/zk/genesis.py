@@ -6,7 +6,14 @@ fast chain never holds ZKPoW that the ZK chain has not locked for it.
 
 from dataclasses import replace
 
-from chain.zk.state import Account, Collection, ZkState, put_account, put_collection
+from chain.zk.state import (
+    AMOUNT_BITS,
+    Account,
+    Collection,
+    ZkState,
+    put_account,
+    put_collection,
+)
 
 GAME_PASS_COLLECTION = 0
 REWARD_COLLECTION = 1
@@ -24,6 +31,12 @@ EPOCH_MINT_CAP = 30
 
 def compute_genesis_state(alloc: dict[int, int], minter: int, fast_chain_escrow: int) -> ZkState:
     """`alloc` maps addresses to ZKPoW balances (wei); `minter` may mint in both collections."""
+    # The circuits range-check balances to 96 bits and caps to 32: a genesis beyond either
+    # would make honest operations unprovable.
+    if any(not 0 <= balance < 1 << AMOUNT_BITS for balance in alloc.values()):
+        raise ValueError(f"genesis balances must be below 2^{AMOUNT_BITS} wei")
+    if sum(alloc.values()) + fast_chain_escrow >= 1 << AMOUNT_BITS:
+        raise ValueError(f"total ZKPoW supply must stay below 2^{AMOUNT_BITS} wei")
     state = ZkState()
     for index, (address, balance) in enumerate(alloc.items()):
         put_account(state, index, Account(address, balance=balance))
