@@ -39,6 +39,9 @@ from chain.zk.state import (
 
 EXECUTORS: dict[str, type] = {"pyevm": PyEvmExecutor, "revm": RevmExecutor}
 DEFAULT_EXECUTOR = "revm"
+DELIVERED_META = (
+    "fast_delivered_zk_height"  # ZK blocks up to here have had their messages delivered
+)
 
 BlockListener = Callable[[LedgerBlock, FastBlock | None], None]
 
@@ -68,6 +71,7 @@ class Node:
         self.heads = self._load_or_create_genesis()
         self.zk_state = self._load_zk_state()
         self.zk_pool = OpPool(self.zk_state)
+        self.undelivered: list[bytes] = self._load_undelivered()
         self.recent_fast_hashes: deque[Hash32] = deque(
             self.store.recent_hashes(
                 self.config.fast_chain_id, Height(self.fast_head.height + 1), BLOCKHASH_WINDOW
@@ -122,6 +126,16 @@ class Node:
         write = ZkWrite(records=list_record_rows(zk_state), globals=self._zk_globals(zk_state))
         self.store.commit(BlockWrite(zk.block, {}, [], [], [], [], zk=write))
         return process_append(heads, zk.block)
+
+    def _load_undelivered(self) -> list[bytes]:
+        """Messages of ZK blocks that no fast block has delivered yet (at most the last few)."""
+        delivered = int(self.store.get_meta(DELIVERED_META) or 0)
+        messages: list[bytes] = []
+        for height in range(delivered + 1, self.zk_head.height + 1):
+            block = self.get_block(self.config.zk_chain_id, height)
+            assert block is not None, f"ZK block {height} missing"
+            messages.extend(block.messages)
+        return messages
 
     @staticmethod
     def _zk_globals(state: ZkState) -> dict[str, int]:
@@ -225,11 +239,12 @@ class Node:
         """Execute the pool's executable transactions as one block; None if there are none."""
         nonces = {sender: self.account(sender).nonce for sender in self.pool.senders()}
         txs = self.pool.select(nonces, MAX_TXS_PER_BLOCK)
-        if not txs:
+        messages = tuple(self.undelivered)
+        if not txs and not messages:
             return None
         ts = timestamp_ms or now_ms()
         env = self.next_fast_env(ts)
-        fast = apply_block(self.executor, self.config, self.heads, env, ts, txs)
+        fast = apply_block(self.executor, self.config, self.heads, env, ts, txs, messages)
         block, result = fast.block, fast.result
         write = BlockWrite(
             block=block,
@@ -241,8 +256,10 @@ class Node:
             logs=fast.logs,
             consumed_pending=[o.tx.hash for o in result.outcomes],
             lost=[(tx.hash, f"rejected at execution: {reason}") for tx, reason in result.rejected],
+            meta={DELIVERED_META: str(self.zk_head.height)} if messages else {},
         )
         self._append(write, fast)
+        self.undelivered.clear()
         self.executor.remember_nodes(result.state_nodes)
         self.recent_fast_hashes.appendleft(block.hash)
         self.pool.remove(o.tx.hash for o in result.outcomes)
@@ -300,6 +317,10 @@ class Node:
         )
         lost: list[tuple[Hash32, str]] = [(Hash32(i), r) for i, r in rejected]
         self._append(BlockWrite(zk.block, {}, [], [], [], lost, zk=write), None)
+        if zk.block.messages:
+            self.undelivered.extend(zk.block.messages)
+            for listener in self.submit_listeners:  # the fast chain delivers them next
+                listener()
         self.zk_state = zk.state
         dropped = self.zk_pool.reset(zk.state, {s.op_id for s in ops}, self.next_zk_context())
         if dropped:

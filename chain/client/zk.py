@@ -20,7 +20,16 @@ from web3.contract import Contract
 
 from chain.config import ZK_MIN_FEE_WEI
 from chain.types import ChainId
-from chain.zk.ops import Buy, CancelListing, ListNft, Mint, OpBody, Transfer, TransferNft
+from chain.zk.ops import (
+    Buy,
+    CancelListing,
+    ListNft,
+    Mint,
+    OpBody,
+    ToFast,
+    Transfer,
+    TransferNft,
+)
 from chain.zk.signing import format_signed_operation, sign_operation
 from chain.zk.state import compute_token_key
 from chain.zk.views import ZKPOW_ADDRESS, collection_address
@@ -158,6 +167,10 @@ class ZkClient:
 
     def buy(self, collection: int, token_id: int, price: int) -> str:
         return self.send(Buy(token_key=compute_token_key(collection, token_id), price=price))
+
+    def to_fast(self, to: str, amount: int) -> str:
+        """Lock `amount` in escrow for `to` on the fast chain; its next block credits it."""
+        return self.send(ToFast(to=int(to, 16), amount=amount))
 
     def wait(self, op_id: str, until: str = "committed", timeout_s: float = 60.0) -> dict[str, Any]:
         """Poll until the operation reaches `until` (or later); raise if it fails or times out."""

@@ -15,6 +15,7 @@ from chain.fast.receipts import compute_block_commitments, compute_receipt_json
 from chain.fast.txs import FastTx
 from chain.ledger.blocks import LedgerBlock, seal
 from chain.ledger.log import LedgerHeads, compute_next_position
+from chain.ledger.messages import decode_credit
 from chain.types import Address, Hash32, Height
 
 BLOCKHASH_WINDOW = 256
@@ -73,10 +74,13 @@ def apply_block(
     env: BlockEnv,
     timestamp_ms: int,
     txs: list[FastTx],
+    messages: tuple[bytes, ...] = (),
 ) -> FastBlock:
+    """Deliver `messages` from the ZK chain (credits), then execute `txs`, as one block."""
     parent = heads.chains[config.fast_chain_id]
     seq, prev_hash, height, parent_hash = compute_next_position(heads, config.fast_chain_id)
-    result = executor.apply_block(parent.state_root, env, txs)
+    credits = [(m.to, m.amount) for m in map(decode_credit, messages)]
+    result = executor.apply_block(parent.state_root, env, txs, credits)
     tx_root, receipts_root, bloom, receipt_blooms = compute_block_commitments(result.outcomes)
     block = seal(
         LedgerBlock(
@@ -90,6 +94,7 @@ def apply_block(
             receipts_root=receipts_root,
             timestamp_ms=max(timestamp_ms, parent.timestamp_ms),
             tx_hashes=tuple(o.tx.hash for o in result.outcomes),
+            messages=messages,
             gas_used=result.gas_used,
             gas_limit=env.gas_limit,
             base_fee=env.base_fee,

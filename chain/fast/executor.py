@@ -7,7 +7,7 @@ State lives in the node's database as Ethereum Merkle Patricia trie nodes keyed 
 so any executor can read what another wrote.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -15,6 +15,9 @@ from chain.fast.txs import FastTx
 from chain.types import Address, ChainId, Hash32, Height, Root
 
 NodeReader = Callable[[bytes], bytes | None]
+# ZKPoW that the ZK chain locked in escrow for an address, credited before the block's
+# transactions (chain/ledger/messages.py): the only way ZKPoW enters the fast chain.
+Credit = tuple[Address, int]
 
 
 class ExecutionError(Exception):
@@ -88,7 +91,15 @@ class Executor(Protocol):
 
     def make_genesis(self, alloc: dict[Address, int]) -> tuple[Root, dict[bytes, bytes]]: ...
 
-    def apply_block(self, parent_root: Root, env: BlockEnv, txs: list[FastTx]) -> BlockResult: ...
+    def apply_block(
+        self,
+        parent_root: Root,
+        env: BlockEnv,
+        txs: list[FastTx],
+        credits: Sequence[Credit] = (),
+    ) -> BlockResult:
+        """Credit `credits` (ZKPoW arriving from the ZK chain), then run `txs` in order."""
+        ...
 
     def call(self, root: Root, env: BlockEnv, msg: CallMsg) -> tuple[bytes, int]:
         """(output, gas used) of a call that changes nothing; raises ExecutionError."""

@@ -1,5 +1,7 @@
 """The reference executor: py-evm, newest fork it supports (Prague)."""
 
+from collections.abc import Sequence
+
 from eth._utils.address import generate_contract_address
 from eth.abc import ComputationAPI, StateAPI
 from eth.constants import BLANK_ROOT_HASH
@@ -16,6 +18,7 @@ from chain.fast.executor import (
     BlockEnv,
     BlockResult,
     CallMsg,
+    Credit,
     ExecutionError,
     Log,
     NodeReader,
@@ -77,8 +80,16 @@ class PyEvmExecutor:
         state.persist()
         return Root(state.state_root), overlay.writes
 
-    def apply_block(self, parent_root: Root, env: BlockEnv, txs: list[FastTx]) -> BlockResult:
+    def apply_block(
+        self,
+        parent_root: Root,
+        env: BlockEnv,
+        txs: list[FastTx],
+        credits: Sequence[Credit] = (),
+    ) -> BlockResult:
         state, overlay = self._open(parent_root, make_context(env))
+        for address, amount in credits:
+            state.delta_balance(address, amount)
         result = BlockResult(state_root=parent_root)
         cumulative = 0
         for tx in txs:

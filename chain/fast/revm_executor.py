@@ -22,7 +22,7 @@ executor holds as its reference; each case is detected soundly, never guessed:
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from eth.vm.forks.prague import PragueVM
@@ -37,6 +37,7 @@ from chain.fast.executor import (
     BlockEnv,
     BlockResult,
     CallMsg,
+    Credit,
     ExecutionError,
     Log,
     NodeReader,
@@ -196,6 +197,12 @@ def is_create_too_costly_for_revm(tx: FastTx) -> bool:
     used."""
     words = (len(tx.data) + 31) // 32
     return tx.gas < tx.evm.intrinsic_gas + INITCODE_WORD_GAS * words
+
+
+def process_credits(state: WorldState, credits: Sequence[Credit]) -> None:
+    for address, amount in credits:
+        account = get_account(state, address) or EMPTY_ACCOUNT
+        set_account(state, address, replace(account, balance=account.balance + amount))
 
 
 class BlockProcessor:
@@ -419,16 +426,23 @@ class RevmExecutor:
     def _open(self, root: Root) -> WorldState:
         return open_state(self.trie, root, self.head)
 
-    def apply_block(self, parent_root: Root, env: BlockEnv, txs: list[FastTx]) -> BlockResult:
+    def apply_block(
+        self,
+        parent_root: Root,
+        env: BlockEnv,
+        txs: list[FastTx],
+        credits: Sequence[Credit] = (),
+    ) -> BlockResult:
         state = self._open(parent_root)
         try:
+            process_credits(state, credits)
             processor = BlockProcessor(state, env, self.code_flags, self.hints)
             result = processor.process_block(txs)
         except PYEVM_DECIDES as exc:
             log.debug("block %d runs on py-evm: %s", env.number, exc)
             self.reference_blocks += 1
             self.head = StateCache()
-            return self.reference.apply_block(parent_root, env, txs)
+            return self.reference.apply_block(parent_root, env, txs, credits)
         result.state_root, result.state_nodes = compute_state_update(state)
         self.head = remember_state(state, result.state_root)
         return result

@@ -124,6 +124,7 @@ class BlockWrite:
     consumed_pending: list[Hash32]
     lost: list[tuple[Hash32, str]]
     zk: ZkWrite | None = None
+    meta: dict[str, str] = field(default_factory=dict)
 
 
 class Store:
@@ -192,6 +193,7 @@ class Store:
             db.executemany("INSERT OR REPLACE INTO lost VALUES (?, ?)", write.lost)
             if write.zk is not None:
                 self._write_zk(write.zk)
+            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", write.meta.items())
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

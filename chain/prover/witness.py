@@ -24,6 +24,7 @@ from chain.zk.ops import (
     ListNft,
     Mint,
     Operation,
+    ToFast,
     Transfer,
     TransferNft,
 )
@@ -44,7 +45,7 @@ from chain.zk.state import (
     compute_state_root,
 )
 
-CircuitName = Literal["transfer", "mint", "transfer_nft", "list", "cancel", "buy"]
+CircuitName = Literal["transfer", "mint", "transfer_nft", "list", "cancel", "buy", "to_fast"]
 CIRCUIT_NAMES: tuple[CircuitName, ...] = (
     "transfer",
     "mint",
@@ -52,6 +53,7 @@ CIRCUIT_NAMES: tuple[CircuitName, ...] = (
     "list",
     "cancel",
     "buy",
+    "to_fast",
 )
 
 ACCOUNT_INDEX_BITS = 2 * ACCOUNT_LEVELS
@@ -65,6 +67,7 @@ CIRCUIT_OF_BODY: dict[type, CircuitName] = {
     ListNft: "list",
     CancelListing: "cancel",
     Buy: "buy",
+    ToFast: "to_fast",
 }
 
 # A word's fields, lowest bits first: (name, width in bits). Names are unique across one
@@ -104,6 +107,7 @@ WORD_LAYOUTS: dict[CircuitName, tuple[Layout, ...]] = {
         ),
         (("price", AMOUNT_BITS),),
     ),
+    "to_fast": (HEADER_LAYOUT, (("to", ADDRESS_BITS),), (("amount", AMOUNT_BITS),)),
 }
 # The trees that each operation writes, in trace (and circuit) order.
 TRACE_TREES: dict[CircuitName, tuple[TreeName, ...]] = {
@@ -113,6 +117,7 @@ TRACE_TREES: dict[CircuitName, tuple[TreeName, ...]] = {
     "list": ("accounts", "nfts"),
     "cancel": ("accounts", "nfts"),
     "buy": ("accounts", "accounts", "nfts"),
+    "to_fast": ("accounts",),
 }
 
 SignalValue: TypeAlias = int | list[list[int]]
@@ -204,6 +209,8 @@ def compute_op_fields(op: Operation, ctx: BlockContext, trace: Sequence[Touch]) 
         fields.update(tokenKey=body.token_key, price=body.price)
     elif isinstance(body, CancelListing):
         fields.update(tokenKey=body.token_key)
+    elif isinstance(body, ToFast):
+        fields.update(to=body.to, amount=body.amount)
     else:
         seller = trace[1]
         fields.update(seller=get_account_record(seller, "after").address, sellerIndex=seller.index)
@@ -312,6 +319,10 @@ def compute_buy_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> CircuitInp
     }
 
 
+def compute_to_fast_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> CircuitInputs:
+    return {"nftsRoot": pre_state.nfts.root, "collectionsRoot": pre_state.collections.root}
+
+
 def compute_account_inputs(prefix: str, credit: Touch) -> CircuitInputs:
     """A credited account's slot before the credit (all zero for one that opens now)."""
     account = get_account_record(credit, "before")
@@ -332,6 +343,7 @@ PRIVATE_INPUTS: dict[CircuitName, Callable[[ZkState, Sequence[Touch]], CircuitIn
     "list": compute_nft_write_inputs,
     "cancel": compute_nft_write_inputs,
     "buy": compute_buy_inputs,
+    "to_fast": compute_to_fast_inputs,
 }
 
 

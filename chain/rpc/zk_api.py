@@ -32,6 +32,7 @@ from chain.zk.state import (
     get_account,
     get_account_index,
     get_nft,
+    get_total_supply,
 )
 from chain.zk.views import ViewRevert, compute_call, encode_revert
 
@@ -59,6 +60,7 @@ class ZkApi:
             "duet_getAccount": self.get_account,
             "duet_getToken": self.get_token,
             "duet_getListings": self.get_listings,
+            "duet_getTotals": self.get_totals,
         }
 
     @staticmethod
@@ -220,3 +222,12 @@ class ZkApi:
         expect_params(params, 0, 0)
         records = self.node.zk_state.nft_records
         return [self._format_token(key) for key in sorted(records) if records[key].price > 0]
+
+    def get_totals(self, params: Any) -> Any:
+        expect_params(params, 0, 0)
+        state = self.node.zk_state
+        return {
+            "totalSupply": hex(get_total_supply(state)),
+            "escrow": hex(state.escrow),
+            "feePool": hex(state.fee_pool),
+        }

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from chain.fast.mpt import compute_ordered_root
 from chain.ledger.blocks import LedgerBlock, seal
 from chain.ledger.log import LedgerHeads, compute_next_position
-from chain.types import ChainId, Hash32, Root
-from chain.zk.ops import BlockContext, InvalidOp, apply_operation
+from chain.ledger.messages import CreditMessage, encode_credit
+from chain.types import Address, ChainId, Hash32, Root
+from chain.zk.ops import BlockContext, InvalidOp, ToFast, apply_operation
 from chain.zk.signing import SignedOperation
 from chain.zk.state import Touch, ZkState, compute_state_root
 
@@ -70,6 +71,17 @@ def compute_receipt(applied: AppliedOp) -> bytes:
     )
 
 
+def compute_messages(applied: list[AppliedOp]) -> list[bytes]:
+    """What the block sends the fast chain: a credit per ZKPoW lock, in operation order."""
+    return [
+        encode_credit(
+            CreditMessage(Address(a.signed.op.body.to.to_bytes(20, "big")), a.signed.op.body.amount)
+        )
+        for a in applied
+        if isinstance(a.signed.op.body, ToFast)
+    ]
+
+
 def apply_block(
     state: ZkState,
     heads: LedgerHeads,
@@ -103,6 +115,7 @@ def apply_block(
             receipts_root=Root(compute_ordered_root([compute_receipt(a) for a in applied])),
             timestamp_ms=timestamp_ms if parent is None else max(timestamp_ms, parent.timestamp_ms),
             tx_hashes=tuple(Hash32(a.signed.op_id) for a in applied),
+            messages=tuple(compute_messages(applied)),
         )
     )
     return ZkBlock(block, state, ctx, applied, rejected)

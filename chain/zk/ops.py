@@ -81,7 +81,15 @@ class Buy:
     price: int
 
 
-OpBody = Transfer | Mint | TransferNft | ListNft | CancelListing | Buy
+@dataclass(frozen=True)
+class ToFast:
+    """Lock ZKPoW in escrow for `to` on the fast chain, which credits it in its next block."""
+
+    to: int
+    amount: int
+
+
+OpBody = Transfer | Mint | TransferNft | ListNft | CancelListing | Buy | ToFast
 
 
 @dataclass(frozen=True)
@@ -122,6 +130,8 @@ def apply_operation(
         process_list(post, op, body, ctx, trace)
     elif isinstance(body, CancelListing):
         process_cancel(post, op, body, ctx, trace)
+    elif isinstance(body, ToFast):
+        process_to_fast(post, op, body, ctx, trace)
     else:
         process_buy(post, op, body, ctx, trace)
     return post, trace
@@ -250,3 +260,13 @@ def process_buy(
     process_header(state, op, ctx, body.price, trace)
     process_credit(state, nft.owner, body.price, trace)
     put_nft(state, body.token_key, replace(nft, owner=op.signer, price=0), trace)
+
+
+def process_to_fast(
+    state: ZkState, op: Operation, body: ToFast, ctx: BlockContext, trace: list[Touch]
+) -> None:
+    check_address(body.to, "recipient")
+    ensure(0 < body.amount <= MAX_AMOUNT, f"amount must be above 0 and below 2^{AMOUNT_BITS}")
+    ensure(state.escrow + body.amount <= MAX_AMOUNT, "escrow would overflow")
+    process_header(state, op, ctx, body.amount, trace)
+    state.escrow += body.amount

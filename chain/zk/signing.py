@@ -19,6 +19,7 @@ from chain.zk.ops import (
     Mint,
     OpBody,
     Operation,
+    ToFast,
     Transfer,
     TransferNft,
 )
@@ -42,6 +43,7 @@ OP_TYPES: dict[type, tuple[str, list[tuple[str, str, str]]]] = {
     ListNft: ("List", [("tokenKey", "uint16", "token_key"), ("price", "uint256", "price")]),
     CancelListing: ("Cancel", [("tokenKey", "uint16", "token_key")]),
     Buy: ("Buy", [("tokenKey", "uint16", "token_key"), ("price", "uint256", "price")]),
+    ToFast: ("ToFast", [("to", "address", "to"), ("amount", "uint256", "amount")]),
 }
 TYPES_BY_NAME = {name: cls for cls, (name, _) in OP_TYPES.items()}
 HEADER_FIELDS = [("fee", "uint256"), ("nonce", "uint32")]

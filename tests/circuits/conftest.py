@@ -11,7 +11,7 @@ import pytest
 
 from chain.prover.witness import CircuitName, CircuitWitness
 from chain.zk.genesis import REWARD_COLLECTION
-from chain.zk.ops import CancelListing, ListNft, Mint, Transfer, TransferNft
+from chain.zk.ops import CancelListing, ListNft, Mint, ToFast, Transfer, TransferNft
 from tests.circuits.lab import CircuitLab, get_cache_dir
 from tests.circuits.scenarios import (
     ALICE,
@@ -44,6 +44,9 @@ def compute_valid_transition(name: CircuitName) -> Transition:
     if name == "transfer":
         genesis = compute_test_genesis()
         return run(genesis, make_op(genesis, ALICE, Transfer(CAROL, 2 * ETHER)))
+    if name == "to_fast":
+        genesis = compute_test_genesis()
+        return run(genesis, make_op(genesis, ALICE, ToFast(CAROL, 3 * ETHER)))
     if name == "mint":
         genesis = compute_test_genesis()
         mint = Mint(REWARD_COLLECTION, BOB, metadata=0xBEEF, round=REWARD_ROUND)

@@ -8,6 +8,13 @@ from tests.circuits.conftest import ProvenFactory
 from tests.circuits.lab import CircuitLab
 
 ROOT_INPUTS = ["preRoot", "postRoot"]
+# Words that no state leaf holds, so another value still has a witness (a proof never carries
+# over: verification fails for them like for every word). WHEN ADDING ENTRIES, SAY WHY.
+UNBOUND_WORDS = {
+    # The fast-chain recipient of locked ZKPoW is a message, not ZK state: the EIP-712
+    # signature binds it, and settlement reads it from the L1 calldata beside the proof.
+    ("to_fast", 2): "fast-chain recipient",
+}
 
 
 @pytest.mark.parametrize("name", CIRCUIT_NAMES)
@@ -41,6 +48,7 @@ def test_rejects_tampered_word(name: CircuitName, lab: CircuitLab, proven: Prove
         public = list(case.witness.public_inputs)
         public[2 + position] ^= 1  # the lowest bit of the word's first field
         assert not lab.verify(name, case.proof, public), f"w{position + 1}"
-        tampered.append(case.witness.inputs | {f"w{position + 1}": public[2 + position]})
+        if (name, position + 1) not in UNBOUND_WORDS:
+            tampered.append(case.witness.inputs | {f"w{position + 1}": public[2 + position]})
     failures = lab.find_witness_failures(name, tampered)
     assert None not in failures, failures

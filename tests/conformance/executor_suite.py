@@ -93,6 +93,20 @@ class ExecutorConformance:
         assert chain.account(address_of(BOB)).balance == FUNDED + ETHER
         assert chain.account(COINBASE).balance == 21_000 * GWEI
 
+    # -- credits from the ZK chain -----------------------------------------------------------
+
+    def test_credit_reaches_a_new_account_before_the_transactions(self, chain: Lockstep) -> None:
+        newcomer = make_key(40)
+        spend = chain.send(newcomer, to=address_of(BOB), value=ETHER, gas=21_000)
+        result = chain.apply([spend], credits=[(address_of(newcomer), 2 * ETHER)])
+        assert result.outcomes[0].success, "the credit was not there for the block's first tx"
+        assert chain.account(address_of(BOB)).balance == FUNDED + ETHER
+
+    def test_credits_add_up_on_existing_and_repeated_addresses(self, chain: Lockstep) -> None:
+        chain.apply([], credits=[(address_of(ALICE), 5), (FRESH, 7), (FRESH, 8)])
+        assert chain.account(address_of(ALICE)).balance == FUNDED + 5
+        assert chain.account(FRESH).balance == 15
+
     def test_transfer_to_a_new_account_creates_it(self, chain: Lockstep) -> None:
         chain.apply([chain.send(ALICE, to=FRESH, value=5, gas=21_000)])
         assert chain.account(FRESH).balance == 5

@@ -4,6 +4,7 @@ test and on py-evm (the reference), and everything they return must be equal."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -14,7 +15,15 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
-from chain.fast.executor import BlockEnv, BlockResult, CallMsg, ExecutionError, Executor, TxOutcome
+from chain.fast.executor import (
+    BlockEnv,
+    BlockResult,
+    CallMsg,
+    Credit,
+    ExecutionError,
+    Executor,
+    TxOutcome,
+)
 from chain.fast.pyevm_executor import PyEvmExecutor
 from chain.fast.txs import FastTx, decode_transaction
 from chain.types import Address, ChainId, Hash32, Height, Root
@@ -136,8 +145,10 @@ class ExecutorChain:
         store.update(nodes)
         return cls(executor, store, root)
 
-    def apply(self, env: BlockEnv, txs: list[FastTx]) -> BlockResult:
-        result = self.executor.apply_block(self.root, env, txs)
+    def apply(
+        self, env: BlockEnv, txs: list[FastTx], credits: Sequence[Credit] = ()
+    ) -> BlockResult:
+        result = self.executor.apply_block(self.root, env, txs, credits)
         self.store.update(result.state_nodes)
         self.executor.remember_nodes(result.state_nodes)
         self.root = result.state_root
@@ -218,10 +229,10 @@ class Lockstep:
             chain_id=env.chain_id,
         )
 
-    def apply(self, txs: list[FastTx]) -> BlockResult:
+    def apply(self, txs: list[FastTx], credits: Sequence[Credit] = ()) -> BlockResult:
         env = self.next_env()
-        result = self.tested.apply(env, txs)
-        expected = self.reference.apply(env, txs)
+        result = self.tested.apply(env, txs, credits)
+        expected = self.reference.apply(env, txs, credits)
         assert result_summary(result) == result_summary(expected)
         assert [r for _, r in result.rejected] == [r for _, r in expected.rejected]
         assert result.state_nodes == expected.state_nodes, "the nodes to store differ"

@@ -22,6 +22,7 @@ from chain.zk.ops import (
     Mint,
     OpBody,
     Operation,
+    ToFast,
     Transfer,
     TransferNft,
     apply_operation,
@@ -266,3 +267,26 @@ def test_state_reloads_from_its_records_to_the_same_root(genesis: ZkState) -> No
     reloaded = load_state(list_record_rows(state), state.fee_pool, state.escrow)
     assert compute_state_root(reloaded) == compute_state_root(state)
     assert reloaded.account_index == state.account_index
+
+
+# -- locking ZKPoW for the fast chain ------------------------------------------------------
+
+
+def test_to_fast_moves_balance_into_escrow(genesis: ZkState) -> None:
+    post = apply(genesis, ALICE, ToFast(CAROL, 4 * ZKPOW))
+    assert post.escrow == genesis.escrow + 4 * ZKPOW
+    assert get_account(post, ALICE).balance == 96 * ZKPOW - FEE
+    assert CAROL not in post.account_index, "the recipient lives on the fast chain"
+    assert get_total_supply(post) == get_total_supply(genesis)
+
+
+def test_rejects_to_fast_of_nothing(genesis: ZkState) -> None:
+    rejects(genesis, ALICE, ToFast(CAROL, 0), "amount must be above 0")
+
+
+def test_rejects_to_fast_beyond_balance(genesis: ZkState) -> None:
+    rejects(genesis, ALICE, ToFast(CAROL, 100 * ZKPOW), "insufficient balance")
+
+
+def test_rejects_to_fast_to_zero_address(genesis: ZkState) -> None:
+    rejects(genesis, ALICE, ToFast(0, ZKPOW), "recipient must be a non-zero address")
