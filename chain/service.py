@@ -73,7 +73,8 @@ async def start_site(app: web.Application, host: str, port: int) -> tuple[web.Ap
 
 
 async def gather_or_fail(*coroutines: Coroutine[Any, Any, None]) -> None:
-    """Run background loops together; the first to fail stops the rest and raises."""
+    """Run background loops (sequencer, prover) as one task: the first failure is raised, and
+    the node stops, rather than running on with a dead loop."""
     await asyncio.gather(*coroutines)
 
 

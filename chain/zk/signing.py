@@ -4,7 +4,7 @@ The domain carries the ZK chain's ID and each message its account nonce, so a si
 good for one operation on one chain. The same code signs (the client) and checks (the node).
 """
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from eth_account import Account as EthAccount
@@ -208,7 +208,3 @@ def format_signed_operation(signed: SignedOperation) -> dict[str, Any]:
     out["nonce"] = hex(op.nonce)
     out["signature"] = "0x" + signed.signature.hex()
     return out
-
-
-def body_fields(body: OpBody) -> dict[str, int]:
-    return {f.name: getattr(body, f.name) for f in fields(body)}
