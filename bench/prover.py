@@ -47,6 +47,7 @@ from chain.zk.ops import (
     Mint,
     OpBody,
     Operation,
+    ToFast,
     Transfer,
     TransferNft,
     apply_operation,
@@ -79,6 +80,7 @@ def build_operations() -> dict[str, tuple[ZkState, Operation, ZkState, list[Any]
         ("transfer_nft", alice, TransferNft(token, bob)),
         ("list", bob, ListNft(token, ETHER)),
         ("buy", alice, Buy(token, ETHER)),
+        ("to_fast", bob, ToFast(alice, ETHER)),
     ]
     built = {}
     for name, signer, body in steps:
