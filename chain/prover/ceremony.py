@@ -253,12 +253,12 @@ def setup_ptau(paths: CeremonyPaths, report: Report | None = None) -> SetupResul
     if target.is_file():
         return SetupResult("ptau", "cached", 0.0, target)
     paths.ptau_dir.mkdir(parents=True, exist_ok=True)
-    with _locked(paths.ptau_dir / (PTAU_FILE_NAME + LOCK_FILE_SUFFIX)):
+    with locked(paths.ptau_dir / (PTAU_FILE_NAME + LOCK_FILE_SUFFIX)):
         if target.is_file():  # another process built it while this one waited
             return SetupResult("ptau", "cached", 0.0, target)
         _remove_stale_builds(paths.ptau_dir, BUILD_DIR_PREFIX)
         report(f"==> ptau 2^{PTAU_POWER}: building {target} once (about 4 minutes on 2 cores)")
-        with _building(paths.ptau_dir, BUILD_DIR_PREFIX) as build:
+        with building(paths.ptau_dir, BUILD_DIR_PREFIX) as build:
             steps = _Steps(f"ptau 2^{PTAU_POWER}", report)
             _build_ptau(paths, build, steps)
             os.replace(build / PTAU_FILE_NAME, target)
@@ -272,13 +272,13 @@ def setup_circuit(paths: CeremonyPaths, name: str, report: Report | None = None)
     if is_entry_complete(entry):
         return _get_cached_result(entry, report)
     entry.directory.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(entry.directory.with_name(entry.directory.name + LOCK_FILE_SUFFIX)):
+    with locked(entry.directory.with_name(entry.directory.name + LOCK_FILE_SUFFIX)):
         if is_entry_complete(entry):
             return _get_cached_result(entry, report)
         setup_ptau(paths, report)
         prefix = f"{BUILD_DIR_PREFIX}{entry.directory.name}-"
         _remove_stale_builds(entry.directory.parent, prefix)
-        with _building(entry.directory.parent, prefix) as build:
+        with building(entry.directory.parent, prefix) as build:
             steps = _Steps(f"circuit {name}", report)
             _build_circuit(paths, CircuitEntry(name, build), steps)
             if get_circuit_entry(paths, name) != entry:  # an edit mid-build: keys of neither
@@ -428,14 +428,15 @@ def _read_all(capture: IO[bytes]) -> str:
 
 
 @contextmanager
-def _locked(lock_file: Path) -> Iterator[None]:
+def locked(lock_file: Path) -> Iterator[None]:
+    """Holds an exclusive lock on `lock_file` across processes (pytest-xdist workers too)."""
     with lock_file.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes, even on SIGKILL
         yield
 
 
 @contextmanager
-def _building(parent: Path, prefix: str) -> Iterator[Path]:
+def building(parent: Path, prefix: str) -> Iterator[Path]:
     """A temporary build directory next to the target, removed unless renamed into place."""
     build = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
     try:

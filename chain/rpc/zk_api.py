@@ -156,43 +156,43 @@ class ZkApi:
         except InvalidOp as exc:
             raise RpcError(TX_REJECTED, f"operation rejected: {exc}") from None
 
-    def _status(self, op_id: bytes) -> dict[str, Any]:
-        node = self.node
-        record = node.store.get_zk_op(op_id)
-        if record is not None:
-            return {
-                "status": record.status,
-                "blockNumber": record.height,
-                "index": record.index,
-                "operation": record.body,
-                "circuit": record.circuit,
-                "record": record,
-            }
-        if op_id in node.zk_pool:
+    def _uncommitted_status(self, op_id: bytes) -> dict[str, Any]:
+        """The status of an operation that no block holds: waiting, refused, or never seen."""
+        if op_id in self.node.zk_pool:
             return {"status": "pending"}
-        reason = node.store.get_lost_reason(op_id)
+        reason = self.node.store.get_lost_reason(op_id)
         if reason is not None:
             return {"status": "rejected", "reason": reason}
         return {"status": "unknown"}
 
     def get_operation(self, params: Any) -> Any:
         (op_id,) = expect_params(params, 1, 1)
-        status = self._status(parse_hash(op_id, "operation id"))
-        status.pop("record", None)
-        return {"id": op_id, **status}
+        key = parse_hash(op_id, "operation id")
+        record = self.node.store.get_zk_op(key)
+        if record is None:
+            return {"id": op_id, **self._uncommitted_status(key)}
+        return {
+            "id": op_id,
+            "status": record.status,
+            "blockNumber": record.height,
+            "index": record.index,
+            "operation": record.body,
+            "circuit": record.circuit,
+        }
 
     def get_proof_status(self, params: Any) -> Any:
         (op_id,) = expect_params(params, 1, 1)
-        status = self._status(parse_hash(op_id, "operation id"))
-        record = status.pop("record", None)
-        out: dict[str, Any] = {"id": op_id, "status": status["status"]}
-        if record is not None:
-            out["circuit"] = record.circuit
-            out["publicInputs"] = [hex(x) for x in record.public_inputs]
-            out["proof"] = None if record.proof is None else hx(record.proof)
-        if "reason" in status:
-            out["reason"] = status["reason"]
-        return out
+        key = parse_hash(op_id, "operation id")
+        record = self.node.store.get_zk_op(key)
+        if record is None:
+            return {"id": op_id, **self._uncommitted_status(key)}
+        return {
+            "id": op_id,
+            "status": record.status,
+            "circuit": record.circuit,
+            "publicInputs": [hex(x) for x in record.public_inputs],
+            "proof": None if record.proof is None else hx(record.proof),
+        }
 
     # -- NFTs and the market ------------------------------------------------------------------
 

@@ -31,14 +31,8 @@ class AppliedOp:
     pre_state: ZkState
     post_state: ZkState
     trace: list[Touch]
-
-    @property
-    def pre_root(self) -> int:
-        return compute_state_root(self.pre_state)
-
-    @property
-    def post_root(self) -> int:
-        return compute_state_root(self.post_state)
+    pre_root: int
+    post_root: int
 
 
 @dataclass(frozen=True)
@@ -95,14 +89,16 @@ def apply_block(
     ctx = compute_block_context(height, min_fee)
     applied: list[AppliedOp] = []
     rejected: list[tuple[SignedOperation, str]] = []
+    root = compute_state_root(state)
     for signed in ops:
         try:
             post, trace = apply_operation(state, signed.op, ctx)
         except InvalidOp as exc:
             rejected.append((signed, str(exc)))
             continue
-        applied.append(AppliedOp(signed, state, post, trace))
-        state = post
+        post_root = compute_state_root(post)
+        applied.append(AppliedOp(signed, state, post, trace, root, post_root))
+        state, root = post, post_root
     block = seal(
         LedgerBlock(
             seq=seq,
@@ -110,7 +106,7 @@ def apply_block(
             chain_id=chain_id,
             height=height,
             parent_hash=parent_hash,
-            state_root=compute_root_bytes(state),
+            state_root=Root(root.to_bytes(32, "big")),
             transactions_root=Root(compute_ordered_root([a.signed.op_id for a in applied])),
             receipts_root=Root(compute_ordered_root([compute_receipt(a) for a in applied])),
             timestamp_ms=timestamp_ms if parent is None else max(timestamp_ms, parent.timestamp_ms),

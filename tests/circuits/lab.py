@@ -13,21 +13,18 @@ the first failing constraint and names its template and line (`WitnessFailure`).
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
 import re
 import shutil
 import subprocess
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import groth16py
 
+from chain.prover.ceremony import building, locked
 from chain.prover.witness import CircuitInputs, CircuitName, CircuitWitness
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -152,9 +149,9 @@ class CircuitLab:
         if entry.is_dir():
             return entry
         self.cache_dir.mkdir(parents=True, exist_ok=True)
-        with _locked(self.cache_dir / f"{entry.name}.lock"):
+        with locked(self.cache_dir / f"{entry.name}.lock"):
             if not entry.is_dir():
-                with _building(self.cache_dir, f".build-{name}-") as build:
+                with building(self.cache_dir, f".build-{name}-") as build:
                     build_entry(name, build)
                     build.rename(entry)
         return entry
@@ -188,22 +185,6 @@ def build_entry(name: str, build: Path) -> None:
     (build / f"{name}.r1cs").unlink()  # groth16py keeps its own; the report has the counts
     (build / f"{name}_js" / f"{name}.wasm").rename(build / f"{name}.wasm")
     shutil.rmtree(build / f"{name}_js")
-
-
-@contextmanager
-def _locked(lock_file: Path) -> Iterator[None]:
-    with lock_file.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes, even on a kill
-        yield
-
-
-@contextmanager
-def _building(parent: Path, prefix: str) -> Iterator[Path]:
-    build = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
-    try:
-        yield build
-    finally:
-        shutil.rmtree(build, ignore_errors=True)
 
 
 def assert_rejected(
