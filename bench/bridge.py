@@ -1,16 +1,20 @@
-"""Time from locking ZKPoW on the ZK chain to the credit on the fast chain, end to end.
+"""Time for ZKPoW to cross between the chains, both ways, end to end.
 
-Starts a dev node on loopback (free ports, scratch data directory), then `--count` times:
-sign a `ToFast` operation with `ZkClient`, send it, and poll the recipient's fast-chain
-balance (`eth_getBalance`, every millisecond) until the credit shows. Each send starts at a
-random point of the ZK block interval, as a user's would. The target is under
-1.5 ZK block intervals: the operation waits for the next ZK block (half an interval on
-average), then the credit rides the next fast block.
+Starts a dev node on loopback (free ports, scratch data directory), then `--count` times in
+each direction:
+- to_fast: sign a `ToFast` operation with `ZkClient`, send it, and poll the recipient's
+  fast-chain balance (`eth_getBalance`, every millisecond) until the credit shows. The
+  target is under 1.5 ZK block intervals: the operation waits for the next ZK block (half an
+  interval on average), then the credit rides the next fast block.
+- to_zk: send a release to the fast chain's outbox (`FastBridge.release`) and poll the
+  recipient's ZK balance until the ZK chain has paid it from escrow: the fast block is
+  immediate, then the message waits for the next ZK block.
+Each send starts at a random point of the ZK block interval, as a user's would.
 
     .venv/bin/python bench/bridge.py [--count 20] [--zk-interval 1.0] [--json-only]
 
-Prints one JSON object on stdout: {"zk_interval_s", "count", "p50_s", "p99_s", "max_s",
-"p50_intervals", "max_intervals"}.
+Prints one JSON object on stdout: {"zk_interval_s", "count", "to_fast": {"p50_s", "p99_s",
+"max_s", "p50_intervals", "max_intervals"}, "to_zk": {the same}}.
 """
 
 from __future__ import annotations
@@ -26,18 +30,21 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from _targets import get_duet_bin
 from eth_account import Account
 
+from chain.client.fast import FastBridge
 from chain.client.zk import ZkClient
 from chain.fast.genesis import dev_keys
 
 READY_TIMEOUT_S = 60.0
 CREDIT_TIMEOUT_S = 30.0
 ETHER = 10**18
+PROGRESS = True  # per-transfer lines on stderr
 
 
 def rpc(url: str, method: str, params: list[Any]) -> Any:
@@ -58,8 +65,38 @@ def wait_for_node(data_dir: Path) -> dict[str, Any]:
     raise RuntimeError(f"the node did not start within {READY_TIMEOUT_S} s")
 
 
-def measure(zk_url: str, fast_url: str, count: int, interval: float, quiet: bool) -> list[float]:
+def measure_to_fast(zk_url: str, fast_url: str, count: int, interval: float) -> list[float]:
     client = ZkClient(zk_url, dev_keys()[1])
+
+    def send(recipient: str) -> None:
+        client.to_fast(recipient, ETHER)
+
+    def arrived(recipient: str) -> bool:
+        return int(rpc(fast_url, "eth_getBalance", [recipient, "latest"]), 16) == ETHER
+
+    return measure("to_fast", send, arrived, count, interval)
+
+
+def measure_to_zk(zk_url: str, fast_url: str, count: int, interval: float) -> list[float]:
+    bridge = FastBridge(fast_url, dev_keys()[2])
+    client = ZkClient(zk_url, dev_keys()[2])
+
+    def send(recipient: str) -> None:
+        bridge.release(recipient, ETHER)
+
+    def arrived(recipient: str) -> bool:
+        return client.balance(recipient) == ETHER
+
+    return measure("to_zk", send, arrived, count, interval)
+
+
+def measure(
+    name: str,
+    send: Callable[[str], None],
+    arrived: Callable[[str], bool],
+    count: int,
+    interval: float,
+) -> list[float]:
     phases = random.Random(1)
     times = []
     for i in range(count):
@@ -67,23 +104,38 @@ def measure(zk_url: str, fast_url: str, count: int, interval: float, quiet: bool
         # Users do not wait for a ZK block to send: start at a random point of the interval.
         time.sleep(phases.uniform(0, interval))
         start = time.monotonic()
-        client.to_fast(recipient, ETHER)
-        while int(rpc(fast_url, "eth_getBalance", [recipient, "latest"]), 16) != ETHER:
+        send(recipient)
+        while not arrived(recipient):
             if time.monotonic() - start > CREDIT_TIMEOUT_S:
-                raise RuntimeError("a credit did not arrive within the timeout")
+                raise RuntimeError(f"{name}: a transfer did not arrive within the timeout")
             time.sleep(0.001)
         times.append(time.monotonic() - start)
-        if not quiet:
-            print(f"  {i + 1}/{count}: {times[-1]:.3f} s", file=sys.stderr, flush=True)
+        if PROGRESS:
+            print(f"  {name} {i + 1}/{count}: {times[-1]:.3f} s", file=sys.stderr, flush=True)
     return times
 
 
+def summarize(times: list[float], interval: float) -> dict[str, float]:
+    ordered = sorted(times)
+    p50 = statistics.median(ordered)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return {
+        "p50_s": round(p50, 3),
+        "p99_s": round(p99, 3),
+        "max_s": round(ordered[-1], 3),
+        "p50_intervals": round(p50 / interval, 2),
+        "max_intervals": round(ordered[-1] / interval, 2),
+    }
+
+
 def main() -> int:
+    global PROGRESS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=20, help="transfers to time")
+    parser.add_argument("--count", type=int, default=20, help="transfers to time, each way")
     parser.add_argument("--zk-interval", type=float, default=1.0, help="seconds per ZK block")
     parser.add_argument("--json-only", action="store_true", help="no progress on stderr")
     args = parser.parse_args()
+    PROGRESS = not args.json_only
     with tempfile.TemporaryDirectory(prefix="duet-bench-bridge-") as tmp:
         data_dir = Path(tmp) / "data"
         command = [get_duet_bin(), "node", "--dev", "--data-dir", str(data_dir)]
@@ -94,22 +146,17 @@ def main() -> int:
         try:
             info = wait_for_node(data_dir)
             zk, fast = info["zk"]["http"], info["fast"]["http"]
-            times = measure(zk, fast, args.count, args.zk_interval, args.json_only)
+            to_fast = measure_to_fast(zk, fast, args.count, args.zk_interval)
+            to_zk = measure_to_zk(zk, fast, args.count, args.zk_interval)
         finally:
             os.killpg(proc.pid, signal.SIGINT)
             proc.wait(15)
             log.close()
-    ordered = sorted(times)
-    p50 = statistics.median(ordered)
-    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
     result = {
         "zk_interval_s": args.zk_interval,
-        "count": len(times),
-        "p50_s": round(p50, 3),
-        "p99_s": round(p99, 3),
-        "max_s": round(ordered[-1], 3),
-        "p50_intervals": round(p50 / args.zk_interval, 2),
-        "max_intervals": round(ordered[-1] / args.zk_interval, 2),
+        "count": args.count,
+        "to_fast": summarize(to_fast, args.zk_interval),
+        "to_zk": summarize(to_zk, args.zk_interval),
     }
     print(json.dumps(result))
     return 0

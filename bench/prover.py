@@ -39,7 +39,7 @@ from chain.prover.ceremony import compute_r1cs_header, get_circuit_entry, get_de
 from chain.prover.groth16 import Proof, load_circuit, verify
 from chain.prover.witness import compute_witness
 from chain.zk.chain import compute_block_context
-from chain.zk.genesis import GAME_PASS_COLLECTION, compute_genesis_state
+from chain.zk.genesis import GAME_PASS_COLLECTION, REWARD_COLLECTION, compute_genesis_state
 from chain.zk.ops import (
     Buy,
     CancelListing,
@@ -47,10 +47,14 @@ from chain.zk.ops import (
     Mint,
     OpBody,
     Operation,
+    Release,
+    RewardMint,
+    SetMinter,
     ToFast,
     Transfer,
     TransferNft,
     apply_operation,
+    is_message,
 )
 from chain.zk.state import ZkState, compute_token_key, get_account
 
@@ -58,6 +62,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SNARKJS_SCRIPT = ROOT / "bench" / "snarkjs_prove.mjs"
 FEE = 10**15
 ETHER = 10**18
+REWARDER = 0xFA57000000000000000000000000000000C0FFEE  # a fast-chain contract that mints rewards
 
 
 def log(message: str, quiet: bool) -> None:
@@ -81,10 +86,17 @@ def build_operations() -> dict[str, tuple[ZkState, Operation, ZkState, list[Any]
         ("list", bob, ListNft(token, ETHER)),
         ("buy", alice, Buy(token, ETHER)),
         ("to_fast", bob, ToFast(alice, ETHER)),
+        ("set_minter", minter, SetMinter(REWARD_COLLECTION, REWARDER)),
+        # Fast-chain messages: nobody signs them.
+        ("release", 0, Release(seq=0, to=alice, amount=ETHER)),
+        ("reward_mint", 0, RewardMint(1, REWARDER, REWARD_COLLECTION, 1, bob, metadata=0xDEF)),
     ]
     built = {}
     for name, signer, body in steps:
-        op = Operation(body, signer, FEE, get_account(state, signer).nonce)
+        if is_message(body):
+            op = Operation(body, signer=0, fee=0, nonce=0)
+        else:
+            op = Operation(body, signer, FEE, get_account(state, signer).nonce)
         post, trace = apply_operation(state, op, ctx)
         built[name] = (state, op, post, trace)
         state = post

@@ -5,10 +5,11 @@ import json
 import logging
 import os
 import sys
+import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvloop
 from rich.console import Console
@@ -23,6 +24,9 @@ from chain.config import (
 )
 from chain.node import DEFAULT_EXECUTOR, EXECUTORS
 from chain.service import NODE_FILE, DataDirBusy, NodeOptions, run_node
+
+if TYPE_CHECKING:
+    from chain.drill import DrillResult
 
 DEFAULT_DATA_DIR = Path(os.environ.get("DUET_DATA_DIR", Path.home() / ".duet" / "dev"))
 err = Console(stderr=True)
@@ -96,6 +100,20 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"the node's data directory (default {DEFAULT_DATA_DIR})",
     )
     status.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+    drill = sub.add_parser("drill", help="run a failure drill and report the damage")
+    drill.add_argument(
+        "scenario",
+        choices=["fast-chain-compromise"],
+        help="fast-chain-compromise: the fast chain forges messages to the ZK chain",
+    )
+    drill.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="keep the drill's node here (default: a temporary directory, removed after)",
+    )
+    drill.add_argument("--json", action="store_true", help="print machine-readable JSON")
     return parser
 
 
@@ -193,9 +211,50 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_drill(args: argparse.Namespace) -> int:
+    from chain.drill import run_compromise_drill  # loads the whole node: only when asked
+
+    report = (lambda line: None) if args.json else (lambda line: err.print(f"[dim]{line}[/]"))
+    if args.data_dir is None:
+        with tempfile.TemporaryDirectory(prefix="duet-drill-") as tmp:
+            result = run_compromise_drill(Path(tmp), report)
+    else:
+        result = run_compromise_drill(args.data_dir.expanduser().resolve(), report)
+    if args.json:
+        print(json.dumps(result.to_json()))
+    else:
+        print_drill(result)
+    return 0 if result.within_bound else 1
+
+
+def print_drill(result: "DrillResult") -> None:
+    zkpow = 10**18
+    table = Table(title="Per user: at risk on the fast chain, lost on the ZK chain (ZKPoW)")
+    table.add_column("user", no_wrap=True)
+    for column in ("on the fast chain", "ZK before", "ZK after", "ZK lost"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for u in result.users:
+        table.add_row(
+            f"{u.address[:8]}…{u.address[-6:]}",
+            *(f"{wei / zkpow:,.3f}" for wei in (u.on_fast, u.zk_before, u.zk_after, u.zk_lost)),
+        )
+    console = Console()
+    console.print(table)
+    console.print(
+        f"attacker took {result.released_to_attacker / zkpow:,.4f} ZKPoW "
+        f"(escrow was {result.escrow_before / zkpow:,.4f}) "
+        f"and {result.rewards_to_attacker} tokens "
+        f"(the epoch caps allow {result.mint_bound})"
+    )
+    for reason, count in sorted(result.refusals.items()):
+        console.print(f"  refused {count}×: {reason}")
+    verdict = "[green]within[/]" if result.within_bound else "[red]BEYOND[/]"
+    console.print(f"loss is {verdict} the bound: escrow plus the mint caps")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handler = {"node": cmd_node, "status": cmd_status}[args.command]
+    handler = {"node": cmd_node, "status": cmd_status, "drill": cmd_drill}[args.command]
     return handler(args)
 
 

@@ -18,10 +18,19 @@ from chain.fast.genesis import dev_alloc
 from chain.fast.pool import TxPool
 from chain.fast.pyevm_executor import PyEvmExecutor
 from chain.fast.revm_executor import RevmExecutor
+from chain.fast.system import compute_system_genesis
 from chain.fast.txs import FastTx, InvalidTransaction, decode_transaction
 from chain.ledger.blocks import LedgerBlock, seal
 from chain.ledger.log import LedgerHeads, process_append
-from chain.ledger.store import BlockWrite, Store, TxRecord, ZkOpRecord, ZkWrite
+from chain.ledger.messages import InvalidMessage, Message, decode_message, is_to_zk
+from chain.ledger.store import (
+    BlockWrite,
+    MessageRecord,
+    Store,
+    TxRecord,
+    ZkOpRecord,
+    ZkWrite,
+)
 from chain.prover.witness import compute_witness
 from chain.prover.worker import is_valid_proof
 from chain.types import Address, ChainId, Hash32, Height, Root, Seq
@@ -39,9 +48,10 @@ from chain.zk.state import (
 
 EXECUTORS: dict[str, type] = {"pyevm": PyEvmExecutor, "revm": RevmExecutor}
 DEFAULT_EXECUTOR = "revm"
-DELIVERED_META = (
-    "fast_delivered_zk_height"  # ZK blocks up to here have had their messages delivered
-)
+# ZK blocks up to here have had their messages delivered to the fast chain.
+DELIVERED_META = "fast_delivered_zk_height"
+# Fast blocks up to here have had their messages taken by the ZK chain.
+TAKEN_META = "zk_taken_fast_height"
 
 BlockListener = Callable[[LedgerBlock, FastBlock | None], None]
 
@@ -72,6 +82,7 @@ class Node:
         self.zk_state = self._load_zk_state()
         self.zk_pool = OpPool(self.zk_state)
         self.undelivered: list[bytes] = self._load_undelivered()
+        self.inbox: list[bytes] = self._load_inbox()
         self.recent_fast_hashes: deque[Hash32] = deque(
             self.store.recent_hashes(
                 self.config.fast_chain_id, Height(self.fast_head.height + 1), BLOCKHASH_WINDOW
@@ -97,7 +108,7 @@ class Node:
                 chains[chain_id] = head
             return LedgerHeads(log=log_head, chains=chains)
         alloc = cfg.dev_alloc or dev_alloc()
-        root, nodes = self.executor.make_genesis(alloc)
+        root, nodes = self.executor.make_genesis(alloc, compute_system_genesis())
         heads = LedgerHeads(log=None, chains={})
         ts = now_ms()
         fast_genesis = seal(
@@ -129,21 +140,31 @@ class Node:
 
     def _load_undelivered(self) -> list[bytes]:
         """Messages of ZK blocks that no fast block has delivered yet (at most the last few)."""
-        delivered = int(self.store.get_meta(DELIVERED_META) or 0)
+        return self._list_messages_after(self.config.zk_chain_id, DELIVERED_META)
+
+    def _load_inbox(self) -> list[bytes]:
+        """Messages of fast blocks that no ZK block has taken yet."""
+        messages = self._list_messages_after(self.config.fast_chain_id, TAKEN_META)
+        return [m for m in messages if is_to_zk(m)]
+
+    def _list_messages_after(self, chain_id: ChainId, meta: str) -> list[bytes]:
+        done = self.store.get_meta(meta)
+        first = 0 if done is None else int(done) + 1
         messages: list[bytes] = []
-        for height in range(delivered + 1, self.zk_head.height + 1):
-            block = self.get_block(self.config.zk_chain_id, height)
-            assert block is not None, f"ZK block {height} missing"
+        for height in range(first, self.heads.chains[chain_id].height + 1):
+            block = self.get_block(chain_id, height)
+            assert block is not None, f"block {height} of chain {chain_id} missing"
             messages.extend(block.messages)
         return messages
 
     @staticmethod
     def _zk_globals(state: ZkState) -> dict[str, int]:
-        return {"fee_pool": state.fee_pool, "escrow": state.escrow}
+        return {"fee_pool": state.fee_pool, "escrow": state.escrow, "inbox": state.inbox}
 
     def _load_zk_state(self) -> ZkState:
         g = self.store.get_zk_globals()
-        state = load_state(self.store.list_zk_records(), g["fee_pool"], g["escrow"])
+        rows = self.store.list_zk_records()
+        state = load_state(rows, g["fee_pool"], g["escrow"], g.get("inbox", 0))
         root = zk_chain.compute_root_bytes(state)
         if root != self.zk_head.state_root:
             raise RuntimeError(
@@ -236,15 +257,24 @@ class Node:
         return make_block_env(self.config, self.heads, tuple(self.recent_fast_hashes), timestamp_ms)
 
     def produce_fast_block(self, timestamp_ms: int | None = None) -> LedgerBlock | None:
-        """Execute the pool's executable transactions as one block; None if there are none."""
+        """Execute the pool's executable transactions as one block, after delivering the ZK
+        chain's messages; None if there is neither."""
         nonces = {sender: self.account(sender).nonce for sender in self.pool.senders()}
         txs = self.pool.select(nonces, MAX_TXS_PER_BLOCK)
-        messages = tuple(self.undelivered)
-        if not txs and not messages:
+        if not txs and not self.undelivered:
             return None
-        ts = timestamp_ms or now_ms()
-        env = self.next_fast_env(ts)
-        fast = apply_block(self.executor, self.config, self.heads, env, ts, txs, messages)
+        fast = self.make_fast_block(txs, timestamp_ms or now_ms())
+        self.commit_fast_block(fast)
+        return fast.block
+
+    def make_fast_block(self, txs: list[FastTx], timestamp_ms: int) -> FastBlock:
+        env = self.next_fast_env(timestamp_ms)
+        messages = tuple(self.undelivered)
+        return apply_block(self.executor, self.config, self.heads, env, timestamp_ms, txs, messages)
+
+    def commit_fast_block(self, fast: FastBlock) -> None:
+        """Store a block from `make_fast_block`: it delivered every undelivered message, and
+        the messages it sends the ZK chain wait for the next ZK block."""
         block, result = fast.block, fast.result
         write = BlockWrite(
             block=block,
@@ -256,15 +286,15 @@ class Node:
             logs=fast.logs,
             consumed_pending=[o.tx.hash for o in result.outcomes],
             lost=[(tx.hash, f"rejected at execution: {reason}") for tx, reason in result.rejected],
-            meta={DELIVERED_META: str(self.zk_head.height)} if messages else {},
+            meta={DELIVERED_META: str(self.zk_head.height)} if self.undelivered else {},
         )
         self._append(write, fast)
         self.undelivered.clear()
+        self.inbox.extend(m for m in block.messages if is_to_zk(m))
         self.executor.remember_nodes(result.state_nodes)
         self.recent_fast_hashes.appendleft(block.hash)
         self.pool.remove(o.tx.hash for o in result.outcomes)
         self.pool.remove(tx.hash for tx, _ in result.rejected)
-        return block
 
     def next_zk_context(self) -> BlockContext:
         return zk_chain.compute_block_context(self.zk_head.height + 1, self.config.zk_min_fee)
@@ -281,6 +311,7 @@ class Node:
     def produce_zk_block(self, timestamp_ms: int | None = None) -> LedgerBlock:
         cfg = self.config
         ops = self.zk_pool.take(cfg.max_ops_per_zk_block)
+        inbox = tuple(self.inbox)
         zk = zk_chain.apply_block(
             self.zk_state,
             self.heads,
@@ -288,20 +319,21 @@ class Node:
             timestamp_ms or now_ms(),
             ops,
             cfg.zk_min_fee,
+            inbox,
         )
         height = zk.block.height
         records = []
         touched = []
         for index, applied in enumerate(zk.applied):
             witness = compute_witness(
-                applied.pre_state, applied.signed.op, zk.ctx, applied.post_state, applied.trace
+                applied.pre_state, applied.op, zk.ctx, applied.post_state, applied.trace
             )
             records.append(
                 ZkOpRecord(
-                    op_id=applied.signed.op_id,
+                    op_id=applied.op_id,
                     height=height,
                     index=index,
-                    body=format_signed_operation(applied.signed),
+                    body=zk_chain.format_operation(applied),
                     circuit=witness.circuit,
                     public_inputs=witness.public_inputs,
                     witness=dict(witness.inputs),
@@ -314,9 +346,12 @@ class Node:
             records=compute_touched_rows(touched),
             globals=self._zk_globals(zk.state),
             consumed_pending=[s.op_id for s in ops],
+            messages=self._record_messages(height, inbox, zk),
         )
         lost: list[tuple[Hash32, str]] = [(Hash32(i), r) for i, r in rejected]
-        self._append(BlockWrite(zk.block, {}, [], [], [], lost, zk=write), None)
+        meta = {TAKEN_META: str(self.fast_head.height)}
+        self._append(BlockWrite(zk.block, {}, [], [], [], lost, zk=write, meta=meta), None)
+        self.inbox.clear()
         if zk.block.messages:
             self.undelivered.extend(zk.block.messages)
             for listener in self.submit_listeners:  # the fast chain delivers them next
@@ -327,6 +362,21 @@ class Node:
             self.store.drop_zk_pending(dropped)
         return zk.block
 
+    @staticmethod
+    def _record_messages(
+        height: Height, inbox: tuple[bytes, ...], zk: zk_chain.ZkBlock
+    ) -> list[MessageRecord]:
+        """What became of each fast-chain message the block took: applied, or why not."""
+        records = []
+        for position, raw in enumerate(inbox):
+            try:
+                seq: int | None = getattr(decode_message(raw), "seq", None)
+            except InvalidMessage:
+                seq = None
+            op_id = zk_chain.compute_message_id(raw)
+            records.append(MessageRecord(seq, height, op_id, zk.refused.get(position), raw))
+        return records
+
     def _append(self, write: BlockWrite, fast: FastBlock | None) -> None:
         heads = process_append(self.heads, write.block)  # raises InvalidBlock, nothing written
         self.store.commit(write)
@@ -335,6 +385,16 @@ class Node:
             self._head_accounts.clear()
         for listener in list(self.listeners):
             listener(write.block, fast)
+
+    def pending_fast_messages(self) -> list[Message]:
+        """Fast-chain messages that the next ZK block will take."""
+        decoded = []
+        for raw in self.inbox:
+            try:
+                decoded.append(decode_message(raw))
+            except InvalidMessage:
+                continue
+        return decoded
 
     def list_committed_ops(self, limit: int) -> list[ZkOpRecord]:
         return self.store.list_zk_ops_by_status("committed", limit)

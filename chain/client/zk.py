@@ -25,7 +25,8 @@ from chain.zk.ops import (
     CancelListing,
     ListNft,
     Mint,
-    OpBody,
+    SetMinter,
+    SignedBody,
     ToFast,
     Transfer,
     TransferNft,
@@ -133,13 +134,30 @@ class ZkClient:
         result: list[dict[str, Any]] = self.rpc("duet_getListings")
         return result
 
+    def fast_message(self, seq: int) -> dict[str, Any]:
+        """What the ZK chain made of fast-chain message `seq` (duet_getFastMessage)."""
+        result: dict[str, Any] = self.rpc("duet_getFastMessage", hex(seq))
+        return result
+
+    def wait_for_fast_message(self, seq: int, timeout_s: float = 30.0) -> dict[str, Any]:
+        """Poll until a ZK block has taken message `seq`; returns its first arrival."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            arrivals = self.fast_message(seq)["arrivals"]
+            if arrivals:
+                first: dict[str, Any] = arrivals[0]
+                return first
+            if time.monotonic() > deadline:
+                raise OperationFailed(f"fast-chain message {seq} not taken after {timeout_s} s")
+            time.sleep(0.05)
+
     def status(self, op_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self.rpc("duet_getProofStatus", op_id)
         return result
 
     # -- operations --------------------------------------------------------------------------
 
-    def send(self, body: OpBody) -> str:
+    def send(self, body: SignedBody) -> str:
         """Sign `body` with the next nonce and send it; returns the operation's id."""
         nonce = int(self.rpc("eth_getTransactionCount", self.address, "pending"), 16)
         signed = sign_operation(body, self.fee, nonce, self.chain_id, self.account.key)
@@ -171,6 +189,12 @@ class ZkClient:
     def to_fast(self, to: str, amount: int) -> str:
         """Lock `amount` in escrow for `to` on the fast chain; its next block credits it."""
         return self.send(ToFast(to=int(to, 16), amount=amount))
+
+    def set_minter(self, collection: int, minter: str, *, fast_chain: bool) -> str:
+        """Hand `collection`'s minting to `minter`: a fast-chain contract (whose reward
+        requests through the outbox then mint) or another ZK account."""
+        body = SetMinter(collection=collection, minter=int(minter, 16), fast_chain=int(fast_chain))
+        return self.send(body)
 
     def wait(self, op_id: str, until: str = "committed", timeout_s: float = 60.0) -> dict[str, Any]:
         """Poll until the operation reaches `until` (or later); raise if it fails or times out."""

@@ -4,7 +4,7 @@
 the sequencer, and durability to the store.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from eth_utils import keccak
@@ -12,10 +12,10 @@ from eth_utils import keccak
 from chain.config import BASE_FEE_MAX_CHANGE_DENOMINATOR, ELASTICITY_MULTIPLIER, NetworkConfig
 from chain.fast.executor import BlockEnv, BlockResult, Executor
 from chain.fast.receipts import compute_block_commitments, compute_receipt_json
+from chain.fast.system import compute_outbox_messages, compute_system_writes
 from chain.fast.txs import FastTx
 from chain.ledger.blocks import LedgerBlock, seal
 from chain.ledger.log import LedgerHeads, compute_next_position
-from chain.ledger.messages import decode_credit
 from chain.types import Address, Hash32, Height
 
 BLOCKHASH_WINDOW = 256
@@ -65,6 +65,9 @@ class FastBlock:
     result: BlockResult
     receipts: list[dict[str, Any]]  # JSON-RPC receipts, in transaction order
     logs: list[tuple[int, bytes, dict[str, Any]]]  # (log index, address, JSON-RPC log)
+    # Messages to the ZK chain this block's transactions sent through the outbox, encoded:
+    # the tail of `block.messages`, after the delivered ones.
+    emitted: list[bytes] = field(default_factory=list)
 
 
 def apply_block(
@@ -76,11 +79,13 @@ def apply_block(
     txs: list[FastTx],
     messages: tuple[bytes, ...] = (),
 ) -> FastBlock:
-    """Deliver `messages` from the ZK chain (credits), then execute `txs`, as one block."""
+    """Deliver `messages` from the ZK chain (credits, roots), then execute `txs`, as one
+    block; the block lists the delivered messages, then those its transactions emitted."""
     parent = heads.chains[config.fast_chain_id]
     seq, prev_hash, height, parent_hash = compute_next_position(heads, config.fast_chain_id)
-    credits = [(m.to, m.amount) for m in map(decode_credit, messages)]
-    result = executor.apply_block(parent.state_root, env, txs, credits)
+    system = compute_system_writes(messages)
+    result = executor.apply_block(parent.state_root, env, txs, system)
+    emitted = compute_outbox_messages(result.outcomes)
     tx_root, receipts_root, bloom, receipt_blooms = compute_block_commitments(result.outcomes)
     block = seal(
         LedgerBlock(
@@ -94,7 +99,7 @@ def apply_block(
             receipts_root=receipts_root,
             timestamp_ms=max(timestamp_ms, parent.timestamp_ms),
             tx_hashes=tuple(o.tx.hash for o in result.outcomes),
-            messages=messages,
+            messages=(*messages, *emitted),
             gas_used=result.gas_used,
             gas_limit=env.gas_limit,
             base_fee=env.base_fee,
@@ -112,4 +117,4 @@ def apply_block(
         receipts.append(receipt)
         for log, log_json in zip(outcome.logs, receipt["logs"], strict=True):
             logs.append((len(logs), bytes(log.address), log_json))
-    return FastBlock(block, result, receipts, logs)
+    return FastBlock(block, result, receipts, logs, emitted)

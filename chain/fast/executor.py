@@ -1,14 +1,16 @@
 """The seam between the fast chain and an EVM implementation.
 
 The fast chain decides what goes into a block; an executor runs it. Both executors
-(py-evm, and revm later) take the parent state root, a block environment and the ordered
-transactions, and return the post-state root, the receipts and the trie nodes to persist.
+(py-evm, and revm later) take the parent state root, a block environment, what the ledger
+writes before the transactions (`SystemWrites`) and the ordered transactions, and return
+the post-state root, the receipts and the trie nodes to persist.
 State lives in the node's database as Ethereum Merkle Patricia trie nodes keyed by hash,
 so any executor can read what another wrote.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Protocol
 
 from chain.fast.txs import FastTx
@@ -18,6 +20,28 @@ NodeReader = Callable[[bytes], bytes | None]
 # ZKPoW that the ZK chain locked in escrow for an address, credited before the block's
 # transactions (chain/ledger/messages.py): the only way ZKPoW enters the fast chain.
 Credit = tuple[Address, int]
+NO_CODE: Mapping[Address, bytes] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class StorageWrite:
+    """A slot the ledger sets directly, no transaction involved (the root oracle's roots)."""
+
+    address: Address
+    slot: int
+    value: int
+
+
+@dataclass(frozen=True)
+class SystemWrites:
+    """What the ledger writes into a fast block's state before its transactions, in this
+    order: the credits, then the storage writes."""
+
+    credits: tuple[Credit, ...] = ()
+    storage: tuple[StorageWrite, ...] = ()
+
+
+NO_SYSTEM_WRITES = SystemWrites()
 
 
 class ExecutionError(Exception):
@@ -89,16 +113,24 @@ class Account:
 class Executor(Protocol):
     name: str
 
-    def make_genesis(self, alloc: dict[Address, int]) -> tuple[Root, dict[bytes, bytes]]: ...
+    def make_genesis(
+        self,
+        alloc: Mapping[Address, int],
+        code: Mapping[Address, bytes] = NO_CODE,
+        storage: Sequence[StorageWrite] = (),
+    ) -> tuple[Root, dict[bytes, bytes]]:
+        """The genesis state: balances, contracts' runtime code, and their initial slots."""
+        ...
 
     def apply_block(
         self,
         parent_root: Root,
         env: BlockEnv,
         txs: list[FastTx],
-        credits: Sequence[Credit] = (),
+        system: SystemWrites = NO_SYSTEM_WRITES,
     ) -> BlockResult:
-        """Credit `credits` (ZKPoW arriving from the ZK chain), then run `txs` in order."""
+        """Apply `system` (what the ledger delivers: ZKPoW credits, then storage writes),
+        then run `txs` in order."""
         ...
 
     def call(self, root: Root, env: BlockEnv, msg: CallMsg) -> tuple[bytes, int]:

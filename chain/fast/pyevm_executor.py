@@ -1,6 +1,6 @@
 """The reference executor: py-evm, newest fork it supports (Prague)."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from eth._utils.address import generate_contract_address
 from eth.abc import ComputationAPI, StateAPI
@@ -14,14 +14,17 @@ from eth_typing import BlockNumber, Hash32
 from eth_utils import ValidationError
 
 from chain.fast.executor import (
+    NO_CODE,
+    NO_SYSTEM_WRITES,
     Account,
     BlockEnv,
     BlockResult,
     CallMsg,
-    Credit,
     ExecutionError,
     Log,
     NodeReader,
+    StorageWrite,
+    SystemWrites,
     TxOutcome,
 )
 from chain.fast.statedb import NodeCache, OverlayDB
@@ -58,6 +61,18 @@ def revert_reason(computation: ComputationAPI) -> ExecutionError:
     return ExecutionError(f"execution failed: {type(error).__name__} {error}".strip())
 
 
+def process_system_writes(state: StateAPI, system: SystemWrites) -> None:
+    """The ledger's writes before the block's transactions: credits, then storage."""
+    for address, amount in system.credits:
+        state.delta_balance(address, amount)
+    process_storage_writes(state, system.storage)
+
+
+def process_storage_writes(state: StateAPI, writes: Sequence[StorageWrite]) -> None:
+    for write in writes:
+        state.set_storage(write.address, write.slot, write.value)
+
+
 class PyEvmExecutor:
     name = "pyevm"
 
@@ -73,10 +88,18 @@ class PyEvmExecutor:
         for key, value in nodes.items():
             self.cache.put(key, value)
 
-    def make_genesis(self, alloc: dict[Address, int]) -> tuple[Root, dict[bytes, bytes]]:
+    def make_genesis(
+        self,
+        alloc: Mapping[Address, int],
+        code: Mapping[Address, bytes] = NO_CODE,
+        storage: Sequence[StorageWrite] = (),
+    ) -> tuple[Root, dict[bytes, bytes]]:
         state, overlay = self._open(Root(BLANK_ROOT_HASH), _READ_CONTEXT)
         for address, balance in alloc.items():
             state.set_balance(address, balance)
+        for address, runtime in code.items():
+            state.set_code(address, runtime)
+        process_storage_writes(state, storage)
         state.persist()
         return Root(state.state_root), overlay.writes
 
@@ -85,11 +108,10 @@ class PyEvmExecutor:
         parent_root: Root,
         env: BlockEnv,
         txs: list[FastTx],
-        credits: Sequence[Credit] = (),
+        system: SystemWrites = NO_SYSTEM_WRITES,
     ) -> BlockResult:
         state, overlay = self._open(parent_root, make_context(env))
-        for address, amount in credits:
-            state.delta_balance(address, amount)
+        process_system_writes(state, system)
         result = BlockResult(state_root=parent_root)
         cumulative = 0
         for tx in txs:

@@ -22,7 +22,7 @@ executor holds as its reference; each case is detected soundly, never guessed:
 """
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from eth.vm.forks.prague import PragueVM
@@ -33,14 +33,17 @@ from pyrevm import Log as RevmLog
 
 from chain.fast.encoding import encode_rlp, keccak
 from chain.fast.executor import (
+    NO_CODE,
+    NO_SYSTEM_WRITES,
     Account,
     BlockEnv,
     BlockResult,
     CallMsg,
-    Credit,
     ExecutionError,
     Log,
     NodeReader,
+    StorageWrite,
+    SystemWrites,
     TxOutcome,
 )
 from chain.fast.mpt import TrieReader
@@ -199,10 +202,16 @@ def is_create_too_costly_for_revm(tx: FastTx) -> bool:
     return tx.gas < tx.evm.intrinsic_gas + INITCODE_WORD_GAS * words
 
 
-def process_credits(state: WorldState, credits: Sequence[Credit]) -> None:
-    for address, amount in credits:
+def process_system_writes(state: WorldState, system: SystemWrites) -> None:
+    """The ledger's writes before the block's transactions: credits, then storage."""
+    for address, amount in system.credits:
         account = get_account(state, address) or EMPTY_ACCOUNT
         set_account(state, address, replace(account, balance=account.balance + amount))
+    for write in system.storage:
+        if get_account(state, write.address) is None:
+            # py-evm keeps an account that has only storage; so must this state.
+            set_account(state, write.address, EMPTY_ACCOUNT)
+        set_storage(state, write.address, write.slot, write.value)
 
 
 class BlockProcessor:
@@ -419,9 +428,14 @@ class RevmExecutor:
         for key, value in nodes.items():
             self.cache.put(key, value)
 
-    def make_genesis(self, alloc: dict[Address, int]) -> tuple[Root, dict[bytes, bytes]]:
+    def make_genesis(
+        self,
+        alloc: Mapping[Address, int],
+        code: Mapping[Address, bytes] = NO_CODE,
+        storage: Sequence[StorageWrite] = (),
+    ) -> tuple[Root, dict[bytes, bytes]]:
         # py-evm's genesis includes Prague's system contracts: the same state either way.
-        return self.reference.make_genesis(alloc)
+        return self.reference.make_genesis(alloc, code, storage)
 
     def _open(self, root: Root) -> WorldState:
         return open_state(self.trie, root, self.head)
@@ -431,18 +445,19 @@ class RevmExecutor:
         parent_root: Root,
         env: BlockEnv,
         txs: list[FastTx],
-        credits: Sequence[Credit] = (),
+        system: SystemWrites = NO_SYSTEM_WRITES,
     ) -> BlockResult:
         state = self._open(parent_root)
         try:
-            process_credits(state, credits)
+            process_system_writes(state, system)
             processor = BlockProcessor(state, env, self.code_flags, self.hints)
             result = processor.process_block(txs)
         except PYEVM_DECIDES as exc:
             log.debug("block %d runs on py-evm: %s", env.number, exc)
             self.reference_blocks += 1
             self.head = StateCache()
-            return self.reference.apply_block(parent_root, env, txs, credits)
+            # From the parent state: none of this block's writes, system ones included, stay.
+            return self.reference.apply_block(parent_root, env, txs, system)
         result.state_root, result.state_nodes = compute_state_update(state)
         self.head = remember_state(state, result.state_root)
         return result

@@ -70,6 +70,14 @@ CREATE TABLE IF NOT EXISTS zk_records (
     body TEXT NOT NULL,
     PRIMARY KEY (tree, idx)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS zk_messages (
+    seq INTEGER,
+    height INTEGER NOT NULL,
+    op_id BLOB NOT NULL,
+    refused TEXT,
+    raw BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS zk_messages_seq ON zk_messages (seq);
 CREATE TABLE IF NOT EXISTS zk_pending (
     id BLOB PRIMARY KEY,
     arrival INTEGER NOT NULL,
@@ -103,6 +111,17 @@ class ZkOpRecord:
     proof: bytes | None = None
 
 
+@dataclass(frozen=True)
+class MessageRecord:
+    """What the ZK chain did with one message from the fast chain."""
+
+    seq: int | None  # None: too malformed to have one
+    height: Height  # of the ZK block that took it
+    op_id: bytes
+    refused: str | None  # why the message was not applied; None when it was
+    raw: bytes
+
+
 @dataclass
 class ZkWrite:
     """What a ZK block changes besides its header: operations, state records, globals."""
@@ -111,6 +130,7 @@ class ZkWrite:
     records: list[tuple[str, int, list[int]]] = field(default_factory=list)  # (tree, index, fields)
     globals: dict[str, int] = field(default_factory=dict)
     consumed_pending: list[bytes] = field(default_factory=list)
+    messages: list[MessageRecord] = field(default_factory=list)
 
 
 @dataclass
@@ -330,6 +350,18 @@ class Store:
                 (json.dumps({k: hex(v) for k, v in zk.globals.items()}),),
             )
         db.executemany("DELETE FROM zk_pending WHERE id=?", ((i,) for i in zk.consumed_pending))
+        db.executemany(
+            "INSERT INTO zk_messages VALUES (?, ?, ?, ?, ?)",
+            ((m.seq, m.height, m.op_id, m.refused, m.raw) for m in zk.messages),
+        )
+
+    def list_zk_messages(self, seq: int) -> list[MessageRecord]:
+        """What became of fast-chain message `seq`, every time it arrived, oldest first."""
+        rows = self.db.execute(
+            "SELECT seq, height, op_id, refused, raw FROM zk_messages WHERE seq=? ORDER BY rowid",
+            (seq,),
+        )
+        return [MessageRecord(s, Height(h), bytes(i), why, bytes(r)) for s, h, i, why, r in rows]
 
     def list_zk_records(self) -> list[tuple[str, int, list[int]]]:
         rows = self.db.execute("SELECT tree, idx, body FROM zk_records ORDER BY tree, idx")

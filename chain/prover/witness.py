@@ -24,18 +24,24 @@ from chain.zk.ops import (
     ListNft,
     Mint,
     Operation,
+    Release,
+    RewardMint,
+    SetMinter,
     ToFast,
     Transfer,
     TransferNft,
+    is_message,
 )
 from chain.zk.poseidon import FIELD_MODULUS
 from chain.zk.state import (
     ACCOUNT_LEVELS,
     ADDRESS_BITS,
     AMOUNT_BITS,
+    COLLECTION_LEVELS,
     NFT_LEVELS,
     NONCE_BITS,
     ROUND_BITS,
+    SEQ_BITS,
     Account,
     Collection,
     Nft,
@@ -45,7 +51,18 @@ from chain.zk.state import (
     compute_state_root,
 )
 
-CircuitName = Literal["transfer", "mint", "transfer_nft", "list", "cancel", "buy", "to_fast"]
+CircuitName = Literal[
+    "transfer",
+    "mint",
+    "transfer_nft",
+    "list",
+    "cancel",
+    "buy",
+    "to_fast",
+    "set_minter",
+    "release",
+    "reward_mint",
+]
 CIRCUIT_NAMES: tuple[CircuitName, ...] = (
     "transfer",
     "mint",
@@ -54,10 +71,14 @@ CIRCUIT_NAMES: tuple[CircuitName, ...] = (
     "cancel",
     "buy",
     "to_fast",
+    "set_minter",
+    "release",
+    "reward_mint",
 )
 
 ACCOUNT_INDEX_BITS = 2 * ACCOUNT_LEVELS
 TOKEN_KEY_BITS = 2 * NFT_LEVELS
+COLLECTION_BITS = 2 * COLLECTION_LEVELS
 WHOLE_FIELD = 254  # the width of a field that is any field element (mint's metadata)
 
 CIRCUIT_OF_BODY: dict[type, CircuitName] = {
@@ -68,6 +89,9 @@ CIRCUIT_OF_BODY: dict[type, CircuitName] = {
     CancelListing: "cancel",
     Buy: "buy",
     ToFast: "to_fast",
+    SetMinter: "set_minter",
+    Release: "release",
+    RewardMint: "reward_mint",
 }
 
 # A word's fields, lowest bits first: (name, width in bits). Names are unique across one
@@ -79,22 +103,23 @@ HEADER_LAYOUT: Layout = (
     ("nonce", NONCE_BITS),
     ("feeGwei", FEE_GWEI_BITS),
 )
+# A mint's own fields, the same whether the minter signs it or the fast chain sends it.
+MINT_LAYOUTS: tuple[Layout, ...] = (
+    (
+        ("to", ADDRESS_BITS),
+        ("tokenKey", TOKEN_KEY_BITS),
+        ("round", ROUND_BITS),
+        ("epoch", ROUND_BITS),
+    ),
+    (("metadata", WHOLE_FIELD),),
+)
 WORD_LAYOUTS: dict[CircuitName, tuple[Layout, ...]] = {
     "transfer": (
         HEADER_LAYOUT,
         (("to", ADDRESS_BITS), ("toIndex", ACCOUNT_INDEX_BITS)),
         (("amount", AMOUNT_BITS),),
     ),
-    "mint": (
-        HEADER_LAYOUT,
-        (
-            ("to", ADDRESS_BITS),
-            ("tokenKey", TOKEN_KEY_BITS),
-            ("round", ROUND_BITS),
-            ("epoch", ROUND_BITS),
-        ),
-        (("metadata", WHOLE_FIELD),),
-    ),
+    "mint": (HEADER_LAYOUT, *MINT_LAYOUTS),
     "transfer_nft": (HEADER_LAYOUT, (("to", ADDRESS_BITS), ("tokenKey", TOKEN_KEY_BITS))),
     "list": (HEADER_LAYOUT, (("tokenKey", TOKEN_KEY_BITS), ("price", AMOUNT_BITS))),
     "cancel": (HEADER_LAYOUT, (("tokenKey", TOKEN_KEY_BITS),)),
@@ -108,6 +133,16 @@ WORD_LAYOUTS: dict[CircuitName, tuple[Layout, ...]] = {
         (("price", AMOUNT_BITS),),
     ),
     "to_fast": (HEADER_LAYOUT, (("to", ADDRESS_BITS),), (("amount", AMOUNT_BITS),)),
+    "set_minter": (
+        HEADER_LAYOUT,
+        (("collection", COLLECTION_BITS), ("minter", ADDRESS_BITS), ("fastChain", 1)),
+    ),
+    # A fast-chain message has no header: its first word starts with its message number.
+    "release": (
+        (("seq", SEQ_BITS), ("to", ADDRESS_BITS), ("toIndex", ACCOUNT_INDEX_BITS)),
+        (("amount", AMOUNT_BITS),),
+    ),
+    "reward_mint": ((("seq", SEQ_BITS), ("sender", ADDRESS_BITS)), *MINT_LAYOUTS),
 }
 # The trees that each operation writes, in trace (and circuit) order.
 TRACE_TREES: dict[CircuitName, tuple[TreeName, ...]] = {
@@ -118,6 +153,9 @@ TRACE_TREES: dict[CircuitName, tuple[TreeName, ...]] = {
     "cancel": ("accounts", "nfts"),
     "buy": ("accounts", "accounts", "nfts"),
     "to_fast": ("accounts",),
+    "set_minter": ("accounts", "collections"),
+    "release": ("accounts",),
+    "reward_mint": ("collections", "nfts"),
 }
 
 SignalValue: TypeAlias = int | list[list[int]]
@@ -195,14 +233,12 @@ def compute_op_fields(op: Operation, ctx: BlockContext, trace: Sequence[Touch]) 
     (from the trace) that let anyone rebuild the state from the operations alone."""
     circuit = circuit_name(op)
     check_trace(circuit, trace)
-    fields = compute_header_fields(op, trace[0])
     body = op.body
+    fields = {} if is_message(body) else compute_header_fields(op, trace[0])
     if isinstance(body, Transfer):
         fields.update(to=body.to, toIndex=trace[1].index, amount=body.amount)
     elif isinstance(body, Mint):
-        token_key = trace[2].index
-        fields.update(to=body.to, tokenKey=token_key, round=body.round, epoch=ctx.epoch)
-        fields.update(metadata=body.metadata)
+        fields.update(compute_mint_fields(body, ctx, trace[2]))
     elif isinstance(body, TransferNft):
         fields.update(to=body.to, tokenKey=body.token_key)
     elif isinstance(body, ListNft):
@@ -211,11 +247,29 @@ def compute_op_fields(op: Operation, ctx: BlockContext, trace: Sequence[Touch]) 
         fields.update(tokenKey=body.token_key)
     elif isinstance(body, ToFast):
         fields.update(to=body.to, amount=body.amount)
+    elif isinstance(body, SetMinter):
+        fields.update(collection=body.collection, minter=body.minter, fastChain=body.fast_chain)
+    elif isinstance(body, Release):
+        fields.update(seq=body.seq, to=body.to, toIndex=trace[0].index, amount=body.amount)
+    elif isinstance(body, RewardMint):
+        fields.update(seq=body.seq, sender=body.sender)
+        fields.update(compute_mint_fields(body, ctx, trace[1]))
     else:
         seller = trace[1]
         fields.update(seller=get_account_record(seller, "after").address, sellerIndex=seller.index)
         fields.update(tokenKey=body.token_key, price=body.price)
     return fields
+
+
+def compute_mint_fields(body: Mint | RewardMint, ctx: BlockContext, token: Touch) -> dict[str, int]:
+    """A new token's fields; its key comes from the trace (serial = the collection's supply)."""
+    return {
+        "to": body.to,
+        "tokenKey": token.index,
+        "round": body.round,
+        "epoch": ctx.epoch,
+        "metadata": body.metadata,
+    }
 
 
 def compute_header_fields(op: Operation, signer: Touch) -> dict[str, int]:
@@ -258,17 +312,22 @@ def compute_witness(
     public_inputs = compute_public_inputs(pre_state, op, ctx, post_state, trace)
     public_names = ["preRoot", "postRoot"] + [f"w{i + 1}" for i in range(len(public_inputs) - 2)]
     inputs: CircuitInputs = dict(zip(public_names, public_inputs, strict=True))
-    inputs.update(compute_signer_inputs(pre_state, trace[0]))
+    inputs.update(compute_globals_inputs(pre_state))
+    if not is_message(op.body):  # a fast-chain message has no signer, so no header
+        inputs.update(compute_signer_inputs(trace[0]))
     inputs.update(PRIVATE_INPUTS[circuit](pre_state, trace))
     return CircuitWitness(circuit, inputs, public_inputs)
 
 
-def compute_signer_inputs(pre_state: ZkState, signer: Touch) -> CircuitInputs:
-    """The header's private inputs, which every circuit has."""
+def compute_globals_inputs(pre_state: ZkState) -> CircuitInputs:
+    """The global counters before the operation, which every circuit hashes into its roots."""
+    return {"feePool": pre_state.fee_pool, "escrow": pre_state.escrow, "inbox": pre_state.inbox}
+
+
+def compute_signer_inputs(signer: Touch) -> CircuitInputs:
+    """The header's private inputs, which every signed operation's circuit has."""
     account = get_account_record(signer, "before")
     return {
-        "feePool": pre_state.fee_pool,
-        "escrow": pre_state.escrow,
         "signerBalance": account.balance,
         "signerKeyHash": account.key_hash,
         "signerPath": signer.path,
@@ -284,9 +343,21 @@ def compute_transfer_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> Circu
 
 
 def compute_mint_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> CircuitInputs:
-    collection = trace[1].before
-    if not isinstance(collection, Collection):
-        raise ProverError(f"mint's second write is not a collection: {collection}")
+    return compute_new_token_inputs(trace[1], trace[2])
+
+
+def compute_new_token_inputs(collection: Touch, token: Touch) -> CircuitInputs:
+    """A mint's two writes (lib/mint.circom): the collection before it, whose minter the
+    circuit knows already and whose supply is the serial, and the two paths."""
+    return {
+        **compute_collection_inputs(get_collection_record(collection)),
+        "collectionPath": collection.path,
+        "nftPath": token.path,
+    }
+
+
+def compute_collection_inputs(collection: Collection) -> CircuitInputs:
+    """A collection's caps and counts, which a mint counts on and a new minter keeps."""
     return {
         "roundCap": collection.round_cap,
         "epochCap": collection.epoch_cap,
@@ -294,8 +365,6 @@ def compute_mint_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> CircuitIn
         "roundCount": collection.round_count,
         "collectionEpoch": collection.epoch,
         "epochCount": collection.epoch_count,
-        "collectionPath": trace[1].path,
-        "nftPath": trace[2].path,
     }
 
 
@@ -323,6 +392,29 @@ def compute_to_fast_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> Circui
     return {"nftsRoot": pre_state.nfts.root, "collectionsRoot": pre_state.collections.root}
 
 
+def compute_set_minter_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> CircuitInputs:
+    collection = get_collection_record(trace[1])
+    return {
+        "nftsRoot": pre_state.nfts.root,
+        **compute_collection_inputs(collection),
+        "supply": collection.supply,
+        "collectionPath": trace[1].path,
+    }
+
+
+def compute_release_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> CircuitInputs:
+    return {
+        "accountsRoot": pre_state.accounts.root,
+        "nftsRoot": pre_state.nfts.root,
+        "collectionsRoot": pre_state.collections.root,
+        **compute_account_inputs("recipient", trace[0]),
+    }
+
+
+def compute_reward_mint_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> CircuitInputs:
+    return {"accountsRoot": pre_state.accounts.root, **compute_new_token_inputs(trace[0], trace[1])}
+
+
 def compute_account_inputs(prefix: str, credit: Touch) -> CircuitInputs:
     """A credited account's slot before the credit (all zero for one that opens now)."""
     account = get_account_record(credit, "before")
@@ -335,7 +427,7 @@ def compute_account_inputs(prefix: str, credit: Touch) -> CircuitInputs:
     }
 
 
-# Each circuit's private inputs besides the header's.
+# Each circuit's private inputs besides the globals and the header's.
 PRIVATE_INPUTS: dict[CircuitName, Callable[[ZkState, Sequence[Touch]], CircuitInputs]] = {
     "transfer": compute_transfer_inputs,
     "mint": compute_mint_inputs,
@@ -344,6 +436,9 @@ PRIVATE_INPUTS: dict[CircuitName, Callable[[ZkState, Sequence[Touch]], CircuitIn
     "cancel": compute_nft_write_inputs,
     "buy": compute_buy_inputs,
     "to_fast": compute_to_fast_inputs,
+    "set_minter": compute_set_minter_inputs,
+    "release": compute_release_inputs,
+    "reward_mint": compute_reward_mint_inputs,
 }
 
 
@@ -363,4 +458,10 @@ def get_account_record(touch: Touch, when: Literal["before", "after"]) -> Accoun
 def get_nft_record(touch: Touch) -> Nft:
     if not isinstance(touch.before, Nft):
         raise ProverError(f"expected a token write, got {touch.before}")
+    return touch.before
+
+
+def get_collection_record(touch: Touch) -> Collection:
+    if not isinstance(touch.before, Collection):
+        raise ProverError(f"expected a collection write, got {touch.before}")
     return touch.before

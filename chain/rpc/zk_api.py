@@ -61,6 +61,7 @@ class ZkApi:
             "duet_getToken": self.get_token,
             "duet_getListings": self.get_listings,
             "duet_getTotals": self.get_totals,
+            "duet_getFastMessage": self.get_fast_message,
         }
 
     @staticmethod
@@ -230,4 +231,22 @@ class ZkApi:
             "totalSupply": hex(get_total_supply(state)),
             "escrow": hex(state.escrow),
             "feePool": hex(state.fee_pool),
+            "nextFastMessage": hex(state.inbox),
         }
+
+    def get_fast_message(self, params: Any) -> Any:
+        """What the ZK chain made of fast-chain message `seq`: pending, applied or refused
+        (each time it arrived: a replay shows as a second, refused, arrival)."""
+        (seq,) = expect_params(params, 1, 1)
+        seq = parse_quantity(seq, "message number")
+        arrivals = [
+            {
+                "blockNumber": r.height,
+                "operationId": hx(r.op_id),
+                "status": "applied" if r.refused is None else "refused",
+                "reason": r.refused,
+            }
+            for r in self.node.store.list_zk_messages(seq)
+        ]
+        waiting = any(getattr(m, "seq", None) == seq for m in self.node.pending_fast_messages())
+        return {"seq": hex(seq), "pending": waiting, "arrivals": arrivals}

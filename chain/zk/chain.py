@@ -1,20 +1,42 @@
 """The ZK chain's state transition: `apply_block` turns ordered operations into a block.
 
-Execution is a pure function of the parent state, the operations in their order and the
-timestamp handed in by the sequencer, so any node (or anyone reading L1) recomputes it.
-An operation that breaks a rule when its turn comes is left out and reported, never half
-applied; the block's state root is the root after its last operation.
+Execution is a pure function of the parent state, the fast chain's messages and the
+operations in their order, and the timestamp handed in by the sequencer, so any node (or
+anyone reading L1) recomputes it. The messages come first: the fast block that sent them is
+earlier in the ledger. An operation that breaks a rule when its turn comes is left out and
+reported, never half applied; a message that breaks one is refused, which is recorded. The
+block's state root is the root after its last operation.
 """
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from eth_utils import keccak, to_checksum_address
 
 from chain.fast.mpt import compute_ordered_root
 from chain.ledger.blocks import LedgerBlock, seal
 from chain.ledger.log import LedgerHeads, compute_next_position
-from chain.ledger.messages import CreditMessage, encode_credit
+from chain.ledger.messages import (
+    CreditMessage,
+    InvalidMessage,
+    ReleaseMessage,
+    RewardMessage,
+    RootMessage,
+    decode_message,
+    encode_message,
+)
 from chain.types import Address, ChainId, Hash32, Root
-from chain.zk.ops import BlockContext, InvalidOp, ToFast, apply_operation
-from chain.zk.signing import SignedOperation
+from chain.zk.ops import (
+    BlockContext,
+    InvalidOp,
+    Operation,
+    Release,
+    RewardMint,
+    ToFast,
+    apply_operation,
+)
+from chain.zk.signing import SignedOperation, format_signed_operation
 from chain.zk.state import Touch, ZkState, compute_state_root
 
 EMPTY_TRIE_ROOT = Root(
@@ -27,7 +49,9 @@ EPOCH_BLOCKS = 600  # mint caps per epoch: 10 minutes of ZK blocks at the defaul
 class AppliedOp:
     """One operation as the block applied it: what its proof will be about."""
 
-    signed: SignedOperation
+    op_id: bytes
+    op: Operation
+    source: SignedOperation | bytes  # the signed operation, or the fast chain's raw message
     pre_state: ZkState
     post_state: ZkState
     trace: list[Touch]
@@ -42,6 +66,7 @@ class ZkBlock:
     ctx: BlockContext
     applied: list[AppliedOp]
     rejected: list[tuple[SignedOperation, str]]
+    refused: dict[int, str]  # position in the inbox → why the message was not applied
 
 
 def compute_epoch(height: int) -> int:
@@ -59,21 +84,66 @@ def compute_block_context(height: int, min_fee: int) -> BlockContext:
 def compute_receipt(applied: AppliedOp) -> bytes:
     """What the receipts root commits to per operation: its ID and the roots around it."""
     return (
-        applied.signed.op_id
-        + applied.pre_root.to_bytes(32, "big")
-        + applied.post_root.to_bytes(32, "big")
+        applied.op_id + applied.pre_root.to_bytes(32, "big") + applied.post_root.to_bytes(32, "big")
     )
 
 
-def compute_messages(applied: list[AppliedOp]) -> list[bytes]:
-    """What the block sends the fast chain: a credit per ZKPoW lock, in operation order."""
-    return [
-        encode_credit(
-            CreditMessage(Address(a.signed.op.body.to.to_bytes(20, "big")), a.signed.op.body.amount)
+def compute_message_id(raw: bytes) -> bytes:
+    """A fast-chain message's operation ID: the same bytes, sent twice, have one ID."""
+    return keccak(b"duet-fast-message" + raw)
+
+
+def compute_message_operation(raw: bytes) -> Operation:
+    """The operation a fast-chain message asks for; raises InvalidOp if it asks for none."""
+    try:
+        message = decode_message(raw)
+    except InvalidMessage as exc:
+        raise InvalidOp(f"malformed message: {exc}") from None
+    if isinstance(message, ReleaseMessage):
+        to = int.from_bytes(message.to, "big")
+        return Operation(Release(message.seq, to, message.amount), signer=0, fee=0, nonce=0)
+    if isinstance(message, RewardMessage):
+        body = RewardMint(
+            seq=message.seq,
+            sender=int.from_bytes(message.sender, "big"),
+            collection=message.collection,
+            round=message.round,
+            to=int.from_bytes(message.to, "big"),
+            metadata=message.metadata,
         )
+        return Operation(body, signer=0, fee=0, nonce=0)
+    raise InvalidOp(f"the fast chain cannot send a {type(message).__name__}")
+
+
+def format_operation(applied: AppliedOp) -> dict[str, Any]:
+    """An applied operation's JSON form: the signed wire form, or the message's fields."""
+    if isinstance(applied.source, SignedOperation):
+        return format_signed_operation(applied.source)
+    out: dict[str, Any] = {"type": type(applied.op.body).__name__}
+    for name, value in asdict(applied.op.body).items():
+        is_address = name in MESSAGE_ADDRESS_FIELDS
+        out[name] = to_checksum_address(value.to_bytes(20, "big")) if is_address else hex(value)
+    out["message"] = "0x" + applied.source.hex()
+    return out
+
+
+MESSAGE_ADDRESS_FIELDS = frozenset({"sender", "to"})
+
+
+def compute_messages(applied: list[AppliedOp], height: int, state: ZkState) -> list[bytes]:
+    """What the block sends the fast chain: a credit per ZKPoW lock, in operation order, then
+    the block's roots for the root oracle."""
+    messages = [
+        encode_message(CreditMessage(Address(a.op.body.to.to_bytes(20, "big")), a.op.body.amount))
         for a in applied
-        if isinstance(a.signed.op.body, ToFast)
+        if isinstance(a.op.body, ToFast)
     ]
+    roots = RootMessage(
+        height,
+        compute_state_root(state).to_bytes(32, "big"),
+        state.nfts.root.to_bytes(32, "big"),
+    )
+    return [*messages, encode_message(roots)]
 
 
 def apply_block(
@@ -83,22 +153,34 @@ def apply_block(
     timestamp_ms: int,
     ops: list[SignedOperation],
     min_fee: int,
+    inbox: Sequence[bytes] = (),
 ) -> ZkBlock:
+    """Apply the fast chain's messages `inbox`, then `ops`, as the next ZK block."""
     seq, prev_hash, height, parent_hash = compute_next_position(heads, chain_id)
     parent = heads.chains.get(chain_id)
     ctx = compute_block_context(height, min_fee)
     applied: list[AppliedOp] = []
     rejected: list[tuple[SignedOperation, str]] = []
+    refused: dict[int, str] = {}
     root = compute_state_root(state)
+
+    def process(op_id: bytes, op: Operation, source: SignedOperation | bytes) -> None:
+        nonlocal state, root
+        post, trace = apply_operation(state, op, ctx)
+        post_root = compute_state_root(post)
+        applied.append(AppliedOp(op_id, op, source, state, post, trace, root, post_root))
+        state, root = post, post_root
+
+    for position, raw in enumerate(inbox):
+        try:
+            process(compute_message_id(raw), compute_message_operation(raw), raw)
+        except InvalidOp as exc:
+            refused[position] = str(exc)
     for signed in ops:
         try:
-            post, trace = apply_operation(state, signed.op, ctx)
+            process(signed.op_id, signed.op, signed)
         except InvalidOp as exc:
             rejected.append((signed, str(exc)))
-            continue
-        post_root = compute_state_root(post)
-        applied.append(AppliedOp(signed, state, post, trace, root, post_root))
-        state, root = post, post_root
     block = seal(
         LedgerBlock(
             seq=seq,
@@ -107,11 +189,11 @@ def apply_block(
             height=height,
             parent_hash=parent_hash,
             state_root=Root(root.to_bytes(32, "big")),
-            transactions_root=Root(compute_ordered_root([a.signed.op_id for a in applied])),
+            transactions_root=Root(compute_ordered_root([a.op_id for a in applied])),
             receipts_root=Root(compute_ordered_root([compute_receipt(a) for a in applied])),
             timestamp_ms=timestamp_ms if parent is None else max(timestamp_ms, parent.timestamp_ms),
-            tx_hashes=tuple(Hash32(a.signed.op_id) for a in applied),
-            messages=tuple(compute_messages(applied)),
+            tx_hashes=tuple(Hash32(a.op_id) for a in applied),
+            messages=tuple(compute_messages(applied, height, state)),
         )
     )
-    return ZkBlock(block, state, ctx, applied, rejected)
+    return ZkBlock(block, state, ctx, applied, rejected, refused)

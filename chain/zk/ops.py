@@ -2,6 +2,10 @@
 
 `apply_operation` is the only way the state changes. The same rules are enforced again
 inside each operation's circuit, so the node cannot prove a transition they forbid.
+
+Most operations are signed by an account. Two arrive as messages from the fast chain's outbox
+instead (`Release`, `RewardMint`): nobody signs them and nobody pays a fee; what bounds them is
+the escrow and the mint caps, since the fast chain is not proven and may lie.
 """
 
 from dataclasses import dataclass, replace
@@ -10,9 +14,11 @@ from chain.zk.poseidon import FIELD_MODULUS
 from chain.zk.state import (
     ADDRESS_BITS,
     AMOUNT_BITS,
+    FAST_MINTER,
     MAX_SERIALS,
     NONCE_BITS,
     ROUND_BITS,
+    SEQ_BITS,
     Account,
     Nft,
     Touch,
@@ -33,6 +39,7 @@ FEE_GWEI_BITS = 48
 MAX_AMOUNT = (1 << AMOUNT_BITS) - 1
 MAX_NONCE = (1 << NONCE_BITS) - 1
 MAX_ROUND = (1 << ROUND_BITS) - 1
+MAX_SEQ = (1 << SEQ_BITS) - 1
 
 
 class InvalidOp(Exception):
@@ -89,12 +96,47 @@ class ToFast:
     amount: int
 
 
-OpBody = Transfer | Mint | TransferNft | ListNft | CancelListing | Buy | ToFast
+@dataclass(frozen=True)
+class SetMinter:
+    """Hand a collection's minting to `minter`: another account (fast_chain 0), or a
+    fast-chain contract (fast_chain 1) whose reward-mint messages the chain then honours,
+    within the caps."""
+
+    collection: int
+    minter: int
+    fast_chain: int
+
+
+@dataclass(frozen=True)
+class Release:
+    """Fast-chain message `seq`: ZKPoW burned there is paid to `to` here, out of escrow."""
+
+    seq: int
+    to: int
+    amount: int
+
+
+@dataclass(frozen=True)
+class RewardMint:
+    """Fast-chain message `seq`: `sender` asks for a token of `collection` for `to`."""
+
+    seq: int
+    sender: int
+    collection: int
+    round: int
+    to: int
+    metadata: int
+
+
+SignedBody = Transfer | Mint | TransferNft | ListNft | CancelListing | Buy | ToFast | SetMinter
+MessageBody = Release | RewardMint
+OpBody = SignedBody | MessageBody
 
 
 @dataclass(frozen=True)
 class Operation:
-    """An operation as the chain applies it: the signed body plus who signed it."""
+    """An operation as the chain applies it: the body plus who signed it (signer, fee and
+    nonce are 0 for a fast-chain message, which nobody signs)."""
 
     body: OpBody
     signer: int
@@ -120,6 +162,8 @@ def apply_operation(
     post = state.copy()
     trace: list[Touch] = []
     body = op.body
+    # Nobody signs a message, so nothing in a proof speaks for a signer, fee or nonce.
+    ensure(not is_message(body) or op == Operation(body, 0, 0, 0), "a message has no signer")
     if isinstance(body, Transfer):
         process_transfer(post, op, body, ctx, trace)
     elif isinstance(body, Mint):
@@ -132,9 +176,20 @@ def apply_operation(
         process_cancel(post, op, body, ctx, trace)
     elif isinstance(body, ToFast):
         process_to_fast(post, op, body, ctx, trace)
+    elif isinstance(body, SetMinter):
+        process_set_minter(post, op, body, ctx, trace)
+    elif isinstance(body, Release):
+        process_release(post, body, trace)
+    elif isinstance(body, RewardMint):
+        process_reward_mint(post, body, ctx, trace)
     else:
         process_buy(post, op, body, ctx, trace)
     return post, trace
+
+
+def is_message(body: OpBody) -> bool:
+    """Whether `body` comes from the fast chain's outbox rather than from a signer."""
+    return isinstance(body, Release | RewardMint)
 
 
 def process_header(
@@ -193,31 +248,59 @@ def process_transfer(
 def process_mint(
     state: ZkState, op: Operation, body: Mint, ctx: BlockContext, trace: list[Touch]
 ) -> None:
-    ensure(0 <= body.collection < state.collections.capacity, "no such collection")
-    collection = get_collection(state, body.collection)
+    check_minter(state, body.collection, op.signer, "signer")
+    check_mint(state, body.collection, body.to, body.metadata, body.round, ctx)
+    process_header(state, op, ctx, 0, trace)
+    process_new_token(state, body.collection, body.to, body.metadata, body.round, ctx, trace)
+
+
+def check_minter(state: ZkState, collection_id: int, minter: int, who: str) -> None:
+    ensure(0 <= collection_id < state.collections.capacity, "no such collection")
+    collection = get_collection(state, collection_id)
     ensure(collection.minter != 0, "no such collection")
-    ensure(op.signer == collection.minter, "signer is not the collection's minter")
-    check_address(body.to, "recipient")
-    ensure(0 <= body.metadata < FIELD_MODULUS, "metadata must be a field element")
-    ensure(collection.round <= body.round <= MAX_ROUND, "round is behind the collection's round")
+    ensure(minter == collection.minter, f"{who} is not the collection's minter")
+
+
+def check_mint(
+    state: ZkState, collection_id: int, to: int, metadata: int, round_: int, ctx: BlockContext
+) -> None:
+    """The caps and the token's fields: what bounds every mint, signed or from the fast chain."""
+    collection = get_collection(state, collection_id)
+    check_address(to, "recipient")
+    ensure(0 <= metadata < FIELD_MODULUS, "metadata must be a field element")
+    ensure(collection.round <= round_ <= MAX_ROUND, "round is behind the collection's round")
     ensure(collection.epoch <= ctx.epoch <= MAX_ROUND, "epoch is behind the collection's epoch")
-    round_count = (collection.round_count if body.round == collection.round else 0) + 1
+    round_count = (collection.round_count if round_ == collection.round else 0) + 1
     epoch_count = (collection.epoch_count if ctx.epoch == collection.epoch else 0) + 1
     ensure(round_count <= collection.round_cap, "round mint cap reached")
     ensure(epoch_count <= collection.epoch_cap, "epoch mint cap reached")
     ensure(collection.supply < MAX_SERIALS, "collection is full")
-    process_header(state, op, ctx, 0, trace)
-    token_key = compute_token_key(body.collection, collection.supply)
+
+
+def process_new_token(
+    state: ZkState,
+    collection_id: int,
+    to: int,
+    metadata: int,
+    round_: int,
+    ctx: BlockContext,
+    trace: list[Touch],
+) -> None:
+    """Count the mint against the caps and create the token with the next serial."""
+    collection = get_collection(state, collection_id)
+    same_round = round_ == collection.round
+    same_epoch = ctx.epoch == collection.epoch
     minted = replace(
         collection,
-        round=body.round,
-        round_count=round_count,
+        round=round_,
+        round_count=(collection.round_count if same_round else 0) + 1,
         epoch=ctx.epoch,
-        epoch_count=epoch_count,
+        epoch_count=(collection.epoch_count if same_epoch else 0) + 1,
         supply=collection.supply + 1,
     )
-    put_collection(state, body.collection, minted, trace)
-    put_nft(state, token_key, Nft(owner=body.to, metadata=body.metadata), trace)
+    put_collection(state, collection_id, minted, trace)
+    token_key = compute_token_key(collection_id, collection.supply)
+    put_nft(state, token_key, Nft(owner=to, metadata=metadata), trace)
 
 
 def process_transfer_nft(
@@ -270,3 +353,41 @@ def process_to_fast(
     ensure(state.escrow + body.amount <= MAX_AMOUNT, "escrow would overflow")
     process_header(state, op, ctx, body.amount, trace)
     state.escrow += body.amount
+
+
+def process_set_minter(
+    state: ZkState, op: Operation, body: SetMinter, ctx: BlockContext, trace: list[Touch]
+) -> None:
+    check_minter(state, body.collection, op.signer, "signer")
+    check_address(body.minter, "new minter")
+    ensure(body.fast_chain in (0, 1), "fastChain must be 0 or 1")
+    process_header(state, op, ctx, 0, trace)
+    minter = body.minter | (FAST_MINTER if body.fast_chain else 0)
+    collection = get_collection(state, body.collection)
+    put_collection(state, body.collection, replace(collection, minter=minter), trace)
+
+
+def process_inbox(state: ZkState, seq: int) -> None:
+    """Messages apply in the outbox's order, each at most once; a refused one is skipped."""
+    ensure(seq <= MAX_SEQ, f"message number must be below 2^{SEQ_BITS}")
+    ensure(seq >= state.inbox, f"message {seq} is a replay: the next message is {state.inbox}")
+    state.inbox = seq + 1
+
+
+def process_release(state: ZkState, body: Release, trace: list[Touch]) -> None:
+    check_address(body.to, "recipient")
+    ensure(0 < body.amount <= MAX_AMOUNT, f"amount must be above 0 and below 2^{AMOUNT_BITS}")
+    # Whatever the fast chain claims it burned, it never held more than the escrow.
+    ensure(body.amount <= state.escrow, f"release of {body.amount} exceeds the escrow")
+    process_inbox(state, body.seq)
+    state.escrow -= body.amount
+    process_credit(state, body.to, body.amount, trace)
+
+
+def process_reward_mint(
+    state: ZkState, body: RewardMint, ctx: BlockContext, trace: list[Touch]
+) -> None:
+    check_minter(state, body.collection, FAST_MINTER | body.sender, "sender")
+    check_mint(state, body.collection, body.to, body.metadata, body.round, ctx)
+    process_inbox(state, body.seq)
+    process_new_token(state, body.collection, body.to, body.metadata, body.round, ctx, trace)

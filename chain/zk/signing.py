@@ -17,8 +17,9 @@ from chain.zk.ops import (
     CancelListing,
     ListNft,
     Mint,
-    OpBody,
     Operation,
+    SetMinter,
+    SignedBody,
     ToFast,
     Transfer,
     TransferNft,
@@ -44,6 +45,14 @@ OP_TYPES: dict[type, tuple[str, list[tuple[str, str, str]]]] = {
     CancelListing: ("Cancel", [("tokenKey", "uint16", "token_key")]),
     Buy: ("Buy", [("tokenKey", "uint16", "token_key"), ("price", "uint256", "price")]),
     ToFast: ("ToFast", [("to", "address", "to"), ("amount", "uint256", "amount")]),
+    SetMinter: (
+        "SetMinter",
+        [
+            ("collection", "uint8", "collection"),
+            ("minter", "address", "minter"),
+            ("fastChain", "uint8", "fast_chain"),
+        ],
+    ),
 }
 TYPES_BY_NAME = {name: cls for cls, (name, _) in OP_TYPES.items()}
 HEADER_FIELDS = [("fee", "uint256"), ("nonce", "uint32")]
@@ -64,7 +73,7 @@ class SignedOperation:
         return OP_TYPES[type(self.op.body)][0]
 
 
-def compute_typed_data(body: OpBody, fee: int, nonce: int, chain_id: ChainId) -> dict[str, Any]:
+def compute_typed_data(body: SignedBody, fee: int, nonce: int, chain_id: ChainId) -> dict[str, Any]:
     name, spec = OP_TYPES[type(body)]
     message: dict[str, Any] = {}
     for wire, sol_type, attr in spec:
@@ -90,7 +99,7 @@ def compute_typed_data(body: OpBody, fee: int, nonce: int, chain_id: ChainId) ->
     }
 
 
-def compute_signable(body: OpBody, fee: int, nonce: int, chain_id: ChainId) -> SignableMessage:
+def compute_signable(body: SignedBody, fee: int, nonce: int, chain_id: ChainId) -> SignableMessage:
     return encode_typed_data(full_message=compute_typed_data(body, fee, nonce, chain_id))
 
 
@@ -100,7 +109,7 @@ def compute_op_id(signable: SignableMessage, signer: int) -> bytes:
 
 
 def sign_operation(
-    body: OpBody, fee: int, nonce: int, chain_id: ChainId, private_key: bytes
+    body: SignedBody, fee: int, nonce: int, chain_id: ChainId, private_key: bytes
 ) -> SignedOperation:
     signable = compute_signable(body, fee, nonce, chain_id)
     signed = EthAccount.sign_message(signable, private_key)
@@ -110,7 +119,7 @@ def sign_operation(
 
 
 def recover_operation(
-    body: OpBody, fee: int, nonce: int, signature: bytes, chain_id: ChainId
+    body: SignedBody, fee: int, nonce: int, signature: bytes, chain_id: ChainId
 ) -> SignedOperation:
     signable = compute_signable(body, fee, nonce, chain_id)
     try:

@@ -1,4 +1,4 @@
-"""The ZK chain's state: plain data over three Poseidon trees and two global counters.
+"""The ZK chain's state: plain data over three Poseidon trees and three global counters.
 
 Records are kept beside the trees (a tree stores only hashes); every write goes through
 `put_*`, which keeps the record and its leaf in step and, when the caller passes a trace,
@@ -21,6 +21,11 @@ AMOUNT_BITS = 96  # balances and prices, in wei
 NONCE_BITS = 32
 ROUND_BITS = 32
 ADDRESS_BITS = 160
+SEQ_BITS = 64  # fast-chain message numbers
+# A collection's minter is an account's address, or FAST_MINTER | the address of a fast-chain
+# contract, whose messages then mint. The bit keeps the two apart: the fast chain can speak
+# for any address, so an account's collection must not be mintable through it.
+FAST_MINTER = 1 << ADDRESS_BITS
 
 TreeName = Literal["accounts", "nfts", "collections"]
 
@@ -105,6 +110,7 @@ class ZkState:
     collection_records: dict[int, Collection] = field(default_factory=dict)
     fee_pool: int = 0
     escrow: int = 0
+    inbox: int = 0  # the lowest fast-chain message number still to apply: replays stay out
 
     def copy(self) -> "ZkState":
         return ZkState(
@@ -117,11 +123,12 @@ class ZkState:
             collection_records=dict(self.collection_records),
             fee_pool=self.fee_pool,
             escrow=self.escrow,
+            inbox=self.inbox,
         )
 
 
 def compute_globals_hash(state: ZkState) -> int:
-    return poseidon(state.fee_pool, state.escrow)
+    return poseidon(state.fee_pool, state.escrow, state.inbox)
 
 
 def compute_state_root(state: ZkState) -> int:
@@ -224,8 +231,10 @@ def compute_touched_rows(trace: list[Touch]) -> list[tuple[str, int, list[int]]]
     return [(tree, index, list(astuple(r))) for (tree, index), r in latest.items()]
 
 
-def load_state(rows: list[tuple[str, int, list[int]]], fee_pool: int, escrow: int) -> ZkState:
-    state = ZkState(fee_pool=fee_pool, escrow=escrow)
+def load_state(
+    rows: list[tuple[str, int, list[int]]], fee_pool: int, escrow: int, inbox: int
+) -> ZkState:
+    state = ZkState(fee_pool=fee_pool, escrow=escrow, inbox=inbox)
     for tree, index, values in rows:
         record = RECORD_TYPES[tree](*values)
         if isinstance(record, Account):

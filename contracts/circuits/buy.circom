@@ -20,6 +20,7 @@ template Buy() {
     signal input collectionsRoot;
     signal input feePool;
     signal input escrow;
+    signal input inbox;
     signal input signerBalance;
     signal input signerKeyHash;
     signal input signerPath[ACCOUNT_LEVELS()][4];
@@ -75,9 +76,11 @@ template Buy() {
     _ <== op.bits;  // only the index and key bits are read; the unpacking constrains them all
     _ <== op.fields;
 
-    signal pre <== StateRoot()(header.oldRoot, token.oldRoot, collectionsRoot, feePool, escrow);
+    signal pre <== StateRoot()(
+        header.oldRoot, token.oldRoot, collectionsRoot, feePool, escrow, inbox
+    );
     signal post <== StateRoot()(
-        credit.newRoot, token.newRoot, collectionsRoot, feePool + header.feeWei, escrow
+        credit.newRoot, token.newRoot, collectionsRoot, feePool + header.feeWei, escrow, inbox
     );
     preRoot === pre;
     postRoot === post;

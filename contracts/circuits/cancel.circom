@@ -14,6 +14,7 @@ template Cancel() {
     signal input collectionsRoot;
     signal input feePool;
     signal input escrow;
+    signal input inbox;
     signal input signerBalance;
     signal input signerKeyHash;
     signal input signerPath[ACCOUNT_LEVELS()][4];
@@ -41,9 +42,11 @@ template Cancel() {
     token.newPrice <== 0;
     token.path <== nftPath;
 
-    signal pre <== StateRoot()(header.oldRoot, token.oldRoot, collectionsRoot, feePool, escrow);
+    signal pre <== StateRoot()(
+        header.oldRoot, token.oldRoot, collectionsRoot, feePool, escrow, inbox
+    );
     signal post <== StateRoot()(
-        header.newRoot, token.newRoot, collectionsRoot, feePool + header.feeWei, escrow
+        header.newRoot, token.newRoot, collectionsRoot, feePool + header.feeWei, escrow, inbox
     );
     preRoot === pre;
     postRoot === post;

@@ -15,6 +15,7 @@ template List() {
     signal input collectionsRoot;
     signal input feePool;
     signal input escrow;
+    signal input inbox;
     signal input signerBalance;
     signal input signerKeyHash;
     signal input signerPath[ACCOUNT_LEVELS()][4];
@@ -48,9 +49,11 @@ template List() {
     _ <== op.bits;  // only tokenKey's bits are read; the unpacking constrains them all
     _ <== op.fields;
 
-    signal pre <== StateRoot()(header.oldRoot, token.oldRoot, collectionsRoot, feePool, escrow);
+    signal pre <== StateRoot()(
+        header.oldRoot, token.oldRoot, collectionsRoot, feePool, escrow, inbox
+    );
     signal post <== StateRoot()(
-        header.newRoot, token.newRoot, collectionsRoot, feePool + header.feeWei, escrow
+        header.newRoot, token.newRoot, collectionsRoot, feePool + header.feeWei, escrow, inbox
     );
     preRoot === pre;
     postRoot === post;

@@ -17,6 +17,7 @@ template ToFast() {
     signal input collectionsRoot;
     signal input feePool;
     signal input escrow;
+    signal input inbox;
     signal input signerBalance;
     signal input signerKeyHash;
     signal input signerPath[ACCOUNT_LEVELS()][4];
@@ -36,9 +37,9 @@ template ToFast() {
     header.path <== signerPath;
     _ <== header.from;  // the leaf hash binds it
 
-    signal pre <== StateRoot()(header.oldRoot, nftsRoot, collectionsRoot, feePool, escrow);
+    signal pre <== StateRoot()(header.oldRoot, nftsRoot, collectionsRoot, feePool, escrow, inbox);
     signal post <== StateRoot()(
-        header.newRoot, nftsRoot, collectionsRoot, feePool + header.feeWei, newEscrow
+        header.newRoot, nftsRoot, collectionsRoot, feePool + header.feeWei, newEscrow, inbox
     );
     preRoot === pre;
     postRoot === post;

@@ -17,6 +17,7 @@ template Transfer() {
     signal input collectionsRoot;
     signal input feePool;
     signal input escrow;
+    signal input inbox;
     signal input signerBalance;
     signal input signerKeyHash;
     signal input signerPath[ACCOUNT_LEVELS()][4];
@@ -57,9 +58,9 @@ template Transfer() {
     _ <== target.fields;
     _ <== header.from;  // the leaf hash binds it
 
-    signal pre <== StateRoot()(header.oldRoot, nftsRoot, collectionsRoot, feePool, escrow);
+    signal pre <== StateRoot()(header.oldRoot, nftsRoot, collectionsRoot, feePool, escrow, inbox);
     signal post <== StateRoot()(
-        credit.newRoot, nftsRoot, collectionsRoot, feePool + header.feeWei, escrow
+        credit.newRoot, nftsRoot, collectionsRoot, feePool + header.feeWei, escrow, inbox
     );
     preRoot === pre;
     postRoot === post;

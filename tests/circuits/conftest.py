@@ -11,7 +11,16 @@ import pytest
 
 from chain.prover.witness import CircuitName, CircuitWitness
 from chain.zk.genesis import REWARD_COLLECTION
-from chain.zk.ops import CancelListing, ListNft, Mint, ToFast, Transfer, TransferNft
+from chain.zk.ops import (
+    CancelListing,
+    ListNft,
+    Mint,
+    Release,
+    SetMinter,
+    ToFast,
+    Transfer,
+    TransferNft,
+)
 from tests.circuits.lab import CircuitLab, get_cache_dir
 from tests.circuits.scenarios import (
     ALICE,
@@ -19,15 +28,20 @@ from tests.circuits.scenarios import (
     CAROL,
     ETHER,
     FIRST_REWARD,
+    FIRST_SEQ,
     LIST_PRICE,
     MINTER,
     REWARD_ROUND,
+    REWARDER,
     Transition,
     compute_bought,
     compute_listed_state,
     compute_minted_state,
+    compute_rewarder_state,
     compute_test_genesis,
+    deliver,
     make_op,
+    reward,
     run,
 )
 
@@ -51,6 +65,15 @@ def compute_valid_transition(name: CircuitName) -> Transition:
         genesis = compute_test_genesis()
         mint = Mint(REWARD_COLLECTION, BOB, metadata=0xBEEF, round=REWARD_ROUND)
         return run(genesis, make_op(genesis, MINTER, mint))
+    if name == "set_minter":
+        genesis = compute_test_genesis()
+        handover = SetMinter(REWARD_COLLECTION, REWARDER, fast_chain=1)
+        return run(genesis, make_op(genesis, MINTER, handover))
+    if name == "release":
+        return deliver(compute_test_genesis(), Release(seq=FIRST_SEQ, to=CAROL, amount=2 * ETHER))
+    if name == "reward_mint":
+        handed_over = compute_rewarder_state()
+        return deliver(handed_over, reward(handed_over, REWARD_COLLECTION, REWARD_ROUND))
     if name == "list":
         minted = compute_minted_state()
         return run(minted, make_op(minted, ALICE, ListNft(FIRST_REWARD, LIST_PRICE)))

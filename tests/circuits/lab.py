@@ -93,11 +93,20 @@ class WitnessFailure:
         return [template for template, _ in self.frames]
 
     def get_line(self, template: str) -> str:
-        """The source line of `template`'s frame (a template of the main file, whose lines the
-        frames number), e.g. the assignment that ran the failing sub-component."""
+        """The source line of `template`'s frame, in the file that defines it (the main file
+        or lib/), e.g. the assignment that ran the failing sub-component."""
         line = dict(self.frames)[template]
-        source = (CIRCUITS_DIR / f"{self.circuit}.circom").read_text().splitlines()
+        source = find_template_source(self.circuit, template).read_text().splitlines()
         return source[line - 1].strip()
+
+
+def find_template_source(circuit: CircuitName, template: str) -> Path:
+    """The file that defines `template`: the circuit's main file, or one in lib/."""
+    definition = re.compile(rf"^template {template}\(", re.MULTILINE)
+    for source in [CIRCUITS_DIR / f"{circuit}.circom", *sorted(CIRCUITS_DIR.glob("lib/*.circom"))]:
+        if definition.search(source.read_text()):
+            return source
+    raise AssertionError(f"no circuit source defines template {template}")
 
 
 @dataclass
@@ -194,8 +203,8 @@ def assert_rejected(
     lines: dict[str, str] | None = None,
 ) -> None:
     """The circuit rejects `witness`, where the test expects: the witness calculator stops in
-    `templates` (innermost first; for templates of the main file, `lines` names a piece of
-    the line it stopped at), and the proof groth16py makes anyway fails verification."""
+    `templates` (innermost first; `lines` names, for some of them, a piece of the line it
+    stopped at), and the proof groth16py makes anyway fails verification."""
     failure = lab.find_witness_failure(witness.circuit, witness.inputs)
     assert failure is not None, "the witness satisfies the circuit"
     assert failure.templates == templates, failure

@@ -22,9 +22,13 @@ from chain.zk.ops import (
     BlockContext,
     Buy,
     ListNft,
+    MessageBody,
     Mint,
     OpBody,
     Operation,
+    RewardMint,
+    SetMinter,
+    Transfer,
     apply_operation,
 )
 from chain.zk.poseidon import FIELD_MODULUS
@@ -44,9 +48,13 @@ ALICE = 0x00A11CE000000000000000000000000000000A11
 BOB = 0x0000B0B000000000000000000000000000000B0B
 CAROL = 0xCA201000000000000000000000000000000000CA  # no account at genesis
 MINTER = 0x3133700000000000000000000000000000001337
+REWARDER = 0xFA57000000000000000000000000000000C0FFEE  # a fast-chain contract: it mints by message
 EPOCH_CAPPED_COLLECTION = 2  # a test collection: 10 a round, but only 2 an epoch
 CTX = BlockContext(height=1_000, epoch=1, min_fee=GWEI)
 REWARD_ROUND = 5
+# Fast-chain messages 0 and 1 applied before the tests start: every circuit then hashes a
+# non-zero inbox into its roots, so one that dropped it would not prove.
+FIRST_SEQ = 2
 FIRST_REWARD = compute_token_key(REWARD_COLLECTION, 0)
 LIST_PRICE = 3 * ETHER
 
@@ -70,6 +78,7 @@ def compute_test_genesis() -> ZkState:
     )
     capped = Collection(minter=MINTER, round_cap=10, epoch_cap=2)
     put_collection(state, EPOCH_CAPPED_COLLECTION, capped)
+    state.inbox = FIRST_SEQ
     return state
 
 
@@ -89,6 +98,20 @@ def run_all(state: ZkState, steps: list[tuple[int, OpBody]], ctx: BlockContext =
     return state
 
 
+def make_message(body: MessageBody) -> Operation:
+    """A fast-chain message as the chain applies it: nobody signs it and nobody pays a fee."""
+    return Operation(body, signer=0, fee=0, nonce=0)
+
+
+def deliver(state: ZkState, body: MessageBody, ctx: BlockContext = CTX) -> Transition:
+    return run(state, make_message(body), ctx)
+
+
+def reward(state: ZkState, collection: int, round_: int, to: int = BOB) -> RewardMint:
+    """REWARDER's request for a token, numbered as the next message the chain expects."""
+    return RewardMint(state.inbox, REWARDER, collection, round_, to, metadata=0xD1CE)
+
+
 @contextmanager
 def rules_disabled() -> Iterator[None]:
     def replace_in_field(record: Any, **changes: int) -> Any:
@@ -104,7 +127,9 @@ def rules_disabled() -> Iterator[None]:
 def forge(state: ZkState, op: Operation, ctx: BlockContext = CTX) -> Transition:
     """What `op` would write if no rule stopped it."""
     with rules_disabled():
-        return run(state, op, ctx)
+        transition = run(state, op, ctx)
+    wrap_globals(transition.post)
+    return transition
 
 
 def forge_with(
@@ -116,13 +141,36 @@ def forge_with(
     trace: list[Touch] = []
     with rules_disabled():
         process(post, trace)
+    wrap_globals(post)
     return Transition(state, op, CTX, post, trace)
+
+
+def wrap_globals(state: ZkState) -> None:
+    """The global counters taken modulo p, as a circuit computes them (an escrow released
+    beyond what it holds wraps to p - x)."""
+    state.fee_pool %= FIELD_MODULUS
+    state.escrow %= FIELD_MODULUS
+    state.inbox %= FIELD_MODULUS
 
 
 def compute_minted_state() -> ZkState:
     """Genesis, then the minter gives Alice the first reward token."""
     mint = Mint(REWARD_COLLECTION, ALICE, metadata=0xC0FFEE, round=REWARD_ROUND)
     return run_all(compute_test_genesis(), [(MINTER, mint)])
+
+
+def compute_rewarder_state(*collections: int) -> ZkState:
+    """Genesis, then the minter hands `collections` (default: the rewards) to REWARDER, as a
+    fast-chain contract: its messages mint."""
+    handovers: list[tuple[int, OpBody]] = [
+        (MINTER, SetMinter(c, REWARDER, fast_chain=1)) for c in collections or [REWARD_COLLECTION]
+    ]
+    return run_all(compute_test_genesis(), handovers)
+
+
+def with_account(state: ZkState, address: int) -> ZkState:
+    """`state` after Alice sends `address` 1 ZKPoW, which opens its account: it can sign."""
+    return run_all(state, [(ALICE, Transfer(address, ETHER))])
 
 
 def compute_listed_state(price: int = LIST_PRICE) -> ZkState:

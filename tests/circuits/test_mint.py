@@ -1,13 +1,16 @@
 """mint.circom against the state machine: the rules of ops.process_mint (minter, rounds and
 epochs that never go back, caps with their reset, serial = supply), each broken alone by a
-forged transition, must stop the circuit (lab.assert_rejected says where)."""
+forged transition, must stop the circuit (lab.assert_rejected says where). All but the
+minter's live in lib/mint.circom (NewToken), which reward_mint.circom shares."""
 
 from dataclasses import replace
 from unittest.mock import patch
 
+import pytest
+
 from chain.zk import ops
 from chain.zk.genesis import REWARD_COLLECTION, ROUND_MINT_CAP
-from chain.zk.ops import Mint
+from chain.zk.ops import InvalidOp, Mint, apply_operation
 from chain.zk.state import MAX_SERIALS, ZkState, get_collection, put_collection
 from tests.circuits.lab import CircuitLab, assert_proves, assert_rejected, with_changed_sibling
 from tests.circuits.scenarios import (
@@ -17,16 +20,19 @@ from tests.circuits.scenarios import (
     EPOCH_CAPPED_COLLECTION,
     MINTER,
     REWARD_ROUND,
+    REWARDER,
     Transition,
+    compute_rewarder_state,
     compute_test_genesis,
     forge,
     make_op,
     run,
     run_all,
+    with_account,
 )
 
-CAP_CHECK = ["Num2Bits", "RangeCheck", "MintCount", "Mint"]
-COLLECTION_MERKLE = ["QuadLevel", "QuadUpdate", "Mint"]
+CAP_CHECK = ["Num2Bits", "RangeCheck", "MintCount", "NewToken", "Mint"]
+COLLECTION_MERKLE = ["QuadLevel", "QuadUpdate", "NewToken", "Mint"]
 
 
 def mint(collection: int, round_: int, to: int = BOB) -> Mint:
@@ -63,35 +69,35 @@ def test_proves_mint_in_a_new_epoch_restarting_the_epoch_count(lab: CircuitLab) 
 def test_rejects_mint_over_the_round_cap(lab: CircuitLab) -> None:
     full_round = compute_minted(REWARD_COLLECTION, [REWARD_ROUND] * ROUND_MINT_CAP)
     forged = forge_next(full_round, mint(REWARD_COLLECTION, REWARD_ROUND))
-    lines = {"MintCount": "cap - newCount", "Mint": "newRoundCount"}
+    lines = {"MintCount": "cap - newCount", "NewToken": "newRoundCount"}
     assert_rejected(lab, forged.witness, CAP_CHECK, lines)
 
 
 def test_rejects_mint_over_the_epoch_cap(lab: CircuitLab) -> None:
     full_epoch = compute_minted(EPOCH_CAPPED_COLLECTION, [1, 2])  # new rounds, same epoch
     forged = forge_next(full_epoch, mint(EPOCH_CAPPED_COLLECTION, 3))
-    lines = {"MintCount": "cap - newCount", "Mint": "newEpochCount"}
+    lines = {"MintCount": "cap - newCount", "NewToken": "newEpochCount"}
     assert_rejected(lab, forged.witness, CAP_CHECK, lines)
 
 
 def test_rejects_round_going_back(lab: CircuitLab) -> None:
     minted = compute_minted(REWARD_COLLECTION, [REWARD_ROUND])
     forged = forge_next(minted, mint(REWARD_COLLECTION, REWARD_ROUND - 1))
-    lines = {"MintCount": "current - last", "Mint": "newRoundCount"}
+    lines = {"MintCount": "current - last", "NewToken": "newRoundCount"}
     assert_rejected(lab, forged.witness, CAP_CHECK, lines)
 
 
 def test_rejects_epoch_going_back(lab: CircuitLab) -> None:
     minted = compute_minted(REWARD_COLLECTION, [REWARD_ROUND])
     forged = forge_next(minted, mint(REWARD_COLLECTION, REWARD_ROUND), epoch=CTX.epoch - 1)
-    lines = {"MintCount": "current - last", "Mint": "newEpochCount"}
+    lines = {"MintCount": "current - last", "NewToken": "newEpochCount"}
     assert_rejected(lab, forged.witness, CAP_CHECK, lines)
 
 
 def test_rejects_mint_by_someone_not_the_minter(lab: CircuitLab) -> None:
     genesis = compute_test_genesis()
     forged = forge_next(genesis, mint(REWARD_COLLECTION, REWARD_ROUND), signer=ALICE)
-    assert_rejected(lab, forged.witness, COLLECTION_MERKLE, {"Mint": "collection."})
+    assert_rejected(lab, forged.witness, COLLECTION_MERKLE, {"NewToken": "collection."})
 
 
 def test_rejects_serial_other_than_supply(lab: CircuitLab) -> None:
@@ -103,7 +109,7 @@ def test_rejects_serial_other_than_supply(lab: CircuitLab) -> None:
     with patch.object(ops, "compute_token_key", skip_a_serial):
         forged = forge_next(genesis, mint(REWARD_COLLECTION, REWARD_ROUND))
     assert forged.trace[2].index == skip_a_serial(REWARD_COLLECTION, 0)
-    assert_rejected(lab, forged.witness, COLLECTION_MERKLE, {"Mint": "collection."})
+    assert_rejected(lab, forged.witness, COLLECTION_MERKLE, {"NewToken": "collection."})
 
 
 def test_rejects_mint_into_a_full_collection(lab: CircuitLab) -> None:
@@ -112,17 +118,29 @@ def test_rejects_mint_into_a_full_collection(lab: CircuitLab) -> None:
     collection = get_collection(full, REWARD_COLLECTION)
     put_collection(full, REWARD_COLLECTION, replace(collection, supply=MAX_SERIALS))
     forged = forge_next(full, mint(REWARD_COLLECTION, REWARD_ROUND))
-    assert_rejected(lab, forged.witness, COLLECTION_MERKLE, {"Mint": "collection."})
+    assert_rejected(lab, forged.witness, COLLECTION_MERKLE, {"NewToken": "collection."})
 
 
 def test_rejects_mint_to_the_zero_address(lab: CircuitLab) -> None:
     genesis = compute_test_genesis()
     forged = forge_next(genesis, mint(REWARD_COLLECTION, REWARD_ROUND, to=0))
-    assert_rejected(lab, forged.witness, ["NonZero", "Mint"], {"Mint": "(to)"})
+    lines = {"NewToken": "(to)"}
+    assert_rejected(lab, forged.witness, ["NonZero", "NewToken", "Mint"], lines)
 
 
 def test_rejects_changed_sibling_in_token_path(lab: CircuitLab) -> None:
     genesis = compute_test_genesis()
     witness = mint_next(genesis, mint(REWARD_COLLECTION, REWARD_ROUND)).witness
     changed = with_changed_sibling(witness, "nftPath", 6, 1)
-    assert_rejected(lab, changed, ["QuadLevel", "QuadUpdate", "Mint"], {"Mint": "token."})
+    merkle = ["QuadLevel", "QuadUpdate", "NewToken", "Mint"]
+    assert_rejected(lab, changed, merkle, {"NewToken": "token."})
+
+
+def test_rejects_signed_mint_in_a_fast_chain_collection(lab: CircuitLab) -> None:
+    # REWARDER's collection mints by fast-chain message only: its minter is FAST_MINTER |
+    # REWARDER, which no signer's 160-bit address equals, not even an account at REWARDER.
+    handed_over = with_account(compute_rewarder_state(), REWARDER)
+    op = make_op(handed_over, REWARDER, mint(REWARD_COLLECTION, REWARD_ROUND))
+    with pytest.raises(InvalidOp, match="signer is not the collection's minter"):
+        apply_operation(handed_over, op, CTX)
+    assert_rejected(lab, forge(handed_over, op).witness, COLLECTION_MERKLE)

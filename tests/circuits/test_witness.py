@@ -15,13 +15,14 @@ from chain.prover.witness import (
     circuit_name,
     compute_layout_width,
     compute_public_inputs,
+    compute_witness,
     pack_word,
     pack_words,
     unpack_word,
     unpack_words,
 )
 from chain.zk.genesis import REWARD_COLLECTION
-from chain.zk.ops import GWEI, Transfer
+from chain.zk.ops import GWEI, Operation, Release, Transfer, apply_operation
 from chain.zk.poseidon import FIELD_MODULUS
 from chain.zk.state import compute_state_root, compute_token_key, get_account_index
 from tests.circuits.conftest import compute_valid_transition
@@ -33,9 +34,11 @@ from tests.circuits.scenarios import (
     ETHER,
     FEE,
     FIRST_REWARD,
+    FIRST_SEQ,
     LIST_PRICE,
     MINTER,
     REWARD_ROUND,
+    REWARDER,
     compute_test_genesis,
     forge,
     make_op,
@@ -169,3 +172,55 @@ def test_public_inputs_of_buy() -> None:
         "tokenKey": FIRST_REWARD,
         "price": LIST_PRICE,
     }
+
+
+def test_public_inputs_of_set_minter() -> None:
+    _, fields = decode_statement("set_minter")
+    assert fields == header_of(MINTER, 0) | {
+        "collection": REWARD_COLLECTION,
+        "minter": REWARDER,
+        "fastChain": 1,
+    }
+
+
+def test_public_inputs_of_release() -> None:
+    # A fast-chain message: no header, its first word starts with the message number.
+    _, fields = decode_statement("release")
+    new_index = len(compute_test_genesis().account_records)  # Carol's opens at the next index
+    assert fields == {"seq": FIRST_SEQ, "to": CAROL, "toIndex": new_index, "amount": 2 * ETHER}
+
+
+def test_public_inputs_of_reward_mint() -> None:
+    public, fields = decode_statement("reward_mint")
+    assert fields == {
+        "seq": FIRST_SEQ,
+        "sender": REWARDER,
+        "to": BOB,
+        "tokenKey": compute_token_key(REWARD_COLLECTION, 0),
+        "round": REWARD_ROUND,
+        "epoch": CTX.epoch,
+        "metadata": 0xD1CE,
+    }
+    assert public[4] == 0xD1CE  # w3 is the metadata itself
+
+
+@pytest.mark.parametrize("name", ["release", "reward_mint"])
+def test_message_witness_has_no_header_inputs(name: CircuitName) -> None:
+    inputs = compute_valid_transition(name).witness.inputs
+    assert not {"signerBalance", "signerKeyHash", "signerPath"} & inputs.keys()
+    assert {"feePool", "escrow", "inbox"} <= inputs.keys()
+
+
+@pytest.mark.parametrize("name", CIRCUIT_NAMES)
+def test_every_witness_carries_the_inbox(name: CircuitName) -> None:
+    t = compute_valid_transition(name)
+    assert t.witness.inputs["inbox"] == t.pre.inbox == FIRST_SEQ
+
+
+def test_release_witness_carries_the_pre_state_globals() -> None:
+    genesis = compute_test_genesis()
+    op = Operation(Release(seq=9, to=BOB, amount=ETHER), signer=0, fee=0, nonce=0)
+    post, trace = apply_operation(genesis, op, CTX)
+    witness = compute_witness(genesis, op, CTX, post, trace)
+    assert (witness.inputs["escrow"], witness.inputs["inbox"]) == (7 * ETHER, FIRST_SEQ)
+    assert (post.escrow, post.inbox) == (6 * ETHER, 10)

@@ -9,15 +9,27 @@ themselves (gas, balances, logs) hold for both. Subclass `ExecutorConformance` w
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import pytest
 from eth_abi import encode as abi_encode
+from eth_utils import keccak
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chain.fast.executor import CallMsg
+from chain.fast.executor import CallMsg, Credit, Log, StorageWrite, SystemWrites
+from chain.fast.pyevm_executor import PyEvmExecutor
 from chain.fast.revm_executor import compute_contract_address
+from chain.fast.system import (
+    OUTBOX_ADDRESS,
+    ROOT_ORACLE_ADDRESS,
+    ROOT_WINDOW,
+    compute_root_writes,
+    compute_system_genesis,
+)
+from chain.ledger.messages import RootMessage
 from chain.types import Address
 from tests.conformance.harness import (
     BASE_FEE,
@@ -43,12 +55,20 @@ EMPTY_IN_GENESIS = Address(bytes.fromhex("e0" * 20))  # allocated with a zero ba
 IDENTITY = Address((4).to_bytes(20, "big"))
 BLS_G1ADD = Address((0x0B).to_bytes(20, "big"))
 FRESH = Address(bytes.fromhex("f1" * 20))
+ZERO_ADDRESS = Address(b"\x00" * 20)
+RELEASE = "Release(uint64,address,address,uint256)"
+REWARD_MINT = "RewardMint(uint64,address,uint32,uint32,address,uint256)"
 
 
 def genesis_alloc() -> dict[Address, int]:
     alloc = {address_of(a): FUNDED for a in (ALICE, BOB, CAROL, *PLAYERS)}
     alloc[EMPTY_IN_GENESIS] = 0
     return alloc
+
+
+def start_chain(executor_class: type) -> Lockstep:
+    """A chain from the dev-style genesis, with the system contracts in place."""
+    return Lockstep.start(executor_class, genesis_alloc(), compute_system_genesis())
 
 
 def deploy(chain: Lockstep, data: bytes, **fields: Any) -> Address:
@@ -64,12 +84,68 @@ def deploy_runtime(chain: Lockstep, runtime: bytes) -> Address:
     return deploy(chain, deployer_of(runtime))
 
 
+def credits(*entries: Credit) -> SystemWrites:
+    return SystemWrites(credits=entries)
+
+
+def word(value: int | bytes) -> bytes:
+    """A log topic or ABI word: an int, or an address left-padded."""
+    return value.rjust(32, b"\x00") if isinstance(value, bytes) else value.to_bytes(32, "big")
+
+
+def selector(signature: str) -> bytes:
+    return keccak(text=signature)[:4]
+
+
+def view(chain: Lockstep, contract: Address, signature: str) -> int:
+    status, (output, _) = chain.call(CallMsg(None, contract, 0, calldata(signature), None))
+    assert status == "ok"
+    return int.from_bytes(output, "big")
+
+
+# -- the system contracts ----------------------------------------------------------------------
+
+
+def release_data(to: Address) -> bytes:
+    return calldata("release(address)", to)
+
+
+def reward_data(collection: int, round_: int, to: Address, metadata: int) -> bytes:
+    signature = "requestRewardMint(uint32,uint32,address,uint256)"
+    return calldata(signature, collection, round_, to, metadata)
+
+
+def root_message(height: int) -> RootMessage:
+    """Made-up roots, different at every height."""
+    return RootMessage(height, keccak(b"state %d" % height), keccak(b"nfts %d" % height))
+
+
+def deliver_roots(chain: Lockstep, heights: Iterable[int]) -> None:
+    """One block delivering the roots of ZK blocks at `heights`, in order."""
+    writes = [w for h in heights for w in compute_root_writes(root_message(h))]
+    chain.apply([], SystemWrites(storage=tuple(writes)))
+
+
+def oracle_root(chain: Lockstep, name: str, height: int) -> tuple[str, Any]:
+    """("ok", root) or ("error", (kind, revert data)) of RootOracle's `name`(height)."""
+    data = calldata(f"{name}(uint256)", height)
+    status, result = chain.call(CallMsg(None, ROOT_ORACLE_ADDRESS, 0, data, None))
+    return (status, result[0]) if status == "ok" else (status, result)
+
+
+def is_recent(chain: Lockstep, name: str, root: bytes) -> bool:
+    data = calldata(f"{name}(bytes32)", root)
+    status, (output, _) = chain.call(CallMsg(None, ROOT_ORACLE_ADDRESS, 0, data, None))
+    assert status == "ok"
+    return output == word(1)
+
+
 class ExecutorConformance:
     executor_class: ClassVar[type]
 
     @pytest.fixture
     def chain(self) -> Lockstep:
-        return Lockstep.start(self.executor_class, genesis_alloc())
+        return start_chain(self.executor_class)
 
     @pytest.fixture(params=["Probe", "FastProbe"])
     def probe(self, request: pytest.FixtureRequest, chain: Lockstep) -> Address:
@@ -93,19 +169,216 @@ class ExecutorConformance:
         assert chain.account(address_of(BOB)).balance == FUNDED + ETHER
         assert chain.account(COINBASE).balance == 21_000 * GWEI
 
-    # -- credits from the ZK chain -----------------------------------------------------------
+    # -- system writes: what the ledger delivers before the transactions -------------------
 
     def test_credit_reaches_a_new_account_before_the_transactions(self, chain: Lockstep) -> None:
         newcomer = make_key(40)
         spend = chain.send(newcomer, to=address_of(BOB), value=ETHER, gas=21_000)
-        result = chain.apply([spend], credits=[(address_of(newcomer), 2 * ETHER)])
+        result = chain.apply([spend], credits((address_of(newcomer), 2 * ETHER)))
         assert result.outcomes[0].success, "the credit was not there for the block's first tx"
         assert chain.account(address_of(BOB)).balance == FUNDED + ETHER
 
     def test_credits_add_up_on_existing_and_repeated_addresses(self, chain: Lockstep) -> None:
-        chain.apply([], credits=[(address_of(ALICE), 5), (FRESH, 7), (FRESH, 8)])
+        chain.apply([], credits((address_of(ALICE), 5), (FRESH, 7), (FRESH, 8)))
         assert chain.account(address_of(ALICE)).balance == FUNDED + 5
         assert chain.account(FRESH).balance == 15
+
+    def test_storage_writes_land_before_the_transactions(self, chain: Lockstep) -> None:
+        # The contract copies slot 0 into slot 1, then sets slot 0 to 1.
+        copier = deploy_runtime(chain, assemble(0, "SLOAD", 1, "SSTORE", 1, 0, "SSTORE", "STOP"))
+        system = SystemWrites(storage=(StorageWrite(copier, 0, 42),))
+        outcome = chain.apply([chain.send(BOB, to=copier)], system).outcomes[0]
+        assert (chain.storage(copier, 1), chain.storage(copier, 0)) == (42, 1)
+        # Slot 0 holds 42 already when the transaction starts (EIP-2200's original value), so
+        # setting it costs a clean slot's 2900, not a dirty one's 100: 21000, two PUSH0 and
+        # two PUSH1, a cold SLOAD, a new slot (22100), then that 2900.
+        assert outcome.gas_used == 21_000 + 2 * 2 + 2 * 3 + 2_100 + 22_100 + 2_900
+
+    def test_storage_write_to_an_address_without_an_account(self, chain: Lockstep) -> None:
+        chain.apply([], SystemWrites(storage=(StorageWrite(FRESH, 3, 9),)))
+        assert chain.storage(FRESH, 3) == 9
+        assert chain.account(FRESH).balance == 0
+
+    def test_system_writes_reach_a_block_that_pyevm_runs(self, chain: Lockstep) -> None:
+        """Probe reads the base fee, so the revm executor hands this block to py-evm: the
+        system writes must go with it."""
+        probe = deploy(chain, deploy_data("Probe", 7))
+        system = SystemWrites(((FRESH, 5),), tuple(compute_root_writes(root_message(3))))
+        chain.apply([chain.send(BOB, to=probe, data=calldata("set(uint256)", 1))], system)
+        assert chain.account(FRESH).balance == 5
+        assert chain.storage(ROOT_ORACLE_ADDRESS, 0) == 3
+        assert chain.storage(probe, 0) == 1
+
+    def test_genesis_storage_is_in_place(self) -> None:
+        storage = [StorageWrite(OUTBOX_ADDRESS, 0, 5), StorageWrite(FRESH, 2, 3)]
+        roots = []
+        for executor_class in (self.executor_class, PyEvmExecutor):
+            store: dict[bytes, bytes] = {}
+            executor = executor_class(store.get)
+            root, nodes = executor.make_genesis(genesis_alloc(), compute_system_genesis(), storage)
+            store.update(nodes)
+            assert executor.get_storage(root, OUTBOX_ADDRESS, 0) == 5
+            assert executor.get_storage(root, FRESH, 2) == 3
+            roots.append(root)
+        assert roots[0] == roots[1]
+
+    def test_genesis_code_is_callable(self, chain: Lockstep) -> None:
+        assert chain.account(OUTBOX_ADDRESS).code == runtime_code("Outbox")
+        assert view(chain, OUTBOX_ADDRESS, "nextSeq()") == 0
+        assert view(chain, ROOT_ORACLE_ADDRESS, "latestHeight()") == 0
+        assert view(chain, ROOT_ORACLE_ADDRESS, "WINDOW()") == ROOT_WINDOW
+
+    # -- the outbox --------------------------------------------------------------------------
+
+    def test_release_burns_the_value_and_logs_the_message(self, chain: Lockstep) -> None:
+        carol = address_of(CAROL)
+        tx = chain.send(ALICE, to=OUTBOX_ADDRESS, value=ETHER, data=release_data(carol))
+        outcome = chain.apply([tx]).outcomes[0]
+        assert outcome.success
+        assert chain.account(OUTBOX_ADDRESS).balance == ETHER
+        price = BASE_FEE + GWEI
+        assert chain.account(address_of(ALICE)).balance == FUNDED - ETHER - outcome.gas_used * price
+        assert outcome.logs == (
+            Log(
+                OUTBOX_ADDRESS,
+                (topic(RELEASE), word(0), word(address_of(ALICE))),
+                abi_encode(["address", "uint256"], [carol, ETHER]),
+            ),
+        )
+
+    def test_outbox_numbers_every_message_in_one_sequence(self, chain: Lockstep) -> None:
+        txs = [
+            chain.send(ALICE, to=OUTBOX_ADDRESS, value=5, data=release_data(address_of(BOB))),
+            chain.send(BOB, to=OUTBOX_ADDRESS, data=reward_data(1, 2, address_of(BOB), 3)),
+            chain.send(CAROL, to=OUTBOX_ADDRESS, value=7, data=release_data(address_of(BOB))),
+        ]
+        outcomes = chain.apply(txs).outcomes
+        assert [o.logs[0].topics[1] for o in outcomes] == [word(0), word(1), word(2)]
+        assert view(chain, OUTBOX_ADDRESS, "nextSeq()") == 3
+        assert chain.account(OUTBOX_ADDRESS).balance == 12
+
+    def test_reward_mint_request_logs_the_message(self, chain: Lockstep) -> None:
+        carol = address_of(CAROL)
+        tx = chain.send(BOB, to=OUTBOX_ADDRESS, data=reward_data(7, 2**32 - 1, carol, 2**256 - 1))
+        outcome = chain.apply([tx]).outcomes[0]
+        assert outcome.success
+        assert outcome.logs == (
+            Log(
+                OUTBOX_ADDRESS,
+                (topic(REWARD_MINT), word(0), word(address_of(BOB))),
+                abi_encode(
+                    ["uint32", "uint32", "address", "uint256"], [7, 2**32 - 1, carol, 2**256 - 1]
+                ),
+            ),
+        )
+
+    @pytest.mark.parametrize(
+        "value, to, error",
+        [
+            (0, address_of(CAROL), "NothingToRelease()"),
+            (ETHER, ZERO_ADDRESS, "ZeroRecipient()"),
+        ],
+    )
+    def test_rejects_an_invalid_release(
+        self, chain: Lockstep, value: int, to: Address, error: str
+    ) -> None:
+        msg = CallMsg(address_of(ALICE), OUTBOX_ADDRESS, value, release_data(to), None)
+        assert chain.call(msg) == ("error", ("execution reverted", selector(error)))
+        tx = chain.send(ALICE, to=OUTBOX_ADDRESS, value=value, data=release_data(to))
+        outcome = chain.apply([tx]).outcomes[0]
+        assert (outcome.success, outcome.logs) == (False, ())
+        assert chain.account(OUTBOX_ADDRESS).balance == 0
+        assert view(chain, OUTBOX_ADDRESS, "nextSeq()") == 0
+
+    def test_rejects_a_reward_mint_request_for_the_zero_address(self, chain: Lockstep) -> None:
+        msg = CallMsg(address_of(BOB), OUTBOX_ADDRESS, 0, reward_data(1, 1, ZERO_ADDRESS, 0), None)
+        assert chain.call(msg) == ("error", ("execution reverted", selector("ZeroRecipient()")))
+
+    def test_rejects_a_plain_transfer_to_the_outbox(self, chain: Lockstep) -> None:
+        msg = CallMsg(address_of(ALICE), OUTBOX_ADDRESS, ETHER, b"", None)
+        assert chain.call(msg) == ("error", ("execution reverted", b""))
+        outcome = chain.apply([chain.send(ALICE, to=OUTBOX_ADDRESS, value=ETHER)]).outcomes[0]
+        assert not outcome.success
+        assert chain.account(OUTBOX_ADDRESS).balance == 0
+
+    def test_rejects_value_with_a_reward_mint_request(self, chain: Lockstep) -> None:
+        data = reward_data(1, 1, address_of(BOB), 0)
+        tx = chain.send(BOB, to=OUTBOX_ADDRESS, value=ETHER, data=data)
+        assert not chain.apply([tx]).outcomes[0].success
+        assert chain.account(OUTBOX_ADDRESS).balance == 0
+
+    # -- the root oracle ---------------------------------------------------------------------
+
+    def test_root_oracle_storage_layout(self, chain: Lockstep) -> None:
+        deliver_roots(chain, range(3))
+        message = root_message(2)
+        assert chain.storage(ROOT_ORACLE_ADDRESS, 0) == 2
+        assert chain.storage(ROOT_ORACLE_ADDRESS, 1 + 2) == int.from_bytes(message.state_root)
+        assert chain.storage(ROOT_ORACLE_ADDRESS, 257 + 2) == int.from_bytes(message.nfts_root)
+        seen = keccak(message.state_root + (513).to_bytes(32, "big"))
+        assert chain.storage(ROOT_ORACLE_ADDRESS, int.from_bytes(seen)) == 3
+
+    def test_root_oracle_views_read_the_delivered_roots(self, chain: Lockstep) -> None:
+        deliver_roots(chain, range(2))
+        deliver_roots(chain, range(2, 5))
+        assert view(chain, ROOT_ORACLE_ADDRESS, "latestHeight()") == 4
+        for height in range(5):
+            message = root_message(height)
+            assert oracle_root(chain, "stateRootAt", height) == ("ok", message.state_root)
+            assert oracle_root(chain, "nftsRootAt", height) == ("ok", message.nfts_root)
+            assert is_recent(chain, "isRecentStateRoot", message.state_root)
+            assert is_recent(chain, "isRecentNftsRoot", message.nfts_root)
+        assert not is_recent(chain, "isRecentStateRoot", root_message(4).nfts_root)
+        assert not is_recent(chain, "isRecentNftsRoot", root_message(5).nfts_root)
+
+    def test_root_oracle_wraps_around_its_window(self, chain: Lockstep) -> None:
+        deliver_roots(chain, range(300))
+        oldest = 300 - ROOT_WINDOW
+        assert oracle_root(chain, "stateRootAt", 299) == ("ok", root_message(299).state_root)
+        assert oracle_root(chain, "stateRootAt", oldest) == ("ok", root_message(oldest).state_root)
+        assert oracle_root(chain, "nftsRootAt", oldest) == ("ok", root_message(oldest).nfts_root)
+        assert is_recent(chain, "isRecentStateRoot", root_message(oldest).state_root)
+        assert not is_recent(chain, "isRecentStateRoot", root_message(oldest - 1).state_root)
+        assert not is_recent(chain, "isRecentNftsRoot", root_message(oldest - 1).nfts_root)
+
+    @pytest.mark.parametrize("height", [299 - ROOT_WINDOW, 300, 2**256 - 1])
+    def test_rejects_a_height_out_of_the_window(self, chain: Lockstep, height: int) -> None:
+        deliver_roots(chain, range(300))
+        error = selector("HeightOutOfWindow(uint256,uint256)") + abi_encode(
+            ["uint256", "uint256"], [height, 299]
+        )
+        for name in ("stateRootAt", "nftsRootAt"):
+            assert oracle_root(chain, name, height) == ("error", ("execution reverted", error))
+
+    def test_root_stays_recent_for_exactly_the_window(self, chain: Lockstep) -> None:
+        deliver_roots(chain, range(6))
+        state_root, nfts_root = root_message(5).state_root, root_message(5).nfts_root
+        deliver_roots(chain, range(6, 5 + ROOT_WINDOW))
+        assert is_recent(chain, "isRecentStateRoot", state_root)
+        assert is_recent(chain, "isRecentNftsRoot", nfts_root)
+        deliver_roots(chain, [5 + ROOT_WINDOW])
+        assert not is_recent(chain, "isRecentStateRoot", state_root)
+        assert not is_recent(chain, "isRecentNftsRoot", nfts_root)
+
+    def test_root_seen_again_is_recent_again(self, chain: Lockstep) -> None:
+        deliver_roots(chain, range(300))
+        again = replace(root_message(300), state_root=root_message(1).state_root)
+        chain.apply([], SystemWrites(storage=tuple(compute_root_writes(again))))
+        assert is_recent(chain, "isRecentStateRoot", root_message(1).state_root)
+        assert not is_recent(chain, "isRecentNftsRoot", root_message(1).nfts_root)
+
+    def test_root_oracle_is_readable_by_a_contract_in_the_same_block(self, chain: Lockstep) -> None:
+        # STATICCALL latestHeight() on the oracle and store what it returns in slot 0.
+        get = int.from_bytes(selector("latestHeight()"))
+        oracle = int.from_bytes(ROOT_ORACLE_ADDRESS)
+        reader = deploy_runtime(
+            chain,
+            assemble(get << 224, 0, "MSTORE", 32, 0, 4, 0, oracle, "GAS", "STATICCALL", "POP")
+            + assemble(0, "MLOAD", 0, "SSTORE", "STOP"),
+        )
+        system = SystemWrites(storage=tuple(compute_root_writes(root_message(77))))
+        chain.apply([chain.send(BOB, to=reader)], system)
+        assert chain.storage(reader, 0) == 77
 
     def test_transfer_to_a_new_account_creates_it(self, chain: Lockstep) -> None:
         chain.apply([chain.send(ALICE, to=FRESH, value=5, gas=21_000)])
@@ -432,14 +705,15 @@ class ExecutorConformance:
     )
     @given(data=st.data())
     def test_random_blocks_agree(self, data: st.DataObject) -> None:
-        chain = Lockstep.start(self.executor_class, genesis_alloc())
+        chain = start_chain(self.executor_class)
         contracts = random_contracts(chain)
         # Probe's transactions make a revm block run on py-evm: leave them out of most runs,
         # so that most blocks compare revm's own execution.
         with_probe = data.draw(st.integers(0, 3), label="with Probe") == 0
         txs_strategy = random_tx(chain, contracts, with_probe)
-        for _ in range(data.draw(st.integers(1, 6), label="blocks")):
-            chain.apply(data.draw(st.lists(txs_strategy, max_size=12), label="txs"))
+        for zk_height in range(data.draw(st.integers(1, 6), label="blocks")):
+            txs = data.draw(st.lists(txs_strategy, max_size=12), label="txs")
+            chain.apply(txs, data.draw(random_system_writes(zk_height), label="system"))
 
 
 # -- random transactions -----------------------------------------------------------------------
@@ -482,11 +756,28 @@ def random_calls(contracts: dict[str, Address], with_probe: bool) -> list[tuple[
         (None, deployer_of(assemble(1, 0, "SSTORE", "STOP"))),
         (None, b""),
     ]
+    calls += [
+        (OUTBOX_ADDRESS, release_data(address_of(BOB))),
+        (OUTBOX_ADDRESS, release_data(ZERO_ADDRESS)),
+        (OUTBOX_ADDRESS, reward_data(1, 2, address_of(CAROL), 3)),
+        (ROOT_ORACLE_ADDRESS, calldata("stateRootAt(uint256)", 0)),
+    ]
     calls += [(t, b"") for t in TARGETS] + [(t, b"\x00\x01" * 40) for t in TARGETS[:5]]
     if with_probe:
         calls += [(contracts["Probe"], data) for data in probe_calls[:8]]
         calls += [(None, deploy_data("Probe", 2))]
     return calls
+
+
+def random_system_writes(zk_height: int) -> st.SearchStrategy[SystemWrites]:
+    """Now and then a credit, the roots of one more ZK block, or both."""
+    credit = st.tuples(st.sampled_from([FRESH, address_of(DAVE), *TARGETS]), st.integers(0, ETHER))
+    roots = st.just(tuple(compute_root_writes(root_message(zk_height))))
+    return st.builds(
+        SystemWrites,
+        st.lists(credit, max_size=2).map(tuple),
+        st.one_of(st.just(()), roots),
+    )
 
 
 def random_tx(

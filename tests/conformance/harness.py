@@ -4,7 +4,7 @@ test and on py-evm (the reference), and everything they return must be equal."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -16,12 +16,14 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
 from chain.fast.executor import (
+    NO_CODE,
+    NO_SYSTEM_WRITES,
     BlockEnv,
     BlockResult,
     CallMsg,
-    Credit,
     ExecutionError,
     Executor,
+    SystemWrites,
     TxOutcome,
 )
 from chain.fast.pyevm_executor import PyEvmExecutor
@@ -138,17 +140,19 @@ class ExecutorChain:
     root: Root
 
     @classmethod
-    def start(cls, executor_class: type, alloc: dict[Address, int]) -> ExecutorChain:
+    def start(
+        cls, executor_class: type, alloc: dict[Address, int], code: Mapping[Address, bytes]
+    ) -> ExecutorChain:
         store: dict[bytes, bytes] = {}
         executor = executor_class(store.get)
-        root, nodes = executor.make_genesis(alloc)
+        root, nodes = executor.make_genesis(alloc, code)
         store.update(nodes)
         return cls(executor, store, root)
 
     def apply(
-        self, env: BlockEnv, txs: list[FastTx], credits: Sequence[Credit] = ()
+        self, env: BlockEnv, txs: list[FastTx], system: SystemWrites = NO_SYSTEM_WRITES
     ) -> BlockResult:
-        result = self.executor.apply_block(self.root, env, txs, credits)
+        result = self.executor.apply_block(self.root, env, txs, system)
         self.store.update(result.state_nodes)
         self.executor.remember_nodes(result.state_nodes)
         self.root = result.state_root
@@ -189,10 +193,16 @@ class Lockstep:
     nonces: dict[Address, int] = field(default_factory=dict)
 
     @classmethod
-    def start(cls, executor_class: type, alloc: dict[Address, int]) -> Lockstep:
+    def start(
+        cls,
+        executor_class: type,
+        alloc: dict[Address, int],
+        code: Mapping[Address, bytes] = NO_CODE,
+    ) -> Lockstep:
+        """Both chains from the same genesis: `alloc`'s balances, and `code` deployed."""
         return cls(
-            ExecutorChain.start(executor_class, alloc),
-            ExecutorChain.start(PyEvmExecutor, alloc),
+            ExecutorChain.start(executor_class, alloc, code),
+            ExecutorChain.start(PyEvmExecutor, alloc, code),
         )
 
     @property
@@ -229,10 +239,11 @@ class Lockstep:
             chain_id=env.chain_id,
         )
 
-    def apply(self, txs: list[FastTx], credits: Sequence[Credit] = ()) -> BlockResult:
+    def apply(self, txs: list[FastTx], system: SystemWrites = NO_SYSTEM_WRITES) -> BlockResult:
+        """One block on both chains: `system` written, then `txs` run."""
         env = self.next_env()
-        result = self.tested.apply(env, txs, credits)
-        expected = self.reference.apply(env, txs, credits)
+        result = self.tested.apply(env, txs, system)
+        expected = self.reference.apply(env, txs, system)
         assert result_summary(result) == result_summary(expected)
         assert [r for _, r in result.rejected] == [r for _, r in expected.rejected]
         assert result.state_nodes == expected.state_nodes, "the nodes to store differ"

@@ -8,12 +8,25 @@ from typing import Any
 
 import pytest
 
+from chain.fast.executor import SystemWrites
 from chain.fast.revm_executor import RevmExecutor, compute_gas_use
 from chain.fast.revm_runner import BASEFEE, CREATE, GASPRICE, NeedsReference, find_opcodes
+from chain.fast.system import OUTBOX_ADDRESS, ROOT_ORACLE_ADDRESS, compute_root_writes
 from chain.types import Address
-from tests.conformance.executor_suite import ALICE, BOB, PLAYERS, deploy, genesis_alloc
+from tests.conformance.executor_suite import (
+    ALICE,
+    BOB,
+    PLAYERS,
+    deploy,
+    genesis_alloc,
+    release_data,
+    reward_data,
+    root_message,
+    start_chain,
+)
 from tests.conformance.harness import (
     Lockstep,
+    address_of,
     assemble,
     calldata,
     deploy_data,
@@ -49,6 +62,29 @@ def test_game_moves_and_fast_probe_run_on_revm() -> None:
     txs += [chain.send(p, to=bench, data=calldata("move(uint8)", 2)) for p in PLAYERS]
     chain.apply(txs)
     assert blocks_on_pyevm(chain) == 0
+
+
+def test_system_writes_and_the_outbox_run_on_revm() -> None:
+    chain = start_chain(RevmExecutor)
+    system = SystemWrites(((address_of(BOB), 5),), tuple(compute_root_writes(root_message(1))))
+    txs = [
+        chain.send(ALICE, to=OUTBOX_ADDRESS, value=9, data=release_data(address_of(BOB))),
+        chain.send(BOB, to=OUTBOX_ADDRESS, data=reward_data(1, 2, address_of(ALICE), 3)),
+    ]
+    assert all(o.success for o in chain.apply(txs, system).outcomes)
+    assert blocks_on_pyevm(chain) == 0
+
+
+def test_a_block_handed_to_pyevm_keeps_its_system_writes() -> None:
+    chain = start_chain(RevmExecutor)
+    probe = deploy(chain, deploy_data("Probe", 7))  # reads the base fee
+    fresh = Address(bytes.fromhex("f2" * 20))
+    system = SystemWrites(((fresh, 5),), tuple(compute_root_writes(root_message(4))))
+    before = blocks_on_pyevm(chain)
+    chain.apply([chain.send(BOB, to=probe, data=calldata("set(uint256)", 1))], system)
+    assert blocks_on_pyevm(chain) == before + 1
+    assert chain.account(fresh).balance == 5
+    assert chain.storage(ROOT_ORACLE_ADDRESS, 0) == 4
 
 
 def test_reads_inside_a_reverted_call_are_loaded_before_the_run_counts() -> None:

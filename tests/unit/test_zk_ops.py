@@ -22,12 +22,16 @@ from chain.zk.ops import (
     Mint,
     OpBody,
     Operation,
+    Release,
+    RewardMint,
+    SetMinter,
     ToFast,
     Transfer,
     TransferNft,
     apply_operation,
 )
 from chain.zk.state import (
+    FAST_MINTER,
     MAX_SERIALS,
     ZkState,
     compute_state_root,
@@ -264,7 +268,8 @@ def test_trace_lists_writes_in_circuit_order_with_paths_before(genesis: ZkState)
 
 def test_state_reloads_from_its_records_to_the_same_root(genesis: ZkState) -> None:
     state = apply(with_pass(genesis), ALICE, ListNft(PASS_0, ZKPOW))
-    reloaded = load_state(list_record_rows(state), state.fee_pool, state.escrow)
+    state = apply_message(state, Release(seq=3, to=CAROL, amount=ZKPOW))
+    reloaded = load_state(list_record_rows(state), state.fee_pool, state.escrow, state.inbox)
     assert compute_state_root(reloaded) == compute_state_root(state)
     assert reloaded.account_index == state.account_index
 
@@ -290,3 +295,124 @@ def test_rejects_to_fast_beyond_balance(genesis: ZkState) -> None:
 
 def test_rejects_to_fast_to_zero_address(genesis: ZkState) -> None:
     rejects(genesis, ALICE, ToFast(0, ZKPOW), "recipient must be a non-zero address")
+
+
+# -- messages from the fast chain ----------------------------------------------------------
+
+GAME = 0x6A3E  # a fast-chain contract
+
+
+def apply_message(state: ZkState, body: OpBody, ctx: BlockContext = CTX) -> ZkState:
+    post, _ = apply_operation(state, Operation(body, signer=0, fee=0, nonce=0), ctx)
+    return post
+
+
+def refuses(state: ZkState, body: OpBody, message: str) -> None:
+    root = compute_state_root(state)
+    with pytest.raises(InvalidOp, match=message):
+        apply_message(state, body)
+    assert compute_state_root(state) == root, "a refused message changed the state"
+
+
+def with_game_minter(state: ZkState) -> ZkState:
+    return apply(state, MINTER, SetMinter(REWARD_COLLECTION, GAME, fast_chain=1))
+
+
+def test_release_pays_out_of_escrow_and_moves_the_inbox_on(genesis: ZkState) -> None:
+    post = apply_message(genesis, Release(seq=0, to=CAROL, amount=3 * ZKPOW))
+    assert post.escrow == genesis.escrow - 3 * ZKPOW
+    assert get_account(post, CAROL).balance == 3 * ZKPOW, "a new account opens for the recipient"
+    assert post.inbox == 1
+    assert get_total_supply(post) == get_total_supply(genesis)
+
+
+def test_release_skips_refused_message_numbers(genesis: ZkState) -> None:
+    post = apply_message(genesis, Release(seq=5, to=ALICE, amount=ZKPOW))
+    assert post.inbox == 6
+    assert get_account(post, ALICE).balance == 101 * ZKPOW
+
+
+def test_rejects_release_beyond_the_escrow(genesis: ZkState) -> None:
+    refuses(genesis, Release(seq=0, to=ALICE, amount=50 * ZKPOW + 1), "exceeds the escrow")
+
+
+def test_release_of_the_whole_escrow_empties_it(genesis: ZkState) -> None:
+    post = apply_message(genesis, Release(seq=0, to=ALICE, amount=50 * ZKPOW))
+    assert post.escrow == 0
+    refuses(post, Release(seq=1, to=ALICE, amount=1), "exceeds the escrow")
+
+
+def test_rejects_replayed_message(genesis: ZkState) -> None:
+    post = apply_message(genesis, Release(seq=4, to=ALICE, amount=ZKPOW))
+    refuses(post, Release(seq=4, to=ALICE, amount=ZKPOW), "message 4 is a replay")
+    refuses(post, Release(seq=2, to=BOB, amount=ZKPOW), "message 2 is a replay")
+
+
+def test_rejects_release_of_nothing_or_to_nobody(genesis: ZkState) -> None:
+    refuses(genesis, Release(seq=0, to=ALICE, amount=0), "amount must be above 0")
+    refuses(genesis, Release(seq=0, to=0, amount=1), "recipient must be a non-zero address")
+
+
+def test_set_minter_hands_minting_to_a_fast_chain_contract(genesis: ZkState) -> None:
+    post = with_game_minter(genesis)
+    assert get_collection(post, REWARD_COLLECTION).minter == FAST_MINTER | GAME
+    rejects(post, MINTER, Mint(REWARD_COLLECTION, ALICE, 1, 0), "signer is not the collection's")
+
+
+def test_set_minter_hands_minting_to_another_account(genesis: ZkState) -> None:
+    post = apply(genesis, MINTER, SetMinter(REWARD_COLLECTION, ALICE, fast_chain=0))
+    post = apply(post, ALICE, Mint(REWARD_COLLECTION, BOB, 1, 0))
+    assert get_nft(post, REWARD_0).owner == BOB
+
+
+def test_rejects_set_minter_by_someone_else(genesis: ZkState) -> None:
+    body = SetMinter(REWARD_COLLECTION, ALICE, fast_chain=0)
+    rejects(genesis, ALICE, body, "signer is not the collection's minter")
+
+
+def test_rejects_set_minter_to_zero(genesis: ZkState) -> None:
+    body = SetMinter(REWARD_COLLECTION, 0, fast_chain=1)
+    rejects(genesis, MINTER, body, "new minter must be a non-zero")
+
+
+def test_rejects_set_minter_with_a_fast_chain_flag_beyond_one(genesis: ZkState) -> None:
+    body = SetMinter(REWARD_COLLECTION, GAME, fast_chain=2)
+    rejects(genesis, MINTER, body, "fastChain must be 0 or 1")
+
+
+def test_rejects_reward_mint_in_an_account_minters_name(genesis: ZkState) -> None:
+    # The fast chain can claim any sender: an account's collection stays out of its reach.
+    refuses(genesis, RewardMint(0, MINTER, GAME_PASS_COLLECTION, 0, BOB, 9), "sender is not")
+
+
+def test_reward_mint_from_the_minter_contract(genesis: ZkState) -> None:
+    state = with_game_minter(genesis)
+    post = apply_message(state, RewardMint(0, GAME, REWARD_COLLECTION, 2, BOB, metadata=9))
+    assert get_nft(post, REWARD_0).owner == BOB
+    collection = get_collection(post, REWARD_COLLECTION)
+    assert (collection.round, collection.round_count, collection.supply) == (2, 1, 1)
+    assert post.inbox == 1
+
+
+def test_rejects_reward_mint_from_another_contract(genesis: ZkState) -> None:
+    state = with_game_minter(genesis)
+    body = RewardMint(0, 0xE111, REWARD_COLLECTION, 0, BOB, 9)
+    refuses(state, body, "sender is not the collection's minter")
+
+
+def test_rejects_reward_mints_over_the_round_cap(genesis: ZkState) -> None:
+    state = with_game_minter(genesis)
+    for seq in range(ROUND_MINT_CAP):
+        state = apply_message(state, RewardMint(seq, GAME, REWARD_COLLECTION, 1, BOB, seq))
+    body = RewardMint(ROUND_MINT_CAP, GAME, REWARD_COLLECTION, 1, BOB, 0)
+    refuses(state, body, "round mint cap reached")
+    assert get_collection(state, REWARD_COLLECTION).supply == ROUND_MINT_CAP
+
+
+def test_rejects_reward_mints_over_the_epoch_cap_across_rounds(genesis: ZkState) -> None:
+    state = with_game_minter(genesis)
+    cap = get_collection(state, REWARD_COLLECTION).epoch_cap
+    for seq in range(cap):
+        state = apply_message(state, RewardMint(seq, GAME, REWARD_COLLECTION, seq, BOB, 0))
+    body = RewardMint(cap, GAME, REWARD_COLLECTION, cap, BOB, 0)
+    refuses(state, body, "epoch mint cap reached")

@@ -33,12 +33,15 @@ template CollectionLeaf() {
     );
 }
 
-// H(accountsRoot, nftsRoot, collectionsRoot, H(feePool, escrow)).
+// H(accountsRoot, nftsRoot, collectionsRoot, H(feePool, escrow, inbox)).
 template StateRoot() {
     signal input accounts;
     signal input nfts;
     signal input collections;
     signal input feePool;
     signal input escrow;
-    signal output out <== Poseidon(4)([accounts, nfts, collections, Poseidon(2)([feePool, escrow])]);
+    signal input inbox;
+    signal output out <== Poseidon(4)(
+        [accounts, nfts, collections, Poseidon(3)([feePool, escrow, inbox])]
+    );
 }

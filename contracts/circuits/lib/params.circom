@@ -15,10 +15,12 @@ function ROUND_BITS() { return 32; }        // rounds and epochs
 // every mint fail its cap check, never pass one it should not.
 function CAP_BITS() { return 32; }
 function FEE_GWEI_BITS() { return 48; }
+function SEQ_BITS() { return 64; }          // fast-chain message numbers
 function GWEI() { return 1000000000; }
 
 function ACCOUNT_INDEX_BITS() { return 2 * ACCOUNT_LEVELS(); }
 function TOKEN_KEY_BITS() { return 2 * NFT_LEVELS(); }
+function COLLECTION_BITS() { return 2 * COLLECTION_LEVELS(); }
 
 // H(0, 0, 0): the leaf of a token slot never minted (chain/zk/state.py, EMPTY_NFT).
 function EMPTY_NFT_LEAF() {
