@@ -129,7 +129,8 @@ def test_fast_entries_equal_the_fast_chain_blocks(recorded: Recorded) -> None:
         assert HexBytes(entry["receiptsRoot"]) == block["receiptsRoot"]
         assert entry["timestamp"] == block["timestamp"]
         assert entry["txCount"] == len(block["transactions"])
-    assert w3.eth.block_number == recorded.heads["fast"]["height"]
+    # Every ZK block's roots bring a fast block, so the fast chain moves on after recording.
+    assert w3.eth.block_number >= recorded.heads["fast"]["height"]
     mined_in_log = sum(e["txCount"] for e in recorded.of_chain("fast"))
     assert mined_in_log >= FAST_TXS
 
@@ -159,11 +160,11 @@ def test_zk_endpoint_answers_chain_7701_and_its_block_number_is_the_zk_head(
 
 def test_both_endpoints_serve_the_same_ledger(recorded: Recorded) -> None:
     zk_url, fast_url = recorded.node.zk_http, recorded.node.fast_http
-    from_zk = heads(zk_url)
-    assert from_zk["fast"] == heads(fast_url)["fast"] == recorded.heads["fast"]
     seq = recorded.heads["ledger"]["seq"]
-    assert rpc_result(zk_url, "duet_getLedger", [0, seq + 1]) == recorded.entries
-    assert from_zk["ledger"]["seq"] >= seq
+    from_zk = rpc_result(zk_url, "duet_getLedger", [0, seq + 1])
+    from_fast = rpc_result(fast_url, "duet_getLedger", [0, seq + 1])
+    assert from_zk == from_fast == recorded.entries
+    assert heads(zk_url)["ledger"]["seq"] >= seq
 
 
 def test_get_ledger_honours_from_seq_and_limit(recorded: Recorded) -> None:
