@@ -1,7 +1,8 @@
 """Proving time per ZK operation type: the embedded prover (groth16py) against snarkjs.
 
 For each circuit the benchmark builds one real operation on the dev genesis state (a
-transfer, a mint, a listing, ...), computes its witness once with snarkjs (`wtns calculate`)
+transfer, a mint, a listing, ...) or, for `ownership`, one NFT ownership proof on the state
+they leave; computes its witness once with snarkjs (`wtns calculate`)
 and then proves that same witness with both provers, on the same ceremony keys:
 
 - `prove_s_embedded`: `groth16py.prove_wtns` (the proof alone, in this process);
@@ -37,7 +38,8 @@ import groth16py
 from chain.fast.genesis import dev_alloc
 from chain.prover.ceremony import compute_r1cs_header, get_circuit_entry, get_default_paths
 from chain.prover.groth16 import Proof, load_circuit, verify
-from chain.prover.witness import compute_witness
+from chain.prover.ownership import compute_key_hash, compute_ownership_inputs
+from chain.prover.witness import CircuitWitness, compute_witness
 from chain.zk.chain import compute_block_context
 from chain.zk.genesis import GAME_PASS_COLLECTION, REWARD_COLLECTION, compute_genesis_state
 from chain.zk.ops import (
@@ -47,6 +49,7 @@ from chain.zk.ops import (
     Mint,
     OpBody,
     Operation,
+    RegisterKey,
     Release,
     RewardMint,
     SetMinter,
@@ -56,13 +59,15 @@ from chain.zk.ops import (
     apply_operation,
     is_message,
 )
-from chain.zk.state import ZkState, compute_token_key, get_account
+from chain.zk.state import compute_token_key, get_account
 
 ROOT = Path(__file__).resolve().parent.parent
 SNARKJS_SCRIPT = ROOT / "bench" / "snarkjs_prove.mjs"
 FEE = 10**15
 ETHER = 10**18
 REWARDER = 0xFA57000000000000000000000000000000C0FFEE  # a fast-chain contract that mints rewards
+OWNER_SECRET = 0x5EC2E7  # the ownership proof's secret (chain/zk/ownership.py derives real ones)
+SESSION_KEY = 0x5E55104E70000000000000000000000000000001
 
 
 def log(message: str, quiet: bool) -> None:
@@ -70,8 +75,9 @@ def log(message: str, quiet: bool) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
-def build_operations() -> dict[str, tuple[ZkState, Operation, ZkState, list[Any]]]:
-    """One realistic operation per circuit, each applied on the state the previous one left."""
+def build_witnesses() -> dict[str, CircuitWitness]:
+    """One realistic operation per circuit, each applied on the state the previous one left,
+    then an ownership proof of the game pass on the last state."""
     alloc = {int.from_bytes(a, "big"): v for a, v in dev_alloc().items()}
     minter, alice, bob = list(alloc)[:3]
     state = compute_genesis_state(alloc, minter=minter, fast_chain_escrow=0)
@@ -86,7 +92,8 @@ def build_operations() -> dict[str, tuple[ZkState, Operation, ZkState, list[Any]
         ("list", bob, ListNft(token, ETHER)),
         ("buy", alice, Buy(token, ETHER)),
         ("to_fast", bob, ToFast(alice, ETHER)),
-        ("set_minter", minter, SetMinter(REWARD_COLLECTION, REWARDER)),
+        ("set_minter", minter, SetMinter(REWARD_COLLECTION, REWARDER, fast_chain=1)),
+        ("register_key", alice, RegisterKey(compute_key_hash(OWNER_SECRET))),
         # Fast-chain messages: nobody signs them.
         ("release", 0, Release(seq=0, to=alice, amount=ETHER)),
         ("reward_mint", 0, RewardMint(1, REWARDER, REWARD_COLLECTION, 1, bob, metadata=0xDEF)),
@@ -98,8 +105,11 @@ def build_operations() -> dict[str, tuple[ZkState, Operation, ZkState, list[Any]
         else:
             op = Operation(body, signer, FEE, get_account(state, signer).nonce)
         post, trace = apply_operation(state, op, ctx)
-        built[name] = (state, op, post, trace)
+        built[name] = compute_witness(state, op, ctx, post, trace)
         state = post
+    built["ownership"] = compute_ownership_inputs(
+        state, alice, token, OWNER_SECRET, round=1, session_key=SESSION_KEY
+    )
     return built
 
 
@@ -134,11 +144,7 @@ def run_snarkjs(
     return answer
 
 
-def bench_circuit(
-    name: str, built: tuple[ZkState, Operation, ZkState, list[Any]], repeat: int
-) -> dict[str, Any]:
-    pre, op, post, trace = built
-    witness = compute_witness(pre, op, compute_block_context(1, FEE), post, trace)
+def bench_circuit(name: str, witness: CircuitWitness, repeat: int) -> dict[str, Any]:
     keys = load_circuit(name)
     entry = get_circuit_entry(get_default_paths(), name)
     header = compute_r1cs_header(entry.r1cs.read_bytes())
@@ -192,7 +198,7 @@ def main() -> int:
     parser.add_argument("--circuits", default="", help="comma-separated subset (default: all)")
     parser.add_argument("--json-only", action="store_true", help="no progress on stderr")
     args = parser.parse_args()
-    built = build_operations()
+    built = build_witnesses()
     names = [n for n in args.circuits.split(",") if n] or list(built)
     unknown = set(names) - set(built)
     if unknown:

@@ -15,6 +15,7 @@ from chain.config import MAX_TXS_PER_BLOCK, NetworkConfig
 from chain.fast.chain import BLOCKHASH_WINDOW, FastBlock, apply_block, make_block_env
 from chain.fast.executor import Account, BlockEnv, Executor
 from chain.fast.genesis import dev_alloc
+from chain.fast.groth16_precompile import load_ceremony_verifiers
 from chain.fast.pool import TxPool
 from chain.fast.pyevm_executor import PyEvmExecutor
 from chain.fast.revm_executor import RevmExecutor
@@ -71,7 +72,9 @@ class Node:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir = data_dir
         self.store = Store(data_dir / "duet.db")
-        self.executor: Executor = EXECUTORS[executor](self.store.get_state_node)
+        self.executor: Executor = EXECUTORS[executor](
+            self.store.get_state_node, verifiers=load_ceremony_verifiers()
+        )
         self.listeners: list[BlockListener] = []
         self.submit_listeners: list[Callable[[], None]] = []
         self._head_accounts: dict[Address, Account] = {}  # at the fast head; reset per block

@@ -25,12 +25,14 @@ from chain.zk.ops import (
     CancelListing,
     ListNft,
     Mint,
+    RegisterKey,
     SetMinter,
     SignedBody,
     ToFast,
     Transfer,
     TransferNft,
 )
+from chain.zk.ownership import compute_key_hash, derive_owner_secret
 from chain.zk.signing import format_signed_operation, sign_operation
 from chain.zk.state import compute_token_key
 from chain.zk.views import ZKPOW_ADDRESS, collection_address
@@ -189,6 +191,15 @@ class ZkClient:
     def to_fast(self, to: str, amount: int) -> str:
         """Lock `amount` in escrow for `to` on the fast chain; its next block credits it."""
         return self.send(ToFast(to=int(to, 16), amount=amount))
+
+    def owner_secret(self) -> int:
+        """This account's secret for ownership proofs (chain/zk/ownership.py)."""
+        return derive_owner_secret(self.account.key, self.chain_id)
+
+    def register_key(self) -> str:
+        """Put the hash of this account's ownership secret in its account leaf, so it can
+        prove that it owns tokens (e.g. a game pass) without naming itself."""
+        return self.send(RegisterKey(key_hash=compute_key_hash(self.owner_secret())))
 
     def set_minter(self, collection: int, minter: str, *, fast_chain: bool) -> str:
         """Hand `collection`'s minting to `minter`: a fast-chain contract (whose reward

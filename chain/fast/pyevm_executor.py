@@ -1,14 +1,16 @@
-"""The reference executor: py-evm, newest fork it supports (Prague)."""
+"""The reference executor: py-evm, newest fork it supports (Prague), plus Duet's Groth16-verify
+precompile (chain/fast/groth16_precompile.py), registered for this executor's VM only."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from eth._utils.address import generate_contract_address
 from eth.abc import ComputationAPI, StateAPI
 from eth.constants import BLANK_ROOT_HASH
 from eth.db.atomic import AtomicDB
-from eth.exceptions import Revert
+from eth.exceptions import Revert, VMError
 from eth.vm.execution_context import ExecutionContext
 from eth.vm.forks.prague import PragueVM
+from eth.vm.forks.prague.computation import PragueComputation
 from eth.vm.spoof import SpoofTransaction
 from eth_typing import BlockNumber, Hash32
 from eth_utils import ValidationError
@@ -26,6 +28,14 @@ from chain.fast.executor import (
     StorageWrite,
     SystemWrites,
     TxOutcome,
+)
+from chain.fast.groth16_precompile import (
+    GROTH16_VERIFY_ADDRESS,
+    NO_VERIFIERS,
+    PrecompileFailure,
+    Verifiers,
+    compute_gas,
+    process_verify,
 )
 from chain.fast.statedb import NodeCache, OverlayDB
 from chain.fast.txs import MAX_INITCODE_SIZE, FastTx
@@ -61,6 +71,31 @@ def revert_reason(computation: ComputationAPI) -> ExecutionError:
     return ExecutionError(f"execution failed: {type(error).__name__} {error}".strip())
 
 
+def make_groth16_precompile(verifiers: Verifiers) -> Callable[[ComputationAPI], ComputationAPI]:
+    """The Groth16-verify precompile over `verifiers`, as py-evm calls a precompile."""
+
+    def groth16_verify(computation: ComputationAPI) -> ComputationAPI:
+        data = bytes(computation.msg.data)
+        try:
+            computation.consume_gas(compute_gas(len(data)), reason="GROTH16_VERIFY precompile")
+            computation.output = process_verify(verifiers, data)
+        except PrecompileFailure as failure:
+            raise VMError(f"GROTH16_VERIFY: {failure}") from failure  # all gas consumed
+        return computation
+
+    return groth16_verify
+
+
+def make_state_class(verifiers: Verifiers) -> type[StateAPI]:
+    """Prague's state class, its computations knowing the Groth16 precompile: a subclass of
+    this executor's own, so py-evm's classes (and any other VM in the process) stay as
+    they are. Precompiles count as warm (EIP-2929), this one included."""
+    precompiles = dict(PragueComputation.get_precompiles())
+    precompiles[GROTH16_VERIFY_ADDRESS] = make_groth16_precompile(verifiers)
+    computation = PragueComputation.configure(__name__="DuetComputation", _precompiles=precompiles)
+    return STATE_CLASS.configure(__name__="DuetState", computation_class=computation)
+
+
 def process_system_writes(state: StateAPI, system: SystemWrites) -> None:
     """The ledger's writes before the block's transactions: credits, then storage."""
     for address, amount in system.credits:
@@ -76,13 +111,15 @@ def process_storage_writes(state: StateAPI, writes: Sequence[StorageWrite]) -> N
 class PyEvmExecutor:
     name = "pyevm"
 
-    def __init__(self, reader: NodeReader) -> None:
+    def __init__(self, reader: NodeReader, verifiers: Verifiers = NO_VERIFIERS) -> None:
+        """`verifiers`: the keys the Groth16 precompile accepts proofs under, by vkId."""
         self.cache = NodeCache(reader)
+        self.state_class = make_state_class(verifiers)
 
     def _open(self, root: Root, context: ExecutionContext) -> tuple[StateAPI, OverlayDB]:
         """A py-evm state over `root`, and the overlay that collects what it writes."""
         overlay = OverlayDB(self.cache)
-        return STATE_CLASS(AtomicDB(overlay), context, root), overlay
+        return self.state_class(AtomicDB(overlay), context, root), overlay
 
     def remember_nodes(self, nodes: dict[bytes, bytes]) -> None:
         for key, value in nodes.items():

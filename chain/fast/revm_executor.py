@@ -8,7 +8,8 @@ computed from what the block touched, and the trie nodes stored are the ones py-
 
 Where pyrevm cannot be exact, the whole block (or call) runs on py-evm instead, which this
 executor holds as its reference; each case is detected soundly, never guessed:
-- a block hash read, or a touch of Prague's BLS12-381 precompiles (see `revm_runner`);
+- a block hash read, or a touch of Prague's BLS12-381 precompiles or of Duet's
+  Groth16-verify precompile (see `revm_runner`);
 - BASEFEE or GASPRICE in a transaction's code: pyrevm runs every message with a zero base
   fee and gas price, and offers no way to set them. Calls are exact (py-evm runs eth_call
   with both at zero too); transactions whose loaded code contains either opcode, outside
@@ -46,6 +47,7 @@ from chain.fast.executor import (
     SystemWrites,
     TxOutcome,
 )
+from chain.fast.groth16_precompile import NO_VERIFIERS, Verifiers
 from chain.fast.mpt import TrieReader
 from chain.fast.pyevm_executor import INITCODE_TOO_LARGE, PyEvmExecutor
 from chain.fast.revm_dump import DumpFormatError
@@ -414,10 +416,12 @@ def _log_of(entry: RevmLog) -> Log:
 class RevmExecutor:
     name = "revm"
 
-    def __init__(self, reader: NodeReader) -> None:
+    def __init__(self, reader: NodeReader, verifiers: Verifiers = NO_VERIFIERS) -> None:
+        """`verifiers`: the keys the Groth16 precompile accepts proofs under, by vkId; only
+        py-evm runs that precompile."""
         self.cache = NodeCache(reader)
         self.trie = TrieReader(self.cache.get)
-        self.reference = PyEvmExecutor(reader)
+        self.reference = PyEvmExecutor(reader, verifiers)
         self.reference.cache = self.cache  # one node cache for both
         self.head = StateCache()  # decoded values at the last block's root
         self.code_flags: dict[bytes, frozenset[int]] = {}

@@ -13,8 +13,11 @@ A message whose code can neither call nor create runs in one frame; when it succ
 journal alone holds everything it read, and the much shorter journal dump suffices.
 
 What pyrevm cannot run exactly raises `NeedsReference`, for py-evm to run instead:
-reading a block hash (pyrevm cannot be given any; its database answers keccak(number)) and
-touching Prague's BLS12-381 precompiles (0x0b..0x11, not in revm 8).
+reading a block hash (pyrevm cannot be given any; its database answers keccak(number)),
+touching Prague's BLS12-381 precompiles (0x0b..0x11, not in revm 8), and touching Duet's
+Groth16-verify precompile (chain/fast/groth16_precompile.py: pyrevm cannot be given a
+precompile). "Touching" is any load of the address, a call or a BALANCE alike: to revm it
+is an empty account, cold, where py-evm has a warm precompile.
 """
 
 from collections.abc import Iterable
@@ -24,6 +27,7 @@ from pyrevm import EVM, AccountInfo, CfgEnv, Env, ExecutionResult, TxEnv
 from pyrevm import BlockEnv as RevmBlockEnv
 
 from chain.fast.executor import BlockEnv
+from chain.fast.groth16_precompile import GROTH16_VERIFY_ADDRESS
 from chain.fast.revm_dump import RevmDump, parse_dump, parse_journal_dump
 from chain.fast.worldstate import AccountRecord, WorldState, get_account, get_code, get_storage
 from chain.types import Address
@@ -265,3 +269,5 @@ def check_call_run(run: Run) -> None:
         raise NeedsReference("BLOCKHASH: pyrevm 0.3.7 cannot be given block hashes")
     if not BLS_PRECOMPILES.isdisjoint(run.dump.read_slots):
         raise NeedsReference("Prague's BLS12-381 precompiles are not in revm 8")
+    if GROTH16_VERIFY_ADDRESS in run.dump.read_slots:
+        raise NeedsReference("the Groth16-verify precompile is not in revm")

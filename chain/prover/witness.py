@@ -24,6 +24,7 @@ from chain.zk.ops import (
     ListNft,
     Mint,
     Operation,
+    RegisterKey,
     Release,
     RewardMint,
     SetMinter,
@@ -60,6 +61,7 @@ CircuitName = Literal[
     "buy",
     "to_fast",
     "set_minter",
+    "register_key",
     "release",
     "reward_mint",
 ]
@@ -72,14 +74,19 @@ CIRCUIT_NAMES: tuple[CircuitName, ...] = (
     "buy",
     "to_fast",
     "set_minter",
+    "register_key",
     "release",
     "reward_mint",
 )
+# Circuits that prove a statement about one state rather than an operation: the ceremony
+# builds them beside the operations', but none of the tables below lists them.
+StatementName = Literal["ownership"]
+STATEMENT_NAMES: tuple[StatementName, ...] = ("ownership",)
 
 ACCOUNT_INDEX_BITS = 2 * ACCOUNT_LEVELS
 TOKEN_KEY_BITS = 2 * NFT_LEVELS
 COLLECTION_BITS = 2 * COLLECTION_LEVELS
-WHOLE_FIELD = 254  # the width of a field that is any field element (mint's metadata)
+WHOLE_FIELD = 254  # the width of a field that is any field element (metadata, keyHash)
 
 CIRCUIT_OF_BODY: dict[type, CircuitName] = {
     Transfer: "transfer",
@@ -90,6 +97,7 @@ CIRCUIT_OF_BODY: dict[type, CircuitName] = {
     Buy: "buy",
     ToFast: "to_fast",
     SetMinter: "set_minter",
+    RegisterKey: "register_key",
     Release: "release",
     RewardMint: "reward_mint",
 }
@@ -137,6 +145,7 @@ WORD_LAYOUTS: dict[CircuitName, tuple[Layout, ...]] = {
         HEADER_LAYOUT,
         (("collection", COLLECTION_BITS), ("minter", ADDRESS_BITS), ("fastChain", 1)),
     ),
+    "register_key": (HEADER_LAYOUT, (("keyHash", WHOLE_FIELD),)),
     # A fast-chain message has no header: its first word starts with its message number.
     "release": (
         (("seq", SEQ_BITS), ("to", ADDRESS_BITS), ("toIndex", ACCOUNT_INDEX_BITS)),
@@ -154,6 +163,7 @@ TRACE_TREES: dict[CircuitName, tuple[TreeName, ...]] = {
     "buy": ("accounts", "accounts", "nfts"),
     "to_fast": ("accounts",),
     "set_minter": ("accounts", "collections"),
+    "register_key": ("accounts", "accounts"),  # the header's write, then the keyHash's
     "release": ("accounts",),
     "reward_mint": ("collections", "nfts"),
 }
@@ -164,11 +174,12 @@ CircuitInputs: TypeAlias = dict[str, SignalValue]
 
 @dataclass(frozen=True)
 class CircuitWitness:
-    """What one operation's proof takes: the circuit, its inputs, and its public inputs."""
+    """What one proof takes: the circuit, its inputs, and its public inputs."""
 
-    circuit: CircuitName
+    circuit: CircuitName | StatementName
     inputs: CircuitInputs  # every input signal by name, public ones included
-    public_inputs: list[int]  # [preRoot, postRoot, w1, w2, ...], as the verifier takes them
+    # In the verifier's order: [preRoot, postRoot, w1, w2, ...] for an operation.
+    public_inputs: list[int]
 
 
 def circuit_name(op: Operation) -> CircuitName:
@@ -249,6 +260,8 @@ def compute_op_fields(op: Operation, ctx: BlockContext, trace: Sequence[Touch]) 
         fields.update(to=body.to, amount=body.amount)
     elif isinstance(body, SetMinter):
         fields.update(collection=body.collection, minter=body.minter, fastChain=body.fast_chain)
+    elif isinstance(body, RegisterKey):
+        fields.update(keyHash=body.key_hash)
     elif isinstance(body, Release):
         fields.update(seq=body.seq, to=body.to, toIndex=trace[0].index, amount=body.amount)
     elif isinstance(body, RewardMint):
@@ -402,6 +415,15 @@ def compute_set_minter_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> Cir
     }
 
 
+def compute_register_key_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> CircuitInputs:
+    """The signer's path again, after the header's write: the keyHash's write starts there."""
+    return {
+        "nftsRoot": pre_state.nfts.root,
+        "collectionsRoot": pre_state.collections.root,
+        "keyPath": trace[1].path,
+    }
+
+
 def compute_release_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> CircuitInputs:
     return {
         "accountsRoot": pre_state.accounts.root,
@@ -437,6 +459,7 @@ PRIVATE_INPUTS: dict[CircuitName, Callable[[ZkState, Sequence[Touch]], CircuitIn
     "buy": compute_buy_inputs,
     "to_fast": compute_to_fast_inputs,
     "set_minter": compute_set_minter_inputs,
+    "register_key": compute_register_key_inputs,
     "release": compute_release_inputs,
     "reward_mint": compute_reward_mint_inputs,
 }

@@ -12,6 +12,8 @@ from chain.config import CLIENT_VERSION
 from chain.fast.chain import compute_prev_randao
 from chain.ledger.blocks import LedgerBlock
 from chain.node import Node
+from chain.prover.errors import ProverError
+from chain.prover.ownership import compute_token_paths, format_token_paths
 from chain.rpc.errors import EXECUTION_REVERTED, TX_REJECTED, RpcError, invalid_params
 from chain.rpc.format import format_block, hx
 from chain.rpc.params import (
@@ -62,6 +64,7 @@ class ZkApi:
             "duet_getListings": self.get_listings,
             "duet_getTotals": self.get_totals,
             "duet_getFastMessage": self.get_fast_message,
+            "duet_getTokenPaths": self.get_token_paths,
         }
 
     @staticmethod
@@ -218,6 +221,20 @@ class ZkApi:
             "price": hex(nft.price),
             "listed": nft.price > 0,
         }
+
+    def get_token_paths(self, params: Any) -> Any:
+        """A token's leaf and its owner's account leaf with their Merkle paths, at the ZK head:
+        what the owner adds their secret to, to prove ownership (chain/client/pass_proof.py)."""
+        collection, serial = expect_params(params, 2, 2)
+        collection = parse_quantity(collection, "collection")
+        serial = parse_quantity(serial, "token id")
+        if collection >= MAX_COLLECTIONS or serial >= MAX_SERIALS:
+            raise invalid_params("no such collection or token id")
+        try:
+            paths = compute_token_paths(self.node.zk_state, compute_token_key(collection, serial))
+        except ProverError as exc:
+            raise invalid_params(str(exc)) from None
+        return {"height": self.node.zk_head.height, **format_token_paths(paths)}
 
     def get_listings(self, params: Any) -> Any:
         expect_params(params, 0, 0)

@@ -108,6 +108,16 @@ class SetMinter:
 
 
 @dataclass(frozen=True)
+class RegisterKey:
+    """Set the signer's ownership key: `key_hash = H(secret)`, where the secret is derived
+    from the signer's Ethereum key (chain/zk/ownership.py). With it, the signer can prove
+    that they own a token without their key or their address in the proof (the ownership
+    circuit)."""
+
+    key_hash: int
+
+
+@dataclass(frozen=True)
 class Release:
     """Fast-chain message `seq`: ZKPoW burned there is paid to `to` here, out of escrow."""
 
@@ -128,7 +138,9 @@ class RewardMint:
     metadata: int
 
 
-SignedBody = Transfer | Mint | TransferNft | ListNft | CancelListing | Buy | ToFast | SetMinter
+SignedBody = (
+    Transfer | Mint | TransferNft | ListNft | CancelListing | Buy | ToFast | SetMinter | RegisterKey
+)
 MessageBody = Release | RewardMint
 OpBody = SignedBody | MessageBody
 
@@ -178,6 +190,8 @@ def apply_operation(
         process_to_fast(post, op, body, ctx, trace)
     elif isinstance(body, SetMinter):
         process_set_minter(post, op, body, ctx, trace)
+    elif isinstance(body, RegisterKey):
+        process_register_key(post, op, body, ctx, trace)
     elif isinstance(body, Release):
         process_release(post, body, trace)
     elif isinstance(body, RewardMint):
@@ -365,6 +379,16 @@ def process_set_minter(
     minter = body.minter | (FAST_MINTER if body.fast_chain else 0)
     collection = get_collection(state, body.collection)
     put_collection(state, body.collection, replace(collection, minter=minter), trace)
+
+
+def process_register_key(
+    state: ZkState, op: Operation, body: RegisterKey, ctx: BlockContext, trace: list[Touch]
+) -> None:
+    ensure(0 < body.key_hash < FIELD_MODULUS, "key hash must be a non-zero field element")
+    process_header(state, op, ctx, 0, trace)
+    index = state.account_index[op.signer]
+    account = state.account_records[index]
+    put_account(state, index, replace(account, key_hash=body.key_hash), trace)
 
 
 def process_inbox(state: ZkState, seq: int) -> None:

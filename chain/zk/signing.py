@@ -18,6 +18,7 @@ from chain.zk.ops import (
     ListNft,
     Mint,
     Operation,
+    RegisterKey,
     SetMinter,
     SignedBody,
     ToFast,
@@ -45,6 +46,7 @@ OP_TYPES: dict[type, tuple[str, list[tuple[str, str, str]]]] = {
     CancelListing: ("Cancel", [("tokenKey", "uint16", "token_key")]),
     Buy: ("Buy", [("tokenKey", "uint16", "token_key"), ("price", "uint256", "price")]),
     ToFast: ("ToFast", [("to", "address", "to"), ("amount", "uint256", "amount")]),
+    RegisterKey: ("RegisterKey", [("keyHash", "uint256", "key_hash")]),
     SetMinter: (
         "SetMinter",
         [

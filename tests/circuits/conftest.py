@@ -9,12 +9,14 @@ from functools import cache
 
 import pytest
 
+from chain.prover.ownership import compute_key_hash
 from chain.prover.witness import CircuitName, CircuitWitness
 from chain.zk.genesis import REWARD_COLLECTION
 from chain.zk.ops import (
     CancelListing,
     ListNft,
     Mint,
+    RegisterKey,
     Release,
     SetMinter,
     ToFast,
@@ -33,6 +35,7 @@ from tests.circuits.scenarios import (
     MINTER,
     REWARD_ROUND,
     REWARDER,
+    SECRET,
     Transition,
     compute_bought,
     compute_listed_state,
@@ -69,6 +72,9 @@ def compute_valid_transition(name: CircuitName) -> Transition:
         genesis = compute_test_genesis()
         handover = SetMinter(REWARD_COLLECTION, REWARDER, fast_chain=1)
         return run(genesis, make_op(genesis, MINTER, handover))
+    if name == "register_key":
+        genesis = compute_test_genesis()
+        return run(genesis, make_op(genesis, ALICE, RegisterKey(compute_key_hash(SECRET))))
     if name == "release":
         return deliver(compute_test_genesis(), Release(seq=FIRST_SEQ, to=CAROL, amount=2 * ETHER))
     if name == "reward_mint":

@@ -25,7 +25,7 @@ from pathlib import Path
 import groth16py
 
 from chain.prover.ceremony import building, locked
-from chain.prover.witness import CircuitInputs, CircuitName, CircuitWitness
+from chain.prover.witness import CircuitInputs, CircuitName, CircuitWitness, StatementName
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CIRCUITS_DIR = PROJECT_ROOT / "contracts" / "circuits"
@@ -40,6 +40,7 @@ COMPILER_REPORT_FILE = "circom2.txt"
 FAILURE_FRAME = re.compile(r"Error in template (\w+?)_\d+ line: (\d+)")
 
 Keys = tuple[groth16py.ProvingKey, groth16py.VerifyingKey]
+AnyCircuit = CircuitName | StatementName  # an operation's circuit, or ownership
 
 
 def get_cache_dir() -> Path:
@@ -85,7 +86,7 @@ def encode_inputs(value: object) -> object:
 class WitnessFailure:
     """Where the witness calculator stopped: (template, line) frames, innermost first."""
 
-    circuit: CircuitName
+    circuit: AnyCircuit
     frames: tuple[tuple[str, int], ...]
 
     @property
@@ -100,7 +101,7 @@ class WitnessFailure:
         return source[line - 1].strip()
 
 
-def find_template_source(circuit: CircuitName, template: str) -> Path:
+def find_template_source(circuit: AnyCircuit, template: str) -> Path:
     """The file that defines `template`: the circuit's main file, or one in lib/."""
     definition = re.compile(rf"^template {template}\(", re.MULTILINE)
     for source in [CIRCUITS_DIR / f"{circuit}.circom", *sorted(CIRCUITS_DIR.glob("lib/*.circom"))]:
@@ -115,7 +116,7 @@ class CircuitLab:
     _keys: dict[str, Keys] = field(default_factory=dict)
     _entries: dict[str, Path] = field(default_factory=dict)  # hashed once per session
 
-    def get_keys(self, name: CircuitName) -> Keys:
+    def get_keys(self, name: AnyCircuit) -> Keys:
         if name not in self._keys:
             entry = self._get_entry(name)
             self._keys[name] = (
@@ -124,18 +125,18 @@ class CircuitLab:
             )
         return self._keys[name]
 
-    def get_compiler_report(self, name: CircuitName) -> str:
+    def get_compiler_report(self, name: AnyCircuit) -> str:
         """What `circom2 --r1cs --wasm --inspect --O2` said of the circuit's current sources."""
         return (self._get_entry(name) / COMPILER_REPORT_FILE).read_text()
 
-    def prove(self, name: CircuitName, inputs: CircuitInputs) -> bytes:
+    def prove(self, name: AnyCircuit, inputs: CircuitInputs) -> bytes:
         return groth16py.prove(self.get_keys(name)[0], dict(inputs))
 
-    def verify(self, name: CircuitName, proof: bytes, public_inputs: list[int]) -> bool:
+    def verify(self, name: AnyCircuit, proof: bytes, public_inputs: list[int]) -> bool:
         return groth16py.Verifier(self.get_keys(name)[1]).verify(proof, public_inputs)
 
     def find_witness_failures(
-        self, name: CircuitName, batch: list[CircuitInputs]
+        self, name: AnyCircuit, batch: list[CircuitInputs]
     ) -> list[WitnessFailure | None]:
         wasm = self._get_entry(name) / f"{name}.wasm"
         payload = {"wasm": str(wasm), "inputs": [encode_inputs(inputs) for inputs in batch]}
@@ -144,16 +145,16 @@ class CircuitLab:
         return [None if message is None else parse_failure(name, message) for message in messages]
 
     def find_witness_failure(
-        self, name: CircuitName, inputs: CircuitInputs
+        self, name: AnyCircuit, inputs: CircuitInputs
     ) -> WitnessFailure | None:
         return self.find_witness_failures(name, [inputs])[0]
 
-    def _get_entry(self, name: CircuitName) -> Path:
+    def _get_entry(self, name: AnyCircuit) -> Path:
         if name not in self._entries:
             self._entries[name] = self._build_entry(name)
         return self._entries[name]
 
-    def _build_entry(self, name: CircuitName) -> Path:
+    def _build_entry(self, name: AnyCircuit) -> Path:
         entry = self.cache_dir / f"{name}-{compute_circuit_hash(name)}"
         if entry.is_dir():
             return entry
@@ -166,7 +167,7 @@ class CircuitLab:
         return entry
 
 
-def parse_failure(name: CircuitName, message: str) -> WitnessFailure:
+def parse_failure(name: AnyCircuit, message: str) -> WitnessFailure:
     frames = tuple((template, int(line)) for template, line in FAILURE_FRAME.findall(message))
     assert frames, f"the witness calculator failed without naming a constraint: {message}"
     return WitnessFailure(name, frames)

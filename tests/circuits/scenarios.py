@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from unittest.mock import patch
 
+from chain.prover.ownership import compute_key_hash
 from chain.prover.witness import CircuitWitness, compute_witness
 from chain.zk import ops
 from chain.zk.genesis import REWARD_COLLECTION, compute_genesis_state
@@ -26,6 +27,7 @@ from chain.zk.ops import (
     Mint,
     OpBody,
     Operation,
+    RegisterKey,
     RewardMint,
     SetMinter,
     Transfer,
@@ -57,6 +59,8 @@ REWARD_ROUND = 5
 FIRST_SEQ = 2
 FIRST_REWARD = compute_token_key(REWARD_COLLECTION, 0)
 LIST_PRICE = 3 * ETHER
+# Alice's ownership secret (chain/zk/ownership.py derives a real one from her key's signature).
+SECRET = 0x5EC2E7_A11CE
 
 
 @dataclass(frozen=True)
@@ -171,6 +175,12 @@ def compute_rewarder_state(*collections: int) -> ZkState:
 def with_account(state: ZkState, address: int) -> ZkState:
     """`state` after Alice sends `address` 1 ZKPoW, which opens its account: it can sign."""
     return run_all(state, [(ALICE, Transfer(address, ETHER))])
+
+
+def compute_registered_state() -> ZkState:
+    """The minted state, then Alice registers the hash of her secret: she can prove she owns
+    the first reward token."""
+    return run_all(compute_minted_state(), [(ALICE, RegisterKey(compute_key_hash(SECRET)))])
 
 
 def compute_listed_state(price: int = LIST_PRICE) -> ZkState:

@@ -5,10 +5,16 @@ import re
 
 import pytest
 
-from chain.prover.witness import CIRCUIT_NAMES, WORD_LAYOUTS, CircuitName
-from tests.circuits.lab import CIRCUITS_DIR, CircuitLab
+from chain.prover.ownership import OWNERSHIP_PUBLIC
+from chain.prover.witness import CIRCUIT_NAMES, STATEMENT_NAMES, WORD_LAYOUTS
+from tests.circuits.lab import CIRCUITS_DIR, AnyCircuit, CircuitLab
 
 CEREMONY_POWER = 14
+# preRoot, postRoot and the words for an operation; the statement's own inputs otherwise.
+PUBLIC_COUNTS: dict[AnyCircuit, int] = {
+    **{name: 2 + len(WORD_LAYOUTS[name]) for name in CIRCUIT_NAMES},
+    "ownership": len(OWNERSHIP_PUBLIC),
+}
 
 
 def read_count(output: str, label: str) -> int:
@@ -18,15 +24,16 @@ def read_count(output: str, label: str) -> int:
 
 
 def test_every_circuit_is_known() -> None:
-    assert sorted(p.stem for p in CIRCUITS_DIR.glob("*.circom")) == sorted(CIRCUIT_NAMES)
+    circuits = sorted(p.stem for p in CIRCUITS_DIR.glob("*.circom"))
+    assert circuits == sorted(CIRCUIT_NAMES + STATEMENT_NAMES) == sorted(PUBLIC_COUNTS)
 
 
-@pytest.mark.parametrize("name", CIRCUIT_NAMES)
-def test_compiles_without_warnings_within_the_ceremony(name: CircuitName, lab: CircuitLab) -> None:
+@pytest.mark.parametrize("name", list(PUBLIC_COUNTS))
+def test_compiles_without_warnings_within_the_ceremony(name: AnyCircuit, lab: CircuitLab) -> None:
     output = lab.get_compiler_report(name)  # the compile that made the test keys' wasm
     assert "warning[" not in output, output  # circom2 prints warning[CA01] and the like
     constraints = read_count(output, "non-linear constraints")
     assert read_count(output, "linear constraints") == 0  # --O2 folds every linear one
     public = read_count(output, "public inputs")
-    assert public == 2 + len(WORD_LAYOUTS[name])  # preRoot, postRoot, w1, w2[, w3]
+    assert public == PUBLIC_COUNTS[name]
     assert constraints + public + 1 <= 1 << CEREMONY_POWER

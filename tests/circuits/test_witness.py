@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chain.prover.errors import ProverError
+from chain.prover.ownership import compute_key_hash
 from chain.prover.witness import (
     CIRCUIT_NAMES,
     HEADER_LAYOUT,
@@ -39,6 +40,7 @@ from tests.circuits.scenarios import (
     MINTER,
     REWARD_ROUND,
     REWARDER,
+    SECRET,
     compute_test_genesis,
     forge,
     make_op,
@@ -51,9 +53,11 @@ def test_header_word_is_252_bits() -> None:
 
 @pytest.mark.parametrize("name", CIRCUIT_NAMES)
 def test_every_word_has_one_decomposition(name: CircuitName) -> None:
-    # Below 2^253 < p, a word's bits are the only ones that sum to it in the field.
+    # Below 2^253 < p, a word's bits are the only ones that sum to it in the field. A word
+    # that is one whole field element (a metadata, a keyHash) is never decomposed.
     for layout in WORD_LAYOUTS[name]:
-        assert compute_layout_width(layout) <= 252 or layout == (("metadata", WHOLE_FIELD),)
+        is_whole_field = len(layout) == 1 and layout[0][1] == WHOLE_FIELD
+        assert compute_layout_width(layout) <= 252 or is_whole_field
 
 
 def test_pack_word_puts_the_first_field_lowest() -> None:
@@ -181,6 +185,23 @@ def test_public_inputs_of_set_minter() -> None:
         "minter": REWARDER,
         "fastChain": 1,
     }
+
+
+def test_public_inputs_of_register_key() -> None:
+    public, fields = decode_statement("register_key")
+    assert fields == header_of(ALICE, 0) | {"keyHash": compute_key_hash(SECRET)}
+    assert public[3] == compute_key_hash(SECRET)  # w2 is the keyHash itself
+
+
+def test_register_key_witness_walks_the_slot_twice() -> None:
+    # The keyHash's write starts from the tree that the header's write left: same slot, the
+    # same siblings, the signer's own leaf changed.
+    t = compute_valid_transition("register_key")
+    inputs = t.witness.inputs
+    assert t.trace[0].index == t.trace[1].index == get_account_index(t.pre, ALICE)
+    assert inputs["signerPath"] == t.trace[0].path
+    assert inputs["keyPath"] == t.trace[1].path != t.trace[0].path
+    assert inputs["signerKeyHash"] == 0  # no key before
 
 
 def test_public_inputs_of_release() -> None:

@@ -26,6 +26,7 @@ from chain.fast.executor import (
     SystemWrites,
     TxOutcome,
 )
+from chain.fast.groth16_precompile import NO_VERIFIERS, Verifiers
 from chain.fast.pyevm_executor import PyEvmExecutor
 from chain.fast.txs import FastTx, decode_transaction
 from chain.types import Address, ChainId, Hash32, Height, Root
@@ -141,10 +142,14 @@ class ExecutorChain:
 
     @classmethod
     def start(
-        cls, executor_class: type, alloc: dict[Address, int], code: Mapping[Address, bytes]
+        cls,
+        executor_class: type,
+        alloc: dict[Address, int],
+        code: Mapping[Address, bytes],
+        verifiers: Verifiers = NO_VERIFIERS,
     ) -> ExecutorChain:
         store: dict[bytes, bytes] = {}
-        executor = executor_class(store.get)
+        executor = executor_class(store.get, verifiers=verifiers)
         root, nodes = executor.make_genesis(alloc, code)
         store.update(nodes)
         return cls(executor, store, root)
@@ -198,11 +203,13 @@ class Lockstep:
         executor_class: type,
         alloc: dict[Address, int],
         code: Mapping[Address, bytes] = NO_CODE,
+        verifiers: Verifiers = NO_VERIFIERS,
     ) -> Lockstep:
-        """Both chains from the same genesis: `alloc`'s balances, and `code` deployed."""
+        """Both chains from the same genesis: `alloc`'s balances, and `code` deployed; the
+        Groth16 precompile knows `verifiers` on both."""
         return cls(
-            ExecutorChain.start(executor_class, alloc, code),
-            ExecutorChain.start(PyEvmExecutor, alloc, code),
+            ExecutorChain.start(executor_class, alloc, code, verifiers),
+            ExecutorChain.start(PyEvmExecutor, alloc, code, verifiers),
         )
 
     @property

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from chain.fast.executor import SystemWrites
+from chain.fast.executor import CallMsg, SystemWrites
+from chain.fast.groth16_precompile import GROTH16_VERIFY_ADDRESS, encode_request
 from chain.fast.revm_executor import RevmExecutor, compute_gas_use
 from chain.fast.revm_runner import BASEFEE, CREATE, GASPRICE, NeedsReference, find_opcodes
 from chain.fast.system import OUTBOX_ADDRESS, ROOT_ORACLE_ADDRESS, compute_root_writes
@@ -24,6 +25,13 @@ from tests.conformance.executor_suite import (
     root_message,
     start_chain,
 )
+from tests.conformance.groth16_keys import (
+    MULTIPLY_SIGNALS,
+    get_fixture_verifiers,
+    get_multiply_proof,
+    get_vk_id,
+)
+from tests.conformance.groth16_suite import record_data
 from tests.conformance.harness import (
     Lockstep,
     address_of,
@@ -36,6 +44,7 @@ from tests.conformance.harness import (
 )
 
 WATCHED = frozenset({GASPRICE, BASEFEE, CREATE})
+GROTH16_VERIFY = int.from_bytes(GROTH16_VERIFY_ADDRESS, "big")
 
 
 def revm_chain() -> Lockstep:
@@ -125,6 +134,60 @@ def test_calls_to_prague_bls_precompiles_go_to_pyevm() -> None:
     chain = revm_chain()
     chain.apply([chain.send(BOB, to=Address((0x0B).to_bytes(20, "big")), gas=60_000)])
     assert blocks_on_pyevm(chain) == 1
+
+
+def groth16_chain() -> Lockstep:
+    """A revm chain whose precompile knows the fixture circuits, with Groth16Probe deployed."""
+    return Lockstep.start(RevmExecutor, genesis_alloc(), verifiers=get_fixture_verifiers())
+
+
+def groth16_request() -> bytes:
+    return encode_request(get_vk_id("multiply"), get_multiply_proof(), MULTIPLY_SIGNALS)
+
+
+@pytest.mark.parametrize("touch", ["library", "direct", "balance"])
+def test_blocks_touching_the_groth16_precompile_go_to_pyevm(touch: str) -> None:
+    # BALANCE alone counts: py-evm's precompile is warm (100 gas), revm's empty account cold
+    # (2600); the lockstep would see the difference if revm ran it.
+    chain = groth16_chain()
+    probe = deploy(chain, deploy_data("Groth16Probe"))
+    balance = deploy_code(chain, assemble(GROTH16_VERIFY, "BALANCE", 0, "SSTORE", "STOP"))
+    vk_id, proof = get_vk_id("multiply"), get_multiply_proof()
+    to, data = {
+        "library": (probe, record_data(vk_id, proof, MULTIPLY_SIGNALS)),
+        "direct": (GROTH16_VERIFY_ADDRESS, groth16_request()),
+        "balance": (balance, b""),
+    }[touch]
+    before = blocks_on_pyevm(chain)
+    mover = chain.send(ALICE, to=address_of(BOB), value=1, gas=21_000)
+    tx = chain.send(BOB, to=to, data=data)
+    outcome = chain.apply([mover, tx]).outcomes[1]  # the lockstep compares it all
+    assert outcome.success
+    assert blocks_on_pyevm(chain) == before + 1
+
+
+def test_calls_touching_the_groth16_precompile_go_to_pyevm() -> None:
+    chain = groth16_chain()
+    executor = chain.executor
+    assert isinstance(executor, RevmExecutor)
+    reference_calls: list[str] = []
+    reference_call, reference_estimate = executor.reference.call, executor.reference.estimate_gas
+
+    def spy_call(*args: Any) -> Any:
+        reference_calls.append("call")
+        return reference_call(*args)
+
+    def spy_estimate(*args: Any) -> Any:
+        reference_calls.append("estimate")
+        return reference_estimate(*args)
+
+    executor.reference.call = spy_call  # type: ignore[method-assign]
+    executor.reference.estimate_gas = spy_estimate  # type: ignore[method-assign]
+    msg = CallMsg(address_of(BOB), GROTH16_VERIFY_ADDRESS, 0, groth16_request(), None)
+    status, (output, _) = chain.call(msg)
+    assert (status, output) == ("ok", (1).to_bytes(32, "big"))
+    assert chain.estimate(msg)[0] == "ok"
+    assert reference_calls == ["call", "estimate"]
 
 
 def test_contracts_creating_contracts_go_to_pyevm_only_when_they_create() -> None:

@@ -22,6 +22,7 @@ from chain.zk.ops import (
     Mint,
     OpBody,
     Operation,
+    RegisterKey,
     Release,
     RewardMint,
     SetMinter,
@@ -30,6 +31,7 @@ from chain.zk.ops import (
     TransferNft,
     apply_operation,
 )
+from chain.zk.poseidon import FIELD_MODULUS
 from chain.zk.state import (
     FAST_MINTER,
     MAX_SERIALS,
@@ -416,3 +418,26 @@ def test_rejects_reward_mints_over_the_epoch_cap_across_rounds(genesis: ZkState)
         state = apply_message(state, RewardMint(seq, GAME, REWARD_COLLECTION, seq, BOB, 0))
     body = RewardMint(cap, GAME, REWARD_COLLECTION, cap, BOB, 0)
     refuses(state, body, "epoch mint cap reached")
+
+
+# -- ownership keys --------------------------------------------------------------------------
+
+
+def test_register_key_sets_the_signers_key_hash(genesis: ZkState) -> None:
+    post = apply(genesis, ALICE, RegisterKey(key_hash=0x5EC2E7))
+    alice = get_account(post, ALICE)
+    assert alice.key_hash == 0x5EC2E7
+    assert (alice.balance, alice.nonce) == (100 * ZKPOW - FEE, 1)
+
+
+def test_rejects_register_key_of_zero(genesis: ZkState) -> None:
+    rejects(genesis, ALICE, RegisterKey(key_hash=0), "key hash must be a non-zero field element")
+
+
+def test_rejects_register_key_beyond_the_field(genesis: ZkState) -> None:
+    body = RegisterKey(key_hash=FIELD_MODULUS)
+    rejects(genesis, ALICE, body, "key hash must be a non-zero field element")
+
+
+def test_rejects_register_key_without_an_account(genesis: ZkState) -> None:
+    rejects(genesis, CAROL, RegisterKey(key_hash=1), "signer has no account")
