@@ -167,7 +167,7 @@ class Node:
     def _load_zk_state(self) -> ZkState:
         g = self.store.get_zk_globals()
         rows = self.store.list_zk_records()
-        state = load_state(rows, g["fee_pool"], g["escrow"], g.get("inbox", 0))
+        state = load_state(rows, g["fee_pool"], g["escrow"], g["inbox"])
         root = zk_chain.compute_root_bytes(state)
         if root != self.zk_head.state_root:
             raise RuntimeError(

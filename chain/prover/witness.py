@@ -12,7 +12,7 @@ tests, and whoever rebuilds the state from the L1 calldata.
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, get_args
 
 from chain.prover.errors import ProverError
 from chain.zk.ops import (
@@ -65,19 +65,7 @@ CircuitName = Literal[
     "release",
     "reward_mint",
 ]
-CIRCUIT_NAMES: tuple[CircuitName, ...] = (
-    "transfer",
-    "mint",
-    "transfer_nft",
-    "list",
-    "cancel",
-    "buy",
-    "to_fast",
-    "set_minter",
-    "register_key",
-    "release",
-    "reward_mint",
-)
+CIRCUIT_NAMES: tuple[CircuitName, ...] = get_args(CircuitName)
 # Circuits that prove a statement about one state rather than an operation: the ceremony
 # builds them beside the operations', but none of the tables below lists them.
 StatementName = Literal["ownership"]

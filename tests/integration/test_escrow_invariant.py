@@ -27,6 +27,8 @@ BLOCKS = 120
 PLAYERS = 6
 ZK_FEE = 10**15
 RELEASE_GAS = 100_000
+TRANSFER_GAS = 21_000
+MAX_FEE = 2 * 10**9
 
 
 def fast_supply(node: Node, addresses: list[Address]) -> int:
@@ -97,42 +99,42 @@ def to_address(hex_address: str) -> Address:
 def send_transfer(
     node: Node, sender: LocalAccount, to: str, nonces: dict[str, int], rng: random.Random
 ) -> None:
-    address = sender.address
-    balance = node.account(to_address(address)).balance
-    cost = 21_000 * 2 * 10**9
-    if balance <= cost:
-        return
-    nonce = nonces.get(address, node.pending_nonce(to_address(address)))
-    tx = {
-        "to": to,
-        "value": rng.randrange(0, balance - cost),
-        "gas": 21_000,
-        "maxFeePerGas": 2 * 10**9,
-        "maxPriorityFeePerGas": 10**9,
-        "nonce": nonce,
-        "chainId": FAST_CHAIN_ID,
-    }
-    node.submit_raw(sender.sign_transaction(tx).raw_transaction)
-    nonces[address] = nonce + 1
+    balance = node.account(to_address(sender.address)).balance
+    cost = TRANSFER_GAS * MAX_FEE
+    if balance > cost:
+        send(node, sender, to, rng.randrange(0, balance - cost), b"", TRANSFER_GAS, nonces)
 
 
 def send_release(
     node: Node, sender: LocalAccount, nonces: dict[str, int], rng: random.Random
 ) -> None:
     """Burn part of the sender's balance through the outbox, for themselves on the ZK chain."""
-    address = sender.address
-    balance = node.account(to_address(address)).balance
-    cost = RELEASE_GAS * 2 * 10**9
+    balance = node.account(to_address(sender.address)).balance
+    cost = RELEASE_GAS * MAX_FEE
     if balance <= cost + 1:
         return
+    data = keccak(text="release(address)")[:4] + bytes(12) + to_address(sender.address)
+    value = rng.randrange(1, (balance - cost) // 2)
+    send(node, sender, to_checksum_address(OUTBOX_ADDRESS), value, data, RELEASE_GAS, nonces)
+
+
+def send(
+    node: Node,
+    sender: LocalAccount,
+    to: str,
+    value: int,
+    data: bytes,
+    gas: int,
+    nonces: dict[str, int],
+) -> None:
+    address = sender.address
     nonce = nonces.get(address, node.pending_nonce(to_address(address)))
-    data = keccak(text="release(address)")[:4] + bytes(12) + to_address(address)
     tx = {
-        "to": to_checksum_address(OUTBOX_ADDRESS),
-        "value": rng.randrange(1, (balance - cost) // 2),
+        "to": to,
+        "value": value,
         "data": data,
-        "gas": RELEASE_GAS,
-        "maxFeePerGas": 2 * 10**9,
+        "gas": gas,
+        "maxFeePerGas": MAX_FEE,
         "maxPriorityFeePerGas": 10**9,
         "nonce": nonce,
         "chainId": FAST_CHAIN_ID,

@@ -50,9 +50,9 @@ def test_release_burns_on_the_fast_chain_and_pays_from_escrow(bridge_node: NodeP
     zk = ZkClient(bridge_node.zk_http, dev_account(5).key)
     recipient = Account.create().address
     outbox_before = sender.balance(Web3.to_checksum_address(OUTBOX_ADDRESS))
+    escrow_before = zk_totals(bridge_node)["escrow"]
     seq = sender.release(recipient, 3 * ETHER)
     assert sender.balance(Web3.to_checksum_address(OUTBOX_ADDRESS)) == outbox_before + 3 * ETHER
-    escrow_before = zk_totals(bridge_node)["escrow"]
     arrival = zk.wait_for_fast_message(seq, MESSAGE_TIMEOUT_S)
     assert arrival["status"] == "applied", arrival
     assert zk.balance(recipient) == 3 * ETHER
@@ -116,7 +116,8 @@ def test_root_oracle_holds_the_recent_zk_roots(bridge_node: NodeProcess) -> None
         assert time.monotonic() < deadline, "the root oracle is not being updated"
         time.sleep(ZK_INTERVAL_S)
     latest = oracle.functions.latestHeight().call()
-    for height in (latest, latest - 1, 1):
+    # The oracle keeps a window of 256 heights; a long test run can outgrow it.
+    for height in (latest, latest - 1, max(1, latest - 200)):
         block = rpc_result(bridge_node.zk_http, "eth_getBlockByNumber", [hex(height), False])
         root = oracle.functions.stateRootAt(height).call()
         assert "0x" + root.hex() == block["stateRoot"], height
