@@ -22,6 +22,7 @@ from chain.config import (
     FAST_BLOCK_WINDOW_MS,
     ZK_BLOCK_INTERVAL_S,
 )
+from chain.l1.devnet import DevnetError
 from chain.node import DEFAULT_EXECUTOR, EXECUTORS
 from chain.service import NODE_FILE, DataDirBusy, NodeOptions, run_node
 
@@ -85,6 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"EVM implementation of the fast chain (default {DEFAULT_EXECUTOR})",
     )
     node.add_argument(
+        "--l1-rpc",
+        metavar="URL",
+        default=None,
+        help="settle on this Ethereum JSON-RPC endpoint (default: start anvil, its state kept "
+        "in the data directory)",
+    )
+    node.add_argument(
         "--no-prover",
         dest="prover",
         action="store_false",
@@ -142,13 +150,14 @@ def cmd_node(args: argparse.Namespace) -> int:
         zk_interval_s=args.zk_interval,
         executor=args.executor,
         prover=args.prover,
+        l1_rpc=args.l1_rpc,
     )
     try:
         uvloop.run(run_node(options))
     except DataDirBusy as exc:
         err.print(f"[red]{exc}[/]")
         return 1
-    except OSError as exc:
+    except (OSError, DevnetError) as exc:
         err.print(f"[red]cannot start the node: {exc}[/]")
         return 1
     return 0
@@ -189,6 +198,7 @@ def read_status(data_dir: Path) -> dict[str, Any]:
         "ledger": {"seq": heads["ledger"]["seq"]},
         "pid": info["pid"],
         "executor": info.get("executor"),
+        "l1": info.get("l1"),
     }
 
 
@@ -207,6 +217,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     for name in ("fast", "zk"):
         s = status[name]
         table.add_row(name, str(s["chain_id"]), str(s["head"]), s["http"], s["ws"])
+    if status["l1"]:
+        l1 = status["l1"]
+        table.add_row(
+            "L1" + (" (anvil)" if l1["managed"] else ""), str(l1["chain_id"]), "", l1["http"], ""
+        )
     Console().print(table)
     return 0
 

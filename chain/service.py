@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from chain.consensus.dev import DevSequencer
+from chain.l1.devnet import Devnet, DevnetError, L1Endpoint
 from chain.node import Node
 from chain.prover.worker import EmbeddedProver
 from chain.rpc.duet_api import DuetApi
@@ -42,6 +44,7 @@ class NodeOptions:
     zk_interval_s: float
     executor: str
     prover: bool = True
+    l1_rpc: str | None = None  # None: start anvil, with its state in the data directory
 
 
 def lock_data_dir(data_dir: Path) -> int:
@@ -78,8 +81,31 @@ async def gather_or_fail(*coroutines: Coroutine[Any, Any, None]) -> None:
     await asyncio.gather(*coroutines)
 
 
+async def fetch_chain_id(url: str) -> int:
+    body = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
+    try:
+        async with aiohttp.ClientSession() as session, session.post(url, json=body) as response:
+            answer = await response.json(content_type=None)
+        return int(answer["result"], 16)
+    except (aiohttp.ClientError, OSError, KeyError, TypeError, ValueError) as exc:
+        raise DevnetError(f"the L1 endpoint {url} does not answer eth_chainId: {exc}") from None
+
+
+async def connect_l1(options: NodeOptions, devnet: Devnet) -> L1Endpoint:
+    """The L1 this node settles on: the one named by --l1-rpc, or its own anvil."""
+    url = options.l1_rpc or await devnet.start()
+    return L1Endpoint(url, await fetch_chain_id(url), managed=options.l1_rpc is None)
+
+
 async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> None:
     lock_fd = lock_data_dir(options.data_dir)
+    devnet = Devnet(options.data_dir, options.host)
+    try:
+        l1 = await connect_l1(options, devnet)
+    except BaseException:
+        await devnet.stop()
+        os.close(lock_fd)
+        raise
     node = Node(options.data_dir, executor=options.executor)
     cfg = node.config
     if node.lost_on_start:
@@ -111,12 +137,14 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
         if options.prover:
             tasks.append(EmbeddedProver(node.list_committed_ops, node.record_proof).run())
         seq_task = asyncio.create_task(gather_or_fail(*tasks))
+        l1_info = {"http": l1.http, "chain_id": l1.chain_id, "managed": l1.managed}
         write_json_atomically(
             options.data_dir / NODE_FILE,
-            {"pid": os.getpid(), "executor": options.executor, **endpoints},
+            {"pid": os.getpid(), "executor": options.executor, **endpoints, "l1": l1_info},
         )
         for name, ep in endpoints.items():
             log.info("%s chain %d: %s  %s", name, ep["chain_id"], ep["http"], ep["ws"])
+        log.info("L1 chain %d: %s", l1.chain_id, l1.http)
         if ready is not None:
             ready.set()
         stop_task = asyncio.create_task(stop.wait())
@@ -132,5 +160,6 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
         for runner in runners:
             await runner.cleanup()
         node.close()
+        await devnet.stop()
         os.close(lock_fd)
         log.info("node stopped")

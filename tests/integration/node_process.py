@@ -178,6 +178,10 @@ class NodeProcess:
         return str(self.status["fast"]["http"])
 
     @property
+    def l1_http(self) -> str:
+        return str(self.status["l1"]["http"])
+
+    @property
     def fast_ws(self) -> str:
         return str(self.status["fast"]["ws"])
 
