@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import ctypes
 import logging
+import platform
 import re
 import signal
 from dataclasses import dataclass
@@ -18,7 +19,20 @@ from pathlib import Path
 log = logging.getLogger("duet.l1")
 
 REPO = Path(__file__).resolve().parents[2]
-ANVIL_BIN = REPO / "node_modules" / ".bin" / "anvil"
+FOUNDRY_DIR = REPO / "node_modules" / "@foundry-rs"
+ARCHITECTURES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+
+
+def find_anvil_binary() -> Path:
+    """anvil's own binary, from the npm package for this platform. Not the `.bin/anvil` shim:
+    that is a Node script around the binary, and a signal it cannot forward (SIGKILL) would
+    leave the binary running."""
+    system = platform.system().lower()
+    arch = ARCHITECTURES.get(platform.machine().lower(), platform.machine().lower())
+    return FOUNDRY_DIR / f"anvil-{system}-{arch}" / "bin" / "anvil"
+
+
+ANVIL_BIN = find_anvil_binary()
 L1_DIR = "l1"
 STATE_FILE = "state.json"
 STATE_INTERVAL_S = 1  # the most L1 state a power cut can cost
