@@ -1,0 +1,537 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+pragma solidity ^0.8.24;
+
+/// @title Rollup
+/// @notice The ZK chain settled on L1: the settled state root and height, a commitment per
+///         settled block, and `submitBlock`, which takes a block's operations as calldata (so
+///         the data is on L1) with their Groth16 proofs and checks them all in one batched
+///         verification. docs/l1.md describes the calldata, the check and every error.
+/// @dev Every operation circuit's public inputs are [preRoot, postRoot, w1..wk]. No pre-root
+///      travels per operation: the contract chains the statements itself, pre_0 = settledRoot
+///      and pre_{j+1} = post_j, so a block proves one path from the settled root.
+///
+///      The batch check, for n proofs (A_j, B_j, C_j) and coefficients r_0 = 1,
+///      r_j = keccak256(seed ‖ j) mod R, seed = keccak256(abi.encode(preRoot, keccak256(ops))):
+///
+///        Π_j e(r_j·A_j, B_j) · e(-(Σ_j r_j)·α, β) · e(-Σ_j r_j·L_j, γ) · Π_g e(-Σ_{j∈g} r_j·C_j, δ_g) = 1
+///
+///      with L_j = IC_0 + Σ_i x_{j,i}·IC_i under op j's key, g over the distinct δ of the
+///      block's circuits: n + 2 + g pairings. α, β and γ must be the same in every key (snarkjs
+///      keys of one powers of tau share α and β, and γ is the G2 generator); the constructor
+///      refuses keys that differ. Σ_j r_j·L_j is folded per circuit with scalar arithmetic mod
+///      R first, (Σ_j r_j)·IC_0 + Σ_i (Σ_j r_j·x_{j,i})·IC_i, so its ecMuls are per circuit and
+///      input, not per operation and input.
+///
+///      The keys live in one data contract (the SSTORE2 pattern: its code is the data, read
+///      with EXTCODECOPY), written by the constructor, so no Solidity is generated per
+///      ceremony. Its code: 0x00 ‖ words[N] ‖ deltaGroup[N] ‖ keyOffset[N] (uint16) ‖ the keys,
+///      each δ ‖ IC[]. A block reads the 4N-byte header once, then each of its circuits' keys.
+contract Rollup {
+    /// BN254's scalar field: public inputs and the batch coefficients live here.
+    uint256 internal constant R =
+        21888242871839275222246405745257275088548364400416034343698204186575808495617;
+    /// BN254's base field: coordinates of the curve points.
+    uint256 internal constant P =
+        21888242871839275222246405745257275088696311157297823662689037894645226208583;
+
+    // Precompiles (EIP-196, EIP-197) and their gas (EIP-1108). A failed precompile call burns
+    // the gas it was given, so each gets exactly its price, not all that is left.
+    uint256 internal constant EC_ADD = 0x06;
+    uint256 internal constant EC_MUL = 0x07;
+    uint256 internal constant EC_PAIRING = 0x08;
+    uint256 internal constant EC_ADD_GAS = 150;
+    uint256 internal constant EC_MUL_GAS = 6000;
+    uint256 internal constant PAIRING_BASE_GAS = 45000;
+    uint256 internal constant PAIRING_PER_PAIR_GAS = 34000;
+
+    uint256 internal constant G1_BYTES = 64;
+    uint256 internal constant G2_BYTES = 128;
+    uint256 internal constant PAIR_BYTES = 192; // one pairing's input: a G1 point, a G2 point
+    uint256 internal constant PROOF_BYTES = 256; // A (G1), B (G2), C (G1)
+    /// One op's bytes besides its words: circuit id (1), post-root (32), proof (256).
+    uint256 internal constant OP_FIXED_BYTES = 289;
+    /// A key as the constructor takes it: α (G1), β, γ, δ (G2), then IC[0..nPublic] (G1).
+    uint256 internal constant VK_SHARED_BYTES = 320; // α ‖ β ‖ γ
+    uint256 internal constant VK_HEADER_BYTES = 448; // α ‖ β ‖ γ ‖ δ
+    /// IC has a point for the constant 1 and one per public input: preRoot, postRoot, w1.. .
+    uint256 internal constant MIN_IC_POINTS = 3;
+    uint256 internal constant MAX_CIRCUITS = 256; // a circuit id is one byte
+    uint256 internal constant MAX_KEY_DATA_BYTES = 24575; // EIP-170, less the leading 0x00
+    uint256 internal constant HEADER_BYTES_PER_CIRCUIT = 4; // words, group, key offset (2)
+
+    // Memory while a block is checked, from its base m: scratch for precompile inputs, the
+    // running sums, bookkeeping, the key header; then the regions sized by the keys (pointers).
+    uint256 internal constant M_SCRATCH = 0x000; // 5 words
+    uint256 internal constant M_L_SUM = 0x0a0; // Σ_j r_j·L_j (G1)
+    uint256 internal constant M_R_SUM = 0x0e0; // Σ_j r_j
+    uint256 internal constant M_SEEN = 0x100; // bitmap of the circuit ids in the block
+    uint256 internal constant M_OK = 0x120; // 1 until a precompile call fails
+    uint256 internal constant M_FAULT = 0x140; // FAULT_* found while reading the ops
+    uint256 internal constant M_FAULT_ARG = 0x160; // the circuit id or input index at fault
+    uint256 internal constant M_STATE = 0x180; // → per circuit id: Σ r_j·C_j (G1), Σ r_j, Σ r_j·x_{j,i}
+    uint256 internal constant M_STRIDE = 0x1a0; // bytes per circuit id at M_STATE
+    uint256 internal constant M_GROUPS = 0x1c0; // → per δ group: Σ r_j·C_j (G1), δ (G2): a pair
+    uint256 internal constant M_KEY = 0x1e0; // → one circuit's δ ‖ IC[]
+    uint256 internal constant M_PAIRS = 0x200; // → the pairing input: a pair per proof, then α's, γ's, each group's
+    uint256 internal constant M_COUNT = 0x220; // circuitCount
+    uint256 internal constant M_HEADER = 0x240; // the key data's header: words[N] ‖ group[N] ‖ offset[N]
+
+    // Faults found while reading the ops, raised as errors once out of the assembly.
+    uint256 internal constant FAULT_UNKNOWN_CIRCUIT = 1;
+    uint256 internal constant FAULT_TRUNCATED = 2;
+    uint256 internal constant FAULT_INPUT = 3;
+
+    /// The ZK state root after the last settled block (a field element).
+    uint256 public settledRoot;
+    /// The height of the last settled ZK block; 0 before the first (genesis).
+    uint64 public settledHeight;
+    /// keccak256(abi.encode(preRoot, postRoot, keccak256(ops))) of each settled block by height.
+    mapping(uint64 => bytes32) public blockCommitment;
+
+    /// The data contract holding every circuit's key (layout above).
+    address public immutable keyData;
+    uint256 public immutable circuitCount;
+    uint256 internal immutable maxIcPoints;
+    // The key parts shared by every circuit (EIP-197 order: G2 coordinates imaginary first).
+    uint256 internal immutable alphaX;
+    uint256 internal immutable alphaY;
+    uint256 internal immutable betaX1;
+    uint256 internal immutable betaX0;
+    uint256 internal immutable betaY1;
+    uint256 internal immutable betaY0;
+    uint256 internal immutable gammaX1;
+    uint256 internal immutable gammaX0;
+    uint256 internal immutable gammaY1;
+    uint256 internal immutable gammaY0;
+
+    /// A ZK block settled: the new settled root and the block's commitment.
+    event BlockSettled(uint64 indexed height, uint256 postRoot, bytes32 commitment);
+
+    /// `height` is settled already: a replayed (or raced) submission.
+    error BlockAlreadySettled(uint64 height, uint64 settledHeight);
+    /// `height` skips blocks: the next block to settle is `expected`.
+    error BlockOutOfOrder(uint64 height, uint64 expected);
+    /// The block starts from `preRoot`, but the settled root is `settledRoot`.
+    error WrongPreRoot(uint256 settledRoot, uint256 preRoot);
+    /// A block has at least one operation.
+    error EmptyBlock();
+    /// Operation `op` names circuit `circuitId`, which has no key here.
+    error UnknownCircuit(uint256 op, uint256 circuitId);
+    /// Operation `op` runs past the end of `ops`: a wrong length.
+    error TruncatedOps(uint256 op);
+    /// Public input `input` of operation `op` (1 = postRoot, 2.. = w1..) is not below R.
+    error InputNotInField(uint256 op, uint256 input);
+    /// The batched check failed: some proof is false, or a point is not on its curve.
+    error InvalidProofBatch();
+    /// The genesis root is not a field element.
+    error GenesisRootNotInField(uint256 root);
+    /// Between 1 and 256 keys, in at most 24 KB of key data.
+    error BadKeyCount(uint256 count);
+    /// Key `circuitId` is not α ‖ β ‖ γ ‖ δ ‖ IC[≥ 3] in 32-byte words.
+    error MalformedVerificationKey(uint256 circuitId);
+    /// Key `circuitId` has another α, β or γ than key 0: one batch could not hold both.
+    error VerificationKeyNotShared(uint256 circuitId);
+
+    /// @param genesisRoot the ZK state root at height 0.
+    /// @param vks each circuit id's key: α ‖ β ‖ γ ‖ δ ‖ IC[0..nPublic], every coordinate a
+    ///        32-byte big-endian word, G2 points as x.c1, x.c0, y.c1, y.c0 (EIP-197).
+    constructor(uint256 genesisRoot, bytes[] memory vks) {
+        if (genesisRoot >= R) revert GenesisRootNotInField(genesisRoot);
+        if (vks.length == 0 || vks.length > MAX_CIRCUITS) revert BadKeyCount(vks.length);
+        settledRoot = genesisRoot;
+        uint256 maxIc;
+        for (uint256 id = 0; id < vks.length; id++) {
+            uint256 icPoints = _checkKey(vks[0], vks[id], id);
+            if (icPoints > maxIc) maxIc = icPoints;
+        }
+        keyData = _writeKeyData(_encodeKeyData(vks));
+        circuitCount = vks.length;
+        maxIcPoints = maxIc;
+        bytes memory shared = vks[0];
+        alphaX = _word(shared, 0);
+        alphaY = _word(shared, 1);
+        betaX1 = _word(shared, 2);
+        betaX0 = _word(shared, 3);
+        betaY1 = _word(shared, 4);
+        betaY0 = _word(shared, 5);
+        gammaX1 = _word(shared, 6);
+        gammaX0 = _word(shared, 7);
+        gammaY1 = _word(shared, 8);
+        gammaY0 = _word(shared, 9);
+    }
+
+    /// @notice Settle ZK block `height`, which takes the state from `preRoot` (the settled
+    ///         root) through each operation of `ops` in turn.
+    /// @param ops per operation: circuit id (1 byte) ‖ postRoot (32) ‖ w1..wk (32 each, k fixed
+    ///        by the circuit's key) ‖ proof (256: A.x, A.y, B.x.c1, B.x.c0, B.y.c1, B.y.c0,
+    ///        C.x, C.y), concatenated with nothing between (chain/l1/calldata.py).
+    function submitBlock(uint64 height, uint256 preRoot, bytes calldata ops) external {
+        uint64 settled = settledHeight;
+        if (height <= settled) revert BlockAlreadySettled(height, settled);
+        if (height != settled + 1) revert BlockOutOfOrder(height, settled + 1);
+        if (preRoot != settledRoot) revert WrongPreRoot(settledRoot, preRoot);
+        if (ops.length == 0) revert EmptyBlock();
+        (uint256 postRoot, bytes32 opsHash) = _verifyBlock(preRoot, ops);
+        bytes32 commitment = keccak256(abi.encode(preRoot, postRoot, opsHash));
+        settledRoot = postRoot;
+        settledHeight = height;
+        blockCommitment[height] = commitment;
+        emit BlockSettled(height, postRoot, commitment);
+    }
+
+    /// @notice Circuit `id`'s key: its word count k, its δ group (the lowest id with the same
+    ///         δ), and where its δ ‖ IC[] start in keyData's code.
+    function circuitKey(uint256 id) external view returns (uint256 words, uint256 deltaGroup, uint256 offset) {
+        if (id >= circuitCount) revert UnknownCircuit(0, id);
+        bytes memory header = new bytes(HEADER_BYTES_PER_CIRCUIT * circuitCount);
+        address data = keyData;
+        assembly {
+            extcodecopy(data, add(header, 0x20), 1, mload(header))
+        }
+        uint256 count = circuitCount;
+        words = uint8(header[id]);
+        deltaGroup = uint8(header[count + id]);
+        offset = uint16(bytes2(abi.encodePacked(header[2 * count + 2 * id], header[2 * count + 2 * id + 1])));
+    }
+
+    // -- the batch check ------------------------------------------------------------------
+
+    /// The block's last post-root once every proof checks out, and keccak256(ops).
+    function _verifyBlock(uint256 preRoot, bytes calldata ops) private view returns (uint256, bytes32) {
+        uint256 m = _allocate(ops.length);
+        bytes32 opsHash;
+        assembly {
+            // Hashed where the pairs will go: the pairing input is written after this.
+            let buffer := mload(add(m, M_PAIRS))
+            calldatacopy(buffer, ops.offset, ops.length)
+            opsHash := keccak256(buffer, ops.length)
+        }
+        uint256 seed = uint256(keccak256(abi.encode(preRoot, opsHash)));
+        (uint256 n, uint256 postRoot) = _accumulateOps(m, ops, preRoot, seed);
+        uint256 fault = _load(m, M_FAULT);
+        if (fault == FAULT_UNKNOWN_CIRCUIT) revert UnknownCircuit(n, _load(m, M_FAULT_ARG));
+        if (fault == FAULT_TRUNCATED) revert TruncatedOps(n);
+        if (fault == FAULT_INPUT) revert InputNotInField(n, _load(m, M_FAULT_ARG));
+        uint256 groups = _foldKeys(m);
+        uint256 pairCount = _appendFixedPairs(m, n, groups);
+        if (_load(m, M_OK) != 1 || !_checkPairing(_load(m, M_PAIRS), pairCount)) revert InvalidProofBatch();
+        return (postRoot, opsHash);
+    }
+
+    /// Lays out the batch memory from the free memory pointer (layout at M_*), zeroed, with the
+    /// key header copied in; returns its base.
+    function _allocate(uint256 opsBytes) private view returns (uint256 m) {
+        uint256 count = circuitCount;
+        uint256 stride = (2 + maxIcPoints) * 32; // C sum (2 words), then maxIcPoints scalars
+        uint256 headerBytes = (HEADER_BYTES_PER_CIRCUIT * count + 31) / 32 * 32;
+        uint256 stateBytes = count * stride;
+        uint256 groupBytes = count * PAIR_BYTES;
+        uint256 keyBytes = G2_BYTES + maxIcPoints * G1_BYTES;
+        // At least OP_FIXED_BYTES an op; and the pairs area must hold the ops while they are hashed.
+        uint256 pairBytes = (opsBytes / OP_FIXED_BYTES + 2 + count) * PAIR_BYTES;
+        if (pairBytes < opsBytes) pairBytes = opsBytes;
+        address data = keyData;
+        assembly {
+            m := mload(0x40)
+            let state := add(add(m, M_HEADER), headerBytes)
+            let groups := add(state, stateBytes)
+            let key := add(groups, groupBytes)
+            let pairs := add(key, keyBytes)
+            // Zero everything before the key (calldata past its end reads as zeros).
+            calldatacopy(m, calldatasize(), sub(key, m))
+            mstore(0x40, add(pairs, pairBytes))
+            mstore(add(m, M_OK), 1)
+            mstore(add(m, M_STATE), state)
+            mstore(add(m, M_STRIDE), stride)
+            mstore(add(m, M_GROUPS), groups)
+            mstore(add(m, M_KEY), key)
+            mstore(add(m, M_PAIRS), pairs)
+            mstore(add(m, M_COUNT), count)
+            extcodecopy(data, add(m, M_HEADER), 1, mul(HEADER_BYTES_PER_CIRCUIT, count))
+        }
+    }
+
+    /// One pass over the operations: for op j with coefficient r_j, its pair (r_j·A_j, B_j)
+    /// goes into the pairing input, and r_j·C_j, r_j and r_j·x_{j,i} into its circuit's sums.
+    /// Returns the op count (the faulty op's index on a fault) and the last post-root.
+    /// @dev The hot loop of settlement, so written for gas: one flat Yul function, R kept on
+    ///      the stack (the optimizer would copy a repeated 32-byte constant out of the code).
+    function _accumulateOps(uint256 m, bytes calldata ops, uint256 preRoot, uint256 seed)
+        private
+        view
+        returns (uint256 n, uint256 postRoot)
+    {
+        assembly {
+            function fault(mem, kind, arg) {
+                mstore(add(mem, M_FAULT), kind)
+                mstore(add(mem, M_FAULT_ARG), arg)
+            }
+
+            // Ops from `off` to `end`, the first from `pre`; returns their count and the last
+            // post-root (at a fault: the faulty op's index, and no root).
+            function addOps(mem, off, end, pre, q) -> j, post {
+                let pair := mload(add(mem, M_PAIRS))
+                let seen := 0
+                for {} lt(off, end) {} {
+                    let state
+                    let inputsEnd
+                    {
+                        let id := byte(0, calldataload(off))
+                        if iszero(lt(id, mload(add(mem, M_COUNT)))) {
+                            fault(mem, FAULT_UNKNOWN_CIRCUIT, id)
+                            leave
+                        }
+                        inputsEnd := add(add(off, 33), shl(5, byte(0, mload(add(add(mem, M_HEADER), id)))))
+                        if gt(add(inputsEnd, PROOF_BYTES), end) {
+                            fault(mem, FAULT_TRUNCATED, 0)
+                            leave
+                        }
+                        state := add(mload(add(mem, M_STATE)), mul(id, mload(add(mem, M_STRIDE))))
+                        seen := or(seen, shl(id, 1))
+                    }
+                    // r_0 = 1 (one coefficient may be fixed); r_j = keccak256(seed ‖ j) mod R,
+                    // the seed waiting at 0x00.
+                    let r := 1
+                    if j {
+                        mstore(0x20, j)
+                        r := mod(keccak256(0x00, 0x40), q)
+                    }
+                    {
+                        // The scalar sums after the C sum: Σ r, Σ r·pre, Σ r·post, Σ r·w1, ...
+                        let sum := add(state, 0x40)
+                        mstore(sum, addmod(mload(sum), r, q))
+                        sum := add(sum, 0x20)
+                        mstore(sum, addmod(mload(sum), mulmod(r, pre, q), q))
+                        for { let input := add(off, 1) } lt(input, inputsEnd) { input := add(input, 0x20) } {
+                            let x := calldataload(input)
+                            if iszero(lt(x, q)) {
+                                fault(mem, FAULT_INPUT, add(shr(5, sub(input, off)), 1))
+                                leave
+                            }
+                            sum := add(sum, 0x20)
+                            mstore(sum, addmod(mload(sum), mulmod(r, x, q), q))
+                        }
+                    }
+                    switch j
+                    case 0 {
+                        // r_0 = 1: (A, B) as they are; C starts its circuit's sum, still zero.
+                        calldatacopy(pair, inputsEnd, 0xc0)
+                        calldatacopy(state, add(inputsEnd, 0xc0), G1_BYTES)
+                    }
+                    default {
+                        // scratch: [sum (G1), point (G1), r]: r·A into the pair, then B beside
+                        // it; r·C, then the circuit's C sum + r·C.
+                        calldatacopy(add(mem, 0x40), inputsEnd, G1_BYTES)
+                        mstore(add(mem, 0x80), r)
+                        if iszero(staticcall(EC_MUL_GAS, EC_MUL, add(mem, 0x40), 0x60, pair, 0x40)) {
+                            mstore(add(mem, M_OK), 0)
+                        }
+                        calldatacopy(add(pair, 0x40), add(inputsEnd, 0x40), G2_BYTES)
+                        calldatacopy(add(mem, 0x40), add(inputsEnd, 0xc0), G1_BYTES)
+                        if iszero(staticcall(EC_MUL_GAS, EC_MUL, add(mem, 0x40), 0x60, add(mem, 0x40), 0x40)) {
+                            mstore(add(mem, M_OK), 0)
+                        }
+                        mcopy(mem, state, G1_BYTES)
+                        if iszero(staticcall(EC_ADD_GAS, EC_ADD, mem, 0x80, state, 0x40)) {
+                            mstore(add(mem, M_OK), 0)
+                        }
+                    }
+                    pre := calldataload(add(off, 1))
+                    off := add(inputsEnd, PROOF_BYTES)
+                    pair := add(pair, PAIR_BYTES)
+                    j := add(j, 1)
+                }
+                mstore(add(mem, M_SEEN), seen)
+                post := pre
+            }
+
+            mstore(0x00, seed)
+            n, postRoot := addOps(m, ops.offset, add(ops.offset, ops.length), preRoot, R)
+        }
+    }
+
+    /// Per circuit in the block: Σ_j r_j·L_j = (Σ r_j)·IC_0 + Σ_i (Σ_j r_j·x_{j,i})·IC_i into
+    /// the L sum, Σ r_j into the r sum, and its C sum and δ into its δ group's pair. Returns a
+    /// bitmap of the δ groups seen.
+    function _foldKeys(uint256 m) private view returns (uint256 groups) {
+        address data = keyData;
+        assembly {
+            function fail(mem, ok) {
+                if iszero(ok) { mstore(add(mem, M_OK), 0) }
+            }
+
+            // Circuit `id`'s C sum and δ into its group's pair; returns the group id.
+            function foldGroup(mem, id, state, key) -> group {
+                let count := mload(add(mem, M_COUNT))
+                group := byte(0, mload(add(add(mem, M_HEADER), add(count, id))))
+                let pair := add(mload(add(mem, M_GROUPS)), mul(group, PAIR_BYTES))
+                mcopy(mem, pair, G1_BYTES)
+                mcopy(add(mem, 0x40), state, G1_BYTES)
+                fail(mem, staticcall(EC_ADD_GAS, EC_ADD, mem, 0x80, pair, 0x40))
+                mcopy(add(pair, G1_BYTES), key, G2_BYTES)
+            }
+
+            // The scalars Σ r, Σ r·x_1, ... sit in order after the C sum, as the IC points
+            // do after δ in the key.
+            function foldInputs(mem, state, key, icPoints) {
+                let lSum := add(mem, M_L_SUM)
+                let scalars := add(state, 0x40)
+                mstore(add(mem, M_R_SUM), addmod(mload(add(mem, M_R_SUM)), mload(scalars), R))
+                let point := add(key, G2_BYTES)
+                for { let i := 0 } lt(i, icPoints) { i := add(i, 1) } {
+                    mcopy(add(mem, 0x40), add(point, shl(6, i)), G1_BYTES)
+                    mstore(add(mem, 0x80), mload(add(scalars, shl(5, i))))
+                    fail(mem, staticcall(EC_MUL_GAS, EC_MUL, add(mem, 0x40), 0x60, add(mem, 0x40), 0x40))
+                    mcopy(mem, lSum, G1_BYTES)
+                    fail(mem, staticcall(EC_ADD_GAS, EC_ADD, mem, 0x80, lSum, 0x40))
+                }
+            }
+
+            let seen := mload(add(m, M_SEEN))
+            let count := mload(add(m, M_COUNT))
+            let key := mload(add(m, M_KEY))
+            for { let id := 0 } seen { id := add(id, 1) } {
+                if and(seen, 1) {
+                    let state := add(mload(add(m, M_STATE)), mul(id, mload(add(m, M_STRIDE))))
+                    let icPoints := add(byte(0, mload(add(add(m, M_HEADER), id))), MIN_IC_POINTS)
+                    let offset := shr(240, mload(add(add(m, M_HEADER), add(shl(1, count), shl(1, id)))))
+                    extcodecopy(data, key, offset, add(G2_BYTES, shl(6, icPoints)))
+                    groups := or(groups, shl(foldGroup(m, id, state, key), 1))
+                    foldInputs(m, state, key, icPoints)
+                }
+                seen := shr(1, seen)
+            }
+        }
+    }
+
+    /// After the n proofs' pairs: (-(Σ r_j)·α, β), (-Σ r_j·L_j, γ), and (-Σ r_j·C_j, δ_g) for
+    /// each δ group g in `groups`. Returns the number of pairs.
+    function _appendFixedPairs(uint256 m, uint256 n, uint256 groups) private view returns (uint256 pairCount) {
+        uint256 pair = _load(m, M_PAIRS) + n * PAIR_BYTES;
+        uint256[6] memory alphaBeta = [alphaX, alphaY, betaX1, betaX0, betaY1, betaY0];
+        uint256[4] memory gamma = [gammaX1, gammaX0, gammaY1, gammaY0];
+        assembly {
+            mcopy(pair, alphaBeta, PAIR_BYTES)
+            mstore(add(pair, 0x40), mload(add(m, M_R_SUM)))
+            // α is on the curve, so the call cannot fail; β goes over the scalar after it.
+            pop(staticcall(EC_MUL_GAS, EC_MUL, pair, 0x60, pair, 0x40))
+            mcopy(add(pair, 0x40), add(alphaBeta, 0x40), G2_BYTES)
+            let gammaPair := add(pair, PAIR_BYTES)
+            mcopy(gammaPair, add(m, M_L_SUM), G1_BYTES)
+            mcopy(add(gammaPair, 0x40), gamma, G2_BYTES)
+        }
+        _negate(pair);
+        _negate(pair + PAIR_BYTES);
+        pair += 2 * PAIR_BYTES;
+        pairCount = n + 2;
+        uint256 groupPair = _load(m, M_GROUPS);
+        for (; groups != 0; groups >>= 1) {
+            if (groups & 1 == 1) {
+                assembly {
+                    mcopy(pair, groupPair, PAIR_BYTES)
+                }
+                _negate(pair);
+                pair += PAIR_BYTES;
+                pairCount++;
+            }
+            groupPair += PAIR_BYTES;
+        }
+    }
+
+    /// The G1 point at `point` becomes its negation (the point at infinity, (0, 0), stays).
+    function _negate(uint256 point) private pure {
+        assembly {
+            let y := mload(add(point, 0x20))
+            if y { mstore(add(point, 0x20), sub(P, y)) }
+        }
+    }
+
+    function _checkPairing(uint256 pairs, uint256 pairCount) private view returns (bool valid) {
+        uint256 gasPrice = PAIRING_BASE_GAS + PAIRING_PER_PAIR_GAS * pairCount;
+        assembly {
+            let ok := staticcall(gasPrice, EC_PAIRING, pairs, mul(pairCount, PAIR_BYTES), 0x00, 0x20)
+            valid := and(ok, eq(mload(0x00), 1))
+        }
+    }
+
+    function _load(uint256 m, uint256 slot) private pure returns (uint256 value) {
+        assembly {
+            value := mload(add(m, slot))
+        }
+    }
+
+    // -- keys, at construction ------------------------------------------------------------
+
+    /// The number of IC points of `vk`, once its shape is right and it shares `first`'s α, β, γ.
+    function _checkKey(bytes memory first, bytes memory vk, uint256 id) private pure returns (uint256) {
+        uint256 length = vk.length;
+        if (length < VK_HEADER_BYTES + MIN_IC_POINTS * G1_BYTES || (length - VK_HEADER_BYTES) % G1_BYTES != 0) {
+            revert MalformedVerificationKey(id);
+        }
+        uint256 icPoints = (length - VK_HEADER_BYTES) / G1_BYTES;
+        if (icPoints - MIN_IC_POINTS > 0xff) revert MalformedVerificationKey(id);
+        if (_hashRange(vk, 0, VK_SHARED_BYTES) != _hashRange(first, 0, VK_SHARED_BYTES)) {
+            revert VerificationKeyNotShared(id);
+        }
+        return icPoints;
+    }
+
+    /// words[N] ‖ deltaGroup[N] ‖ keyOffset[N] ‖ each δ ‖ IC[]; offsets count the leading 0x00.
+    function _encodeKeyData(bytes[] memory vks) private pure returns (bytes memory) {
+        uint256 count = vks.length;
+        bytes memory header = new bytes(HEADER_BYTES_PER_CIRCUIT * count);
+        bytes memory bodies;
+        for (uint256 id = 0; id < count; id++) {
+            bytes memory vk = vks[id];
+            uint256 offset = 1 + header.length + bodies.length;
+            header[id] = bytes1(uint8((vk.length - VK_HEADER_BYTES) / G1_BYTES - MIN_IC_POINTS));
+            header[count + id] = bytes1(uint8(_findGroup(vks, id)));
+            header[2 * count + 2 * id] = bytes1(uint8(offset >> 8));
+            header[2 * count + 2 * id + 1] = bytes1(uint8(offset));
+            bodies = bytes.concat(bodies, _slice(vk, VK_SHARED_BYTES));
+        }
+        bytes memory data = bytes.concat(header, bodies);
+        if (data.length > MAX_KEY_DATA_BYTES) revert BadKeyCount(count);
+        return data;
+    }
+
+    /// The lowest id whose δ is the same as key `id`'s (`id` itself if none before it).
+    function _findGroup(bytes[] memory vks, uint256 id) private pure returns (uint256) {
+        bytes32 delta = _hashRange(vks[id], VK_SHARED_BYTES, G2_BYTES);
+        for (uint256 other = 0; other < id; other++) {
+            if (_hashRange(vks[other], VK_SHARED_BYTES, G2_BYTES) == delta) return other;
+        }
+        return id;
+    }
+
+    /// A data contract whose code is 0x00 ‖ `data` (the leading STOP makes it inert if called).
+    function _writeKeyData(bytes memory data) private returns (address created) {
+        uint256 size = data.length + 1;
+        // PUSH2 size, DUP1, PUSH1 12, PUSH1 0, CODECOPY, PUSH1 0, RETURN: the code after these
+        // 12 bytes becomes the contract's.
+        bytes memory init = abi.encodePacked(hex"61", uint16(size), hex"80600c6000396000f3", hex"00", data);
+        assembly {
+            created := create(0, add(init, 0x20), mload(init))
+        }
+        require(created != address(0), "key data contract not created");
+    }
+
+    function _slice(bytes memory data, uint256 start) private pure returns (bytes memory out) {
+        out = new bytes(data.length - start);
+        assembly {
+            mcopy(add(out, 0x20), add(add(data, 0x20), start), mload(out))
+        }
+    }
+
+    function _hashRange(bytes memory data, uint256 start, uint256 length) private pure returns (bytes32 digest) {
+        assembly {
+            digest := keccak256(add(add(data, 0x20), start), length)
+        }
+    }
+
+    function _word(bytes memory data, uint256 index) private pure returns (uint256 value) {
+        assembly {
+            value := mload(add(add(data, 0x20), mul(index, 0x20)))
+        }
+    }
+}

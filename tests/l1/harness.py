@@ -1,0 +1,272 @@
+"""Proven ZK blocks for the settlement tests and benchmark, and the baseline they beat.
+
+Operations come from the real state machine (chain/zk, through `tests/circuits/scenarios.py`)
+and proofs from the ceremony's keys (`chain.prover.groth16`); each op becomes a `SettledOp`,
+as a submission agent will send it. Proving takes about half a second an op, so the blocks
+are built once per process (`functools.cache`).
+
+The baseline: the snarkjs-exported Solidity verifier of a circuit, one call per proof.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from py_ecc import optimized_bn128 as bn128
+from web3 import Web3
+from web3.contract import Contract
+from web3.types import TxParams
+
+from chain.l1.calldata import SettledOp, StateRoot, encode_ops
+from chain.l1.contracts import send_transaction
+from chain.l1.deploy import deploy_contracts
+from chain.l1.rollup import RollupClient
+from chain.prover.ceremony import PROJECT_ROOT, get_circuit_entry, get_default_paths
+from chain.prover.groth16 import WORD_BYTES, Proof, load_circuit, prove
+from chain.types import Height
+from chain.zk.genesis import REWARD_COLLECTION
+from chain.zk.ops import (
+    Buy,
+    ListNft,
+    Mint,
+    OpBody,
+    RegisterKey,
+    ToFast,
+    Transfer,
+    TransferNft,
+)
+from chain.zk.state import ZkState, compute_state_root
+from tests.circuits.scenarios import (
+    ALICE,
+    BOB,
+    CAROL,
+    ETHER,
+    FIRST_REWARD,
+    LIST_PRICE,
+    MINTER,
+    REWARD_ROUND,
+    Transition,
+    compute_test_genesis,
+    make_op,
+    run,
+)
+
+Step = tuple[int, OpBody]  # (signer, body)
+C_OFFSET = 6 * WORD_BYTES  # C.x, C.y are the last two words of a proof blob
+SNARKJS = PROJECT_ROOT / "node_modules" / ".bin" / "snarkjs"
+COMPILE_SOLIDITY = Path(__file__).resolve().parent / "compile_solidity.mjs"
+SNARKJS_VERIFIER = "Groth16Verifier"  # the contract name in snarkjs's export
+UNBATCHED_GAS_LIMIT = 1_000_000  # well above what one snarkjs verification takes
+
+
+@dataclass(frozen=True)
+class ProvenBlock:
+    pre_root: StateRoot
+    ops: tuple[SettledOp, ...]
+    post: ZkState
+
+    @property
+    def post_root(self) -> StateRoot:
+        return self.ops[-1].post_root
+
+    @property
+    def calldata(self) -> bytes:
+        return encode_ops(self.ops)
+
+
+def prove_transition(transition: Transition) -> SettledOp:
+    witness = transition.witness
+    assert witness.circuit != "ownership"  # a statement, not an operation
+    proof = prove(load_circuit(witness.circuit), witness.inputs, witness.public_inputs)
+    post_root, *words = witness.public_inputs[1:]
+    return SettledOp(witness.circuit, StateRoot(post_root), tuple(words), proof)
+
+
+def prove_block(state: ZkState, steps: Sequence[Step]) -> ProvenBlock:
+    """`steps` applied to `state` in order, each proven."""
+    pre_root = StateRoot(compute_state_root(state))
+    ops = []
+    for signer, body in steps:
+        transition = run(state, make_op(state, signer, body))
+        ops.append(prove_transition(transition))
+        state = transition.post
+    return ProvenBlock(pre_root, tuple(ops), state)
+
+
+def compute_genesis() -> ZkState:
+    return compute_test_genesis()
+
+
+@cache
+def compute_genesis_root() -> StateRoot:
+    return StateRoot(compute_state_root(compute_genesis()))
+
+
+def get_transfer_steps(count: int) -> list[Step]:
+    """`count` transfers, Alice and Bob paying each other in turn."""
+    return [
+        (ALICE, Transfer(BOB, ETHER)) if i % 2 == 0 else (BOB, Transfer(ALICE, ETHER))
+        for i in range(count)
+    ]
+
+
+# Block 1: two transfers. Block 2: six circuits, one op each.
+FIRST_BLOCK_STEPS: list[Step] = [
+    (ALICE, Transfer(CAROL, 2 * ETHER)),
+    (BOB, Transfer(ALICE, ETHER)),
+]
+MIXED_BLOCK_STEPS: list[Step] = [
+    (MINTER, Mint(REWARD_COLLECTION, ALICE, metadata=0xC0FFEE, round=REWARD_ROUND)),
+    (ALICE, ListNft(FIRST_REWARD, LIST_PRICE)),
+    (BOB, Buy(FIRST_REWARD, LIST_PRICE)),
+    (BOB, TransferNft(FIRST_REWARD, CAROL)),
+    (ALICE, RegisterKey(0x5EC2E7)),
+    (ALICE, ToFast(CAROL, ETHER)),
+]
+
+
+@cache
+def get_first_block() -> ProvenBlock:
+    return prove_block(compute_genesis(), FIRST_BLOCK_STEPS)
+
+
+@cache
+def get_mixed_block() -> ProvenBlock:
+    """The block after the first: mint, list, buy, transfer_nft, register_key, to_fast."""
+    return prove_block(get_first_block().post, MIXED_BLOCK_STEPS)
+
+
+@cache
+def get_transfer_chain(count: int) -> ProvenBlock:
+    """`count` proven transfers from genesis (callers cut blocks out of it)."""
+    return prove_block(compute_genesis(), get_transfer_steps(count))
+
+
+def get_pre_root(chain: ProvenBlock, start: int) -> StateRoot:
+    """The root before op `start` of a chain of ops."""
+    return chain.pre_root if start == 0 else chain.ops[start - 1].post_root
+
+
+# -- gas ------------------------------------------------------------------------------------
+
+
+def measure_block_gas(w3: Web3, deployer: LocalAccount, chain: ProvenBlock, count: int) -> int:
+    """L1 gas of settling `count` ops as one block, in the steady state: on a fresh rollup,
+    block 1 (one op) first, so that block 2 (the next `count`) pays no first-write costs."""
+    deployment = deploy_contracts(w3, deployer, chain.pre_root)
+    rollup = RollupClient(w3, deployment.rollup, deployer)
+    rollup.submit_block(Height(1), chain.pre_root, chain.ops[:1])
+    receipt = rollup.submit_block(Height(2), get_pre_root(chain, 1), chain.ops[1 : 1 + count])
+    return int(receipt["gasUsed"])
+
+
+def deploy_snarkjs_verifier(
+    w3: Web3, deployer: LocalAccount, circuit: str, workdir: Path
+) -> Contract:
+    """The Solidity verifier that `snarkjs zkey export solidityverifier` makes for `circuit`'s
+    ceremony key, compiled like the project's contracts and deployed."""
+    zkey = get_circuit_entry(get_default_paths(), circuit).zkey
+    source = workdir / f"{circuit}_verifier.sol"
+    subprocess.run(
+        [str(SNARKJS), "zkey", "export", "solidityverifier", str(zkey), str(source)],
+        check=True,
+        capture_output=True,
+    )
+    compiled = subprocess.run(
+        ["node", str(COMPILE_SOLIDITY), str(source), SNARKJS_VERIFIER],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    artifact: dict[str, Any] = json.loads(compiled.stdout)
+    factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+    receipt = send_transaction(
+        w3, deployer, {"data": factory.constructor().data_in_transaction}, artifact["abi"]
+    )
+    return w3.eth.contract(address=receipt["contractAddress"], abi=artifact["abi"])
+
+
+def measure_unbatched_gas(
+    w3: Web3, verifier: Contract, sender: LocalAccount, op: SettledOp, pre_root: StateRoot
+) -> tuple[int, bool]:
+    """L1 gas of one transaction calling the snarkjs verifier on `op`'s proof, and its verdict.
+
+    Sent with a fixed gas limit: the verifier answers false rather than revert when a
+    precompile runs out of gas, so a gas estimate would find a limit at which it always fails.
+    """
+    ax, ay, bx1, bx0, by1, by0, cx, cy = op.proof.words
+    args = [[ax, ay], [[bx1, bx0], [by1, by0]], [cx, cy], [pre_root, op.post_root, *op.words]]
+    verdict = bool(verifier.functions.verifyProof(*args).call())
+    data = verifier.encode_abi("verifyProof", args=args)
+    tx: TxParams = {"to": verifier.address, "data": data}
+    receipt = send_transaction(w3, sender, tx, verifier.abi, gas=UNBATCHED_GAS_LIMIT)
+    return int(receipt["gasUsed"]), verdict
+
+
+# -- forgeries ------------------------------------------------------------------------------
+
+
+def replace_proof(op: SettledOp, blob: bytes) -> SettledOp:
+    return replace(op, proof=Proof(blob))
+
+
+def flip_byte(op: SettledOp, index: int) -> SettledOp:
+    blob = bytearray(op.proof.blob)
+    blob[index] ^= 0x01
+    return replace_proof(op, bytes(blob))
+
+
+def get_c(op: SettledOp) -> tuple[int, int]:
+    words = op.proof.words
+    return words[6], words[7]
+
+
+def with_c(op: SettledOp, point: tuple[int, int]) -> SettledOp:
+    c = b"".join(value.to_bytes(WORD_BYTES, "big") for value in point)
+    return replace_proof(op, op.proof.blob[:C_OFFSET] + c)
+
+
+def shift_c(op: SettledOp, shift: tuple[int, int], sign: int) -> SettledOp:
+    """The op with C + sign·shift: false alone; two with opposite shifts sum to the truth."""
+    c = to_jacobian(get_c(op))
+    moved = bn128.add(c, to_jacobian(shift) if sign > 0 else bn128.neg(to_jacobian(shift)))
+    return with_c(op, from_jacobian(moved))
+
+
+def scale_c(op: SettledOp, scalar: int) -> SettledOp:
+    return with_c(op, from_jacobian(bn128.multiply(to_jacobian(get_c(op)), scalar)))
+
+
+def to_jacobian(point: tuple[int, int]) -> tuple[bn128.FQ, bn128.FQ, bn128.FQ]:
+    return (bn128.FQ(point[0]), bn128.FQ(point[1]), bn128.FQ.one())
+
+
+def from_jacobian(point: tuple[bn128.FQ, bn128.FQ, bn128.FQ]) -> tuple[int, int]:
+    x, y = bn128.normalize(point)
+    return int(x), int(y)
+
+
+def measure_settlement(
+    w3: Web3, deployer: LocalAccount, sizes: Sequence[int], workdir: Path
+) -> dict[str, Any]:
+    """Gas per settled op at each block size (transfers, steady state), against one call of
+    the snarkjs verifier per proof: the figures of issue 5's benchmark."""
+    chain = get_transfer_chain(max(sizes) + 1)
+    per_op = {str(n): round(measure_block_gas(w3, deployer, chain, n) / n) for n in sizes}
+    verifier = deploy_snarkjs_verifier(w3, deployer, "transfer", workdir)
+    unbatched, verdict = measure_unbatched_gas(
+        w3, verifier, deployer, chain.ops[1], chain.ops[0].post_root
+    )
+    if not verdict:
+        raise AssertionError("the snarkjs verifier refused a valid proof: the baseline is wrong")
+    report: dict[str, Any] = {"gas_per_op": per_op, "gas_per_op_unbatched": unbatched}
+    if "32" in per_op:
+        report["ratio_32"] = round(per_op["32"] / unbatched, 3)
+    return report

@@ -1,0 +1,59 @@
+"""Deploying the L1 contracts (chain/l1/deploy.py) on a real anvil: what the rollup learns
+from the ceremony's keys, and the keys and roots its constructor refuses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from chain.l1.contracts import load_artifact
+from chain.l1.deploy import L1_SUPPLY_WEI, L1Deployment, deploy_contracts
+from chain.l1.errors import L1Revert
+from chain.l1.keys import load_ceremony_keys
+from chain.prover.witness import CIRCUIT_NAMES, WORD_LAYOUTS
+from chain.zk.poseidon import FIELD_MODULUS
+from tests.l1.harness import compute_genesis_root
+
+
+def test_deploys_the_token_and_the_rollup_with_every_circuit(
+    w3: Web3, deployer: LocalAccount, deployment: L1Deployment
+) -> None:
+    token = w3.eth.contract(address=deployment.zkpow, abi=load_artifact("ZkPow")["abi"])
+    assert token.functions.balanceOf(deployer.address).call() == L1_SUPPLY_WEI
+    assert token.functions.totalSupply().call() == L1_SUPPLY_WEI
+    rollup = w3.eth.contract(address=deployment.rollup, abi=load_artifact("Rollup")["abi"])
+    assert rollup.functions.settledRoot().call() == compute_genesis_root()
+    assert rollup.functions.circuitCount().call() == len(CIRCUIT_NAMES)
+    for circuit_id, name in enumerate(CIRCUIT_NAMES):
+        words, _, offset = rollup.functions.circuitKey(circuit_id).call()
+        assert words == len(WORD_LAYOUTS[name])
+        assert offset > 0
+    assert w3.eth.get_code(rollup.functions.keyData().call())[:1] == b"\x00"  # inert if called
+
+
+def refused(w3: Web3, deployer: LocalAccount, root: int, keys: list[dict[str, Any]]) -> L1Revert:
+    with pytest.raises(L1Revert) as refusal:
+        deploy_contracts(w3, deployer, root, keys=keys)  # type: ignore[arg-type]
+    return refusal.value
+
+
+def test_rejects_keys_that_do_not_share_alpha(w3: Web3, deployer: LocalAccount) -> None:
+    keys = load_ceremony_keys()
+    keys[3] = {**keys[3], "vk_alpha_1": keys[3]["IC"][0]}
+    error = refused(w3, deployer, compute_genesis_root(), keys)
+    assert (error.error, error.error_args) == ("VerificationKeyNotShared", (3,))
+
+
+def test_rejects_a_key_without_the_roots_as_inputs(w3: Web3, deployer: LocalAccount) -> None:
+    keys = load_ceremony_keys()
+    keys[5] = {**keys[5], "IC": keys[5]["IC"][:2]}  # the constant and one input
+    error = refused(w3, deployer, compute_genesis_root(), keys)
+    assert (error.error, error.error_args) == ("MalformedVerificationKey", (5,))
+
+
+def test_rejects_a_genesis_root_outside_the_field(w3: Web3, deployer: LocalAccount) -> None:
+    error = refused(w3, deployer, FIELD_MODULUS, load_ceremony_keys())
+    assert (error.error, error.error_args) == ("GenesisRootNotInField", (FIELD_MODULUS,))
