@@ -109,8 +109,6 @@ contract Rollup {
 
     /// `height` is settled already: a replayed (or raced) submission.
     error BlockAlreadySettled(uint64 height, uint64 settledHeight);
-    /// `height` skips blocks: the next block to settle is `expected`.
-    error BlockOutOfOrder(uint64 height, uint64 expected);
     /// The block starts from `preRoot`, but the settled root is `settledRoot`.
     error WrongPreRoot(uint256 settledRoot, uint256 preRoot);
     /// A block has at least one operation.
@@ -162,13 +160,16 @@ contract Rollup {
 
     /// @notice Settle ZK block `height`, which takes the state from `preRoot` (the settled
     ///         root) through each operation of `ops` in turn.
+    /// @dev Any height above the settled one: the ZK blocks between hold no operation (most
+    ///      ZK blocks are empty and leave the root as it is), and none of them can hide a
+    ///      change of state, since `preRoot` must be the settled root and the statements
+    ///      chain from it.
     /// @param ops per operation: circuit id (1 byte) ‖ postRoot (32) ‖ w1..wk (32 each, k fixed
     ///        by the circuit's key) ‖ proof (256: A.x, A.y, B.x.c1, B.x.c0, B.y.c1, B.y.c0,
     ///        C.x, C.y), concatenated with nothing between (chain/l1/calldata.py).
     function submitBlock(uint64 height, uint256 preRoot, bytes calldata ops) external {
         uint64 settled = settledHeight;
         if (height <= settled) revert BlockAlreadySettled(height, settled);
-        if (height != settled + 1) revert BlockOutOfOrder(height, settled + 1);
         if (preRoot != settledRoot) revert WrongPreRoot(settledRoot, preRoot);
         if (ops.length == 0) revert EmptyBlock();
         (uint256 postRoot, bytes32 opsHash) = _verifyBlock(preRoot, ops);

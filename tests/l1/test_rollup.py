@@ -220,9 +220,37 @@ def test_rejects_a_replayed_block(rollup: RollupClient) -> None:
     assert_refused(rollup, "WrongPreRoot", SECOND, block.pre_root, block.ops)
 
 
-def test_rejects_a_block_that_skips_a_height(rollup: RollupClient) -> None:
+def test_block_after_empty_heights_settles(rollup: RollupClient) -> None:
+    """ZK blocks 1 to 4 held no operation (the root stayed at genesis): block 5 settles
+    straight from genesis, and the next one after a gap again."""
+    first, mixed = get_first_block(), get_mixed_block()
+    submit(rollup, Height(5), first)
+    assert (rollup.get_settled_height(), rollup.get_settled_root()) == (5, first.post_root)
+    submit(rollup, Height(9), mixed)
+    assert (rollup.get_settled_height(), rollup.get_settled_root()) == (9, mixed.post_root)
+    assert rollup.get_block_commitment(Height(7)) == bytes(32), "a skipped height has none"
+
+
+def test_rejects_a_replay_below_a_skipped_height(rollup: RollupClient) -> None:
     block = get_first_block()
-    assert_refused(rollup, "BlockOutOfOrder", SECOND, block.pre_root, block.ops, (SECOND, FIRST))
+    submit(rollup, Height(5), block)
+    assert_refused(
+        rollup, "BlockAlreadySettled", Height(3), block.pre_root, block.ops, (Height(3), Height(5))
+    )
+
+
+def test_rejects_a_block_that_skips_one_that_changed_the_root(rollup: RollupClient) -> None:
+    """Block 2 (mixed) submitted while block 1 (first), which moved the root, is unsettled:
+    skipping a height is free only where the root stayed the same."""
+    mixed = get_mixed_block()
+    assert_refused(
+        rollup,
+        "WrongPreRoot",
+        SECOND,
+        mixed.pre_root,
+        mixed.ops,
+        (compute_genesis_root(), mixed.pre_root),
+    )
 
 
 # -- malformed calldata -----------------------------------------------------------------------
