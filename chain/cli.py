@@ -4,8 +4,10 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 import tempfile
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -22,7 +24,9 @@ from chain.config import (
     FAST_BLOCK_WINDOW_MS,
     ZK_BLOCK_INTERVAL_S,
 )
+from chain.l1.config import AGENT_POLL_S, GRACE_BLOCKS, SLOT_BLOCKS, SlotSchedule
 from chain.l1.devnet import DevnetError
+from chain.l1.errors import L1Error
 from chain.node import DEFAULT_EXECUTOR, EXECUTORS
 from chain.service import NODE_FILE, DataDirBusy, NodeOptions, run_node
 
@@ -98,7 +102,56 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="do not run the embedded prover (operations stay committed, unproven)",
     )
+    node.add_argument(
+        "--rollup",
+        metavar="ADDRESS",
+        default=None,
+        help="settle on the rollup at this L1 address (default: on the managed anvil, the one "
+        "the node deploys at first start; on another L1, none)",
+    )
+    node.add_argument(
+        "--no-agent",
+        dest="agent",
+        action="store_false",
+        help="do not run the embedded submission agent (blocks settle only if another agent "
+        "posts them)",
+    )
+    node.add_argument(
+        "--agent-key",
+        metavar="HEX",
+        default=None,
+        help="the embedded agent's L1 key (default: dev account 9, the dev rollup's owner and "
+        "agent)",
+    )
+    node.add_argument(
+        "--slot-blocks",
+        type=int,
+        default=SLOT_BLOCKS,
+        help=f"L1 blocks per agent slot, for a rollup deployed now (default {SLOT_BLOCKS})",
+    )
+    node.add_argument(
+        "--grace-blocks",
+        type=int,
+        default=GRACE_BLOCKS,
+        help="L1 blocks after a settlement before anyone may submit, for a rollup deployed "
+        f"now (default {GRACE_BLOCKS})",
+    )
     node.add_argument("-v", "--verbose", action="store_true", help="log every block")
+
+    agent = sub.add_parser("agent", help="run a submission agent: post proven ZK blocks to L1")
+    agent.add_argument("--key", metavar="HEX", required=True, help="the agent's L1 private key")
+    agent.add_argument(
+        "--node-url", metavar="URL", required=True, help="the node's ZK-chain JSON-RPC (HTTP)"
+    )
+    agent.add_argument("--l1-rpc", metavar="URL", required=True, help="the L1 JSON-RPC endpoint")
+    agent.add_argument("--rollup", metavar="ADDRESS", required=True, help="the rollup's address")
+    agent.add_argument(
+        "--poll",
+        type=float,
+        default=AGENT_POLL_S,
+        help=f"seconds between looks when there is nothing to post (default {AGENT_POLL_S})",
+    )
+    agent.add_argument("-v", "--verbose", action="store_true", help="log every wait")
 
     status = sub.add_parser("status", help="show a running node's endpoints and heads")
     status.add_argument(
@@ -125,13 +178,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cmd_node(args: argparse.Namespace) -> int:
+def setup_logging(verbose: bool) -> None:
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.DEBUG if verbose else logging.INFO,
         format="%(message)s",
         handlers=[RichHandler(console=err, show_path=False)],
     )
-    logging.getLogger("aiohttp").setLevel(logging.WARNING)
+    for noisy in ("aiohttp", "web3", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def parse_key(text: str) -> bytes:
+    key = bytes.fromhex(text.removeprefix("0x"))
+    if len(key) != 32:
+        raise ValueError("a private key is 32 bytes")
+    return key
+
+
+def cmd_node(args: argparse.Namespace) -> int:
+    setup_logging(args.verbose)
     if not args.dev:
         err.print(
             "[red]only --dev mode exists so far[/]: run `duet node --dev`; "
@@ -140,6 +205,14 @@ def cmd_node(args: argparse.Namespace) -> int:
         return 2
     if args.block_window_ms < 0 or args.zk_interval <= 0:
         err.print("[red]--block-window-ms must be >= 0 and --zk-interval > 0[/]")
+        return 2
+    if args.slot_blocks < 1 or args.grace_blocks < 0:
+        err.print("[red]--slot-blocks must be >= 1 and --grace-blocks >= 0[/]")
+        return 2
+    try:
+        agent_key = None if args.agent_key is None else parse_key(args.agent_key)
+    except ValueError as exc:
+        err.print(f"[red]--agent-key: {exc}[/]")
         return 2
     options = NodeOptions(
         data_dir=args.data_dir.expanduser().resolve(),
@@ -151,15 +224,46 @@ def cmd_node(args: argparse.Namespace) -> int:
         executor=args.executor,
         prover=args.prover,
         l1_rpc=args.l1_rpc,
+        rollup=args.rollup,
+        agent=args.agent,
+        agent_key=agent_key,
+        schedule=SlotSchedule(args.slot_blocks, args.grace_blocks),
     )
     try:
         uvloop.run(run_node(options))
     except DataDirBusy as exc:
         err.print(f"[red]{exc}[/]")
         return 1
-    except (OSError, DevnetError) as exc:
+    except (OSError, DevnetError, L1Error) as exc:
         err.print(f"[red]cannot start the node: {exc}[/]")
         return 1
+    return 0
+
+
+def cmd_agent(args: argparse.Namespace) -> int:
+    from eth_account import Account
+    from eth_utils import to_checksum_address
+    from web3 import Web3
+
+    from chain.l1.agent import NodeSource, SubmissionAgent
+    from chain.l1.rollup import RollupClient
+
+    setup_logging(args.verbose)
+    try:
+        account = Account.from_key(parse_key(args.key))
+        address = to_checksum_address(args.rollup)
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/]")
+        return 2
+    w3 = Web3(Web3.HTTPProvider(args.l1_rpc, request_kwargs={"timeout": 60}))
+    agent = SubmissionAgent(
+        NodeSource(args.node_url), RollupClient(w3, address, account), poll_s=args.poll
+    )
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    agent.run(stop)
+    err.print(f"agent stopped: {len(agent.submitted)} blocks settled by this run")
     return 0
 
 
@@ -222,7 +326,12 @@ def cmd_status(args: argparse.Namespace) -> int:
         table.add_row(
             "L1" + (" (anvil)" if l1["managed"] else ""), str(l1["chain_id"]), "", l1["http"], ""
         )
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    l1 = status["l1"] or {}
+    if l1.get("rollup"):
+        agent = l1.get("agent") or "none (--no-agent)"
+        console.print(f"rollup {l1['rollup']}, token {l1.get('zkpow')}, embedded agent {agent}")
     return 0
 
 
@@ -269,7 +378,8 @@ def print_drill(result: "DrillResult") -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handler = {"node": cmd_node, "status": cmd_status, "drill": cmd_drill}[args.command]
+    handlers = {"node": cmd_node, "agent": cmd_agent, "status": cmd_status, "drill": cmd_drill}
+    handler = handlers[args.command]
     return handler(args)
 
 

@@ -53,6 +53,8 @@ DEFAULT_EXECUTOR = "revm"
 DELIVERED_META = "fast_delivered_zk_height"
 # Fast blocks up to here have had their messages taken by the ZK chain.
 TAKEN_META = "zk_taken_fast_height"
+# ZK blocks up to here are settled on L1, as the node last read the rollup.
+L1_SETTLED_META = "l1_settled_zk_height"
 
 BlockListener = Callable[[LedgerBlock, FastBlock | None], None]
 
@@ -410,6 +412,23 @@ class Node:
         if not is_valid_proof(record.circuit, proof, record.public_inputs):
             return False
         self.store.set_zk_proof(op_id, proof, "proven")
+        return True
+
+    def get_l1_settled_height(self) -> Height:
+        done = self.store.get_meta(L1_SETTLED_META)
+        return Height(0 if done is None else int(done))
+
+    def record_l1_settlement(self, height: Height, root: int) -> bool:
+        """L1's rollup has settled ZK blocks up to `height`, at state root `root`: their
+        operations become `settled` (and, if L1 went back, as an anvil that lost its last
+        second does, later ones stop being so). False, and nothing changes, unless `root` is
+        this chain's at `height`: then the rollup settles another chain."""
+        block = self.get_block(self.config.zk_chain_id, height)
+        if block is None or int.from_bytes(block.state_root, "big") != root:
+            return False
+        previous = self.get_l1_settled_height()
+        if height != previous:
+            self.store.set_zk_settled_height(L1_SETTLED_META, previous, height)
         return True
 
     # -- reads -----------------------------------------------------------------------------

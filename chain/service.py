@@ -1,4 +1,5 @@
-"""Running a node: the servers, the sequencer, the data directory's lock and node.json."""
+"""Running a node: the servers, the sequencer, the data directory's lock and node.json, and
+its L1 side: the devnet, the rollup, the watcher of settled blocks, the embedded agent."""
 
 import asyncio
 import contextlib
@@ -10,12 +11,14 @@ import signal
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
 
 from chain.consensus.dev import DevSequencer
+from chain.l1.calldata import StateRoot
+from chain.l1.config import DEFAULT_SCHEDULE, SlotSchedule
 from chain.l1.devnet import Devnet, DevnetError, L1Endpoint
 from chain.node import Node
 from chain.prover.worker import EmbeddedProver
@@ -24,6 +27,9 @@ from chain.rpc.fast_api import FastApi
 from chain.rpc.server import Dispatcher, dumps, make_app
 from chain.rpc.subscriptions import SubscriptionHub
 from chain.rpc.zk_api import ZkApi
+
+if TYPE_CHECKING:
+    from chain.l1.link import AgentThread
 
 log = logging.getLogger("duet.node")
 NODE_FILE = "node.json"
@@ -45,6 +51,10 @@ class NodeOptions:
     executor: str
     prover: bool = True
     l1_rpc: str | None = None  # None: start anvil, with its state in the data directory
+    rollup: str | None = None  # None: deploy one on the managed anvil (none on another L1)
+    agent: bool = True  # run an embedded submission agent where there is a rollup
+    agent_key: bytes | None = None  # None: dev account DEV_AGENT_ACCOUNT
+    schedule: SlotSchedule = DEFAULT_SCHEDULE  # of a rollup the node deploys
 
 
 def lock_data_dir(data_dir: Path) -> int:
@@ -97,7 +107,14 @@ async def connect_l1(options: NodeOptions, devnet: Devnet) -> L1Endpoint:
     return L1Endpoint(url, await fetch_chain_id(url), managed=options.l1_rpc is None)
 
 
+def compute_loopback_url(host: str, port: int) -> str:
+    """How this process reaches its own endpoint (a wildcard address is not a destination)."""
+    return f"http://{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:{port}/"
+
+
 async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> None:
+    from chain.l1 import link  # web3 loads here, not in `duet status` (chain/l1/link.py)
+
     lock_fd = lock_data_dir(options.data_dir)
     devnet = Devnet(options.data_dir, options.host)
     try:
@@ -111,13 +128,25 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
     if node.lost_on_start:
         log.warning("%d pending transactions could not be re-admitted", len(node.lost_on_start))
     runners: list[web.AppRunner] = []
+    agent: AgentThread | None = None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
+        genesis = node.get_block(cfg.zk_chain_id, 0)
+        assert genesis is not None
+        settlement = await link.connect_rollup(
+            options.data_dir,
+            l1,
+            StateRoot(int.from_bytes(genesis.state_root, "big")),
+            options.rollup,
+            options.agent_key,
+            options.schedule,
+        )
         duet = DuetApi(node)
         endpoints: dict[str, Any] = {}
+        ports: dict[str, int] = {}
         for name, api, chain_id, port in (
             ("fast", FastApi(node), cfg.fast_chain_id, options.fast_port),
             ("zk", ZkApi(node), cfg.zk_chain_id, options.zk_port),
@@ -127,6 +156,7 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
             app = make_app(Dispatcher({**api.methods, **duet.methods}), hub)
             runner, actual_port = await start_site(app, options.host, port)
             runners.append(runner)
+            ports[name] = actual_port
             endpoints[name] = {
                 "http": f"http://{options.host}:{actual_port}/",
                 "ws": f"ws://{options.host}:{actual_port}/",
@@ -136,8 +166,18 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
         tasks = [sequencer.run()]
         if options.prover:
             tasks.append(EmbeddedProver(node.list_committed_ops, node.record_proof).run())
+        l1_info: dict[str, Any] = {"http": l1.http, "chain_id": l1.chain_id, "managed": l1.managed}
+        if settlement is not None:
+            tasks.append(link.watch_settlement(settlement, l1.http, node.record_l1_settlement))
+            if options.agent:
+                zk_url = compute_loopback_url(options.host, ports["zk"])
+                agent = link.start_agent(settlement, l1.http, zk_url)
+            l1_info |= {
+                "rollup": settlement.rollup,
+                "zkpow": settlement.zkpow,
+                "agent": settlement.agent.address if agent else None,
+            }
         seq_task = asyncio.create_task(gather_or_fail(*tasks))
-        l1_info = {"http": l1.http, "chain_id": l1.chain_id, "managed": l1.managed}
         write_json_atomically(
             options.data_dir / NODE_FILE,
             {"pid": os.getpid(), "executor": options.executor, **endpoints, "l1": l1_info},
@@ -155,6 +195,8 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
         with contextlib.suppress(asyncio.CancelledError):
             await seq_task
     finally:
+        if agent is not None:
+            await link.stop_agent(agent)
         with contextlib.suppress(FileNotFoundError):
             (options.data_dir / NODE_FILE).unlink()
         for runner in runners:

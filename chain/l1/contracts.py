@@ -53,7 +53,9 @@ def send_transaction(
     tx = {**tx, "from": sender.address}
     if gas is None:
         try:
-            gas = int(w3.eth.estimate_gas(tx) * GAS_MARGIN)
+            # In the pending block: the one the transaction will join, whose number a rule
+            # such as the rollup's slots reads (the latest block's would be one behind).
+            gas = int(w3.eth.estimate_gas(tx, block_identifier="pending") * GAS_MARGIN)
         except ContractLogicError as error:
             raise decode_revert(abi, error.data) from error
     tx = {

@@ -1,19 +1,25 @@
 """Deploy Duet's L1 contracts to any L1 endpoint: the ZKPoW token and the rollup.
 
-The rollup gets the genesis ZK state root and the current ceremony's verification keys, one
-per circuit id in the order of CIRCUIT_NAMES (chain/l1/keys.py); the token's whole supply
-goes to one holder.
+The rollup gets the genesis ZK state root, the current ceremony's verification keys, one
+per circuit id in the order of CIRCUIT_NAMES (chain/l1/keys.py), its first submission agents
+and its slot schedule; the deployer becomes its owner (who may register more agents). The
+token's whole supply goes to one holder.
 """
 
+import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from web3 import Web3
+from web3.exceptions import BadFunctionCallOutput, ContractLogicError
 
 from chain.l1.calldata import StateRoot
+from chain.l1.config import DEFAULT_SCHEDULE, SlotSchedule
 from chain.l1.contracts import load_artifact, send_transaction
 from chain.l1.errors import L1Error
 from chain.l1.keys import encode_verification_key, load_ceremony_keys
@@ -30,6 +36,25 @@ class L1Deployment:
     genesis_root: StateRoot
     block: int  # the L1 block of the rollup's deployment: where a reconstruction starts
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "chain_id": self.chain_id,
+            "zkpow": self.zkpow,
+            "rollup": self.rollup,
+            "genesis_root": hex(self.genesis_root),
+            "block": self.block,
+        }
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> "L1Deployment":
+        return cls(
+            int(obj["chain_id"]),
+            cast(ChecksumAddress, obj["zkpow"]),
+            cast(ChecksumAddress, obj["rollup"]),
+            StateRoot(int(obj["genesis_root"], 16)),
+            int(obj["block"]),
+        )
+
 
 def deploy_contracts(
     w3: Web3,
@@ -38,12 +63,24 @@ def deploy_contracts(
     token_holder: ChecksumAddress | None = None,
     supply: int = L1_SUPPLY_WEI,
     keys: Sequence[Mapping[str, Any]] | None = None,
+    agents: Sequence[ChecksumAddress] | None = None,
+    schedule: SlotSchedule = DEFAULT_SCHEDULE,
 ) -> L1Deployment:
     """ZkPow (its supply to `token_holder`, default the deployer) and Rollup (at
-    `genesis_root`, with `keys`, default the current ceremony's)."""
+    `genesis_root`, with `keys`, default the current ceremony's; `agents`, default the
+    deployer alone, on `schedule`)."""
     vks = [encode_verification_key(vk) for vk in (keys or load_ceremony_keys())]
     zkpow = deploy_contract(w3, deployer, "ZkPow", token_holder or deployer.address, supply)
-    rollup, block = deploy_contract_at_block(w3, deployer, "Rollup", genesis_root, vks)
+    rollup, block = deploy_contract_at_block(
+        w3,
+        deployer,
+        "Rollup",
+        genesis_root,
+        vks,
+        list(agents if agents is not None else [deployer.address]),
+        schedule.slot_blocks,
+        schedule.grace_blocks,
+    )
     return L1Deployment(w3.eth.chain_id, zkpow, rollup, genesis_root, block)
 
 
@@ -62,3 +99,42 @@ def deploy_contract_at_block(
     if address is None:
         raise L1Error(f"{name} was not deployed")
     return address, int(receipt["blockNumber"])
+
+
+def check_rollup(w3: Web3, address: ChecksumAddress, genesis_root: StateRoot) -> None:
+    """L1Error unless a rollup of the chain whose genesis root is `genesis_root` is at
+    `address`: what a node checks before it settles there."""
+    if not w3.eth.get_code(address):
+        raise L1Error(f"no contract at {address} on L1 chain {w3.eth.chain_id}")
+    abi = load_artifact("Rollup")["abi"]
+    try:
+        root = int(w3.eth.contract(address=address, abi=abi).functions.genesisRoot().call())
+    except (ContractLogicError, BadFunctionCallOutput) as exc:
+        raise L1Error(f"the contract at {address} is not a Duet rollup: {exc}") from None
+    if root != genesis_root:
+        raise L1Error(
+            f"the rollup at {address} settles another chain: genesis root {root:#x}, "
+            f"this chain's is {genesis_root:#x}"
+        )
+
+
+def load_or_deploy(
+    w3: Web3,
+    path: Path,
+    deployer: LocalAccount,
+    genesis_root: StateRoot,
+    schedule: SlotSchedule = DEFAULT_SCHEDULE,
+) -> tuple[L1Deployment, bool]:
+    """The deployment recorded at `path` if L1 still holds it, else a new one (with the
+    deployer as its one agent), recorded there. Returns it, and whether it is new."""
+    if path.is_file():
+        deployment = L1Deployment.from_json(json.loads(path.read_text()))
+        if deployment.chain_id == w3.eth.chain_id and w3.eth.get_code(deployment.rollup):
+            check_rollup(w3, deployment.rollup, genesis_root)
+            return deployment, False
+    deployment = deploy_contracts(w3, deployer, genesis_root, schedule=schedule)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(deployment.to_json(), indent=2))
+    os.replace(tmp, path)
+    return deployment, True

@@ -2,6 +2,9 @@
 
 Its state lives in the node's data directory (`l1/state.json`): anvil loads it at start and
 writes it every second and when it exits, so a restarted stack finds its L1 as it left it.
+It mines a block per transaction, at once, and one every DEV_L1_BLOCK_TIME_S besides (anvil's
+mixed mining), so L1 time passes as on a real chain: the rollup's slots and grace period
+count L1 blocks.
 anvil is told to die with the node (Linux's parent-death signal), so even a node killed with
 `kill -9` does not leave it running, and the SIGTERM it gets makes it write its state first.
 """
@@ -15,6 +18,8 @@ import re
 import signal
 from dataclasses import dataclass
 from pathlib import Path
+
+from chain.l1.config import DEV_L1_BLOCK_TIME_S
 
 log = logging.getLogger("duet.l1")
 
@@ -65,6 +70,9 @@ def compute_anvil_command(data_dir: Path, host: str) -> list[str]:
         str(state),
         "--state-interval",
         str(STATE_INTERVAL_S),
+        "--block-time",
+        str(DEV_L1_BLOCK_TIME_S),
+        "--mixed-mining",
     ]
 
 

@@ -400,6 +400,36 @@ class Store:
     def set_zk_proof(self, op_id: bytes, proof: bytes, status: str) -> None:
         self.db.execute("UPDATE zk_ops SET proof=?, status=? WHERE id=?", (proof, status, op_id))
 
+    def list_zk_op_heights(self, after: Height, limit: int) -> list[Height]:
+        """Heights above `after` of the ZK blocks that hold operations, ascending."""
+        rows = self.db.execute(
+            "SELECT DISTINCT height FROM zk_ops WHERE height>? ORDER BY height LIMIT ?",
+            (after, limit),
+        )
+        return [Height(h) for (h,) in rows]
+
+    def list_zk_ops_at(self, height: Height) -> list[ZkOpRecord]:
+        """The operations of ZK block `height`, in block order."""
+        rows = self.db.execute("SELECT * FROM zk_ops WHERE height=? ORDER BY idx", (height,))
+        return [op for op in map(self._zk_op, rows.fetchall()) if op is not None]
+
+    def set_zk_settled_height(self, meta_key: str, previous: Height, height: Height) -> None:
+        """L1 has settled up to `height` (it said `previous` before): operations up to there
+        are `settled`; above it, any that were (L1 lost a settlement) go back to proven, or
+        to committed if no proof is stored."""
+        db = self.db
+        db.execute("BEGIN")
+        db.execute(
+            "UPDATE zk_ops SET status='settled' WHERE height>? AND height<=?", (previous, height)
+        )
+        db.execute(
+            "UPDATE zk_ops SET status=CASE WHEN proof IS NULL THEN 'committed' ELSE 'proven' END "
+            "WHERE height>? AND height<=? AND status='settled'",
+            (height, previous),
+        )
+        db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (meta_key, str(height)))
+        db.execute("COMMIT")
+
     def add_zk_pending(self, op_id: bytes, arrival: int, body: dict[str, Any]) -> None:
         self.db.execute(
             "INSERT OR IGNORE INTO zk_pending VALUES (?, ?, ?)", (op_id, arrival, json.dumps(body))

@@ -1,8 +1,9 @@
 """The ZK chain's JSON-RPC: Ethereum reads (blocks, ERC-20/721 views) and duet_* operations.
 
 Operations are EIP-712 signed objects sent with `duet_sendOperation`; their progress
-(pending → committed → proven → aggregated → settled) is read with `duet_getOperation`
-and `duet_getProofStatus`. docs/rpc.md lists every method.
+(pending → committed → proven → settled) is read with `duet_getOperation` and
+`duet_getProofStatus`. Submission agents read what they post to L1 with
+`duet_getSettlementHeights` and `duet_getSettlementBlock`. docs/rpc.md lists every method.
 """
 
 from collections.abc import Callable
@@ -11,9 +12,11 @@ from typing import Any
 from chain.config import CLIENT_VERSION
 from chain.fast.chain import compute_prev_randao
 from chain.ledger.blocks import LedgerBlock
+from chain.ledger.store import ZkOpRecord
 from chain.node import Node
 from chain.prover.errors import ProverError
 from chain.prover.ownership import compute_token_paths, format_token_paths
+from chain.rpc.duet_api import parse_count
 from chain.rpc.errors import EXECUTION_REVERTED, TX_REJECTED, RpcError, invalid_params
 from chain.rpc.format import format_block, hx
 from chain.rpc.params import (
@@ -25,6 +28,7 @@ from chain.rpc.params import (
     parse_object,
     parse_quantity,
 )
+from chain.types import Height
 from chain.zk.ops import InvalidOp
 from chain.zk.signing import InvalidSignature
 from chain.zk.state import (
@@ -39,6 +43,7 @@ from chain.zk.state import (
 from chain.zk.views import ViewRevert, compute_call, encode_revert
 
 HEAD_TAGS = (None, "latest", "pending", "safe", "finalized")
+MAX_SETTLEMENT_HEIGHTS = 1000  # per duet_getSettlementHeights call
 
 
 class ZkApi:
@@ -65,6 +70,8 @@ class ZkApi:
             "duet_getTotals": self.get_totals,
             "duet_getFastMessage": self.get_fast_message,
             "duet_getTokenPaths": self.get_token_paths,
+            "duet_getSettlementHeights": self.get_settlement_heights,
+            "duet_getSettlementBlock": self.get_settlement_block,
         }
 
     @staticmethod
@@ -198,6 +205,38 @@ class ZkApi:
             "proof": None if record.proof is None else hx(record.proof),
         }
 
+    # -- settlement on L1 ----------------------------------------------------------------------
+
+    def get_settlement_heights(self, params: Any) -> Any:
+        """Heights above `after` of the ZK blocks that hold operations: the ones L1 settles
+        (the empty ones in between leave the root as it is)."""
+        after, limit = expect_params(params, 1, 2)
+        after = parse_count(after, "after")
+        limit = MAX_SETTLEMENT_HEIGHTS if limit is None else parse_count(limit, "limit")
+        heights = self.node.store.list_zk_op_heights(
+            Height(after), min(limit, MAX_SETTLEMENT_HEIGHTS)
+        )
+        return [int(h) for h in heights]
+
+    def get_settlement_block(self, params: Any) -> Any:
+        """ZK block `height` as Rollup.submitBlock takes it: each operation's circuit,
+        post-root, words and proof; `ready` once every one is proven (`unproven` lists the
+        others)."""
+        (height,) = expect_params(params, 1, 1)
+        height = parse_count(height, "height")
+        block = self.node.get_block(self.chain_id, height)
+        if block is None:
+            return None
+        ops = self.node.store.list_zk_ops_at(Height(height))
+        unproven = [hx(op.op_id) for op in ops if op.proof is None]
+        return {
+            "height": height,
+            "stateRoot": hx(block.state_root),
+            "ready": bool(ops) and not unproven,
+            "unproven": unproven,
+            "ops": [format_settlement_op(op) for op in ops],
+        }
+
     # -- NFTs and the market ------------------------------------------------------------------
 
     def get_token(self, params: Any) -> Any:
@@ -267,3 +306,16 @@ class ZkApi:
         ]
         waiting = any(getattr(m, "seq", None) == seq for m in self.node.pending_fast_messages())
         return {"seq": hex(seq), "pending": waiting, "arrivals": arrivals}
+
+
+def format_settlement_op(op: ZkOpRecord) -> dict[str, Any]:
+    pre_root, post_root, *words = op.public_inputs
+    return {
+        "id": hx(op.op_id),
+        "status": op.status,
+        "circuit": op.circuit,
+        "preRoot": hex(pre_root),
+        "postRoot": hex(post_root),
+        "words": [hex(w) for w in words],
+        "proof": None if op.proof is None else hx(op.proof),
+    }

@@ -26,6 +26,11 @@ pragma solidity ^0.8.24;
 ///      with EXTCODECOPY), written by the constructor, so no Solidity is generated per
 ///      ceremony. Its code: 0x00 ‖ words[N] ‖ deltaGroup[N] ‖ keyOffset[N] (uint16) ‖ the keys,
 ///      each δ ‖ IC[]. A block reads the 4N-byte header once, then each of its circuits' keys.
+///
+///      Slots: submission agents take turns by L1 block. Slot s = (block.number - scheduleStart)
+///      / slotBlocks belongs to agents[s % agents.length], and only that agent may submit in
+///      it, until more than graceBlocks L1 blocks have passed since the last settlement: then
+///      anyone may, so a dead agent cannot stall settlement.
 contract Rollup {
     /// BN254's scalar field: public inputs and the batch coefficients live here.
     uint256 internal constant R =
@@ -85,8 +90,25 @@ contract Rollup {
     uint256 public settledRoot;
     /// The height of the last settled ZK block; 0 before the first (genesis).
     uint64 public settledHeight;
+    /// The L1 block of the last settlement (of the deployment before the first): the grace
+    /// period counts from here. Packed with settledHeight, so it costs no slot of its own.
+    uint64 public settledAtBlock;
     /// keccak256(abi.encode(preRoot, postRoot, keccak256(ops))) of each settled block by height.
     mapping(uint64 => bytes32) public blockCommitment;
+
+    /// The ZK state root at height 0.
+    uint256 public immutable genesisRoot;
+    /// The deployer: the only account that may register submission agents.
+    address public immutable owner;
+    /// L1 blocks per slot.
+    uint256 public immutable slotBlocks;
+    /// L1 blocks after a settlement during which only the slot's agent may submit.
+    uint256 public immutable graceBlocks;
+    /// The L1 block where slot 0 starts: the deployment's.
+    uint256 public immutable scheduleStart;
+    /// The submission agents in the order of registration; slot s is agents[s % length]'s.
+    address[] public agents;
+    mapping(address => bool) public isAgent;
 
     /// The data contract holding every circuit's key (layout above).
     address public immutable keyData;
@@ -106,9 +128,19 @@ contract Rollup {
 
     /// A ZK block settled: the new settled root and the block's commitment.
     event BlockSettled(uint64 indexed height, uint256 postRoot, bytes32 commitment);
+    /// `agent` joined the schedule as agents[index].
+    event AgentRegistered(address indexed agent, uint256 index);
 
     /// `height` is settled already: a replayed (or raced) submission.
     error BlockAlreadySettled(uint64 height, uint64 settledHeight);
+    /// This L1 block is in `expectedAgent`'s slot, and the grace period has not passed.
+    error NotYourSlot(address expectedAgent);
+    /// Only the owner (the deployer) registers agents.
+    error NotOwner(address caller);
+    /// An agent is a nonzero address, registered once.
+    error InvalidAgent(address agent);
+    /// A slot is at least one L1 block.
+    error BadSchedule(uint256 slotBlocks, uint256 graceBlocks);
     /// The block starts from `preRoot`, but the settled root is `settledRoot`.
     error WrongPreRoot(uint256 settledRoot, uint256 preRoot);
     /// A block has at least one operation.
@@ -130,13 +162,32 @@ contract Rollup {
     /// Key `circuitId` has another α, β or γ than key 0: one batch could not hold both.
     error VerificationKeyNotShared(uint256 circuitId);
 
-    /// @param genesisRoot the ZK state root at height 0.
+    /// @param genesisRoot_ the ZK state root at height 0.
     /// @param vks each circuit id's key: α ‖ β ‖ γ ‖ δ ‖ IC[0..nPublic], every coordinate a
     ///        32-byte big-endian word, G2 points as x.c1, x.c0, y.c1, y.c0 (EIP-197).
-    constructor(uint256 genesisRoot, bytes[] memory vks) {
-        if (genesisRoot >= R) revert GenesisRootNotInField(genesisRoot);
+    /// @param initialAgents the first submission agents (more with registerAgent).
+    /// @param slotBlocks_ L1 blocks per slot (chain/l1/config.py has the defaults).
+    /// @param graceBlocks_ L1 blocks after a settlement before anyone may submit.
+    constructor(
+        uint256 genesisRoot_,
+        bytes[] memory vks,
+        address[] memory initialAgents,
+        uint256 slotBlocks_,
+        uint256 graceBlocks_
+    ) {
+        if (genesisRoot_ >= R) revert GenesisRootNotInField(genesisRoot_);
         if (vks.length == 0 || vks.length > MAX_CIRCUITS) revert BadKeyCount(vks.length);
-        settledRoot = genesisRoot;
+        if (slotBlocks_ == 0) revert BadSchedule(slotBlocks_, graceBlocks_);
+        genesisRoot = genesisRoot_;
+        settledRoot = genesisRoot_;
+        owner = msg.sender;
+        slotBlocks = slotBlocks_;
+        graceBlocks = graceBlocks_;
+        scheduleStart = block.number;
+        settledAtBlock = uint64(block.number);
+        for (uint256 i = 0; i < initialAgents.length; i++) {
+            _registerAgent(initialAgents[i]);
+        }
         uint256 maxIc;
         for (uint256 id = 0; id < vks.length; id++) {
             uint256 icPoints = _checkKey(vks[0], vks[id], id);
@@ -170,14 +221,49 @@ contract Rollup {
     function submitBlock(uint64 height, uint256 preRoot, bytes calldata ops) external {
         uint64 settled = settledHeight;
         if (height <= settled) revert BlockAlreadySettled(height, settled);
+        if (!maySubmit(msg.sender, block.number)) revert NotYourSlot(slotAgent(block.number));
         if (preRoot != settledRoot) revert WrongPreRoot(settledRoot, preRoot);
         if (ops.length == 0) revert EmptyBlock();
         (uint256 postRoot, bytes32 opsHash) = _verifyBlock(preRoot, ops);
         bytes32 commitment = keccak256(abi.encode(preRoot, postRoot, opsHash));
         settledRoot = postRoot;
         settledHeight = height;
+        settledAtBlock = uint64(block.number);
         blockCommitment[height] = commitment;
         emit BlockSettled(height, postRoot, commitment);
+    }
+
+    // -- slots --------------------------------------------------------------------------------
+
+    /// @notice Add `agent` to the schedule (owner only). The schedule is recomputed over the
+    ///         new registry at once: later slots may change hands.
+    function registerAgent(address agent) external {
+        if (msg.sender != owner) revert NotOwner(msg.sender);
+        _registerAgent(agent);
+    }
+
+    function agentCount() external view returns (uint256) {
+        return agents.length;
+    }
+
+    /// @notice The agent whose slot holds L1 block `blockNumber` (zero with no agents).
+    function slotAgent(uint256 blockNumber) public view returns (address) {
+        uint256 count = agents.length;
+        if (count == 0 || blockNumber < scheduleStart) return address(0);
+        return agents[((blockNumber - scheduleStart) / slotBlocks) % count];
+    }
+
+    /// @notice Whether `sender` may submit in L1 block `blockNumber`: in its own slot, or by
+    ///         anyone once more than graceBlocks blocks have passed since the last settlement.
+    function maySubmit(address sender, uint256 blockNumber) public view returns (bool) {
+        return blockNumber > settledAtBlock + graceBlocks || sender == slotAgent(blockNumber);
+    }
+
+    function _registerAgent(address agent) private {
+        if (agent == address(0) || isAgent[agent]) revert InvalidAgent(agent);
+        isAgent[agent] = true;
+        agents.push(agent);
+        emit AgentRegistered(agent, agents.length - 1);
     }
 
     /// @notice Circuit `id`'s key: its word count k, its δ group (the lowest id with the same

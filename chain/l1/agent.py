@@ -1,0 +1,292 @@
+"""Submission agents: post each fully proven ZK block that holds operations to the rollup, in
+order, in the agent's own slot.
+
+An agent keeps no state of its own: before every submission it reads what L1 has settled
+(`settledHeight`, `settledRoot`) and offers only the next ZK block with operations above that
+height, whose first pre-root must be the settled root. So a restarted agent, or one whose L1
+was restarted, resumes from what L1 says: it never posts a block twice and never skips one.
+Losing a race to another agent (the block settled meanwhile, or the slot turned) is an
+ordinary outcome, not an error. docs/l1.md, "Submission agents", has the whole protocol.
+
+`SubmissionAgent.step` is one look (read, decide, maybe submit); `run` loops it until told
+to stop. The node is read through `SettlementSource`: over JSON-RPC (`NodeSource`, the
+node's `duet_getSettlementHeights` / `duet_getSettlementBlock`) or, in tests, from memory.
+"""
+
+import json
+import logging
+import threading
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Protocol
+
+from eth_typing import ChecksumAddress
+from web3.exceptions import Web3Exception
+
+from chain.l1.calldata import SettledOp, StateRoot
+from chain.l1.config import AGENT_POLL_S, AGENT_RETRY_S
+from chain.l1.errors import L1Error, L1Revert
+from chain.l1.rollup import RollupClient, SettledState
+from chain.prover.groth16 import Proof
+from chain.prover.witness import CIRCUIT_NAMES
+from chain.types import Height
+
+log = logging.getLogger("duet.agent")
+
+NODE_TIMEOUT_S = 10.0
+# Refusals that mean another agent got there first: the block is settled, the settled root
+# moved on, or the slot turned between the look and the transaction.
+RACE_ERRORS = frozenset({"BlockAlreadySettled", "WrongPreRoot", "NotYourSlot"})
+# What a look can fail on without anything being wrong with the agent: an endpoint that
+# does not answer (urllib's and requests' errors are OSErrors), or answers garbage.
+UNREACHABLE = (OSError, Web3Exception, L1Error, ValueError, KeyError)
+
+
+class NodeRpcError(L1Error):
+    """The node answered a settlement read with an error."""
+
+
+@dataclass(frozen=True)
+class SettlementBlock:
+    """A ZK block as the rollup takes it, with what is not proven yet."""
+
+    height: Height
+    pre_root: StateRoot  # the first operation's pre-root (0 for a block without operations)
+    ops: tuple[SettledOp, ...]  # only when every operation is proven
+    op_count: int
+    unproven: int
+
+    @property
+    def is_ready(self) -> bool:
+        return self.op_count > 0 and self.unproven == 0
+
+
+class SettlementSource(Protocol):
+    def get_next_height(self, after: Height) -> Height | None:
+        """The lowest height above `after` of a ZK block with operations, if any."""
+        ...
+
+    def get_settlement_block(self, height: Height) -> SettlementBlock | None: ...
+
+
+class NodeSource:
+    """A node's ZK endpoint, read over JSON-RPC."""
+
+    def __init__(self, url: str, timeout_s: float = NODE_TIMEOUT_S) -> None:
+        self.url = url
+        self.timeout_s = timeout_s
+
+    def call(self, method: str, params: list[Any]) -> Any:
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+        request = urllib.request.Request(
+            self.url, data=body.encode(), headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+            answer = json.loads(response.read())
+        if "error" in answer:
+            raise NodeRpcError(f"{method}: {answer['error'].get('message')}")
+        return answer["result"]
+
+    def get_next_height(self, after: Height) -> Height | None:
+        heights = self.call("duet_getSettlementHeights", [int(after), 1])
+        return Height(int(heights[0])) if heights else None
+
+    def get_settlement_block(self, height: Height) -> SettlementBlock | None:
+        answer = self.call("duet_getSettlementBlock", [int(height)])
+        return None if answer is None else parse_settlement_block(answer)
+
+
+def parse_settlement_block(obj: dict[str, Any]) -> SettlementBlock:
+    """A `duet_getSettlementBlock` answer; its ops only once every one has its proof."""
+    ops = obj["ops"]
+    unproven = sum(1 for op in ops if op["proof"] is None)
+    pre_root = StateRoot(int(ops[0]["preRoot"], 16) if ops else 0)
+    settled = () if unproven else tuple(parse_settled_op(op) for op in ops)
+    return SettlementBlock(Height(int(obj["height"])), pre_root, settled, len(ops), unproven)
+
+
+def parse_settled_op(op: dict[str, Any]) -> SettledOp:
+    circuits = {name: name for name in CIRCUIT_NAMES}
+    circuit = circuits.get(op["circuit"])
+    if circuit is None:
+        raise NodeRpcError(f"the node names an unknown circuit {op['circuit']!r}")
+    return SettledOp(
+        circuit,
+        StateRoot(int(op["postRoot"], 16)),
+        tuple(int(word, 16) for word in op["words"]),
+        Proof(bytes.fromhex(op["proof"][2:])),
+    )
+
+
+class Outcome(Enum):
+    IDLE = "nothing to settle"
+    UNPROVEN = "waiting for proofs"
+    SLOT = "waiting for its slot"
+    PENDING = "waiting for its own pending transaction"
+    MISMATCH = "cannot settle"
+    SUBMITTED = "settled"
+    RACED = "another agent settled first"
+
+
+REPORT_LEVELS = {
+    Outcome.UNPROVEN: logging.DEBUG,
+    Outcome.PENDING: logging.INFO,
+    Outcome.SLOT: logging.INFO,
+    Outcome.MISMATCH: logging.ERROR,
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """What one look did."""
+
+    outcome: Outcome
+    height: Height | None = None
+    detail: str = ""
+    ops: int = 0
+    gas: int = 0
+    l1_block: int = 0
+    tx_hash: str = ""
+
+
+class SubmissionAgent:
+    """Posts `source`'s proven ZK blocks through `rollup`, whose sender is the agent's key."""
+
+    def __init__(
+        self,
+        source: SettlementSource,
+        rollup: RollupClient,
+        poll_s: float = AGENT_POLL_S,
+        retry_s: float = AGENT_RETRY_S,
+    ) -> None:
+        if rollup.sender is None:
+            raise L1Error("a submission agent needs a key to sign with")
+        self.source = source
+        self.rollup = rollup
+        self.address: ChecksumAddress = rollup.sender.address
+        self.poll_s = poll_s
+        self.retry_s = retry_s
+        self.submitted: list[Step] = []
+        self._last_report: tuple[Outcome, Height | None, str] | None = None
+
+    # -- one look -------------------------------------------------------------------------
+
+    def step(self) -> Step:
+        settled = self.rollup.get_settled_state()
+        height = self.source.get_next_height(settled.height)
+        if height is None:
+            return Step(Outcome.IDLE)
+        block = self.source.get_settlement_block(height)
+        if block is None or block.op_count == 0:
+            return Step(Outcome.IDLE)
+        if not block.is_ready:
+            detail = f"{block.unproven} of {block.op_count} operations unproven"
+            return Step(Outcome.UNPROVEN, height, detail)
+        if block.pre_root != settled.root:
+            detail = f"it starts from root {block.pre_root:#x}, L1 has {settled.root:#x}"
+            return Step(Outcome.MISMATCH, height, detail)
+        if self.has_pending_transaction():
+            return Step(Outcome.PENDING, height)
+        next_block = settled.l1_block + 1
+        if not self.rollup.may_submit(self.address, next_block):
+            holder = self.rollup.get_slot_agent(next_block)
+            return Step(Outcome.SLOT, height, f"L1 block {next_block} is {holder}'s")
+        return self.submit(settled, block)
+
+    def submit(self, settled: SettledState, block: SettlementBlock) -> Step:
+        try:
+            receipt = self.rollup.submit_block(block.height, settled.root, block.ops)
+        except L1Revert as refusal:
+            if refusal.error in RACE_ERRORS:
+                return Step(Outcome.RACED, block.height, str(refusal))
+            raise
+        except L1Error as failure:
+            # Sent, and reverted on chain: lost a race if L1 moved on or the slot turned.
+            if self.rollup.get_settled_height() >= block.height:
+                return Step(Outcome.RACED, block.height, str(failure))
+            raise
+        step = Step(
+            Outcome.SUBMITTED,
+            block.height,
+            ops=len(block.ops),
+            gas=int(receipt["gasUsed"]),
+            l1_block=int(receipt["blockNumber"]),
+            tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
+        )
+        self.submitted.append(step)
+        return step
+
+    def has_pending_transaction(self) -> bool:
+        """A transaction of ours sent but not mined (say, by a previous run killed while it
+        waited): the next must wait for it, or it would settle the same block again."""
+        eth = self.rollup.w3.eth
+        return eth.get_transaction_count(self.address, "pending") > eth.get_transaction_count(
+            self.address, "latest"
+        )
+
+    # -- the loop -------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        """Look, submit what is due, repeat, until `stop` is set."""
+        self.log_start()
+        while not stop.is_set():
+            try:
+                step = self.step()
+            except L1Revert as refusal:
+                # Not a race: the block itself was refused (the node's proofs, or its chain).
+                self.report_once(Outcome.MISMATCH, None, f"L1 refused: {refusal}", logging.ERROR)
+                stop.wait(self.retry_s)
+                continue
+            except UNREACHABLE as exc:
+                self.report_once(Outcome.IDLE, None, f"cannot look: {exc}", logging.WARNING)
+                stop.wait(self.retry_s)
+                continue
+            self.report(step)
+            if step.outcome not in (Outcome.SUBMITTED, Outcome.RACED):
+                stop.wait(self.poll_s)
+
+    def log_start(self) -> None:
+        try:
+            schedule = self.rollup.get_schedule()
+            agents: Sequence[str] = self.rollup.list_agents()
+        except UNREACHABLE as exc:
+            log.warning("agent %s: cannot read the rollup yet: %s", self.address, exc)
+            return
+        registered = "registered" if self.address in agents else "not registered"
+        log.info(
+            "agent %s (%s) on rollup %s: %d agents, slots of %d L1 blocks, grace %d",
+            self.address,
+            registered,
+            self.rollup.address,
+            len(agents),
+            schedule.slot_blocks,
+            schedule.grace_blocks,
+        )
+
+    def report(self, step: Step) -> None:
+        if step.outcome is Outcome.SUBMITTED:
+            self._last_report = None
+            log.info(
+                "settled ZK block %d (%d ops) in L1 block %d: %s gas, %s per op, tx %s",
+                step.height,
+                step.ops,
+                step.l1_block,
+                f"{step.gas:,}",
+                f"{step.gas // max(step.ops, 1):,}",
+                step.tx_hash,
+            )
+        elif step.outcome is Outcome.RACED:
+            self._last_report = None
+            log.info("ZK block %d: %s (%s)", step.height, step.outcome.value, step.detail)
+        elif step.outcome is not Outcome.IDLE:
+            self.report_once(step.outcome, step.height, step.detail, REPORT_LEVELS[step.outcome])
+
+    def report_once(self, outcome: Outcome, height: Height | None, detail: str, level: int) -> None:
+        """Log a waiting state when it begins, not at every look."""
+        key = (outcome, height, detail if level >= logging.WARNING else "")
+        if key != self._last_report:
+            self._last_report = key
+            where = "" if height is None else f"ZK block {height}: "
+            log.log(level, "%s%s%s", where, outcome.value, f" ({detail})" if detail else "")

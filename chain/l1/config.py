@@ -1,0 +1,34 @@
+"""Settlement parameters: the rollup's slot schedule, the dev L1's cadence, the agents' pace.
+
+The schedule is fixed at deployment (constructor arguments of Rollup.sol); these are its
+defaults. Slots and the grace period count L1 blocks: on Ethereum (12 s blocks) a slot of 16
+is about three minutes and a grace of 8 about a minute and a half; on the dev node's anvil,
+which mines a block every DEV_L1_BLOCK_TIME_S besides one per transaction, at most 32 and
+16 seconds.
+"""
+
+from dataclasses import dataclass
+
+SLOT_BLOCKS = 16  # L1 blocks per slot
+GRACE_BLOCKS = 8  # L1 blocks after a settlement during which only the slot's agent may submit
+
+# anvil mines one block per transaction; the dev node's also mines one this often, so L1
+# time passes (and a grace period ends) even when nobody transacts.
+DEV_L1_BLOCK_TIME_S = 2
+
+# The dev node deploys the rollup and submits with dev account 9 of the mnemonic (the owner
+# and the one agent of its registry).
+DEV_AGENT_ACCOUNT = 9
+
+AGENT_POLL_S = 0.5  # how often an agent looks at the node and at L1 when it has nothing to do
+AGENT_RETRY_S = 2.0  # the pause after an L1 or node endpoint failed to answer
+SETTLED_POLL_S = 0.5  # how often the node reads L1's settled height for operation statuses
+
+
+@dataclass(frozen=True)
+class SlotSchedule:
+    slot_blocks: int = SLOT_BLOCKS
+    grace_blocks: int = GRACE_BLOCKS
+
+
+DEFAULT_SCHEDULE = SlotSchedule()

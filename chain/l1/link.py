@@ -1,0 +1,110 @@
+"""A node's side of settlement: the rollup it settles on (named with --rollup, or deployed on
+its own anvil at first start), the watcher that turns L1's settled height into operation
+statuses, and the embedded submission agent.
+
+chain/service.py imports this module only when a node runs: web3 takes a tenth of a second
+to load, which `duet status` (a command that only reads node.json) need not pay.
+"""
+
+import asyncio
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
+from eth_utils import to_checksum_address
+from web3 import Web3
+
+from chain.fast.genesis import dev_keys
+from chain.l1.agent import NodeSource, SubmissionAgent
+from chain.l1.calldata import StateRoot
+from chain.l1.config import DEV_AGENT_ACCOUNT, SlotSchedule
+from chain.l1.deploy import check_rollup, load_or_deploy
+from chain.l1.devnet import L1_DIR, L1Endpoint
+from chain.l1.rollup import RollupClient
+from chain.l1.watcher import RecordSettlement, SettlementWatcher
+
+log = logging.getLogger("duet.l1")
+
+DEPLOYMENT_FILE = "deployment.json"  # in the data directory's l1/: the dev rollup's addresses
+L1_TIMEOUT_S = 60.0
+AGENT_STOP_S = 10.0  # how long a stopping node waits for its agent's submission in flight
+
+
+@dataclass(frozen=True)
+class RollupSetup:
+    """The rollup a node settles on, and the key its agent (and deployment) use."""
+
+    rollup: ChecksumAddress
+    zkpow: ChecksumAddress | None  # known when the node deployed it
+    agent: LocalAccount
+
+
+@dataclass(frozen=True)
+class AgentThread:
+    thread: threading.Thread
+    stop: threading.Event
+
+
+def make_l1_web3(url: str) -> Web3:
+    return Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": L1_TIMEOUT_S}))
+
+
+async def connect_rollup(
+    data_dir: Path,
+    l1: L1Endpoint,
+    genesis_root: StateRoot,
+    rollup: str | None,
+    agent_key: bytes | None,
+    schedule: SlotSchedule,
+) -> RollupSetup | None:
+    """The rollup at `rollup` (checked to settle the chain of `genesis_root`), or on the
+    managed anvil the one deployed at first start (recorded in DIR/l1/deployment.json); None
+    on another L1 without a rollup named: nothing to settle on."""
+    if rollup is None and not l1.managed:
+        log.info("no rollup named (--rollup ADDRESS): this node does not settle on L1")
+        return None
+    w3 = make_l1_web3(l1.http)
+    agent = Account.from_key(agent_key or dev_keys()[DEV_AGENT_ACCOUNT])
+    if rollup is not None:
+        address = to_checksum_address(rollup)
+        await asyncio.to_thread(check_rollup, w3, address, genesis_root)
+        return RollupSetup(address, None, agent)
+    path = data_dir / L1_DIR / DEPLOYMENT_FILE
+    deployment, new = await asyncio.to_thread(
+        load_or_deploy, w3, path, agent, genesis_root, schedule
+    )
+    if new:
+        log.info(
+            "deployed ZkPow %s and Rollup %s (agent %s) in L1 block %d",
+            deployment.zkpow,
+            deployment.rollup,
+            agent.address,
+            deployment.block,
+        )
+    return RollupSetup(deployment.rollup, deployment.zkpow, agent)
+
+
+async def watch_settlement(setup: RollupSetup, l1_url: str, record: RecordSettlement) -> None:
+    """Follow L1's settled height for the node's operation statuses (runs until cancelled)."""
+    rollup = RollupClient(make_l1_web3(l1_url), setup.rollup)
+    await SettlementWatcher(rollup, record).run()
+
+
+def start_agent(setup: RollupSetup, l1_url: str, zk_url: str) -> AgentThread:
+    """The embedded submission agent, in a thread of its own (its L1 calls block), reading
+    the node over its own ZK endpoint like any other agent."""
+    rollup = RollupClient(make_l1_web3(l1_url), setup.rollup, setup.agent)
+    agent = SubmissionAgent(NodeSource(zk_url), rollup)
+    stop = threading.Event()
+    thread = threading.Thread(target=agent.run, args=(stop,), name="duet-agent", daemon=True)
+    thread.start()
+    return AgentThread(thread, stop)
+
+
+async def stop_agent(agent: AgentThread) -> None:
+    agent.stop.set()
+    await asyncio.to_thread(agent.thread.join, AGENT_STOP_S)
