@@ -47,7 +47,10 @@ def test_cast_chain_id_is_7702(node: NodeProcess) -> None:
 
 
 def test_cast_block_number_matches_eth_block_number(node: NodeProcess, w3: Web3) -> None:
-    assert int(cast("block-number", "--rpc-url", node.fast_http)) == w3.eth.block_number
+    # Every ZK block brings a fast block, so the head can move between two reads: bracket it.
+    low = w3.eth.block_number
+    number = int(cast("block-number", "--rpc-url", node.fast_http))
+    assert low <= number <= w3.eth.block_number
 
 
 def test_cast_balance_matches_eth_get_balance(

@@ -253,7 +253,8 @@ def test_burn_gas_transaction_fails_and_uses_all_its_gas(
 
 def test_fee_history_gas_price_and_max_priority_fee_have_standard_shapes(w3: Web3) -> None:
     latest = w3.eth.get_block("latest")
-    history = w3.eth.fee_history(4, "latest", [25.0, 75.0])
+    # By number, not "latest": a fast block follows every ZK block, so the head moves on.
+    history = w3.eth.fee_history(4, latest["number"], [25.0, 75.0])
     blocks = len(history["gasUsedRatio"])
     assert 1 <= blocks <= 4
     assert history["oldestBlock"] + blocks - 1 == latest["number"]
@@ -373,11 +374,12 @@ def test_estimate_gas_of_a_reverting_call_reports_the_revert(
 
 
 def test_get_block_info_reports_the_fast_chain_id(w3: Web3, probe: Contract) -> None:
+    before = w3.eth.get_block("latest")
     number, timestamp, chain_id, basefee = probe.functions.getBlockInfo().call()
-    latest = w3.eth.get_block("latest")
+    after = w3.eth.block_number  # the head can move on between reads
     assert chain_id == FAST_CHAIN_ID == w3.eth.chain_id
-    assert number in (latest["number"], latest["number"] + 1)
-    assert timestamp >= latest["timestamp"]
+    assert before["number"] <= number <= after + 1
+    assert timestamp >= before["timestamp"]
     assert basefee >= 0
 
 
