@@ -32,6 +32,7 @@ from chain.service import NODE_FILE, DataDirBusy, NodeOptions, run_node
 
 if TYPE_CHECKING:
     from chain.drill import DrillResult
+    from chain.l1.reconstruct import Reconstruction
 
 DEFAULT_DATA_DIR = Path(os.environ.get("DUET_DATA_DIR", Path.home() / ".duet" / "dev"))
 err = Console(stderr=True)
@@ -161,6 +162,35 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"the node's data directory (default {DEFAULT_DATA_DIR})",
     )
     status.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+    reconstruct = sub.add_parser(
+        "reconstruct",
+        help="rebuild the ZK chain's state from L1 calldata alone and check the settled root",
+    )
+    reconstruct.add_argument(
+        "--l1-rpc", metavar="URL", default=None, help="the L1 JSON-RPC endpoint"
+    )
+    reconstruct.add_argument(
+        "--rollup", metavar="ADDRESS", default=None, help="the rollup's address"
+    )
+    reconstruct.add_argument(
+        "--from-block",
+        metavar="N",
+        type=int,
+        default=None,
+        help="the first L1 block to read (default: the rollup's deployment block)",
+    )
+    reconstruct.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="a running dev node's data directory, for what --l1-rpc / --rollup leave out "
+        f"(default {DEFAULT_DATA_DIR})",
+    )
+    reconstruct.add_argument(
+        "--json", action="store_true", help="print machine-readable JSON, the state included"
+    )
 
     drill = sub.add_parser("drill", help="run a failure drill and report the damage")
     drill.add_argument(
@@ -335,6 +365,85 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+RECONSTRUCT_PHASES = {
+    "events": "reading BlockSettled events (L1 blocks)",
+    "blocks": "replaying settled ZK blocks",
+}
+
+
+def cmd_reconstruct(args: argparse.Namespace) -> int:
+    """Exit 0 if the replay of L1's calldata reaches L1's settled root, 1 if not (or the
+    calldata cannot be read as settled blocks), 2 if L1 or the rollup is not there."""
+    from eth_utils import is_address
+    from rich.progress import Progress
+
+    from chain.l1.reconstruct import L1Unavailable, load_dev_endpoints, reconstruct
+
+    url, rollup, from_block = args.l1_rpc, args.rollup, args.from_block
+    if url is None or rollup is None:
+        data_dir = (args.data_dir or DEFAULT_DATA_DIR).expanduser().resolve()
+        dev_url, dev_rollup, dev_block = load_dev_endpoints(data_dir)
+        url, rollup = url or dev_url, rollup or dev_rollup
+        if from_block is None and rollup == dev_rollup:
+            from_block = dev_block
+        if url is None or rollup is None:
+            err.print(
+                f"[red]no L1 endpoint or rollup: pass --l1-rpc and --rollup, or the --data-dir "
+                f"of a running dev node ({data_dir} has none)[/]"
+            )
+            return 2
+    if not is_address(rollup):
+        err.print(f"[red]--rollup: {rollup} is not an address[/]")
+        return 2
+    try:
+        with Progress(console=err, transient=True) as bar:
+            tasks: dict[str, Any] = {}
+
+            def on_progress(phase: str, done: int, total: int) -> None:
+                if phase not in tasks:
+                    tasks[phase] = bar.add_task(RECONSTRUCT_PHASES[phase], total=total)
+                bar.update(tasks[phase], completed=done, total=total)
+
+            result = reconstruct(url, rollup, from_block, progress=on_progress)
+    except L1Unavailable as exc:
+        err.print(f"[red]{exc}[/]")
+        return 2
+    except L1Error as exc:
+        err.print(f"[red]cannot rebuild the state: {exc}[/]")
+        return 1
+    if args.json:
+        print(json.dumps(result.to_json()))
+    else:
+        print_reconstruction(result)
+    return 0 if result.matches else 1
+
+
+def print_reconstruction(result: "Reconstruction") -> None:
+    zkpow = 10**18
+    summary = result.to_json(with_state=False)
+    totals = summary["totals"]
+    lines = [
+        f"rollup {result.rollup}, read from L1 block {summary['fromBlock']} to "
+        f"{summary['l1Block']}: {summary['blocks']} blocks, {summary['operations']} operations",
+        f"settled height    {summary['settledHeight']} (L1), {summary['recomputedHeight']} "
+        "(recomputed)",
+        f"settled root      {summary['settledRoot']}",
+        f"recomputed root   {summary['recomputedRoot']}",
+        f"accounts {totals['accounts']}, tokens {totals['tokens']} ({totals['listed']} listed), "
+        f"escrow {int(totals['escrow'], 16) / zkpow:,.4f}, "
+        f"fee pool {int(totals['feePool'], 16) / zkpow:,.4f}, "
+        f"total supply {int(totals['totalSupply'], 16) / zkpow:,.4f} ZKPoW, "
+        f"next fast message {totals['nextFastMessage']}",
+    ]
+    if result.mismatch is None:
+        lines.append("[green]match[/]: the calldata replays to the settled root")
+    else:
+        lines.append(f"[red]MISMATCH[/] at {result.mismatch.describe()}")
+    console = Console()
+    for line in lines:
+        console.print(line, soft_wrap=True)  # roots and hashes stay whole, to copy
+
+
 def cmd_drill(args: argparse.Namespace) -> int:
     from chain.drill import run_compromise_drill  # loads the whole node: only when asked
 
@@ -378,7 +487,13 @@ def print_drill(result: "DrillResult") -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"node": cmd_node, "agent": cmd_agent, "status": cmd_status, "drill": cmd_drill}
+    handlers = {
+        "node": cmd_node,
+        "agent": cmd_agent,
+        "status": cmd_status,
+        "reconstruct": cmd_reconstruct,
+        "drill": cmd_drill,
+    }
     handler = handlers[args.command]
     return handler(args)
 

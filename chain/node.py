@@ -36,7 +36,7 @@ from chain.prover.witness import compute_witness
 from chain.prover.worker import is_valid_proof
 from chain.types import Address, ChainId, Hash32, Height, Root, Seq
 from chain.zk import chain as zk_chain
-from chain.zk.genesis import compute_genesis_state
+from chain.zk.genesis import compute_dev_genesis_state
 from chain.zk.ops import BlockContext, InvalidOp
 from chain.zk.pool import OpPool
 from chain.zk.signing import InvalidSignature, format_signed_operation, parse_signed_operation
@@ -133,11 +133,7 @@ class Node:
         )
         self.store.commit(BlockWrite(fast_genesis, nodes, [], [], [], []))
         heads = process_append(heads, fast_genesis)
-        zk_state = compute_genesis_state(
-            {int.from_bytes(a, "big"): v for a, v in alloc.items()},
-            minter=int.from_bytes(next(iter(alloc)), "big"),
-            fast_chain_escrow=sum(alloc.values()),
-        )
+        zk_state = compute_dev_genesis_state(alloc)
         zk = zk_chain.apply_block(zk_state, heads, cfg.zk_chain_id, ts, [], cfg.zk_min_fee)
         write = ZkWrite(records=list_record_rows(zk_state), globals=self._zk_globals(zk_state))
         self.store.commit(BlockWrite(zk.block, {}, [], [], [], [], zk=write))

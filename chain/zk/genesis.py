@@ -4,8 +4,10 @@ The fast chain's genesis balances are ZKPoW too, so the same amount starts in es
 fast chain never holds ZKPoW that the ZK chain has not locked for it.
 """
 
+from collections.abc import Mapping
 from dataclasses import replace
 
+from chain.types import Address
 from chain.zk.state import (
     AMOUNT_BITS,
     Account,
@@ -51,3 +53,14 @@ def compute_genesis_state(alloc: dict[int, int], minter: int, fast_chain_escrow:
     )
     state.escrow = fast_chain_escrow
     return state
+
+
+def compute_dev_genesis_state(alloc: Mapping[Address, int]) -> ZkState:
+    """A dev network's ZK genesis from its fast-chain alloc (address bytes → wei): the same
+    accounts funded on the ZK chain, the first of them minter of both collections, and the
+    fast chain's genesis balances in escrow. The node and `duet reconstruct` both start here."""
+    return compute_genesis_state(
+        {int.from_bytes(address, "big"): balance for address, balance in alloc.items()},
+        minter=int.from_bytes(next(iter(alloc)), "big"),
+        fast_chain_escrow=sum(alloc.values()),
+    )
