@@ -5,16 +5,13 @@ ZK block pays it out of escrow (watch it with `ZkClient.wait_for_fast_message`).
 oracle is a plain contract object: any contract or client reads the recent ZK roots from it.
 """
 
-import json
-from typing import Any
-
 from eth_account import Account
 from web3 import Web3
 from web3.contract import Contract
 from web3.types import TxParams, Wei
 
+from chain.artifacts import load_abi
 from chain.fast.system import (
-    ARTIFACTS_DIR,
     OUTBOX_ADDRESS,
     OUTBOX_CONTRACT,
     ROOT_ORACLE_ADDRESS,
@@ -27,11 +24,6 @@ RECEIPT_TIMEOUT_S = 30.0
 
 class BridgeError(Exception):
     """The fast chain did not take a bridge transaction."""
-
-
-def load_abi(name: str) -> list[dict[str, Any]]:
-    abi: list[dict[str, Any]] = json.loads((ARTIFACTS_DIR / f"{name}.json").read_text())["abi"]
-    return abi
 
 
 class FastBridge:

@@ -13,13 +13,11 @@ the P-256 one some chains add) and far from any address CREATE or CREATE2 can de
 are the last 20 bytes of a keccak hash, so no deployment can land on them.
 """
 
-import json
 from collections.abc import Sequence
-from functools import cache
-from pathlib import Path
 
 from eth_abi import decode as abi_decode
 
+from chain.artifacts import load_runtime_code
 from chain.fast.encoding import keccak
 from chain.fast.executor import Log, StorageWrite, SystemWrites, TxOutcome
 from chain.ledger.messages import (
@@ -36,7 +34,6 @@ from chain.types import Address
 OUTBOX_ADDRESS = Address((0xD0E7_0001).to_bytes(20, "big"))  # 0x0000…d0e70001
 ROOT_ORACLE_ADDRESS = Address((0xD0E7_0002).to_bytes(20, "big"))  # 0x0000…d0e70002
 
-ARTIFACTS_DIR = Path(__file__).resolve().parents[2] / "build" / "contracts"
 OUTBOX_CONTRACT = "Outbox"
 ROOT_ORACLE_CONTRACT = "RootOracle"
 
@@ -55,19 +52,6 @@ REWARD_MINT_DATA = ("uint32", "uint32", "address", "uint256")  # collection, rou
 
 
 # -- genesis -------------------------------------------------------------------------------
-
-
-@cache
-def load_runtime_code(name: str) -> bytes:
-    """A contract's runtime code, from build/contracts/<name>.json."""
-    path = ARTIFACTS_DIR / f"{name}.json"
-    try:
-        artifact = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise FileNotFoundError(
-            f"{path} is missing: compile the contracts with `./demo.sh setup`"
-        ) from None
-    return bytes.fromhex(artifact["deployedBytecode"].removeprefix("0x"))
 
 
 def compute_system_genesis() -> dict[Address, bytes]:

@@ -5,9 +5,6 @@ Artifacts come from `scripts/compile_contracts.mjs` (build/contracts/<Name>.json
 arguments, decoded with the artifact's ABI.
 """
 
-import json
-from functools import cache
-from pathlib import Path
 from typing import Any, cast
 
 from eth_abi import decode as abi_decode
@@ -17,10 +14,10 @@ from web3 import Web3
 from web3.exceptions import ContractLogicError
 from web3.types import TxParams, TxReceipt, Wei
 
+from chain import artifacts
+from chain.artifacts import ArtifactMissing
 from chain.l1.errors import L1Error, L1Revert
 
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS_DIR = REPO / "build" / "contracts"
 GWEI = 10**9
 RECEIPT_TIMEOUT_S = 60.0
 GAS_MARGIN = 1.1  # over the estimate: the state may move between estimate and inclusion
@@ -29,13 +26,12 @@ PANIC_SELECTOR = keccak(text="Panic(uint256)")[:SELECTOR_BYTES]
 ERROR_SELECTOR = keccak(text="Error(string)")[:SELECTOR_BYTES]
 
 
-@cache
 def load_artifact(name: str) -> dict[str, Any]:
-    """`build/contracts/<name>.json`: {"abi", "bytecode", "deployedBytecode", "source"}."""
-    path = ARTIFACTS_DIR / f"{name}.json"
-    if not path.is_file():
-        raise L1Error(f"{path} is missing: compile the contracts (./demo.sh setup)")
-    return cast(dict[str, Any], json.loads(path.read_text()))
+    """chain/artifacts.py's, with a missing contract reported as an L1 failure."""
+    try:
+        return artifacts.load_artifact(name)
+    except ArtifactMissing as missing:
+        raise L1Error(str(missing)) from None
 
 
 def compute_fee_fields(w3: Web3) -> TxParams:

@@ -130,7 +130,9 @@ def format_operation(applied: AppliedOp) -> dict[str, Any]:
 MESSAGE_ADDRESS_FIELDS = frozenset({"sender", "to"})
 
 
-def compute_messages(applied: list[AppliedOp], height: int, state: ZkState) -> list[bytes]:
+def compute_messages(
+    applied: list[AppliedOp], height: int, root: int, nfts_root: int
+) -> list[bytes]:
     """What the block sends the fast chain: a credit per ZKPoW lock, in operation order, then
     the block's roots for the root oracle."""
     messages = [
@@ -138,11 +140,7 @@ def compute_messages(applied: list[AppliedOp], height: int, state: ZkState) -> l
         for a in applied
         if isinstance(a.op.body, ToFast)
     ]
-    roots = RootMessage(
-        height,
-        compute_state_root(state).to_bytes(32, "big"),
-        state.nfts.root.to_bytes(32, "big"),
-    )
+    roots = RootMessage(height, root.to_bytes(32, "big"), nfts_root.to_bytes(32, "big"))
     return [*messages, encode_message(roots)]
 
 
@@ -193,7 +191,7 @@ def apply_block(
             receipts_root=Root(compute_ordered_root([compute_receipt(a) for a in applied])),
             timestamp_ms=timestamp_ms if parent is None else max(timestamp_ms, parent.timestamp_ms),
             tx_hashes=tuple(Hash32(a.op_id) for a in applied),
-            messages=tuple(compute_messages(applied, height, state)),
+            messages=tuple(compute_messages(applied, height, root, state.nfts.root)),
         )
     )
     return ZkBlock(block, state, ctx, applied, rejected, refused)

@@ -9,8 +9,8 @@ import pytest
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
+from chain import artifacts
 from chain.config import NetworkConfig
-from chain.fast import system
 from chain.fast.chain import apply_block, make_block_env
 from chain.fast.executor import Log, StorageWrite, SystemWrites, TxOutcome
 from chain.fast.pyevm_executor import PyEvmExecutor
@@ -79,13 +79,13 @@ def test_system_genesis_holds_both_contracts_runtime_code() -> None:
 def test_rejects_missing_artifacts_naming_the_setup_step(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(system, "ARTIFACTS_DIR", tmp_path)
-    system.load_runtime_code.cache_clear()
+    monkeypatch.setattr(artifacts, "ARTIFACTS_DIR", tmp_path)
+    artifacts.load_artifact.cache_clear()
     try:
         with pytest.raises(FileNotFoundError, match=r"Outbox\.json is missing.*\./demo\.sh setup"):
             compute_system_genesis()
     finally:
-        system.load_runtime_code.cache_clear()
+        artifacts.load_artifact.cache_clear()
 
 
 # -- the root oracle's slots ----------------------------------------------------------------
