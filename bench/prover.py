@@ -45,6 +45,7 @@ from chain.zk.genesis import GAME_PASS_COLLECTION, REWARD_COLLECTION, compute_ge
 from chain.zk.ops import (
     Buy,
     CancelListing,
+    Deposit,
     ListNft,
     Mint,
     OpBody,
@@ -56,8 +57,9 @@ from chain.zk.ops import (
     ToFast,
     Transfer,
     TransferNft,
+    Withdraw,
     apply_operation,
-    is_message,
+    is_unsigned,
 )
 from chain.zk.state import compute_token_key, get_account
 
@@ -97,10 +99,13 @@ def build_witnesses() -> dict[str, CircuitWitness]:
         # Fast-chain messages: nobody signs them.
         ("release", 0, Release(seq=0, to=alice, amount=ETHER)),
         ("reward_mint", 0, RewardMint(1, REWARDER, REWARD_COLLECTION, 1, bob, metadata=0xDEF)),
+        # From L1 and back: a deposit is not signed either, a withdrawal is.
+        ("deposit", 0, Deposit(index=0, to=bob, amount=2 * ETHER)),
+        ("withdraw", bob, Withdraw(to=bob, amount=ETHER)),
     ]
     built = {}
     for name, signer, body in steps:
-        if is_message(body):
+        if is_unsigned(body):
             op = Operation(body, signer=0, fee=0, nonce=0)
         else:
             op = Operation(body, signer, FEE, get_account(state, signer).nonce)

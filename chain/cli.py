@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
+from chain.bridge_cli import add_bridge_parsers, cmd_deposit, cmd_withdraw
 from chain.config import (
     DEFAULT_FAST_PORT,
     DEFAULT_ZK_PORT,
@@ -205,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep the drill's node here (default: a temporary directory, removed after)",
     )
     drill.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    add_bridge_parsers(sub, DEFAULT_DATA_DIR)
     return parser
 
 
@@ -493,6 +495,8 @@ def main(argv: list[str] | None = None) -> int:
         "status": cmd_status,
         "reconstruct": cmd_reconstruct,
         "drill": cmd_drill,
+        "deposit": cmd_deposit,
+        "withdraw": cmd_withdraw,
     }
     handler = handlers[args.command]
     return handler(args)

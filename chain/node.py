@@ -5,9 +5,10 @@ made and the RPC layer (chain/rpc) reads and submits. Every method here runs on 
 thread, the event loop's, so block production and reads never interleave mid-block.
 """
 
+import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ from chain.prover.worker import is_valid_proof
 from chain.types import Address, ChainId, Hash32, Height, Root, Seq
 from chain.zk import chain as zk_chain
 from chain.zk.genesis import compute_dev_genesis_state
-from chain.zk.ops import BlockContext, InvalidOp
+from chain.zk.ops import BlockContext, Deposit, InvalidOp
 from chain.zk.pool import OpPool
 from chain.zk.signing import InvalidSignature, format_signed_operation, parse_signed_operation
 from chain.zk.state import (
@@ -47,6 +48,8 @@ from chain.zk.state import (
     load_state,
 )
 
+log = logging.getLogger("duet.node")
+
 EXECUTORS: dict[str, type] = {"pyevm": PyEvmExecutor, "revm": RevmExecutor}
 DEFAULT_EXECUTOR = "revm"
 # ZK blocks up to here have had their messages delivered to the fast chain.
@@ -55,6 +58,8 @@ DELIVERED_META = "fast_delivered_zk_height"
 TAKEN_META = "zk_taken_fast_height"
 # ZK blocks up to here are settled on L1, as the node last read the rollup.
 L1_SETTLED_META = "l1_settled_zk_height"
+# How many of the L1 rollup's deposits (numbered from 0) the ZK chain has credited.
+DEPOSITS_META = "l1_deposits_credited"
 
 BlockListener = Callable[[LedgerBlock, FastBlock | None], None]
 
@@ -88,6 +93,11 @@ class Node:
         self.zk_pool = OpPool(self.zk_state)
         self.undelivered: list[bytes] = self._load_undelivered()
         self.inbox: list[bytes] = self._load_inbox()
+        # L1 deposits read from the rollup and not credited yet, numbered from
+        # deposits_credited on: the next ZK block credits them first.
+        self.deposits_credited = int(self.store.get_meta(DEPOSITS_META) or 0)
+        self.l1_deposits: list[Deposit] = []
+        self.deposit_refused: str | None = None
         self.recent_fast_hashes: deque[Hash32] = deque(
             self.store.recent_hashes(
                 self.config.fast_chain_id, Height(self.fast_head.height + 1), BLOCKHASH_WINDOW
@@ -313,6 +323,7 @@ class Node:
         cfg = self.config
         ops = self.zk_pool.take(cfg.max_ops_per_zk_block)
         inbox = tuple(self.inbox)
+        deposits = tuple(self.l1_deposits)
         zk = zk_chain.apply_block(
             self.zk_state,
             self.heads,
@@ -321,6 +332,7 @@ class Node:
             ops,
             cfg.zk_min_fee,
             inbox,
+            deposits,
         )
         height = zk.block.height
         records = []
@@ -350,9 +362,15 @@ class Node:
             messages=self._record_messages(height, inbox, zk),
         )
         lost: list[tuple[Hash32, str]] = [(Hash32(i), r) for i, r in rejected]
-        meta = {TAKEN_META: str(self.fast_head.height)}
+        credited = self.deposits_credited + zk.deposits_taken
+        meta = {TAKEN_META: str(self.fast_head.height), DEPOSITS_META: str(credited)}
         self._append(BlockWrite(zk.block, {}, [], [], [], lost, zk=write, meta=meta), None)
         self.inbox.clear()
+        self.deposits_credited = credited
+        del self.l1_deposits[: zk.deposits_taken]
+        if zk.deposit_refused != self.deposit_refused and zk.deposit_refused is not None:
+            log.error("cannot credit an L1 deposit, the later ones wait: %s", zk.deposit_refused)
+        self.deposit_refused = zk.deposit_refused
         if zk.block.messages:
             self.undelivered.extend(zk.block.messages)
             for listener in self.submit_listeners:  # the fast chain delivers them next
@@ -386,6 +404,17 @@ class Node:
             self._head_accounts.clear()
         for listener in list(self.listeners):
             listener(write.block, fast)
+
+    def get_next_deposit_index(self) -> int:
+        """The number of the first L1 deposit this node has not read yet."""
+        return self.deposits_credited + len(self.l1_deposits)
+
+    def add_l1_deposits(self, deposits: Sequence[Deposit]) -> None:
+        """Deposits read from the rollup, for the next ZK block to credit; each must be the
+        next by number (a reader that raced itself adds nothing twice)."""
+        for deposit in deposits:
+            if deposit.index == self.get_next_deposit_index():
+                self.l1_deposits.append(deposit)
 
     def pending_fast_messages(self) -> list[Message]:
         """Fast-chain messages that the next ZK block will take."""

@@ -17,6 +17,7 @@ import aiohttp
 from aiohttp import web
 
 from chain.consensus.dev import DevSequencer
+from chain.fast.genesis import dev_alloc
 from chain.l1.calldata import StateRoot
 from chain.l1.config import DEFAULT_SCHEDULE, SlotSchedule
 from chain.l1.devnet import Devnet, DevnetError, L1Endpoint
@@ -143,6 +144,7 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
             options.rollup,
             options.agent_key,
             options.schedule,
+            cfg.dev_alloc or dev_alloc(),
         )
         duet = DuetApi(node)
         endpoints: dict[str, Any] = {}
@@ -169,6 +171,7 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
         l1_info: dict[str, Any] = {"http": l1.http, "chain_id": l1.chain_id, "managed": l1.managed}
         if settlement is not None:
             tasks.append(link.watch_settlement(settlement, l1.http, node.record_l1_settlement))
+            tasks.append(link.watch_deposits(settlement, l1.http, node))
             if options.agent:
                 zk_url = compute_loopback_url(options.host, ports["zk"])
                 agent = link.start_agent(settlement, l1.http, zk_url)

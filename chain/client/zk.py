@@ -31,6 +31,7 @@ from chain.zk.ops import (
     ToFast,
     Transfer,
     TransferNft,
+    Withdraw,
 )
 from chain.zk.ownership import compute_key_hash, derive_owner_secret
 from chain.zk.signing import format_signed_operation, sign_operation
@@ -191,6 +192,11 @@ class ZkClient:
     def to_fast(self, to: str, amount: int) -> str:
         """Lock `amount` in escrow for `to` on the fast chain; its next block credits it."""
         return self.send(ToFast(to=int(to, 16), amount=amount))
+
+    def withdraw(self, to: str, amount: int) -> str:
+        """Burn `amount` here for `to` on L1: once the block is settled, the rollup pays it
+        against a Merkle proof of the withdrawal (`claim_withdrawal` of chain/l1/rollup.py)."""
+        return self.send(Withdraw(to=int(to, 16), amount=amount))
 
     def owner_secret(self) -> int:
         """This account's secret for ownership proofs (chain/zk/ownership.py)."""

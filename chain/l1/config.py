@@ -32,3 +32,15 @@ class SlotSchedule:
 
 
 DEFAULT_SCHEDULE = SlotSchedule()
+
+# A deposit is credited on the ZK chain once its L1 block is this many blocks deep and the
+# node has seen it for DEPOSIT_SEEN_S, so that an L1 that loses its last blocks (a reorg, an
+# anvil killed between two saves of its state: it saves every second) cannot take back a
+# deposit the ZK chain already credited. On Ethereum, wait for finality instead.
+DEPOSIT_CONFIRMATIONS = 2
+DEPOSIT_SEEN_S = 2.0
+DEPOSIT_POLL_S = 0.5  # how often the node reads the rollup's deposit queue
+DEPOSITS_PER_READ = 64  # deposits read from L1 per look, at most
+
+# The dev deployment: L1 ZKPoW handed to each dev account, to deposit.
+DEV_L1_GRANT_WEI = 1_000 * 10**18

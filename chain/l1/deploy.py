@@ -2,8 +2,10 @@
 
 The rollup gets the genesis ZK state root, the current ceremony's verification keys, one
 per circuit id in the order of CIRCUIT_NAMES (chain/l1/keys.py), its first submission agents
-and its slot schedule; the deployer becomes its owner (who may register more agents). The
-token's whole supply goes to one holder.
+and its slot schedule, the token, and the ids of the deposit and withdraw circuits; the
+deployer becomes its owner (who may register more agents). The token's whole supply goes to
+one holder. Then the deployer hands out L1 ZKPoW: the rollup's backing of the ZK chain's
+genesis supply (withdrawals are paid from what the rollup holds), and any grants.
 """
 
 import json
@@ -18,13 +20,14 @@ from eth_typing import ChecksumAddress
 from web3 import Web3
 from web3.exceptions import BadFunctionCallOutput, ContractLogicError
 
-from chain.l1.calldata import StateRoot
+from chain.l1.calldata import StateRoot, get_circuit_id
 from chain.l1.config import DEFAULT_SCHEDULE, SlotSchedule
 from chain.l1.contracts import load_artifact, send_transaction
 from chain.l1.errors import L1Error
 from chain.l1.keys import encode_verification_key, load_ceremony_keys
 
-# Until deposits define how L1 supply and ZK supply relate, the L1 token mints this much.
+# The L1 token's whole supply. The rollup holds the part that backs ZKPoW on the ZK chain
+# (its genesis supply, then every deposit); the rest circulates on L1.
 L1_SUPPLY_WEI = 10**9 * 10**18
 
 
@@ -65,12 +68,17 @@ def deploy_contracts(
     keys: Sequence[Mapping[str, Any]] | None = None,
     agents: Sequence[ChecksumAddress] | None = None,
     schedule: SlotSchedule = DEFAULT_SCHEDULE,
+    backing: int = 0,
+    grants: Mapping[ChecksumAddress, int] | None = None,
 ) -> L1Deployment:
     """ZkPow (its supply to `token_holder`, default the deployer) and Rollup (at
     `genesis_root`, with `keys`, default the current ceremony's; `agents`, default the
-    deployer alone, on `schedule`)."""
+    deployer alone, on `schedule`). Then the deployer sends the rollup `backing` wei of L1
+    ZKPoW (the ZK genesis supply it backs) and each address of `grants` its amount; both
+    come out of the deployer's balance, so `token_holder` must be the deployer for them."""
     vks = [encode_verification_key(vk) for vk in (keys or load_ceremony_keys())]
     zkpow = deploy_contract(w3, deployer, "ZkPow", token_holder or deployer.address, supply)
+    bridge = (zkpow, get_circuit_id("deposit"), get_circuit_id("withdraw"))
     rollup, block = deploy_contract_at_block(
         w3,
         deployer,
@@ -80,8 +88,22 @@ def deploy_contracts(
         list(agents if agents is not None else [deployer.address]),
         schedule.slot_blocks,
         schedule.grace_blocks,
+        bridge,
     )
+    payments = {rollup: backing, **(grants or {})}
+    for to, amount in payments.items():
+        if amount:
+            send_zkpow(w3, deployer, zkpow, to, amount)
     return L1Deployment(w3.eth.chain_id, zkpow, rollup, genesis_root, block)
+
+
+def send_zkpow(
+    w3: Web3, sender: LocalAccount, zkpow: ChecksumAddress, to: ChecksumAddress, amount: int
+) -> None:
+    """`amount` wei of L1 ZKPoW from `sender` to `to` (L1Revert on ZkPow's refusal)."""
+    abi = load_artifact("ZkPow")["abi"]
+    data = w3.eth.contract(address=zkpow, abi=abi).encode_abi("transfer", args=[to, amount])
+    send_transaction(w3, sender, {"to": zkpow, "data": data}, abi)
 
 
 def deploy_contract(w3: Web3, deployer: LocalAccount, name: str, *args: Any) -> ChecksumAddress:
@@ -124,15 +146,21 @@ def load_or_deploy(
     deployer: LocalAccount,
     genesis_root: StateRoot,
     schedule: SlotSchedule = DEFAULT_SCHEDULE,
+    *,
+    backing: int = 0,
+    grants: Mapping[ChecksumAddress, int] | None = None,
 ) -> tuple[L1Deployment, bool]:
     """The deployment recorded at `path` if L1 still holds it, else a new one (with the
-    deployer as its one agent), recorded there. Returns it, and whether it is new."""
+    deployer as its one agent, `backing` and `grants` handed out as `deploy_contracts`
+    does), recorded there. Returns it, and whether it is new."""
     if path.is_file():
         deployment = L1Deployment.from_json(json.loads(path.read_text()))
         if deployment.chain_id == w3.eth.chain_id and w3.eth.get_code(deployment.rollup):
             check_rollup(w3, deployment.rollup, genesis_root)
             return deployment, False
-    deployment = deploy_contracts(w3, deployer, genesis_root, schedule=schedule)
+    deployment = deploy_contracts(
+        w3, deployer, genesis_root, schedule=schedule, backing=backing, grants=grants
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(deployment.to_json(), indent=2))

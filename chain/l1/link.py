@@ -9,6 +9,7 @@ to load, which `duet status` (a command that only reads node.json) need not pay.
 import asyncio
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,11 +22,16 @@ from web3 import Web3
 from chain.fast.genesis import dev_keys
 from chain.l1.agent import NodeSource, SubmissionAgent
 from chain.l1.calldata import StateRoot
-from chain.l1.config import DEV_AGENT_ACCOUNT, SlotSchedule
+from chain.l1.config import DEV_AGENT_ACCOUNT, DEV_L1_GRANT_WEI, SlotSchedule
 from chain.l1.deploy import check_rollup, load_or_deploy
+from chain.l1.deposits import DepositReader
 from chain.l1.devnet import L1_DIR, L1Endpoint
 from chain.l1.rollup import RollupClient
 from chain.l1.watcher import RecordSettlement, SettlementWatcher
+from chain.node import Node
+from chain.types import Address
+from chain.zk.genesis import compute_dev_genesis_state
+from chain.zk.state import get_total_supply
 
 log = logging.getLogger("duet.l1")
 
@@ -60,10 +66,12 @@ async def connect_rollup(
     rollup: str | None,
     agent_key: bytes | None,
     schedule: SlotSchedule,
+    alloc: Mapping[Address, int],
 ) -> RollupSetup | None:
     """The rollup at `rollup` (checked to settle the chain of `genesis_root`), or on the
-    managed anvil the one deployed at first start (recorded in DIR/l1/deployment.json); None
-    on another L1 without a rollup named: nothing to settle on."""
+    managed anvil the one deployed at first start (recorded in DIR/l1/deployment.json) for
+    the dev genesis of `alloc`; None on another L1 without a rollup named: nothing to settle
+    on."""
     if rollup is None and not l1.managed:
         log.info("no rollup named (--rollup ADDRESS): this node does not settle on L1")
         return None
@@ -74,8 +82,17 @@ async def connect_rollup(
         await asyncio.to_thread(check_rollup, w3, address, genesis_root)
         return RollupSetup(address, None, agent)
     path = data_dir / L1_DIR / DEPLOYMENT_FILE
+    # The rollup holds L1 ZKPoW backing every ZKPoW of the dev genesis (withdrawals are paid
+    # from it), and each dev account gets some L1 ZKPoW to deposit.
     deployment, new = await asyncio.to_thread(
-        load_or_deploy, w3, path, agent, genesis_root, schedule
+        load_or_deploy,
+        w3,
+        path,
+        agent,
+        genesis_root,
+        schedule,
+        backing=get_total_supply(compute_dev_genesis_state(alloc)),
+        grants={to_checksum_address(a): DEV_L1_GRANT_WEI for a in alloc},
     )
     if new:
         log.info(
@@ -92,6 +109,12 @@ async def watch_settlement(setup: RollupSetup, l1_url: str, record: RecordSettle
     """Follow L1's settled height for the node's operation statuses (runs until cancelled)."""
     rollup = RollupClient(make_l1_web3(l1_url), setup.rollup)
     await SettlementWatcher(rollup, record).run()
+
+
+async def watch_deposits(setup: RollupSetup, l1_url: str, node: Node) -> None:
+    """Hand the rollup's deposits to the node, in order (runs until cancelled)."""
+    rollup = RollupClient(make_l1_web3(l1_url), setup.rollup)
+    await DepositReader(rollup, node.get_next_deposit_index, node.add_l1_deposits).run()
 
 
 def start_agent(setup: RollupSetup, l1_url: str, zk_url: str) -> AgentThread:

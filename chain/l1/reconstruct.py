@@ -40,6 +40,7 @@ from chain.zk.ops import (
     BlockContext,
     Buy,
     CancelListing,
+    Deposit,
     InvalidOp,
     ListNft,
     Mint,
@@ -52,8 +53,9 @@ from chain.zk.ops import (
     ToFast,
     Transfer,
     TransferNft,
+    Withdraw,
     apply_operation,
-    is_message,
+    is_unsigned,
 )
 from chain.zk.state import SERIAL_BITS, ZkState, compute_state_root, get_total_supply
 
@@ -168,6 +170,8 @@ BODY_OF_FIELDS: dict[CircuitName, Callable[[Mapping[str, int]], OpBody]] = {
     "set_minter": lambda f: SetMinter(f["collection"], f["minter"], f["fastChain"]),
     "register_key": lambda f: RegisterKey(f["keyHash"]),
     "release": lambda f: Release(f["seq"], f["to"], f["amount"]),
+    "withdraw": lambda f: Withdraw(f["to"], f["amount"]),
+    "deposit": lambda f: Deposit(f["index"], f["to"], f["amount"]),
     "reward_mint": lambda f: RewardMint(
         f["seq"],
         f["sender"],
@@ -180,9 +184,10 @@ BODY_OF_FIELDS: dict[CircuitName, Callable[[Mapping[str, int]], OpBody]] = {
 
 
 def compute_operation_from_words(circuit: CircuitName, fields: Mapping[str, int]) -> Operation:
-    """The operation whose words unpack to `fields`; a fast-chain message has no signer."""
+    """The operation whose words unpack to `fields`; a fast-chain message or an L1 deposit has
+    no signer."""
     body = BODY_OF_FIELDS[circuit](fields)
-    if is_message(body):
+    if is_unsigned(body):
         return Operation(body, signer=0, fee=0, nonce=0)
     return Operation(
         body, signer=fields["from"], fee=fields["feeGwei"] * GWEI, nonce=fields["nonce"]

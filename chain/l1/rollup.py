@@ -1,19 +1,23 @@
 """A small web3.py client of the rollup contract: submit a block, read what is settled, read
-and change the submission agents' schedule."""
+and change the submission agents' schedule, deposit L1 ZKPoW and claim withdrawals."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from web3 import Web3
+from web3.contract import Contract
+from web3.logs import DISCARD
 from web3.types import BlockIdentifier, TxParams, TxReceipt
 
 from chain.l1.calldata import SettledOp, StateRoot, encode_ops
 from chain.l1.config import SlotSchedule
 from chain.l1.contracts import load_artifact, send_transaction
 from chain.l1.errors import L1Error
-from chain.types import Height
+from chain.l1.withdrawals import Withdrawal
+from chain.types import Height, Root, Wei
 
 
 @dataclass(frozen=True)
@@ -37,8 +41,18 @@ class Settlement:
     tx_hash: bytes
 
 
+@dataclass(frozen=True)
+class DepositRecord:
+    """L1 deposit number `index`: `amount` locked in the rollup for `to` on the ZK chain."""
+
+    index: int
+    to: ChecksumAddress
+    amount: Wei
+    l1_block: int  # the L1 block it was made in
+
+
 class RollupClient:
-    """The rollup at `address`; `sender` signs submissions (reads need none)."""
+    """The rollup at `address`; `sender` signs transactions (reads need none)."""
 
     def __init__(
         self, w3: Web3, address: ChecksumAddress, sender: LocalAccount | None = None
@@ -47,6 +61,11 @@ class RollupClient:
         self.abi = load_artifact("Rollup")["abi"]
         self.contract = w3.eth.contract(address=address, abi=self.abi)
         self.sender = sender
+        self._token: Contract | None = None
+        # The rollup's calls into the token revert with the token's errors (a deposit without
+        # allowance): decode both contracts' errors.
+        token_errors = [e for e in load_artifact("ZkPow")["abi"] if e["type"] == "error"]
+        self.error_abi: list[Any] = [*self.abi, *token_errors]
 
     @property
     def address(self) -> ChecksumAddress:
@@ -105,6 +124,80 @@ class RollupClient:
         ops_bytes = ops if isinstance(ops, bytes) else encode_ops(ops)
         return self._transact("submitBlock", height, pre_root, ops_bytes)
 
+    # -- deposits -----------------------------------------------------------------------------
+
+    @property
+    def token(self) -> Contract:
+        """The L1 ZKPoW token the rollup locks and pays out."""
+        if self._token is None:
+            address = self.contract.functions.token().call()
+            self._token = self.w3.eth.contract(address=address, abi=load_artifact("ZkPow")["abi"])
+        return self._token
+
+    def get_token_balance(self, owner: ChecksumAddress) -> Wei:
+        return Wei(int(self.token.functions.balanceOf(owner).call()))
+
+    def deposit(self, to: ChecksumAddress, amount: int) -> int:
+        """Lock `amount` wei of the sender's L1 ZKPoW for `to` on the ZK chain (approving the
+        rollup first if its allowance is short); returns the deposit's number."""
+        sender = self._require_sender("deposit")
+        allowance = self.token.functions.allowance(sender.address, self.address).call()
+        if allowance < amount:
+            data = self.token.encode_abi("approve", args=[self.address, amount])
+            tx: TxParams = {"to": self.token.address, "data": data}
+            send_transaction(self.w3, sender, tx, self.error_abi)
+        receipt = self._transact("deposit", to, amount)
+        # The receipt also holds the token's Transfer log, which is not the rollup's.
+        (event,) = self.contract.events.Deposited().process_receipt(receipt, errors=DISCARD)
+        return int(event["args"]["index"])
+
+    def get_deposit_count(self, block: BlockIdentifier = "latest") -> int:
+        """Deposits made: numbers 0 .. count - 1."""
+        return int(self.contract.functions.depositCount().call(block_identifier=block))
+
+    def get_deposits_credited(self, block: BlockIdentifier = "latest") -> int:
+        """Deposits that the settled blocks have credited: numbers 0 .. credited - 1."""
+        return int(self.contract.functions.depositsCredited().call(block_identifier=block))
+
+    def get_deposit(self, index: int, block: BlockIdentifier = "latest") -> DepositRecord:
+        """Deposit number `index` (L1Error if it was not made, as of `block`)."""
+        to, amount, l1_block = self.contract.functions.deposits(index).call(block_identifier=block)
+        if int(to, 16) == 0:
+            raise L1Error(f"no deposit number {index} on the rollup at {self.address}")
+        return DepositRecord(index, to, Wei(int(amount)), int(l1_block))
+
+    def list_deposits(
+        self, start: int, stop: int, block: BlockIdentifier = "latest"
+    ) -> list[DepositRecord]:
+        """Deposits `start` .. `stop` - 1, as far as they are made, all read at one L1 block."""
+        if block == "latest":
+            block = self.w3.eth.block_number
+        stop = min(stop, self.get_deposit_count(block))
+        return [self.get_deposit(index, block) for index in range(start, stop)]
+
+    # -- withdrawals --------------------------------------------------------------------------
+
+    def get_withdrawal_root(self, height: Height) -> Root | None:
+        """The withdrawals root of settled height `height`; None if it held no withdrawal
+        (or is not settled)."""
+        root = bytes(self.contract.functions.withdrawalRoot(height).call())
+        return None if root == bytes(32) else Root(root)
+
+    def is_withdrawal_claimed(self, height: Height, position: int) -> bool:
+        return bool(self.contract.functions.isWithdrawalClaimed(height, position).call())
+
+    def claim_withdrawal(self, withdrawal: Withdrawal, proof: Sequence[bytes]) -> TxReceipt:
+        """Pay `withdrawal` to its recipient (whoever signs); `proof` from
+        chain.l1.withdrawals.compute_withdrawal_proof. L1Revert names a refusal."""
+        return self._transact(
+            "claimWithdrawal",
+            withdrawal.height,
+            withdrawal.position,
+            withdrawal.to,
+            withdrawal.amount,
+            list(proof),
+        )
+
     # -- slots --------------------------------------------------------------------------------
 
     def get_schedule(self) -> SlotSchedule:
@@ -130,9 +223,13 @@ class RollupClient:
         """Add an agent to the schedule; the sender must be the owner (the deployer)."""
         return self._transact("registerAgent", agent)
 
-    def _transact(self, function: str, *args: object) -> TxReceipt:
+    def _require_sender(self, function: str) -> LocalAccount:
         if self.sender is None:
             raise L1Error(f"this client has no sender to sign {function}")
+        return self.sender
+
+    def _transact(self, function: str, *args: object) -> TxReceipt:
+        sender = self._require_sender(function)
         data = self.contract.encode_abi(function, args=list(args))
         tx: TxParams = {"to": self.contract.address, "data": data}
-        return send_transaction(self.w3, self.sender, tx, self.abi)
+        return send_transaction(self.w3, sender, tx, self.error_abi)

@@ -21,6 +21,7 @@ from chain.zk.ops import (
     BlockContext,
     Buy,
     CancelListing,
+    Deposit,
     ListNft,
     Mint,
     Operation,
@@ -31,7 +32,8 @@ from chain.zk.ops import (
     ToFast,
     Transfer,
     TransferNft,
-    is_message,
+    Withdraw,
+    is_unsigned,
 )
 from chain.zk.poseidon import FIELD_MODULUS
 from chain.zk.state import (
@@ -64,6 +66,10 @@ CircuitName = Literal[
     "register_key",
     "release",
     "reward_mint",
+    # Circuit ids are indices here, and the rollup knows each circuit by its id: a new
+    # circuit goes at the end.
+    "deposit",
+    "withdraw",
 ]
 CIRCUIT_NAMES: tuple[CircuitName, ...] = get_args(CircuitName)
 # Circuits that prove a statement about one state rather than an operation: the ceremony
@@ -88,6 +94,8 @@ CIRCUIT_OF_BODY: dict[type, CircuitName] = {
     RegisterKey: "register_key",
     Release: "release",
     RewardMint: "reward_mint",
+    Deposit: "deposit",
+    Withdraw: "withdraw",
 }
 
 # A word's fields, lowest bits first: (name, width in bits). Names are unique across one
@@ -140,6 +148,12 @@ WORD_LAYOUTS: dict[CircuitName, tuple[Layout, ...]] = {
         (("amount", AMOUNT_BITS),),
     ),
     "reward_mint": ((("seq", SEQ_BITS), ("sender", ADDRESS_BITS)), *MINT_LAYOUTS),
+    # A deposit has no header either: its first word starts with the rollup's deposit number.
+    "deposit": (
+        (("index", SEQ_BITS), ("to", ADDRESS_BITS), ("toIndex", ACCOUNT_INDEX_BITS)),
+        (("amount", AMOUNT_BITS),),
+    ),
+    "withdraw": (HEADER_LAYOUT, (("to", ADDRESS_BITS),), (("amount", AMOUNT_BITS),)),
 }
 # The trees that each operation writes, in trace (and circuit) order.
 TRACE_TREES: dict[CircuitName, tuple[TreeName, ...]] = {
@@ -154,6 +168,8 @@ TRACE_TREES: dict[CircuitName, tuple[TreeName, ...]] = {
     "register_key": ("accounts", "accounts"),  # the header's write, then the keyHash's
     "release": ("accounts",),
     "reward_mint": ("collections", "nfts"),
+    "deposit": ("accounts",),
+    "withdraw": ("accounts",),
 }
 
 SignalValue: TypeAlias = int | list[list[int]]
@@ -233,7 +249,7 @@ def compute_op_fields(op: Operation, ctx: BlockContext, trace: Sequence[Touch]) 
     circuit = circuit_name(op)
     check_trace(circuit, trace)
     body = op.body
-    fields = {} if is_message(body) else compute_header_fields(op, trace[0])
+    fields = {} if is_unsigned(body) else compute_header_fields(op, trace[0])
     if isinstance(body, Transfer):
         fields.update(to=body.to, toIndex=trace[1].index, amount=body.amount)
     elif isinstance(body, Mint):
@@ -255,6 +271,10 @@ def compute_op_fields(op: Operation, ctx: BlockContext, trace: Sequence[Touch]) 
     elif isinstance(body, RewardMint):
         fields.update(seq=body.seq, sender=body.sender)
         fields.update(compute_mint_fields(body, ctx, trace[1]))
+    elif isinstance(body, Deposit):
+        fields.update(index=body.index, to=body.to, toIndex=trace[0].index, amount=body.amount)
+    elif isinstance(body, Withdraw):
+        fields.update(to=body.to, amount=body.amount)
     else:
         seller = trace[1]
         fields.update(seller=get_account_record(seller, "after").address, sellerIndex=seller.index)
@@ -314,7 +334,7 @@ def compute_witness(
     public_names = ["preRoot", "postRoot"] + [f"w{i + 1}" for i in range(len(public_inputs) - 2)]
     inputs: CircuitInputs = dict(zip(public_names, public_inputs, strict=True))
     inputs.update(compute_globals_inputs(pre_state))
-    if not is_message(op.body):  # a fast-chain message has no signer, so no header
+    if not is_unsigned(op.body):  # a fast-chain message or a deposit has no header
         inputs.update(compute_signer_inputs(trace[0]))
     inputs.update(PRIVATE_INPUTS[circuit](pre_state, trace))
     return CircuitWitness(circuit, inputs, public_inputs)
@@ -389,7 +409,8 @@ def compute_buy_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> CircuitInp
     }
 
 
-def compute_to_fast_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> CircuitInputs:
+def compute_header_only_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> CircuitInputs:
+    """to_fast and withdraw: the header's write alone; the other trees stay as they were."""
     return {"nftsRoot": pre_state.nfts.root, "collectionsRoot": pre_state.collections.root}
 
 
@@ -412,7 +433,8 @@ def compute_register_key_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> C
     }
 
 
-def compute_release_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> CircuitInputs:
+def compute_credit_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> CircuitInputs:
+    """release and deposit: no header, one credit against the pre-state's accounts root."""
     return {
         "accountsRoot": pre_state.accounts.root,
         "nftsRoot": pre_state.nfts.root,
@@ -445,11 +467,13 @@ PRIVATE_INPUTS: dict[CircuitName, Callable[[ZkState, Sequence[Touch]], CircuitIn
     "list": compute_nft_write_inputs,
     "cancel": compute_nft_write_inputs,
     "buy": compute_buy_inputs,
-    "to_fast": compute_to_fast_inputs,
+    "to_fast": compute_header_only_inputs,
     "set_minter": compute_set_minter_inputs,
     "register_key": compute_register_key_inputs,
-    "release": compute_release_inputs,
+    "release": compute_credit_inputs,
     "reward_mint": compute_reward_mint_inputs,
+    "deposit": compute_credit_inputs,
+    "withdraw": compute_header_only_inputs,
 }
 
 

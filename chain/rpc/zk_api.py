@@ -200,6 +200,8 @@ class ZkApi:
         return {
             "id": op_id,
             "status": record.status,
+            "height": hex(record.height),
+            "index": hex(record.index),
             "circuit": record.circuit,
             "publicInputs": [hex(x) for x in record.public_inputs],
             "proof": None if record.proof is None else hx(record.proof),

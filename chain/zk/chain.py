@@ -1,11 +1,13 @@
 """The ZK chain's state transition: `apply_block` turns ordered operations into a block.
 
-Execution is a pure function of the parent state, the fast chain's messages and the
-operations in their order, and the timestamp handed in by the sequencer, so any node (or
-anyone reading L1) recomputes it. The messages come first: the fast block that sent them is
-earlier in the ledger. An operation that breaks a rule when its turn comes is left out and
-reported, never half applied; a message that breaks one is refused, which is recorded. The
-block's state root is the root after its last operation.
+Execution is a pure function of the parent state, the L1 deposits it credits, the fast
+chain's messages and the operations in their order, and the timestamp handed in by the
+sequencer, so any node (or anyone reading L1) recomputes it. Deposits come first, then the
+messages (the fast block that sent them is earlier in the ledger), then the operations. An
+operation that breaks a rule when its turn comes is left out and reported, never half
+applied; a message that breaks one is refused, which is recorded; a deposit that breaks one
+waits, with every later deposit (the rollup takes them in order). The block's state root is
+the root after its last operation.
 """
 
 from collections.abc import Sequence
@@ -29,6 +31,7 @@ from chain.ledger.messages import (
 from chain.types import Address, ChainId, Hash32, Root
 from chain.zk.ops import (
     BlockContext,
+    Deposit,
     InvalidOp,
     Operation,
     Release,
@@ -51,7 +54,8 @@ class AppliedOp:
 
     op_id: bytes
     op: Operation
-    source: SignedOperation | bytes  # the signed operation, or the fast chain's raw message
+    # The signed operation, the fast chain's raw message, or b"" (an L1 deposit).
+    source: SignedOperation | bytes
     pre_state: ZkState
     post_state: ZkState
     trace: list[Touch]
@@ -67,6 +71,8 @@ class ZkBlock:
     applied: list[AppliedOp]
     rejected: list[tuple[SignedOperation, str]]
     refused: dict[int, str]  # position in the inbox → why the message was not applied
+    deposits_taken: int  # how many of the deposits handed in it credited (a prefix)
+    deposit_refused: str | None  # why the next one was not, if one was not
 
 
 def compute_epoch(height: int) -> int:
@@ -115,15 +121,22 @@ def compute_message_operation(raw: bytes) -> Operation:
     raise InvalidOp(f"the fast chain cannot send a {type(message).__name__}")
 
 
+def compute_deposit_id(index: int) -> bytes:
+    """An L1 deposit's operation ID: one per deposit number of the rollup."""
+    return keccak(b"duet-l1-deposit" + index.to_bytes(8, "big"))
+
+
 def format_operation(applied: AppliedOp) -> dict[str, Any]:
-    """An applied operation's JSON form: the signed wire form, or the message's fields."""
+    """An applied operation's JSON form: the signed wire form, or an unsigned one's fields
+    (with the fast-chain message's bytes, for a message)."""
     if isinstance(applied.source, SignedOperation):
         return format_signed_operation(applied.source)
     out: dict[str, Any] = {"type": type(applied.op.body).__name__}
     for name, value in asdict(applied.op.body).items():
         is_address = name in MESSAGE_ADDRESS_FIELDS
         out[name] = to_checksum_address(value.to_bytes(20, "big")) if is_address else hex(value)
-    out["message"] = "0x" + applied.source.hex()
+    if applied.source:
+        out["message"] = "0x" + applied.source.hex()
     return out
 
 
@@ -152,8 +165,11 @@ def apply_block(
     ops: list[SignedOperation],
     min_fee: int,
     inbox: Sequence[bytes] = (),
+    deposits: Sequence[Deposit] = (),
 ) -> ZkBlock:
-    """Apply the fast chain's messages `inbox`, then `ops`, as the next ZK block."""
+    """Apply the L1 `deposits` (in order, up to the first that cannot be credited: the
+    rollup takes them only in order), the fast chain's messages `inbox`, then `ops`, as the
+    next ZK block."""
     seq, prev_hash, height, parent_hash = compute_next_position(heads, chain_id)
     parent = heads.chains.get(chain_id)
     ctx = compute_block_context(height, min_fee)
@@ -169,6 +185,15 @@ def apply_block(
         applied.append(AppliedOp(op_id, op, source, state, post, trace, root, post_root))
         state, root = post, post_root
 
+    deposits_taken = 0
+    deposit_refused: str | None = None
+    for deposit in deposits:
+        try:
+            process(compute_deposit_id(deposit.index), Operation(deposit, 0, 0, 0), b"")
+        except InvalidOp as exc:
+            deposit_refused = f"deposit {deposit.index}: {exc}"
+            break
+        deposits_taken += 1
     for position, raw in enumerate(inbox):
         try:
             process(compute_message_id(raw), compute_message_operation(raw), raw)
@@ -194,4 +219,4 @@ def apply_block(
             messages=tuple(compute_messages(applied, height, root, state.nfts.root)),
         )
     )
-    return ZkBlock(block, state, ctx, applied, rejected, refused)
+    return ZkBlock(block, state, ctx, applied, rejected, refused, deposits_taken, deposit_refused)

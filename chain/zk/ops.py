@@ -3,9 +3,11 @@
 `apply_operation` is the only way the state changes. The same rules are enforced again
 inside each operation's circuit, so the node cannot prove a transition they forbid.
 
-Most operations are signed by an account. Two arrive as messages from the fast chain's outbox
-instead (`Release`, `RewardMint`): nobody signs them and nobody pays a fee; what bounds them is
-the escrow and the mint caps, since the fast chain is not proven and may lie.
+Most operations are signed by an account. Three are not signed, and nobody pays a fee for
+them. Two arrive as messages from the fast chain's outbox (`Release`, `RewardMint`): what
+bounds them is the escrow and the mint caps, since the fast chain is not proven and may lie.
+One credits a deposit locked in the L1 rollup (`Deposit`): the rollup checks, at settlement,
+that each one credits exactly the next deposit it holds (docs/l1.md, "Deposits").
 """
 
 from dataclasses import dataclass, replace
@@ -127,6 +129,25 @@ class Release:
 
 
 @dataclass(frozen=True)
+class Withdraw:
+    """Burn `amount` of the signer's ZKPoW here, to be paid to `to` on L1 by the rollup once
+    the block is settled (a Merkle proof of the withdrawal under that block's withdrawals
+    root, claimed once)."""
+
+    to: int
+    amount: int
+
+
+@dataclass(frozen=True)
+class Deposit:
+    """L1 deposit number `index` of the rollup: ZKPoW locked there, credited to `to` here."""
+
+    index: int
+    to: int
+    amount: int
+
+
+@dataclass(frozen=True)
 class RewardMint:
     """Fast-chain message `seq`: `sender` asks for a token of `collection` for `to`."""
 
@@ -139,16 +160,26 @@ class RewardMint:
 
 
 SignedBody = (
-    Transfer | Mint | TransferNft | ListNft | CancelListing | Buy | ToFast | SetMinter | RegisterKey
+    Transfer
+    | Mint
+    | TransferNft
+    | ListNft
+    | CancelListing
+    | Buy
+    | ToFast
+    | SetMinter
+    | RegisterKey
+    | Withdraw
 )
-MessageBody = Release | RewardMint
-OpBody = SignedBody | MessageBody
+MessageBody = Release | RewardMint  # from the fast chain's outbox
+UnsignedBody = MessageBody | Deposit
+OpBody = SignedBody | UnsignedBody
 
 
 @dataclass(frozen=True)
 class Operation:
     """An operation as the chain applies it: the body plus who signed it (signer, fee and
-    nonce are 0 for a fast-chain message, which nobody signs)."""
+    nonce are 0 for an unsigned operation: a fast-chain message, an L1 deposit)."""
 
     body: OpBody
     signer: int
@@ -174,8 +205,11 @@ def apply_operation(
     post = state.copy()
     trace: list[Touch] = []
     body = op.body
-    # Nobody signs a message, so nothing in a proof speaks for a signer, fee or nonce.
-    ensure(not is_message(body) or op == Operation(body, 0, 0, 0), "a message has no signer")
+    # Nobody signs these, so nothing in a proof speaks for a signer, fee or nonce.
+    ensure(
+        not is_unsigned(body) or op == Operation(body, 0, 0, 0),
+        f"a {type(body).__name__} has no signer",
+    )
     if isinstance(body, Transfer):
         process_transfer(post, op, body, ctx, trace)
     elif isinstance(body, Mint):
@@ -196,14 +230,23 @@ def apply_operation(
         process_release(post, body, trace)
     elif isinstance(body, RewardMint):
         process_reward_mint(post, body, ctx, trace)
+    elif isinstance(body, Withdraw):
+        process_withdraw(post, op, body, ctx, trace)
+    elif isinstance(body, Deposit):
+        process_deposit(post, body, trace)
     else:
         process_buy(post, op, body, ctx, trace)
     return post, trace
 
 
 def is_message(body: OpBody) -> bool:
-    """Whether `body` comes from the fast chain's outbox rather than from a signer."""
+    """Whether `body` comes from the fast chain's outbox."""
     return isinstance(body, Release | RewardMint)
+
+
+def is_unsigned(body: OpBody) -> bool:
+    """Whether nobody signs `body`: a fast-chain message, or an L1 deposit."""
+    return isinstance(body, Release | RewardMint | Deposit)
 
 
 def process_header(
@@ -367,6 +410,21 @@ def process_to_fast(
     ensure(state.escrow + body.amount <= MAX_AMOUNT, "escrow would overflow")
     process_header(state, op, ctx, body.amount, trace)
     state.escrow += body.amount
+
+
+def process_withdraw(
+    state: ZkState, op: Operation, body: Withdraw, ctx: BlockContext, trace: list[Touch]
+) -> None:
+    check_address(body.to, "L1 recipient")
+    ensure(0 < body.amount <= MAX_AMOUNT, f"amount must be above 0 and below 2^{AMOUNT_BITS}")
+    process_header(state, op, ctx, body.amount, trace)
+
+
+def process_deposit(state: ZkState, body: Deposit, trace: list[Touch]) -> None:
+    ensure(0 <= body.index <= MAX_SEQ, f"deposit number must be below 2^{SEQ_BITS}")
+    check_address(body.to, "recipient")
+    ensure(0 < body.amount <= MAX_AMOUNT, f"amount must be above 0 and below 2^{AMOUNT_BITS}")
+    process_credit(state, body.to, body.amount, trace)
 
 
 def process_set_minter(

@@ -24,6 +24,7 @@ from chain.zk.ops import (
     ToFast,
     Transfer,
     TransferNft,
+    Withdraw,
 )
 
 DOMAIN_NAME = "Duet"
@@ -47,6 +48,7 @@ OP_TYPES: dict[type, tuple[str, list[tuple[str, str, str]]]] = {
     Buy: ("Buy", [("tokenKey", "uint16", "token_key"), ("price", "uint256", "price")]),
     ToFast: ("ToFast", [("to", "address", "to"), ("amount", "uint256", "amount")]),
     RegisterKey: ("RegisterKey", [("keyHash", "uint256", "key_hash")]),
+    Withdraw: ("Withdraw", [("to", "address", "to"), ("amount", "uint256", "amount")]),
     SetMinter: (
         "SetMinter",
         [

@@ -1,11 +1,22 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 pragma solidity ^0.8.24;
 
+/// The L1 ZKPoW token as the rollup uses it: ZkPow reverts with a named error on any failure
+/// (contracts/l1/ZkPow.sol), so neither call ever returns false.
+interface IZkPow {
+    function transfer(address to, uint256 value) external returns (bool);
+    function transferFrom(address from, address to, uint256 value) external returns (bool);
+}
+
 /// @title Rollup
 /// @notice The ZK chain settled on L1: the settled state root and height, a commitment per
 ///         settled block, and `submitBlock`, which takes a block's operations as calldata (so
 ///         the data is on L1) with their Groth16 proofs and checks them all in one batched
-///         verification. docs/l1.md describes the calldata, the check and every error.
+///         verification. The bridge of ZKPoW: `deposit` locks L1 ZKPoW in a queue that the
+///         ZK chain's deposit operations must credit exactly and in order, and each settled
+///         block's withdraw operations become leaves of a withdrawals root that
+///         `claimWithdrawal` pays out of, once each. docs/l1.md describes the calldata, the
+///         check, the bridge and every error.
 /// @dev Every operation circuit's public inputs are [preRoot, postRoot, w1..wk]. No pre-root
 ///      travels per operation: the contract chains the statements itself, pre_0 = settledRoot
 ///      and pre_{j+1} = post_j, so a block proves one path from the settled root.
@@ -31,6 +42,15 @@ pragma solidity ^0.8.24;
 ///      / slotBlocks belongs to agents[s % agents.length], and only that agent may submit in
 ///      it, until more than graceBlocks L1 blocks have passed since the last settlement: then
 ///      anyone may, so a dead agent cannot stall settlement.
+///
+///      Bridge ops: after the batch check, a block holding a deposit or withdraw op (the
+///      first pass records which circuits a block holds) gets a second, cheap pass that reads
+///      only those ops' words. Deposit op: w1 = index (64) | to (160) | toIndex (12),
+///      w2 = amount; withdraw op: w1 = header, w2 = to (the L1 recipient), w3 = amount.
+///      Withdrawal leaf: keccak256(abi.encode(uint64 height, uint256 position, address to,
+///      uint256 amount)), position counting the block's withdrawals from 0; the root is the
+///      binary keccak tree over the leaves in position order, padded with bytes32(0) leaves to
+///      a power of two, a node keccak256(left ‖ right) (chain/l1/withdrawals.py).
 contract Rollup {
     /// BN254's scalar field: public inputs and the batch coefficients live here.
     uint256 internal constant R =
@@ -86,6 +106,14 @@ contract Rollup {
     uint256 internal constant FAULT_TRUNCATED = 2;
     uint256 internal constant FAULT_INPUT = 3;
 
+    /// The largest deposit: an amount on the ZK chain is below 2^96.
+    uint256 internal constant MAX_AMOUNT = type(uint96).max;
+    /// Word counts of the bridge circuits: the second pass reads them at fixed offsets.
+    uint256 internal constant DEPOSIT_WORDS = 2;
+    uint256 internal constant WITHDRAW_WORDS = 3;
+    uint256 internal constant ADDRESS_MASK = (1 << 160) - 1;
+    uint256 internal constant DEPOSIT_INDEX_MASK = (1 << 64) - 1;
+
     /// The ZK state root after the last settled block (a field element).
     uint256 public settledRoot;
     /// The height of the last settled ZK block; 0 before the first (genesis).
@@ -93,6 +121,9 @@ contract Rollup {
     /// The L1 block of the last settlement (of the deployment before the first): the grace
     /// period counts from here. Packed with settledHeight, so it costs no slot of its own.
     uint64 public settledAtBlock;
+    /// How many deposits the settled blocks have credited: deposits 0 .. depositsCredited - 1.
+    /// In the same slot as settledHeight, which every settlement writes anyway.
+    uint64 public depositsCredited;
     /// keccak256(abi.encode(preRoot, postRoot, keccak256(ops))) of each settled block by height.
     mapping(uint64 => bytes32) public blockCommitment;
 
@@ -109,6 +140,36 @@ contract Rollup {
     /// The submission agents in the order of registration; slot s is agents[s % length]'s.
     address[] public agents;
     mapping(address => bool) public isAgent;
+
+    /// An L1 deposit: ZKPoW locked here for `to` on the ZK chain, made in L1 block `l1Block`.
+    /// `to` and `amount` share one slot, which is what the credit check reads.
+    struct DepositRecord {
+        address to;
+        uint96 amount;
+        uint64 l1Block;
+    }
+
+    /// The constructor's bridge parameters (one argument: a struct keeps the stack shallow).
+    struct Bridge {
+        IZkPow token;
+        uint8 depositCircuit;
+        uint8 withdrawCircuit;
+    }
+
+    /// The ZKPoW token on L1, locked for deposits and paid out for withdrawals.
+    IZkPow public immutable token;
+    /// The circuit ids of the bridge ops, and their bits in a block's bitmap of circuits.
+    uint8 public immutable depositCircuit;
+    uint8 public immutable withdrawCircuit;
+    uint256 internal immutable bridgeCircuits;
+    /// Deposits made: deposit numbers 0 .. depositCount - 1.
+    uint64 public depositCount;
+    /// Deposit number → what was locked (zeros for a number not yet made).
+    mapping(uint64 => DepositRecord) public deposits;
+    /// The withdrawals root of each settled height that held withdrawals (zero otherwise).
+    mapping(uint64 => bytes32) public withdrawalRoot;
+    /// height → position / 256 → a bit per claimed withdrawal.
+    mapping(uint64 => mapping(uint256 => uint256)) internal claimedBits;
 
     /// The data contract holding every circuit's key (layout above).
     address public immutable keyData;
@@ -130,6 +191,12 @@ contract Rollup {
     event BlockSettled(uint64 indexed height, uint256 postRoot, bytes32 commitment);
     /// `agent` joined the schedule as agents[index].
     event AgentRegistered(address indexed agent, uint256 index);
+    /// Deposit number `index`: `amount` of L1 ZKPoW locked, to credit `to` on the ZK chain.
+    event Deposited(uint64 indexed index, address indexed to, uint256 amount);
+    /// Settled block `height` held `count` withdrawals, under `root`.
+    event WithdrawalsSettled(uint64 indexed height, bytes32 root, uint256 count);
+    /// Withdrawal `position` of block `height` paid `amount` to `to`.
+    event WithdrawalClaimed(uint64 indexed height, uint256 position, address indexed to, uint256 amount);
 
     /// `height` is settled already: a replayed (or raced) submission.
     error BlockAlreadySettled(uint64 height, uint64 settledHeight);
@@ -161,6 +228,20 @@ contract Rollup {
     error MalformedVerificationKey(uint256 circuitId);
     /// Key `circuitId` has another α, β or γ than key 0: one batch could not hold both.
     error VerificationKeyNotShared(uint256 circuitId);
+    /// The token is not a contract.
+    error InvalidToken(address token);
+    /// The bridge circuits are one circuit, or one has no key or not its word count (2, 3).
+    error BadBridgeCircuits(uint256 depositCircuit, uint256 withdrawCircuit);
+    /// A deposit goes to a nonzero address, with an amount above 0 and below 2^96.
+    error InvalidDeposit(address to, uint256 amount);
+    /// Operation `op` is a deposit op that does not credit deposit `expectedIndex`, the next
+    /// uncredited one: another index (a repeat, a reorder, one skipped), another recipient or
+    /// amount, or a deposit not made yet.
+    error DepositMismatch(uint256 op, uint64 expectedIndex);
+    /// The withdrawal is not under the withdrawals root of `height` (or that height has none).
+    error InvalidWithdrawalProof();
+    /// Withdrawal `position` of block `height` has been paid already.
+    error WithdrawalAlreadyClaimed(uint64 height, uint256 position);
 
     /// @param genesisRoot_ the ZK state root at height 0.
     /// @param vks each circuit id's key: α ‖ β ‖ γ ‖ δ ‖ IC[0..nPublic], every coordinate a
@@ -168,16 +249,23 @@ contract Rollup {
     /// @param initialAgents the first submission agents (more with registerAgent).
     /// @param slotBlocks_ L1 blocks per slot (chain/l1/config.py has the defaults).
     /// @param graceBlocks_ L1 blocks after a settlement before anyone may submit.
+    /// @param bridge the ZKPoW token on L1 and the ids of the deposit and withdraw circuits.
     constructor(
         uint256 genesisRoot_,
         bytes[] memory vks,
         address[] memory initialAgents,
         uint256 slotBlocks_,
-        uint256 graceBlocks_
+        uint256 graceBlocks_,
+        Bridge memory bridge
     ) {
         if (genesisRoot_ >= R) revert GenesisRootNotInField(genesisRoot_);
         if (vks.length == 0 || vks.length > MAX_CIRCUITS) revert BadKeyCount(vks.length);
         if (slotBlocks_ == 0) revert BadSchedule(slotBlocks_, graceBlocks_);
+        if (address(bridge.token).code.length == 0) revert InvalidToken(address(bridge.token));
+        token = bridge.token;
+        depositCircuit = bridge.depositCircuit;
+        withdrawCircuit = bridge.withdrawCircuit;
+        bridgeCircuits = (1 << bridge.depositCircuit) | (1 << bridge.withdrawCircuit);
         genesisRoot = genesisRoot_;
         settledRoot = genesisRoot_;
         owner = msg.sender;
@@ -193,6 +281,7 @@ contract Rollup {
             uint256 icPoints = _checkKey(vks[0], vks[id], id);
             if (icPoints > maxIc) maxIc = icPoints;
         }
+        _checkBridgeCircuits(vks, bridge.depositCircuit, bridge.withdrawCircuit);
         keyData = _writeKeyData(_encodeKeyData(vks));
         circuitCount = vks.length;
         maxIcPoints = maxIc;
@@ -224,13 +313,171 @@ contract Rollup {
         if (!maySubmit(msg.sender, block.number)) revert NotYourSlot(slotAgent(block.number));
         if (preRoot != settledRoot) revert WrongPreRoot(settledRoot, preRoot);
         if (ops.length == 0) revert EmptyBlock();
-        (uint256 postRoot, bytes32 opsHash) = _verifyBlock(preRoot, ops);
+        (uint256 m, uint256 postRoot, bytes32 opsHash) = _verifyBlock(preRoot, ops);
+        if (_load(m, M_SEEN) & bridgeCircuits != 0) _settleBridgeOps(m, ops, height);
         bytes32 commitment = keccak256(abi.encode(preRoot, postRoot, opsHash));
         settledRoot = postRoot;
         settledHeight = height;
         settledAtBlock = uint64(block.number);
         blockCommitment[height] = commitment;
         emit BlockSettled(height, postRoot, commitment);
+    }
+
+    // -- deposits and withdrawals -----------------------------------------------------------
+
+    /// @notice Lock `amount` of the sender's L1 ZKPoW (approved to this contract) as the next
+    ///         deposit, for `to` on the ZK chain, which credits the deposits in order.
+    /// @return index the deposit's number.
+    function deposit(address to, uint256 amount) external returns (uint64 index) {
+        if (to == address(0) || amount == 0 || amount > MAX_AMOUNT) revert InvalidDeposit(to, amount);
+        index = depositCount;
+        depositCount = index + 1;
+        deposits[index] = DepositRecord(to, uint96(amount), uint64(block.number));
+        token.transferFrom(msg.sender, address(this), amount);
+        emit Deposited(index, to, amount);
+    }
+
+    /// @notice Pay withdrawal `position` of settled block `height`: `amount` to `to`, once.
+    ///         Anyone may call it; the payment goes to `to` whoever calls.
+    /// @param proof the leaf's siblings from the bottom of the tree up (chain/l1/withdrawals.py).
+    function claimWithdrawal(uint64 height, uint256 position, address to, uint256 amount, bytes32[] calldata proof)
+        external
+    {
+        if (!isWithdrawalIncluded(height, position, to, amount, proof)) revert InvalidWithdrawalProof();
+        uint256 bit = 1 << (position & 0xff);
+        uint256 bits = claimedBits[height][position >> 8];
+        if (bits & bit != 0) revert WithdrawalAlreadyClaimed(height, position);
+        claimedBits[height][position >> 8] = bits | bit;
+        token.transfer(to, amount);
+        emit WithdrawalClaimed(height, position, to, amount);
+    }
+
+    /// @notice Whether the withdrawal is under the withdrawals root of `height` by `proof`.
+    /// @dev The position's bits pick the sides, so it must fit the proof's depth: a position
+    ///      with more bits would name the same leaf twice (the leaf holds the position anyway).
+    function isWithdrawalIncluded(uint64 height, uint256 position, address to, uint256 amount, bytes32[] calldata proof)
+        public
+        view
+        returns (bool)
+    {
+        bytes32 root = withdrawalRoot[height];
+        if (root == bytes32(0) || position >> proof.length != 0) return false;
+        bytes32 node = keccak256(abi.encode(height, position, to, amount));
+        for (uint256 level = 0; level < proof.length; level++) {
+            node = (position >> level) & 1 == 0
+                ? keccak256(abi.encodePacked(node, proof[level]))
+                : keccak256(abi.encodePacked(proof[level], node));
+        }
+        return node == root;
+    }
+
+    function isWithdrawalClaimed(uint64 height, uint256 position) external view returns (bool) {
+        return claimedBits[height][position >> 8] & (1 << (position & 0xff)) != 0;
+    }
+
+    /// @notice The withdrawals root of `leaves` (the same code as settlement's): zero for
+    ///         none, the leaf for one, else the tree padded with zero leaves to a power of two.
+    function computeWithdrawalsRoot(bytes32[] calldata leaves) external pure returns (bytes32) {
+        bytes32[] memory copy = leaves;
+        uint256 start;
+        assembly {
+            start := add(copy, 0x20)
+        }
+        return _merkleRoot(start, leaves.length);
+    }
+
+    /// The bridge ops of a block being settled: each deposit op must credit the next
+    /// deposit, and the withdraw ops' leaves make the block's withdrawals root.
+    function _settleBridgeOps(uint256 m, bytes calldata ops, uint64 height) private {
+        uint256 leaves;
+        assembly {
+            leaves := mload(0x40)
+            mstore(m, height) // the leaves' first word
+        }
+        (uint256 next, uint256 count, uint256 faultOp) = _scanBridgeOps(m, ops, depositsCredited);
+        if (faultOp != 0) revert DepositMismatch(faultOp - 1, uint64(next));
+        depositsCredited = uint64(next);
+        if (count != 0) {
+            bytes32 root = _merkleRoot(leaves, count);
+            withdrawalRoot[height] = root;
+            emit WithdrawalsSettled(height, root, count);
+        }
+    }
+
+    /// The second pass over a block's ops (their shape is checked already). A deposit op's
+    /// index must be `next` (then next + 1) and its recipient and amount the recorded ones; a
+    /// withdraw op's leaf, keccak256 of the scratch words at m (the height, set by the caller,
+    /// then position, to, amount), goes to a list at the free memory pointer. Returns the next
+    /// uncredited deposit, the leaf count, and 1 + the index of a deposit op that does not
+    /// match (0 if none; the scan stops there).
+    function _scanBridgeOps(uint256 m, bytes calldata ops, uint256 next)
+        private
+        view
+        returns (uint256, uint256 count, uint256 faultOp)
+    {
+        uint256 ids = (uint256(withdrawCircuit) << 8) | depositCircuit;
+        assembly {
+            // Whether the deposit op with words at `w` credits deposit `index`: recorded as
+            // to (low 160 bits) | amount << 160, and to is never zero for a deposit made.
+            function isCredit(w, index, depositsSlot) -> ok {
+                let word := calldataload(w)
+                mstore(0x00, index)
+                mstore(0x20, depositsSlot)
+                let record := sload(keccak256(0x00, 0x40))
+                let to := and(record, ADDRESS_MASK)
+                ok := and(
+                    and(eq(and(word, DEPOSIT_INDEX_MASK), index), iszero(iszero(to))),
+                    and(eq(and(shr(64, word), ADDRESS_MASK), to), eq(calldataload(add(w, 0x20)), shr(160, record)))
+                )
+            }
+
+            // The ops from `off` to `end`; `ids` is withdrawId << 8 | depositId.
+            function scan(mem, off, end, ids_, index, slot) -> nextIndex, n, fault {
+                for { let j := 0 } lt(off, end) { j := add(j, 1) } {
+                    let id := byte(0, calldataload(off))
+                    let words := add(off, 33)
+                    if eq(id, and(ids_, 0xff)) {
+                        if iszero(isCredit(words, index, slot)) {
+                            fault := add(j, 1)
+                            break
+                        }
+                        index := add(index, 1)
+                    }
+                    if eq(id, shr(8, ids_)) {
+                        mstore(add(mem, 0x20), n)
+                        calldatacopy(add(mem, 0x40), add(words, 0x20), 0x40)
+                        mstore(add(mload(0x40), shl(5, n)), keccak256(mem, 0x80))
+                        n := add(n, 1)
+                    }
+                    off := add(add(words, shl(5, byte(0, mload(add(add(mem, M_HEADER), id))))), PROOF_BYTES)
+                }
+                nextIndex := index
+            }
+
+            next, count, faultOp := scan(m, ops.offset, add(ops.offset, ops.length), ids, next, deposits.slot)
+            mstore(0x40, add(mload(0x40), shl(5, count)))
+        }
+        return (next, count, faultOp);
+    }
+
+    /// The root over the `count` leaves at `leaves`, the last thing in memory: padded with
+    /// zero leaves to a power of two (written after them), hashed pairwise level by level in
+    /// place. Zero for no leaves; the leaf itself for one.
+    function _merkleRoot(uint256 leaves, uint256 count) private pure returns (bytes32 root) {
+        if (count == 0) return bytes32(0);
+        uint256 size = 1;
+        while (size < count) size <<= 1;
+        assembly {
+            // Zero the padding (calldata past its end reads as zeros), and allocate it.
+            calldatacopy(add(leaves, shl(5, count)), calldatasize(), shl(5, sub(size, count)))
+            mstore(0x40, add(leaves, shl(5, size)))
+            for {} gt(size, 1) { size := shr(1, size) } {
+                for { let i := 0 } lt(i, shr(1, size)) { i := add(i, 1) } {
+                    mstore(add(leaves, shl(5, i)), keccak256(add(leaves, shl(6, i)), 0x40))
+                }
+            }
+            root := mload(leaves)
+        }
     }
 
     // -- slots --------------------------------------------------------------------------------
@@ -283,9 +530,11 @@ contract Rollup {
 
     // -- the batch check ------------------------------------------------------------------
 
-    /// The block's last post-root once every proof checks out, and keccak256(ops).
-    function _verifyBlock(uint256 preRoot, bytes calldata ops) private view returns (uint256, bytes32) {
-        uint256 m = _allocate(ops.length);
+    /// The block's last post-root once every proof checks out, and keccak256(ops); and the
+    /// batch memory's base, where the block's bitmap of circuits (M_SEEN) and the key header
+    /// stay for the bridge pass.
+    function _verifyBlock(uint256 preRoot, bytes calldata ops) private view returns (uint256 m, uint256, bytes32) {
+        m = _allocate(ops.length);
         bytes32 opsHash;
         assembly {
             // Hashed where the pairs will go: the pairing input is written after this.
@@ -302,7 +551,7 @@ contract Rollup {
         uint256 groups = _foldKeys(m);
         uint256 pairCount = _appendFixedPairs(m, n, groups);
         if (_load(m, M_OK) != 1 || !_checkPairing(_load(m, M_PAIRS), pairCount)) revert InvalidProofBatch();
-        return (postRoot, opsHash);
+        return (m, postRoot, opsHash);
     }
 
     /// Lays out the batch memory from the free memory pointer (layout at M_*), zeroed, with the
@@ -561,6 +810,20 @@ contract Rollup {
             revert VerificationKeyNotShared(id);
         }
         return icPoints;
+    }
+
+    /// The bridge circuits are two, each with a key of its word count (DEPOSIT_WORDS,
+    /// WITHDRAW_WORDS): the bridge pass reads their words at fixed places.
+    function _checkBridgeCircuits(bytes[] memory vks, uint256 depositId, uint256 withdrawId) private pure {
+        if (
+            depositId == withdrawId || depositId >= vks.length || withdrawId >= vks.length
+                || _wordCount(vks[depositId]) != DEPOSIT_WORDS || _wordCount(vks[withdrawId]) != WITHDRAW_WORDS
+        ) revert BadBridgeCircuits(depositId, withdrawId);
+    }
+
+    /// The words of a key already checked by _checkKey: its public inputs less the two roots.
+    function _wordCount(bytes memory vk) private pure returns (uint256) {
+        return (vk.length - VK_HEADER_BYTES) / G1_BYTES - MIN_IC_POINTS;
     }
 
     /// words[N] ‖ deltaGroup[N] ‖ keyOffset[N] ‖ each δ ‖ IC[]; offsets count the leading 0x00.

@@ -22,6 +22,7 @@ from chain.zk.ops import (
     ToFast,
     Transfer,
     TransferNft,
+    Withdraw,
 )
 from tests.circuits.lab import CircuitLab, get_cache_dir
 from tests.circuits.scenarios import (
@@ -43,6 +44,7 @@ from tests.circuits.scenarios import (
     compute_rewarder_state,
     compute_test_genesis,
     deliver,
+    make_deposit,
     make_op,
     reward,
     run,
@@ -77,6 +79,12 @@ def compute_valid_transition(name: CircuitName) -> Transition:
         return run(genesis, make_op(genesis, ALICE, RegisterKey(compute_key_hash(SECRET))))
     if name == "release":
         return deliver(compute_test_genesis(), Release(seq=FIRST_SEQ, to=CAROL, amount=2 * ETHER))
+    if name == "deposit":
+        genesis = compute_test_genesis()
+        return run(genesis, make_deposit(CAROL, 2 * ETHER))
+    if name == "withdraw":
+        genesis = compute_test_genesis()
+        return run(genesis, make_op(genesis, ALICE, Withdraw(CAROL, 3 * ETHER)))
     if name == "reward_mint":
         handed_over = compute_rewarder_state()
         return deliver(handed_over, reward(handed_over, REWARD_COLLECTION, REWARD_ROUND))

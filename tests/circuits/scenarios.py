@@ -22,6 +22,7 @@ from chain.zk.ops import (
     GWEI,
     BlockContext,
     Buy,
+    Deposit,
     ListNft,
     MessageBody,
     Mint,
@@ -57,6 +58,8 @@ REWARD_ROUND = 5
 # Fast-chain messages 0 and 1 applied before the tests start: every circuit then hashes a
 # non-zero inbox into its roots, so one that dropped it would not prove.
 FIRST_SEQ = 2
+# An L1 deposit number: the rollup keeps the deposit queue, the ZK state holds no counter of it.
+FIRST_DEPOSIT = 4
 FIRST_REWARD = compute_token_key(REWARD_COLLECTION, 0)
 LIST_PRICE = 3 * ETHER
 # Alice's ownership secret (chain/zk/ownership.py derives a real one from her key's signature).
@@ -109,6 +112,11 @@ def make_message(body: MessageBody) -> Operation:
 
 def deliver(state: ZkState, body: MessageBody, ctx: BlockContext = CTX) -> Transition:
     return run(state, make_message(body), ctx)
+
+
+def make_deposit(to: int, amount: int, index: int = FIRST_DEPOSIT) -> Operation:
+    """L1 deposit `index` as the chain applies it: nobody signs it and nobody pays a fee."""
+    return Operation(Deposit(index, to, amount), signer=0, fee=0, nonce=0)
 
 
 def reward(state: ZkState, collection: int, round_: int, to: int = BOB) -> RewardMint:

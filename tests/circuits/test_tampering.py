@@ -14,6 +14,11 @@ UNBOUND_WORDS = {
     # The fast-chain recipient of locked ZKPoW is a message, not ZK state: the EIP-712
     # signature binds it, and settlement reads it from the L1 calldata beside the proof.
     ("to_fast", 2): "fast-chain recipient",
+    # Likewise the L1 recipient of a withdrawal: the rollup pays whoever the words name.
+    ("withdraw", 2): "L1 recipient",
+    # The deposit number (w1's lowest field) is the rollup's, not the ZK state's: the rollup
+    # checks at settlement that the deposits it reads from the words consume its queue.
+    ("deposit", 1): "L1 deposit number",
 }
 
 

@@ -34,6 +34,7 @@ from tests.circuits.scenarios import (
     CTX,
     ETHER,
     FEE,
+    FIRST_DEPOSIT,
     FIRST_REWARD,
     FIRST_SEQ,
     LIST_PRICE,
@@ -225,8 +226,45 @@ def test_public_inputs_of_reward_mint() -> None:
     assert public[4] == 0xD1CE  # w3 is the metadata itself
 
 
-@pytest.mark.parametrize("name", ["release", "reward_mint"])
-def test_message_witness_has_no_header_inputs(name: CircuitName) -> None:
+def test_public_inputs_of_deposit() -> None:
+    # Unsigned too: no header, its first word starts with the rollup's deposit number.
+    _, fields = decode_statement("deposit")
+    new_index = len(compute_test_genesis().account_records)  # Carol's opens at the next index
+    assert fields == {
+        "index": FIRST_DEPOSIT,
+        "to": CAROL,
+        "toIndex": new_index,
+        "amount": 2 * ETHER,
+    }
+
+
+def test_public_inputs_of_withdraw() -> None:
+    public, fields = decode_statement("withdraw")
+    assert fields == header_of(ALICE, 0) | {"to": CAROL, "amount": 3 * ETHER}
+    assert public[3:] == [CAROL, 3 * ETHER]  # w2 and w3 are the fields themselves
+
+
+def test_circuit_ids_only_ever_grow_at_the_end() -> None:
+    # The rollup knows a circuit by its index here (its id): moving one re-keys the rollup.
+    assert CIRCUIT_NAMES == (
+        "transfer",
+        "mint",
+        "transfer_nft",
+        "list",
+        "cancel",
+        "buy",
+        "to_fast",
+        "set_minter",
+        "register_key",
+        "release",
+        "reward_mint",
+        "deposit",
+        "withdraw",
+    )
+
+
+@pytest.mark.parametrize("name", ["release", "reward_mint", "deposit"])
+def test_unsigned_witness_has_no_header_inputs(name: CircuitName) -> None:
     inputs = compute_valid_transition(name).witness.inputs
     assert not {"signerBalance", "signerKeyHash", "signerPath"} & inputs.keys()
     assert {"feePool", "escrow", "inbox"} <= inputs.keys()

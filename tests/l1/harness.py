@@ -34,15 +34,19 @@ from chain.types import Height
 from chain.zk.genesis import REWARD_COLLECTION
 from chain.zk.ops import (
     Buy,
+    Deposit,
     ListNft,
     Mint,
     OpBody,
+    Operation,
     RegisterKey,
     ToFast,
     Transfer,
     TransferNft,
+    Withdraw,
+    is_unsigned,
 )
-from chain.zk.state import ZkState, compute_state_root
+from chain.zk.state import ZkState, compute_state_root, get_total_supply
 from tests.circuits.scenarios import (
     ALICE,
     BOB,
@@ -58,7 +62,8 @@ from tests.circuits.scenarios import (
     run,
 )
 
-Step = tuple[int, OpBody]  # (signer, body)
+Step = tuple[int, OpBody]  # (signer, body); the signer of an unsigned body is NO_SIGNER
+NO_SIGNER = 0
 C_OFFSET = 6 * WORD_BYTES  # C.x, C.y are the last two words of a proof blob
 SNARKJS = PROJECT_ROOT / "node_modules" / ".bin" / "snarkjs"
 COMPILE_SOLIDITY = Path(__file__).resolve().parent / "compile_solidity.mjs"
@@ -94,10 +99,15 @@ def prove_block(state: ZkState, steps: Sequence[Step]) -> ProvenBlock:
     pre_root = StateRoot(compute_state_root(state))
     ops = []
     for signer, body in steps:
-        transition = run(state, make_op(state, signer, body))
+        transition = run(state, make_operation(state, signer, body))
         ops.append(prove_transition(transition))
         state = transition.post
     return ProvenBlock(pre_root, tuple(ops), state)
+
+
+def make_operation(state: ZkState, signer: int, body: OpBody) -> Operation:
+    """`body` signed by `signer`, or, for a deposit or a fast-chain message, by nobody."""
+    return Operation(body, 0, 0, 0) if is_unsigned(body) else make_op(state, signer, body)
 
 
 def compute_genesis() -> ZkState:
@@ -141,6 +151,59 @@ def get_first_block() -> ProvenBlock:
 def get_mixed_block() -> ProvenBlock:
     """The block after the first: mint, list, buy, transfer_nft, register_key, to_fast."""
     return prove_block(get_first_block().post, MIXED_BLOCK_STEPS)
+
+
+# -- deposits and withdrawals -----------------------------------------------------------------
+
+# The L1 deposits that the bridge tests make, in order: (ZK recipient, amount).
+L1_DEPOSITS: tuple[tuple[int, int], ...] = ((CAROL, 2 * ETHER), (ALICE, ETHER))
+# L1 recipients of withdrawals: plain addresses, which hold no L1 ZKPoW before.
+L1_RECIPIENT = 0x00000000000000000000000000000000000BEEF1
+L1_OTHER_RECIPIENT = 0x00000000000000000000000000000000000BEEF2
+
+
+def credit(index: int, to: int | None = None, amount: int | None = None) -> Step:
+    """A deposit op crediting L1 deposit `index`, as made (or with another `to` / `amount`)."""
+    made_to, made_amount = L1_DEPOSITS[index] if index < len(L1_DEPOSITS) else (CAROL, ETHER)
+    return NO_SIGNER, Deposit(
+        index, made_to if to is None else to, made_amount if amount is None else amount
+    )
+
+
+# Credits both L1 deposits, with a transfer between them (the bridge pass skips it).
+DEPOSIT_BLOCK_STEPS: tuple[Step, ...] = (
+    credit(0),
+    (ALICE, Transfer(BOB, ETHER)),
+    credit(1),
+)
+# Three withdrawals (positions 0, 1, 2: a tree padded to four leaves) and a transfer.
+WITHDRAW_BLOCK_STEPS: tuple[Step, ...] = (
+    (ALICE, Withdraw(L1_RECIPIENT, 3 * ETHER)),
+    (BOB, Transfer(ALICE, ETHER)),
+    (BOB, Withdraw(L1_OTHER_RECIPIENT, ETHER)),
+    (ALICE, Withdraw(L1_RECIPIENT, 2 * ETHER)),
+)
+# A round trip: Carol's deposit credited, and half of it withdrawn to L1 in the same block.
+ROUND_TRIP_STEPS: tuple[Step, ...] = (
+    credit(0),
+    (CAROL, Withdraw(L1_RECIPIENT, ETHER)),
+)
+
+
+@cache
+def prove_from_genesis(steps: tuple[Step, ...]) -> ProvenBlock:
+    return prove_block(compute_genesis(), steps)
+
+
+@cache
+def prove_after_deposit_block(steps: tuple[Step, ...]) -> ProvenBlock:
+    """`steps` after the block of DEPOSIT_BLOCK_STEPS."""
+    return prove_block(prove_from_genesis(DEPOSIT_BLOCK_STEPS).post, steps)
+
+
+def compute_genesis_supply() -> int:
+    """The ZKPoW of the test genesis: what a rollup of it holds as backing on L1."""
+    return get_total_supply(compute_genesis())
 
 
 @cache

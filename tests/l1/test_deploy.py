@@ -1,5 +1,6 @@
 """Deploying the L1 contracts (chain/l1/deploy.py) on a real anvil: what the rollup learns
-from the ceremony's keys, and the keys and roots its constructor refuses."""
+from the ceremony's keys, the L1 ZKPoW handed out after it, and the keys, roots and bridge
+circuits its constructor refuses."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from chain.l1.errors import L1Revert
 from chain.l1.keys import load_ceremony_keys
 from chain.prover.witness import CIRCUIT_NAMES, WORD_LAYOUTS
 from chain.zk.poseidon import FIELD_MODULUS
+from tests.integration.support import ETHER, dev_account
 from tests.l1.harness import compute_genesis_root
 
 
@@ -57,3 +59,41 @@ def test_rejects_a_key_without_the_roots_as_inputs(w3: Web3, deployer: LocalAcco
 def test_rejects_a_genesis_root_outside_the_field(w3: Web3, deployer: LocalAccount) -> None:
     error = refused(w3, deployer, FIELD_MODULUS, load_ceremony_keys())
     assert (error.error, error.error_args) == ("GenesisRootNotInField", (FIELD_MODULUS,))
+
+
+def test_hands_out_the_backing_and_the_grants(w3: Web3, deployer: LocalAccount) -> None:
+    depositor, other = dev_account(1), dev_account(2)
+    deployment = deploy_contracts(
+        w3,
+        deployer,
+        compute_genesis_root(),
+        backing=7 * ETHER,
+        grants={depositor.address: 3 * ETHER, other.address: 2 * ETHER},
+    )
+    token = w3.eth.contract(address=deployment.zkpow, abi=load_artifact("ZkPow")["abi"])
+    balances = [
+        token.functions.balanceOf(a).call()
+        for a in (deployment.rollup, depositor.address, other.address, deployer.address)
+    ]
+    assert balances == [7 * ETHER, 3 * ETHER, 2 * ETHER, L1_SUPPLY_WEI - 12 * ETHER]
+    rollup = w3.eth.contract(address=deployment.rollup, abi=load_artifact("Rollup")["abi"])
+    assert rollup.functions.token().call() == deployment.zkpow
+    assert (
+        rollup.functions.depositCircuit().call(),
+        rollup.functions.withdrawCircuit().call(),
+    ) == (
+        CIRCUIT_NAMES.index("deposit"),
+        CIRCUIT_NAMES.index("withdraw"),
+    )
+
+
+def test_rejects_a_bridge_circuit_with_another_word_count(w3: Web3, deployer: LocalAccount) -> None:
+    """The deposit circuit's key replaced by transfer's (3 words, not 2): the bridge pass
+    would read the wrong words."""
+    keys = load_ceremony_keys()
+    keys[CIRCUIT_NAMES.index("deposit")] = keys[CIRCUIT_NAMES.index("transfer")]
+    error = refused(w3, deployer, compute_genesis_root(), keys)
+    assert (error.error, error.error_args) == (
+        "BadBridgeCircuits",
+        (CIRCUIT_NAMES.index("deposit"), CIRCUIT_NAMES.index("withdraw")),
+    )

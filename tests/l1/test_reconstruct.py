@@ -37,6 +37,7 @@ from chain.zk.genesis import REWARD_COLLECTION
 from chain.zk.ops import (
     Buy,
     CancelListing,
+    Deposit,
     ListNft,
     Mint,
     OpBody,
@@ -48,6 +49,7 @@ from chain.zk.ops import (
     ToFast,
     Transfer,
     TransferNft,
+    Withdraw,
 )
 from chain.zk.state import ZkState, compute_state_root, list_record_rows
 from tests.circuits.scenarios import (
@@ -64,7 +66,6 @@ from tests.circuits.scenarios import (
     REWARD_ROUND,
     REWARDER,
     compute_test_genesis,
-    make_message,
     make_op,
     run,
 )
@@ -78,7 +79,7 @@ NO_PROOF = Proof(bytes(PROOF_BYTES))  # the replay never reads a proof: the roll
 FIRST_HEIGHT, SECOND_HEIGHT = Height(5), Height(9)
 TX_HASHES = {FIRST_HEIGHT: b"\x01" * 32, SECOND_HEIGHT: b"\x02" * 32}
 
-Step = tuple[int | None, OpBody]  # (signer, body); None: a fast-chain message
+Step = tuple[int | None, OpBody]  # (signer, body); None: unsigned (a message, a deposit)
 FIRST_STEPS: list[Step] = [
     (ALICE, Transfer(CAROL, 2 * ETHER)),  # opens Carol's account
     (MINTER, Mint(REWARD_COLLECTION, ALICE, metadata=0xC0FFEE, round=REWARD_ROUND)),
@@ -94,6 +95,8 @@ SECOND_STEPS: list[Step] = [
     (None, RewardMint(FIRST_SEQ + 1, REWARDER, REWARD_COLLECTION, REWARD_ROUND, BOB, 0xD1CE)),
     (ALICE, RegisterKey(0x5EC2E7)),
     (ALICE, ToFast(CAROL, ETHER)),
+    (None, Deposit(0, BOB, ETHER)),  # L1 deposit 0
+    (ALICE, Withdraw(harness.L1_RECIPIENT, ETHER)),
 ]
 
 
@@ -101,7 +104,7 @@ def settle(state: ZkState, steps: Sequence[Step]) -> tuple[list[SettledOp], ZkSt
     """`steps` applied by the chain, each as L1 will hold it (the words of its witness)."""
     ops = []
     for signer, body in steps:
-        op = make_message(body) if signer is None else make_op(state, signer, body)
+        op = Operation(body, 0, 0, 0) if signer is None else make_op(state, signer, body)
         transition = run(state, op, CTX)
         witness = transition.witness
         assert witness.circuit != "ownership"
@@ -149,7 +152,7 @@ def test_replay_of_every_circuit_rebuilds_the_chains_state() -> None:
     replay = compute_replay(genesis, blocks)
 
     assert replay.mismatch is None
-    assert (replay.height, replay.blocks, replay.ops) == (SECOND_HEIGHT, 2, 12)
+    assert (replay.height, replay.blocks, replay.ops) == (SECOND_HEIGHT, 2, 14)
     assert replay.root == compute_state_root(end) == blocks[-1].ops[-1].post_root
     assert sorted(list_record_rows(replay.state)) == sorted(list_record_rows(end))
     assert (replay.state.escrow, replay.state.fee_pool, replay.state.inbox) == (

@@ -7,6 +7,9 @@ from dataclasses import replace
 
 import pytest
 
+from chain.ledger.log import LedgerHeads
+from chain.types import ChainId
+from chain.zk.chain import apply_block
 from chain.zk.genesis import (
     GAME_PASS_COLLECTION,
     REWARD_COLLECTION,
@@ -17,6 +20,7 @@ from chain.zk.ops import (
     BlockContext,
     Buy,
     CancelListing,
+    Deposit,
     InvalidOp,
     ListNft,
     Mint,
@@ -29,6 +33,7 @@ from chain.zk.ops import (
     ToFast,
     Transfer,
     TransferNft,
+    Withdraw,
     apply_operation,
 )
 from chain.zk.poseidon import FIELD_MODULUS
@@ -36,6 +41,7 @@ from chain.zk.state import (
     FAST_MINTER,
     MAX_SERIALS,
     ZkState,
+    compute_next_account_index,
     compute_state_root,
     compute_token_key,
     get_account,
@@ -441,3 +447,66 @@ def test_rejects_register_key_beyond_the_field(genesis: ZkState) -> None:
 
 def test_rejects_register_key_without_an_account(genesis: ZkState) -> None:
     rejects(genesis, CAROL, RegisterKey(key_hash=1), "signer has no account")
+
+
+# -- L1 deposits and withdrawals -------------------------------------------------------------
+
+
+def test_deposit_credits_an_existing_account(genesis: ZkState) -> None:
+    post = apply_message(genesis, Deposit(index=0, to=ALICE, amount=7 * ZKPOW))
+    alice = get_account(post, ALICE)
+    assert (alice.balance, alice.nonce) == (107 * ZKPOW, 0)
+    assert get_total_supply(post) == get_total_supply(genesis) + 7 * ZKPOW
+
+
+def test_deposit_opens_an_account_for_a_new_address(genesis: ZkState) -> None:
+    post = apply_message(genesis, Deposit(index=3, to=CAROL, amount=ZKPOW))
+    assert post.account_index[CAROL] == compute_next_account_index(genesis)
+    assert get_account(post, CAROL).balance == ZKPOW
+
+
+def test_rejects_deposit_of_nothing_or_to_nobody(genesis: ZkState) -> None:
+    refuses(genesis, Deposit(index=0, to=ALICE, amount=0), "amount must be above 0")
+    refuses(genesis, Deposit(index=0, to=0, amount=1), "recipient must be a non-zero address")
+    refuses(genesis, Deposit(index=1 << 64, to=ALICE, amount=1), "deposit number must be below")
+
+
+def test_rejects_deposit_that_overflows_the_balance(genesis: ZkState) -> None:
+    limit = (1 << 96) - 1
+    refuses(genesis, Deposit(0, ALICE, limit - 100 * ZKPOW + 1), "balance would overflow")
+
+
+def test_rejects_a_signed_deposit(genesis: ZkState) -> None:
+    rejects(genesis, ALICE, Deposit(index=0, to=ALICE, amount=ZKPOW), "has no signer")
+
+
+def test_withdraw_burns_amount_and_fee(genesis: ZkState) -> None:
+    post = apply(genesis, ALICE, Withdraw(to=CAROL, amount=9 * ZKPOW))
+    alice = get_account(post, ALICE)
+    assert (alice.balance, alice.nonce) == (91 * ZKPOW - FEE, 1)
+    assert get_total_supply(post) == get_total_supply(genesis) - 9 * ZKPOW, "burned here"
+    assert CAROL not in post.account_index, "the recipient is on L1"
+
+
+def test_rejects_withdraw_beyond_balance_or_of_nothing(genesis: ZkState) -> None:
+    rejects(genesis, ALICE, Withdraw(CAROL, 100 * ZKPOW), "insufficient balance")
+    rejects(genesis, ALICE, Withdraw(CAROL, 0), "amount must be above 0")
+    rejects(genesis, ALICE, Withdraw(0, ZKPOW), "L1 recipient must be a non-zero address")
+
+
+def test_block_credits_deposits_first_and_stops_at_the_first_it_cannot_credit(
+    genesis: ZkState,
+) -> None:
+    heads = LedgerHeads(log=None, chains={})
+    limit = (1 << 96) - 1
+    deposits = [
+        Deposit(0, CAROL, ZKPOW),
+        Deposit(1, ALICE, limit),  # would overflow Alice's balance
+        Deposit(2, BOB, ZKPOW),  # waits behind it: the rollup takes deposits in order
+    ]
+    zk = apply_block(genesis, heads, ChainId(2), 1_000, [], FEE, (), deposits)
+    assert zk.deposits_taken == 1
+    assert zk.deposit_refused is not None and "deposit 1" in zk.deposit_refused
+    assert [a.op for a in zk.applied] == [Operation(deposits[0], 0, 0, 0)]
+    assert get_account(zk.state, CAROL).balance == ZKPOW
+    assert get_account(zk.state, BOB).balance == 100 * ZKPOW
