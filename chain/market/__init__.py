@@ -1,0 +1,6 @@
+"""The prover market (ZKPoW): who proves what, by when, for how much (docs/market.md).
+
+A pure core: frozen data and functions over it, no I/O, so every node recomputes the same
+assignments, bounties and penalties from the ledger. `book.apply_market_block` is its one
+transition, applied once per ZK block.
+"""
