@@ -23,6 +23,7 @@ from chain.types import ChainId
 from chain.zk.ops import (
     Buy,
     CancelListing,
+    Heartbeat,
     ListNft,
     Mint,
     RegisterKey,
@@ -197,6 +198,11 @@ class ZkClient:
         """Burn `amount` here for `to` on L1: once the block is settled, the rollup pays it
         against a Merkle proof of the withdrawal (`claim_withdrawal` of chain/l1/rollup.py)."""
         return self.send(Withdraw(to=int(to, 16), amount=amount))
+
+    def heartbeat(self, active_until: int) -> str:
+        """Offer to prove for the market through ZK height `active_until` (the first heartbeat
+        makes this account a prover)."""
+        return self.send(Heartbeat(active_until=active_until))
 
     def owner_secret(self) -> int:
         """This account's secret for ownership proofs (chain/zk/ownership.py)."""

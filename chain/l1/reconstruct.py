@@ -37,12 +37,15 @@ from chain.zk.chain import compute_epoch
 from chain.zk.genesis import compute_dev_genesis_state
 from chain.zk.ops import (
     GWEI,
+    MARKET_ENTRIES,
     BlockContext,
     Buy,
     CancelListing,
     Deposit,
+    Heartbeat,
     InvalidOp,
     ListNft,
+    MarketSettle,
     Mint,
     OpBody,
     Operation,
@@ -50,6 +53,7 @@ from chain.zk.ops import (
     Release,
     RewardMint,
     SetMinter,
+    SettleEntry,
     ToFast,
     Transfer,
     TransferNft,
@@ -57,7 +61,13 @@ from chain.zk.ops import (
     apply_operation,
     is_unsigned,
 )
-from chain.zk.state import SERIAL_BITS, ZkState, compute_state_root, get_total_supply
+from chain.zk.state import (
+    BALANCE_OFFSET,
+    SERIAL_BITS,
+    ZkState,
+    compute_state_root,
+    get_total_supply,
+)
 
 # The minimum fee is the node's admission policy, which no circuit checks: a settled op paid
 # whatever its proof says, so the replay admits any fee.
@@ -180,12 +190,20 @@ BODY_OF_FIELDS: dict[CircuitName, Callable[[Mapping[str, int]], OpBody]] = {
         f["to"],
         f["metadata"],
     ),
+    "heartbeat": lambda f: Heartbeat(f["activeUntil"]),
+    "market_settle": lambda f: MarketSettle(
+        f["paid"],
+        tuple(
+            SettleEntry(f[f"proverIndex{i}"], f[f"deltaOffset{i}"] - BALANCE_OFFSET)
+            for i in range(MARKET_ENTRIES)
+        ),
+    ),
 }
 
 
 def compute_operation_from_words(circuit: CircuitName, fields: Mapping[str, int]) -> Operation:
-    """The operation whose words unpack to `fields`; a fast-chain message or an L1 deposit has
-    no signer."""
+    """The operation whose words unpack to `fields`; an unsigned one (a fast-chain message, an
+    L1 deposit, a market settlement) has no signer."""
     body = BODY_OF_FIELDS[circuit](fields)
     if is_unsigned(body):
         return Operation(body, signer=0, fee=0, nonce=0)
@@ -388,6 +406,7 @@ class Reconstruction:
 def compute_totals(state: ZkState) -> dict[str, Any]:
     return {
         "accounts": len(state.account_records),
+        "provers": len(state.prover_records),
         "tokens": len(state.nft_records),
         "listed": sum(1 for nft in state.nft_records.values() if nft.price > 0),
         "totalSupply": hex(get_total_supply(state)),
@@ -428,6 +447,15 @@ def format_state(state: ZkState) -> dict[str, Any]:
         "collections": [
             {"collection": cid, "minter": hex(c.minter), "supply": c.supply}
             for cid, c in sorted(state.collection_records.items())
+        ],
+        "provers": [
+            {
+                "index": index,
+                "address": format_address(p.address),
+                "balance": hex(p.balance),  # signed: a debt is negative
+                "activeUntil": p.active_until,
+            }
+            for index, p in sorted(state.prover_records.items())
         ],
     }
 

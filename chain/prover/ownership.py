@@ -108,6 +108,7 @@ def compute_token_paths(state: ZkState, token_key: int) -> TokenPaths:
         "nonce": account.nonce,
         "accountPath": state.accounts.get_path(index),
         "collectionsRoot": state.collections.root,
+        "proversRoot": state.provers.root,
         "globalsHash": compute_globals_hash(state),
     }
     return TokenPaths(compute_state_root(state), token_key, nft.owner, account.key_hash, inputs)

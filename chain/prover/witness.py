@@ -18,11 +18,14 @@ from chain.prover.errors import ProverError
 from chain.zk.ops import (
     FEE_GWEI_BITS,
     GWEI,
+    MARKET_ENTRIES,
     BlockContext,
     Buy,
     CancelListing,
     Deposit,
+    Heartbeat,
     ListNft,
+    MarketSettle,
     Mint,
     Operation,
     RegisterKey,
@@ -38,16 +41,21 @@ from chain.zk.ops import (
 from chain.zk.poseidon import FIELD_MODULUS
 from chain.zk.state import (
     ACCOUNT_LEVELS,
+    ACTIVE_UNTIL_BITS,
     ADDRESS_BITS,
     AMOUNT_BITS,
+    BALANCE_OFFSET,
     COLLECTION_LEVELS,
     NFT_LEVELS,
     NONCE_BITS,
+    PROVER_BALANCE_BITS,
+    PROVER_LEVELS,
     ROUND_BITS,
     SEQ_BITS,
     Account,
     Collection,
     Nft,
+    Prover,
     Touch,
     TreeName,
     ZkState,
@@ -70,6 +78,8 @@ CircuitName = Literal[
     # circuit goes at the end.
     "deposit",
     "withdraw",
+    "heartbeat",
+    "market_settle",
 ]
 CIRCUIT_NAMES: tuple[CircuitName, ...] = get_args(CircuitName)
 # Circuits that prove a statement about one state rather than an operation: the ceremony
@@ -80,6 +90,7 @@ STATEMENT_NAMES: tuple[StatementName, ...] = ("ownership",)
 ACCOUNT_INDEX_BITS = 2 * ACCOUNT_LEVELS
 TOKEN_KEY_BITS = 2 * NFT_LEVELS
 COLLECTION_BITS = 2 * COLLECTION_LEVELS
+PROVER_INDEX_BITS = 2 * PROVER_LEVELS
 WHOLE_FIELD = 254  # the width of a field that is any field element (metadata, keyHash)
 
 CIRCUIT_OF_BODY: dict[type, CircuitName] = {
@@ -96,6 +107,8 @@ CIRCUIT_OF_BODY: dict[type, CircuitName] = {
     RewardMint: "reward_mint",
     Deposit: "deposit",
     Withdraw: "withdraw",
+    Heartbeat: "heartbeat",
+    MarketSettle: "market_settle",
 }
 
 # A word's fields, lowest bits first: (name, width in bits). Names are unique across one
@@ -154,7 +167,22 @@ WORD_LAYOUTS: dict[CircuitName, tuple[Layout, ...]] = {
         (("amount", AMOUNT_BITS),),
     ),
     "withdraw": (HEADER_LAYOUT, (("to", ADDRESS_BITS),), (("amount", AMOUNT_BITS),)),
+    "heartbeat": (
+        HEADER_LAYOUT,
+        (("proverIndex", PROVER_INDEX_BITS), ("activeUntil", ACTIVE_UNTIL_BITS)),
+    ),
+    # A settlement has no header either: what it pays, then one word per entry (the delta
+    # signed through its offset). An entry names its prover by index alone: the heartbeat that
+    # made the prover put its address and index in its words.
+    "market_settle": (
+        (("paid", AMOUNT_BITS),),
+        *(
+            ((f"proverIndex{i}", PROVER_INDEX_BITS), (f"deltaOffset{i}", PROVER_BALANCE_BITS))
+            for i in range(MARKET_ENTRIES)
+        ),
+    ),
 }
+PROVERS_WRITES: tuple[TreeName, ...] = ("provers",)
 # The trees that each operation writes, in trace (and circuit) order.
 TRACE_TREES: dict[CircuitName, tuple[TreeName, ...]] = {
     "transfer": ("accounts", "accounts"),
@@ -170,9 +198,12 @@ TRACE_TREES: dict[CircuitName, tuple[TreeName, ...]] = {
     "reward_mint": ("collections", "nfts"),
     "deposit": ("accounts",),
     "withdraw": ("accounts",),
+    "heartbeat": ("accounts", "provers"),
+    "market_settle": PROVERS_WRITES * MARKET_ENTRIES,
 }
 
-SignalValue: TypeAlias = int | list[list[int]]
+# An int, a Merkle path (list[list[int]]), or a list of either, one per entry of a settlement.
+SignalValue: TypeAlias = int | list[int] | list[list[int]] | list[list[list[int]]]
 CircuitInputs: TypeAlias = dict[str, SignalValue]
 
 
@@ -275,10 +306,22 @@ def compute_op_fields(op: Operation, ctx: BlockContext, trace: Sequence[Touch]) 
         fields.update(index=body.index, to=body.to, toIndex=trace[0].index, amount=body.amount)
     elif isinstance(body, Withdraw):
         fields.update(to=body.to, amount=body.amount)
+    elif isinstance(body, Heartbeat):
+        fields.update(proverIndex=trace[1].index, activeUntil=body.active_until)
+    elif isinstance(body, MarketSettle):
+        fields.update(compute_settle_fields(body))
     else:
         seller = trace[1]
         fields.update(seller=get_account_record(seller, "after").address, sellerIndex=seller.index)
         fields.update(tokenKey=body.token_key, price=body.price)
+    return fields
+
+
+def compute_settle_fields(body: MarketSettle) -> dict[str, int]:
+    fields = {"paid": body.paid}
+    for i, entry in enumerate(body.entries):
+        fields[f"proverIndex{i}"] = entry.prover
+        fields[f"deltaOffset{i}"] = entry.delta + BALANCE_OFFSET
     return fields
 
 
@@ -334,7 +377,9 @@ def compute_witness(
     public_names = ["preRoot", "postRoot"] + [f"w{i + 1}" for i in range(len(public_inputs) - 2)]
     inputs: CircuitInputs = dict(zip(public_names, public_inputs, strict=True))
     inputs.update(compute_globals_inputs(pre_state))
-    if not is_unsigned(op.body):  # a fast-chain message or a deposit has no header
+    if "provers" not in TRACE_TREES[circuit]:  # the circuit passes the provers root through
+        inputs["proversRoot"] = pre_state.provers.root
+    if not is_unsigned(op.body):  # a signed operation: the header's inputs
         inputs.update(compute_signer_inputs(trace[0]))
     inputs.update(PRIVATE_INPUTS[circuit](pre_state, trace))
     return CircuitWitness(circuit, inputs, public_inputs)
@@ -459,6 +504,33 @@ def compute_account_inputs(prefix: str, credit: Touch) -> CircuitInputs:
     }
 
 
+def compute_heartbeat_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> CircuitInputs:
+    prover = get_prover_record(trace[1])
+    return {
+        "nftsRoot": pre_state.nfts.root,
+        "collectionsRoot": pre_state.collections.root,
+        "proverAddress": prover.address,
+        "proverBalanceOffset": prover.balance_offset,
+        "proverActiveUntil": prover.active_until,
+        "proverPath": trace[1].path,
+    }
+
+
+def compute_market_settle_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> CircuitInputs:
+    """Each entry's prover slot before its write (an entry's path is in the tree that the
+    previous entry left)."""
+    provers = [get_prover_record(touch) for touch in trace]
+    return {
+        "accountsRoot": pre_state.accounts.root,
+        "nftsRoot": pre_state.nfts.root,
+        "collectionsRoot": pre_state.collections.root,
+        "proverAddress": [prover.address for prover in provers],
+        "proverBalanceOffset": [prover.balance_offset for prover in provers],
+        "proverActiveUntil": [prover.active_until for prover in provers],
+        "proverPath": [touch.path for touch in trace],
+    }
+
+
 # Each circuit's private inputs besides the globals and the header's.
 PRIVATE_INPUTS: dict[CircuitName, Callable[[ZkState, Sequence[Touch]], CircuitInputs]] = {
     "transfer": compute_transfer_inputs,
@@ -474,6 +546,8 @@ PRIVATE_INPUTS: dict[CircuitName, Callable[[ZkState, Sequence[Touch]], CircuitIn
     "reward_mint": compute_reward_mint_inputs,
     "deposit": compute_credit_inputs,
     "withdraw": compute_header_only_inputs,
+    "heartbeat": compute_heartbeat_inputs,
+    "market_settle": compute_market_settle_inputs,
 }
 
 
@@ -499,4 +573,10 @@ def get_nft_record(touch: Touch) -> Nft:
 def get_collection_record(touch: Touch) -> Collection:
     if not isinstance(touch.before, Collection):
         raise ProverError(f"expected a collection write, got {touch.before}")
+    return touch.before
+
+
+def get_prover_record(touch: Touch) -> Prover:
+    if not isinstance(touch.before, Prover):
+        raise ProverError(f"expected a prover write, got {touch.before}")
     return touch.before

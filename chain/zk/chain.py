@@ -133,11 +133,19 @@ def format_operation(applied: AppliedOp) -> dict[str, Any]:
         return format_signed_operation(applied.source)
     out: dict[str, Any] = {"type": type(applied.op.body).__name__}
     for name, value in asdict(applied.op.body).items():
-        is_address = name in MESSAGE_ADDRESS_FIELDS
-        out[name] = to_checksum_address(value.to_bytes(20, "big")) if is_address else hex(value)
+        out[name] = format_field(name, value)
     if applied.source:
         out["message"] = "0x" + applied.source.hex()
     return out
+
+
+def format_field(name: str, value: Any) -> Any:
+    """An unsigned operation's field: an address, a number, or a settlement's entries."""
+    if isinstance(value, tuple):
+        return [{k: format_field(k, v) for k, v in item.items()} for item in value]
+    if name in MESSAGE_ADDRESS_FIELDS:
+        return to_checksum_address(value.to_bytes(20, "big"))
+    return hex(value)
 
 
 MESSAGE_ADDRESS_FIELDS = frozenset({"sender", "to"})

@@ -7,15 +7,21 @@ Most operations are signed by an account. Three are not signed, and nobody pays 
 them. Two arrive as messages from the fast chain's outbox (`Release`, `RewardMint`): what
 bounds them is the escrow and the mint caps, since the fast chain is not proven and may lie.
 One credits a deposit locked in the L1 rollup (`Deposit`): the rollup checks, at settlement,
-that each one credits exactly the next deposit it holds (docs/l1.md, "Deposits").
+that each one credits exactly the next deposit it holds (docs/l1.md, "Deposits"). One pays the
+prover market out of the fee pool (`MarketSettle`): the node makes it from the market's own
+book (docs/market.md), and what bounds it is the fee pool, since no settlement pays out more
+than it takes from there.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from chain.zk.poseidon import FIELD_MODULUS
 from chain.zk.state import (
+    ACTIVE_UNTIL_BITS,
     ADDRESS_BITS,
     AMOUNT_BITS,
+    BALANCE_OFFSET,
     FAST_MINTER,
     MAX_SERIALS,
     NONCE_BITS,
@@ -23,17 +29,22 @@ from chain.zk.state import (
     SEQ_BITS,
     Account,
     Nft,
+    Prover,
     Touch,
     ZkState,
     compute_next_account_index,
+    compute_next_prover_index,
     compute_token_key,
     get_account,
     get_account_index,
     get_collection,
     get_nft,
+    get_prover_at,
+    get_prover_index,
     put_account,
     put_collection,
     put_nft,
+    put_prover,
 )
 
 GWEI = 10**9
@@ -42,6 +53,10 @@ MAX_AMOUNT = (1 << AMOUNT_BITS) - 1
 MAX_NONCE = (1 << NONCE_BITS) - 1
 MAX_ROUND = (1 << ROUND_BITS) - 1
 MAX_SEQ = (1 << SEQ_BITS) - 1
+MAX_ACTIVE_UNTIL = (1 << ACTIVE_UNTIL_BITS) - 1
+# Prover entries per MarketSettle: each is one Merkle update in the circuit. A block's payments
+# to more provers take more settlements.
+MARKET_ENTRIES = 2
 
 
 class InvalidOp(Exception):
@@ -159,6 +174,36 @@ class RewardMint:
     metadata: int
 
 
+@dataclass(frozen=True)
+class Heartbeat:
+    """The signer offers to prove for the market through ZK height `active_until` (never
+    earlier than it offered before). Its first heartbeat makes it a prover, balance 0."""
+
+    active_until: int
+
+
+@dataclass(frozen=True)
+class SettleEntry:
+    """`delta` wei (signed: a penalty is negative) for the prover at index `prover`."""
+
+    prover: int
+    delta: int
+
+
+UNUSED_ENTRY = SettleEntry(prover=0, delta=0)  # pads a settlement of fewer provers
+
+
+@dataclass(frozen=True)
+class MarketSettle:
+    """The market's payments of a ZK block (docs/market.md, "Payments are proven too"):
+    `paid` wei leave the fee pool, and each entry's delta goes to its prover's balance.
+    Bounties come out of `paid`; penalties are burned, never paid to anyone: the positive
+    deltas add up to at most `paid`. Exactly MARKET_ENTRIES entries, UNUSED_ENTRY for none."""
+
+    paid: int
+    entries: tuple[SettleEntry, ...]
+
+
 SignedBody = (
     Transfer
     | Mint
@@ -170,16 +215,18 @@ SignedBody = (
     | SetMinter
     | RegisterKey
     | Withdraw
+    | Heartbeat
 )
 MessageBody = Release | RewardMint  # from the fast chain's outbox
-UnsignedBody = MessageBody | Deposit
+UnsignedBody = MessageBody | Deposit | MarketSettle
 OpBody = SignedBody | UnsignedBody
 
 
 @dataclass(frozen=True)
 class Operation:
     """An operation as the chain applies it: the body plus who signed it (signer, fee and
-    nonce are 0 for an unsigned operation: a fast-chain message, an L1 deposit)."""
+    nonce are 0 for an unsigned operation: a fast-chain message, an L1 deposit, a market
+    settlement)."""
 
     body: OpBody
     signer: int
@@ -234,6 +281,10 @@ def apply_operation(
         process_withdraw(post, op, body, ctx, trace)
     elif isinstance(body, Deposit):
         process_deposit(post, body, trace)
+    elif isinstance(body, Heartbeat):
+        process_heartbeat(post, op, body, ctx, trace)
+    elif isinstance(body, MarketSettle):
+        process_market_settle(post, body, trace)
     else:
         process_buy(post, op, body, ctx, trace)
     return post, trace
@@ -245,8 +296,8 @@ def is_message(body: OpBody) -> bool:
 
 
 def is_unsigned(body: OpBody) -> bool:
-    """Whether nobody signs `body`: a fast-chain message, or an L1 deposit."""
-    return isinstance(body, Release | RewardMint | Deposit)
+    """Whether nobody signs `body`: a fast-chain message, an L1 deposit, a market settlement."""
+    return isinstance(body, Release | RewardMint | Deposit | MarketSettle)
 
 
 def process_header(
@@ -473,3 +524,79 @@ def process_reward_mint(
     check_mint(state, body.collection, body.to, body.metadata, body.round, ctx)
     process_inbox(state, body.seq)
     process_new_token(state, body.collection, body.to, body.metadata, body.round, ctx, trace)
+
+
+def process_heartbeat(
+    state: ZkState, op: Operation, body: Heartbeat, ctx: BlockContext, trace: list[Touch]
+) -> None:
+    """The signer's prover record, made at the next free index on its first heartbeat, is
+    active through `active_until`. How far ahead of the height that may be is the node's
+    rule (the market's `active_blocks`): a circuit does not see the height."""
+    ensure(0 <= body.active_until <= MAX_ACTIVE_UNTIL, "activeUntil must fit 32 bits")
+    index = get_prover_index(state, op.signer)
+    if index is None:
+        index = compute_next_prover_index(state)
+        ensure(index < state.provers.capacity, "the prover tree is full")
+    prover = get_prover_at(state, index)
+    ensure(
+        body.active_until >= prover.active_until,
+        f"activeUntil {body.active_until} is before the prover's {prover.active_until}",
+    )
+    process_header(state, op, ctx, 0, trace)
+    active = Prover(op.signer, prover.balance, body.active_until)
+    put_prover(state, index, active, trace)
+
+
+def process_market_settle(state: ZkState, body: MarketSettle, trace: list[Touch]) -> None:
+    ensure(len(body.entries) == MARKET_ENTRIES, f"a settlement has {MARKET_ENTRIES} entries")
+    for entry in body.entries:
+        ensure(0 <= entry.prover < state.provers.capacity, f"no prover slot {entry.prover}")
+        ensure(-BALANCE_OFFSET <= entry.delta < BALANCE_OFFSET, "delta must fit 128 bits signed")
+    ensure(0 <= body.paid <= MAX_AMOUNT, f"paid must be below 2^{AMOUNT_BITS}")
+    ensure(body.paid <= state.fee_pool, f"paid {body.paid} exceeds the fee pool {state.fee_pool}")
+    # Penalties are burned: they never fund a bounty, so a debt (never collected) cannot turn
+    # into another prover's balance (collectable).
+    bounties = sum(max(entry.delta, 0) for entry in body.entries)
+    ensure(bounties <= body.paid, f"bounties of {bounties} exceed the {body.paid} paid")
+    state.fee_pool -= body.paid
+    for entry in body.entries:
+        process_settle_entry(state, entry, trace)
+
+
+def process_settle_entry(state: ZkState, entry: SettleEntry, trace: list[Touch]) -> None:
+    prover = get_prover_at(state, entry.prover)
+    # An unused entry (delta 0) may name an empty slot: it writes nothing new.
+    ensure(entry.delta == 0 or prover.exists, f"no prover at index {entry.prover}")
+    balance = prover.balance + entry.delta
+    ensure(-BALANCE_OFFSET <= balance < BALANCE_OFFSET, "prover balance would overflow")
+    put_prover(state, entry.prover, replace(prover, balance=balance), trace)
+
+
+def compute_market_settles(
+    state: ZkState, paid: int, payments: Sequence[tuple[int, int]]
+) -> list[MarketSettle]:
+    """The settlements of one market block: `paid` wei from the fee pool and the net
+    `payments` (prover address, delta wei), MARKET_ENTRIES to a settlement, in their order.
+    Each takes from the pool what its bounties need; the last also takes what is left, which
+    is burned. None if nothing moves. Raises InvalidOp for a payee that never sent a heartbeat.
+    """
+    entries = [SettleEntry(get_payee_index(state, address), delta) for address, delta in payments]
+    chunks = [entries[i : i + MARKET_ENTRIES] for i in range(0, len(entries), MARKET_ENTRIES)]
+    if not chunks and paid:
+        chunks = [[]]
+    settles = []
+    left = paid
+    for position, chunk in enumerate(chunks):
+        bounties = sum(max(entry.delta, 0) for entry in chunk)
+        take = left if position == len(chunks) - 1 else min(bounties, left)
+        padding = (UNUSED_ENTRY,) * (MARKET_ENTRIES - len(chunk))
+        settles.append(MarketSettle(take, (*chunk, *padding)))
+        left -= take
+    return settles
+
+
+def get_payee_index(state: ZkState, address: int) -> int:
+    index = get_prover_index(state, address)
+    if index is None:
+        raise InvalidOp(f"{address:#x} is not a prover")
+    return index

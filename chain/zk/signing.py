@@ -15,6 +15,7 @@ from chain.types import ChainId
 from chain.zk.ops import (
     Buy,
     CancelListing,
+    Heartbeat,
     ListNft,
     Mint,
     Operation,
@@ -49,6 +50,7 @@ OP_TYPES: dict[type, tuple[str, list[tuple[str, str, str]]]] = {
     ToFast: ("ToFast", [("to", "address", "to"), ("amount", "uint256", "amount")]),
     RegisterKey: ("RegisterKey", [("keyHash", "uint256", "key_hash")]),
     Withdraw: ("Withdraw", [("to", "address", "to"), ("amount", "uint256", "amount")]),
+    Heartbeat: ("Heartbeat", [("activeUntil", "uint32", "active_until")]),
     SetMinter: (
         "SetMinter",
         [

@@ -1,4 +1,4 @@
-"""The ZK chain's state: plain data over three Poseidon trees and three global counters.
+"""The ZK chain's state: plain data over four Poseidon trees and three global counters.
 
 Records are kept beside the trees (a tree stores only hashes); every write goes through
 `put_*`, which keeps the record and its leaf in step and, when the caller passes a trace,
@@ -14,6 +14,7 @@ from chain.zk.tree import QuadTree
 ACCOUNT_LEVELS = 6  # 4,096 accounts
 NFT_LEVELS = 7  # 16,384 tokens: 4 collections × 4,096 serials
 COLLECTION_LEVELS = 1  # 4 collections
+PROVER_LEVELS = 3  # 64 provers of the market
 SERIAL_BITS = 12
 MAX_SERIALS = 1 << SERIAL_BITS
 MAX_COLLECTIONS = 4**COLLECTION_LEVELS
@@ -26,8 +27,13 @@ SEQ_BITS = 64  # fast-chain message numbers
 # contract, whose messages then mint. The bit keeps the two apart: the fast chain can speak
 # for any address, so an account's collection must not be mintable through it.
 FAST_MINTER = 1 << ADDRESS_BITS
+ACTIVE_UNTIL_BITS = 32  # a prover's heartbeat keeps it active through this ZK height
+# A prover's market balance is signed (penalties may take it below zero). Its leaf holds
+# balance + BALANCE_OFFSET, which must stay in [0, 2^128): the circuits range-check it.
+PROVER_BALANCE_BITS = 128
+BALANCE_OFFSET = 1 << (PROVER_BALANCE_BITS - 1)
 
-TreeName = Literal["accounts", "nfts", "collections"]
+TreeName = Literal["accounts", "nfts", "collections", "provers"]
 
 
 @dataclass(frozen=True)
@@ -79,9 +85,34 @@ class Collection:
         )
 
 
+@dataclass(frozen=True)
+class Prover:
+    """A prover of the market (docs/market.md): its signed market balance in wei, and the
+    last ZK height its heartbeat keeps it active through."""
+
+    address: int = 0
+    balance: int = 0
+    active_until: int = 0
+
+    @property
+    def exists(self) -> bool:
+        return self.address != 0
+
+    @property
+    def balance_offset(self) -> int:
+        """What the leaf holds for the balance: 0 in an empty slot, which no prover has."""
+        return self.balance + BALANCE_OFFSET if self.exists else 0
+
+    def leaf(self) -> int:
+        return poseidon(self.address, self.balance_offset, self.active_until)
+
+
 EMPTY_ACCOUNT = Account(address=0)
 EMPTY_NFT = Nft()
 EMPTY_COLLECTION = Collection()
+EMPTY_PROVER = Prover()
+
+Record = Account | Nft | Collection | Prover
 
 
 @dataclass(frozen=True)
@@ -90,8 +121,8 @@ class Touch:
 
     tree: TreeName
     index: int
-    before: Account | Nft | Collection
-    after: Account | Nft | Collection
+    before: Record
+    after: Record
     path: list[list[int]]
 
 
@@ -104,10 +135,13 @@ class ZkState:
     collections: QuadTree = field(
         default_factory=lambda: QuadTree(COLLECTION_LEVELS, EMPTY_COLLECTION.leaf())
     )
+    provers: QuadTree = field(default_factory=lambda: QuadTree(PROVER_LEVELS, EMPTY_PROVER.leaf()))
     account_records: dict[int, Account] = field(default_factory=dict)
     account_index: dict[int, int] = field(default_factory=dict)  # address → index
     nft_records: dict[int, Nft] = field(default_factory=dict)
     collection_records: dict[int, Collection] = field(default_factory=dict)
+    prover_records: dict[int, Prover] = field(default_factory=dict)
+    prover_index: dict[int, int] = field(default_factory=dict)  # address → index
     fee_pool: int = 0
     escrow: int = 0
     inbox: int = 0  # the lowest fast-chain message number still to apply: replays stay out
@@ -117,10 +151,13 @@ class ZkState:
             accounts=self.accounts.copy(),
             nfts=self.nfts.copy(),
             collections=self.collections.copy(),
+            provers=self.provers.copy(),
             account_records=dict(self.account_records),
             account_index=dict(self.account_index),
             nft_records=dict(self.nft_records),
             collection_records=dict(self.collection_records),
+            prover_records=dict(self.prover_records),
+            prover_index=dict(self.prover_index),
             fee_pool=self.fee_pool,
             escrow=self.escrow,
             inbox=self.inbox,
@@ -136,6 +173,7 @@ def compute_state_root(state: ZkState) -> int:
         state.accounts.root,
         state.nfts.root,
         state.collections.root,
+        state.provers.root,
         compute_globals_hash(state),
     )
 
@@ -161,8 +199,26 @@ def get_collection(state: ZkState, collection: int) -> Collection:
     return state.collection_records.get(collection, EMPTY_COLLECTION)
 
 
+def get_prover_index(state: ZkState, address: int) -> int | None:
+    return state.prover_index.get(address)
+
+
+def get_prover(state: ZkState, address: int) -> Prover:
+    """The prover `address`; an empty record (address 0) if it never sent a heartbeat."""
+    index = state.prover_index.get(address)
+    return EMPTY_PROVER if index is None else state.prover_records[index]
+
+
+def get_prover_at(state: ZkState, index: int) -> Prover:
+    return state.prover_records.get(index, EMPTY_PROVER)
+
+
 def compute_next_account_index(state: ZkState) -> int:
     return len(state.account_records)
+
+
+def compute_next_prover_index(state: ZkState) -> int:
+    return len(state.prover_records)
 
 
 def put_account(
@@ -198,18 +254,35 @@ def put_collection(
     state.collection_records[collection_id] = collection
 
 
+def put_prover(
+    state: ZkState, index: int, prover: Prover, trace: list[Touch] | None = None
+) -> None:
+    before = get_prover_at(state, index)
+    if trace is not None:
+        trace.append(Touch("provers", index, before, prover, state.provers.get_path(index)))
+    state.provers.set_leaf(index, prover.leaf())
+    # A settlement's unused entry writes an empty slot back unchanged: it stays no one's.
+    if prover.exists:
+        state.prover_records[index] = prover
+        state.prover_index[prover.address] = index
+
+
 def get_total_supply(state: ZkState) -> int:
-    """All ZKPoW that exists: balances, fees not yet paid out, and escrow for the fast chain."""
+    """All ZKPoW that exists: balances, fees not yet paid out, escrow for the fast chain, and
+    what the market owes provers. A prover's debt is not money: it is never collected, only
+    worked off by later bounties, so it counts as 0 here."""
     balances = sum(account.balance for account in state.account_records.values())
-    return balances + state.fee_pool + state.escrow
+    owed = sum(max(prover.balance, 0) for prover in state.prover_records.values())
+    return balances + state.fee_pool + state.escrow + owed
 
 
 # -- storage form: records as rows of ints ------------------------------------------------
 
-RECORD_TYPES: dict[str, type[Account] | type[Nft] | type[Collection]] = {
+RECORD_TYPES: dict[str, type[Record]] = {
     "accounts": Account,
     "nfts": Nft,
     "collections": Collection,
+    "provers": Prover,
 }
 
 
@@ -220,6 +293,7 @@ def list_record_rows(state: ZkState) -> list[tuple[str, int, list[int]]]:
         ("accounts", state.account_records),
         ("nfts", state.nft_records),
         ("collections", state.collection_records),
+        ("provers", state.prover_records),
     ):
         rows.extend((tree, index, list(astuple(r))) for index, r in records.items())
     return rows
@@ -241,6 +315,8 @@ def load_state(
             put_account(state, index, record)
         elif isinstance(record, Nft):
             put_nft(state, index, record)
+        elif isinstance(record, Prover):
+            put_prover(state, index, record)
         else:
             put_collection(state, index, record)
     return state

@@ -18,6 +18,7 @@ template Buy() {
     signal input w3;
     // The pre-state's parts that the operation leaves alone.
     signal input collectionsRoot;
+    signal input proversRoot;
     signal input feePool;
     signal input escrow;
     signal input inbox;
@@ -77,10 +78,11 @@ template Buy() {
     _ <== op.fields;
 
     signal pre <== StateRoot()(
-        header.oldRoot, token.oldRoot, collectionsRoot, feePool, escrow, inbox
+        header.oldRoot, token.oldRoot, collectionsRoot, proversRoot, feePool, escrow, inbox
     );
     signal post <== StateRoot()(
-        credit.newRoot, token.newRoot, collectionsRoot, feePool + header.feeWei, escrow, inbox
+        credit.newRoot, token.newRoot, collectionsRoot, proversRoot, feePool + header.feeWei,
+        escrow, inbox
     );
     preRoot === pre;
     postRoot === post;

@@ -19,6 +19,7 @@ template Deposit() {
     signal input accountsRoot;
     signal input nftsRoot;
     signal input collectionsRoot;
+    signal input proversRoot;
     signal input feePool;
     signal input escrow;
     signal input inbox;
@@ -54,8 +55,12 @@ template Deposit() {
     _ <== deposit.bits;  // only toIndex's bits are read; the unpacking constrains them all
     _ <== deposit.fields;
 
-    signal pre <== StateRoot()(accountsRoot, nftsRoot, collectionsRoot, feePool, escrow, inbox);
-    signal post <== StateRoot()(credit.newRoot, nftsRoot, collectionsRoot, feePool, escrow, inbox);
+    signal pre <== StateRoot()(
+        accountsRoot, nftsRoot, collectionsRoot, proversRoot, feePool, escrow, inbox
+    );
+    signal post <== StateRoot()(
+        credit.newRoot, nftsRoot, collectionsRoot, proversRoot, feePool, escrow, inbox
+    );
     preRoot === pre;
     postRoot === post;
 }

@@ -14,6 +14,7 @@ template Mint() {
     signal input w1;
     signal input w2;
     signal input w3;
+    signal input proversRoot;
     signal input feePool;
     signal input escrow;
     signal input inbox;
@@ -51,11 +52,12 @@ template Mint() {
     mint.nftPath <== nftPath;
 
     signal pre <== StateRoot()(
-        header.oldRoot, mint.nftsOldRoot, mint.collectionsOldRoot, feePool, escrow, inbox
+        header.oldRoot, mint.nftsOldRoot, mint.collectionsOldRoot, proversRoot, feePool, escrow,
+        inbox
     );
     signal post <== StateRoot()(
-        header.newRoot, mint.nftsNewRoot, mint.collectionsNewRoot, feePool + header.feeWei,
-        escrow, inbox
+        header.newRoot, mint.nftsNewRoot, mint.collectionsNewRoot, proversRoot,
+        feePool + header.feeWei, escrow, inbox
     );
     preRoot === pre;
     postRoot === post;

@@ -85,8 +85,10 @@ template Ownership() {
     signal input balance;
     signal input nonce;
     signal input accountPath[ACCOUNT_LEVELS()][4];
-    // The rest of the state root: H(accountsRoot, nftsRoot, collectionsRoot, globalsHash).
+    // The rest of the state root:
+    // H(accountsRoot, nftsRoot, collectionsRoot, proversRoot, globalsHash).
     signal input collectionsRoot;
+    signal input proversRoot;
     signal input globalsHash;
 
     signal collectionBits[COLLECTION_BITS()] <== Num2Bits(COLLECTION_BITS())(collection);
@@ -116,7 +118,9 @@ template Ownership() {
     signal nftLeaf <== NftLeaf()(owner, metadata, price);
     signal nftsRoot <== QuadMembership(NFT_LEVELS())(nftLeaf, tokenKeyBits, nftPath);
 
-    signal state <== Poseidon(4)([accountsRoot, nftsRoot, collectionsRoot, globalsHash]);
+    signal state <== Poseidon(5)(
+        [accountsRoot, nftsRoot, collectionsRoot, proversRoot, globalsHash]
+    );
     root === state;
     signal tokenKey <== collection * (1 << SERIAL_BITS()) + serial;
     signal spent <== Poseidon(3)([NULLIFIER_DOMAIN(), tokenKey, round]);

@@ -17,6 +17,7 @@ template RegisterKey() {
     // The pre-state's parts that the operation leaves alone.
     signal input nftsRoot;
     signal input collectionsRoot;
+    signal input proversRoot;
     signal input feePool;
     signal input escrow;
     signal input inbox;
@@ -57,9 +58,11 @@ template RegisterKey() {
     _ <== word.bits;  // only the index bits are read; the unpacking constrains them all
     _ <== word.fields;
 
-    signal pre <== StateRoot()(header.oldRoot, nftsRoot, collectionsRoot, feePool, escrow, inbox);
+    signal pre <== StateRoot()(
+        header.oldRoot, nftsRoot, collectionsRoot, proversRoot, feePool, escrow, inbox
+    );
     signal post <== StateRoot()(
-        key.newRoot, nftsRoot, collectionsRoot, feePool + header.feeWei, escrow, inbox
+        key.newRoot, nftsRoot, collectionsRoot, proversRoot, feePool + header.feeWei, escrow, inbox
     );
     preRoot === pre;
     postRoot === post;

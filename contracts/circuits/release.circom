@@ -18,6 +18,7 @@ template Release() {
     signal input accountsRoot;
     signal input nftsRoot;
     signal input collectionsRoot;
+    signal input proversRoot;
     signal input feePool;
     signal input escrow;
     signal input inbox;
@@ -57,9 +58,11 @@ template Release() {
     _ <== message.bits;  // only toIndex's bits are read; the unpacking constrains them all
     _ <== message.fields;
 
-    signal pre <== StateRoot()(accountsRoot, nftsRoot, collectionsRoot, feePool, escrow, inbox);
+    signal pre <== StateRoot()(
+        accountsRoot, nftsRoot, collectionsRoot, proversRoot, feePool, escrow, inbox
+    );
     signal post <== StateRoot()(
-        credit.newRoot, nftsRoot, collectionsRoot, feePool, newEscrow, newInbox
+        credit.newRoot, nftsRoot, collectionsRoot, proversRoot, feePool, newEscrow, newInbox
     );
     preRoot === pre;
     postRoot === post;

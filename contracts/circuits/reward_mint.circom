@@ -20,6 +20,7 @@ template RewardMint() {
     signal input w3;
     // The pre-state's parts that the operation leaves alone.
     signal input accountsRoot;
+    signal input proversRoot;
     signal input feePool;
     signal input escrow;
     signal input inbox;
@@ -55,10 +56,11 @@ template RewardMint() {
     mint.nftPath <== nftPath;
 
     signal pre <== StateRoot()(
-        accountsRoot, mint.nftsOldRoot, mint.collectionsOldRoot, feePool, escrow, inbox
+        accountsRoot, mint.nftsOldRoot, mint.collectionsOldRoot, proversRoot, feePool, escrow, inbox
     );
     signal post <== StateRoot()(
-        accountsRoot, mint.nftsNewRoot, mint.collectionsNewRoot, feePool, escrow, newInbox
+        accountsRoot, mint.nftsNewRoot, mint.collectionsNewRoot, proversRoot, feePool, escrow,
+        newInbox
     );
     preRoot === pre;
     postRoot === post;

@@ -16,6 +16,7 @@ template SetMinter() {
     signal input w2;
     // The pre-state's parts that the operation leaves alone.
     signal input nftsRoot;
+    signal input proversRoot;
     signal input feePool;
     signal input escrow;
     signal input inbox;
@@ -64,10 +65,11 @@ template SetMinter() {
     _ <== op.fields;
 
     signal pre <== StateRoot()(
-        header.oldRoot, nftsRoot, collection.oldRoot, feePool, escrow, inbox
+        header.oldRoot, nftsRoot, collection.oldRoot, proversRoot, feePool, escrow, inbox
     );
     signal post <== StateRoot()(
-        header.newRoot, nftsRoot, collection.newRoot, feePool + header.feeWei, escrow, inbox
+        header.newRoot, nftsRoot, collection.newRoot, proversRoot, feePool + header.feeWei, escrow,
+        inbox
     );
     preRoot === pre;
     postRoot === post;

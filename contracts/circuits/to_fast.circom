@@ -15,6 +15,7 @@ template ToFast() {
     // The pre-state's parts that the operation leaves alone.
     signal input nftsRoot;
     signal input collectionsRoot;
+    signal input proversRoot;
     signal input feePool;
     signal input escrow;
     signal input inbox;
@@ -37,9 +38,12 @@ template ToFast() {
     header.path <== signerPath;
     _ <== header.from;  // the leaf hash binds it
 
-    signal pre <== StateRoot()(header.oldRoot, nftsRoot, collectionsRoot, feePool, escrow, inbox);
+    signal pre <== StateRoot()(
+        header.oldRoot, nftsRoot, collectionsRoot, proversRoot, feePool, escrow, inbox
+    );
     signal post <== StateRoot()(
-        header.newRoot, nftsRoot, collectionsRoot, feePool + header.feeWei, newEscrow, inbox
+        header.newRoot, nftsRoot, collectionsRoot, proversRoot, feePool + header.feeWei, newEscrow,
+        inbox
     );
     preRoot === pre;
     postRoot === post;

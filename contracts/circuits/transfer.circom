@@ -15,6 +15,7 @@ template Transfer() {
     // The pre-state's parts that the transfer leaves alone.
     signal input nftsRoot;
     signal input collectionsRoot;
+    signal input proversRoot;
     signal input feePool;
     signal input escrow;
     signal input inbox;
@@ -58,9 +59,12 @@ template Transfer() {
     _ <== target.fields;
     _ <== header.from;  // the leaf hash binds it
 
-    signal pre <== StateRoot()(header.oldRoot, nftsRoot, collectionsRoot, feePool, escrow, inbox);
+    signal pre <== StateRoot()(
+        header.oldRoot, nftsRoot, collectionsRoot, proversRoot, feePool, escrow, inbox
+    );
     signal post <== StateRoot()(
-        credit.newRoot, nftsRoot, collectionsRoot, feePool + header.feeWei, escrow, inbox
+        credit.newRoot, nftsRoot, collectionsRoot, proversRoot, feePool + header.feeWei, escrow,
+        inbox
     );
     preRoot === pre;
     postRoot === post;

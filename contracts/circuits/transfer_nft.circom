@@ -13,6 +13,7 @@ template TransferNft() {
     signal input w2;
     // The pre-state's parts that the operation leaves alone.
     signal input collectionsRoot;
+    signal input proversRoot;
     signal input feePool;
     signal input escrow;
     signal input inbox;
@@ -50,10 +51,11 @@ template TransferNft() {
     _ <== op.fields;
 
     signal pre <== StateRoot()(
-        header.oldRoot, token.oldRoot, collectionsRoot, feePool, escrow, inbox
+        header.oldRoot, token.oldRoot, collectionsRoot, proversRoot, feePool, escrow, inbox
     );
     signal post <== StateRoot()(
-        header.newRoot, token.newRoot, collectionsRoot, feePool + header.feeWei, escrow, inbox
+        header.newRoot, token.newRoot, collectionsRoot, proversRoot, feePool + header.feeWei,
+        escrow, inbox
     );
     preRoot === pre;
     postRoot === post;

@@ -14,6 +14,7 @@ from chain.prover.witness import CircuitName, CircuitWitness
 from chain.zk.genesis import REWARD_COLLECTION
 from chain.zk.ops import (
     CancelListing,
+    Heartbeat,
     ListNft,
     Mint,
     RegisterKey,
@@ -26,14 +27,18 @@ from chain.zk.ops import (
 )
 from tests.circuits.lab import CircuitLab, get_cache_dir
 from tests.circuits.scenarios import (
+    ACTIVE_UNTIL,
     ALICE,
     BOB,
+    BOUNTY,
     CAROL,
     ETHER,
+    FEE,
     FIRST_REWARD,
     FIRST_SEQ,
     LIST_PRICE,
     MINTER,
+    PENALTY,
     REWARD_ROUND,
     REWARDER,
     SECRET,
@@ -41,11 +46,13 @@ from tests.circuits.scenarios import (
     compute_bought,
     compute_listed_state,
     compute_minted_state,
+    compute_prover_state,
     compute_rewarder_state,
     compute_test_genesis,
     deliver,
     make_deposit,
     make_op,
+    make_settle,
     reward,
     run,
 )
@@ -85,6 +92,13 @@ def compute_valid_transition(name: CircuitName) -> Transition:
     if name == "withdraw":
         genesis = compute_test_genesis()
         return run(genesis, make_op(genesis, ALICE, Withdraw(CAROL, 3 * ETHER)))
+    if name == "heartbeat":
+        genesis = compute_test_genesis()
+        return run(genesis, make_op(genesis, ALICE, Heartbeat(ACTIVE_UNTIL)))
+    if name == "market_settle":
+        provers = compute_prover_state()
+        provers.fee_pool += BOUNTY  # fees of the ops the bounty paid for
+        return run(provers, make_settle(BOUNTY + FEE, (0, BOUNTY), (1, -PENALTY)))
     if name == "reward_mint":
         handed_over = compute_rewarder_state()
         return deliver(handed_over, reward(handed_over, REWARD_COLLECTION, REWARD_ROUND))

@@ -20,10 +20,14 @@ from chain.zk import ops
 from chain.zk.genesis import REWARD_COLLECTION, compute_genesis_state
 from chain.zk.ops import (
     GWEI,
+    MARKET_ENTRIES,
+    UNUSED_ENTRY,
     BlockContext,
     Buy,
     Deposit,
+    Heartbeat,
     ListNft,
+    MarketSettle,
     MessageBody,
     Mint,
     OpBody,
@@ -31,18 +35,22 @@ from chain.zk.ops import (
     RegisterKey,
     RewardMint,
     SetMinter,
+    SettleEntry,
     Transfer,
     apply_operation,
 )
 from chain.zk.poseidon import FIELD_MODULUS
 from chain.zk.state import (
+    BALANCE_OFFSET,
     Collection,
+    Prover,
     Touch,
     ZkState,
     compute_token_key,
     get_account,
     put_account,
     put_collection,
+    put_prover,
 )
 
 ETHER = 10**18
@@ -64,6 +72,10 @@ FIRST_REWARD = compute_token_key(REWARD_COLLECTION, 0)
 LIST_PRICE = 3 * ETHER
 # Alice's ownership secret (chain/zk/ownership.py derives a real one from her key's signature).
 SECRET = 0x5EC2E7_A11CE
+# The market's heartbeats keep a prover active through here (the node's rule: height + 30).
+ACTIVE_UNTIL = CTX.height + 30
+BOUNTY = 3 * FEE  # a bounty, and a penalty, small enough for the fee pool of a few ops
+PENALTY = 10 * FEE
 
 
 @dataclass(frozen=True)
@@ -114,6 +126,13 @@ def deliver(state: ZkState, body: MessageBody, ctx: BlockContext = CTX) -> Trans
     return run(state, make_message(body), ctx)
 
 
+def make_settle(paid: int, *entries: tuple[int, int]) -> Operation:
+    """A market settlement of (prover index, delta) entries, padded with unused ones."""
+    padding = (UNUSED_ENTRY,) * (MARKET_ENTRIES - len(entries))
+    body = MarketSettle(paid, (*(SettleEntry(i, d) for i, d in entries), *padding))
+    return Operation(body, signer=0, fee=0, nonce=0)
+
+
 def make_deposit(to: int, amount: int, index: int = FIRST_DEPOSIT) -> Operation:
     """L1 deposit `index` as the chain applies it: nobody signs it and nobody pays a fee."""
     return Operation(Deposit(index, to, amount), signer=0, fee=0, nonce=0)
@@ -127,7 +146,11 @@ def reward(state: ZkState, collection: int, round_: int, to: int = BOB) -> Rewar
 @contextmanager
 def rules_disabled() -> Iterator[None]:
     def replace_in_field(record: Any, **changes: int) -> Any:
-        return dataclasses.replace(record, **{k: v % FIELD_MODULUS for k, v in changes.items()})
+        in_field = {k: v % FIELD_MODULUS for k, v in changes.items()}
+        if isinstance(record, Prover) and "balance" in changes:  # the leaf holds balance + 2^127
+            in_field["balance"] = (changes["balance"] + BALANCE_OFFSET) % FIELD_MODULUS
+            in_field["balance"] -= BALANCE_OFFSET
+        return dataclasses.replace(record, **in_field)
 
     def ignore(condition: bool, message: str) -> None:
         pass
@@ -204,4 +227,26 @@ def with_balance(state: ZkState, index: int, balance: int) -> ZkState:
     """`state` with one account's balance set (e.g. near 2^96), rebuilt through the trees."""
     changed = state.copy()
     put_account(changed, index, replace(changed.account_records[index], balance=balance))
+    return changed
+
+
+def compute_prover_state() -> ZkState:
+    """Genesis, then Alice (prover 0) and Bob (prover 1) send their first heartbeats: the fee
+    pool holds their fees, 2 FEE. Carol is no prover."""
+    beat = Heartbeat(ACTIVE_UNTIL)
+    return run_all(compute_test_genesis(), [(ALICE, beat), (BOB, beat)])
+
+
+def compute_settled_state() -> ZkState:
+    """The prover state, then one settlement: Alice earned BOUNTY, Bob was penalised, and
+    more fees came in to pay for it."""
+    state = compute_prover_state()
+    state.fee_pool += 10 * FEE
+    return run(state, make_settle(BOUNTY, (0, BOUNTY), (1, -PENALTY))).post
+
+
+def with_prover_balance(state: ZkState, index: int, balance: int) -> ZkState:
+    """`state` with one prover's market balance set (e.g. at the edge of its range)."""
+    changed = state.copy()
+    put_prover(changed, index, dataclasses.replace(changed.prover_records[index], balance=balance))
     return changed

@@ -3,7 +3,7 @@ over to another pre-root, post-root or operation word, nor does a witness that c
 
 import pytest
 
-from chain.prover.witness import CIRCUIT_NAMES, CircuitName
+from chain.prover.witness import CIRCUIT_NAMES, TRACE_TREES, CircuitName
 from tests.circuits.conftest import ProvenFactory
 from tests.circuits.lab import CircuitLab
 
@@ -57,3 +57,17 @@ def test_rejects_tampered_word(name: CircuitName, lab: CircuitLab, proven: Prove
             tampered.append(case.witness.inputs | {f"w{position + 1}": public[2 + position]})
     failures = lab.find_witness_failures(name, tampered)
     assert None not in failures, failures
+
+
+@pytest.mark.parametrize("name", [n for n in CIRCUIT_NAMES if "provers" not in TRACE_TREES[n]])
+def test_rejects_other_provers_root(
+    name: CircuitName, lab: CircuitLab, proven: ProvenFactory
+) -> None:
+    # A circuit that leaves the provers alone takes their root as a private input and hashes
+    # it into both roots: another one does not open the pre-root.
+    case = proven(name)
+    root = case.witness.inputs["proversRoot"]
+    assert isinstance(root, int)
+    failure = lab.find_witness_failure(name, case.witness.inputs | {"proversRoot": root + 1})
+    assert failure is not None
+    assert failure.get_line(failure.templates[-1]) == "preRoot === pre;"

@@ -25,11 +25,18 @@ from chain.prover.witness import (
 from chain.zk.genesis import REWARD_COLLECTION
 from chain.zk.ops import GWEI, Operation, Release, Transfer, apply_operation
 from chain.zk.poseidon import FIELD_MODULUS
-from chain.zk.state import compute_state_root, compute_token_key, get_account_index
+from chain.zk.state import (
+    BALANCE_OFFSET,
+    compute_state_root,
+    compute_token_key,
+    get_account_index,
+)
 from tests.circuits.conftest import compute_valid_transition
 from tests.circuits.scenarios import (
+    ACTIVE_UNTIL,
     ALICE,
     BOB,
+    BOUNTY,
     CAROL,
     CTX,
     ETHER,
@@ -39,6 +46,7 @@ from tests.circuits.scenarios import (
     FIRST_SEQ,
     LIST_PRICE,
     MINTER,
+    PENALTY,
     REWARD_ROUND,
     REWARDER,
     SECRET,
@@ -244,6 +252,44 @@ def test_public_inputs_of_withdraw() -> None:
     assert public[3:] == [CAROL, 3 * ETHER]  # w2 and w3 are the fields themselves
 
 
+def test_public_inputs_of_heartbeat() -> None:
+    public, fields = decode_statement("heartbeat")
+    assert fields == header_of(ALICE, 0) | {"proverIndex": 0, "activeUntil": ACTIVE_UNTIL}
+    assert public[3] == ACTIVE_UNTIL << 6  # prover 0, the first
+
+
+def test_public_inputs_of_market_settle() -> None:
+    # Unsigned: no header. Each entry names its prover by index and its delta by offset.
+    public, fields = decode_statement("market_settle")
+    assert fields == {
+        "paid": BOUNTY + FEE,
+        "proverIndex0": 0,
+        "deltaOffset0": BALANCE_OFFSET + BOUNTY,
+        "proverIndex1": 1,
+        "deltaOffset1": BALANCE_OFFSET - PENALTY,
+    }
+    assert public[2] == BOUNTY + FEE  # w1 is what is paid, itself
+
+
+def test_market_settle_witness_walks_each_entry_in_the_tree_the_last_left() -> None:
+    t = compute_valid_transition("market_settle")
+    inputs = t.witness.inputs
+    assert inputs["proverPath"] == [t.pre.provers.get_path(0), t.trace[1].path]
+    assert t.trace[1].path != t.pre.provers.get_path(1)  # Alice's leaf beside Bob's moved
+    assert inputs["proverBalanceOffset"] == [BALANCE_OFFSET, BALANCE_OFFSET]
+    assert "proversRoot" not in inputs  # the entries' paths give it
+
+
+@pytest.mark.parametrize("name", CIRCUIT_NAMES)
+def test_every_witness_hashes_the_provers_root(name: CircuitName) -> None:
+    # Every circuit but the two that write the provers tree passes its root through.
+    t = compute_valid_transition(name)
+    if name in ("heartbeat", "market_settle"):
+        assert "proversRoot" not in t.witness.inputs
+    else:
+        assert t.witness.inputs["proversRoot"] == t.pre.provers.root
+
+
 def test_circuit_ids_only_ever_grow_at_the_end() -> None:
     # The rollup knows a circuit by its index here (its id): moving one re-keys the rollup.
     assert CIRCUIT_NAMES == (
@@ -260,10 +306,12 @@ def test_circuit_ids_only_ever_grow_at_the_end() -> None:
         "reward_mint",
         "deposit",
         "withdraw",
+        "heartbeat",
+        "market_settle",
     )
 
 
-@pytest.mark.parametrize("name", ["release", "reward_mint", "deposit"])
+@pytest.mark.parametrize("name", ["release", "reward_mint", "deposit", "market_settle"])
 def test_unsigned_witness_has_no_header_inputs(name: CircuitName) -> None:
     inputs = compute_valid_transition(name).witness.inputs
     assert not {"signerBalance", "signerKeyHash", "signerPath"} & inputs.keys()

@@ -156,3 +156,22 @@ def test_zk_state_and_pending_operations_survive_kill_9(node_factory: NodeFactor
     assert alice.status(pending)["status"] == "committed"
     head = rpc(node.zk_http, "eth_getBlockByNumber", [root_before["number"], False])["result"]
     assert head["stateRoot"] == root_before["stateRoot"]
+
+
+def test_heartbeat_makes_a_prover_that_is_proven_and_survives_a_restart(
+    node_factory: NodeFactory,
+) -> None:
+    node = node_factory()
+    alice = client(node, 1)
+    op_id = alice.heartbeat(active_until=1_000)
+    alice.wait(op_id, "proven", timeout_s=PROVEN_TIMEOUT_S)
+    assert alice.balance() == 10_000 * ETHER - alice.fee
+    head = rpc(node.zk_http, "eth_getBlockByNumber", ["latest", False])["result"]
+    node.stop()
+    node.restart()  # the node rebuilds its ZK state from the stored records, provers included
+    again = rpc(node.zk_http, "eth_getBlockByNumber", [head["number"], False])["result"]
+    assert again["stateRoot"] == head["stateRoot"]
+    alice = client(node, 1)
+    assert alice.status(op_id)["status"] in ("proven", "settled")  # the dev node settles on L1
+    with pytest.raises(OperationFailed, match="activeUntil 999 is before the prover's 1000"):
+        alice.heartbeat(active_until=999)

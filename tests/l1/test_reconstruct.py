@@ -38,7 +38,9 @@ from chain.zk.ops import (
     Buy,
     CancelListing,
     Deposit,
+    Heartbeat,
     ListNft,
+    MarketSettle,
     Mint,
     OpBody,
     Operation,
@@ -46,15 +48,18 @@ from chain.zk.ops import (
     Release,
     RewardMint,
     SetMinter,
+    SettleEntry,
     ToFast,
     Transfer,
     TransferNft,
     Withdraw,
 )
-from chain.zk.state import ZkState, compute_state_root, list_record_rows
+from chain.zk.state import BALANCE_OFFSET, ZkState, compute_state_root, list_record_rows
 from tests.circuits.scenarios import (
+    ACTIVE_UNTIL,
     ALICE,
     BOB,
+    BOUNTY,
     CAROL,
     CTX,
     ETHER,
@@ -63,6 +68,7 @@ from tests.circuits.scenarios import (
     FIRST_SEQ,
     LIST_PRICE,
     MINTER,
+    PENALTY,
     REWARD_ROUND,
     REWARDER,
     compute_test_genesis,
@@ -97,6 +103,9 @@ SECOND_STEPS: list[Step] = [
     (ALICE, ToFast(CAROL, ETHER)),
     (None, Deposit(0, BOB, ETHER)),  # L1 deposit 0
     (ALICE, Withdraw(harness.L1_RECIPIENT, ETHER)),
+    (ALICE, Heartbeat(ACTIVE_UNTIL)),  # prover 0
+    (BOB, Heartbeat(ACTIVE_UNTIL)),  # prover 1
+    (None, MarketSettle(BOUNTY + FEE, (SettleEntry(0, BOUNTY), SettleEntry(1, -PENALTY)))),
 ]
 
 
@@ -152,7 +161,7 @@ def test_replay_of_every_circuit_rebuilds_the_chains_state() -> None:
     replay = compute_replay(genesis, blocks)
 
     assert replay.mismatch is None
-    assert (replay.height, replay.blocks, replay.ops) == (SECOND_HEIGHT, 2, 14)
+    assert (replay.height, replay.blocks, replay.ops) == (SECOND_HEIGHT, 2, 17)
     assert replay.root == compute_state_root(end) == blocks[-1].ops[-1].post_root
     assert sorted(list_record_rows(replay.state)) == sorted(list_record_rows(end))
     assert (replay.state.escrow, replay.state.fee_pool, replay.state.inbox) == (
@@ -160,6 +169,7 @@ def test_replay_of_every_circuit_rebuilds_the_chains_state() -> None:
         end.fee_pool,
         end.inbox,
     )
+    assert replay.state.prover_index == end.prover_index == {ALICE: 0, BOB: 1}
 
 
 def test_operation_from_words_is_the_signed_operation() -> None:
@@ -176,6 +186,30 @@ def test_message_ops_have_no_signer() -> None:
     assert compute_operation_from_words("release", fields) == Operation(
         Release(7, DAVE, ETHER), signer=0, fee=0, nonce=0
     )
+
+
+def test_settlement_from_words_signs_its_deltas_back() -> None:
+    # Each entry's delta travels as delta + 2^127: a penalty comes back negative.
+    fields = {
+        "paid": BOUNTY,
+        "proverIndex0": 0,
+        "deltaOffset0": BALANCE_OFFSET + BOUNTY,
+        "proverIndex1": 1,
+        "deltaOffset1": BALANCE_OFFSET - PENALTY,
+    }
+    body = MarketSettle(BOUNTY, (SettleEntry(0, BOUNTY), SettleEntry(1, -PENALTY)))
+    assert compute_operation_from_words("market_settle", fields) == Operation(body, 0, 0, 0)
+
+
+def test_invalid_settlement_prover_is_a_mismatch_the_rules_refuse() -> None:
+    genesis, (first, second), _ = make_blocks()
+    tampered = with_word(second, 8, 1, proverIndex0=5)  # the settlement's first entry
+
+    mismatch = compute_replay(genesis, [first, tampered]).mismatch
+
+    assert mismatch is not None
+    assert (mismatch.height, mismatch.op_index) == (SECOND_HEIGHT, 8)
+    assert mismatch.reason == "market_settle: the chain's rules refuse it: no prover at index 5"
 
 
 def test_mint_takes_its_epoch_from_its_words() -> None:

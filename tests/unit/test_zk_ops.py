@@ -17,12 +17,16 @@ from chain.zk.genesis import (
     compute_genesis_state,
 )
 from chain.zk.ops import (
+    MARKET_ENTRIES,
+    UNUSED_ENTRY,
     BlockContext,
     Buy,
     CancelListing,
     Deposit,
+    Heartbeat,
     InvalidOp,
     ListNft,
+    MarketSettle,
     Mint,
     OpBody,
     Operation,
@@ -30,16 +34,21 @@ from chain.zk.ops import (
     Release,
     RewardMint,
     SetMinter,
+    SettleEntry,
     ToFast,
     Transfer,
     TransferNft,
     Withdraw,
     apply_operation,
+    compute_market_settles,
 )
 from chain.zk.poseidon import FIELD_MODULUS
 from chain.zk.state import (
+    BALANCE_OFFSET,
+    EMPTY_PROVER,
     FAST_MINTER,
     MAX_SERIALS,
+    Prover,
     ZkState,
     compute_next_account_index,
     compute_state_root,
@@ -47,6 +56,8 @@ from chain.zk.state import (
     get_account,
     get_collection,
     get_nft,
+    get_prover,
+    get_prover_at,
     get_total_supply,
     list_record_rows,
     load_state,
@@ -510,3 +521,169 @@ def test_block_credits_deposits_first_and_stops_at_the_first_it_cannot_credit(
     assert [a.op for a in zk.applied] == [Operation(deposits[0], 0, 0, 0)]
     assert get_account(zk.state, CAROL).balance == ZKPOW
     assert get_account(zk.state, BOB).balance == 100 * ZKPOW
+
+
+# -- the prover market: heartbeats and settlements -------------------------------------------
+
+
+def with_provers(state: ZkState, *provers: int, active_until: int = 130) -> ZkState:
+    """`state` after each of `provers` sends its first heartbeat, in that order."""
+    for prover in provers:
+        state = apply(state, prover, Heartbeat(active_until))
+    return state
+
+
+def with_fee_pool(state: ZkState, fee_pool: int) -> ZkState:
+    changed = state.copy()
+    changed.fee_pool = fee_pool
+    return changed
+
+
+def settle(*entries: tuple[int, int], paid: int) -> MarketSettle:
+    padding = (UNUSED_ENTRY,) * (MARKET_ENTRIES - len(entries))
+    return MarketSettle(paid, (*(SettleEntry(i, d) for i, d in entries), *padding))
+
+
+def test_first_heartbeat_makes_a_prover_at_the_next_index(genesis: ZkState) -> None:
+    post = apply(genesis, ALICE, Heartbeat(active_until=130))
+    assert post.prover_index == {ALICE: 0}
+    assert get_prover(post, ALICE) == Prover(ALICE, balance=0, active_until=130)
+    assert get_prover(post, ALICE).balance_offset == BALANCE_OFFSET
+    alice = get_account(post, ALICE)
+    assert (alice.balance, alice.nonce, post.fee_pool) == (100 * ZKPOW - FEE, 1, FEE)
+    post = apply(post, BOB, Heartbeat(active_until=131))
+    assert post.prover_index == {ALICE: 0, BOB: 1}
+
+
+def test_heartbeat_extends_and_keeps_the_balance(genesis: ZkState) -> None:
+    state = with_provers(with_fee_pool(genesis, ZKPOW), ALICE)
+    state = apply_message(state, settle((0, 5 * FEE), paid=5 * FEE))
+    post = apply(state, ALICE, Heartbeat(active_until=200))
+    assert get_prover(post, ALICE) == Prover(ALICE, balance=5 * FEE, active_until=200)
+    assert post.prover_index == {ALICE: 0}
+    assert get_prover(apply(post, ALICE, Heartbeat(200)), ALICE).active_until == 200, "the same"
+
+
+def test_rejects_heartbeat_going_backwards(genesis: ZkState) -> None:
+    state = with_provers(genesis, ALICE, active_until=130)
+    rejects(state, ALICE, Heartbeat(129), "activeUntil 129 is before the prover's 130")
+
+
+def test_rejects_heartbeat_beyond_32_bits(genesis: ZkState) -> None:
+    rejects(genesis, ALICE, Heartbeat(1 << 32), "activeUntil must fit 32 bits")
+
+
+def test_rejects_heartbeat_without_an_account(genesis: ZkState) -> None:
+    rejects(genesis, CAROL, Heartbeat(130), "signer has no account")
+
+
+def test_rejects_heartbeat_when_the_prover_tree_is_full(genesis: ZkState) -> None:
+    full = genesis.copy()
+    for index in range(full.provers.capacity):
+        full.prover_records[index] = Prover(0x1000 + index, 0, 1)
+    rejects(full, ALICE, Heartbeat(130), "the prover tree is full")
+
+
+def test_settlement_pays_bounties_from_the_pool_and_burns_penalties(genesis: ZkState) -> None:
+    state = with_provers(with_fee_pool(genesis, ZKPOW), ALICE, BOB)
+    pool = state.fee_pool
+    post = apply_message(state, settle((0, 3 * FEE), (1, -10 * FEE), paid=4 * FEE))
+    assert get_prover(post, ALICE).balance == 3 * FEE
+    assert get_prover(post, BOB) == Prover(BOB, balance=-10 * FEE, active_until=130)
+    assert post.fee_pool == pool - 4 * FEE
+    # What was paid beyond the bounties is burned, and a debt is no money: 1 FEE goes.
+    assert get_total_supply(post) == get_total_supply(state) - FEE
+
+
+def test_settlement_works_off_a_debt(genesis: ZkState) -> None:
+    state = with_provers(with_fee_pool(genesis, ZKPOW), ALICE)
+    state = apply_message(state, settle((0, -10 * FEE), paid=0))
+    post = apply_message(state, settle((0, 4 * FEE), paid=4 * FEE))
+    assert get_prover(post, ALICE).balance == -6 * FEE
+    assert get_total_supply(post) == get_total_supply(state) - 4 * FEE, "paid into the debt"
+
+
+def test_settlement_entries_apply_in_order_to_one_prover(genesis: ZkState) -> None:
+    state = with_provers(with_fee_pool(genesis, ZKPOW), ALICE)
+    post = apply_message(state, settle((0, 2 * FEE), (0, -FEE), paid=2 * FEE))
+    assert get_prover(post, ALICE).balance == FEE
+
+
+def test_unused_entry_may_name_an_empty_slot(genesis: ZkState) -> None:
+    state = with_fee_pool(genesis, ZKPOW)
+    post = apply_message(state, settle(paid=FEE))  # no prover at all: every entry unused
+    assert get_prover_at(post, 0) == EMPTY_PROVER
+    assert post.prover_records == {} and post.fee_pool == ZKPOW - FEE
+    assert post.provers.root == genesis.provers.root
+
+
+def test_rejects_settlement_of_a_nonexistent_prover(genesis: ZkState) -> None:
+    state = with_provers(with_fee_pool(genesis, ZKPOW), ALICE)
+    refuses(state, settle((1, FEE), paid=FEE), "no prover at index 1")
+    refuses(state, settle((64, 0), paid=0), "no prover slot 64")
+
+
+def test_rejects_bounties_beyond_what_is_paid(genesis: ZkState) -> None:
+    state = with_provers(with_fee_pool(genesis, ZKPOW), ALICE, BOB)
+    refuses(state, settle((0, 3 * FEE), paid=3 * FEE - 1), "bounties of .* exceed")
+    # A penalty does not fund another prover's bounty: it is burned, not paid.
+    refuses(state, settle((0, 3 * FEE), (1, -3 * FEE), paid=0), "bounties of .* exceed")
+
+
+def test_rejects_paying_more_than_the_fee_pool(genesis: ZkState) -> None:
+    state = with_provers(with_fee_pool(genesis, ZKPOW), ALICE)
+    refuses(state, settle((0, FEE), paid=state.fee_pool + 1), "exceeds the fee pool")
+    refuses(state, settle(paid=1 << 96), r"paid must be below 2\^96")
+
+
+def test_rejects_balance_offset_out_of_range(genesis: ZkState) -> None:
+    state = with_provers(with_fee_pool(genesis, ZKPOW), ALICE)
+    refuses(state, settle((0, -BALANCE_OFFSET - 1), paid=0), "delta must fit 128 bits signed")
+    refuses(state, settle((0, BALANCE_OFFSET), paid=0), "delta must fit 128 bits signed")
+    deep = apply_message(state, settle((0, -BALANCE_OFFSET), paid=0))
+    assert get_prover(deep, ALICE).balance_offset == 0  # the lowest balance there is
+    refuses(deep, settle((0, -1), paid=0), "prover balance would overflow")
+
+
+def test_rejects_settlement_of_another_size(genesis: ZkState) -> None:
+    state = with_provers(with_fee_pool(genesis, ZKPOW), ALICE)
+    body = MarketSettle(FEE, (SettleEntry(0, FEE),) * (MARKET_ENTRIES + 1))
+    refuses(state, body, f"a settlement has {MARKET_ENTRIES} entries")
+
+
+def test_rejects_a_signed_settlement(genesis: ZkState) -> None:
+    rejects(with_fee_pool(genesis, ZKPOW), ALICE, settle(paid=0), "has no signer")
+
+
+def test_market_settles_split_a_block_into_settlements(genesis: ZkState) -> None:
+    state = with_provers(with_fee_pool(genesis, ZKPOW), ALICE, BOB, MINTER)
+    payments = [(ALICE, 3 * FEE), (BOB, -10 * FEE), (MINTER, 2 * FEE)]
+    settles = compute_market_settles(state, 6 * FEE, payments)
+    assert settles == [
+        MarketSettle(3 * FEE, (SettleEntry(0, 3 * FEE), SettleEntry(1, -10 * FEE))),
+        MarketSettle(3 * FEE, (SettleEntry(2, 2 * FEE), UNUSED_ENTRY)),  # and 1 FEE burned
+    ]
+    for body in settles:
+        state = apply_message(state, body)
+    assert [get_prover(state, p).balance for p in (ALICE, BOB, MINTER)] == [
+        3 * FEE,
+        -10 * FEE,
+        2 * FEE,
+    ]
+    assert state.fee_pool == ZKPOW + 3 * FEE - 6 * FEE  # the heartbeats' fees, the payments
+    assert compute_market_settles(state, 0, []) == []
+    assert compute_market_settles(state, FEE, []) == [settle(paid=FEE)]
+
+
+def test_rejects_market_payment_to_a_non_prover(genesis: ZkState) -> None:
+    with pytest.raises(InvalidOp, match="is not a prover"):
+        compute_market_settles(genesis, FEE, [(ALICE, FEE)])
+
+
+def test_provers_survive_storage(genesis: ZkState) -> None:
+    state = with_provers(with_fee_pool(genesis, ZKPOW), ALICE, BOB)
+    state = apply_message(state, settle((0, FEE), (1, -FEE), paid=FEE))
+    reloaded = load_state(list_record_rows(state), state.fee_pool, state.escrow, state.inbox)
+    assert compute_state_root(reloaded) == compute_state_root(state)
+    assert reloaded.prover_index == state.prover_index == {ALICE: 0, BOB: 1}
+    assert reloaded.prover_records == state.prover_records

@@ -6,7 +6,7 @@ from eth_account.messages import encode_typed_data
 
 from chain.fast.genesis import dev_keys
 from chain.types import ChainId
-from chain.zk.ops import Buy, Mint, Transfer
+from chain.zk.ops import Buy, Heartbeat, Mint, Transfer
 from chain.zk.signing import (
     InvalidSignature,
     compute_typed_data,
@@ -20,7 +20,7 @@ KEY = dev_keys(1)[0]
 SIGNER = int(Account.from_key(KEY).address, 16)
 
 
-def wire(body: Transfer | Mint | Buy | None = None, nonce: int = 0) -> dict[str, str]:
+def wire(body: Transfer | Mint | Buy | Heartbeat | None = None, nonce: int = 0) -> dict[str, str]:
     body = body or Transfer(0xB0B, 5)
     return format_signed_operation(sign_operation(body, 10**15, nonce, ZK, KEY))
 
@@ -42,6 +42,19 @@ def test_typed_data_is_what_wallets_sign() -> None:
         {**obj, "nonce": "0x2", "signature": "0x" + signature.hex()}, ZK
     )
     assert parsed.op.signer == SIGNER
+
+
+def test_heartbeat_is_typed_with_its_uint32_active_until() -> None:
+    typed = compute_typed_data(Heartbeat(active_until=130), 10**15, 3, ZK)
+    assert typed["primaryType"] == "Heartbeat"
+    assert typed["types"]["Heartbeat"] == [
+        {"name": "activeUntil", "type": "uint32"},
+        {"name": "fee", "type": "uint256"},
+        {"name": "nonce", "type": "uint32"},
+    ]
+    obj = wire(Heartbeat(active_until=130), nonce=3)
+    assert obj["activeUntil"] == "0x82"
+    assert parse_signed_operation(obj, ZK).op.body == Heartbeat(130)
 
 
 def test_rejects_signature_for_another_chain() -> None:

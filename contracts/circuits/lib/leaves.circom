@@ -33,15 +33,25 @@ template CollectionLeaf() {
     );
 }
 
-// H(accountsRoot, nftsRoot, collectionsRoot, H(feePool, escrow, inbox)).
+// A prover of the market; an empty slot is H(0, 0, 0), and a prover's balanceOffset is its
+// signed balance + 2^127.
+template ProverLeaf() {
+    signal input address;
+    signal input balanceOffset;
+    signal input activeUntil;
+    signal output out <== Poseidon(3)([address, balanceOffset, activeUntil]);
+}
+
+// H(accountsRoot, nftsRoot, collectionsRoot, proversRoot, H(feePool, escrow, inbox)).
 template StateRoot() {
     signal input accounts;
     signal input nfts;
     signal input collections;
+    signal input provers;
     signal input feePool;
     signal input escrow;
     signal input inbox;
-    signal output out <== Poseidon(4)(
-        [accounts, nfts, collections, Poseidon(3)([feePool, escrow, inbox])]
+    signal output out <== Poseidon(5)(
+        [accounts, nfts, collections, provers, Poseidon(3)([feePool, escrow, inbox])]
     );
 }

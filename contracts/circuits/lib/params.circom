@@ -5,6 +5,7 @@ pragma circom 2.1.0;
 function ACCOUNT_LEVELS() { return 6; }     // 4,096 accounts
 function NFT_LEVELS() { return 7; }         // 16,384 tokens: tokenKey = collection << 12 | serial
 function COLLECTION_LEVELS() { return 1; }  // 4 collections
+function PROVER_LEVELS() { return 3; }      // 64 provers of the market
 function SERIAL_BITS() { return 12; }
 
 function ADDRESS_BITS() { return 160; }
@@ -16,11 +17,16 @@ function ROUND_BITS() { return 32; }        // rounds and epochs
 function CAP_BITS() { return 32; }
 function FEE_GWEI_BITS() { return 48; }
 function SEQ_BITS() { return 64; }          // fast-chain message numbers
+function ACTIVE_UNTIL_BITS() { return 32; } // a prover's heartbeat: active through this height
+// A prover's market balance is signed; its leaf holds balance + 2^127, in [0, 2^128).
+function PROVER_BALANCE_BITS() { return 128; }
 function GWEI() { return 1000000000; }
 
 function ACCOUNT_INDEX_BITS() { return 2 * ACCOUNT_LEVELS(); }
 function TOKEN_KEY_BITS() { return 2 * NFT_LEVELS(); }
 function COLLECTION_BITS() { return 2 * COLLECTION_LEVELS(); }
+function PROVER_INDEX_BITS() { return 2 * PROVER_LEVELS(); }
+function BALANCE_OFFSET() { return 2 ** (PROVER_BALANCE_BITS() - 1); }
 
 // H(0, 0, 0): the leaf of a token slot never minted (chain/zk/state.py, EMPTY_NFT).
 function EMPTY_NFT_LEAF() {
