@@ -9,13 +9,19 @@ through committed, proven and settled to the L1 claim that pays it.
 import argparse
 import json
 import time
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from chain.service import NODE_FILE
+
+if TYPE_CHECKING:
+    from eth_typing import ChecksumAddress
+
+    from chain.l1.rollup import RollupClient
 
 ZKPOW_WEI = 10**18
 CREDIT_TIMEOUT_S = 120.0
@@ -87,29 +93,51 @@ def load_signer(args: argparse.Namespace) -> Any:
     return Account.from_key(keys[args.dev_account])
 
 
+@dataclass(frozen=True)
+class BridgeRequest:
+    """What both commands are asked: how much, on which node, signed by whom, for whom."""
+
+    amount: int
+    node: dict[str, Any]
+    signer: Any  # an eth_account LocalAccount
+    to: "ChecksumAddress"
+
+
+def parse_request(args: argparse.Namespace) -> BridgeRequest:
+    """ValueError for a bad amount or key, or no node settling on L1 at --data-dir."""
+    from eth_utils import to_checksum_address
+
+    amount = parse_amount(args.amount)
+    node = load_node(args.data_dir)
+    signer = load_signer(args)
+    return BridgeRequest(amount, node, signer, to_checksum_address(args.to or signer.address))
+
+
+def connect_rollup(node: dict[str, Any], signer: Any) -> "RollupClient":
+    from web3 import Web3
+
+    from chain.l1.rollup import RollupClient
+
+    w3 = Web3(Web3.HTTPProvider(node["l1"]["http"], request_kwargs={"timeout": 60}))
+    return RollupClient(w3, node["l1"]["rollup"], signer)
+
+
 def format_zkpow(wei: int) -> str:
     return f"{Decimal(wei) / ZKPOW_WEI:,f} ZKPoW"
 
 
 def cmd_deposit(args: argparse.Namespace) -> int:
-    from eth_utils import to_checksum_address
-    from web3 import Web3
-
     from chain.client.zk import ZkClient
     from chain.l1.errors import L1Error
-    from chain.l1.rollup import RollupClient
     from chain.zk.chain import compute_deposit_id
 
     try:
-        amount = parse_amount(args.amount)
-        info = load_node(args.data_dir)
-        signer = load_signer(args)
-        to = to_checksum_address(args.to or signer.address)
+        request = parse_request(args)
     except ValueError as exc:
         err.print(f"[red]{exc}[/]")
         return 2
-    w3 = Web3(Web3.HTTPProvider(info["l1"]["http"], request_kwargs={"timeout": 60}))
-    rollup = RollupClient(w3, info["l1"]["rollup"], signer)
+    amount, info, signer, to = request.amount, request.node, request.signer, request.to
+    rollup = connect_rollup(info, signer)
     try:
         index = rollup.deposit(to, amount)
     except L1Error as exc:
@@ -133,23 +161,17 @@ def cmd_deposit(args: argparse.Namespace) -> int:
 
 
 def cmd_withdraw(args: argparse.Namespace) -> int:
-    from eth_utils import to_checksum_address
-    from web3 import Web3
-
     from chain.client.l1_bridge import claim_withdrawal
     from chain.client.zk import OperationFailed, ZkClient
     from chain.l1.errors import L1Error
-    from chain.l1.rollup import RollupClient
     from chain.types import Height
 
     try:
-        amount = parse_amount(args.amount)
-        info = load_node(args.data_dir)
-        signer = load_signer(args)
-        to = to_checksum_address(args.to or signer.address)
+        request = parse_request(args)
     except ValueError as exc:
         err.print(f"[red]{exc}[/]")
         return 2
+    amount, info, signer, to = request.amount, request.node, request.signer, request.to
     zk = ZkClient(info["zk"]["http"], signer.key)
     try:
         op_id = zk.withdraw(to, amount)
@@ -173,8 +195,7 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
         err.print(f"[red]{exc}[/]")
         return 1
     height = Height(int(status["height"], 16))
-    w3 = Web3(Web3.HTTPProvider(info["l1"]["http"], request_kwargs={"timeout": 60}))
-    rollup = RollupClient(w3, info["l1"]["rollup"], signer)
+    rollup = connect_rollup(info, signer)
     try:
         claim = claim_withdrawal(rollup, height, to, amount)
     except L1Error as exc:

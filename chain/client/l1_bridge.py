@@ -35,10 +35,10 @@ def find_settlement(
     rollup: RollupClient, height: Height, from_block: BlockIdentifier = 0
 ) -> Settlement:
     """The BlockSettled event of ZK height `height`; L1Error if L1 has not settled it."""
-    for settlement in rollup.list_settlements(from_block):
-        if settlement.height == height:
-            return settlement
-    raise L1Error(f"ZK block {height} is not settled on L1 (yet)")
+    settlements = rollup.list_settlements(from_block, height=height)
+    if not settlements:
+        raise L1Error(f"ZK block {height} is not settled on L1 (yet)")
+    return settlements[0]
 
 
 def list_settled_withdrawals(

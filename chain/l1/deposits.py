@@ -35,13 +35,11 @@ def list_confirmed_deposits(
     """The rollup's deposits from number `first` on, as far as they are `confirmations`
     blocks deep (at most `limit`), all read at one L1 block."""
     block = rollup.w3.eth.block_number
-    count = rollup.get_deposit_count(block)
     deposits: list[Deposit] = []
-    for index in range(first, min(count, first + limit)):
-        record = rollup.get_deposit(index, block)
+    for record in rollup.list_deposits(first, first + limit, block):
         if record.l1_block + confirmations > block:
             break
-        deposits.append(Deposit(index, int(record.to, 16), record.amount))
+        deposits.append(Deposit(record.index, int(record.to, 16), record.amount))
     return deposits
 
 

@@ -97,11 +97,16 @@ class RollupClient:
         return bytes(self.contract.functions.blockCommitment(height).call())
 
     def list_settlements(
-        self, from_block: BlockIdentifier = 0, to_block: BlockIdentifier = "latest"
+        self,
+        from_block: BlockIdentifier = 0,
+        to_block: BlockIdentifier = "latest",
+        height: Height | None = None,
     ) -> list[Settlement]:
-        """BlockSettled events, oldest first."""
+        """BlockSettled events, oldest first; only ZK height `height`'s if given (the event
+        indexes it, so L1 filters)."""
+        filters = {} if height is None else {"height": height}
         events = self.contract.events.BlockSettled().get_logs(
-            from_block=from_block, to_block=to_block
+            from_block=from_block, to_block=to_block, argument_filters=filters
         )
         return [
             Settlement(
