@@ -64,8 +64,8 @@ def assert_l1_settled_the_chain(node: NodeProcess) -> list[bytes]:
     market's heartbeats and settlements keep adding blocks.) Returns the settling
     transactions' hashes."""
     rollup = rollup_of(node)
-    settlements = rollup.list_settlements()
-    top = rollup.get_settled_height()
+    top = rollup.get_settled_height()  # first: the agent may settle more while we read
+    settlements = [s for s in rollup.list_settlements() if s.height <= top]
     heights = [h for h in rpc_result(node.zk_http, "duet_getSettlementHeights", [0]) if h <= top]
     settled = [s.height for s in settlements]
     assert settled == sorted(set(settled)), f"heights not strictly increasing: {settled}"
