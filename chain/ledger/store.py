@@ -463,15 +463,6 @@ class Store:
         row = self.db.execute("SELECT * FROM zk_ops WHERE id=?", (op_id,)).fetchone()
         return self._zk_op(row)
 
-    def list_zk_ops_by_status(self, status: str, limit: int) -> list[ZkOpRecord]:
-        rows = self.db.execute(
-            "SELECT * FROM zk_ops WHERE status=? ORDER BY height, idx LIMIT ?", (status, limit)
-        ).fetchall()
-        return [op for op in map(self._zk_op, rows) if op is not None]
-
-    def set_zk_proof(self, op_id: bytes, proof: bytes, status: str) -> None:
-        self.db.execute("UPDATE zk_ops SET proof=?, status=? WHERE id=?", (proof, status, op_id))
-
     def list_zk_op_heights(self, after: Height, limit: int) -> list[Height]:
         """Heights above `after` of the ZK blocks that hold operations, ascending."""
         rows = self.db.execute(

@@ -13,12 +13,12 @@ events are stored with block h, so a restart replays the same market.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from chain.ledger.blocks import LedgerBlock
-from chain.ledger.store import Store, SubmissionRecord
+from chain.ledger.store import Store, SubmissionRecord, ZkOpRecord
 from chain.market.aggregate import InvalidAggregate, compute_expected_aggregate
 from chain.market.book import (
     HeartbeatEvent,
@@ -103,15 +103,13 @@ class MarketDesk:
     def prepare_block(self, height: Height, fee_pool: Wei, settle: bool) -> PreparedBlock:
         """The market block of ZK block `height`; `settle`: that block holds operations
         anyway, so it settles every payment owed (`owed`, `owed_paid`)."""
+        parent_ops = self.store.list_zk_ops_at(Height(height - 1))
         events = MarketEvents(
-            heartbeats=self._list_heartbeats(Height(height - 1)),
+            heartbeats=self._list_heartbeats(parent_ops),
             submissions=tuple(
                 Submission(ProverId(s.prover), JobId(s.job_id), s.valid) for s in self.pending
             ),
-            new_ops=tuple(
-                NewOpJob(JobId(r.op_id), r.height)
-                for r in self.store.list_zk_ops_at(Height(height - 1))
-            ),
+            new_ops=tuple(NewOpJob(JobId(r.op_id), r.height) for r in parent_ops),
             new_aggregates=self._list_new_aggregates(height),
             fee_pool=Wei(fee_pool - self.owed_paid),
             settle=settle,
@@ -142,9 +140,9 @@ class MarketDesk:
             self.owed = (*self.owed, *result.payments)
             self.owed_paid = Wei(self.owed_paid + result.paid_from_pool)
 
-    def _list_heartbeats(self, height: Height) -> tuple[HeartbeatEvent, ...]:
+    def _list_heartbeats(self, ops: Sequence[ZkOpRecord]) -> tuple[HeartbeatEvent, ...]:
         beats = []
-        for record in self.store.list_zk_ops_at(height):
+        for record in ops:
             if record.body.get("type") != HEARTBEAT_TYPE:
                 continue
             try:
