@@ -45,6 +45,8 @@ from chain.zk.signing import InvalidSignature, parse_signed_operation
 
 log = logging.getLogger("duet.market")
 HEARTBEAT_TYPE = "Heartbeat"
+# The market's own operations: the work they make does not keep the embedded prover awake.
+BOOKKEEPING_CIRCUITS = frozenset({"heartbeat", "market_settle"})
 AGGREGATE_LOOKAHEAD = 64  # non-empty blocks examined per market block for aggregation
 
 
@@ -216,6 +218,21 @@ class MarketDesk:
     def list_assignments(self, prover: ProverId) -> list[Job]:
         jobs = (job for job in self.market.jobs.values() if job.assignee == prover)
         return sorted(jobs, key=lambda job: (job.deadline or 0, job.job_id))
+
+    def count_outside_work(self) -> int:
+        """Open jobs that the chain's users caused: proofs of operations other than
+        heartbeats and settlements, and aggregations of blocks holding such an operation.
+        The embedded prover stays active while there are any; counting the market's own
+        bookkeeping too would keep an idle chain proving its own heartbeats forever."""
+        count = 0
+        for job in self.market.jobs.values():
+            if job.kind == "op":
+                op = self.store.get_zk_op(job.job_id)
+                ops = [] if op is None else [op]
+            else:
+                ops = self.store.list_zk_ops_at(job.height)
+            count += any(op.circuit not in BOOKKEEPING_CIRCUITS for op in ops)
+        return count
 
     def compute_bounty(self, job: Job, height: Height) -> Wei:
         active = len(get_active_provers(self.market, height))

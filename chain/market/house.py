@@ -40,6 +40,7 @@ class NodeLink:
             missed=0 if state is None else state.missed,
             invalid=0 if state is None else state.invalid,
             jobs=node.desk.format_assignments(self.address, next_height),
+            outside_work=node.desk.count_outside_work(),
         )
 
     async def send_heartbeat(self, active_until: int) -> str:
@@ -61,4 +62,6 @@ class NodeLink:
 
 
 def make_house_prover(node: Node, key: bytes) -> ProverLoop:
-    return ProverLoop(NodeLink(node, key), key, node.config.market)
+    """The embedded prover heartbeats only while users' work is about (ProverLoop's
+    `lapse_when_idle`), so a dev chain nobody uses stops making blocks with operations."""
+    return ProverLoop(NodeLink(node, key), key, node.config.market, lapse_when_idle=True)

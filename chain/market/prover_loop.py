@@ -2,8 +2,8 @@
 
 The node's embedded prover (chain/market/house.py) runs it in-process; `duet prover`
 (chain/market/agent.py) runs it over JSON-RPC and WebSocket. Both hand it a `ProverLink`.
-Each round it reads the prover's jobs from the node, renews its heartbeat before it lapses,
-starts the jobs it has not started (earliest deadline first) in a process pool, and submits
+Each round it reads the prover's jobs from the node, renews its heartbeat before it lapses
+(or, with `lapse_when_idle`, only while users' work is about), starts the jobs it has not started (earliest deadline first) in a process pool, and submits
 each result signed with the prover's key.
 """
 
@@ -45,6 +45,9 @@ class ProverSnapshot:
     missed: int
     invalid: int
     jobs: list[dict[str, Any]]  # the jobs assigned to it (chain/market/work.py)
+    # Open jobs the chain's users caused (MarketDesk.count_outside_work); only a loop that
+    # lets its heartbeat lapse when idle reads it.
+    outside_work: int = 0
 
 
 class ProverLink(Protocol):
@@ -85,6 +88,13 @@ class ProverStats:
     last_error: str = ""
 
 
+def is_awake(last_outside_work: int | None, height: int, active_blocks: int) -> bool:
+    """Whether a prover that lapses when idle keeps heartbeating at `height`: while users'
+    work was open within the last `active_blocks` blocks. Its own heartbeats and payments
+    make jobs too, but they do not count, or an idle chain would never go quiet."""
+    return last_outside_work is not None and height - last_outside_work <= active_blocks
+
+
 def corrupt(result: bytes) -> bytes:
     """A wrong answer of the right shape: what a cheating prover sends (tests use it)."""
     return bytes(b ^ 0x5A for b in result)
@@ -98,6 +108,7 @@ class ProverLoop:
         cfg: MarketConfig,
         workers: int = 1,
         cheat: bool = False,
+        lapse_when_idle: bool = False,
         on_change: Callable[[ProverStats], None] | None = None,
     ) -> None:
         self.link = link
@@ -105,10 +116,12 @@ class ProverLoop:
         self.cfg = cfg
         self.workers = workers
         self.cheat = cheat
+        self.lapse_when_idle = lapse_when_idle
         self.on_change = on_change or (lambda stats: None)
         self.stats = ProverStats()
         self._started: set[tuple[str, int]] = set()  # (job id, attempt)
         self._last_heartbeat = -RENEW_EVERY_BLOCKS
+        self._last_outside_work: int | None = None  # the last height that had some
         self._slots = asyncio.Semaphore(workers)
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -149,6 +162,12 @@ class ProverLoop:
 
     async def _renew_heartbeat(self, snapshot: ProverSnapshot) -> None:
         next_height = snapshot.height + 1
+        if snapshot.outside_work:
+            self._last_outside_work = snapshot.height
+        if self.lapse_when_idle and not is_awake(
+            self._last_outside_work, snapshot.height, self.cfg.active_blocks
+        ):
+            return
         left = snapshot.active_until - next_height
         if left * RENEW_FRACTION >= self.cfg.active_blocks:
             return
