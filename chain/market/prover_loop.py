@@ -3,8 +3,9 @@
 The node's embedded prover (chain/market/house.py) runs it in-process; `duet prover`
 (chain/market/agent.py) runs it over JSON-RPC and WebSocket. Both hand it a `ProverLink`.
 Each round it reads the prover's jobs from the node, renews its heartbeat before it lapses
-(or, with `lapse_when_idle`, only while users' work is about), starts the jobs it has not started (earliest deadline first) in a process pool, and submits
-each result signed with the prover's key.
+(with `lapse_when_idle`, only while users' work is about), starts the jobs it has not started
+(earliest deadline first) in a process pool, and submits each result signed with the
+prover's key.
 """
 
 import asyncio
