@@ -45,9 +45,14 @@ from chain.zk.signing import InvalidSignature, parse_signed_operation
 
 log = logging.getLogger("duet.market")
 HEARTBEAT_TYPE = "Heartbeat"
-# The market's own operations: the work they make does not keep the embedded prover awake.
-BOOKKEEPING_CIRCUITS = frozenset({"heartbeat", "market_settle"})
 AGGREGATE_LOOKAHEAD = 64  # non-empty blocks examined per market block for aggregation
+
+
+def is_bookkeeping(op: ZkOpRecord, prover: ProverId) -> bool:
+    """A payment settlement, or a heartbeat of `prover`'s: what `prover` makes by proving."""
+    if op.circuit == "market_settle":
+        return True
+    return op.circuit == "heartbeat" and int(op.body["from"], 16) == prover
 
 
 class SubmissionRefused(Exception):
@@ -219,11 +224,11 @@ class MarketDesk:
         jobs = (job for job in self.market.jobs.values() if job.assignee == prover)
         return sorted(jobs, key=lambda job: (job.deadline or 0, job.job_id))
 
-    def count_outside_work(self) -> int:
-        """Open jobs that the chain's users caused: proofs of operations other than
-        heartbeats and settlements, and aggregations of blocks holding such an operation.
-        The embedded prover stays active while there are any; counting the market's own
-        bookkeeping too would keep an idle chain proving its own heartbeats forever."""
+    def count_outside_work(self, prover: ProverId) -> int:
+        """Open jobs not of `prover`'s own making: all but the proofs of its heartbeats and
+        of payment settlements, and the aggregations of blocks holding only those. The
+        embedded prover stays active while there are any; counting its own bookkeeping too
+        would keep an idle chain proving its heartbeats forever."""
         count = 0
         for job in self.market.jobs.values():
             if job.kind == "op":
@@ -231,7 +236,7 @@ class MarketDesk:
                 ops = [] if op is None else [op]
             else:
                 ops = self.store.list_zk_ops_at(job.height)
-            count += any(op.circuit not in BOOKKEEPING_CIRCUITS for op in ops)
+            count += not all(is_bookkeeping(op, prover) for op in ops)
         return count
 
     def compute_bounty(self, job: Job, height: Height) -> Wei:
