@@ -25,6 +25,8 @@ MAX_RESULT_BYTES = 1 << 20  # a 128-operation aggregate is about 50 KB
 
 
 def format_prover(address: int, state: ProverState | None, height: int) -> dict[str, Any] | None:
+    """The prover's record; `active` at `height`: the next block's, where proofs submitted
+    now count and new jobs are assigned."""
     if state is None:
         return None
     return {
@@ -91,7 +93,7 @@ class MarketApi:
             jobs = [job for job in jobs if job.assigned_at == assigned_at]
         return {
             "height": height,
-            "prover": format_prover(prover, desk.market.provers.get(ProverId(prover)), height),
+            "prover": format_prover(prover, desk.market.provers.get(ProverId(prover)), height + 1),
             "jobs": [desk.format_job(job, Height(height + 1)) for job in jobs],
         }
 
@@ -103,13 +105,14 @@ class MarketApi:
         height = node.zk_head.height
         provers = []
         for address, state in sorted(market.provers.items()):
-            entry = format_prover(address, state, height)
+            entry = format_prover(address, state, height + 1)
             assert entry is not None
             entry["stateBalance"] = str(get_prover(node.zk_state, address).balance)
             provers.append(entry)
         return {
             "height": height,
-            "activeProvers": len(get_active_provers(market, Height(height))),
+            # In the next block, as `active` and the bounties (priced for that block) are.
+            "activeProvers": len(get_active_provers(market, Height(height + 1))),
             "feePool": hex(node.zk_state.fee_pool),
             "config": {k: v for k, v in vars(desk.cfg).items()},
             "provers": provers,
