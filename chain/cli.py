@@ -10,6 +10,7 @@ import tempfile
 import threading
 import urllib.error
 import urllib.request
+from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,8 @@ from chain.config import (
 from chain.l1.config import AGENT_POLL_S, GRACE_BLOCKS, SLOT_BLOCKS, SlotSchedule
 from chain.l1.devnet import DevnetError
 from chain.l1.errors import L1Error
+from chain.market.config import MarketConfig
+from chain.market_cli import add_market_parsers, cmd_market, cmd_prover
 from chain.node import DEFAULT_EXECUTOR, EXECUTORS
 from chain.service import NODE_FILE, DataDirBusy, NodeOptions, run_node
 
@@ -71,6 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=DEFAULT_ZK_PORT,
         help=f"ZK chain HTTP+WS port, 0 for any free port (default {DEFAULT_ZK_PORT})",
+    )
+    node.add_argument(
+        "--market",
+        metavar="NAME=VALUE",
+        action="append",
+        default=[],
+        help="a prover-market parameter (chain/market/config.py), e.g. active_blocks=8; "
+        "a network rule: give the same ones at every start of a data directory",
     )
     node.add_argument(
         "--block-window-ms",
@@ -207,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     drill.add_argument("--json", action="store_true", help="print machine-readable JSON")
     add_bridge_parsers(sub, DEFAULT_DATA_DIR)
+    add_market_parsers(sub, DEFAULT_DATA_DIR)
     return parser
 
 
@@ -225,6 +237,23 @@ def parse_key(text: str) -> bytes:
     if len(key) != 32:
         raise ValueError("a private key is 32 bytes")
     return key
+
+
+def parse_market_config(pairs: list[str]) -> MarketConfig:
+    """`NAME=VALUE` overrides of the market's parameters; ValueError names the bad one."""
+    known = {f.name for f in fields(MarketConfig)}
+    values: dict[str, int] = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        if name not in known:
+            raise ValueError(
+                f"no parameter {name!r}; the parameters are {', '.join(sorted(known))}"
+            )
+        try:
+            values[name] = int(value)
+        except ValueError:
+            raise ValueError(f"{name} must be a whole number, got {value!r}") from None
+    return MarketConfig(**values)  # type: ignore[arg-type]  # its own check: each positive
 
 
 def cmd_node(args: argparse.Namespace) -> int:
@@ -246,6 +275,11 @@ def cmd_node(args: argparse.Namespace) -> int:
     except ValueError as exc:
         err.print(f"[red]--agent-key: {exc}[/]")
         return 2
+    try:
+        market = parse_market_config(args.market)
+    except ValueError as exc:
+        err.print(f"[red]--market: {exc}[/]")
+        return 2
     options = NodeOptions(
         data_dir=args.data_dir.expanduser().resolve(),
         host=args.host,
@@ -260,6 +294,7 @@ def cmd_node(args: argparse.Namespace) -> int:
         agent=args.agent,
         agent_key=agent_key,
         schedule=SlotSchedule(args.slot_blocks, args.grace_blocks),
+        market=market,
     )
     try:
         uvloop.run(run_node(options))
@@ -497,6 +532,8 @@ def main(argv: list[str] | None = None) -> int:
         "drill": cmd_drill,
         "deposit": cmd_deposit,
         "withdraw": cmd_withdraw,
+        "prover": cmd_prover,
+        "market": cmd_market,
     }
     handler = handlers[args.command]
     return handler(args)

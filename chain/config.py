@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+from chain.market.config import MarketConfig
 from chain.types import Address, ChainId, Wei
 
 ZK_CHAIN_ID = ChainId(7701)
@@ -34,6 +35,10 @@ MAX_TXS_PER_BLOCK = 2_000
 ZK_MIN_FEE_WEI = Wei(10**15)  # 0.001 ZKPoW
 MAX_OPS_PER_ZK_BLOCK = 128
 
+# The dev account whose key the node's embedded prover uses in the market: its ZK account
+# (the same key's L1 account is the embedded submission agent's, chain/l1/config.py).
+DEV_PROVER_ACCOUNT = 9
+
 DEFAULT_FAST_PORT = 8645
 DEFAULT_ZK_PORT = 8646
 
@@ -52,3 +57,4 @@ class NetworkConfig:
     zk_min_fee: Wei = ZK_MIN_FEE_WEI
     max_ops_per_zk_block: int = MAX_OPS_PER_ZK_BLOCK
     dev_alloc: dict[Address, int] = field(default_factory=dict)
+    market: MarketConfig = field(default_factory=MarketConfig)

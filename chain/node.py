@@ -33,12 +33,14 @@ from chain.ledger.store import (
     ZkOpRecord,
     ZkWrite,
 )
+from chain.market.book import compute_net_payments
+from chain.market.config import JobId
+from chain.market.desk import MarketDesk, Verdict
 from chain.prover.witness import compute_witness
-from chain.prover.worker import is_valid_proof
-from chain.types import Address, ChainId, Hash32, Height, Root, Seq
+from chain.types import Address, ChainId, Hash32, Height, Root, Seq, Wei
 from chain.zk import chain as zk_chain
 from chain.zk.genesis import compute_dev_genesis_state
-from chain.zk.ops import BlockContext, Deposit, InvalidOp
+from chain.zk.ops import BlockContext, Deposit, Heartbeat, InvalidOp, compute_market_settles
 from chain.zk.pool import OpPool
 from chain.zk.signing import InvalidSignature, format_signed_operation, parse_signed_operation
 from chain.zk.state import (
@@ -104,8 +106,16 @@ class Node:
             ),
             maxlen=BLOCKHASH_WINDOW,
         )
+        self.desk = MarketDesk(
+            self.store, self.config.zk_chain_id, self.config.market, self._get_zk_block
+        )
         self._reload_pending()
         self._reload_zk_pending()
+
+    def _get_zk_block(self, height: Height) -> LedgerBlock:
+        block = self.get_block(self.config.zk_chain_id, height)
+        assert block is not None, f"ZK block {height} missing"
+        return block
 
     def close(self) -> None:
         self.store.close()
@@ -315,7 +325,13 @@ class Node:
         signed = parse_signed_operation(obj, self.config.zk_chain_id)
         if self.store.get_zk_op(signed.op_id) is not None:
             raise InvalidOp("already committed")
-        self.zk_pool.admit(signed, self.next_zk_context())
+        ctx = self.next_zk_context()
+        body = signed.op.body
+        # The circuit does not see the height: how far ahead a heartbeat may reach is ours.
+        limit = ctx.height + self.config.market.active_blocks
+        if isinstance(body, Heartbeat) and body.active_until > limit:
+            raise InvalidOp(f"activeUntil {body.active_until} is beyond {limit}")
+        self.zk_pool.admit(signed, ctx)
         self.store.add_zk_pending(signed.op_id, now_ms(), format_signed_operation(signed))
         return signed.op_id
 
@@ -324,6 +340,15 @@ class Node:
         ops = self.zk_pool.take(cfg.max_ops_per_zk_block)
         inbox = tuple(self.inbox)
         deposits = tuple(self.l1_deposits)
+        # Payments are settled in a block that holds operations anyway (chain/market/desk.py).
+        settle = bool(ops or inbox or deposits)
+        market = self.desk.prepare_block(
+            Height(self.zk_head.height + 1), Wei(self.zk_state.fee_pool), settle
+        )
+        settles = []
+        if settle:
+            net = compute_net_payments(market.owed)
+            settles = compute_market_settles(self.zk_state, market.owed_paid, net)
         zk = zk_chain.apply_block(
             self.zk_state,
             self.heads,
@@ -333,6 +358,8 @@ class Node:
             cfg.zk_min_fee,
             inbox,
             deposits,
+            settles,
+            market.digest,
         )
         height = zk.block.height
         records = []
@@ -360,11 +387,13 @@ class Node:
             globals=self._zk_globals(zk.state),
             consumed_pending=[s.op_id for s in ops],
             messages=self._record_messages(height, inbox, zk),
+            market_events=market.raw_events,
         )
         lost: list[tuple[Hash32, str]] = [(Hash32(i), r) for i, r in rejected]
         credited = self.deposits_credited + zk.deposits_taken
         meta = {TAKEN_META: str(self.fast_head.height), DEPOSITS_META: str(credited)}
-        self._append(BlockWrite(zk.block, {}, [], [], [], lost, zk=write, meta=meta), None)
+        write_all = BlockWrite(zk.block, {}, [], [], [], lost, zk=write, meta=meta)
+        self._append(write_all, None, lambda: self.desk.commit_block(market))
         self.inbox.clear()
         self.deposits_credited = credited
         del self.l1_deposits[: zk.deposits_taken]
@@ -396,14 +425,28 @@ class Node:
             records.append(MessageRecord(seq, height, op_id, zk.refused.get(position), raw))
         return records
 
-    def _append(self, write: BlockWrite, fast: FastBlock | None) -> None:
+    def _append(
+        self,
+        write: BlockWrite,
+        fast: FastBlock | None,
+        on_stored: Callable[[], None] | None = None,
+    ) -> None:
         heads = process_append(self.heads, write.block)  # raises InvalidBlock, nothing written
         self.store.commit(write)
         self.heads = heads
+        if on_stored is not None:  # before the listeners, which read what it updates
+            on_stored()
         if write.block.chain_id == self.config.fast_chain_id:
             self._head_accounts.clear()
         for listener in list(self.listeners):
-            listener(write.block, fast)
+            try:
+                listener(write.block, fast)
+            except Exception:  # the block is stored: a subscriber's failure must not undo it
+                log.exception(
+                    "a block listener failed on %s block %d",
+                    write.block.chain_id,
+                    write.block.height,
+                )
 
     def get_next_deposit_index(self) -> int:
         """The number of the first L1 deposit this node has not read yet."""
@@ -426,18 +469,9 @@ class Node:
                 continue
         return decoded
 
-    def list_committed_ops(self, limit: int) -> list[ZkOpRecord]:
-        return self.store.list_zk_ops_by_status("committed", limit)
-
-    def record_proof(self, op_id: bytes, proof: bytes) -> bool:
-        """Store a proof of a committed operation if it proves the statement stored with it."""
-        record = self.store.get_zk_op(op_id)
-        if record is None or record.status != "committed":
-            return False
-        if not is_valid_proof(record.circuit, proof, record.public_inputs):
-            return False
-        self.store.set_zk_proof(op_id, proof, "proven")
-        return True
+    def submit_proof(self, job_id: JobId, result: bytes, signature: bytes) -> Verdict:
+        """A prover's proof (or aggregate) for a market job; raises SubmissionRefused."""
+        return self.desk.submit(job_id, result, signature, Height(self.zk_head.height + 1))
 
     def get_l1_settled_height(self) -> Height:
         done = self.store.get_meta(L1_SETTLED_META)

@@ -9,22 +9,25 @@ import logging
 import os
 import signal
 from collections.abc import Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
 
+from chain.config import DEV_PROVER_ACCOUNT, NetworkConfig
 from chain.consensus.dev import DevSequencer
-from chain.fast.genesis import dev_alloc
+from chain.fast.genesis import dev_alloc, dev_keys
 from chain.l1.calldata import StateRoot
 from chain.l1.config import DEFAULT_SCHEDULE, SlotSchedule
 from chain.l1.devnet import Devnet, DevnetError, L1Endpoint
+from chain.market.config import MarketConfig
+from chain.market.house import make_house_prover
 from chain.node import Node
-from chain.prover.worker import EmbeddedProver
 from chain.rpc.duet_api import DuetApi
 from chain.rpc.fast_api import FastApi
+from chain.rpc.market_api import MarketApi
 from chain.rpc.server import Dispatcher, dumps, make_app
 from chain.rpc.subscriptions import SubscriptionHub
 from chain.rpc.zk_api import ZkApi
@@ -50,12 +53,14 @@ class NodeOptions:
     block_window_ms: float
     zk_interval_s: float
     executor: str
-    prover: bool = True
+    prover: bool = True  # run the embedded prover as a market prover
+    prover_key: bytes | None = None  # None: dev account DEV_PROVER_ACCOUNT
     l1_rpc: str | None = None  # None: start anvil, with its state in the data directory
     rollup: str | None = None  # None: deploy one on the managed anvil (none on another L1)
     agent: bool = True  # run an embedded submission agent where there is a rollup
     agent_key: bytes | None = None  # None: dev account DEV_AGENT_ACCOUNT
     schedule: SlotSchedule = DEFAULT_SCHEDULE  # of a rollup the node deploys
+    market: MarketConfig = field(default_factory=MarketConfig)
 
 
 def lock_data_dir(data_dir: Path) -> int:
@@ -124,7 +129,7 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
         await devnet.stop()
         os.close(lock_fd)
         raise
-    node = Node(options.data_dir, executor=options.executor)
+    node = Node(options.data_dir, NetworkConfig(market=options.market), options.executor)
     cfg = node.config
     if node.lost_on_start:
         log.warning("%d pending transactions could not be re-admitted", len(node.lost_on_start))
@@ -147,15 +152,17 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
             cfg.dev_alloc or dev_alloc(),
         )
         duet = DuetApi(node)
+        market = MarketApi(node)
         endpoints: dict[str, Any] = {}
         ports: dict[str, int] = {}
-        for name, api, chain_id, port in (
-            ("fast", FastApi(node), cfg.fast_chain_id, options.fast_port),
-            ("zk", ZkApi(node), cfg.zk_chain_id, options.zk_port),
+        for name, methods, chain_id, port in (
+            ("fast", FastApi(node).methods, cfg.fast_chain_id, options.fast_port),
+            ("zk", ZkApi(node).methods | market.methods, cfg.zk_chain_id, options.zk_port),
         ):
-            hub = SubscriptionHub(chain_id, cfg.fast_chain_id, dumps)
+            jobs = market.format_prover_jobs if name == "zk" else None
+            hub = SubscriptionHub(chain_id, cfg.fast_chain_id, dumps, jobs)
             node.listeners.append(hub.on_block)
-            app = make_app(Dispatcher({**api.methods, **duet.methods}), hub)
+            app = make_app(Dispatcher({**methods, **duet.methods}), hub)
             runner, actual_port = await start_site(app, options.host, port)
             runners.append(runner)
             ports[name] = actual_port
@@ -167,7 +174,8 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
         sequencer = DevSequencer(node, options.block_window_ms, options.zk_interval_s)
         tasks = [sequencer.run()]
         if options.prover:
-            tasks.append(EmbeddedProver(node.list_committed_ops, node.record_proof).run())
+            key = options.prover_key or dev_keys()[DEV_PROVER_ACCOUNT]
+            tasks.append(make_house_prover(node, key).run())
         l1_info: dict[str, Any] = {"http": l1.http, "chain_id": l1.chain_id, "managed": l1.managed}
         if settlement is not None:
             tasks.append(link.watch_settlement(settlement, l1.http, node.record_l1_settlement))

@@ -25,12 +25,10 @@ from typing import Any, Protocol
 from eth_typing import ChecksumAddress
 from web3.exceptions import Web3Exception
 
-from chain.l1.calldata import SettledOp, StateRoot
+from chain.l1.calldata import SettledOp, StateRoot, decode_ops
 from chain.l1.config import AGENT_POLL_S, AGENT_RETRY_S
 from chain.l1.errors import L1Error, L1Revert
 from chain.l1.rollup import RollupClient, SettledState
-from chain.prover.groth16 import Proof
-from chain.prover.witness import CIRCUIT_NAMES
 from chain.types import Height
 
 log = logging.getLogger("duet.agent")
@@ -57,10 +55,11 @@ class SettlementBlock:
     ops: tuple[SettledOp, ...]  # only when every operation is proven
     op_count: int
     unproven: int
+    aggregated: bool = True  # an aggregation job has assembled and checked it (the market's)
 
     @property
     def is_ready(self) -> bool:
-        return self.op_count > 0 and self.unproven == 0
+        return self.op_count > 0 and self.unproven == 0 and self.aggregated
 
 
 class SettlementSource(Protocol):
@@ -99,25 +98,15 @@ class NodeSource:
 
 
 def parse_settlement_block(obj: dict[str, Any]) -> SettlementBlock:
-    """A `duet_getSettlementBlock` answer; its ops only once every one has its proof."""
+    """A `duet_getSettlementBlock` answer; its ops only once the market has aggregated it:
+    then they are the aggregate, as the aggregation job produced and the node checked."""
     ops = obj["ops"]
     unproven = sum(1 for op in ops if op["proof"] is None)
     pre_root = StateRoot(int(ops[0]["preRoot"], 16) if ops else 0)
-    settled = () if unproven else tuple(parse_settled_op(op) for op in ops)
-    return SettlementBlock(Height(int(obj["height"])), pre_root, settled, len(ops), unproven)
-
-
-def parse_settled_op(op: dict[str, Any]) -> SettledOp:
-    circuits = {name: name for name in CIRCUIT_NAMES}
-    circuit = circuits.get(op["circuit"])
-    if circuit is None:
-        raise NodeRpcError(f"the node names an unknown circuit {op['circuit']!r}")
-    return SettledOp(
-        circuit,
-        StateRoot(int(op["postRoot"], 16)),
-        tuple(int(word, 16) for word in op["words"]),
-        Proof(bytes.fromhex(op["proof"][2:])),
-    )
+    aggregate = obj.get("aggregate")
+    settled = () if aggregate is None else tuple(decode_ops(bytes.fromhex(aggregate[2:])))
+    height = Height(int(obj["height"]))
+    return SettlementBlock(height, pre_root, settled, len(ops), unproven, aggregate is not None)
 
 
 class Outcome(Enum):
@@ -183,6 +172,8 @@ class SubmissionAgent:
             return Step(Outcome.IDLE)
         if not block.is_ready:
             detail = f"{block.unproven} of {block.op_count} operations unproven"
+            if not block.unproven:
+                detail = f"all {block.op_count} operations proven, the aggregate not made yet"
             return Step(Outcome.UNPROVEN, height, detail)
         if block.pre_root != settled.root:
             detail = f"it starts from root {block.pre_root:#x}, L1 has {settled.root:#x}"

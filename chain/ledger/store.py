@@ -78,6 +78,14 @@ CREATE TABLE IF NOT EXISTS zk_messages (
     raw BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS zk_messages_seq ON zk_messages (seq);
+CREATE TABLE IF NOT EXISTS zk_market (height INTEGER PRIMARY KEY, events BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS market_pending (
+    job_id BLOB NOT NULL,
+    prover TEXT NOT NULL,
+    valid INTEGER NOT NULL,
+    PRIMARY KEY (job_id, prover)
+);
+CREATE TABLE IF NOT EXISTS zk_aggregates (height INTEGER PRIMARY KEY, ops BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS zk_pending (
     id BLOB PRIMARY KEY,
     arrival INTEGER NOT NULL,
@@ -131,6 +139,16 @@ class ZkWrite:
     globals: dict[str, int] = field(default_factory=dict)
     consumed_pending: list[bytes] = field(default_factory=list)
     messages: list[MessageRecord] = field(default_factory=list)
+    market_events: bytes | None = None  # the block's market inputs (chain/market/events.py)
+
+
+@dataclass(frozen=True)
+class SubmissionRecord:
+    """A proof submitted to the market between two ZK blocks, with the node's verdict."""
+
+    job_id: bytes
+    prover: int
+    valid: bool
 
 
 @dataclass
@@ -212,7 +230,7 @@ class Store:
             db.executemany("DELETE FROM pending WHERE hash=?", ((h,) for h, _ in write.lost))
             db.executemany("INSERT OR REPLACE INTO lost VALUES (?, ?)", write.lost)
             if write.zk is not None:
-                self._write_zk(write.zk)
+                self._write_zk(write.zk, block.height)
             db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", write.meta.items())
             db.execute("COMMIT")
         except BaseException:
@@ -318,7 +336,7 @@ class Store:
 
     # -- ZK operations and state ---------------------------------------------------------
 
-    def _write_zk(self, zk: ZkWrite) -> None:
+    def _write_zk(self, zk: ZkWrite, height: Height) -> None:
         db = self.db
         db.executemany(
             "INSERT INTO zk_ops VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -354,6 +372,60 @@ class Store:
             "INSERT INTO zk_messages VALUES (?, ?, ?, ?, ?)",
             ((m.seq, m.height, m.op_id, m.refused, m.raw) for m in zk.messages),
         )
+        if zk.market_events is not None:
+            # The block took every submission waiting: they are in its events now.
+            db.execute("INSERT INTO zk_market VALUES (?, ?)", (height, zk.market_events))
+            db.execute("DELETE FROM market_pending")
+
+    # -- the prover market ---------------------------------------------------------------------
+
+    def add_market_submission(
+        self,
+        submission: SubmissionRecord,
+        proof: tuple[bytes, bytes] | None = None,
+        aggregate: tuple[int, bytes] | None = None,
+    ) -> None:
+        """Record a submission for the next block, with what a valid one delivers: an
+        operation's proof (op_id, proof), or a block's aggregate (height, ops calldata).
+        Atomic: a crash keeps all of it or none."""
+        db = self.db
+        db.execute("BEGIN")
+        try:
+            db.execute(
+                "INSERT INTO market_pending VALUES (?, ?, ?)",
+                (submission.job_id, hex(submission.prover), int(submission.valid)),
+            )
+            if proof is not None:
+                db.execute(
+                    "UPDATE zk_ops SET proof=?, status='proven' WHERE id=? AND status='committed'",
+                    (proof[1], proof[0]),
+                )
+            if aggregate is not None:
+                db.execute("INSERT INTO zk_aggregates VALUES (?, ?)", aggregate)
+                db.execute(
+                    "UPDATE zk_ops SET status='aggregated' WHERE height=? AND status='proven'",
+                    (aggregate[0],),
+                )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def list_market_pending(self) -> list[SubmissionRecord]:
+        rows = self.db.execute("SELECT job_id, prover, valid FROM market_pending ORDER BY rowid")
+        return [SubmissionRecord(bytes(j), int(p, 16), bool(v)) for j, p, v in rows]
+
+    def list_market_events(self) -> list[tuple[Height, bytes]]:
+        rows = self.db.execute("SELECT height, events FROM zk_market ORDER BY height")
+        return [(Height(h), bytes(e)) for h, e in rows]
+
+    def get_market_events(self, height: Height) -> bytes | None:
+        row = self.db.execute("SELECT events FROM zk_market WHERE height=?", (height,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def get_zk_aggregate(self, height: Height) -> bytes | None:
+        row = self.db.execute("SELECT ops FROM zk_aggregates WHERE height=?", (height,)).fetchone()
+        return None if row is None else bytes(row[0])
 
     def list_zk_messages(self, seq: int) -> list[MessageRecord]:
         """What became of fast-chain message `seq`, every time it arrived, oldest first."""
@@ -391,15 +463,6 @@ class Store:
         row = self.db.execute("SELECT * FROM zk_ops WHERE id=?", (op_id,)).fetchone()
         return self._zk_op(row)
 
-    def list_zk_ops_by_status(self, status: str, limit: int) -> list[ZkOpRecord]:
-        rows = self.db.execute(
-            "SELECT * FROM zk_ops WHERE status=? ORDER BY height, idx LIMIT ?", (status, limit)
-        ).fetchall()
-        return [op for op in map(self._zk_op, rows) if op is not None]
-
-    def set_zk_proof(self, op_id: bytes, proof: bytes, status: str) -> None:
-        self.db.execute("UPDATE zk_ops SET proof=?, status=? WHERE id=?", (proof, status, op_id))
-
     def list_zk_op_heights(self, after: Height, limit: int) -> list[Height]:
         """Heights above `after` of the ZK blocks that hold operations, ascending."""
         rows = self.db.execute(
@@ -415,16 +478,17 @@ class Store:
 
     def set_zk_settled_height(self, meta_key: str, previous: Height, height: Height) -> None:
         """L1 has settled up to `height` (it said `previous` before): operations up to there
-        are `settled`; above it, any that were (L1 lost a settlement) go back to proven, or
-        to committed if no proof is stored."""
+        are `settled`; above it, any that were (L1 lost a settlement) go back to aggregated,
+        proven, or committed, by what is stored."""
         db = self.db
         db.execute("BEGIN")
         db.execute(
             "UPDATE zk_ops SET status='settled' WHERE height>? AND height<=?", (previous, height)
         )
         db.execute(
-            "UPDATE zk_ops SET status=CASE WHEN proof IS NULL THEN 'committed' ELSE 'proven' END "
-            "WHERE height>? AND height<=? AND status='settled'",
+            "UPDATE zk_ops SET status=CASE WHEN proof IS NULL THEN 'committed' "
+            "WHEN height IN (SELECT height FROM zk_aggregates) THEN 'aggregated' "
+            "ELSE 'proven' END WHERE height>? AND height<=? AND status='settled'",
             (height, previous),
         )
         db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (meta_key, str(height)))

@@ -3,7 +3,8 @@
 `apply_market_block` is the only way the market changes. For ZK block `h` it takes that
 block's market events in ledger order and runs, in this order:
 
-1. `process_heartbeats`: each heartbeat keeps its prover active through h + active_blocks.
+1. `process_heartbeats`: each heartbeat keeps its prover active through the height it
+   offered, at most h + active_blocks.
 2. `process_new_jobs`: the block's committed operations and due aggregations open jobs.
 3. `process_submission`, once per proof in ledger order: only the assignee, by its
    deadline, counts; a valid proof is paid the bounty, an invalid one is penalised.
@@ -90,14 +91,24 @@ class NewOpJob:
 
 
 @dataclass(frozen=True)
+class HeartbeatEvent:
+    prover: ProverId
+    active_until: Height  # what the prover offered (its Heartbeat operation's activeUntil)
+
+
+@dataclass(frozen=True)
 class MarketEvents:
     """One ZK block's market inputs, each in ledger order."""
 
-    heartbeats: Sequence[ProverId] = ()
+    heartbeats: Sequence[HeartbeatEvent] = ()
     submissions: Sequence[Submission] = ()
     new_ops: Sequence[NewOpJob] = ()
     new_aggregates: Sequence[Height] = ()  # blocks whose operations are now all proven
     fee_pool: Wei = NO_FEES  # what the block may pay out: the pool of operation fees
+    # Whether this ZK block carries the settlement of every payment not settled yet. The
+    # node settles only in blocks that hold other operations, so an idle chain goes quiet
+    # instead of proving its own payments forever; the transition ignores it.
+    settle: bool = False
 
 
 @dataclass(frozen=True)
@@ -173,14 +184,18 @@ def compute_net_payments(payments: Iterable[Payment]) -> tuple[tuple[ProverId, i
     return tuple((prover, delta) for prover, delta in sorted(net.items()) if delta != 0)
 
 
-def process_heartbeats(draft: BlockDraft, heartbeats: Sequence[ProverId]) -> None:
-    until = Height(draft.height + draft.cfg.active_blocks)
-    for prover in heartbeats:
-        state = draft.provers.get(prover)
+def process_heartbeats(draft: BlockDraft, heartbeats: Sequence[HeartbeatEvent]) -> None:
+    # A heartbeat never shortens an offer, and never reaches beyond h + active_blocks
+    # whatever it asked: the node refuses such operations, and this bounds a sequencer's.
+    limit = Height(draft.height + draft.cfg.active_blocks)
+    for heartbeat in heartbeats:
+        until = min(heartbeat.active_until, limit)
+        state = draft.provers.get(heartbeat.prover)
         if state is None:
-            draft.provers[prover] = ProverState(active_until=until)
+            draft.provers[heartbeat.prover] = ProverState(active_until=until)
         else:
-            draft.provers[prover] = replace(state, active_until=until)
+            until = max(until, state.active_until)
+            draft.provers[heartbeat.prover] = replace(state, active_until=until)
     # Bounties in this block see the provers active after its heartbeats.
     draft.active = compute_active_provers(draft.provers, draft.height)
 

@@ -1,4 +1,5 @@
-"""eth_subscribe over WebSocket: newHeads and logs for the endpoint's chain, ledger for both.
+"""eth_subscribe over WebSocket: newHeads and logs for the endpoint's chain, ledger for both,
+and on the ZK endpoint `proverJobs` (a prover's jobs, pushed each ZK block).
 
 Each connection has a bounded queue drained by its own writer; a client that cannot keep
 up is disconnected rather than allowed to grow the node's memory.
@@ -16,18 +17,22 @@ from chain.rpc.duet_api import format_ledger_entry
 from chain.rpc.errors import invalid_params
 from chain.rpc.fast_api import LogFilter
 from chain.rpc.format import format_block_header
-from chain.rpc.params import expect_params, parse_object
+from chain.rpc.params import expect_params, parse_address, parse_object
 from chain.types import ChainId
 
 CONNECTION_QUEUE_LIMIT = 10_000
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 100
-KINDS = ("newHeads", "logs", "ledger")
+KINDS = ("newHeads", "logs", "ledger", "proverJobs")
+# proverJobs(address) pushes, per ZK block, the prover's record and the jobs assigned to it
+# in that block: (prover address, height) → the notification's result.
+ProverJobsFormatter = Callable[[int, int], Any]
 
 
 @dataclass
 class Subscription:
     kind: str
     log_filter: LogFilter | None = None
+    prover: int | None = None
 
 
 @dataclass(eq=False)  # one per socket, kept in a set by identity
@@ -52,9 +57,16 @@ def notification(sub_id: str, result: Any) -> dict[str, Any]:
 
 
 class SubscriptionHub:
-    def __init__(self, chain_id: ChainId, fast_chain_id: ChainId, dumps: Callable[[Any], str]):
+    def __init__(
+        self,
+        chain_id: ChainId,
+        fast_chain_id: ChainId,
+        dumps: Callable[[Any], str],
+        prover_jobs: ProverJobsFormatter | None = None,
+    ):
         self.chain_id = chain_id
         self.fast_chain_id = fast_chain_id
+        self.prover_jobs = prover_jobs
         self.connections: set[Connection] = set()
         self._dumps = dumps
 
@@ -65,10 +77,15 @@ class SubscriptionHub:
         if len(conn.subscriptions) >= MAX_SUBSCRIPTIONS_PER_CONNECTION:
             raise invalid_params(f"at most {MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions")
         log_filter = None
+        prover = None
         if kind == "logs":
             log_filter = LogFilter.parse(parse_object(options or {}, "logs filter"))
+        if kind == "proverJobs":
+            if self.prover_jobs is None:
+                raise invalid_params("proverJobs is served on the ZK chain's endpoint")
+            prover = int.from_bytes(parse_address(options, "prover address"), "big")
         sub_id = "0x" + secrets.token_hex(16)
-        conn.subscriptions[sub_id] = Subscription(kind, log_filter)
+        conn.subscriptions[sub_id] = Subscription(kind, log_filter, prover)
         return sub_id
 
     def unsubscribe(self, conn: Connection, params: Any) -> bool:
@@ -95,6 +112,9 @@ class SubscriptionHub:
                     if header is None:
                         header = format_block_header(block, compute_prev_randao(block.prev_hash))
                     conn.push(self._dumps(notification(sub_id, header)))
+                elif sub.kind == "proverJobs" and self.prover_jobs and sub.prover is not None:
+                    result = self.prover_jobs(sub.prover, block.height)
+                    conn.push(self._dumps(notification(sub_id, result)))
                 elif sub.kind == "logs" and fast is not None and sub.log_filter is not None:
                     for _, _, log in fast.logs:
                         if sub.log_filter.matches(log):

@@ -222,8 +222,8 @@ class ZkApi:
 
     def get_settlement_block(self, params: Any) -> Any:
         """ZK block `height` as Rollup.submitBlock takes it: each operation's circuit,
-        post-root, words and proof; `ready` once every one is proven (`unproven` lists the
-        others)."""
+        post-root, words and proof (`unproven` lists those without one); `ready` once the
+        market's aggregation job has made `aggregate`, the `ops` calldata agents post."""
         (height,) = expect_params(params, 1, 1)
         height = parse_count(height, "height")
         block = self.node.get_block(self.chain_id, height)
@@ -231,11 +231,13 @@ class ZkApi:
             return None
         ops = self.node.store.list_zk_ops_at(Height(height))
         unproven = [hx(op.op_id) for op in ops if op.proof is None]
+        aggregate = self.node.store.get_zk_aggregate(Height(height))
         return {
             "height": height,
             "stateRoot": hx(block.state_root),
-            "ready": bool(ops) and not unproven,
+            "ready": aggregate is not None,
             "unproven": unproven,
+            "aggregate": None if aggregate is None else hx(aggregate),
             "ops": [format_settlement_op(op) for op in ops],
         }
 

@@ -2,7 +2,8 @@
 
 Execution is a pure function of the parent state, the L1 deposits it credits, the fast
 chain's messages and the operations in their order, and the timestamp handed in by the
-sequencer, so any node (or anyone reading L1) recomputes it. Deposits come first, then the
+sequencer, so any node (or anyone reading L1) recomputes it. The market's settlements of the
+block come first (docs/market.md), then deposits, then the
 messages (the fast block that sent them is earlier in the ledger), then the operations. An
 operation that breaks a rule when its turn comes is left out and reported, never half
 applied; a message that breaks one is refused, which is recorded; a deposit that breaks one
@@ -33,6 +34,7 @@ from chain.zk.ops import (
     BlockContext,
     Deposit,
     InvalidOp,
+    MarketSettle,
     Operation,
     Release,
     RewardMint,
@@ -54,7 +56,7 @@ class AppliedOp:
 
     op_id: bytes
     op: Operation
-    # The signed operation, the fast chain's raw message, or b"" (an L1 deposit).
+    # The signed operation, the fast chain's raw message, or b"" (a deposit, a settlement).
     source: SignedOperation | bytes
     pre_state: ZkState
     post_state: ZkState
@@ -126,6 +128,11 @@ def compute_deposit_id(index: int) -> bytes:
     return keccak(b"duet-l1-deposit" + index.to_bytes(8, "big"))
 
 
+def compute_settle_id(height: int, position: int) -> bytes:
+    """A market settlement's operation ID: one per position in its block."""
+    return keccak(b"duet-market-settle" + height.to_bytes(8, "big") + position.to_bytes(2, "big"))
+
+
 def format_operation(applied: AppliedOp) -> dict[str, Any]:
     """An applied operation's JSON form: the signed wire form, or an unsigned one's fields
     (with the fast-chain message's bytes, for a message)."""
@@ -174,10 +181,14 @@ def apply_block(
     min_fee: int,
     inbox: Sequence[bytes] = (),
     deposits: Sequence[Deposit] = (),
+    settles: Sequence[MarketSettle] = (),
+    market_digest: bytes | None = None,
 ) -> ZkBlock:
-    """Apply the L1 `deposits` (in order, up to the first that cannot be credited: the
-    rollup takes them only in order), the fast chain's messages `inbox`, then `ops`, as the
-    next ZK block."""
+    """Apply the market's `settles` (which must apply: they are the node's own), the L1
+    `deposits` (in order, up to the first that cannot be credited: the rollup takes them
+    only in order), the fast chain's messages `inbox`, then `ops`, as the next ZK block.
+    `market_digest`, the digest of the block's market events, is the receipts root's last
+    leaf."""
     seq, prev_hash, height, parent_hash = compute_next_position(heads, chain_id)
     parent = heads.chains.get(chain_id)
     ctx = compute_block_context(height, min_fee)
@@ -193,6 +204,8 @@ def apply_block(
         applied.append(AppliedOp(op_id, op, source, state, post, trace, root, post_root))
         state, root = post, post_root
 
+    for position, settle in enumerate(settles):
+        process(compute_settle_id(height, position), Operation(settle, 0, 0, 0), b"")
     deposits_taken = 0
     deposit_refused: str | None = None
     for deposit in deposits:
@@ -212,6 +225,9 @@ def apply_block(
             process(signed.op_id, signed.op, signed)
         except InvalidOp as exc:
             rejected.append((signed, str(exc)))
+    receipts = [compute_receipt(a) for a in applied]
+    if market_digest is not None:
+        receipts.append(market_digest)
     block = seal(
         LedgerBlock(
             seq=seq,
@@ -221,7 +237,7 @@ def apply_block(
             parent_hash=parent_hash,
             state_root=Root(root.to_bytes(32, "big")),
             transactions_root=Root(compute_ordered_root([a.op_id for a in applied])),
-            receipts_root=Root(compute_ordered_root([compute_receipt(a) for a in applied])),
+            receipts_root=Root(compute_ordered_root(receipts)),
             timestamp_ms=timestamp_ms if parent is None else max(timestamp_ms, parent.timestamp_ms),
             tx_hashes=tuple(Hash32(a.op_id) for a in applied),
             messages=tuple(compute_messages(applied, height, root, state.nfts.root)),

@@ -39,6 +39,9 @@ SETTLED_TIMEOUT_S = 300.0  # a dozen proofs at about a second each, on busy core
 MESSAGE_TIMEOUT_S = 30.0
 RECONSTRUCT_TIMEOUT_S = 120.0
 REWARD_ROUND = 3
+QUIET_TIMEOUT_S = 180.0
+# A short heartbeat, so that the embedded prover lets it lapse soon after the work is done.
+MARKET_ARGS = ("--market", "active_blocks=8")
 
 
 def run_reconstruct(*args: str) -> subprocess.CompletedProcess[str]:
@@ -113,6 +116,28 @@ def wait_settled(node: NodeProcess, ops: list[str]) -> None:
         client.wait(op, "settled", timeout_s=max(1.0, deadline - time.monotonic()))
 
 
+def wait_quiet(node: NodeProcess) -> int:
+    """Until the chain has gone quiet: no job open, the embedded prover's heartbeat lapsed
+    (it lets it lapse once users' work is done), and L1 settled the last block holding
+    operations. Returns that height."""
+    rollup = RollupClient(Web3(Web3.HTTPProvider(node.l1_http)), node.status["l1"]["rollup"])
+    deadline = time.monotonic() + QUIET_TIMEOUT_S
+    while True:
+        market = rpc_result(node.zk_http, "duet_getProverMarket", [])
+        heights = rpc_result(node.zk_http, "duet_getSettlementHeights", [0])
+        quiet = not market["jobs"] and not any(p["active"] for p in market["provers"])
+        if quiet and rollup.get_settled_height() == heights[-1]:
+            return int(heights[-1])
+        assert time.monotonic() < deadline, (market, heights, rollup.get_settled_height())
+        time.sleep(0.5)
+
+
+def count_operations(node: NodeProcess, heights: list[int]) -> int:
+    return sum(
+        len(rpc_result(node.zk_http, "duet_getSettlementBlock", [h])["ops"]) for h in heights
+    )
+
+
 def assert_state_is_the_nodes(node: NodeProcess, result: dict[str, Any]) -> None:
     """Every rebuilt account and token, and the totals, as the node's ZK RPC reads them."""
     url = node.zk_http
@@ -143,9 +168,10 @@ def assert_state_is_the_nodes(node: NodeProcess, result: dict[str, Any]) -> None
 def test_reconstruction_from_l1_matches_the_settled_root_and_the_nodes_state(
     node_factory: NodeFactory,
 ) -> None:
-    node = node_factory()
+    node = node_factory(*MARKET_ARGS)
     ops = send_every_kind(node)
     wait_settled(node, ops)
+    settled = wait_quiet(node)
     circuits = {rpc_result(node.zk_http, "duet_getOperation", [op])["circuit"] for op in ops}
     assert len(circuits) == 11, circuits
 
@@ -156,10 +182,15 @@ def test_reconstruction_from_l1_matches_the_settled_root_and_the_nodes_state(
     heights = rpc_result(node.zk_http, "duet_getSettlementHeights", [0])
     head = rpc_result(node.zk_http, "eth_getBlockByNumber", ["latest", False])
     assert result["match"] and result["mismatch"] is None
-    assert result["settledHeight"] == result["recomputedHeight"] == heights[-1]
+    assert result["settledHeight"] == result["recomputedHeight"] == heights[-1] == settled
     assert result["settledRoot"] == result["recomputedRoot"]
     assert int(result["recomputedRoot"], 16) == int(head["stateRoot"], 16)
-    assert (result["blocks"], result["operations"]) == (len(heights), len(ops))
+    # The test's operations, and the market's own: heartbeats and payment settlements.
+    assert (result["blocks"], result["operations"]) == (
+        len(heights),
+        count_operations(node, heights),
+    )
+    assert result["operations"] > len(ops)
     deployment = json.loads((node.data_dir / "l1" / "deployment.json").read_text())
     assert result["fromBlock"] == deployment["block"]
     assert_state_is_the_nodes(node, result)

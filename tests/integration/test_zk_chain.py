@@ -163,7 +163,11 @@ def test_heartbeat_makes_a_prover_that_is_proven_and_survives_a_restart(
 ) -> None:
     node = node_factory()
     alice = client(node, 1)
-    op_id = alice.heartbeat(active_until=1_000)
+    height = int(rpc(node.zk_http, "eth_blockNumber", [])["result"], 16)
+    with pytest.raises(OperationFailed, match=r"activeUntil 1000 is beyond \d+"):
+        alice.heartbeat(active_until=1_000)  # further than the market's 30 blocks ahead
+    offer = height + 20
+    op_id = alice.heartbeat(active_until=offer)
     alice.wait(op_id, "proven", timeout_s=PROVEN_TIMEOUT_S)
     assert alice.balance() == 10_000 * ETHER - alice.fee
     head = rpc(node.zk_http, "eth_getBlockByNumber", ["latest", False])["result"]
@@ -172,6 +176,7 @@ def test_heartbeat_makes_a_prover_that_is_proven_and_survives_a_restart(
     again = rpc(node.zk_http, "eth_getBlockByNumber", [head["number"], False])["result"]
     assert again["stateRoot"] == head["stateRoot"]
     alice = client(node, 1)
-    assert alice.status(op_id)["status"] in ("proven", "settled")  # the dev node settles on L1
-    with pytest.raises(OperationFailed, match="activeUntil 999 is before the prover's 1000"):
-        alice.heartbeat(active_until=999)
+    # the dev node aggregates and settles on L1
+    assert alice.status(op_id)["status"] in ("proven", "aggregated", "settled")
+    with pytest.raises(OperationFailed, match=f"activeUntil {offer - 1} is before the prover's"):
+        alice.heartbeat(active_until=offer - 1)

@@ -10,6 +10,7 @@ import pytest
 from eth_utils import keccak
 
 from chain.market.book import (
+    HeartbeatEvent,
     InvalidMarketBlock,
     Job,
     Market,
@@ -44,6 +45,8 @@ def beacon(height: int) -> bytes:
 
 
 def step(market: Market, height: int, fee_pool: int = PLENTY, **events) -> MarketBlock:
+    """Heartbeats are given as provers, each offering as long as the rules allow."""
+    events["heartbeats"] = tuple(HeartbeatEvent(p, 2**32 - 1) for p in events.get("heartbeats", ()))
     return apply_market_block(
         market, MarketEvents(fee_pool=fee_pool, **events), height, beacon(height), CFG
     )
@@ -62,6 +65,20 @@ def test_heartbeat_creates_an_active_prover_with_nothing_owed():
     assert get_active_provers(market, 36) == ()
 
 
+def test_heartbeat_keeps_a_prover_active_through_its_offer_when_shorter():
+    events = MarketEvents(heartbeats=(HeartbeatEvent(ALICE, 12),), fee_pool=PLENTY)
+    market = apply_market_block(Market(), events, 5, beacon(5), CFG).market
+    assert market.provers[ALICE].active_until == 12
+
+
+def test_heartbeat_never_shortens_an_earlier_offer():
+    market = Market({ALICE: ProverState(active_until=30)})
+    events = MarketEvents(heartbeats=(HeartbeatEvent(ALICE, 10),), fee_pool=PLENTY)
+    assert apply_market_block(market, events, 5, beacon(5), CFG).market.provers[ALICE] == (
+        ProverState(active_until=30)
+    )
+
+
 def test_heartbeat_renews_activity_and_keeps_the_record():
     market = Market({ALICE: ProverState(active_until=20, balance=-7, proven=3, missed=1)})
     after = step(market, 18, heartbeats=(ALICE,)).market
@@ -77,7 +94,8 @@ def test_new_job_is_assigned_to_an_active_prover_with_a_deadline():
 
 def test_assignment_is_deterministic():
     events = MarketEvents(
-        heartbeats=PROVERS, new_ops=tuple(NewOpJob(keccak(bytes([n])), 1) for n in range(40))
+        heartbeats=tuple(HeartbeatEvent(p, 31) for p in PROVERS),
+        new_ops=tuple(NewOpJob(keccak(bytes([n])), 1) for n in range(40)),
     )
     first = apply_market_block(Market(), events, 1, beacon(1), CFG)
     again = apply_market_block(Market(), events, 1, beacon(1), CFG)

@@ -1,0 +1,237 @@
+"""A market prover's loop, whatever carries it: heartbeats, jobs, proofs, submissions.
+
+The node's embedded prover (chain/market/house.py) runs it in-process; `duet prover`
+(chain/market/agent.py) runs it over JSON-RPC and WebSocket. Both hand it a `ProverLink`.
+Each round it reads the prover's jobs from the node, renews its heartbeat before it lapses
+(with `lapse_when_idle`, only while users' work is about), starts the jobs it has not started
+(earliest deadline first) in a process pool, and submits each result signed with the
+prover's key.
+"""
+
+import asyncio
+import functools
+import logging
+import multiprocessing
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from chain.market.aggregate import InvalidAggregate
+from chain.market.config import JobId, MarketConfig
+from chain.market.signing import sign_submission
+from chain.market.work import perform_job
+from chain.prover.errors import ProverError
+from chain.types import ChainId
+
+log = logging.getLogger("duet.prover")
+
+# Renew the heartbeat when fewer than this share of `active_blocks` is left, and at most
+# once per this many blocks (a heartbeat takes a block or two to land).
+RENEW_FRACTION = 3
+RENEW_EVERY_BLOCKS = 5
+JOB_HISTORY = 50  # finished jobs kept for the view
+
+
+@dataclass(frozen=True)
+class ProverSnapshot:
+    """What the node says about this prover at the start of a round."""
+
+    height: int  # the ZK head
+    active_until: int  # -1: not a prover yet
+    balance: int  # wei, signed
+    proven: int
+    missed: int
+    invalid: int
+    jobs: list[dict[str, Any]]  # the jobs assigned to it (chain/market/work.py)
+    # Open jobs the chain's users caused (MarketDesk.count_outside_work); only a loop that
+    # lets its heartbeat lapse when idle reads it.
+    outside_work: int = 0
+
+
+class ProverLink(Protocol):
+    chain_id: ChainId
+
+    async def read(self) -> ProverSnapshot: ...
+
+    async def send_heartbeat(self, active_until: int) -> str: ...
+
+    async def submit(self, job_id: JobId, result: bytes, signature: bytes) -> dict[str, Any]: ...
+
+    async def wait_for_block(self, after: int) -> None:
+        """Return once the ZK head is above `after` (or after a while, to look again)."""
+        ...
+
+
+@dataclass
+class JobView:
+    job_id: str
+    kind: str
+    label: str  # the circuit, or "aggregate h"
+    attempt: int
+    deadline: int
+    bounty: int
+    state: str = "queued"  # queued, proving, submitted, valid, invalid, refused, failed, dropped
+    seconds: float = 0.0
+    detail: str = ""
+
+
+@dataclass
+class ProverStats:
+    snapshot: ProverSnapshot | None = None
+    jobs: dict[str, JobView] = field(default_factory=dict)
+    history: list[JobView] = field(default_factory=list)
+    heartbeats: int = 0
+    submitted: int = 0
+    accepted: int = 0
+    last_error: str = ""
+
+
+def is_awake(last_outside_work: int | None, height: int, active_blocks: int) -> bool:
+    """Whether a prover that lapses when idle keeps heartbeating at `height`: while users'
+    work was open within the last `active_blocks` blocks. Its own heartbeats and payments
+    make jobs too, but they do not count, or an idle chain would never go quiet."""
+    return last_outside_work is not None and height - last_outside_work <= active_blocks
+
+
+def corrupt(result: bytes) -> bytes:
+    """A wrong answer of the right shape: what a cheating prover sends (tests use it)."""
+    return bytes(b ^ 0x5A for b in result)
+
+
+class ProverLoop:
+    def __init__(
+        self,
+        link: ProverLink,
+        key: bytes,
+        cfg: MarketConfig,
+        workers: int = 1,
+        cheat: bool = False,
+        lapse_when_idle: bool = False,
+        on_change: Callable[[ProverStats], None] | None = None,
+    ) -> None:
+        self.link = link
+        self.key = key
+        self.cfg = cfg
+        self.workers = workers
+        self.cheat = cheat
+        self.lapse_when_idle = lapse_when_idle
+        self.on_change = on_change or (lambda stats: None)
+        self.stats = ProverStats()
+        self._started: set[tuple[str, int]] = set()  # (job id, attempt)
+        self._last_heartbeat = -RENEW_EVERY_BLOCKS
+        self._last_outside_work: int | None = None  # the last height that had some
+        self._slots = asyncio.Semaphore(workers)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def run(self) -> None:
+        context = multiprocessing.get_context("spawn")  # no copy of the caller's event loop
+        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        try:
+            height = -1
+            while True:
+                try:
+                    height = await self.step(pool)
+                except (TimeoutError, OSError, ValueError, KeyError) as exc:
+                    self.stats.last_error = f"node unreachable: {exc}"
+                    self.on_change(self.stats)
+                await self.link.wait_for_block(height)
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    async def step(self, pool: ProcessPoolExecutor) -> int:
+        snapshot = await self.link.read()
+        self.stats.snapshot = snapshot
+        await self._renew_heartbeat(snapshot)
+        # A job comes back with a new attempt number when it is reassigned to this prover
+        # (everyone else active failed it too): that is new work.
+        assigned = {(job["jobId"], job["attempt"]) for job in snapshot.jobs}
+        self._started &= assigned | {(v.job_id, v.attempt) for v in self.stats.jobs.values()}
+        for job in sorted(snapshot.jobs, key=lambda j: (j["deadline"], j["jobId"])):
+            key = (job["jobId"], job["attempt"])
+            if key not in self._started and job["deadline"] > snapshot.height:
+                self._started.add(key)
+                task = asyncio.create_task(self._do(pool, job, self._track(job)))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        self.on_change(self.stats)
+        return snapshot.height
+
+    async def _renew_heartbeat(self, snapshot: ProverSnapshot) -> None:
+        next_height = snapshot.height + 1
+        if snapshot.outside_work:
+            self._last_outside_work = snapshot.height
+        if self.lapse_when_idle and not is_awake(
+            self._last_outside_work, snapshot.height, self.cfg.active_blocks
+        ):
+            return
+        left = snapshot.active_until - next_height
+        if left * RENEW_FRACTION >= self.cfg.active_blocks:
+            return
+        if next_height - self._last_heartbeat < RENEW_EVERY_BLOCKS:
+            return
+        self._last_heartbeat = next_height
+        try:
+            await self.link.send_heartbeat(next_height + self.cfg.active_blocks)
+            self.stats.heartbeats += 1
+        except Exception as exc:  # a refused operation: say so, try again later
+            self.stats.last_error = f"heartbeat refused: {exc}"
+            log.warning("heartbeat refused: %s", exc)
+
+    def _track(self, job: dict[str, Any]) -> JobView:
+        label = job.get("circuit") or f"aggregate {job['height']}"
+        bounty = int(job["bounty"], 16)
+        view = JobView(job["jobId"], job["kind"], label, job["attempt"], job["deadline"], bounty)
+        self.stats.jobs[job["jobId"]] = view
+        return view
+
+    def _is_still_mine(self, view: JobView) -> bool:
+        """The latest look still shows the job assigned to this prover, and not yet due:
+        proving a job the node has closed or moved on is wasted work."""
+        snap = self.stats.snapshot
+        if snap is None or view.deadline <= snap.height:
+            return False
+        return any(j["jobId"] == view.job_id and j["attempt"] == view.attempt for j in snap.jobs)
+
+    async def _do(self, pool: ProcessPoolExecutor, job: dict[str, Any], view: JobView) -> None:
+        async with self._slots:
+            if not self._is_still_mine(view):
+                self._finish(view, "dropped", "closed, moved or due before its turn came")
+                return
+            view.state = "proving"
+            self.on_change(self.stats)
+            started = time.monotonic()
+            loop = asyncio.get_running_loop()
+            try:
+                result = await loop.run_in_executor(pool, functools.partial(perform_job, job))
+            except (ProverError, InvalidAggregate, BrokenProcessPool) as exc:
+                self._finish(view, "failed", str(exc))
+                return
+            view.seconds = time.monotonic() - started
+        if self.cheat:
+            result = corrupt(result)
+        job_id = JobId(bytes.fromhex(job["jobId"][2:]))
+        signature = sign_submission(self.key, self.link.chain_id, job_id, result)
+        view.state = "submitted"
+        self.stats.submitted += 1
+        try:
+            verdict = await self.link.submit(job_id, result, signature)
+        except Exception as exc:  # the node refused it: late, reassigned, unreachable
+            self._finish(view, "refused", str(exc))
+            return
+        if verdict["valid"]:
+            self.stats.accepted += 1
+        self._finish(view, "valid" if verdict["valid"] else "invalid", "")
+
+    def _finish(self, view: JobView, state: str, detail: str) -> None:
+        view.state, view.detail = state, detail
+        if detail:
+            log.info("job %s %s: %s", view.job_id, state, detail)
+        if self.stats.jobs.get(view.job_id) is view:
+            del self.stats.jobs[view.job_id]
+        self.stats.history = [view, *self.stats.history][:JOB_HISTORY]
+        self.on_change(self.stats)

@@ -1,0 +1,240 @@
+"""The prover market on a real node with five prover processes (docs/market.md).
+
+Two honest provers are killed while they hold jobs, and a third prover submits only wrong
+proofs. Every operation must still be proven, aggregated and settled on L1; every payment
+and penalty must be what the rules say (the test replays the stored market events with the
+pure core and checks them against the node's market and the proven ZK state); bounties
+must rise once the killed provers' heartbeats lapse; block production must never stop.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_account import Account
+
+from chain.client.zk import ZkClient
+from chain.fast.genesis import dev_keys
+from chain.market.book import Market, Payment, apply_market_block
+from chain.market.config import MarketConfig
+from chain.market.events import parse_events
+from tests.conftest import NodeFactory
+from tests.integration.node_process import NodeProcess
+from tests.integration.prover_process import ProverProcess
+from tests.integration.support import dev_account, rpc_result
+
+# Two-second blocks and a sixteen-block heartbeat: five provers' heartbeats, their jobs and
+# the test's operations fit two cores (at one second, proving fell behind the heartbeats).
+ZK_INTERVAL_S = 2
+ACTIVE_BLOCKS = 16
+DEADLINE_BLOCKS = 6
+CFG = MarketConfig(active_blocks=ACTIVE_BLOCKS, deadline_blocks=DEADLINE_BLOCKS)
+HONEST = (3, 4, 5, 6)  # dev accounts of the honest provers
+CHEATER = 7
+SENDERS = (1, 2)
+FEE = 10**16  # ten times the minimum: the fee pool covers the bounties
+MAX_BLOCK_GAP_MS = 3 * ZK_INTERVAL_S * 1000  # a busy machine may delay a block, not stop it
+ACTIVE_TIMEOUT_S = 120.0
+PROVEN_TIMEOUT_S = 420.0
+SAMPLE_S = 0.3
+
+
+def address_of(account: int) -> str:
+    return Account.from_key(dev_keys()[account]).address.lower()
+
+
+@pytest.fixture
+def market_node(node_factory: NodeFactory) -> NodeProcess:
+    return node_factory(
+        "--no-prover",
+        "--zk-interval",
+        str(ZK_INTERVAL_S),
+        "--market",
+        f"active_blocks={ACTIVE_BLOCKS}",
+        "--market",
+        f"deadline_blocks={DEADLINE_BLOCKS}",
+    )
+
+
+@pytest.fixture
+def provers(market_node: NodeProcess, tmp_path: Path) -> Iterator[dict[int, ProverProcess]]:
+    started = {
+        n: ProverProcess(
+            market_node.zk_http, dev_keys()[n], tmp_path / f"prover-{n}.log", cheat=n == CHEATER
+        ).start()
+        for n in (*HONEST, CHEATER)
+    }
+    try:
+        yield started
+    finally:
+        for prover in started.values():
+            prover.kill()
+
+
+class Sampler:
+    """duet_getProverMarket every SAMPLE_S in the background: what a user would have seen."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.samples: list[dict[str, Any]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(SAMPLE_S):
+            self.samples.append(rpc_result(self.url, "duet_getProverMarket", []))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+
+def wait_for(predicate: Any, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def active_provers(url: str) -> int:
+    return int(rpc_result(url, "duet_getProverMarket", [])["activeProvers"])
+
+
+def holds_a_job(url: str, account: int) -> bool:
+    return bool(rpc_result(url, "duet_getProverJobs", [address_of(account)])["jobs"])
+
+
+def send(clients: list[ZkClient], count: int) -> list[str]:
+    ops = []
+    for n in range(count):
+        ops.append(clients[n % len(clients)].transfer(dev_account(0).address, 10**15))
+        time.sleep(0.4)
+    return ops
+
+
+def replay(url: str, height: int) -> tuple[Market, dict[int, tuple[int, int]]]:
+    """The market from the stored events of blocks 1..height, by the pure core alone, and
+    what each settling block must pay out and burn: every payment owed until then."""
+    market = Market()
+    owed: list[Payment] = []
+    settled: dict[int, tuple[int, int]] = {}
+    for h in range(1, height + 1):
+        stored = rpc_result(url, "duet_getMarketBlock", [h])
+        parent = rpc_result(url, "eth_getBlockByNumber", [hex(h - 1), False])
+        beacon = bytes.fromhex(parent["hash"][2:])
+        events = parse_events(stored["events"])
+        block = apply_market_block(market, events, h, beacon, CFG)
+        owed += block.payments
+        market = block.market
+        if events.settle:
+            paid = sum(p.delta_wei for p in owed if p.delta_wei > 0)
+            settled[h] = (paid, -sum(p.delta_wei for p in owed if p.delta_wei < 0))
+            owed = []
+        else:
+            settled[h] = (0, 0)
+    return market, settled
+
+
+def settle_totals(url: str, height: int) -> tuple[int, int]:
+    """What block `height`'s MarketSettle operations paid out and burned."""
+    paid = burned = 0
+    block = rpc_result(url, "eth_getBlockByNumber", [hex(height), False])
+    for op_id in block["transactions"]:
+        body = rpc_result(url, "duet_getOperation", [op_id])["operation"]
+        if body["type"] != "MarketSettle":
+            continue
+        for entry in body["entries"]:
+            delta = int(entry["delta"], 16)
+            paid += max(delta, 0)
+            burned += max(-delta, 0)
+    return paid, burned
+
+
+def test_five_provers_two_vanish_one_cheats_and_every_operation_is_settled(
+    market_node: NodeProcess, provers: dict[int, ProverProcess]
+) -> None:
+    url = market_node.zk_http
+    wait_for(lambda: active_provers(url) == 5, ACTIVE_TIMEOUT_S, "five active provers")
+    sampler = Sampler(url)
+    clients = [ZkClient(url, dev_account(n).key, fee=FEE) for n in SENDERS]
+
+    ops = send(clients, 6)
+    victims: list[int] = []
+    deadline = time.monotonic() + 90
+    while len(victims) < 2:  # kill two honest provers, each while it holds a job
+        assert time.monotonic() < deadline, "no honest prover held a job"
+        if not kill_one_holding(url, provers, victims):
+            ops += send(clients, 1)
+    ops += send(clients, 6)
+    wait_for(lambda: active_provers(url) == 3, ACTIVE_TIMEOUT_S, "the victims' heartbeats lapse")
+    ops += send(clients, 6)  # proven by the three left, at higher bounties
+
+    deadline = time.monotonic() + PROVEN_TIMEOUT_S
+    for op in ops:
+        clients[0].wait(op, "settled", timeout_s=max(1.0, deadline - time.monotonic()))
+    sampler.stop()
+
+    market = rpc_result(url, "duet_getProverMarket", [])
+    head = market["height"]
+    replayed, settled = replay(url, head)
+    by_address = {p["address"]: p for p in market["provers"]}
+
+    # Exact payments: the replay's balances are the node's; each settling block moved in
+    # the proven state exactly what was owed.
+    for address, state in replayed.provers.items():
+        shown = by_address[f"{address:#042x}"]
+        assert int(shown["balance"]) == state.balance
+        assert (shown["proven"], shown["missed"], shown["invalid"]) == (
+            state.proven,
+            state.missed,
+            state.invalid,
+        )
+    for height, expected in settled.items():
+        assert settle_totals(url, height) == expected, f"block {height}"
+
+    # The cheater earned nothing and paid a penalty per wrong proof and per lapse.
+    cheater = by_address[address_of(CHEATER)]
+    assert cheater["invalid"] >= 1 and cheater["proven"] == 0
+    penalties = cheater["invalid"] + cheater["missed"]
+    assert int(cheater["balance"]) == -CFG.penalty_wei * penalties
+    for victim in victims:
+        assert by_address[address_of(victim)]["missed"] >= 1, "a vanished prover is penalised"
+
+    # Bounties rise while provers are missing: the same wait pays more with three active.
+    assert_bounties_rose(sampler.samples)
+
+    # Block production never stopped.
+    stamps = [
+        int(rpc_result(url, "eth_getBlockByNumber", [hex(h), False])["timestamp"], 16)
+        for h in range(head + 1)
+    ]
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
+    assert max(gaps) * 1000 <= MAX_BLOCK_GAP_MS, f"a ZK block came {max(gaps)} s late"
+
+
+def kill_one_holding(url: str, provers: dict[int, ProverProcess], victims: list[int]) -> bool:
+    for account in HONEST:
+        if account not in victims and holds_a_job(url, account):
+            provers[account].kill()
+            victims.append(account)
+            return True
+    return False
+
+
+def assert_bounties_rose(samples: list[dict[str, Any]]) -> None:
+    seen: dict[tuple[int, int], int] = {}  # (active provers, blocks waited) → op bounty
+    for sample in samples:
+        for job in sample["jobs"]:
+            if job["kind"] == "op":
+                seen[(sample["activeProvers"], job["waited"])] = int(job["bounty"], 16)
+    common = {w for a, w in seen if a == 5} & {w for a, w in seen if a == 3}
+    assert common, f"no wait seen both with five and with three provers: {sorted(seen)}"
+    for waited in common:
+        assert seen[(3, waited)] > seen[(5, waited)], f"waited {waited}: {seen}"

@@ -1,0 +1,86 @@
+"""The prover loop's heartbeat policy, over a link that records what it is asked to send
+(the loop's jobs and submissions run against real nodes in tests/integration)."""
+
+import asyncio
+import itertools
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from chain.market.config import JobId, MarketConfig
+from chain.market.prover_loop import RENEW_EVERY_BLOCKS, ProverLoop, ProverSnapshot, is_awake
+from chain.types import ChainId
+
+CFG = MarketConfig(active_blocks=12)
+KEY = bytes(range(1, 33))
+
+
+class ScriptedLink:
+    """A node whose height and open work the test sets; heartbeats land at once."""
+
+    chain_id = ChainId(7)
+
+    def __init__(self) -> None:
+        self.height = 0
+        self.active_until = -1
+        self.outside_work = 0
+        self.sent: list[tuple[int, int]] = []  # (height sent at, activeUntil)
+
+    async def read(self) -> ProverSnapshot:
+        return ProverSnapshot(
+            self.height, self.active_until, 0, 0, 0, 0, [], outside_work=self.outside_work
+        )
+
+    async def send_heartbeat(self, active_until: int) -> str:
+        self.sent.append((self.height, active_until))
+        self.active_until = active_until
+        return "0x00"
+
+    async def submit(self, job_id: JobId, result: bytes, signature: bytes) -> dict[str, Any]:
+        raise AssertionError("no job is assigned in these tests")
+
+    async def wait_for_block(self, after: int) -> None:
+        return None
+
+
+def run_blocks(loop: ProverLoop, link: ScriptedLink, heights: range, work: set[int]) -> None:
+    async def go() -> None:
+        with ProcessPoolExecutor(max_workers=1) as pool:  # no job: no worker is started
+            for height in heights:
+                link.height = height
+                link.outside_work = 1 if height in work else 0
+                await loop.step(pool)
+
+    asyncio.run(go())
+
+
+def test_is_awake_for_active_blocks_after_the_last_outside_work() -> None:
+    assert not is_awake(None, 5, 12)
+    assert is_awake(5, 5, 12)
+    assert is_awake(5, 17, 12)
+    assert not is_awake(5, 18, 12)
+
+
+def test_a_prover_that_never_lapses_heartbeats_with_no_work_about() -> None:
+    link = ScriptedLink()
+    run_blocks(ProverLoop(link, KEY, CFG), link, range(1, 40), work=set())
+    assert link.sent[0] == (1, 2 + CFG.active_blocks)
+    assert len(link.sent) >= 3
+    for (sent, until), (next_sent, _) in itertools.pairwise(link.sent):
+        assert next_sent - sent >= RENEW_EVERY_BLOCKS
+        assert next_sent < until  # renewed before it lapsed
+
+
+def test_the_embedded_prover_wakes_for_work_and_lapses_when_idle() -> None:
+    link = ScriptedLink()
+    loop = ProverLoop(link, KEY, CFG, lapse_when_idle=True)
+    run_blocks(loop, link, range(1, 10), work=set())
+    assert link.sent == []  # idle from the start: no heartbeat, no operation
+
+    run_blocks(loop, link, range(10, 80), work=set(range(10, 30)))
+    assert link.sent[0] == (10, 11 + CFG.active_blocks)  # at once when work appears
+    last_sent = link.sent[-1][0]
+    assert 30 <= last_sent <= 30 + CFG.active_blocks  # renewed through the work, then not
+    assert link.active_until < 79  # lapsed: the chain goes quiet
+
+    run_blocks(loop, link, range(80, 82), work={81})
+    assert link.sent[-1] == (81, 82 + CFG.active_blocks)
