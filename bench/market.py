@@ -230,7 +230,8 @@ def run_market(agents: int, settings: Settings, workdir: Path) -> dict[str, Any]
             log = workdir / f"prover-{i}.log"
             provers.append(ProverProcess(node.zk_http, keys[PROVER_ACCOUNTS[i]], log).start())
         count = max(agents, 1)
-        active_after = wait_for_active(node, provers, count)
+        # The embedded prover heartbeats only once there is work: the warm-up wakes it.
+        active_after = wait_for_active(node, provers, count) if agents else 0.0
         settings.progress(f"  {count} prover(s) active after {active_after:.1f} s; warming up")
         watch = Watch(node, provers, settings.zk_interval_s)
         warmup = warm_up(node, WARMUP_OPS_PER_PROVER * count, watch)
