@@ -33,6 +33,7 @@ from chain.market.config import MarketConfig
 from chain.market_cli import add_market_parsers, cmd_market, cmd_prover
 from chain.node import DEFAULT_EXECUTOR, EXECUTORS
 from chain.service import NODE_FILE, DataDirBusy, NodeOptions, run_node
+from game.play import add_play_parser, cmd_play
 
 if TYPE_CHECKING:
     from chain.drill import DrillResult
@@ -219,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     drill.add_argument("--json", action="store_true", help="print machine-readable JSON")
     add_bridge_parsers(sub, DEFAULT_DATA_DIR)
     add_market_parsers(sub, DEFAULT_DATA_DIR)
+    add_play_parser(sub, DEFAULT_DATA_DIR)
     return parser
 
 
@@ -533,6 +535,7 @@ def main(argv: list[str] | None = None) -> int:
         "deposit": cmd_deposit,
         "withdraw": cmd_withdraw,
         "prover": cmd_prover,
+        "play": cmd_play,
         "market": cmd_market,
     }
     handler = handlers[args.command]

@@ -296,6 +296,17 @@ def deploy_arena(
     return arena
 
 
+def list_tokens(zk: ZkClient, collection: int, limit: int = 4096) -> list[dict[str, Any]]:
+    """Every token of `collection` so far: the ZK chain numbers them from 0 as minted."""
+    tokens = []
+    for token_id in range(limit):
+        token = zk.token(collection, token_id)
+        if token is None:
+            break
+        tokens.append(token)
+    return tokens
+
+
 def hand_rewards_to(minter: ZkClient, arena: str, timeout_s: float = 60.0) -> None:
     """Make the arena the reward collection's minter on the ZK chain (its current minter
     signs), so its round reports mint rewards within the caps."""

@@ -154,6 +154,7 @@ class ZkApi:
             "balance": hex(account.balance),
             "nonce": hex(account.nonce),
             "pendingNonce": hex(self.node.zk_pool.pending_nonce(owner, account.nonce)),
+            "keyHash": hex(account.key_hash),  # 0x0: no ownership key registered
         }
 
     # -- operations ---------------------------------------------------------------------------

@@ -1,0 +1,90 @@
+"""Bots that play round after round beside a person (`duet play --bots N`).
+
+Each bot is a dev account with its own pass: it joins every round, plays it with
+`run_bot`, and once the time is up closes it (whoever is first; the others are told the
+round is over already, which is fine). One WebSocket and one board serve the whole crew.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from dataclasses import dataclass
+
+from chain.client.zk import ZkClient
+from game.arena import Arena, Refused
+from game.bots import Difficulty, run_bot
+from game.feed import BoardFollower, follow_arena
+from game.session import Endpoints
+from game.socket import ChainSocket
+
+log = logging.getLogger("duet.game.bots")
+IDLE_S = 0.5
+RETRY_S = 2.0
+
+
+@dataclass(frozen=True)
+class Bot:
+    key: bytes
+    pass_token: int
+    seed: int
+
+
+async def run_crew(
+    endpoints: Endpoints, arena_address: str, bots: list[Bot], difficulty: Difficulty
+) -> None:
+    """Play with every bot until cancelled."""
+    arena = Arena(endpoints.fast_http, arena_address)
+    follower = BoardFollower()
+    async with ChainSocket(endpoints.fast_ws) as chain:
+        feed = asyncio.create_task(follow_arena(chain, arena, follower.on_event))
+        try:
+            await asyncio.gather(
+                *(play_rounds(endpoints, chain, arena, follower, bot, difficulty) for bot in bots)
+            )
+        finally:
+            feed.cancel()
+
+
+async def play_rounds(
+    endpoints: Endpoints,
+    chain: ChainSocket,
+    arena: Arena,
+    follower: BoardFollower,
+    bot: Bot,
+    difficulty: Difficulty,
+) -> None:
+    rng = random.Random(bot.seed)
+    zk = ZkClient(endpoints.zk_http, bot.key)
+    while True:
+        board = follower.board
+        if is_over(board.ends):
+            await close_round(arena, bot.key, rng)
+            continue
+        if board.round == 0:  # the feed has not caught up yet
+            await asyncio.sleep(IDLE_S)
+            continue
+        try:
+            seat = await asyncio.to_thread(arena.join, bot.key, zk, bot.pass_token)
+        except Refused as refused:  # e.g. the round ended while it proved: try the next
+            log.info("bot %s did not join: %s", zk.address, refused)
+            await asyncio.sleep(RETRY_S)
+            continue
+        await run_bot(chain, seat, follower, difficulty, rng)
+        while follower.board.round == seat.round and not is_over(follower.board.ends):
+            await asyncio.sleep(IDLE_S)
+
+
+def is_over(ends: int) -> bool:
+    return ends != 0 and time.time() >= ends
+
+
+async def close_round(arena: Arena, key: bytes, rng: random.Random) -> None:
+    await asyncio.sleep(rng.uniform(0, 1.0))  # not every bot at once
+    try:
+        await asyncio.to_thread(arena.end_round, key)
+    except Refused as refused:
+        log.debug("round not closed by this bot: %s", refused)
+    await asyncio.sleep(IDLE_S)  # until the feed shows the next round
