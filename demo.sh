@@ -19,6 +19,8 @@ Usage: ./demo.sh [COMMAND] [ARGS...]
 
 Commands:
   (none)        set up, then run the stack (a dev node in \${DUET_DATA_DIR:-~/.duet/dev})
+                and the game with three bots; leaving the game stops the node
+  node          set up, then run the dev node alone in the foreground
   setup         install what is missing or changed: .venv, node_modules, build/contracts
   test [ARGS]   set up, then ruff, mypy and pytest; ARGS go to pytest
   help, -h      show this help
@@ -110,9 +112,46 @@ run_tests() {
     return "$rc"
 }
 
-run_stack() {
-    # The game (a Textual app) will start here too, once it exists; for now, the node alone.
+NODE_PID=""
+
+stop_node() {
+    if [[ -n "$NODE_PID" ]] && kill -0 "$NODE_PID" 2>/dev/null; then
+        step "stopping the dev node"
+        kill -TERM "$NODE_PID" 2>/dev/null || true
+        wait "$NODE_PID" 2>/dev/null || true
+    fi
+    NODE_PID=""
+}
+
+wait_for_node() {
+    local data_dir="$1" log="$2" tries
+    for ((tries = 0; tries < 240; tries++)); do
+        kill -0 "$NODE_PID" 2>/dev/null || die "the dev node exited; its log: $log"
+        if "$VENV/bin/duet" status --data-dir "$data_dir" >/dev/null 2>&1; then return; fi
+        sleep 0.5
+    done
+    die "the dev node did not come up in 2 minutes; its log: $log"
+}
+
+run_node() {
+    # The node alone, in the foreground: Ctrl+C stops it.
     exec "$VENV/bin/duet" node --dev --data-dir "${DUET_DATA_DIR:-$HOME/.duet/dev}"
+}
+
+run_stack() {
+    # The node in the background (its log in the data directory), then the game in this
+    # terminal with three bots; leaving the game (q or Ctrl+C) stops the node.
+    local data_dir="${DUET_DATA_DIR:-$HOME/.duet/dev}" log
+    mkdir -p "$data_dir"
+    log="$data_dir/node.log"
+    step "starting the dev node: both chains, the embedded prover, anvil and its agent (log: $log)"
+    "$VENV/bin/duet" node --dev --data-dir "$data_dir" >>"$log" 2>&1 &
+    NODE_PID=$!
+    trap stop_node EXIT
+    trap 'exit 130' INT TERM
+    wait_for_node "$data_dir" "$log"
+    step "opening the game as dev account 1 with 3 bots; a second player: .venv/bin/duet play"
+    "$VENV/bin/duet" play --dev-account 1 --bots 3 --data-dir "$data_dir"
 }
 
 main() {
@@ -122,6 +161,11 @@ main() {
     "")
         setup
         run_stack
+        ;;
+    node)
+        (($# == 0)) || die "node takes no arguments (got: $*)"
+        setup
+        run_node
         ;;
     setup)
         (($# == 0)) || die "setup takes no arguments (got: $*)"

@@ -65,6 +65,7 @@ class ArenaApp(App[None]):
         Binding("l", "list_reward", "sell reward"),
         Binding("b", "buy_reward", "buy reward"),
         Binding("q", "quit", "quit"),
+        Binding("ctrl+c", "quit", "quit", show=False, priority=True),
     ]
 
     def __init__(self, session: GameSession | None = None) -> None:
