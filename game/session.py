@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import aiohttp
 from web3.logs import DISCARD
 
 from chain.client.fast import FastBridge
@@ -66,6 +67,7 @@ class GameSession:
         self._sent: dict[str, float] = {}  # move tx hash → when it was sent
         self._tracked: dict[str, str] = {}  # ZK op id → what it is
         self._tasks: set[asyncio.Future[None]] = set()
+        self._sending = asyncio.Lock()
 
     @property
     def me(self) -> str | None:
@@ -76,13 +78,17 @@ class GameSession:
     async def run(self, listener: Listener) -> None:
         """Follow the arena, the ledger and the player's operations until cancelled."""
         self.listener = listener
-        async with ChainSocket(self.endpoints.fast_ws) as chain:
-            self.chain = chain
-            await asyncio.gather(
-                follow_arena(chain, self.arena, self._on_event),
-                self._follow_ledger(chain),
-                self._poll_operations(),
-            )
+        try:
+            async with ChainSocket(self.endpoints.fast_ws) as chain:
+                self.chain = chain
+                await asyncio.gather(
+                    follow_arena(chain, self.arena, self._on_event),
+                    self._follow_ledger(chain),
+                    self._poll_operations(),
+                )
+        except (OSError, aiohttp.ClientError, ChainError, TimeoutError) as exc:  # node gone
+            self.chain = None
+            self._say(f"lost the node: {exc}; restart the game once it is back")
 
     def _on_event(self, event: ArenaEvent, log: dict[str, Any]) -> None:
         self.board = apply_event(self.board, event)
@@ -162,14 +168,15 @@ class GameSession:
         if self.seat is None or self.chain is None:
             self._say("press j to join the round first")
             return
-        raw = self.seat.sign_move(direction)
-        started = time.perf_counter()
-        try:
-            tx_hash = await self.chain.send_raw_transaction(raw)
-        except ChainError as exc:
-            self.seat.nonce -= 1  # the node did not take it: the nonce is free again
-            self._say(f"move not sent: {exc}")
-            return
+        async with self._sending:  # nonces reach the node in the order they were signed
+            raw = self.seat.sign_move(direction)
+            started = time.perf_counter()
+            try:
+                tx_hash = await self.chain.send_raw_transaction(raw)
+            except ChainError as exc:
+                self.seat.nonce -= 1  # the node did not take it: the nonce is free again
+                self._say(f"move not sent: {exc}")
+                return
         self._sent[tx_hash] = started
 
     async def end_round(self) -> None:
