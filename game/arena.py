@@ -57,7 +57,7 @@ class Refused(Exception):
 
     def __init__(self, name: str, args: tuple[Any, ...] = (), detail: str = "") -> None:
         self.name = name
-        self.args_ = args
+        self.error_args = args
         super().__init__(detail or f"{name}{args if args else ''}")
 
 
