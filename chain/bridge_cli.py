@@ -7,7 +7,6 @@ through committed, proven and settled to the L1 claim that pays it.
 """
 
 import argparse
-import json
 import time
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from chain.service import NODE_FILE
+from chain.service import read_node_file
 
 if TYPE_CHECKING:
     from eth_typing import ChecksumAddress
@@ -70,11 +69,7 @@ def parse_amount(text: str) -> int:
 
 
 def load_node(data_dir: Path) -> dict[str, Any]:
-    path = data_dir.expanduser().resolve() / NODE_FILE
-    try:
-        info: dict[str, Any] = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ValueError(f"no node is running on {data_dir} ({path} does not exist)") from None
+    info = read_node_file(data_dir)
     if not (info.get("l1") or {}).get("rollup"):
         raise ValueError(f"the node on {data_dir} does not settle on L1: no rollup")
     return info

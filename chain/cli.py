@@ -32,7 +32,7 @@ from chain.l1.errors import L1Error
 from chain.market.config import MarketConfig
 from chain.market_cli import add_market_parsers, cmd_market, cmd_prover
 from chain.node import DEFAULT_EXECUTOR, EXECUTORS
-from chain.service import NODE_FILE, DataDirBusy, NodeOptions, run_node
+from chain.service import NODE_FILE, DataDirBusy, NodeOptions, read_node_file, run_node
 from game.play import add_play_parser, cmd_play
 
 if TYPE_CHECKING:
@@ -352,9 +352,9 @@ def read_status(data_dir: Path) -> dict[str, Any]:
     """The running node's endpoints and heads; raises RuntimeError if none is running."""
     path = data_dir / NODE_FILE
     try:
-        info = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise RuntimeError(f"no node is running on {data_dir} ({path} does not exist)") from None
+        info = read_node_file(data_dir)
+    except ValueError as exc:
+        raise RuntimeError(str(exc)) from None
     try:
         os.kill(info["pid"], 0)
     except ProcessLookupError:

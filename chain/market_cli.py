@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from chain.bridge_cli import load_signer
-from chain.service import NODE_FILE
+from chain.service import read_node_file
 
 log = logging.getLogger("duet.prover")
 MARKET_REFRESH_S = 1.0
@@ -56,11 +56,7 @@ def resolve_endpoint(args: argparse.Namespace) -> tuple[str, str]:
         if not url.startswith(("http://", "https://")):
             raise ValueError(f"--node-url must be an http(s) URL, got {url!r}")
         return url, "ws" + url[4:]
-    path = args.data_dir.expanduser().resolve() / NODE_FILE
-    try:
-        info = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ValueError(f"no node is running on {args.data_dir} ({path} does not exist)") from None
+    info = read_node_file(args.data_dir)
     return info["zk"]["http"], info["zk"]["ws"]
 
 

@@ -74,6 +74,17 @@ def lock_data_dir(data_dir: Path) -> int:
     return fd
 
 
+def read_node_file(data_dir: Path) -> dict[str, Any]:
+    """What the node running on `data_dir` wrote at start (endpoints, pid, L1); ValueError
+    if no node has written it."""
+    path = data_dir.expanduser().resolve() / NODE_FILE
+    try:
+        info: dict[str, Any] = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ValueError(f"no node is running on {data_dir} ({path} does not exist)") from None
+    return info
+
+
 def write_json_atomically(path: Path, content: dict[str, Any]) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(content, indent=2))

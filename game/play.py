@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chain.fast.genesis import dev_keys
-from chain.service import NODE_FILE
+from chain.service import read_node_file
 from game.bots import DEFAULT_DIFFICULTY, DIFFICULTIES
 from game.crew import Bot, run_crew
 from game.devsetup import ensure_arena, ensure_pass
@@ -56,11 +55,7 @@ def add_play_parser(sub: Any, default_data_dir: Path) -> None:
 
 
 def read_endpoints(data_dir: Path) -> Endpoints:
-    path = data_dir.expanduser().resolve() / NODE_FILE
-    try:
-        info = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ValueError(f"no node is running on {data_dir} ({path} does not exist)") from None
+    info = read_node_file(data_dir)
     return Endpoints(info["fast"]["http"], info["fast"]["ws"], info["zk"]["http"])
 
 

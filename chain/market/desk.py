@@ -224,20 +224,20 @@ class MarketDesk:
         jobs = (job for job in self.market.jobs.values() if job.assignee == prover)
         return sorted(jobs, key=lambda job: (job.deadline or 0, job.job_id))
 
-    def count_outside_work(self, prover: ProverId) -> int:
-        """Open jobs not of `prover`'s own making: all but the proofs of its heartbeats and
-        of payment settlements, and the aggregations of blocks holding only those. The
-        embedded prover stays active while there are any; counting its own bookkeeping too
-        would keep an idle chain proving its heartbeats forever."""
-        count = 0
+    def has_outside_work(self, prover: ProverId) -> bool:
+        """Whether a job is open that is not of `prover`'s own making: anything but the
+        proofs of its heartbeats and of payment settlements, and the aggregations of blocks
+        holding only those. The embedded prover stays active while there is one; counting
+        its own bookkeeping too would keep an idle chain proving its heartbeats forever."""
         for job in self.market.jobs.values():
             if job.kind == "op":
                 op = self.store.get_zk_op(job.job_id)
                 ops = [] if op is None else [op]
             else:
                 ops = self.store.list_zk_ops_at(job.height)
-            count += not all(is_bookkeeping(op, prover) for op in ops)
-        return count
+            if not all(is_bookkeeping(op, prover) for op in ops):
+                return True
+        return False
 
     def compute_bounty(self, job: Job, height: Height) -> Wei:
         active = len(get_active_provers(self.market, height))

@@ -40,7 +40,7 @@ class NodeLink:
             missed=0 if state is None else state.missed,
             invalid=0 if state is None else state.invalid,
             jobs=node.desk.format_assignments(self.address, next_height),
-            outside_work=node.desk.count_outside_work(self.address),
+            outside_work=node.desk.has_outside_work(self.address),
         )
 
     async def send_heartbeat(self, active_until: int) -> str:

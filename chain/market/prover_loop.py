@@ -46,9 +46,9 @@ class ProverSnapshot:
     missed: int
     invalid: int
     jobs: list[dict[str, Any]]  # the jobs assigned to it (chain/market/work.py)
-    # Open jobs the chain's users caused (MarketDesk.count_outside_work); only a loop that
-    # lets its heartbeat lapse when idle reads it.
-    outside_work: int = 0
+    # Whether a job is open that others caused (MarketDesk.has_outside_work); only a loop
+    # that lets its heartbeat lapse when idle reads it.
+    outside_work: bool = False
 
 
 class ProverLink(Protocol):

@@ -22,7 +22,7 @@ class ScriptedLink:
     def __init__(self) -> None:
         self.height = 0
         self.active_until = -1
-        self.outside_work = 0
+        self.outside_work = False
         self.sent: list[tuple[int, int]] = []  # (height sent at, activeUntil)
 
     async def read(self) -> ProverSnapshot:
@@ -47,7 +47,7 @@ def run_blocks(loop: ProverLoop, link: ScriptedLink, heights: range, work: set[i
         with ProcessPoolExecutor(max_workers=1) as pool:  # no job: no worker is started
             for height in heights:
                 link.height = height
-                link.outside_work = 1 if height in work else 0
+                link.outside_work = height in work
                 await loop.step(pool)
 
     asyncio.run(go())
