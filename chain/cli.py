@@ -365,6 +365,12 @@ def read_status(data_dir: Path) -> dict[str, Any]:
         heads = rpc(info["fast"]["http"], "duet_heads")
     except (urllib.error.URLError, OSError) as exc:
         raise RuntimeError(f"the node at {info['fast']['http']} does not answer: {exc}") from None
+    settlement = None
+    if (info.get("l1") or {}).get("rollup"):
+        try:
+            settlement = rpc(info["zk"]["http"], "duet_getSettlementStatus")
+        except (urllib.error.URLError, OSError, RuntimeError) as exc:
+            settlement = {"error": str(exc)}
     return {
         "fast": {**info["fast"], "head": heads["fast"]["height"]},
         "zk": {**info["zk"], "head": heads["zk"]["height"]},
@@ -372,6 +378,7 @@ def read_status(data_dir: Path) -> dict[str, Any]:
         "pid": info["pid"],
         "executor": info.get("executor"),
         "l1": info.get("l1"),
+        "settlement": settlement,
     }
 
 
@@ -401,7 +408,22 @@ def cmd_status(args: argparse.Namespace) -> int:
     if l1.get("rollup"):
         agent = l1.get("agent") or "none (--no-agent)"
         console.print(f"rollup {l1['rollup']}, token {l1.get('zkpow')}, embedded agent {agent}")
+    if status["settlement"] is not None:
+        console.print(format_settlement_line(status["settlement"]), highlight=False)
     return 0
+
+
+def format_settlement_line(settlement: dict[str, Any]) -> str:
+    """`settled on L1: ZK block 41; next: 43, waiting for proofs (…)`"""
+    if "error" in settlement:
+        return f"settlement: cannot read it ({settlement['error']})"
+    line = f"settled on L1 through ZK block {settlement['settledHeight']}"
+    if settlement["nextHeight"] is None:
+        return line + "; nothing waits to settle"
+    return (
+        f"{line}; next to settle: ZK block {settlement['nextHeight']}, waiting for "
+        f"{settlement['waitingFor']} ({settlement['detail']})"
+    )
 
 
 RECONSTRUCT_PHASES = {

@@ -36,6 +36,7 @@ from chain.ledger.store import (
 from chain.market.book import compute_net_payments
 from chain.market.config import JobId
 from chain.market.desk import MarketDesk, Verdict
+from chain.market.settlement_wait import SettlementWait
 from chain.prover.witness import compute_witness
 from chain.types import Address, ChainId, Hash32, Height, Root, Seq, Wei
 from chain.zk import chain as zk_chain
@@ -472,6 +473,10 @@ class Node:
     def submit_proof(self, job_id: JobId, result: bytes, signature: bytes) -> Verdict:
         """A prover's proof (or aggregate) for a market job; raises SubmissionRefused."""
         return self.desk.submit(job_id, result, signature, Height(self.zk_head.height + 1))
+
+    def explain_settlement(self) -> SettlementWait:
+        """What the next ZK block to settle on L1 waits for (chain/market/settlement_wait.py)."""
+        return self.desk.explain_settlement(self.get_l1_settled_height())
 
     def get_l1_settled_height(self) -> Height:
         done = self.store.get_meta(L1_SETTLED_META)

@@ -7,12 +7,14 @@ shows what it is given (`on_board`, `on_ledger`, ...), which is how the screen t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
+from textual.widget import Widget
 from textual.widgets import Footer, Header, LoadingIndicator, Static
 
 from game.board import DOWN, LEFT, RIGHT, UP, Board
@@ -27,6 +29,7 @@ from game.screen import (
 from game.session import GameSession
 
 CLOCK_TICK_S = 0.5
+W = TypeVar("W", bound=Widget)
 
 
 class StatusLine(Horizontal):
@@ -99,7 +102,22 @@ class ArenaApp(App[None]):
         await self.session.run(self)
 
     def _tick(self) -> None:
-        self.query_one(RoundClock).show(self.board)
+        clock = self._panel(RoundClock)
+        if clock is not None:
+            clock.show(self.board)
+
+    def _panel(self, kind: type[W], selector: str | None = None) -> W | None:
+        """The screen's widget of `kind`, or None while it is not (or no longer) mounted.
+
+        The session reports from its own task, whenever the chains speak: while the app
+        starts, and while it closes (Textual removes the screen before it cancels workers).
+        A report with nowhere to go is dropped; raising would end the game for the player."""
+        if not self.is_running:
+            return None
+        try:
+            return self.query_one(selector, kind) if selector else self.query_one(kind)
+        except NoMatches:
+            return None
 
     @property
     def me(self) -> str | None:
@@ -109,22 +127,35 @@ class ArenaApp(App[None]):
 
     def on_board(self, board: Board) -> None:
         self.board = board
-        self.query_one(BoardPanel).show(board, self.me)
-        self.query_one(ScorePanel).show(board, self.me)
-        self.query_one(RoundClock).show(board)
+        for panel in (self._panel(BoardPanel), self._panel(ScorePanel)):
+            if panel is not None:
+                panel.show(board, self.me)
+        clock = self._panel(RoundClock)
+        if clock is not None:
+            clock.show(board)
 
     def on_ledger(self, entry: dict[str, Any]) -> None:
-        self.query_one(LedgerTicker).add_entry(entry)
+        ticker = self._panel(LedgerTicker)
+        if ticker is not None:
+            ticker.add_entry(entry)
 
     def on_latency(self, ms: float) -> None:
-        self.query_one(LatencyPanel).add(ms)
+        latency = self._panel(LatencyPanel)
+        if latency is not None:
+            latency.add(ms)
 
     def on_operation(self, op_id: str, what: str, status: str) -> None:
-        self.query_one(ProofPanel).track(op_id, what, status)
+        proofs = self._panel(ProofPanel)
+        if proofs is not None:
+            proofs.track(op_id, what, status)
 
     def on_status(self, text: str, busy: bool = False) -> None:
-        self.query_one("#status-text", Static).update(text)
-        self.query_one("#busy").set_class(busy, "visible")
+        status = self._panel(Static, "#status-text")
+        if status is not None:
+            status.update(text)
+        indicator = self._panel(LoadingIndicator, "#busy")
+        if indicator is not None:
+            indicator.set_class(busy, "visible")
 
     # -- keys --------------------------------------------------------------------------
 

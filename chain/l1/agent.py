@@ -16,8 +16,9 @@ node's `duet_getSettlementHeights` / `duet_getSettlementBlock`) or, in tests, fr
 import json
 import logging
 import threading
+import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol
@@ -34,6 +35,11 @@ from chain.types import Height
 log = logging.getLogger("duet.agent")
 
 NODE_TIMEOUT_S = 10.0
+# A block that is not ready to post after this long is reported at INFO with the node's
+# reason (which job holds it, by whom, until when); again when the reason changes, or
+# after STALL_REPEAT_S. Shorter waits are the ordinary pace of proving.
+STALL_REPORT_S = 10.0
+STALL_REPEAT_S = 60.0
 # Refusals that mean another agent got there first: the block is settled, the settled root
 # moved on, or the slot turned between the look and the transaction.
 RACE_ERRORS = frozenset({"BlockAlreadySettled", "WrongPreRoot", "NotYourSlot"})
@@ -69,6 +75,10 @@ class SettlementSource(Protocol):
 
     def get_settlement_block(self, height: Height) -> SettlementBlock | None: ...
 
+    def explain_wait(self) -> str | None:
+        """Why the next block is not ready, as the node tells it (None: it cannot say)."""
+        ...
+
 
 class NodeSource:
     """A node's ZK endpoint, read over JSON-RPC."""
@@ -96,6 +106,9 @@ class NodeSource:
         answer = self.call("duet_getSettlementBlock", [int(height)])
         return None if answer is None else parse_settlement_block(answer)
 
+    def explain_wait(self) -> str | None:
+        return str(self.call("duet_getSettlementStatus", [])["detail"])
+
 
 def parse_settlement_block(obj: dict[str, Any]) -> SettlementBlock:
     """A `duet_getSettlementBlock` answer; its ops only once the market has aggregated it:
@@ -107,6 +120,33 @@ def parse_settlement_block(obj: dict[str, Any]) -> SettlementBlock:
     settled = () if aggregate is None else tuple(decode_ops(bytes.fromhex(aggregate[2:])))
     height = Height(int(obj["height"]))
     return SettlementBlock(height, pre_root, settled, len(ops), unproven, aggregate is not None)
+
+
+class StallReporter:
+    """Says why a block has not been ready to post for a while: once it has waited
+    STALL_REPORT_S, then when the node's reason changes or every STALL_REPEAT_S."""
+
+    def __init__(self, explain: Callable[[], str | None]) -> None:
+        self.explain = explain
+        self.height: Height | None = None
+        self.since = 0.0
+        self.reason = ""
+        self.logged = 0.0
+
+    def observe(self, waiting: Height | None, now: float) -> str | None:
+        """`waiting`: the block not ready at `now` (None: nothing waits). The line to log."""
+        if waiting != self.height:
+            self.height, self.since, self.reason = waiting, now, ""
+        if waiting is None or now - self.since < STALL_REPORT_S:
+            return None
+        try:
+            reason = self.explain() or "the node does not say why"
+        except UNREACHABLE as exc:
+            reason = f"the node cannot say why: {exc}"
+        if reason == self.reason and now - self.logged < STALL_REPEAT_S:
+            return None
+        self.reason, self.logged = reason, now
+        return f"ZK block {waiting} not ready to post after {now - self.since:.0f} s: {reason}"
 
 
 class Outcome(Enum):
@@ -159,6 +199,7 @@ class SubmissionAgent:
         self.retry_s = retry_s
         self.submitted: list[Step] = []
         self._last_report: tuple[Outcome, Height | None, str] | None = None
+        self._stall = StallReporter(source.explain_wait)
 
     # -- one look -------------------------------------------------------------------------
 
@@ -273,6 +314,10 @@ class SubmissionAgent:
             log.info("ZK block %d: %s (%s)", step.height, step.outcome.value, step.detail)
         elif step.outcome is not Outcome.IDLE:
             self.report_once(step.outcome, step.height, step.detail, REPORT_LEVELS[step.outcome])
+        waiting = step.height if step.outcome is Outcome.UNPROVEN else None
+        line = self._stall.observe(waiting, time.monotonic())
+        if line is not None:
+            log.info("%s", line)
 
     def report_once(self, outcome: Outcome, height: Height | None, detail: str, level: int) -> None:
         """Log a waiting state when it begins, not at every look."""

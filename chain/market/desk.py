@@ -36,6 +36,7 @@ from chain.market.book import (
 )
 from chain.market.config import JobId, MarketConfig, ProverId
 from chain.market.events import compute_events_digest, decode_events, encode_events
+from chain.market.settlement_wait import SettlementWait, compute_settlement_wait, describe_job
 from chain.market.signing import InvalidSubmissionSignature, recover_submitter
 from chain.market.work import format_job
 from chain.prover.worker import is_valid_proof
@@ -53,6 +54,13 @@ def is_bookkeeping(op: ZkOpRecord, prover: ProverId) -> bool:
     if op.circuit == "market_settle":
         return True
     return op.circuit == "heartbeat" and int(op.body["from"], 16) == prover
+
+
+def is_job_calling(job: Job, ops: Sequence[ZkOpRecord], prover: ProverId) -> bool:
+    """Whether open `job` (about `ops`) needs `prover` active: nobody holds it, so no prover
+    was active to take it (and every later block waits for it to be aggregated), or it is
+    about others' operations rather than `prover`'s own bookkeeping."""
+    return job.assignee is None or not all(is_bookkeeping(op, prover) for op in ops)
 
 
 class SubmissionRefused(Exception):
@@ -97,6 +105,7 @@ class MarketDesk:
         self.owed_paid = Wei(0)
         self._replay()
         self.pending: list[SubmissionRecord] = store.list_market_pending()
+        self._unheld = 0  # jobs nobody held at the last block, as last logged
 
     def _replay(self) -> None:
         for height, raw in self.store.list_market_events():
@@ -136,6 +145,37 @@ class MarketDesk:
         self.pending = []
         for submission, why in prepared.result.ignored:
             log.info("submission for job 0x%s ignored: %s", submission.job_id.hex(), why)
+        self._report(prepared)
+
+    def _report(self, prepared: PreparedBlock) -> None:
+        """Log what stalls proving: penalties (the job goes back to be drawn again), and
+        jobs that nobody holds because no prover is active (said when it starts and ends)."""
+        for payment in prepared.result.payments:
+            if payment.reason != "bounty":
+                job = prepared.result.market.jobs.get(payment.job_id)
+                then = "" if job is None else ", " + describe_job(job)
+                log.info(
+                    "block %d: prover %#042x penalised for %s of job 0x%s%s",
+                    prepared.height,
+                    payment.prover,
+                    payment.reason.replace("_", " "),
+                    payment.job_id.hex(),
+                    then,
+                )
+        jobs = self.market.jobs.values()
+        unheld = sorted((job for job in jobs if job.assignee is None), key=lambda j: j.created)
+        if len(unheld) != self._unheld:
+            if unheld:
+                log.info(
+                    "block %d: %d jobs wait for a prover, none is active (oldest opened at "
+                    "block %d)",
+                    prepared.height,
+                    len(unheld),
+                    unheld[0].created,
+                )
+            elif self._unheld:
+                log.info("block %d: every open job is held by a prover", prepared.height)
+            self._unheld = len(unheld)
 
     def _adopt(self, events: MarketEvents, result: MarketBlock) -> None:
         self.market = result.market
@@ -224,20 +264,44 @@ class MarketDesk:
         jobs = (job for job in self.market.jobs.values() if job.assignee == prover)
         return sorted(jobs, key=lambda job: (job.deadline or 0, job.job_id))
 
-    def has_outside_work(self, prover: ProverId) -> bool:
-        """Whether a job is open that is not of `prover`'s own making: anything but the
-        proofs of its heartbeats and of payment settlements, and the aggregations of blocks
-        holding only those. The embedded prover stays active while there is one; counting
-        its own bookkeeping too would keep an idle chain proving its heartbeats forever."""
+    def is_work_waiting(self, prover: ProverId) -> bool:
+        """Whether a prover that lets its heartbeat lapse when idle (the embedded one) should
+        be active: a job is open that calls for it (`is_job_calling`), or a block holding
+        others' operations has them all proven but waits for an earlier block before its
+        aggregation job can open. Its own bookkeeping alone does not keep it awake: an idle
+        chain would prove its heartbeats forever."""
         for job in self.market.jobs.values():
-            if job.kind == "op":
-                op = self.store.get_zk_op(job.job_id)
-                ops = [] if op is None else [op]
-            else:
-                ops = self.store.list_zk_ops_at(job.height)
-            if not all(is_bookkeeping(op, prover) for op in ops):
+            if is_job_calling(job, self._list_job_ops(job), prover):
                 return True
-        return False
+        waiting = self.store.list_zk_op_heights(
+            Height(self.next_aggregate - 1), AGGREGATE_LOOKAHEAD
+        )
+        return any(
+            not all(is_bookkeeping(op, prover) for op in self.store.list_zk_ops_at(height))
+            for height in waiting
+        )
+
+    def _list_job_ops(self, job: Job) -> list[ZkOpRecord]:
+        if job.kind == "aggregate":
+            return self.store.list_zk_ops_at(job.height)
+        op = self.store.get_zk_op(job.job_id)
+        return [] if op is None else [op]
+
+    def explain_settlement(self, settled: Height) -> SettlementWait:
+        """What the next ZK block above `settled` (L1's settled height) waits for."""
+        heights = self.store.list_zk_op_heights(settled, 1)
+        if not heights:
+            return compute_settlement_wait(settled, None, [], False, self.market.jobs)
+        height = heights[0]
+        submitted = frozenset(JobId(s.job_id) for s in self.pending if s.valid)
+        return compute_settlement_wait(
+            settled,
+            height,
+            self.store.list_zk_ops_at(height),
+            self.store.get_zk_aggregate(height) is not None,
+            self.market.jobs,
+            submitted,
+        )
 
     def compute_bounty(self, job: Job, height: Height) -> Wei:
         active = len(get_active_provers(self.market, height))

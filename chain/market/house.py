@@ -40,7 +40,7 @@ class NodeLink:
             missed=0 if state is None else state.missed,
             invalid=0 if state is None else state.invalid,
             jobs=node.desk.format_assignments(self.address, next_height),
-            outside_work=node.desk.has_outside_work(self.address),
+            work_waiting=node.desk.is_work_waiting(self.address),
         )
 
     async def send_heartbeat(self, active_until: int) -> str:
@@ -62,6 +62,7 @@ class NodeLink:
 
 
 def make_house_prover(node: Node, key: bytes) -> ProverLoop:
-    """The embedded prover heartbeats only while users' work is about (ProverLoop's
-    `lapse_when_idle`), so a dev chain nobody uses stops making blocks with operations."""
+    """The embedded prover heartbeats only while work waits for it (ProverLoop's
+    `lapse_when_idle`, MarketDesk.is_work_waiting), so a dev chain nobody uses stops making
+    blocks with operations."""
     return ProverLoop(NodeLink(node, key), key, node.config.market, lapse_when_idle=True)

@@ -3,7 +3,7 @@
 The node's embedded prover (chain/market/house.py) runs it in-process; `duet prover`
 (chain/market/agent.py) runs it over JSON-RPC and WebSocket. Both hand it a `ProverLink`.
 Each round it reads the prover's jobs from the node, renews its heartbeat before it lapses
-(with `lapse_when_idle`, only while users' work is about), starts the jobs it has not started
+(with `lapse_when_idle`, only while work waits for it), starts the jobs it has not started
 (earliest deadline first) in a process pool, and submits each result signed with the
 prover's key.
 """
@@ -33,6 +33,7 @@ log = logging.getLogger("duet.prover")
 RENEW_FRACTION = 3
 RENEW_EVERY_BLOCKS = 5
 JOB_HISTORY = 50  # finished jobs kept for the view
+FAILURE_RETRY_S = 1.0  # after a round that failed (the node unreachable, say)
 
 
 @dataclass(frozen=True)
@@ -46,9 +47,9 @@ class ProverSnapshot:
     missed: int
     invalid: int
     jobs: list[dict[str, Any]]  # the jobs assigned to it (chain/market/work.py)
-    # Whether a job is open that others caused (MarketDesk.has_outside_work); only a loop
-    # that lets its heartbeat lapse when idle reads it.
-    outside_work: bool = False
+    # Whether work waits that calls for this prover (MarketDesk.is_work_waiting); only a
+    # loop that lets its heartbeat lapse when idle reads it.
+    work_waiting: bool = False
 
 
 class ProverLink(Protocol):
@@ -89,11 +90,12 @@ class ProverStats:
     last_error: str = ""
 
 
-def is_awake(last_outside_work: int | None, height: int, active_blocks: int) -> bool:
-    """Whether a prover that lapses when idle keeps heartbeating at `height`: while users'
-    work was open within the last `active_blocks` blocks. Its own heartbeats and payments
-    make jobs too, but they do not count, or an idle chain would never go quiet."""
-    return last_outside_work is not None and height - last_outside_work <= active_blocks
+def is_awake(last_work: int | None, height: int, active_blocks: int) -> bool:
+    """Whether a prover that lapses when idle keeps heartbeating at `height`: while work
+    waited for it within the last `active_blocks` blocks. Its own heartbeats and payments
+    make jobs too, but they do not count while it holds them, or an idle chain would never
+    go quiet."""
+    return last_work is not None and height - last_work <= active_blocks
 
 
 def corrupt(result: bytes) -> bytes:
@@ -122,8 +124,9 @@ class ProverLoop:
         self.stats = ProverStats()
         self._started: set[tuple[str, int]] = set()  # (job id, attempt)
         self._last_heartbeat = -RENEW_EVERY_BLOCKS
-        self._last_outside_work: int | None = None  # the last height that had some
+        self._last_work: int | None = None  # the last height at which work waited
         self._slots = asyncio.Semaphore(workers)
+        self._pool_broken = False
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
@@ -132,12 +135,19 @@ class ProverLoop:
         try:
             height = -1
             while True:
+                if self._pool_broken:  # a worker died (killed, out of memory): start afresh
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+                    self._pool_broken = False
+                # A prover that stops keeps its jobs until their deadlines and pays for each:
+                # whatever a round fails on (a node restarting, a dropped connection, an
+                # answer it cannot read), it says so and looks again.
                 try:
                     height = await self.step(pool)
-                except (TimeoutError, OSError, ValueError, KeyError) as exc:
-                    self.stats.last_error = f"node unreachable: {exc}"
-                    self.on_change(self.stats)
-                await self.link.wait_for_block(height)
+                    await self.link.wait_for_block(height)
+                except Exception as exc:
+                    self._report_failure(exc)
+                    await asyncio.sleep(FAILURE_RETRY_S)
         finally:
             for task in self._tasks:
                 task.cancel()
@@ -163,10 +173,10 @@ class ProverLoop:
 
     async def _renew_heartbeat(self, snapshot: ProverSnapshot) -> None:
         next_height = snapshot.height + 1
-        if snapshot.outside_work:
-            self._last_outside_work = snapshot.height
+        if snapshot.work_waiting:
+            self._last_work = snapshot.height
         if self.lapse_when_idle and not is_awake(
-            self._last_outside_work, snapshot.height, self.cfg.active_blocks
+            self._last_work, snapshot.height, self.cfg.active_blocks
         ):
             return
         left = snapshot.active_until - next_height
@@ -181,6 +191,13 @@ class ProverLoop:
         except Exception as exc:  # a refused operation: say so, try again later
             self.stats.last_error = f"heartbeat refused: {exc}"
             log.warning("heartbeat refused: %s", exc)
+
+    def _report_failure(self, exc: Exception) -> None:
+        error = f"{type(exc).__name__}: {exc}"
+        if error != self.stats.last_error:  # once per distinct failure, not every second
+            log.warning("prover round failed, trying again: %s", error)
+        self.stats.last_error = error
+        self.on_change(self.stats)
 
     def _track(self, job: dict[str, Any]) -> JobView:
         label = job.get("circuit") or f"aggregate {job['height']}"
@@ -208,8 +225,15 @@ class ProverLoop:
             loop = asyncio.get_running_loop()
             try:
                 result = await loop.run_in_executor(pool, functools.partial(perform_job, job))
-            except (ProverError, InvalidAggregate, BrokenProcessPool) as exc:
+            except (ProverError, InvalidAggregate) as exc:
                 self._finish(view, "failed", str(exc))
+                return
+            except BrokenProcessPool as exc:
+                self._pool_broken = True
+                self._finish(view, "failed", f"the proving process died: {exc}")
+                return
+            except Exception as exc:  # a job it cannot read: say so; the deadline frees it
+                self._finish(view, "failed", f"{type(exc).__name__}: {exc}")
                 return
             view.seconds = time.monotonic() - started
         if self.cheat:

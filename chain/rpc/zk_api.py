@@ -13,6 +13,7 @@ from chain.config import CLIENT_VERSION
 from chain.fast.chain import compute_prev_randao
 from chain.ledger.blocks import LedgerBlock
 from chain.ledger.store import ZkOpRecord
+from chain.market.settlement_wait import format_settlement_wait
 from chain.node import Node
 from chain.prover.errors import ProverError
 from chain.prover.ownership import compute_token_paths, format_token_paths
@@ -72,6 +73,7 @@ class ZkApi:
             "duet_getTokenPaths": self.get_token_paths,
             "duet_getSettlementHeights": self.get_settlement_heights,
             "duet_getSettlementBlock": self.get_settlement_block,
+            "duet_getSettlementStatus": self.get_settlement_status,
         }
 
     @staticmethod
@@ -241,6 +243,12 @@ class ZkApi:
             "aggregate": None if aggregate is None else hx(aggregate),
             "ops": [format_settlement_op(op) for op in ops],
         }
+
+    def get_settlement_status(self, params: Any) -> Any:
+        """L1's settled height as the node last read it, the next ZK block to settle and what
+        it waits for: proofs, its aggregation, or an agent; with the jobs, held or not."""
+        expect_params(params, 0, 0)
+        return format_settlement_wait(self.node.explain_settlement())
 
     # -- NFTs and the market ------------------------------------------------------------------
 

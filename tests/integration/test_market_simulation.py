@@ -21,7 +21,7 @@ from eth_account import Account
 
 from chain.client.zk import ZkClient
 from chain.fast.genesis import dev_keys
-from chain.market.book import Market, Payment, apply_market_block
+from chain.market.book import Market, Payment, apply_market_block, compute_net_payments
 from chain.market.config import MarketConfig
 from chain.market.events import parse_events
 from tests.conftest import NodeFactory
@@ -121,7 +121,8 @@ def send(clients: list[ZkClient], count: int) -> list[str]:
 
 def replay(url: str, height: int) -> tuple[Market, dict[int, tuple[int, int]]]:
     """The market from the stored events of blocks 1..height, by the pure core alone, and
-    what each settling block must pay out and burn: every payment owed until then."""
+    what each settling block's entries must add and take: every payment owed until then,
+    netted per prover."""
     market = Market()
     owed: list[Payment] = []
     settled: dict[int, tuple[int, int]] = {}
@@ -134,8 +135,9 @@ def replay(url: str, height: int) -> tuple[Market, dict[int, tuple[int, int]]]:
         owed += block.payments
         market = block.market
         if events.settle:
-            paid = sum(p.delta_wei for p in owed if p.delta_wei > 0)
-            settled[h] = (paid, -sum(p.delta_wei for p in owed if p.delta_wei < 0))
+            # Settled per prover, net: a bounty and a penalty of one prover cancel out.
+            net = [delta for _, delta in compute_net_payments(owed)]
+            settled[h] = (sum(d for d in net if d > 0), -sum(d for d in net if d < 0))
             owed = []
         else:
             settled[h] = (0, 0)
@@ -143,7 +145,7 @@ def replay(url: str, height: int) -> tuple[Market, dict[int, tuple[int, int]]]:
 
 
 def settle_totals(url: str, height: int) -> tuple[int, int]:
-    """What block `height`'s MarketSettle operations paid out and burned."""
+    """What block `height`'s MarketSettle entries added to provers and took from them."""
     paid = burned = 0
     block = rpc_result(url, "eth_getBlockByNumber", [hex(height), False])
     for op_id in block["transactions"]:

@@ -11,6 +11,7 @@ settled root is the ZK head's root after the last operation.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -111,6 +112,24 @@ def test_an_unproven_block_waits_and_says_what_is_missing(node_factory: NodeFact
     time.sleep(2)
     assert rollup_of(node).get_settled_height() == 0
     assert client.status(op)["status"] == "committed"
+
+    # What it waits for, named: the operation's job, which nobody holds (no prover runs).
+    wait = rpc_result(node.zk_http, "duet_getSettlementStatus", [])
+    assert (wait["settledHeight"], wait["nextHeight"], wait["waitingFor"]) == (0, height, "proofs")
+    assert [job["jobId"] for job in wait["jobs"]] == [op]
+    assert wait["jobs"][0]["assignee"] is None and wait["unassigned"] == 1
+    assert "no active prover to take it" in wait["detail"]
+    shown = subprocess.run(
+        [*duet_command(), "status", "--data-dir", str(node.data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=REPO,
+        env={**os.environ, "COLUMNS": "400"},
+    )
+    assert shown.returncode == 0, shown.stderr
+    expected = f"next to settle: ZK block {height}, waiting for proofs"
+    assert "settled on L1 through ZK block 0" in shown.stdout and expected in shown.stdout
 
 
 # -- two agents -------------------------------------------------------------------------------

@@ -48,6 +48,9 @@ class MemorySource:
     def get_next_height(self, after: Height) -> Height | None:
         return next((Height(h) for h in HEIGHTS if h > after), None)
 
+    def explain_wait(self) -> str | None:
+        return None
+
     def get_settlement_block(self, height: Height) -> SettlementBlock | None:
         start, end = BLOCK_OPS[height]
         ops: tuple[SettledOp, ...] = self.chain.ops[start:end]

@@ -102,3 +102,41 @@ def test_the_screen_matches_its_snapshot(snap_compare: Any) -> None:
         await pilot.pause()
 
     assert snap_compare(ArenaApp(), terminal_size=(120, 40), run_before=feed)
+
+
+class ChattySession:
+    """A session that reports a ledger entry, a latency, a board and a status as fast as it
+    can, as a busy node's subscriptions do, and keeps on while the screen closes."""
+
+    me = None
+
+    def __init__(self) -> None:
+        self.reports = 0
+
+    async def run(self, listener: Any) -> None:
+        while True:
+            listener.on_ledger(LEDGER[self.reports % 2])
+            listener.on_latency(1.0)
+            listener.on_board(BOARD)
+            listener.on_operation("0x01", "reward of round 1", "proven")
+            listener.on_status("still playing")
+            self.reports += 1
+            await asyncio.sleep(0)
+
+
+def test_a_session_reporting_while_the_screen_closes_does_not_crash_it() -> None:
+    asyncio.run(_test_a_session_reporting_while_the_screen_closes_does_not_crash_it())
+
+
+async def _test_a_session_reporting_while_the_screen_closes_does_not_crash_it() -> None:
+    session = ChattySession()
+    app = ArenaApp(session)  # type: ignore[arg-type]
+    # run_test re-raises a worker's failure as it leaves: a report that reached a panel no
+    # longer mounted was NoMatches here, ending the game for the player.
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert session.reports > 0
+        reported = session.reports
+        await pilot.press("q")
+    assert session.reports >= reported
+    app.on_ledger(LEDGER[0])  # a report after the app has gone changes nothing, raises nothing

@@ -2,6 +2,7 @@
 (the loop's jobs and submissions run against real nodes in tests/integration)."""
 
 import asyncio
+import contextlib
 import itertools
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -22,12 +23,12 @@ class ScriptedLink:
     def __init__(self) -> None:
         self.height = 0
         self.active_until = -1
-        self.outside_work = False
+        self.work_waiting = False
         self.sent: list[tuple[int, int]] = []  # (height sent at, activeUntil)
 
     async def read(self) -> ProverSnapshot:
         return ProverSnapshot(
-            self.height, self.active_until, 0, 0, 0, 0, [], outside_work=self.outside_work
+            self.height, self.active_until, 0, 0, 0, 0, [], work_waiting=self.work_waiting
         )
 
     async def send_heartbeat(self, active_until: int) -> str:
@@ -47,13 +48,13 @@ def run_blocks(loop: ProverLoop, link: ScriptedLink, heights: range, work: set[i
         with ProcessPoolExecutor(max_workers=1) as pool:  # no job: no worker is started
             for height in heights:
                 link.height = height
-                link.outside_work = height in work
+                link.work_waiting = height in work
                 await loop.step(pool)
 
     asyncio.run(go())
 
 
-def test_is_awake_for_active_blocks_after_the_last_outside_work() -> None:
+def test_is_awake_for_active_blocks_after_the_last_work_waiting() -> None:
     assert not is_awake(None, 5, 12)
     assert is_awake(5, 5, 12)
     assert is_awake(5, 17, 12)
@@ -84,3 +85,30 @@ def test_the_embedded_prover_wakes_for_work_and_lapses_when_idle() -> None:
 
     run_blocks(loop, link, range(80, 82), work={81})
     assert link.sent[-1] == (81, 82 + CFG.active_blocks)
+
+
+class FlakyLink(ScriptedLink):
+    """A node whose first answer is an error the loop has no name for (an HTTP status it
+    cannot read, an RPC error while the node restarts)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    async def read(self) -> ProverSnapshot:
+        self.reads += 1
+        if self.reads == 1:
+            raise RuntimeError("the node is restarting")
+        if self.reads == 3:
+            raise asyncio.CancelledError  # the test is done: stop the loop
+        return await super().read()
+
+
+def test_a_failed_round_is_reported_and_the_prover_keeps_going() -> None:
+    link = FlakyLink()
+    loop = ProverLoop(link, KEY, CFG)
+    with contextlib.suppress(asyncio.CancelledError):
+        asyncio.run(loop.run())
+    assert link.reads == 3  # it looked again after the failure, and again after that
+    assert loop.stats.last_error == "RuntimeError: the node is restarting"
+    assert link.sent, "the round after the failure sent its heartbeat"
