@@ -13,7 +13,7 @@ import functools
 import logging
 import multiprocessing
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -103,6 +103,12 @@ def corrupt(result: bytes) -> bytes:
     return bytes(b ^ 0x5A for b in result)
 
 
+def compute_job_priority(job: dict[str, Any]) -> tuple[int, int, int, str]:
+    """The order a prover takes its jobs in: aggregations first (milliseconds of work, and
+    each one lets L1 settle a block), then the earliest deadline, then the oldest block."""
+    return (job["kind"] != "aggregate", job["deadline"], job["height"], job["jobId"])
+
+
 class ProverLoop:
     def __init__(
         self,
@@ -122,10 +128,15 @@ class ProverLoop:
         self.lapse_when_idle = lapse_when_idle
         self.on_change = on_change or (lambda stats: None)
         self.stats = ProverStats()
-        self._started: set[tuple[str, int]] = set()  # (job id, attempt)
         self._last_heartbeat = -RENEW_EVERY_BLOCKS
         self._last_work: int | None = None  # the last height at which work waited
-        self._slots = asyncio.Semaphore(workers)
+        self._waiting: dict[str, dict[str, Any]] = {}  # job id → job, queued for a worker
+        self._busy = 0  # workers proving
+        # Results the node has not accepted yet (it refused them as late): a job that comes
+        # back to this prover is submitted again at once, not proven again. Under load this
+        # is what keeps a prover from redoing, forever, work that finishes just too late.
+        self._results: dict[str, bytes] = {}
+        self._pool: ProcessPoolExecutor | None = None
         self._pool_broken = False
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -156,20 +167,51 @@ class ProverLoop:
     async def step(self, pool: ProcessPoolExecutor) -> int:
         snapshot = await self.link.read()
         self.stats.snapshot = snapshot
+        self._pool = pool
         await self._renew_heartbeat(snapshot)
-        # A job comes back with a new attempt number when it is reassigned to this prover
-        # (everyone else active failed it too): that is new work.
-        assigned = {(job["jobId"], job["attempt"]) for job in snapshot.jobs}
-        self._started &= assigned | {(v.job_id, v.attempt) for v in self.stats.jobs.values()}
-        for job in sorted(snapshot.jobs, key=lambda j: (j["deadline"], j["jobId"])):
-            key = (job["jobId"], job["attempt"])
-            if key not in self._started and job["deadline"] > snapshot.height:
-                self._started.add(key)
-                task = asyncio.create_task(self._do(pool, job, self._track(job)))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+        mine = {job["jobId"] for job in snapshot.jobs}
+        for job_id in [j for j in self._results if j not in mine and j not in self.stats.jobs]:
+            del self._results[job_id]  # it went to another prover, or closed
+        for job in snapshot.jobs:
+            # A job in hand (queued, proving or being submitted) is not started twice, even
+            # when it comes back with a new attempt number: its result counts for that too.
+            if job["jobId"] in self.stats.jobs or job["deadline"] <= snapshot.height:
+                continue
+            view = self._track(job)
+            if job["jobId"] in self._results:
+                self._start(self._submit(job["jobId"], self._results[job["jobId"]], view))
+            else:
+                self._waiting[job["jobId"]] = job
+        self._dispatch()
         self.on_change(self.stats)
         return snapshot.height
+
+    def _start(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _dispatch(self) -> None:
+        """Hand queued jobs to free workers, best first (`compute_job_priority`)."""
+        while self._busy < self.workers and self._waiting and self._pool is not None:
+            job = min(self._waiting.values(), key=compute_job_priority)
+            del self._waiting[job["jobId"]]
+            view = self.stats.jobs[job["jobId"]]
+            current = self._get_assignment(job["jobId"])
+            if current is None:
+                self._finish(view, "dropped", "closed, moved or due before its turn came")
+                continue
+            self._busy += 1
+            self._start(self._prove(self._pool, current, view))
+
+    def _get_assignment(self, job_id: str) -> dict[str, Any] | None:
+        """The job as the latest look shows it assigned to this prover and not yet due;
+        None if it is not: proving a job the node has closed or moved on is wasted work."""
+        snap = self.stats.snapshot
+        if snap is None:
+            return None
+        job = next((j for j in snap.jobs if j["jobId"] == job_id), None)
+        return job if job is not None and job["deadline"] > snap.height else None
 
     async def _renew_heartbeat(self, snapshot: ProverSnapshot) -> None:
         next_height = snapshot.height + 1
@@ -206,47 +248,43 @@ class ProverLoop:
         self.stats.jobs[job["jobId"]] = view
         return view
 
-    def _is_still_mine(self, view: JobView) -> bool:
-        """The latest look still shows the job assigned to this prover, and not yet due:
-        proving a job the node has closed or moved on is wasted work."""
-        snap = self.stats.snapshot
-        if snap is None or view.deadline <= snap.height:
-            return False
-        return any(j["jobId"] == view.job_id and j["attempt"] == view.attempt for j in snap.jobs)
+    async def _prove(self, pool: ProcessPoolExecutor, job: dict[str, Any], view: JobView) -> None:
+        view.state = "proving"
+        self.on_change(self.stats)
+        started = time.monotonic()
+        loop = asyncio.get_running_loop()
+        try:
+            result = await loop.run_in_executor(pool, functools.partial(perform_job, job))
+        except (ProverError, InvalidAggregate) as exc:
+            self._finish(view, "failed", str(exc))
+            return
+        except BrokenProcessPool as exc:
+            self._pool_broken = True
+            self._finish(view, "failed", f"the proving process died: {exc}")
+            return
+        except Exception as exc:  # a job it cannot read: say so; the deadline frees it
+            self._finish(view, "failed", f"{type(exc).__name__}: {exc}")
+            return
+        finally:
+            self._busy -= 1
+            self._dispatch()
+        view.seconds = time.monotonic() - started
+        self._results[job["jobId"]] = result
+        await self._submit(job["jobId"], result, view)
 
-    async def _do(self, pool: ProcessPoolExecutor, job: dict[str, Any], view: JobView) -> None:
-        async with self._slots:
-            if not self._is_still_mine(view):
-                self._finish(view, "dropped", "closed, moved or due before its turn came")
-                return
-            view.state = "proving"
-            self.on_change(self.stats)
-            started = time.monotonic()
-            loop = asyncio.get_running_loop()
-            try:
-                result = await loop.run_in_executor(pool, functools.partial(perform_job, job))
-            except (ProverError, InvalidAggregate) as exc:
-                self._finish(view, "failed", str(exc))
-                return
-            except BrokenProcessPool as exc:
-                self._pool_broken = True
-                self._finish(view, "failed", f"the proving process died: {exc}")
-                return
-            except Exception as exc:  # a job it cannot read: say so; the deadline frees it
-                self._finish(view, "failed", f"{type(exc).__name__}: {exc}")
-                return
-            view.seconds = time.monotonic() - started
+    async def _submit(self, job_hex: str, result: bytes, view: JobView) -> None:
         if self.cheat:
             result = corrupt(result)
-        job_id = JobId(bytes.fromhex(job["jobId"][2:]))
+        job_id = JobId(bytes.fromhex(job_hex[2:]))
         signature = sign_submission(self.key, self.link.chain_id, job_id, result)
         view.state = "submitted"
         self.stats.submitted += 1
         try:
             verdict = await self.link.submit(job_id, result, signature)
-        except Exception as exc:  # the node refused it: late, reassigned, unreachable
+        except Exception as exc:  # refused (late, reassigned) or unreachable: kept for later
             self._finish(view, "refused", str(exc))
             return
+        self._results.pop(job_hex, None)
         if verdict["valid"]:
             self.stats.accepted += 1
         self._finish(view, "valid" if verdict["valid"] else "invalid", "")

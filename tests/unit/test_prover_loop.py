@@ -4,9 +4,10 @@
 import asyncio
 import contextlib
 import itertools
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
+from chain.market import prover_loop
 from chain.market.config import JobId, MarketConfig
 from chain.market.prover_loop import RENEW_EVERY_BLOCKS, ProverLoop, ProverSnapshot, is_awake
 from chain.types import ChainId
@@ -112,3 +113,91 @@ def test_a_failed_round_is_reported_and_the_prover_keeps_going() -> None:
     assert link.reads == 3  # it looked again after the failure, and again after that
     assert loop.stats.last_error == "RuntimeError: the node is restarting"
     assert link.sent, "the round after the failure sent its heartbeat"
+
+
+class JobLink(ScriptedLink):
+    """A node that assigns the jobs the test sets and refuses the first submission of each
+    job named in `refuse_once` (a result that came in just after its deadline)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.active_until = 10**6  # active throughout: no heartbeats in the way
+        self.jobs: list[dict[str, Any]] = []
+        self.refuse_once: set[str] = set()
+        self.submitted: list[tuple[str, bytes]] = []
+
+    async def read(self) -> ProverSnapshot:
+        return ProverSnapshot(self.height, self.active_until, 0, 0, 0, 0, list(self.jobs))
+
+    async def submit(self, job_id: JobId, result: bytes, signature: bytes) -> dict[str, Any]:
+        name = "0x" + job_id.hex()
+        self.submitted.append((name, result))
+        if name in self.refuse_once:
+            self.refuse_once.discard(name)
+            raise RuntimeError(f"submission refused: job {name} was due by ZK block 12")
+        return {"valid": True}
+
+
+def job(n: int, kind: str, deadline: int, attempt: int = 1) -> dict[str, Any]:
+    return {
+        "jobId": "0x" + f"{n:02x}" * 32,
+        "kind": kind,
+        "height": n,
+        "deadline": deadline,
+        "attempt": attempt,
+        "bounty": "0x1",
+    }
+
+
+def run_steps(
+    loop: ProverLoop, link: JobLink, script: list[tuple[int, list[dict[str, Any]]]]
+) -> None:
+    """At each (height, jobs), one round of the loop; proving runs in threads here."""
+
+    async def go() -> None:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            for height, jobs in script:
+                link.height, link.jobs = height, jobs
+                await loop.step(pool)  # type: ignore[arg-type]
+                for _ in range(50):  # let the round's proofs and submissions finish
+                    await asyncio.sleep(0.01)
+
+    asyncio.run(go())
+
+
+def test_a_result_refused_as_late_is_submitted_again_when_the_job_comes_back(
+    monkeypatch: Any,
+) -> None:
+    proven: list[str] = []
+
+    def perform(work: dict[str, Any]) -> bytes:
+        proven.append(work["jobId"])
+        return b"proof of " + work["jobId"].encode()
+
+    monkeypatch.setattr(prover_loop, "perform_job", perform)
+    link = JobLink()
+    late = job(1, "op", deadline=12)
+    link.refuse_once.add(late["jobId"])
+    loop = ProverLoop(link, KEY, CFG)
+    again = job(1, "op", deadline=23, attempt=2)  # reassigned to it: everyone else failed
+    run_steps(loop, link, [(10, [late]), (12, [late]), (13, [again])])
+    assert proven == [late["jobId"]]  # proven once
+    assert [name for name, _ in link.submitted] == [late["jobId"]] * 2  # submitted twice
+    assert link.submitted[0][1] == link.submitted[1][1]
+    assert loop.stats.accepted == 1
+
+
+def test_aggregations_go_first_and_a_result_for_a_job_gone_elsewhere_is_forgotten(
+    monkeypatch: Any,
+) -> None:
+    proven: list[str] = []
+    monkeypatch.setattr(
+        prover_loop, "perform_job", lambda work: proven.append(work["kind"]) or b"result"
+    )
+    link = JobLink()
+    op, aggregate = job(1, "op", deadline=15), job(2, "aggregate", deadline=19)
+    link.refuse_once.add(op["jobId"])
+    loop = ProverLoop(link, KEY, CFG)
+    run_steps(loop, link, [(10, [op, aggregate]), (16, [])])
+    assert proven == ["aggregate", "op"]
+    assert loop._results == {}  # the refused op went to another prover: nothing kept
