@@ -20,6 +20,24 @@ from tests.integration.support import dev_account, fund_new_accounts
 NodeFactory = Callable[..., NodeProcess]
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--slow",
+        action="store_true",
+        help="also run the long drills and soaks (marked slow); a quick version of each runs "
+        "without it",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--slow"):
+        return
+    skip = pytest.mark.skip(reason="a long run: ./demo.sh test --slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
 def _factory(tmp_path_factory: pytest.TempPathFactory) -> tuple[NodeFactory, list[NodeProcess]]:
     started: list[NodeProcess] = []
 

@@ -1,7 +1,8 @@
-"""The prover market on a real node with five prover processes (docs/market.md).
+"""The prover market on a real node with prover processes (docs/market.md): three by
+default, five with `--slow`.
 
-Two honest provers are killed while they hold jobs, and a third prover submits only wrong
-proofs. Every operation must still be proven, aggregated and settled on L1; every payment
+Honest provers are killed while they hold jobs (one of two, or two of four), and another
+prover submits only wrong proofs. Every operation must still be proven, aggregated and settled on L1; every payment
 and penalty must be what the rules say (the test replays the stored market events with the
 pure core and checks them against the node's market and the proven ZK state); bounties
 must rise once the killed provers' heartbeats lapse; block production must never stop.
@@ -13,6 +14,7 @@ import itertools
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +31,10 @@ from tests.integration.node_process import NodeProcess
 from tests.integration.prover_process import ProverProcess
 from tests.integration.support import dev_account, rpc_result
 
-# Two-second blocks and a sixteen-block heartbeat: five provers' heartbeats, their jobs and
-# the test's operations fit two cores (at one second, proving fell behind the heartbeats).
+# Two-second blocks: the provers' heartbeats, their jobs and the test's operations fit two
+# cores (at one second, proving fell behind the heartbeats).
 ZK_INTERVAL_S = 2
-ACTIVE_BLOCKS = 16
 DEADLINE_BLOCKS = 6
-CFG = MarketConfig(active_blocks=ACTIVE_BLOCKS, deadline_blocks=DEADLINE_BLOCKS)
-HONEST = (3, 4, 5, 6)  # dev accounts of the honest provers
 CHEATER = 7
 SENDERS = (1, 2)
 FEE = 10**16  # ten times the minimum: the fee pool covers the bounties
@@ -45,30 +44,65 @@ PROVEN_TIMEOUT_S = 420.0
 SAMPLE_S = 0.3
 
 
+@dataclass(frozen=True)
+class Scale:
+    """How big a market the test runs: honest provers (dev accounts), how many of them
+    vanish, operations sent in each of its three phases, and the heartbeat's reach."""
+
+    honest: tuple[int, ...]
+    victims: int
+    ops_per_phase: int
+    active_blocks: int
+
+    @property
+    def cfg(self) -> MarketConfig:
+        return MarketConfig(active_blocks=self.active_blocks, deadline_blocks=DEADLINE_BLOCKS)
+
+    @property
+    def provers(self) -> int:
+        return len(self.honest) + 1  # and the cheater
+
+
+QUICK = Scale(honest=(3, 4), victims=1, ops_per_phase=2, active_blocks=8)
+FULL = Scale(honest=(3, 4, 5, 6), victims=2, ops_per_phase=6, active_blocks=16)
+SCALES = [
+    pytest.param(QUICK, id="three-provers"),
+    pytest.param(FULL, id="five-provers", marks=pytest.mark.slow),
+]
+
+
 def address_of(account: int) -> str:
     return Account.from_key(dev_keys()[account]).address.lower()
 
 
 @pytest.fixture
-def market_node(node_factory: NodeFactory) -> NodeProcess:
+def scale(request: pytest.FixtureRequest) -> Scale:
+    value: Scale = request.param
+    return value
+
+
+@pytest.fixture
+def market_node(node_factory: NodeFactory, scale: Scale) -> NodeProcess:
     return node_factory(
         "--no-prover",
         "--zk-interval",
         str(ZK_INTERVAL_S),
         "--market",
-        f"active_blocks={ACTIVE_BLOCKS}",
+        f"active_blocks={scale.active_blocks}",
         "--market",
         f"deadline_blocks={DEADLINE_BLOCKS}",
     )
 
 
 @pytest.fixture
-def provers(market_node: NodeProcess, tmp_path: Path) -> Iterator[dict[int, ProverProcess]]:
+def provers(
+    market_node: NodeProcess, scale: Scale, tmp_path: Path
+) -> Iterator[dict[int, ProverProcess]]:
     started = {
         n: ProverProcess(
             market_node.zk_http, dev_keys()[n], tmp_path / f"prover-{n}.log", cheat=n == CHEATER
         ).start()
-        for n in (*HONEST, CHEATER)
+        for n in (*scale.honest, CHEATER)
     }
     try:
         yield started
@@ -119,7 +153,7 @@ def send(clients: list[ZkClient], count: int) -> list[str]:
     return ops
 
 
-def replay(url: str, height: int) -> tuple[Market, dict[int, tuple[int, int]]]:
+def replay(url: str, height: int, cfg: MarketConfig) -> tuple[Market, dict[int, tuple[int, int]]]:
     """The market from the stored events of blocks 1..height, by the pure core alone, and
     what each settling block's entries must add and take: every payment owed until then,
     netted per prover."""
@@ -131,7 +165,7 @@ def replay(url: str, height: int) -> tuple[Market, dict[int, tuple[int, int]]]:
         parent = rpc_result(url, "eth_getBlockByNumber", [hex(h - 1), False])
         beacon = bytes.fromhex(parent["hash"][2:])
         events = parse_events(stored["events"])
-        block = apply_market_block(market, events, h, beacon, CFG)
+        block = apply_market_block(market, events, h, beacon, cfg)
         owed += block.payments
         market = block.market
         if events.settle:
@@ -159,24 +193,27 @@ def settle_totals(url: str, height: int) -> tuple[int, int]:
     return paid, burned
 
 
-def test_five_provers_two_vanish_one_cheats_and_every_operation_is_settled(
-    market_node: NodeProcess, provers: dict[int, ProverProcess]
+@pytest.mark.parametrize("scale", SCALES, indirect=True)
+def test_provers_vanish_one_cheats_and_every_operation_is_settled(
+    scale: Scale, market_node: NodeProcess, provers: dict[int, ProverProcess]
 ) -> None:
     url = market_node.zk_http
-    wait_for(lambda: active_provers(url) == 5, ACTIVE_TIMEOUT_S, "five active provers")
+    cfg = scale.cfg
+    wait_for(lambda: active_provers(url) == scale.provers, ACTIVE_TIMEOUT_S, "active provers")
     sampler = Sampler(url)
     clients = [ZkClient(url, dev_account(n).key, fee=FEE) for n in SENDERS]
 
-    ops = send(clients, 6)
+    ops = send(clients, scale.ops_per_phase)
     victims: list[int] = []
     deadline = time.monotonic() + 90
-    while len(victims) < 2:  # kill two honest provers, each while it holds a job
+    while len(victims) < scale.victims:  # kill honest provers, each while it holds a job
         assert time.monotonic() < deadline, "no honest prover held a job"
-        if not kill_one_holding(url, provers, victims):
+        if not kill_one_holding(url, scale, provers, victims):
             ops += send(clients, 1)
-    ops += send(clients, 6)
-    wait_for(lambda: active_provers(url) == 3, ACTIVE_TIMEOUT_S, "the victims' heartbeats lapse")
-    ops += send(clients, 6)  # proven by the three left, at higher bounties
+    ops += send(clients, scale.ops_per_phase)
+    left = scale.provers - scale.victims
+    wait_for(lambda: active_provers(url) == left, ACTIVE_TIMEOUT_S, "the victims' heartbeats lapse")
+    ops += send(clients, scale.ops_per_phase)  # proven by those left, at higher bounties
 
     deadline = time.monotonic() + PROVEN_TIMEOUT_S
     for op in ops:
@@ -185,7 +222,7 @@ def test_five_provers_two_vanish_one_cheats_and_every_operation_is_settled(
 
     market = rpc_result(url, "duet_getProverMarket", [])
     head = market["height"]
-    replayed, settled = replay(url, head)
+    replayed, settled = replay(url, head, cfg)
     by_address = {p["address"]: p for p in market["provers"]}
 
     # Exact payments: the replay's balances are the node's; each settling block moved in
@@ -205,12 +242,12 @@ def test_five_provers_two_vanish_one_cheats_and_every_operation_is_settled(
     cheater = by_address[address_of(CHEATER)]
     assert cheater["invalid"] >= 1 and cheater["proven"] == 0
     penalties = cheater["invalid"] + cheater["missed"]
-    assert int(cheater["balance"]) == -CFG.penalty_wei * penalties
+    assert int(cheater["balance"]) == -cfg.penalty_wei * penalties
     for victim in victims:
         assert by_address[address_of(victim)]["missed"] >= 1, "a vanished prover is penalised"
 
-    # Bounties rise while provers are missing: the same wait pays more with three active.
-    assert_bounties_rose(sampler.samples)
+    # Bounties rise while provers are missing: the same wait pays more with fewer active.
+    assert_bounties_rose(sampler.samples, scale.provers, left)
 
     # Block production never stopped.
     stamps = [
@@ -221,8 +258,10 @@ def test_five_provers_two_vanish_one_cheats_and_every_operation_is_settled(
     assert max(gaps) * 1000 <= MAX_BLOCK_GAP_MS, f"a ZK block came {max(gaps)} s late"
 
 
-def kill_one_holding(url: str, provers: dict[int, ProverProcess], victims: list[int]) -> bool:
-    for account in HONEST:
+def kill_one_holding(
+    url: str, scale: Scale, provers: dict[int, ProverProcess], victims: list[int]
+) -> bool:
+    for account in scale.honest:
         if account not in victims and holds_a_job(url, account):
             provers[account].kill()
             victims.append(account)
@@ -230,13 +269,13 @@ def kill_one_holding(url: str, provers: dict[int, ProverProcess], victims: list[
     return False
 
 
-def assert_bounties_rose(samples: list[dict[str, Any]]) -> None:
+def assert_bounties_rose(samples: list[dict[str, Any]], before: int, after: int) -> None:
     seen: dict[tuple[int, int], int] = {}  # (active provers, blocks waited) → op bounty
     for sample in samples:
         for job in sample["jobs"]:
             if job["kind"] == "op":
                 seen[(sample["activeProvers"], job["waited"])] = int(job["bounty"], 16)
-    common = {w for a, w in seen if a == 5} & {w for a, w in seen if a == 3}
-    assert common, f"no wait seen both with five and with three provers: {sorted(seen)}"
+    common = {w for a, w in seen if a == before} & {w for a, w in seen if a == after}
+    assert common, f"no wait seen both with {before} and with {after} provers: {sorted(seen)}"
     for waited in common:
-        assert seen[(3, waited)] > seen[(5, waited)], f"waited {waited}: {seen}"
+        assert seen[(after, waited)] > seen[(before, waited)], f"waited {waited}: {seen}"
