@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import aiohttp
+from eth_utils import keccak
 from web3.logs import DISCARD
 
 from chain.client.fast import FastBridge
@@ -170,14 +171,16 @@ class GameSession:
             return
         async with self._sending:  # nonces reach the node in the order they were signed
             raw = self.seat.sign_move(direction)
-            started = time.perf_counter()
+            # Timed from before it is sent, under the hash it will have: its `Moved` log can
+            # come back on the socket before the node's answer to the send does.
+            tx_hash = "0x" + keccak(raw).hex()
+            self._sent[tx_hash] = time.perf_counter()
             try:
-                tx_hash = await self.chain.send_raw_transaction(raw)
+                await self.chain.send_raw_transaction(raw)
             except ChainError as exc:
+                self._sent.pop(tx_hash, None)
                 self.seat.nonce -= 1  # the node did not take it: the nonce is free again
                 self._say(f"move not sent: {exc}")
-                return
-        self._sent[tx_hash] = started
 
     async def end_round(self) -> None:
         try:
