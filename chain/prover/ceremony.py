@@ -49,6 +49,9 @@ PTAU_POWER = 14  # 2^14 constraints at most: the circuits are designed to stay u
 BEACON_HASH_HEX = "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 BEACON_ITERATIONS_EXP = 10  # the beacon hashes 2^10 times
 BEACON_NAME = "duet development beacon"
+# Each circuit's `zkey beacon` hashes its own beacon, SHA-256(fixed beacon ‖ circuit name),
+# so no two circuits share δ: with τ, α, β shared, a shared δ would let a prover use one
+# circuit's private-wire key points in another circuit's proof.
 # groth16py's import_zkey compiles the circuit again, at full simplification, for its witness
 # generator: the zkey must come from the same wires, or proving fails (index out of bounds).
 CIRCOM_SIMPLIFICATION = "--O2"
@@ -243,8 +246,13 @@ def compute_hash_inputs(paths: CeremonyPaths, name: str) -> dict[str, object]:
         },
         "groth16py": groth16py.__version__,
         "ptau": [PTAU_CURVE, PTAU_POWER, BEACON_HASH_HEX, BEACON_ITERATIONS_EXP],
-        "zkey_beacon": [BEACON_HASH_HEX, BEACON_ITERATIONS_EXP],
+        "zkey_beacon": [compute_zkey_beacon_hex(name), BEACON_ITERATIONS_EXP],
     }
+
+
+def compute_zkey_beacon_hex(name: str) -> str:
+    """The beacon of circuit `name`'s `zkey beacon`, whence its δ."""
+    return hashlib.sha256(bytes.fromhex(BEACON_HASH_HEX) + name.encode()).hexdigest()
 
 
 def compute_r1cs_header(r1cs: bytes) -> R1csHeader:
@@ -373,7 +381,8 @@ def _build_ptau(paths: CeremonyPaths, build: Path, steps: _Steps) -> None:
     with steps.step("powersoftau new"):
         run_snarkjs(paths, "powersoftau", "new", PTAU_CURVE, str(PTAU_POWER), str(fresh))
     with steps.step("powersoftau beacon"):
-        run_snarkjs(paths, "powersoftau", "beacon", str(fresh), str(beaconed), *_beacon_args())
+        beacon = _beacon_args(BEACON_HASH_HEX)
+        run_snarkjs(paths, "powersoftau", "beacon", str(fresh), str(beaconed), *beacon)
     with steps.step("powersoftau prepare phase2"):
         run_snarkjs(paths, "powersoftau", "prepare", "phase2", str(beaconed), str(final))
 
@@ -386,7 +395,7 @@ def _build_ptau_natively(devkeys: Path, build: Path, steps: _Steps) -> None:
             str(build / PTAU_FILE_NAME),
             "--power",
             str(PTAU_POWER),
-            *_devkeys_beacon_args(),
+            *_devkeys_beacon_args(BEACON_HASH_HEX),
         )
 
 
@@ -411,8 +420,9 @@ def _build_circuit(
 def _make_zkey_natively(devkeys: Path, build: CircuitEntry, steps: _Steps) -> None:
     """What `groth16 setup` → `zkey beacon` → `zkey export verificationkey` write."""
     with steps.step("zkey (devkeys)"):
-        ptau = ["--power", str(PTAU_POWER), *_devkeys_beacon_args("ptau-")]
-        zkey = [str(build.r1cs), str(build.zkey), *ptau, *_devkeys_beacon_args()]
+        ptau = ["--power", str(PTAU_POWER), *_devkeys_beacon_args(BEACON_HASH_HEX, "ptau-")]
+        beacon = _devkeys_beacon_args(compute_zkey_beacon_hex(build.name))
+        zkey = [str(build.r1cs), str(build.zkey), *ptau, *beacon]
         run_devkeys(devkeys, "zkey", *zkey)
     with steps.step("export verification key (devkeys)"):
         run_devkeys(devkeys, "vkey", str(build.zkey), str(build.verification_key))
@@ -425,7 +435,8 @@ def _make_zkey(paths: CeremonyPaths, build: CircuitEntry, steps: _Steps) -> None
             paths, "groth16", "setup", str(build.r1cs), str(paths.ptau_file), str(initial_zkey)
         )
     with steps.step("zkey beacon"):
-        run_snarkjs(paths, "zkey", "beacon", str(initial_zkey), str(build.zkey), *_beacon_args())
+        beacon = _beacon_args(compute_zkey_beacon_hex(build.name))
+        run_snarkjs(paths, "zkey", "beacon", str(initial_zkey), str(build.zkey), *beacon)
         initial_zkey.unlink()
     with steps.step("export verification key"):
         run_snarkjs(
@@ -491,12 +502,12 @@ def _get_cached_result(entry: CircuitEntry, report: Report) -> SetupResult:
     return SetupResult(entry.name, "cached", 0.0, entry.directory)
 
 
-def _beacon_args() -> list[str]:
-    return [BEACON_HASH_HEX, str(BEACON_ITERATIONS_EXP), f"-n={BEACON_NAME}"]
+def _beacon_args(beacon_hex: str) -> list[str]:
+    return [beacon_hex, str(BEACON_ITERATIONS_EXP), f"-n={BEACON_NAME}"]
 
 
-def _devkeys_beacon_args(prefix: str = "") -> list[str]:
-    beacon = [f"--{prefix}beacon", BEACON_HASH_HEX, f"--{prefix}name", BEACON_NAME]
+def _devkeys_beacon_args(beacon_hex: str, prefix: str = "") -> list[str]:
+    beacon = [f"--{prefix}beacon", beacon_hex, f"--{prefix}name", BEACON_NAME]
     return [*beacon, f"--{prefix}iterations-exp", str(BEACON_ITERATIONS_EXP)]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import shutil
@@ -19,6 +20,7 @@ from chain.prover.ceremony import (
     SetupResult,
     compute_circuit_hash,
     compute_r1cs_header,
+    compute_zkey_beacon_hex,
     get_circuit_entry,
     get_circuit_names,
     is_entry_complete,
@@ -223,6 +225,15 @@ def test_r1cs_header_counts_public_signals(built_paths: CeremonyPaths) -> None:
 
     assert (header.n_public_outputs, header.n_public_inputs, header.n_private_inputs) == (1, 1, 2)
     assert header.n_constraints == 2
+
+
+def test_each_circuit_has_its_own_delta(built_paths: CeremonyPaths) -> None:
+    deltas = [
+        json.loads(get_circuit_entry(built_paths, name).verification_key.read_text())["vk_delta_2"]
+        for name in get_circuit_names(built_paths)
+    ]
+    assert deltas[0] != deltas[1]
+    assert compute_zkey_beacon_hex("multiply") != compute_zkey_beacon_hex("hash_preimage")
 
 
 def test_cli_reports_up_to_date(built_paths: CeremonyPaths) -> None:
