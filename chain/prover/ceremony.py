@@ -320,7 +320,8 @@ def setup_circuits(
 def setup_ptau(
     paths: CeremonyPaths, report: Report | None = None, ceremony: Ceremony | None = None
 ) -> SetupResult:
-    """The shared powers of tau: `new` → public `beacon` → `prepare phase2`."""
+    """The shared powers of tau: `new` → public `beacon` → `prepare phase2` (or what they
+    write, from devkeys)."""
     report = report or print_progress
     target = paths.ptau_file
     if target.is_file():
@@ -331,7 +332,7 @@ def setup_ptau(
         if target.is_file():  # another process built it while this one waited
             return SetupResult("ptau", "cached", 0.0, target)
         _remove_stale_builds(paths.ptau_dir, BUILD_DIR_PREFIX)
-        duration = "seconds" if ceremony.devkeys else "about 8 minutes on 2 cores"
+        duration = "seconds" if ceremony.devkeys else "about 10 minutes on 2 cores"
         report(f"==> ptau 2^{PTAU_POWER}: building {target} once ({duration})")
         with building(paths.ptau_dir, BUILD_DIR_PREFIX) as build:
             steps = _Steps(f"ptau 2^{PTAU_POWER}", report)

@@ -72,6 +72,9 @@ pub fn parse_r1cs(bytes: &[u8]) -> Result<R1cs, String> {
             (0..n_terms)
                 .map(|_| {
                     let wire = reader.u32()?;
+                    if wire >= n_wires {
+                        return Err(format!("a constraint names wire {wire} of {n_wires}"));
+                    }
                     Ok((wire, Fr::from_le_bytes_mod_order(reader.take(n8)?)))
                 })
                 .collect()

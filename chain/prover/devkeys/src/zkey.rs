@@ -8,8 +8,9 @@
 //! before the beacon; δ then comes from the beacon, seeded with that hash.
 
 use crate::blake2b::Blake2b;
-use crate::encoding::SnarkjsPoint;
-use crate::encoding::{lem, put_u32, uncompressed, write_beacon_params, write_prime, BinFile};
+use crate::encoding::{
+    lem, put_u32, uncompressed, write_beacon_params, write_prime, BinFile, SnarkjsPoint,
+};
 use crate::math::{g1_times, g2_times, lagrange_at, lagrange_without_last_power, powers};
 use crate::r1cs::R1cs;
 use crate::secrets::{compute_delta_key, compute_ptau_secrets, Beacon};
