@@ -42,7 +42,11 @@ def test_fixture_circuits_are_the_main_files(paths: CeremonyPaths) -> None:
     assert get_circuit_names(paths) == ["hash_preimage", "multiply"]
 
 
-def test_setup_builds_a_complete_entry(paths: CeremonyPaths) -> None:
+def test_setup_builds_a_complete_entry(
+    paths: CeremonyPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(CEREMONY_ENV, raising=False)  # the default: devkeys
+
     result = setup_circuit(paths, "multiply", REPORT)
 
     entry = get_circuit_entry(paths, "multiply")
