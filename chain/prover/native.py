@@ -90,8 +90,7 @@ def _build_devkeys(tools_dir: Path, source: Path, binary: Path, report: Report) 
             "snarkjs (about 36 minutes from nothing)"
         )
         return None
-    for stale in tools_dir.glob("devkeys-*"):
-        stale.unlink()
+    # Binaries of other sources stay: worktrees sharing this cache may still run them.
     handle, partial = tempfile.mkstemp(prefix=".devkeys-", dir=tools_dir)
     os.close(handle)  # a file open for writing cannot be run (ETXTBSY)
     shutil.copy2(built, partial)
