@@ -9,8 +9,8 @@ VENV=".venv"
 PY_STAMP="$VENV/.duet-stamp"
 NODE_STAMP="node_modules/.duet-stamp"
 
-# Slow, reproducible outputs (later: the circuits' proving keys) live outside the repository,
-# so a fresh clone or `git clean` does not redo an eight-minute ceremony.
+# Slow, reproducible outputs (the circuits' keys, the ceremony's helper) live outside the
+# repository, so a fresh clone or `git clean` does not make them again.
 export DUET_CACHE_DIR="${DUET_CACHE_DIR:-$HOME/.cache/duet}"
 
 usage() {
@@ -28,6 +28,8 @@ Commands:
 Environment:
   DUET_DATA_DIR   node data directory (default: ~/.duet/dev)
   DUET_CACHE_DIR  cache for heavy build outputs (default: ~/.cache/duet)
+  DUET_CEREMONY   how setup makes the circuit keys: native (default; needs cargo)
+                  or snarkjs (about 36 minutes); the same keys either way
 EOF
 }
 

@@ -5,6 +5,12 @@ Powers of tau (2^14, shared by every circuit), then per circuit: compile with ci
 proving key saved for fast loading. Every step is deterministic (public beacons, no secret
 contribution), so anyone rebuilds the same keys: they are for development, not for value.
 
+Two ways to the same bytes: snarkjs runs the ceremony's steps (half an hour on two cores),
+or devkeys (`chain.prover.native`, a Rust helper) computes their outputs straight from the
+public secrets, in seconds. The default is devkeys; `DUET_CEREMONY=snarkjs` asks for snarkjs,
+which also serves when cargo is missing. Their outputs are identical (the tests compare the
+files byte for byte), so their cache entries are shared.
+
 The ceremony is slow, so its outputs live in the cache (`$DUET_CACHE_DIR`), keyed by a hash
 of everything that shapes them, and are built in a temporary directory renamed into place:
 an entry exists only once it is complete, and a killed build leaves nothing that looks done.
@@ -34,6 +40,7 @@ from typing import IO, Literal
 import groth16py
 
 from chain.prover.errors import ProverError
+from chain.prover.native import compute_devkeys_hash, run_devkeys, setup_devkeys
 
 CEREMONY_FORMAT_VERSION = 1  # bump when the steps or the entry layout change
 PTAU_CURVE = "bn128"
@@ -42,12 +49,16 @@ PTAU_POWER = 14  # 2^14 constraints at most: the circuits are designed to stay u
 BEACON_HASH_HEX = "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 BEACON_ITERATIONS_EXP = 10  # the beacon hashes 2^10 times
 BEACON_NAME = "duet development beacon"
+# Each circuit's `zkey beacon` hashes its own beacon, SHA-256(fixed beacon ‖ circuit name),
+# so no two circuits share δ: with τ, α, β shared, a shared δ would let a prover use one
+# circuit's private-wire key points in another circuit's proof.
 # groth16py's import_zkey compiles the circuit again, at full simplification, for its witness
 # generator: the zkey must come from the same wires, or proving fails (index out of bounds).
 CIRCOM_SIMPLIFICATION = "--O2"
 CIRCUIT_HASH_CHARS = 16  # hex characters of the circuit hash in an entry's directory name
 
 CACHE_DIR_ENV = "DUET_CACHE_DIR"
+CEREMONY_ENV = "DUET_CEREMONY"  # "native" (devkeys, the default) or "snarkjs"
 DEFAULT_CACHE_DIR = Path.home() / ".cache" / "duet"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PTAU_FILE_NAME = f"pot{PTAU_POWER}_final.ptau"
@@ -60,7 +71,17 @@ R1CS_HEADER_SECTION = 1
 TOOL_ERROR_TAIL_CHARS = 2000  # how much of a failing tool's output goes into the error
 
 Status = Literal["built", "cached"]
+Method = Literal["native", "snarkjs"]
+METHODS: tuple[Method, ...] = ("native", "snarkjs")
 Report = Callable[[str], None]
+
+
+def get_default_cache_dir() -> Path:
+    return Path(os.environ.get(CACHE_DIR_ENV) or DEFAULT_CACHE_DIR).expanduser()
+
+
+def get_default_tools_dir() -> Path:
+    return get_default_cache_dir() / "devkeys"
 
 
 @dataclass(frozen=True)
@@ -71,6 +92,9 @@ class CeremonyPaths:
     circuits_dir: Path  # <name>.circom main files, shared templates in lib/
     cache_dir: Path  # circuits/<name>-<hash>/ entries
     ptau_dir: Path  # the shared powers of tau, keyed by its parameters only
+    # The devkeys helper's builds, one per machine whatever the circuits (cargo's target
+    # directory and a binary per source hash).
+    tools_dir: Path = field(default_factory=get_default_tools_dir)
 
     @property
     def node_modules(self) -> Path:
@@ -79,6 +103,17 @@ class CeremonyPaths:
     @property
     def ptau_file(self) -> Path:
         return self.ptau_dir / PTAU_FILE_NAME
+
+
+@dataclass(frozen=True)
+class Ceremony:
+    """How the keys get computed: by the devkeys binary, or (None) by snarkjs."""
+
+    devkeys: Path | None = None
+
+    @property
+    def method(self) -> Method:
+        return "snarkjs" if self.devkeys is None else "native"
 
 
 @dataclass(frozen=True)
@@ -132,13 +167,40 @@ class R1csHeader:
 
 
 def get_default_paths() -> CeremonyPaths:
-    cache_dir = Path(os.environ.get(CACHE_DIR_ENV) or DEFAULT_CACHE_DIR).expanduser()
+    cache_dir = get_default_cache_dir()
     return CeremonyPaths(
         project_root=PROJECT_ROOT,
         circuits_dir=PROJECT_ROOT / "contracts" / "circuits",
         cache_dir=cache_dir,
         ptau_dir=cache_dir / "ptau",
+        tools_dir=cache_dir / "devkeys",
     )
+
+
+def get_requested_method() -> Method:
+    """The ceremony `$DUET_CEREMONY` asks for: "native" unless it says "snarkjs"."""
+    method = os.environ.get(CEREMONY_ENV) or "native"
+    if method not in METHODS:
+        raise ProverError(f"{CEREMONY_ENV}={method!r}: expected one of {', '.join(METHODS)}")
+    return method
+
+
+_ceremonies: dict[tuple[Path, Method], Ceremony] = {}
+
+
+def setup_ceremony(
+    paths: CeremonyPaths, report: Report | None = None, method: Method | None = None
+) -> Ceremony:
+    """The ceremony asked for (default: `$DUET_CEREMONY`), building devkeys first if native;
+    snarkjs if devkeys cannot be built. Decided once per process."""
+    method = method or get_requested_method()
+    key = (paths.tools_dir, method)
+    if key not in _ceremonies:
+        devkeys = None
+        if method == "native":
+            devkeys = setup_devkeys(paths.tools_dir, report or print_progress)
+        _ceremonies[key] = Ceremony(devkeys)
+    return _ceremonies[key]
 
 
 def get_circuit_names(paths: CeremonyPaths) -> list[str]:
@@ -184,8 +246,13 @@ def compute_hash_inputs(paths: CeremonyPaths, name: str) -> dict[str, object]:
         },
         "groth16py": groth16py.__version__,
         "ptau": [PTAU_CURVE, PTAU_POWER, BEACON_HASH_HEX, BEACON_ITERATIONS_EXP],
-        "zkey_beacon": [BEACON_HASH_HEX, BEACON_ITERATIONS_EXP],
+        "zkey_beacon": [compute_zkey_beacon_hex(name), BEACON_ITERATIONS_EXP],
     }
+
+
+def compute_zkey_beacon_hex(name: str) -> str:
+    """The beacon of circuit `name`'s `zkey beacon`, whence its δ."""
+    return hashlib.sha256(bytes.fromhex(BEACON_HASH_HEX) + name.encode()).hexdigest()
 
 
 def compute_r1cs_header(r1cs: bytes) -> R1csHeader:
@@ -219,6 +286,7 @@ def setup_circuits(
     names: Sequence[str] | None = None,
     jobs: int = MAX_PARALLEL_CIRCUITS,
     report: Report | None = None,
+    ceremony: Ceremony | None = None,
 ) -> list[SetupResult]:
     """Make sure every named circuit (default: all) has a complete entry; build what is missing.
 
@@ -233,39 +301,55 @@ def setup_circuits(
         name: _get_cached_result(entries[name], report) for name in names if name not in missing
     }
     if missing:
-        setup_ptau(paths, report)
+        ceremony = ceremony or setup_ceremony(paths, report)
+        setup_ptau(paths, report, ceremony)
     if len(missing) > 1 and jobs > 1:
         # Worker processes report with print_progress. Spawned, not forked: a fork of a process
         # whose groth16py thread pool is running can deadlock.
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(min(jobs, len(missing)), mp_context=context) as pool:
-            futures = {name: pool.submit(setup_circuit, paths, name) for name in missing}
+            futures = {
+                name: pool.submit(setup_circuit, paths, name, None, ceremony) for name in missing
+            }
             results |= {name: future.result() for name, future in futures.items()}
     else:
-        results |= {name: setup_circuit(paths, name, report) for name in missing}
+        results |= {name: setup_circuit(paths, name, report, ceremony) for name in missing}
     return [results[name] for name in names]
 
 
-def setup_ptau(paths: CeremonyPaths, report: Report | None = None) -> SetupResult:
-    """The shared powers of tau: `new` → public `beacon` → `prepare phase2`."""
+def setup_ptau(
+    paths: CeremonyPaths, report: Report | None = None, ceremony: Ceremony | None = None
+) -> SetupResult:
+    """The shared powers of tau: `new` → public `beacon` → `prepare phase2` (or what they
+    write, from devkeys)."""
     report = report or print_progress
     target = paths.ptau_file
     if target.is_file():
         return SetupResult("ptau", "cached", 0.0, target)
+    ceremony = ceremony or setup_ceremony(paths, report)
     paths.ptau_dir.mkdir(parents=True, exist_ok=True)
     with locked(paths.ptau_dir / (PTAU_FILE_NAME + LOCK_FILE_SUFFIX)):
         if target.is_file():  # another process built it while this one waited
             return SetupResult("ptau", "cached", 0.0, target)
         _remove_stale_builds(paths.ptau_dir, BUILD_DIR_PREFIX)
-        report(f"==> ptau 2^{PTAU_POWER}: building {target} once (about 4 minutes on 2 cores)")
+        duration = "seconds" if ceremony.devkeys else "about 10 minutes on 2 cores"
+        report(f"==> ptau 2^{PTAU_POWER}: building {target} once ({duration})")
         with building(paths.ptau_dir, BUILD_DIR_PREFIX) as build:
             steps = _Steps(f"ptau 2^{PTAU_POWER}", report)
-            _build_ptau(paths, build, steps)
+            if ceremony.devkeys:
+                _build_ptau_natively(ceremony.devkeys, build, steps)
+            else:
+                _build_ptau(paths, build, steps)
             os.replace(build / PTAU_FILE_NAME, target)
     return SetupResult("ptau", "built", steps.total, target, steps.seconds)
 
 
-def setup_circuit(paths: CeremonyPaths, name: str, report: Report | None = None) -> SetupResult:
+def setup_circuit(
+    paths: CeremonyPaths,
+    name: str,
+    report: Report | None = None,
+    ceremony: Ceremony | None = None,
+) -> SetupResult:
     """One circuit's entry, built unless a complete one with the same hash exists."""
     report = report or print_progress
     entry = get_circuit_entry(paths, name)
@@ -275,12 +359,13 @@ def setup_circuit(paths: CeremonyPaths, name: str, report: Report | None = None)
     with locked(entry.directory.with_name(entry.directory.name + LOCK_FILE_SUFFIX)):
         if is_entry_complete(entry):
             return _get_cached_result(entry, report)
-        setup_ptau(paths, report)
+        ceremony = ceremony or setup_ceremony(paths, report)
+        setup_ptau(paths, report, ceremony)
         prefix = f"{BUILD_DIR_PREFIX}{entry.directory.name}-"
         _remove_stale_builds(entry.directory.parent, prefix)
         with building(entry.directory.parent, prefix) as build:
             steps = _Steps(f"circuit {name}", report)
-            _build_circuit(paths, CircuitEntry(name, build), steps)
+            _build_circuit(paths, CircuitEntry(name, build), steps, ceremony)
             if get_circuit_entry(paths, name) != entry:  # an edit mid-build: keys of neither
                 raise ProverError(f"circuit {name}: its sources changed during setup; run again")
             build.rename(entry.directory)
@@ -297,36 +382,70 @@ def _build_ptau(paths: CeremonyPaths, build: Path, steps: _Steps) -> None:
     with steps.step("powersoftau new"):
         run_snarkjs(paths, "powersoftau", "new", PTAU_CURVE, str(PTAU_POWER), str(fresh))
     with steps.step("powersoftau beacon"):
-        run_snarkjs(paths, "powersoftau", "beacon", str(fresh), str(beaconed), *_beacon_args())
+        beacon = _beacon_args(BEACON_HASH_HEX)
+        run_snarkjs(paths, "powersoftau", "beacon", str(fresh), str(beaconed), *beacon)
     with steps.step("powersoftau prepare phase2"):
         run_snarkjs(paths, "powersoftau", "prepare", "phase2", str(beaconed), str(final))
 
 
-def _build_circuit(paths: CeremonyPaths, build: CircuitEntry, steps: _Steps) -> None:
+def _build_ptau_natively(devkeys: Path, build: Path, steps: _Steps) -> None:
+    with steps.step("powers of tau (devkeys)"):
+        run_devkeys(
+            devkeys,
+            "ptau",
+            str(build / PTAU_FILE_NAME),
+            "--power",
+            str(PTAU_POWER),
+            *_devkeys_beacon_args(BEACON_HASH_HEX),
+        )
+
+
+def _build_circuit(
+    paths: CeremonyPaths, build: CircuitEntry, steps: _Steps, ceremony: Ceremony
+) -> None:
     source = get_circuit_source(paths, build.name)
     with steps.step("compile") as note:
-        header = _compile_circuit(paths, source, build)
+        header = compile_circuit(paths, source, build)
         note(f"{header.n_constraints:,} constraints")
+    if ceremony.devkeys:
+        _make_zkey_natively(ceremony.devkeys, build, steps)
+    else:
+        _make_zkey(paths, build, steps)
+    with steps.step("groth16py import_zkey"):
+        _import_zkey(paths, source, build, header)
+    with steps.step("groth16py load check"):
+        groth16py.ProvingKey.load(str(build.proving_key))  # fails here, not in the node, if broken
+    _write_manifest(paths, build, header, steps.seconds, ceremony)
+
+
+def _make_zkey_natively(devkeys: Path, build: CircuitEntry, steps: _Steps) -> None:
+    """What `groth16 setup` → `zkey beacon` → `zkey export verificationkey` write."""
+    with steps.step("zkey (devkeys)"):
+        ptau = ["--power", str(PTAU_POWER), *_devkeys_beacon_args(BEACON_HASH_HEX, "ptau-")]
+        beacon = _devkeys_beacon_args(compute_zkey_beacon_hex(build.name))
+        zkey = [str(build.r1cs), str(build.zkey), *ptau, *beacon]
+        run_devkeys(devkeys, "zkey", *zkey)
+    with steps.step("export verification key (devkeys)"):
+        run_devkeys(devkeys, "vkey", str(build.zkey), str(build.verification_key))
+
+
+def _make_zkey(paths: CeremonyPaths, build: CircuitEntry, steps: _Steps) -> None:
     initial_zkey = build.directory / f"{build.name}_0000.zkey"
     with steps.step("groth16 setup"):
         run_snarkjs(
             paths, "groth16", "setup", str(build.r1cs), str(paths.ptau_file), str(initial_zkey)
         )
     with steps.step("zkey beacon"):
-        run_snarkjs(paths, "zkey", "beacon", str(initial_zkey), str(build.zkey), *_beacon_args())
+        beacon = _beacon_args(compute_zkey_beacon_hex(build.name))
+        run_snarkjs(paths, "zkey", "beacon", str(initial_zkey), str(build.zkey), *beacon)
         initial_zkey.unlink()
     with steps.step("export verification key"):
         run_snarkjs(
             paths, "zkey", "export", "verificationkey", str(build.zkey), str(build.verification_key)
         )
-    with steps.step("groth16py import_zkey"):
-        _import_zkey(paths, source, build, header)
-    with steps.step("groth16py load check"):
-        groth16py.ProvingKey.load(str(build.proving_key))  # fails here, not in the node, if broken
-    _write_manifest(paths, build, header, steps.seconds)
 
 
-def _compile_circuit(paths: CeremonyPaths, source: Path, build: CircuitEntry) -> R1csHeader:
+def compile_circuit(paths: CeremonyPaths, source: Path, build: CircuitEntry) -> R1csHeader:
     circom = paths.node_modules / ".bin" / "circom2"
     # circom2 runs as WebAssembly and finds an include only below its working directory (it
     # cannot resolve `..`), so it runs where both the sources and circomlib are below it.
@@ -357,12 +476,21 @@ def _import_zkey(
 
 
 def _write_manifest(
-    paths: CeremonyPaths, build: CircuitEntry, header: R1csHeader, seconds: dict[str, float]
+    paths: CeremonyPaths,
+    build: CircuitEntry,
+    header: R1csHeader,
+    seconds: dict[str, float],
+    ceremony: Ceremony,
 ) -> None:
     manifest = {
         "circuit": build.name,
         "hash": compute_circuit_hash(paths, build.name),
         "hash_inputs": compute_hash_inputs(paths, build.name),
+        # Not in the hash: both ways give the same bytes, so either may reuse the other's entry.
+        "made_by": {
+            "method": ceremony.method,
+            "devkeys": compute_devkeys_hash() if ceremony.devkeys else None,
+        },
         "r1cs": vars(header),
         "n_public": header.n_public_outputs + header.n_public_inputs,
         "step_seconds": {step: round(s, 3) for step, s in seconds.items()},
@@ -375,8 +503,13 @@ def _get_cached_result(entry: CircuitEntry, report: Report) -> SetupResult:
     return SetupResult(entry.name, "cached", 0.0, entry.directory)
 
 
-def _beacon_args() -> list[str]:
-    return [BEACON_HASH_HEX, str(BEACON_ITERATIONS_EXP), f"-n={BEACON_NAME}"]
+def _beacon_args(beacon_hex: str) -> list[str]:
+    return [beacon_hex, str(BEACON_ITERATIONS_EXP), f"-n={BEACON_NAME}"]
+
+
+def _devkeys_beacon_args(beacon_hex: str, prefix: str = "") -> list[str]:
+    beacon = [f"--{prefix}beacon", beacon_hex, f"--{prefix}name", BEACON_NAME]
+    return [*beacon, f"--{prefix}iterations-exp", str(BEACON_ITERATIONS_EXP)]
 
 
 def run_snarkjs(paths: CeremonyPaths, *args: str) -> None:

@@ -1,7 +1,7 @@
 """The embedded Groth16 prover: load a circuit's keys, prove in-process, verify.
 
 groth16py computes the witness (the circuit's .wasm under wasmi) and the proof in this
-process; the keys come from the snarkjs ceremony (`chain.prover.ceremony`), so browser
+process; the keys come from the development ceremony (`chain.prover.ceremony`), so browser
 provers running snarkjs on the same zkey, and `snarkjs groth16 verify`, agree with it.
 """
 

@@ -3,6 +3,8 @@ batch check rests on: every key shares α, β and γ."""
 
 from __future__ import annotations
 
+import json
+
 from py_ecc import optimized_bn128 as bn128
 
 from chain.l1.keys import encode_verification_key, is_shared_key_part, load_ceremony_keys
@@ -28,6 +30,12 @@ def test_ceremony_keys_share_alpha_beta_and_gamma() -> None:
     generator_x, generator_y = bn128.normalize(bn128.G2)
     assert [int(x0), int(x1)] == [int(c) for c in generator_x.coeffs]
     assert [int(y0), int(y1)] == [int(c) for c in generator_y.coeffs]
+
+
+def test_ceremony_keys_have_their_own_delta() -> None:
+    """δ is the one part a circuit's key does not share: each zkey beacon is the circuit's."""
+    deltas = [json.dumps(key["vk_delta_2"]) for key in load_ceremony_keys()]
+    assert len(set(deltas)) == len(deltas)
 
 
 def test_a_key_encodes_as_words_with_g2_imaginary_parts_first() -> None:

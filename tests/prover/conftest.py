@@ -2,7 +2,8 @@
 
 Each test that builds gets its own cache directory; the proving tests share one built cache
 per xdist worker. Every cache reuses the real powers of tau (`$DUET_CACHE_DIR/ptau`, which
-`./demo.sh setup` makes): it is keyed by its parameters only, and a fresh one takes minutes.
+`./demo.sh setup` makes): it is keyed by its parameters only. It also reuses the devkeys
+helper (`$DUET_CACHE_DIR/devkeys`), whose first build takes a minute or two.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def make_paths(root: Path) -> CeremonyPaths:
     shared = get_default_paths()
     setup_ptau(shared)  # a no-op once made
     (cache_dir / "ptau").symlink_to(shared.ptau_dir, target_is_directory=True)
+    shared.tools_dir.mkdir(parents=True, exist_ok=True)
+    (cache_dir / "devkeys").symlink_to(shared.tools_dir, target_is_directory=True)
     return CeremonyPaths(PROJECT_ROOT, circuits_dir, cache_dir, cache_dir / "ptau")
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,19 +13,23 @@ from typing import Any
 
 import pytest
 
-from chain.prover import ceremony
+from chain.prover import ceremony, native
 from chain.prover.ceremony import (
+    CEREMONY_ENV,
     CeremonyPaths,
     SetupResult,
     compute_circuit_hash,
     compute_r1cs_header,
+    compute_zkey_beacon_hex,
     get_circuit_entry,
     get_circuit_names,
     is_entry_complete,
+    setup_ceremony,
     setup_circuit,
     setup_circuits,
 )
 from chain.prover.errors import ProverError
+from chain.prover.native import DEVKEYS_SOURCE, compute_devkeys_hash, setup_devkeys
 
 REPORT = print  # progress lines land in the captured output, shown when a test fails
 
@@ -36,7 +42,11 @@ def test_fixture_circuits_are_the_main_files(paths: CeremonyPaths) -> None:
     assert get_circuit_names(paths) == ["hash_preimage", "multiply"]
 
 
-def test_setup_builds_a_complete_entry(paths: CeremonyPaths) -> None:
+def test_setup_builds_a_complete_entry(
+    paths: CeremonyPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(CEREMONY_ENV, raising=False)  # the default: devkeys
+
     result = setup_circuit(paths, "multiply", REPORT)
 
     entry = get_circuit_entry(paths, "multiply")
@@ -46,7 +56,68 @@ def test_setup_builds_a_complete_entry(paths: CeremonyPaths) -> None:
     for artifact in (entry.r1cs, entry.wasm, entry.zkey, entry.verification_key, entry.proving_key):
         assert artifact.stat().st_size > 0, artifact
     assert is_entry_complete(entry)
-    assert {"compile", "groth16 setup", "zkey beacon", "groth16py import_zkey"} <= set(result.steps)
+    assert {"compile", "zkey (devkeys)", "groth16py import_zkey"} <= set(result.steps)
+
+
+def test_snarkjs_ceremony_makes_the_same_entry(
+    paths: CeremonyPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both ways give the same bytes, so both may use one cache entry."""
+    native_result = setup_circuit(paths, "multiply", REPORT)
+    slow_paths = CeremonyPaths(
+        paths.project_root, paths.circuits_dir, tmp_path / "slow", paths.ptau_dir
+    )
+    monkeypatch.setenv(CEREMONY_ENV, "snarkjs")
+
+    slow_result = setup_circuit(slow_paths, "multiply", REPORT)
+
+    assert {"groth16 setup", "zkey beacon"} <= set(slow_result.steps)
+    assert native_result.path.name == slow_result.path.name
+    for native_file in sorted(native_result.path.iterdir()):
+        if native_file.name != ceremony.MANIFEST_FILE_NAME:
+            assert native_file.read_bytes() == (slow_result.path / native_file.name).read_bytes()
+
+
+def test_rejects_unknown_ceremony(paths: CeremonyPaths, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(CEREMONY_ENV, "fast")
+
+    with pytest.raises(ProverError, match="DUET_CEREMONY='fast': expected one of native, snarkjs"):
+        setup_circuit(paths, "multiply", REPORT)
+
+
+def test_without_cargo_the_ceremony_runs_in_snarkjs(
+    paths: CeremonyPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(native, "CARGO", "no-such-cargo")
+    lines: list[str] = []
+    no_tools = CeremonyPaths(
+        paths.project_root, paths.circuits_dir, paths.cache_dir, paths.ptau_dir, tmp_path
+    )
+
+    assert setup_ceremony(no_tools, lines.append).method == "snarkjs"
+    assert len(lines) == 1 and lines[0].startswith("==> devkeys: cargo not found")
+
+
+def test_failed_devkeys_build_leaves_snarkjs(tmp_path: Path) -> None:
+    source = tmp_path / "devkeys"
+    shutil.copytree(DEVKEYS_SOURCE / "src", source / "src")
+    (source / "Cargo.toml").write_text("not a manifest\n")
+    (source / "Cargo.lock").write_text("")
+    lines: list[str] = []
+
+    assert setup_devkeys(tmp_path / "tools", lines.append, source) is None
+    assert lines[-1].startswith("==> devkeys: cargo build failed")
+
+
+def test_devkeys_hash_covers_its_sources(tmp_path: Path) -> None:
+    source = tmp_path / "devkeys"
+    shutil.copytree(DEVKEYS_SOURCE, source, ignore=shutil.ignore_patterns("target"))
+    before = compute_devkeys_hash(source)
+    main = source / "src" / "main.rs"
+    main.write_text(main.read_text() + "\n// an edit\n")
+
+    assert compute_devkeys_hash(DEVKEYS_SOURCE) == before
+    assert compute_devkeys_hash(source) != before
 
 
 def test_second_setup_reuses_the_entry(paths: CeremonyPaths) -> None:
@@ -158,6 +229,15 @@ def test_r1cs_header_counts_public_signals(built_paths: CeremonyPaths) -> None:
 
     assert (header.n_public_outputs, header.n_public_inputs, header.n_private_inputs) == (1, 1, 2)
     assert header.n_constraints == 2
+
+
+def test_each_circuit_has_its_own_delta(built_paths: CeremonyPaths) -> None:
+    deltas = [
+        json.loads(get_circuit_entry(built_paths, name).verification_key.read_text())["vk_delta_2"]
+        for name in get_circuit_names(built_paths)
+    ]
+    assert deltas[0] != deltas[1]
+    assert compute_zkey_beacon_hex("multiply") != compute_zkey_beacon_hex("hash_preimage")
 
 
 def test_cli_reports_up_to_date(built_paths: CeremonyPaths) -> None:
