@@ -23,6 +23,7 @@ Commands:
   node          set up, then run the dev node alone in the foreground
   setup         install what is missing or changed: .venv, node_modules, build/contracts
   test [ARGS]   set up, then ruff, mypy and pytest; ARGS go to pytest
+                (--slow adds the long drills and soaks)
   help, -h      show this help
 
 Environment:
