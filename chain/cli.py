@@ -138,6 +138,13 @@ def build_parser() -> argparse.ArgumentParser:
         "agent)",
     )
     node.add_argument(
+        "--sequencer-key",
+        metavar="HEX",
+        default=None,
+        help="the key this node attests its blocks with for L1 (default: the dev sequencer's, "
+        "which a rollup the node deploys gets as its sequencer)",
+    )
+    node.add_argument(
         "--slot-blocks",
         type=int,
         default=SLOT_BLOCKS,
@@ -274,8 +281,9 @@ def cmd_node(args: argparse.Namespace) -> int:
         return 2
     try:
         agent_key = None if args.agent_key is None else parse_key(args.agent_key)
+        sequencer_key = None if args.sequencer_key is None else parse_key(args.sequencer_key)
     except ValueError as exc:
-        err.print(f"[red]--agent-key: {exc}[/]")
+        err.print(f"[red]--agent-key / --sequencer-key: {exc}[/]")
         return 2
     try:
         market = parse_market_config(args.market)
@@ -295,6 +303,7 @@ def cmd_node(args: argparse.Namespace) -> int:
         rollup=args.rollup,
         agent=args.agent,
         agent_key=agent_key,
+        sequencer_key=sequencer_key,
         schedule=SlotSchedule(args.slot_blocks, args.grace_blocks),
         market=market,
     )

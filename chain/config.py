@@ -38,6 +38,8 @@ MAX_OPS_PER_ZK_BLOCK = 128
 # The dev account whose key the node's embedded prover uses in the market: its ZK account
 # (the same key's L1 account is the embedded submission agent's, chain/l1/config.py).
 DEV_PROVER_ACCOUNT = 9
+# The dev sequencer's key, the mnemonic's account 10 (unfunded: it only signs blocks).
+DEV_SEQUENCER_INDEX = 10
 
 DEFAULT_FAST_PORT = 8645
 DEFAULT_ZK_PORT = 8646

@@ -22,6 +22,8 @@ from chain.fast.pyevm_executor import PyEvmExecutor
 from chain.fast.revm_executor import RevmExecutor
 from chain.fast.system import compute_system_genesis
 from chain.fast.txs import FastTx, InvalidTransaction, decode_transaction
+from chain.l1.attestation import AttestedBlock, Attestor, BlockHeader, attest_block
+from chain.l1.calldata import StateRoot
 from chain.ledger.blocks import LedgerBlock, seal
 from chain.ledger.log import LedgerHeads, process_append
 from chain.ledger.messages import InvalidMessage, Message, decode_message, is_to_zk
@@ -112,6 +114,9 @@ class Node:
         )
         self._reload_pending()
         self._reload_zk_pending()
+        # The sequencer's keys for the rollup this node settles on (set once it knows it).
+        self.attestor: Attestor | None = None
+        self._attested: dict[Height, AttestedBlock] = {}
 
     def _get_zk_block(self, height: Height) -> LedgerBlock:
         block = self.get_block(self.config.zk_chain_id, height)
@@ -473,6 +478,29 @@ class Node:
     def submit_proof(self, job_id: JobId, result: bytes, signature: bytes) -> Verdict:
         """A prover's proof (or aggregate) for a market job; raises SubmissionRefused."""
         return self.desk.submit(job_id, result, signature, Height(self.zk_head.height + 1))
+
+    def get_attestation(self, height: Height) -> AttestedBlock | None:
+        """ZK block `height` as this node, the sequencer, attests it for L1: its settlement
+        number (L1 settles only blocks with operations, in order), header and signature.
+        None without a sequencer key for a rollup (`attestor`), or for a block without
+        operations. It signs only blocks it has committed, whenever it is asked."""
+        if self.attestor is None:
+            return None
+        cached = self._attested.get(height)
+        if cached is not None:
+            return cached
+        ops = self.store.list_zk_ops_at(height)
+        block = self.get_block(self.config.zk_chain_id, height)
+        if not ops or block is None:
+            return None
+        header = BlockHeader(height, block.timestamp_ms // 1000, StateRoot(ops[0].public_inputs[0]))
+        statements = [(op.circuit, op.public_inputs[1], op.public_inputs[2:]) for op in ops]
+        number = self.store.count_zk_op_heights(height)
+        attested = attest_block(
+            self.attestor.domain, number, header, statements, self.attestor.keys
+        )
+        self._attested[height] = attested
+        return attested
 
     def explain_settlement(self) -> SettlementWait:
         """What the next ZK block to settle on L1 waits for (chain/market/settlement_wait.py)."""

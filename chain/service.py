@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
+from eth_account import Account
 
 from chain.config import DEV_PROVER_ACCOUNT, NetworkConfig
 from chain.consensus.dev import DevSequencer
-from chain.fast.genesis import dev_alloc, dev_keys
+from chain.fast.genesis import dev_alloc, dev_keys, dev_sequencer_key
+from chain.l1.attestation import Attestor
 from chain.l1.calldata import StateRoot
 from chain.l1.config import DEFAULT_SCHEDULE, SlotSchedule
 from chain.l1.devnet import Devnet, DevnetError, L1Endpoint
@@ -59,6 +61,7 @@ class NodeOptions:
     rollup: str | None = None  # None: deploy one on the managed anvil (none on another L1)
     agent: bool = True  # run an embedded submission agent where there is a rollup
     agent_key: bytes | None = None  # None: dev account DEV_AGENT_ACCOUNT
+    sequencer_key: bytes | None = None  # None: the dev sequencer's (chain/fast/genesis.py)
     schedule: SlotSchedule = DEFAULT_SCHEDULE  # of a rollup the node deploys
     market: MarketConfig = field(default_factory=MarketConfig)
 
@@ -150,6 +153,7 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    sequencer_key = options.sequencer_key or dev_sequencer_key()
     try:
         genesis = node.get_block(cfg.zk_chain_id, 0)
         assert genesis is not None
@@ -161,7 +165,10 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
             options.agent_key,
             options.schedule,
             cfg.dev_alloc or dev_alloc(),
+            Account.from_key(sequencer_key).address,
         )
+        if settlement is not None:
+            node.attestor = Attestor(settlement.domain, (sequencer_key,))
         duet = DuetApi(node)
         market = MarketApi(node)
         endpoints: dict[str, Any] = {}

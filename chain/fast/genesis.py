@@ -2,7 +2,12 @@
 
 from eth_account import Account as EthAccount
 
-from chain.config import DEV_ACCOUNT_BALANCE_WEI, DEV_ACCOUNT_COUNT, DEV_MNEMONIC
+from chain.config import (
+    DEV_ACCOUNT_BALANCE_WEI,
+    DEV_ACCOUNT_COUNT,
+    DEV_MNEMONIC,
+    DEV_SEQUENCER_INDEX,
+)
 from chain.types import Address
 
 DERIVATION_PATH = "m/44'/60'/0'/0/{}"
@@ -15,6 +20,14 @@ def dev_keys(count: int = DEV_ACCOUNT_COUNT) -> list[bytes]:
         bytes(EthAccount.from_mnemonic(DEV_MNEMONIC, account_path=DERIVATION_PATH.format(i)).key)
         for i in range(count)
     ]
+
+
+def dev_sequencer_key() -> bytes:
+    """The dev sequencer's key: the mnemonic's account DEV_SEQUENCER_INDEX, after the funded
+    ones. It signs (attests) blocks and never pays for anything, so it holds nothing."""
+    EthAccount.enable_unaudited_hdwallet_features()
+    path = DERIVATION_PATH.format(DEV_SEQUENCER_INDEX)
+    return bytes(EthAccount.from_mnemonic(DEV_MNEMONIC, account_path=path).key)
 
 
 def dev_alloc(count: int = DEV_ACCOUNT_COUNT) -> dict[Address, int]:

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from eth_typing import ChecksumAddress
 from web3.exceptions import Web3Exception
 
+from chain.l1.attestation import BlockHeader
 from chain.l1.calldata import SettledOp, StateRoot, decode_ops
 from chain.l1.config import AGENT_POLL_S, AGENT_RETRY_S
 from chain.l1.errors import L1Error, L1Revert
@@ -53,6 +54,15 @@ class NodeRpcError(L1Error):
 
 
 @dataclass(frozen=True)
+class Attestation:
+    """The sequencer's signature of a block, as settlement `number` at `timestamp`."""
+
+    number: int
+    timestamp: int  # seconds
+    signatures: bytes
+
+
+@dataclass(frozen=True)
 class SettlementBlock:
     """A ZK block as the rollup takes it, with what is not proven yet."""
 
@@ -62,10 +72,16 @@ class SettlementBlock:
     op_count: int
     unproven: int
     aggregated: bool = True  # an aggregation job has assembled and checked it (the market's)
+    attestation: Attestation | None = None  # none: the node has no sequencer key for L1
 
     @property
     def is_ready(self) -> bool:
         return self.op_count > 0 and self.unproven == 0 and self.aggregated
+
+    @property
+    def header(self) -> BlockHeader:
+        assert self.attestation is not None
+        return BlockHeader(self.height, self.attestation.timestamp, self.pre_root)
 
 
 class SettlementSource(Protocol):
@@ -119,7 +135,19 @@ def parse_settlement_block(obj: dict[str, Any]) -> SettlementBlock:
     aggregate = obj.get("aggregate")
     settled = () if aggregate is None else tuple(decode_ops(bytes.fromhex(aggregate[2:])))
     height = Height(int(obj["height"]))
-    return SettlementBlock(height, pre_root, settled, len(ops), unproven, aggregate is not None)
+    attested = obj.get("attestation")
+    attestation = (
+        None
+        if attested is None
+        else Attestation(
+            int(attested["number"]),
+            int(attested["timestamp"]),
+            bytes.fromhex(attested["signatures"][2:]),
+        )
+    )
+    return SettlementBlock(
+        height, pre_root, settled, len(ops), unproven, aggregate is not None, attestation
+    )
 
 
 class StallReporter:
@@ -152,6 +180,7 @@ class StallReporter:
 class Outcome(Enum):
     IDLE = "nothing to settle"
     UNPROVEN = "waiting for proofs"
+    UNATTESTED = "not attested by a sequencer"
     SLOT = "waiting for its slot"
     PENDING = "waiting for its own pending transaction"
     MISMATCH = "cannot settle"
@@ -161,6 +190,7 @@ class Outcome(Enum):
 
 REPORT_LEVELS = {
     Outcome.UNPROVEN: logging.DEBUG,
+    Outcome.UNATTESTED: logging.WARNING,
     Outcome.PENDING: logging.INFO,
     Outcome.SLOT: logging.INFO,
     Outcome.MISMATCH: logging.ERROR,
@@ -216,6 +246,9 @@ class SubmissionAgent:
             if not block.unproven:
                 detail = f"all {block.op_count} operations proven, the aggregate not made yet"
             return Step(Outcome.UNPROVEN, height, detail)
+        if block.attestation is None:
+            detail = "the node has no sequencer key for this rollup (duet node --sequencer-key)"
+            return Step(Outcome.UNATTESTED, height, detail)
         if block.pre_root != settled.root:
             detail = f"it starts from root {block.pre_root:#x}, L1 has {settled.root:#x}"
             return Step(Outcome.MISMATCH, height, detail)
@@ -229,7 +262,10 @@ class SubmissionAgent:
 
     def submit(self, settled: SettledState, block: SettlementBlock) -> Step:
         try:
-            receipt = self.rollup.submit_block(block.height, settled.root, block.ops)
+            assert block.attestation is not None
+            receipt = self.rollup.submit_block(
+                block.header, block.ops, block.attestation.signatures
+            )
         except L1Revert as refusal:
             if refusal.error in RACE_ERRORS:
                 return Step(Outcome.RACED, block.height, str(refusal))

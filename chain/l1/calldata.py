@@ -1,4 +1,4 @@
-"""A ZK block's operations as the rollup takes them: `Rollup.submitBlock(height, preRoot, ops)`.
+"""A ZK block's operations as the rollup takes them: `Rollup.submitBlock(header, ops, attestation)`.
 
 `ops` is, per operation and with nothing between: its circuit id (1 byte, the index of its
 circuit in CIRCUIT_NAMES), its post-root (32 bytes), its words w1..wk (32 bytes each, k fixed

@@ -70,15 +70,19 @@ def deploy_contracts(
     schedule: SlotSchedule = DEFAULT_SCHEDULE,
     backing: int = 0,
     grants: Mapping[ChecksumAddress, int] | None = None,
+    sequencers: Sequence[ChecksumAddress] | None = None,
 ) -> L1Deployment:
     """ZkPow (its supply to `token_holder`, default the deployer) and Rollup (at
     `genesis_root`, with `keys`, default the current ceremony's; `agents`, default the
     deployer alone, on `schedule`). Then the deployer sends the rollup `backing` wei of L1
     ZKPoW (the ZK genesis supply it backs) and each address of `grants` its amount; both
-    come out of the deployer's balance, so `token_holder` must be the deployer for them."""
+    come out of the deployer's balance, so `token_holder` must be the deployer for them.
+    `sequencers` attest blocks, each with weight 1 (default: the deployer alone)."""
     vks = [encode_verification_key(vk) for vk in (keys or load_ceremony_keys())]
     zkpow = deploy_contract(w3, deployer, "ZkPow", token_holder or deployer.address, supply)
     bridge = (zkpow, get_circuit_id("deposit"), get_circuit_id("withdraw"))
+    signers = list(sequencers if sequencers is not None else [deployer.address])
+    config = (schedule.slot_blocks, schedule.grace_blocks, bridge, signers, [1] * len(signers))
     rollup, block = deploy_contract_at_block(
         w3,
         deployer,
@@ -86,9 +90,7 @@ def deploy_contracts(
         genesis_root,
         vks,
         list(agents if agents is not None else [deployer.address]),
-        schedule.slot_blocks,
-        schedule.grace_blocks,
-        bridge,
+        config,
     )
     payments = {rollup: backing, **(grants or {})}
     for to, amount in payments.items():
@@ -149,17 +151,24 @@ def load_or_deploy(
     *,
     backing: int = 0,
     grants: Mapping[ChecksumAddress, int] | None = None,
+    sequencers: Sequence[ChecksumAddress] | None = None,
 ) -> tuple[L1Deployment, bool]:
     """The deployment recorded at `path` if L1 still holds it, else a new one (with the
-    deployer as its one agent, `backing` and `grants` handed out as `deploy_contracts`
-    does), recorded there. Returns it, and whether it is new."""
+    deployer as its one agent, `backing`, `grants` and `sequencers` as `deploy_contracts`
+    takes them), recorded there. Returns it, and whether it is new."""
     if path.is_file():
         deployment = L1Deployment.from_json(json.loads(path.read_text()))
         if deployment.chain_id == w3.eth.chain_id and w3.eth.get_code(deployment.rollup):
             check_rollup(w3, deployment.rollup, genesis_root)
             return deployment, False
     deployment = deploy_contracts(
-        w3, deployer, genesis_root, schedule=schedule, backing=backing, grants=grants
+        w3,
+        deployer,
+        genesis_root,
+        schedule=schedule,
+        backing=backing,
+        grants=grants,
+        sequencers=sequencers,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

@@ -21,6 +21,7 @@ from web3 import Web3
 
 from chain.fast.genesis import dev_keys
 from chain.l1.agent import NodeSource, SubmissionAgent
+from chain.l1.attestation import RollupDomain
 from chain.l1.calldata import StateRoot
 from chain.l1.config import DEV_AGENT_ACCOUNT, DEV_L1_GRANT_WEI, SlotSchedule
 from chain.l1.deploy import check_rollup, load_or_deploy
@@ -47,6 +48,7 @@ class RollupSetup:
     rollup: ChecksumAddress
     zkpow: ChecksumAddress | None  # known when the node deployed it
     agent: LocalAccount
+    domain: RollupDomain  # what the node's sequencer key signs blocks in
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ async def connect_rollup(
     agent_key: bytes | None,
     schedule: SlotSchedule,
     alloc: Mapping[Address, int],
+    sequencer: ChecksumAddress,
 ) -> RollupSetup | None:
     """The rollup at `rollup` (checked to settle the chain of `genesis_root`), or on the
     managed anvil the one deployed at first start (recorded in DIR/l1/deployment.json) for
@@ -80,7 +83,16 @@ async def connect_rollup(
     if rollup is not None:
         address = to_checksum_address(rollup)
         await asyncio.to_thread(check_rollup, w3, address, genesis_root)
-        return RollupSetup(address, None, agent)
+        client = RollupClient(w3, address)
+        signers = dict(await asyncio.to_thread(client.list_sequencers))
+        if sequencer not in signers:
+            log.warning(
+                "sequencer key %s is not in rollup %s's set %s: its blocks will not settle",
+                sequencer,
+                address,
+                sorted(signers),
+            )
+        return RollupSetup(address, None, agent, RollupDomain(l1.chain_id, address))
     path = data_dir / L1_DIR / DEPLOYMENT_FILE
     # The rollup holds L1 ZKPoW backing every ZKPoW of the dev genesis (withdrawals are paid
     # from it), and each dev account gets some L1 ZKPoW to deposit.
@@ -93,6 +105,7 @@ async def connect_rollup(
         schedule,
         backing=get_total_supply(compute_dev_genesis_state(alloc)),
         grants={to_checksum_address(a): DEV_L1_GRANT_WEI for a in alloc},
+        sequencers=[sequencer],
     )
     if new:
         log.info(
@@ -102,7 +115,8 @@ async def connect_rollup(
             agent.address,
             deployment.block,
         )
-    return RollupSetup(deployment.rollup, deployment.zkpow, agent)
+    domain = RollupDomain(l1.chain_id, deployment.rollup)
+    return RollupSetup(deployment.rollup, deployment.zkpow, agent, domain)
 
 
 async def watch_settlement(setup: RollupSetup, l1_url: str, record: RecordSettlement) -> None:

@@ -330,9 +330,10 @@ def compute_settled_block(
     if function.fn_name != SUBMIT_BLOCK:
         raise L1Error(f"{tx_hash} calls {function.fn_name}, not {SUBMIT_BLOCK}")
     ops_bytes = bytes(args["ops"])
-    pre_root = StateRoot(int(args["preRoot"]))
+    header = args["header"]
+    pre_root = StateRoot(int(header["preRoot"]))
     commitment = compute_block_commitment(pre_root, settlement.post_root, ops_bytes)
-    if int(args["height"]) != settlement.height or commitment != settlement.commitment:
+    if int(header["height"]) != settlement.height or commitment != settlement.commitment:
         raise L1Error(f"{tx_hash}: its calldata is not the block that its event settled")
     return SettledBlock(
         settlement.height,

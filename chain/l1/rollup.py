@@ -12,6 +12,7 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 from web3.types import BlockIdentifier, TxParams, TxReceipt
 
+from chain.l1.attestation import BlockHeader, RollupDomain
 from chain.l1.calldata import SettledOp, StateRoot, encode_ops
 from chain.l1.config import SlotSchedule
 from chain.l1.contracts import load_artifact, send_transaction
@@ -35,6 +36,7 @@ class Settlement:
     """One BlockSettled event."""
 
     height: Height
+    number: int  # the rollup's count of settlements: 1 for the first
     post_root: StateRoot
     commitment: bytes
     l1_block: int
@@ -111,6 +113,7 @@ class RollupClient:
         return [
             Settlement(
                 Height(int(e["args"]["height"])),
+                int(e["args"]["number"]),
                 StateRoot(int(e["args"]["postRoot"])),
                 bytes(e["args"]["commitment"]),
                 int(e["blockNumber"]),
@@ -122,12 +125,26 @@ class RollupClient:
     # -- submitting ---------------------------------------------------------------------------
 
     def submit_block(
-        self, height: Height, pre_root: StateRoot, ops: Sequence[SettledOp] | bytes
+        self, header: BlockHeader, ops: Sequence[SettledOp] | bytes, attestation: bytes
     ) -> TxReceipt:
-        """Settle block `height`; L1Revert names the contract's refusal (nothing is sent
-        then: the refusal shows in the gas estimate)."""
+        """Settle the next block, `ops` after `header`, with the sequencers' `attestation`;
+        L1Revert names the contract's refusal (nothing is sent then: the refusal shows in
+        the gas estimate)."""
         ops_bytes = ops if isinstance(ops, bytes) else encode_ops(ops)
-        return self._transact("submitBlock", height, pre_root, ops_bytes)
+        return self._transact("submitBlock", header.to_abi(), ops_bytes, attestation)
+
+    def get_settlement_count(self, block: BlockIdentifier = "latest") -> int:
+        return int(self.contract.functions.settlementCount().call(block_identifier=block))
+
+    def get_domain(self) -> RollupDomain:
+        """The EIP-712 domain of what this rollup checks signatures on."""
+        return RollupDomain(int(self.w3.eth.chain_id), self.address)
+
+    def list_sequencers(self) -> list[tuple[ChecksumAddress, int]]:
+        """The sequencer set: each key and its weight."""
+        functions = self.contract.functions
+        keys = [functions.sequencers(i).call() for i in range(functions.sequencerCount().call())]
+        return [(key, int(functions.sequencerWeight(key).call())) for key in keys]
 
     # -- deposits -----------------------------------------------------------------------------
 

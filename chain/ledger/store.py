@@ -471,6 +471,14 @@ class Store:
         )
         return [Height(h) for (h,) in rows]
 
+    def count_zk_op_heights(self, upto: Height) -> int:
+        """How many ZK blocks up to `upto` hold operations: the settlement number of
+        `upto` on L1, where only those blocks go."""
+        row = self.db.execute(
+            "SELECT COUNT(DISTINCT height) FROM zk_ops WHERE height<=?", (upto,)
+        ).fetchone()
+        return int(row[0])
+
     def list_zk_ops_at(self, height: Height) -> list[ZkOpRecord]:
         """The operations of ZK block `height`, in block order."""
         rows = self.db.execute("SELECT * FROM zk_ops WHERE height=? ORDER BY idx", (height,))

@@ -11,6 +11,7 @@ from typing import Any
 
 from chain.config import CLIENT_VERSION
 from chain.fast.chain import compute_prev_randao
+from chain.l1.attestation import AttestedBlock
 from chain.ledger.blocks import LedgerBlock
 from chain.ledger.store import ZkOpRecord
 from chain.market.settlement_wait import format_settlement_wait
@@ -226,7 +227,8 @@ class ZkApi:
     def get_settlement_block(self, params: Any) -> Any:
         """ZK block `height` as Rollup.submitBlock takes it: each operation's circuit,
         post-root, words and proof (`unproven` lists those without one); `ready` once the
-        market's aggregation job has made `aggregate`, the `ops` calldata agents post."""
+        market's aggregation job has made `aggregate`, the `ops` calldata agents post; and
+        the sequencer's `attestation` (settlement number, timestamp, signatures)."""
         (height,) = expect_params(params, 1, 1)
         height = parse_count(height, "height")
         block = self.node.get_block(self.chain_id, height)
@@ -235,12 +237,14 @@ class ZkApi:
         ops = self.node.store.list_zk_ops_at(Height(height))
         unproven = [hx(op.op_id) for op in ops if op.proof is None]
         aggregate = self.node.store.get_zk_aggregate(Height(height))
+        attested = self.node.get_attestation(Height(height))
         return {
             "height": height,
             "stateRoot": hx(block.state_root),
             "ready": aggregate is not None,
             "unproven": unproven,
             "aggregate": None if aggregate is None else hx(aggregate),
+            "attestation": None if attested is None else format_attestation(attested),
             "ops": [format_settlement_op(op) for op in ops],
         }
 
@@ -319,6 +323,15 @@ class ZkApi:
         ]
         waiting = any(getattr(m, "seq", None) == seq for m in self.node.pending_fast_messages())
         return {"seq": hex(seq), "pending": waiting, "arrivals": arrivals}
+
+
+def format_attestation(attested: AttestedBlock) -> dict[str, Any]:
+    return {
+        "number": attested.number,
+        "timestamp": attested.header.timestamp,
+        "opsHash": hx(attested.ops_hash),
+        "signatures": hx(attested.attestation),
+    }
 
 
 def format_settlement_op(op: ZkOpRecord) -> dict[str, Any]:

@@ -106,6 +106,16 @@ contract Rollup {
     uint256 internal constant FAULT_TRUNCATED = 2;
     uint256 internal constant FAULT_INPUT = 3;
 
+    /// EIP-712: the domain ("Duet", "1", this chain, this rollup) and what the sequencer signs.
+    bytes32 internal constant DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    bytes32 internal constant BLOCK_TYPEHASH = keccak256(
+        "Block(uint64 number,uint64 height,uint64 timestamp,uint256 preRoot,uint256 postRoot,bytes32 opsHash)"
+    );
+    uint256 internal constant SIGNATURE_BYTES = 65; // r ‖ s ‖ v
+    /// How far ahead of L1's clock an attested timestamp may be (Ethereum's own allowance).
+    uint256 internal constant MAX_TIMESTAMP_DRIFT_S = 15;
+
     /// The largest deposit: an amount on the ZK chain is below 2^96.
     uint256 internal constant MAX_AMOUNT = type(uint96).max;
     /// Word counts of the bridge circuits: the second pass reads them at fixed offsets.
@@ -124,6 +134,12 @@ contract Rollup {
     /// How many deposits the settled blocks have credited: deposits 0 .. depositsCredited - 1.
     /// In the same slot as settledHeight, which every settlement writes anyway.
     uint64 public depositsCredited;
+    /// How many blocks have settled: the rollup numbers them itself, 1, 2, ..., and the
+    /// sequencer's attestation names the number, so no caller picks where a block goes. In
+    /// the settled height's slot too.
+    uint64 public settlementCount;
+    /// The attested timestamp (seconds) of the last settled block: never goes backwards.
+    uint64 public settledTimestamp;
     /// keccak256(abi.encode(preRoot, postRoot, keccak256(ops))) of each settled block by height.
     mapping(uint64 => bytes32) public blockCommitment;
 
@@ -156,6 +172,23 @@ contract Rollup {
         uint8 withdrawCircuit;
     }
 
+    /// The constructor's parameters besides the keys and agents (a struct keeps the stack
+    /// shallow): the slot schedule, the bridge, and the sequencer's keys with their weights.
+    struct Config {
+        uint256 slotBlocks; // L1 blocks per slot (chain/l1/config.py has the defaults)
+        uint256 graceBlocks; // L1 blocks after a settlement before anyone may submit
+        Bridge bridge;
+        address[] sequencers;
+        uint256[] weights; // a sequencer's stake; the dev node's one key weighs 1
+    }
+
+    /// What the sequencer attests of a block besides its operations, as submitBlock takes it.
+    struct BlockHeader {
+        uint64 height; // the ZK height, for information (never decreases)
+        uint64 timestamp; // the ZK block's time, seconds: mint epochs count from it
+        uint256 preRoot; // the settled root the block starts from
+    }
+
     /// The ZKPoW token on L1, locked for deposits and paid out for withdrawals.
     IZkPow public immutable token;
     /// The circuit ids of the bridge ops, and their bits in a block's bitmap of circuits.
@@ -170,6 +203,14 @@ contract Rollup {
     mapping(uint64 => bytes32) public withdrawalRoot;
     /// height → position / 256 → a bit per claimed withdrawal.
     mapping(uint64 => mapping(uint256 => uint256)) internal claimedBits;
+
+    /// The sequencer's key set: a block settles only with signatures of more than two
+    /// thirds of its weight on the block (`attestation`). The dev node: one key.
+    address[] public sequencers;
+    mapping(address => uint256) public sequencerWeight;
+    uint256 public immutable sequencerTotalWeight;
+    /// The EIP-712 domain of what L1 checks signatures on: this rollup, on this chain.
+    bytes32 public immutable domainSeparator;
 
     /// The data contract holding every circuit's key (layout above).
     address public immutable keyData;
@@ -187,8 +228,9 @@ contract Rollup {
     uint256 internal immutable gammaY1;
     uint256 internal immutable gammaY0;
 
-    /// A ZK block settled: the new settled root and the block's commitment.
-    event BlockSettled(uint64 indexed height, uint256 postRoot, bytes32 commitment);
+    /// Settlement `number` settled ZK block `height`: the new settled root and the block's
+    /// commitment.
+    event BlockSettled(uint64 indexed height, uint64 indexed number, uint256 postRoot, bytes32 commitment);
     /// `agent` joined the schedule as agents[index].
     event AgentRegistered(address indexed agent, uint256 index);
     /// Deposit number `index`: `amount` of L1 ZKPoW locked, to credit `to` on the ZK chain.
@@ -200,6 +242,17 @@ contract Rollup {
 
     /// `height` is settled already: a replayed (or raced) submission.
     error BlockAlreadySettled(uint64 height, uint64 settledHeight);
+    /// The attestation is not 65-byte signatures, one at least.
+    error MalformedAttestation();
+    /// Signature `index` of the attestation is not a sequencer's, or not above the one before
+    /// (signers in ascending order, each once): the block as submitted is not what they signed.
+    error NotAttested(uint256 index, address signer);
+    /// The signers' weight is not above two thirds of `totalWeight`.
+    error AttestationTooWeak(uint256 weight, uint256 totalWeight);
+    /// The attested timestamp is before the last settled block's, or ahead of L1's clock.
+    error BadTimestamp(uint64 timestamp, uint64 settledTimestamp);
+    /// A sequencer set is nonzero distinct addresses with nonzero weights, one at least.
+    error BadSequencers();
     /// This L1 block is in `expectedAgent`'s slot, and the grace period has not passed.
     error NotYourSlot(address expectedAgent);
     /// Only the owner (the deployer) registers agents.
@@ -247,20 +300,13 @@ contract Rollup {
     /// @param vks each circuit id's key: α ‖ β ‖ γ ‖ δ ‖ IC[0..nPublic], every coordinate a
     ///        32-byte big-endian word, G2 points as x.c1, x.c0, y.c1, y.c0 (EIP-197).
     /// @param initialAgents the first submission agents (more with registerAgent).
-    /// @param slotBlocks_ L1 blocks per slot (chain/l1/config.py has the defaults).
-    /// @param graceBlocks_ L1 blocks after a settlement before anyone may submit.
-    /// @param bridge the ZKPoW token on L1 and the ids of the deposit and withdraw circuits.
-    constructor(
-        uint256 genesisRoot_,
-        bytes[] memory vks,
-        address[] memory initialAgents,
-        uint256 slotBlocks_,
-        uint256 graceBlocks_,
-        Bridge memory bridge
-    ) {
+    /// @param config the slot schedule, the bridge (the ZKPoW token on L1 and the ids of the
+    ///        deposit and withdraw circuits) and the sequencer set.
+    constructor(uint256 genesisRoot_, bytes[] memory vks, address[] memory initialAgents, Config memory config) {
+        Bridge memory bridge = config.bridge;
         if (genesisRoot_ >= R) revert GenesisRootNotInField(genesisRoot_);
         if (vks.length == 0 || vks.length > MAX_CIRCUITS) revert BadKeyCount(vks.length);
-        if (slotBlocks_ == 0) revert BadSchedule(slotBlocks_, graceBlocks_);
+        if (config.slotBlocks == 0) revert BadSchedule(config.slotBlocks, config.graceBlocks);
         if (address(bridge.token).code.length == 0) revert InvalidToken(address(bridge.token));
         token = bridge.token;
         depositCircuit = bridge.depositCircuit;
@@ -269,8 +315,8 @@ contract Rollup {
         genesisRoot = genesisRoot_;
         settledRoot = genesisRoot_;
         owner = msg.sender;
-        slotBlocks = slotBlocks_;
-        graceBlocks = graceBlocks_;
+        slotBlocks = config.slotBlocks;
+        graceBlocks = config.graceBlocks;
         scheduleStart = block.number;
         settledAtBlock = uint64(block.number);
         for (uint256 i = 0; i < initialAgents.length; i++) {
@@ -296,31 +342,134 @@ contract Rollup {
         gammaX0 = _word(shared, 7);
         gammaY1 = _word(shared, 8);
         gammaY0 = _word(shared, 9);
+        sequencerTotalWeight = _setSequencers(config.sequencers, config.weights);
+        domainSeparator = keccak256(
+            abi.encode(DOMAIN_TYPEHASH, keccak256("Duet"), keccak256("1"), block.chainid, address(this))
+        );
     }
 
-    /// @notice Settle ZK block `height`, which takes the state from `preRoot` (the settled
-    ///         root) through each operation of `ops` in turn.
-    /// @dev Any height above the settled one: the ZK blocks between hold no operation (most
-    ///      ZK blocks are empty and leave the root as it is), and none of them can hide a
-    ///      change of state, since `preRoot` must be the settled root and the statements
-    ///      chain from it.
+    /// @notice Settle the next block: settlement number settlementCount + 1, ZK block
+    ///         `header.height`, which takes the state from `header.preRoot` (the settled root)
+    ///         through each operation of `ops` in turn, as the sequencer attested it.
+    /// @dev The ZK heights between two settlements hold no operation (most ZK blocks are empty
+    ///      and leave the root as it is), and none of them can hide a change of state, since
+    ///      `preRoot` must be the settled root and the statements chain from it. The rollup
+    ///      numbers settlements itself: the attestation covers that number, so a block cannot
+    ///      go anywhere but next, and the height is the sequencer's word, kept for reference.
     /// @param ops per operation: circuit id (1 byte) ‖ postRoot (32) ‖ w1..wk (32 each, k fixed
     ///        by the circuit's key) ‖ proof (256: A.x, A.y, B.x.c1, B.x.c0, B.y.c1, B.y.c0,
     ///        C.x, C.y), concatenated with nothing between (chain/l1/calldata.py).
-    function submitBlock(uint64 height, uint256 preRoot, bytes calldata ops) external {
-        uint64 settled = settledHeight;
-        if (height <= settled) revert BlockAlreadySettled(height, settled);
-        if (!maySubmit(msg.sender, block.number)) revert NotYourSlot(slotAgent(block.number));
-        if (preRoot != settledRoot) revert WrongPreRoot(settledRoot, preRoot);
+    /// @param attestation the sequencers' EIP-712 signatures of the block (`blockDigest`),
+    ///        65 bytes each (r ‖ s ‖ v), in ascending order of signer.
+    function submitBlock(BlockHeader calldata header, bytes calldata ops, bytes calldata attestation) external {
+        _checkHeader(header);
         if (ops.length == 0) revert EmptyBlock();
-        (uint256 m, uint256 postRoot, bytes32 opsHash) = _verifyBlock(preRoot, ops);
-        if (_load(m, M_SEEN) & bridgeCircuits != 0) _settleBridgeOps(m, ops, height);
-        bytes32 commitment = keccak256(abi.encode(preRoot, postRoot, opsHash));
+        (uint256 m, uint256 postRoot, bytes32 opsHash) = _verifyBlock(header.preRoot, ops);
+        uint64 number = settlementCount + 1;
+        _checkAttestation(blockDigest(number, header, postRoot, _hashStatements(m, ops)), attestation);
+        if (_load(m, M_SEEN) & bridgeCircuits != 0) _settleBridgeOps(m, ops, header.height);
+        _recordSettlement(header, number, postRoot, keccak256(abi.encode(header.preRoot, postRoot, opsHash)));
+    }
+
+    /// The height moves on, the sender may submit now (its slot, or after the grace period),
+    /// the block starts from the settled root, and its time is neither before the last settled
+    /// block's nor ahead of L1's clock.
+    function _checkHeader(BlockHeader calldata header) private view {
+        uint64 settled = settledHeight;
+        if (header.height <= settled) revert BlockAlreadySettled(header.height, settled);
+        if (!maySubmit(msg.sender, block.number)) revert NotYourSlot(slotAgent(block.number));
+        if (header.preRoot != settledRoot) revert WrongPreRoot(settledRoot, header.preRoot);
+        uint64 last = settledTimestamp;
+        if (header.timestamp < last || header.timestamp > block.timestamp + MAX_TIMESTAMP_DRIFT_S) {
+            revert BadTimestamp(header.timestamp, last);
+        }
+    }
+
+    function _recordSettlement(BlockHeader calldata header, uint64 number, uint256 postRoot, bytes32 commitment)
+        private
+    {
         settledRoot = postRoot;
-        settledHeight = height;
+        settledHeight = header.height;
         settledAtBlock = uint64(block.number);
-        blockCommitment[height] = commitment;
-        emit BlockSettled(height, postRoot, commitment);
+        settlementCount = number;
+        settledTimestamp = header.timestamp;
+        blockCommitment[header.height] = commitment;
+        emit BlockSettled(header.height, number, postRoot, commitment);
+    }
+
+    /// @notice What the sequencers sign for settlement `number`: the EIP-712 digest of
+    ///         Block(number, height, timestamp, preRoot, postRoot, opsHash) in this rollup's
+    ///         domain, opsHash being keccak256 of the block's statements, each op's circuit
+    ///         id ‖ postRoot ‖ words without its proof (the sequencer signs a block before
+    ///         any prover has proven it).
+    function blockDigest(uint64 number, BlockHeader calldata header, uint256 postRoot, bytes32 opsHash)
+        public
+        view
+        returns (bytes32)
+    {
+        bytes32 structHash = keccak256(
+            abi.encode(
+                BLOCK_TYPEHASH, number, header.height, header.timestamp, header.preRoot, postRoot, opsHash
+            )
+        );
+        return keccak256(abi.encodePacked(hex"1901", domainSeparator, structHash));
+    }
+
+    function sequencerCount() external view returns (uint256) {
+        return sequencers.length;
+    }
+
+    /// More than two thirds of the sequencers' weight signed `digest`.
+    function _checkAttestation(bytes32 digest, bytes calldata attestation) private view {
+        if (attestation.length == 0 || attestation.length % SIGNATURE_BYTES != 0) revert MalformedAttestation();
+        uint256 weight;
+        address last;
+        for (uint256 i = 0; i < attestation.length / SIGNATURE_BYTES; i++) {
+            address signer = _recover(digest, attestation[i * SIGNATURE_BYTES:(i + 1) * SIGNATURE_BYTES]);
+            uint256 signerWeight = sequencerWeight[signer];
+            if (signerWeight == 0 || signer <= last) revert NotAttested(i, signer);
+            weight += signerWeight;
+            last = signer;
+        }
+        if (weight * 3 <= sequencerTotalWeight * 2) revert AttestationTooWeak(weight, sequencerTotalWeight);
+    }
+
+    /// The signer of `digest` by a 65-byte r ‖ s ‖ v signature; zero for none.
+    function _recover(bytes32 digest, bytes calldata signature) private pure returns (address) {
+        bytes32 r = bytes32(signature[0:32]);
+        bytes32 s = bytes32(signature[32:64]);
+        uint8 v = uint8(signature[64]);
+        return ecrecover(digest, v, r, s);
+    }
+
+    /// keccak256 of each op's circuit id ‖ postRoot ‖ words, without the proofs (their shape
+    /// is checked already): the ops hash of the attestation.
+    function _hashStatements(uint256 m, bytes calldata ops) private pure returns (bytes32 digest) {
+        assembly {
+            let buffer := mload(0x40)
+            let out := buffer
+            let off := ops.offset
+            let end := add(ops.offset, ops.length)
+            for {} lt(off, end) {} {
+                let id := byte(0, calldataload(off))
+                let length := add(33, shl(5, byte(0, mload(add(add(m, M_HEADER), id)))))
+                calldatacopy(out, off, length)
+                out := add(out, length)
+                off := add(add(off, length), PROOF_BYTES)
+            }
+            digest := keccak256(buffer, sub(out, buffer))
+        }
+    }
+
+    function _setSequencers(address[] memory keys, uint256[] memory weights) private returns (uint256 total) {
+        if (keys.length == 0 || keys.length != weights.length) revert BadSequencers();
+        for (uint256 i = 0; i < keys.length; i++) {
+            address key = keys[i];
+            if (key == address(0) || weights[i] == 0 || sequencerWeight[key] != 0) revert BadSequencers();
+            sequencerWeight[key] = weights[i];
+            sequencers.push(key);
+            total += weights[i];
+        }
     }
 
     // -- deposits and withdrawals -----------------------------------------------------------

@@ -22,9 +22,10 @@ from eth_account.signers.local import LocalAccount
 from py_ecc import optimized_bn128 as bn128
 from web3 import Web3
 from web3.contract import Contract
-from web3.types import TxParams
+from web3.types import TxParams, TxReceipt
 
-from chain.l1.calldata import SettledOp, StateRoot, encode_ops
+from chain.l1.attestation import BlockHeader, Statement, attest_block, list_statements
+from chain.l1.calldata import SettledOp, StateRoot, decode_ops, encode_ops
 from chain.l1.contracts import send_transaction
 from chain.l1.deploy import deploy_contracts
 from chain.l1.rollup import RollupClient
@@ -61,6 +62,7 @@ from tests.circuits.scenarios import (
     make_op,
     run,
 )
+from tests.integration.support import dev_account
 
 Step = tuple[int, OpBody]  # (signer, body); the signer of an unsigned body is NO_SIGNER
 NO_SIGNER = 0
@@ -69,6 +71,8 @@ SNARKJS = PROJECT_ROOT / "node_modules" / ".bin" / "snarkjs"
 COMPILE_SOLIDITY = Path(__file__).resolve().parent / "compile_solidity.mjs"
 SNARKJS_VERIFIER = "Groth16Verifier"  # the contract name in snarkjs's export
 UNBATCHED_GAS_LIMIT = 1_000_000  # well above what one snarkjs verification takes
+# Signs for ops that do not decode (a malformed block is refused before its attestation is read).
+PLACEHOLDER_STATEMENT: Statement = ("transfer", 0, ())
 
 
 @dataclass(frozen=True)
@@ -217,6 +221,54 @@ def get_pre_root(chain: ProvenBlock, start: int) -> StateRoot:
     return chain.pre_root if start == 0 else chain.ops[start - 1].post_root
 
 
+# -- settling -------------------------------------------------------------------------------
+
+
+def dev_sequencer_keys() -> tuple[bytes, ...]:
+    """The keys of the tests' rollups' sequencer set: the deployer (dev account 0) alone,
+    `deploy_contracts`' default."""
+    return (bytes(dev_account(0).key),)
+
+
+def get_latest_timestamp(w3: Web3) -> int:
+    return int(w3.eth.get_block("latest")["timestamp"])
+
+
+def settle(
+    rollup: RollupClient,
+    height: Height,
+    pre_root: StateRoot,
+    ops: Sequence[SettledOp] | bytes,
+    *,
+    keys: Sequence[bytes] | None = None,
+    number: int | None = None,
+    timestamp: int | None = None,
+) -> TxReceipt:
+    """Submit `ops` as ZK block `height` after `pre_root`, attested as the sequencer does
+    it: settlement number next (or `number`), timestamp L1's latest (or `timestamp`), signed
+    by `keys` (default the tests' sequencer)."""
+    header = BlockHeader(
+        height, get_latest_timestamp(rollup.w3) if timestamp is None else timestamp, pre_root
+    )
+    attested = attest_block(
+        rollup.get_domain(),
+        rollup.get_settlement_count() + 1 if number is None else number,
+        header,
+        list_statements_of(ops),
+        dev_sequencer_keys() if keys is None else keys,
+    )
+    return rollup.submit_block(header, ops, attested.attestation)
+
+
+def list_statements_of(ops: Sequence[SettledOp] | bytes) -> list[Statement]:
+    if not isinstance(ops, bytes):
+        return list_statements(ops) or [PLACEHOLDER_STATEMENT]
+    try:
+        return list_statements(decode_ops(ops)) or [PLACEHOLDER_STATEMENT]
+    except Exception:
+        return [PLACEHOLDER_STATEMENT]
+
+
 # -- gas ------------------------------------------------------------------------------------
 
 
@@ -225,8 +277,8 @@ def measure_block_gas(w3: Web3, deployer: LocalAccount, chain: ProvenBlock, coun
     block 1 (one op) first, so that block 2 (the next `count`) pays no first-write costs."""
     deployment = deploy_contracts(w3, deployer, chain.pre_root)
     rollup = RollupClient(w3, deployment.rollup, deployer)
-    rollup.submit_block(Height(1), chain.pre_root, chain.ops[:1])
-    receipt = rollup.submit_block(Height(2), get_pre_root(chain, 1), chain.ops[1 : 1 + count])
+    settle(rollup, Height(1), chain.pre_root, chain.ops[:1])
+    receipt = settle(rollup, Height(2), get_pre_root(chain, 1), chain.ops[1 : 1 + count])
     return int(receipt["gasUsed"])
 
 

@@ -18,14 +18,15 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from chain.l1.agent import Outcome, SettlementBlock, SubmissionAgent
+from chain.l1.agent import Attestation, Outcome, SettlementBlock, SubmissionAgent
+from chain.l1.attestation import BlockHeader, RollupDomain, attest_block, list_statements
 from chain.l1.calldata import SettledOp, StateRoot
 from chain.l1.config import SlotSchedule
 from chain.l1.deploy import deploy_contracts
 from chain.l1.rollup import RollupClient
 from chain.types import Height
 from tests.integration.support import dev_account
-from tests.l1.harness import get_pre_root, get_transfer_chain
+from tests.l1.harness import dev_sequencer_keys, get_pre_root, get_transfer_chain
 
 SCHEDULE = SlotSchedule(slot_blocks=3, grace_blocks=5)
 BLOCK_OPS = {2: (0, 2), 3: (2, 3), 6: (3, 6), 7: (6, 7), 11: (7, 9)}  # height → ops [start, end)
@@ -40,6 +41,7 @@ class MemorySource:
         self.chain = get_transfer_chain(BLOCK_OPS[HEIGHTS[-1]][1])
         self.ready: set[int] = set()
         self.lock = threading.Lock()
+        self.domain: RollupDomain | None = None  # the rollup the sequencer signs for
 
     def reveal(self, *heights: int) -> None:
         with self.lock:
@@ -57,7 +59,27 @@ class MemorySource:
         with self.lock:
             unproven = 0 if height in self.ready else len(ops)
         pre_root = get_pre_root(self.chain, start)
-        return SettlementBlock(height, pre_root, () if unproven else ops, len(ops), unproven)
+        return SettlementBlock(
+            height,
+            pre_root,
+            () if unproven else ops,
+            len(ops),
+            unproven,
+            attestation=self.attest(height, pre_root, ops),
+        )
+
+    def attest(
+        self, height: Height, pre_root: StateRoot, ops: tuple[SettledOp, ...]
+    ) -> Attestation:
+        """The sequencer's signature, as the node gives it: settlement number = the block's
+        place among those with operations, its height for a timestamp (never decreasing)."""
+        assert self.domain is not None
+        number = HEIGHTS.index(height) + 1
+        header = BlockHeader(height, height, pre_root)
+        attested = attest_block(
+            self.domain, number, header, list_statements(ops), dev_sequencer_keys()
+        )
+        return Attestation(number, header.timestamp, attested.attestation)
 
     @property
     def final_root(self) -> StateRoot:
@@ -106,6 +128,7 @@ def solo_address(
 
 def make_agent(w3: Web3, address: str, key: LocalAccount, source: MemorySource) -> SubmissionAgent:
     rollup = RollupClient(w3, address, key)  # type: ignore[arg-type]
+    source.domain = rollup.get_domain()
     return SubmissionAgent(source, rollup, poll_s=0.05, retry_s=0.2)
 
 

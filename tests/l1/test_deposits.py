@@ -33,6 +33,7 @@ from tests.l1.harness import (
     credit,
     prove_after_deposit_block,
     prove_from_genesis,
+    settle,
 )
 
 FIRST = Height(1)
@@ -76,7 +77,7 @@ def make_deposits(rollup: RollupClient, depositor: LocalAccount, count: int) -> 
 
 
 def submit(rollup: RollupClient, height: Height, block: ProvenBlock) -> None:
-    rollup.submit_block(height, block.pre_root, block.ops)
+    settle(rollup, height, block.pre_root, block.ops)
 
 
 def assert_refused(

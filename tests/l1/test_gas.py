@@ -35,6 +35,7 @@ from tests.l1.harness import (
     get_mixed_block,
     measure_settlement,
     prove_from_genesis,
+    settle,
 )
 
 QUICK_SIZES = (1, 8)
@@ -71,8 +72,8 @@ def measure_mixed_block_gas(w3: Web3, deployer: LocalAccount) -> int:
         w3, deploy_contracts(w3, deployer, compute_genesis_root()).rollup, deployer
     )
     first, mixed = get_first_block(), get_mixed_block()
-    rollup.submit_block(Height(1), first.pre_root, first.ops)
-    receipt = rollup.submit_block(Height(2), mixed.pre_root, mixed.ops)
+    settle(rollup, Height(1), first.pre_root, first.ops)
+    receipt = settle(rollup, Height(2), mixed.pre_root, mixed.ops)
     return round(receipt["gasUsed"] / len(mixed.ops))
 
 
@@ -89,11 +90,11 @@ def measure_bridge_gas(w3: Web3, deployer: LocalAccount) -> dict[str, int]:
         client.deposit(to_checksum_address(to.to_bytes(20, "big")), amount)
         deposit_gas.append(get_last_gas_used(w3))
     deposits = prove_from_genesis(DEPOSIT_BLOCK_STEPS)
-    deposits_receipt = rollup.submit_block(Height(1), deposits.pre_root, deposits.ops)
+    deposits_receipt = settle(rollup, Height(1), deposits.pre_root, deposits.ops)
 
     rollup = deploy_bridge(w3, deployer, {})
     withdrawals = prove_from_genesis(WITHDRAW_BLOCK_STEPS)
-    withdrawals_receipt = rollup.submit_block(Height(1), withdrawals.pre_root, withdrawals.ops)
+    withdrawals_receipt = settle(rollup, Height(1), withdrawals.pre_root, withdrawals.ops)
     settled = list_withdrawals(Height(1), withdrawals.ops)
     leaves = [compute_withdrawal_leaf(w) for w in settled]
     claim_receipt = rollup.claim_withdrawal(settled[0], compute_withdrawal_proof(leaves, 0))

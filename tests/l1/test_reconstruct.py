@@ -109,7 +109,7 @@ SECOND_STEPS: list[Step] = [
 ]
 
 
-def settle(state: ZkState, steps: Sequence[Step]) -> tuple[list[SettledOp], ZkState]:
+def prove_steps(state: ZkState, steps: Sequence[Step]) -> tuple[list[SettledOp], ZkState]:
     """`steps` applied by the chain, each as L1 will hold it (the words of its witness)."""
     ops = []
     for signer, body in steps:
@@ -133,8 +133,8 @@ def make_block(height: Height, pre: ZkState, ops: Sequence[SettledOp]) -> Settle
 def make_blocks() -> tuple[ZkState, list[SettledBlock], ZkState]:
     """Genesis, the two blocks (every circuit at least once), and the chain's own end state."""
     genesis = compute_test_genesis()
-    first, middle = settle(genesis, FIRST_STEPS)
-    second, end = settle(middle, SECOND_STEPS)
+    first, middle = prove_steps(genesis, FIRST_STEPS)
+    second, end = prove_steps(middle, SECOND_STEPS)
     blocks = [make_block(FIRST_HEIGHT, genesis, first), make_block(SECOND_HEIGHT, middle, second)]
     return genesis, blocks, end
 
@@ -174,7 +174,7 @@ def test_replay_of_every_circuit_rebuilds_the_chains_state() -> None:
 
 def test_operation_from_words_is_the_signed_operation() -> None:
     genesis = compute_test_genesis()
-    (op,), _ = settle(genesis, [FIRST_STEPS[0]])
+    (op,), _ = prove_steps(genesis, [FIRST_STEPS[0]])
     fields = unpack_words("transfer", op.words)
     assert compute_operation_from_words("transfer", fields) == make_op(
         genesis, ALICE, Transfer(CAROL, 2 * ETHER)
@@ -305,9 +305,10 @@ def make_settlement(block: SettledBlock) -> tuple[RollupClient, Settlement, dict
     rollup = RollupClient(Web3(), ROLLUP)
     ops_bytes = encode_ops(block.ops)
     post = block.ops[-1].post_root
-    data = rollup.contract.encode_abi("submitBlock", args=[block.height, block.pre_root, ops_bytes])
+    header = (block.height, 0, block.pre_root)
+    data = rollup.contract.encode_abi("submitBlock", args=[header, ops_bytes, b""])
     commitment = compute_block_commitment(block.pre_root, post, ops_bytes)
-    settlement = Settlement(block.height, post, commitment, block.l1_block, block.tx_hash)
+    settlement = Settlement(block.height, 1, post, commitment, block.l1_block, block.tx_hash)
     return rollup, settlement, {"to": ROLLUP, "input": data}
 
 
@@ -342,8 +343,8 @@ def test_reconstruct_reads_the_rollup_on_anvil(l1_url: str, w3: Web3) -> None:
     first, mixed = harness.get_first_block(), harness.get_mixed_block()
     deployment = deploy_contracts(w3, deployer, first.pre_root)
     rollup = RollupClient(w3, deployment.rollup, deployer)
-    rollup.submit_block(Height(3), first.pre_root, first.ops)
-    rollup.submit_block(Height(7), mixed.pre_root, mixed.ops)
+    harness.settle(rollup, Height(3), first.pre_root, first.ops)
+    harness.settle(rollup, Height(7), mixed.pre_root, mixed.ops)
     phases: set[str] = set()
 
     result = reconstruct(

@@ -38,6 +38,7 @@ from tests.l1.harness import (
     get_mixed_block,
     replace_proof,
     scale_c,
+    settle,
     shift_c,
 )
 
@@ -47,7 +48,7 @@ SHIFT = from_jacobian(bn128.multiply(bn128.G1, 7))  # any point: what forged Cs 
 
 
 def submit(rollup: RollupClient, height: Height, block: ProvenBlock) -> None:
-    rollup.submit_block(height, block.pre_root, block.ops)
+    settle(rollup, height, block.pre_root, block.ops)
 
 
 def assert_refused(
@@ -61,7 +62,7 @@ def assert_refused(
     """The submission reverts with `error` (and `args`), and nothing settled moves."""
     before = (rollup.get_settled_height(), rollup.get_settled_root())
     with pytest.raises(L1Revert) as refused:
-        rollup.submit_block(height, pre_root, ops if isinstance(ops, bytes) else list(ops))
+        settle(rollup, height, pre_root, ops if isinstance(ops, bytes) else list(ops))
     assert refused.value.error == error, refused.value
     if args is not None:
         assert refused.value.error_args == args
@@ -77,7 +78,7 @@ def test_block_of_one_op_settles(rollup: RollupClient) -> None:
     assert rollup.get_settled_root() == compute_genesis_root()
     assert rollup.get_settled_height() == 0
 
-    receipt = rollup.submit_block(FIRST, block.pre_root, [op])
+    receipt = settle(rollup, FIRST, block.pre_root, [op])
 
     assert rollup.get_settled_root() == op.post_root
     assert rollup.get_settled_height() == FIRST
@@ -132,7 +133,7 @@ def test_block_over_two_delta_groups_settles(w3: Web3, deployer: LocalAccount) -
         scale_c(op, pow(s, -1, bn128.curve_order)) if op.circuit == "mint" else op
         for op in unscaled
     ]
-    rollup.submit_block(SECOND, mixed.pre_root, scaled)
+    settle(rollup, SECOND, mixed.pre_root, scaled)
     assert rollup.get_settled_root() == mixed.post_root
 
 

@@ -21,7 +21,7 @@ from chain.l1.errors import L1Revert
 from chain.l1.rollup import RollupClient
 from chain.types import Height
 from tests.integration.support import dev_account
-from tests.l1.harness import compute_genesis_root, get_first_block, get_mixed_block
+from tests.l1.harness import compute_genesis_root, get_first_block, get_mixed_block, settle
 
 SCHEDULE = SlotSchedule(slot_blocks=6, grace_blocks=4)
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -75,7 +75,7 @@ def slot_start(rollup: RollupClient, slot: int) -> int:
 
 def submit_first(rollup: RollupClient) -> None:
     block = get_first_block()
-    rollup.submit_block(Height(1), block.pre_root, block.ops)
+    settle(rollup, Height(1), block.pre_root, block.ops)
 
 
 def refusal(rollup: RollupClient) -> L1Revert:
@@ -83,7 +83,7 @@ def refusal(rollup: RollupClient) -> L1Revert:
     block = get_first_block()
     before = rollup.get_settled_height()
     with pytest.raises(L1Revert) as refused:
-        rollup.submit_block(Height(1), block.pre_root, block.ops)
+        settle(rollup, Height(1), block.pre_root, block.ops)
     assert rollup.get_settled_height() == before
     return refused.value
 
@@ -140,9 +140,9 @@ def test_slots_pass_to_the_next_agent(
     submit_first(as_sender(owner, agent_a))
     mixed = get_mixed_block()
     with pytest.raises(L1Revert) as refused:
-        as_sender(owner, agent_a).submit_block(Height(2), mixed.pre_root, mixed.ops)
+        settle(as_sender(owner, agent_a), Height(2), mixed.pre_root, mixed.ops)
     assert (refused.value.error, refused.value.error_args) == ("NotYourSlot", (agent_b.address,))
-    as_sender(owner, agent_b).submit_block(Height(2), mixed.pre_root, mixed.ops)
+    settle(as_sender(owner, agent_b), Height(2), mixed.pre_root, mixed.ops)
     assert owner.get_settled_height() == 2
 
 
@@ -163,7 +163,7 @@ def test_the_grace_period_restarts_at_each_settlement(
     submit_first(stranger)
     mixed = get_mixed_block()
     with pytest.raises(L1Revert) as refused:
-        stranger.submit_block(Height(2), mixed.pre_root, mixed.ops)
+        settle(stranger, Height(2), mixed.pre_root, mixed.ops)
     assert refused.value.error == "NotYourSlot"
     assert owner.get_settled_height() == 1
 
@@ -192,9 +192,9 @@ def test_owner_registers_an_agent_who_gets_slots(
     submit_first(as_sender(owner, agent_b))
     mixed = get_mixed_block()
     with pytest.raises(L1Revert) as refused:
-        as_sender(owner, agent_a).submit_block(Height(2), mixed.pre_root, mixed.ops)
+        settle(as_sender(owner, agent_a), Height(2), mixed.pre_root, mixed.ops)
     assert (refused.value.error, refused.value.error_args) == ("NotYourSlot", (outsider.address,))
-    as_sender(owner, outsider).submit_block(Height(2), mixed.pre_root, mixed.ops)
+    settle(as_sender(owner, outsider), Height(2), mixed.pre_root, mixed.ops)
     assert owner.get_settled_height() == 2
 
 

@@ -40,6 +40,7 @@ from tests.l1.harness import (
     compute_genesis_supply,
     get_first_block,
     prove_from_genesis,
+    settle,
 )
 
 HEIGHT = Height(3)
@@ -60,7 +61,7 @@ def rollup(w3: Web3, deployer: LocalAccount) -> RollupClient:
 def settled(rollup: RollupClient) -> list[Withdrawal]:
     """The withdrawal block settled at HEIGHT; its withdrawals."""
     block = get_withdraw_block()
-    rollup.submit_block(HEIGHT, block.pre_root, block.ops)
+    settle(rollup, HEIGHT, block.pre_root, block.ops)
     return list_withdrawals(HEIGHT, block.ops)
 
 
@@ -101,7 +102,7 @@ def assert_claim_refused(
 
 def test_settled_block_keeps_the_root_of_its_withdrawals(rollup: RollupClient) -> None:
     block = get_withdraw_block()
-    receipt = rollup.submit_block(HEIGHT, block.pre_root, block.ops)
+    receipt = settle(rollup, HEIGHT, block.pre_root, block.ops)
 
     withdrawals = list_withdrawals(HEIGHT, block.ops)
     assert [(w.position, w.to, w.amount) for w in withdrawals] == [
@@ -121,7 +122,7 @@ def test_settled_block_keeps_the_root_of_its_withdrawals(rollup: RollupClient) -
 
 def test_block_without_withdrawals_has_no_root(rollup: RollupClient) -> None:
     block = get_first_block()
-    receipt = rollup.submit_block(HEIGHT, block.pre_root, block.ops)
+    receipt = settle(rollup, HEIGHT, block.pre_root, block.ops)
     assert rollup.get_withdrawal_root(HEIGHT) is None
     assert not rollup.contract.events.WithdrawalsSettled().process_receipt(receipt, errors=DISCARD)
 
@@ -209,7 +210,7 @@ def test_deposit_credited_and_withdrawn_in_one_block(w3: Web3, deployer: LocalAc
     rollup = RollupClient(w3, deployment.rollup, deployer)
     block = prove_from_genesis(ROUND_TRIP_STEPS)
 
-    rollup.submit_block(HEIGHT, block.pre_root, block.ops)
+    settle(rollup, HEIGHT, block.pre_root, block.ops)
     (withdrawal,) = list_withdrawals(HEIGHT, block.ops)
     rollup.claim_withdrawal(withdrawal, [])
 
