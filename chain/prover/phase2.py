@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -188,8 +189,12 @@ def new_ceremony(
         report(f"==> ceremony: WARNING: {DEV_PTAU_WARNING}")
     directory.mkdir(parents=True, exist_ok=True)
     circuits, zkeys = {}, {}
-    for name in names:
-        circuits[name], zkeys[name] = _new_circuit(paths, ptau, directory, name, report)
+    try:
+        for name in names:
+            circuits[name], zkeys[name] = _new_circuit(paths, ptau, directory, name, report)
+    except ProverError:
+        _empty_directory(directory)  # so that the same command can simply run again
+        raise
     manifest: Manifest = {
         "kind": CEREMONY_KIND,
         "format": CEREMONY_FORMAT_VERSION,
@@ -203,6 +208,11 @@ def new_ceremony(
     write_manifest(directory, manifest)
     report(f"==> ceremony: {len(names)} circuit(s) ready for contributions in {directory}")
     return manifest
+
+
+def _empty_directory(directory: Path) -> None:
+    for child in directory.iterdir():
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
 
 
 def _new_circuit(

@@ -265,6 +265,18 @@ def test_rejects_a_new_ceremony_in_a_used_directory(
         new_ceremony(ceremony_paths, small_ptau, contributed, [CIRCUIT], QUIET)
 
 
+def test_rejects_a_circuit_too_big_for_the_ptau_naming_it(
+    ceremony_paths: CeremonyPaths, small_ptau: Path, tmp_path: Path
+) -> None:
+    directory = tmp_path / "too-big"
+
+    with pytest.raises(
+        CeremonyError, match=r"^circuit hash_preimage: snarkjs groth16 setup failed"
+    ):
+        new_ceremony(ceremony_paths, small_ptau, directory, ["hash_preimage"], QUIET)
+    assert list(directory.iterdir()) == []  # nothing half-made: the same command runs again
+
+
 def test_rejects_keys_whose_circuit_changed_since_the_ceremony(
     finalized: Path, tmp_path: Path
 ) -> None:
