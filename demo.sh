@@ -31,6 +31,8 @@ Environment:
   DUET_CACHE_DIR  cache for heavy build outputs (default: ~/.cache/duet)
   DUET_CEREMONY   how setup makes the circuit keys: native (default; needs cargo)
                   or snarkjs (about 36 minutes); the same keys either way
+  DUET_KEYS_DIR   a finalized \`duet ceremony\` directory: its circuit keys replace the
+                  development keys (docs/ceremony.md)
 EOF
 }
 

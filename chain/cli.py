@@ -20,6 +20,7 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from chain.bridge_cli import add_bridge_parsers, cmd_deposit, cmd_withdraw
+from chain.ceremony_cli import add_ceremony_parser, cmd_ceremony
 from chain.config import (
     DEFAULT_FAST_PORT,
     DEFAULT_ZK_PORT,
@@ -32,6 +33,7 @@ from chain.l1.errors import L1Error
 from chain.market.config import MarketConfig
 from chain.market_cli import add_market_parsers, cmd_market, cmd_prover
 from chain.node import DEFAULT_EXECUTOR, EXECUTORS
+from chain.prover.ceremony import KEYS_DIR_ENV
 from chain.service import NODE_FILE, DataDirBusy, NodeOptions, read_node_file, run_node
 from game.play import add_play_parser, cmd_play
 
@@ -157,6 +159,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="L1 blocks after a settlement before anyone may submit, for a rollup deployed "
         f"now (default {GRACE_BLOCKS})",
     )
+    node.add_argument(
+        "--keys",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help=f"the circuit keys of a finalized `duet ceremony` (sets ${KEYS_DIR_ENV}; default: "
+        "the development keys, refused outside dev chains)",
+    )
     node.add_argument("-v", "--verbose", action="store_true", help="log every block")
 
     agent = sub.add_parser("agent", help="run a submission agent: post proven ZK blocks to L1")
@@ -228,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_bridge_parsers(sub, DEFAULT_DATA_DIR)
     add_market_parsers(sub, DEFAULT_DATA_DIR)
     add_play_parser(sub, DEFAULT_DATA_DIR)
+    add_ceremony_parser(sub)
     return parser
 
 
@@ -290,6 +301,8 @@ def cmd_node(args: argparse.Namespace) -> int:
     except ValueError as exc:
         err.print(f"[red]--market: {exc}[/]")
         return 2
+    if args.keys is not None:  # read where the keys load, in this process and its workers
+        os.environ[KEYS_DIR_ENV] = str(args.keys.expanduser().resolve())
     options = NodeOptions(
         data_dir=args.data_dir.expanduser().resolve(),
         host=args.host,
@@ -568,6 +581,7 @@ def main(argv: list[str] | None = None) -> int:
         "prover": cmd_prover,
         "play": cmd_play,
         "market": cmd_market,
+        "ceremony": cmd_ceremony,
     }
     handler = handlers[args.command]
     return handler(args)

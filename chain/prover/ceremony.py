@@ -58,6 +58,9 @@ CIRCOM_SIMPLIFICATION = "--O2"
 CIRCUIT_HASH_CHARS = 16  # hex characters of the circuit hash in an entry's directory name
 
 CACHE_DIR_ENV = "DUET_CACHE_DIR"
+# A finalized multi-party ceremony's directory (`duet ceremony finalize`): its keys replace the
+# development cache's. Unset, the node uses the deterministic development keys.
+KEYS_DIR_ENV = "DUET_KEYS_DIR"
 CEREMONY_ENV = "DUET_CEREMONY"  # "native" (devkeys, the default) or "snarkjs"
 DEFAULT_CACHE_DIR = Path.home() / ".cache" / "duet"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -95,6 +98,9 @@ class CeremonyPaths:
     # The devkeys helper's builds, one per machine whatever the circuits (cargo's target
     # directory and a binary per source hash).
     tools_dir: Path = field(default_factory=get_default_tools_dir)
+    # Set: each circuit's keys come from this finalized ceremony (`<keys_dir>/<name>/`), never
+    # built here; None: from the development cache.
+    keys_dir: Path | None = None
 
     @property
     def node_modules(self) -> Path:
@@ -168,12 +174,14 @@ class R1csHeader:
 
 def get_default_paths() -> CeremonyPaths:
     cache_dir = get_default_cache_dir()
+    keys_dir = os.environ.get(KEYS_DIR_ENV)
     return CeremonyPaths(
         project_root=PROJECT_ROOT,
         circuits_dir=PROJECT_ROOT / "contracts" / "circuits",
         cache_dir=cache_dir,
         ptau_dir=cache_dir / "ptau",
         tools_dir=cache_dir / "devkeys",
+        keys_dir=Path(keys_dir).expanduser().resolve() if keys_dir else None,
     )
 
 
@@ -216,8 +224,24 @@ def get_circuit_source(paths: CeremonyPaths, name: str) -> Path:
 
 
 def get_circuit_entry(paths: CeremonyPaths, name: str) -> CircuitEntry:
+    if paths.keys_dir is not None:
+        return get_ceremony_entry(paths.keys_dir, paths, name)
     digest = compute_circuit_hash(paths, name)[:CIRCUIT_HASH_CHARS]
     return CircuitEntry(name, paths.cache_dir / "circuits" / f"{name}-{digest}")
+
+
+def get_ceremony_entry(keys_dir: Path, paths: CeremonyPaths, name: str) -> CircuitEntry:
+    """Circuit `name`'s keys in a finalized ceremony's directory; ProverError if its sources
+    changed since: its keys are then for another circuit, and a new ceremony is needed."""
+    entry = CircuitEntry(name, keys_dir / name)
+    if is_entry_complete(entry):
+        recorded = json.loads(entry.manifest.read_text()).get("sources")
+        if recorded != compute_source_hashes(paths, name):
+            raise ProverError(
+                f"circuit {name}: its sources changed since the ceremony in {keys_dir}, so its "
+                "keys no longer fit: run a new ceremony (duet ceremony)"
+            )
+    return entry
 
 
 def is_entry_complete(entry: CircuitEntry) -> bool:
@@ -232,13 +256,10 @@ def compute_circuit_hash(paths: CeremonyPaths, name: str) -> str:
 
 def compute_hash_inputs(paths: CeremonyPaths, name: str) -> dict[str, object]:
     """What the cache key covers, kept in the manifest so a rebuild can be explained."""
-    lib_dir = paths.circuits_dir / "lib"
-    lib_files = sorted(p for p in lib_dir.rglob("*") if p.is_file()) if lib_dir.is_dir() else []
     return {
         "format": CEREMONY_FORMAT_VERSION,
         "circuit": name,
-        "main": _compute_file_hash(get_circuit_source(paths, name)),
-        "lib": {p.relative_to(lib_dir).as_posix(): _compute_file_hash(p) for p in lib_files},
+        **compute_source_hashes(paths, name),
         # The compilers and key formats shape the outputs as much as the sources do.
         "packages": {
             package: _get_npm_version(paths, package)
@@ -247,6 +268,17 @@ def compute_hash_inputs(paths: CeremonyPaths, name: str) -> dict[str, object]:
         "groth16py": groth16py.__version__,
         "ptau": [PTAU_CURVE, PTAU_POWER, BEACON_HASH_HEX, BEACON_ITERATIONS_EXP],
         "zkey_beacon": [compute_zkey_beacon_hex(name), BEACON_ITERATIONS_EXP],
+    }
+
+
+def compute_source_hashes(paths: CeremonyPaths, name: str) -> dict[str, object]:
+    """SHA-256 of circuit `name`'s main file and of every shared template: what its r1cs is
+    compiled from."""
+    lib_dir = paths.circuits_dir / "lib"
+    lib_files = sorted(p for p in lib_dir.rglob("*") if p.is_file()) if lib_dir.is_dir() else []
+    return {
+        "main": _compute_file_hash(get_circuit_source(paths, name)),
+        "lib": {p.relative_to(lib_dir).as_posix(): _compute_file_hash(p) for p in lib_files},
     }
 
 
@@ -297,6 +329,8 @@ def setup_circuits(
     names = list(names) if names is not None else get_circuit_names(paths)
     entries = {name: get_circuit_entry(paths, name) for name in names}
     missing = [name for name in names if not is_entry_complete(entries[name])]
+    if missing and paths.keys_dir is not None:
+        raise _missing_ceremony_keys(paths.keys_dir, missing)
     results = {
         name: _get_cached_result(entries[name], report) for name in names if name not in missing
     }
@@ -355,6 +389,8 @@ def setup_circuit(
     entry = get_circuit_entry(paths, name)
     if is_entry_complete(entry):
         return _get_cached_result(entry, report)
+    if paths.keys_dir is not None:  # never mix development keys into a ceremony's
+        raise _missing_ceremony_keys(paths.keys_dir, [name])
     entry.directory.parent.mkdir(parents=True, exist_ok=True)
     with locked(entry.directory.with_name(entry.directory.name + LOCK_FILE_SUFFIX)):
         if is_entry_complete(entry):
@@ -371,6 +407,13 @@ def setup_circuit(
             build.rename(entry.directory)
     report(f"==> circuit {name}: ready in {steps.total:.1f} s ({entry.directory})")
     return SetupResult(name, "built", steps.total, entry.directory, steps.seconds)
+
+
+def _missing_ceremony_keys(keys_dir: Path, names: Sequence[str]) -> ProverError:
+    return ProverError(
+        f"no finalized keys for circuit(s) {', '.join(names)} in {keys_dir} ({KEYS_DIR_ENV}): "
+        "run duet ceremony for them, or unset it for the development keys"
+    )
 
 
 def print_progress(line: str) -> None:
@@ -459,6 +502,13 @@ def compile_circuit(paths: CeremonyPaths, source: Path, build: CircuitEntry) -> 
     return compute_r1cs_header(build.r1cs.read_bytes())
 
 
+def make_proving_key(paths: CeremonyPaths, entry: CircuitEntry, header: R1csHeader) -> None:
+    """groth16py's proving key for `entry.zkey` (it compiles the circuit again), loaded once
+    so that a broken one fails here rather than in the node."""
+    _import_zkey(paths, get_circuit_source(paths, entry.name), entry, header)
+    groth16py.ProvingKey.load(str(entry.proving_key))
+
+
 def _import_zkey(
     paths: CeremonyPaths, source: Path, build: CircuitEntry, header: R1csHeader
 ) -> None:
@@ -484,6 +534,8 @@ def _write_manifest(
 ) -> None:
     manifest = {
         "circuit": build.name,
+        # Public toxic waste: refused outside dev chains (chain.prover.key_policy).
+        "dev": True,
         "hash": compute_circuit_hash(paths, build.name),
         "hash_inputs": compute_hash_inputs(paths, build.name),
         # Not in the hash: both ways give the same bytes, so either may reuse the other's entry.
