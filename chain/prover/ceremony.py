@@ -71,6 +71,7 @@ LOCK_FILE_SUFFIX = ".lock"
 BUILD_DIR_PREFIX = ".build-"
 MAX_PARALLEL_CIRCUITS = 2  # the development machines have two cores
 R1CS_HEADER_SECTION = 1
+INCLUDE = re.compile(r'^\s*include\s+"([^"]+)"\s*;', re.MULTILINE)
 TOOL_ERROR_TAIL_CHARS = 2000  # how much of a failing tool's output goes into the error
 
 Status = Literal["built", "cached"]
@@ -256,7 +257,7 @@ def compute_circuit_hash(paths: CeremonyPaths, name: str) -> str:
 
 def compute_hash_inputs(paths: CeremonyPaths, name: str) -> dict[str, object]:
     """What the cache key covers, kept in the manifest so a rebuild can be explained."""
-    return {
+    inputs: dict[str, object] = {
         "format": CEREMONY_FORMAT_VERSION,
         "circuit": name,
         **compute_source_hashes(paths, name),
@@ -269,6 +270,21 @@ def compute_hash_inputs(paths: CeremonyPaths, name: str) -> dict[str, object]:
         "ptau": [PTAU_CURVE, PTAU_POWER, BEACON_HASH_HEX, BEACON_ITERATIONS_EXP],
         "zkey_beacon": [compute_zkey_beacon_hex(name), BEACON_ITERATIONS_EXP],
     }
+    return inputs
+
+
+def find_shared_includes(circuits_dir: Path, source: Path) -> list[Path]:
+    """The files outside lib/ that `source` includes from the circuits folder (e.g.
+    read/membership.circom): templates that a few circuits share, so that a change to them
+    rebuilds those circuits alone, where one in lib/ rebuilds all. Read one level deep: a
+    shared file includes circomlib or lib/ only."""
+    circuits, lib = circuits_dir.resolve(), (circuits_dir / "lib").resolve()
+    found = set()
+    for include in INCLUDE.findall(source.read_text()):
+        path = (source.parent / include).resolve()
+        if path.is_file() and path.is_relative_to(circuits) and not path.is_relative_to(lib):
+            found.add(path)
+    return sorted(found)
 
 
 def compute_source_hashes(paths: CeremonyPaths, name: str) -> dict[str, object]:
@@ -276,10 +292,19 @@ def compute_source_hashes(paths: CeremonyPaths, name: str) -> dict[str, object]:
     compiled from."""
     lib_dir = paths.circuits_dir / "lib"
     lib_files = sorted(p for p in lib_dir.rglob("*") if p.is_file()) if lib_dir.is_dir() else []
-    return {
-        "main": _compute_file_hash(get_circuit_source(paths, name)),
+    source = get_circuit_source(paths, name)
+    hashes: dict[str, object] = {
+        "main": _compute_file_hash(source),
         "lib": {p.relative_to(lib_dir).as_posix(): _compute_file_hash(p) for p in lib_files},
     }
+    # Only when there are some, so that the keys of circuits that include none stay cached.
+    shared = find_shared_includes(paths.circuits_dir, source)
+    if shared:
+        hashes["shared"] = {
+            p.relative_to(paths.circuits_dir.resolve()).as_posix(): _compute_file_hash(p)
+            for p in shared
+        }
+    return hashes
 
 
 def compute_zkey_beacon_hex(name: str) -> str:

@@ -83,9 +83,10 @@ CircuitName = Literal[
 ]
 CIRCUIT_NAMES: tuple[CircuitName, ...] = get_args(CircuitName)
 # Circuits that prove a statement about one state rather than an operation: the ceremony
-# builds them beside the operations', but none of the tables below lists them.
-StatementName = Literal["ownership"]
-STATEMENT_NAMES: tuple[StatementName, ...] = ("ownership",)
+# builds them beside the operations', but none of the tables below lists them. `exit` and
+# `refuse_withdraw` are L1's escape hatch and forced inclusion (chain/prover/escape.py).
+StatementName = Literal["ownership", "exit", "refuse_withdraw"]
+STATEMENT_NAMES: tuple[StatementName, ...] = get_args(StatementName)
 
 ACCOUNT_INDEX_BITS = 2 * ACCOUNT_LEVELS
 TOKEN_KEY_BITS = 2 * NFT_LEVELS

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import groth16py
 
-from chain.prover.ceremony import building, locked
+from chain.prover.ceremony import building, find_shared_includes, locked
 from chain.prover.witness import CircuitInputs, CircuitName, CircuitWitness, StatementName
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -50,7 +50,9 @@ def get_cache_dir() -> Path:
 def compute_circuit_hash(name: str) -> str:
     """Everything that shapes a circuit's keys: its main file, the shared lib, the tools."""
     digest = hashlib.sha256(f"format {CACHE_FORMAT} groth16py {groth16py.__version__}\n".encode())
-    sources = [CIRCUITS_DIR / f"{name}.circom", *sorted((CIRCUITS_DIR / "lib").rglob("*.circom"))]
+    main = CIRCUITS_DIR / f"{name}.circom"
+    sources = [main, *sorted((CIRCUITS_DIR / "lib").rglob("*.circom"))]
+    sources += find_shared_includes(CIRCUITS_DIR, main)  # read/membership.circom, for some
     sources.append(NODE_MODULES / "circomlib" / "package.json")
     sources.append(NODE_MODULES / "circom2" / "package.json")
     for source in sources:
@@ -102,9 +104,12 @@ class WitnessFailure:
 
 
 def find_template_source(circuit: AnyCircuit, template: str) -> Path:
-    """The file that defines `template`: the circuit's main file, or one in lib/."""
+    """The file that defines `template`: the circuit's main file, one in lib/, or a shared file
+    it includes."""
     definition = re.compile(rf"^template {template}\(", re.MULTILINE)
-    for source in [CIRCUITS_DIR / f"{circuit}.circom", *sorted(CIRCUITS_DIR.glob("lib/*.circom"))]:
+    main = CIRCUITS_DIR / f"{circuit}.circom"
+    shared = find_shared_includes(CIRCUITS_DIR, main)
+    for source in [main, *sorted(CIRCUITS_DIR.glob("lib/*.circom")), *shared]:
         if definition.search(source.read_text()):
             return source
     raise AssertionError(f"no circuit source defines template {template}")

@@ -148,6 +148,29 @@ def test_changed_lib_file_changes_every_circuit_hash(paths: CeremonyPaths) -> No
     assert all(new[name] != old[name] for name in old)
 
 
+def test_shared_file_keys_only_the_circuits_that_include_it(paths: CeremonyPaths) -> None:
+    # A file outside lib/ (e.g. read/membership.circom) keys the circuits that include it.
+    old = {name: compute_circuit_hash(paths, name) for name in get_circuit_names(paths)}
+    shared = paths.circuits_dir / "read" / "shared.circom"
+    shared.parent.mkdir()
+    shared.write_text("pragma circom 2.1.0;\n")
+    assert {name: compute_circuit_hash(paths, name) for name in old} == old  # nobody includes it
+    multiply = paths.circuits_dir / "multiply.circom"
+    multiply.write_text(
+        multiply.read_text().replace(
+            'include "lib/square.circom";',
+            'include "lib/square.circom";\ninclude "read/shared.circom";',
+        )
+    )
+    included = compute_circuit_hash(paths, "multiply")
+    assert included != old["multiply"]
+
+    shared.write_text("pragma circom 2.1.0;\n// an edit\n")
+
+    assert compute_circuit_hash(paths, "multiply") != included
+    assert compute_circuit_hash(paths, "hash_preimage") == old["hash_preimage"]
+
+
 def test_other_circuit_edit_keeps_the_hash(paths: CeremonyPaths) -> None:
     old_hash = compute_circuit_hash(paths, "multiply")
     source = paths.circuits_dir / "hash_preimage.circom"
