@@ -25,6 +25,8 @@ from chain.l1.config import DEFAULT_SCHEDULE, SlotSchedule
 from chain.l1.contracts import load_artifact, send_transaction
 from chain.l1.errors import L1Error
 from chain.l1.keys import encode_verification_key, load_ceremony_keys
+from chain.prover.key_policy import check_deploy_keys, get_keys_are_dev
+from chain.prover.witness import CIRCUIT_NAMES
 
 # The L1 token's whole supply. The rollup holds the part that backs ZKPoW on the ZK chain
 # (its genesis supply, then every deposit); the rest circulates on L1.
@@ -71,13 +73,21 @@ def deploy_contracts(
     backing: int = 0,
     grants: Mapping[ChecksumAddress, int] | None = None,
     sequencers: Sequence[ChecksumAddress] | None = None,
+    allow_dev_keys: bool = False,
 ) -> L1Deployment:
     """ZkPow (its supply to `token_holder`, default the deployer) and Rollup (at
     `genesis_root`, with `keys`, default the current ceremony's; `agents`, default the
     deployer alone, on `schedule`). Then the deployer sends the rollup `backing` wei of L1
     ZKPoW (the ZK genesis supply it backs) and each address of `grants` its amount; both
     come out of the deployer's balance, so `token_holder` must be the deployer for them.
-    `sequencers` attest blocks, each with weight 1 (default: the deployer alone)."""
+    `sequencers` attest blocks, each with weight 1 (default: the deployer alone).
+
+    The ceremony's keys are refused (DevKeysRefused) when they are the deterministic dev
+    keys, whose toxic waste is public, unless L1 is a dev chain (31337, 1337) or
+    `allow_dev_keys`: docs/ceremony.md."""
+    if keys is None:
+        keys_are_dev = get_keys_are_dev(names=CIRCUIT_NAMES)
+        check_deploy_keys(int(w3.eth.chain_id), keys_are_dev, allow_dev_keys)
     vks = [encode_verification_key(vk) for vk in (keys or load_ceremony_keys())]
     zkpow = deploy_contract(w3, deployer, "ZkPow", token_holder or deployer.address, supply)
     bridge = (zkpow, get_circuit_id("deposit"), get_circuit_id("withdraw"))

@@ -31,7 +31,7 @@ from chain.prover.ceremony import (
 from chain.prover.errors import ProverError
 
 DEV_CHAIN_IDS = frozenset({31337, 1337})  # anvil / hardhat, and ganache / geth --dev
-ALLOW_DEV_KEYS_FLAG = "--dev-keys"
+ALLOW_DEV_KEYS_FLAG = "allow_dev_keys=True"  # deploy_contracts' parameter
 # α and β of the development powers of tau (2^14, public beacon), as snarkjs's
 # verification_key.json writes them; tests/prover/test_key_policy.py keeps them equal to the
 # development cache's keys.
@@ -65,7 +65,7 @@ def is_dev_chain(chain_id: int) -> bool:
 
 def check_deploy_keys(chain_id: int, keys_are_dev: bool, allow_dev_keys: bool) -> None:
     """Refuse the development keys on a chain that is not a development chain, unless the
-    operator asked for them (`--dev-keys`)."""
+    deployer asked for them (`deploy_contracts(..., allow_dev_keys=True)`)."""
     if keys_are_dev and not allow_dev_keys and not is_dev_chain(chain_id):
         raise DevKeysRefused(
             f"refusing to deploy the development Groth16 keys on chain id {chain_id}: their "

@@ -10,10 +10,12 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from chain.l1.anvil import Anvil
 from chain.l1.contracts import load_artifact
 from chain.l1.deploy import L1_SUPPLY_WEI, L1Deployment, deploy_contracts
 from chain.l1.errors import L1Revert
 from chain.l1.keys import load_ceremony_keys
+from chain.prover.key_policy import DevKeysRefused
 from chain.prover.witness import CIRCUIT_NAMES, WORD_LAYOUTS
 from chain.zk.poseidon import FIELD_MODULUS
 from tests.integration.support import ETHER, dev_account
@@ -97,3 +99,16 @@ def test_rejects_a_bridge_circuit_with_another_word_count(w3: Web3, deployer: Lo
         "BadBridgeCircuits",
         (CIRCUIT_NAMES.index("deposit"), CIRCUIT_NAMES.index("withdraw")),
     )
+
+
+def test_refuses_the_dev_keys_on_a_chain_that_is_not_a_dev_chain(deployer: LocalAccount) -> None:
+    """Chain id 1 (an L1 that may hold value): the dev ceremony's keys, whose toxic waste is
+    public, are refused unless the deployer asks for them (allow_dev_keys)."""
+    with Anvil("--chain-id", "1") as url:
+        w3 = Web3(Web3.HTTPProvider(url))
+        assert w3.eth.chain_id == 1
+        with pytest.raises(DevKeysRefused, match="duet ceremony"):
+            deploy_contracts(w3, deployer, compute_genesis_root())
+        assert w3.eth.get_transaction_count(deployer.address) == 0  # nothing was sent
+        deployment = deploy_contracts(w3, deployer, compute_genesis_root(), allow_dev_keys=True)
+        assert w3.eth.get_code(deployment.rollup)

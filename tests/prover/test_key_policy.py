@@ -29,7 +29,7 @@ def make_vk(**parts: Any) -> dict[str, Any]:
 
 
 def test_refuses_dev_keys_on_mainnet() -> None:
-    with pytest.raises(DevKeysRefused, match=r"chain id 1: .*duet ceremony.*--dev-keys"):
+    with pytest.raises(DevKeysRefused, match=r"chain id 1: .*duet ceremony.*allow_dev_keys=True"):
         check_deploy_keys(1, keys_are_dev=True, allow_dev_keys=False)
 
 
