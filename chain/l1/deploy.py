@@ -25,6 +25,7 @@ from chain.l1.config import DEFAULT_SCHEDULE, SlotSchedule
 from chain.l1.contracts import load_artifact, send_transaction
 from chain.l1.errors import L1Error
 from chain.l1.keys import encode_verification_key, load_ceremony_keys
+from chain.l1.op_signing import list_signing_tables
 
 # The L1 token's whole supply. The rollup holds the part that backs ZKPoW on the ZK chain
 # (its genesis supply, then every deposit); the rest circulates on L1.
@@ -82,7 +83,16 @@ def deploy_contracts(
     zkpow = deploy_contract(w3, deployer, "ZkPow", token_holder or deployer.address, supply)
     bridge = (zkpow, get_circuit_id("deposit"), get_circuit_id("withdraw"))
     signers = list(sequencers if sequencers is not None else [deployer.address])
-    config = (schedule.slot_blocks, schedule.grace_blocks, bridge, signers, [1] * len(signers))
+    type_hashes, fields = list_signing_tables()
+    config = (
+        schedule.slot_blocks,
+        schedule.grace_blocks,
+        bridge,
+        signers,
+        [1] * len(signers),
+        type_hashes,
+        fields,
+    )
     rollup, block = deploy_contract_at_block(
         w3,
         deployer,
