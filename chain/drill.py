@@ -116,7 +116,7 @@ class Drill:
         node = self.node
         signer = int(EthAccount.from_key(key).address, 16)
         nonce = node.zk_pool.pending_nonce(signer, get_account(node.zk_state, signer).nonce)
-        signed = sign_operation(body, node.config.zk_min_fee, nonce, node.config.zk_chain_id, key)
+        signed = sign_operation(body, node.config.zk_min_fee, nonce, node.signing_domain, key)
         node.submit_operation(format_signed_operation(signed))
 
     def settle(self) -> None:

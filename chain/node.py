@@ -5,6 +5,7 @@ made and the RPC layer (chain/rpc) reads and submits. Every method here runs on 
 thread, the event loop's, so block production and reads never interleave mid-block.
 """
 
+import json
 import logging
 import time
 from collections import deque
@@ -45,7 +46,12 @@ from chain.zk import chain as zk_chain
 from chain.zk.genesis import compute_dev_genesis_state
 from chain.zk.ops import BlockContext, Deposit, Heartbeat, InvalidOp, compute_market_settles
 from chain.zk.pool import OpPool
-from chain.zk.signing import InvalidSignature, format_signed_operation, parse_signed_operation
+from chain.zk.signing import (
+    InvalidSignature,
+    SigningDomain,
+    format_signed_operation,
+    parse_signed_operation,
+)
 from chain.zk.state import (
     ZkState,
     compute_touched_rows,
@@ -65,6 +71,7 @@ TAKEN_META = "zk_taken_fast_height"
 L1_SETTLED_META = "l1_settled_zk_height"
 # How many of the L1 rollup's deposits (numbered from 0) the ZK chain has credited.
 DEPOSITS_META = "l1_deposits_credited"
+SIGNING_DOMAIN_META = "signing_domain"  # JSON: the domain operations are signed in
 
 BlockListener = Callable[[LedgerBlock, FastBlock | None], None]
 
@@ -112,6 +119,9 @@ class Node:
         self.desk = MarketDesk(
             self.store, self.config.zk_chain_id, self.config.market, self._get_zk_block
         )
+        # Where operations' signatures are good: the rollup's domain once the node knows its
+        # rollup (kept across restarts), the local one before.
+        self.signing_domain = self._load_signing_domain()
         self._reload_pending()
         self._reload_zk_pending()
         # The sequencer's keys for the rollup this node settles on (set once it knows it).
@@ -214,12 +224,29 @@ class Node:
             self.store.mark_lost(lost)
         self.lost_on_start = lost
 
+    def _load_signing_domain(self) -> SigningDomain:
+        stored = self.store.get_meta(SIGNING_DOMAIN_META)
+        if stored is None:
+            return SigningDomain.local(self.config.zk_chain_id)
+        return SigningDomain.from_json(json.loads(stored))
+
+    def use_signing_domain(self, domain: SigningDomain) -> None:
+        """Check operations' signatures in `domain` from now on (the node's rollup's, once it
+        is connected): kept across restarts; pending operations signed in another domain are
+        dropped (their signatures are not good for this rollup)."""
+        if domain == self.signing_domain:
+            return
+        self.store.set_meta(SIGNING_DOMAIN_META, json.dumps(domain.to_json()))
+        self.signing_domain = domain
+        self.zk_pool = OpPool(self.zk_state)
+        self._reload_zk_pending()
+
     def _reload_zk_pending(self) -> None:
         ctx = self.next_zk_context()
         lost: list[tuple[bytes, str]] = []
         for op_id, body in self.store.list_zk_pending():
             try:
-                self.zk_pool.admit(parse_signed_operation(body, self.config.zk_chain_id), ctx)
+                self.zk_pool.admit(parse_signed_operation(body, self.signing_domain), ctx)
             except (InvalidOp, InvalidSignature) as exc:
                 lost.append((op_id, f"dropped at restart: {exc}"))
         if lost:
@@ -328,7 +355,7 @@ class Node:
 
     def submit_operation(self, obj: Any) -> bytes:
         """Admit a signed ZK operation (wire form); once this returns, it is on disk."""
-        signed = parse_signed_operation(obj, self.config.zk_chain_id)
+        signed = parse_signed_operation(obj, self.signing_domain)
         if self.store.get_zk_op(signed.op_id) is not None:
             raise InvalidOp("already committed")
         ctx = self.next_zk_context()

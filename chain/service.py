@@ -168,6 +168,7 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
             Account.from_key(sequencer_key).address,
         )
         if settlement is not None:
+            node.use_signing_domain(settlement.domain)
             node.attestor = Attestor(settlement.domain, (sequencer_key,))
         duet = DuetApi(node)
         market = MarketApi(node)

@@ -35,7 +35,7 @@ from chain.zk.ops import (
     Withdraw,
 )
 from chain.zk.ownership import compute_key_hash, derive_owner_secret
-from chain.zk.signing import format_signed_operation, sign_operation
+from chain.zk.signing import SigningDomain, format_signed_operation, sign_operation
 from chain.zk.state import compute_token_key
 from chain.zk.views import ZKPOW_ADDRESS, collection_address
 
@@ -155,6 +155,10 @@ class ZkClient:
                 raise OperationFailed(f"fast-chain message {seq} not taken after {timeout_s} s")
             time.sleep(0.05)
 
+    def signing_domain(self) -> SigningDomain:
+        """Where the node checks signatures: its rollup's EIP-712 domain on L1."""
+        return SigningDomain.from_json(self.rpc("duet_getSigningDomain"))
+
     def status(self, op_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self.rpc("duet_getProofStatus", op_id)
         return result
@@ -164,7 +168,7 @@ class ZkClient:
     def send(self, body: SignedBody) -> str:
         """Sign `body` with the next nonce and send it; returns the operation's id."""
         nonce = int(self.rpc("eth_getTransactionCount", self.address, "pending"), 16)
-        signed = sign_operation(body, self.fee, nonce, self.chain_id, self.account.key)
+        signed = sign_operation(body, self.fee, nonce, self.signing_domain(), self.account.key)
         op_id: str = self.rpc("duet_sendOperation", format_signed_operation(signed))
         return op_id
 

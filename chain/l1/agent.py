@@ -73,6 +73,7 @@ class SettlementBlock:
     unproven: int
     aggregated: bool = True  # an aggregation job has assembled and checked it (the market's)
     attestation: Attestation | None = None  # none: the node has no sequencer key for L1
+    signatures: bytes = b""  # the signed operations' signatures, in block order
 
     @property
     def is_ready(self) -> bool:
@@ -145,8 +146,16 @@ def parse_settlement_block(obj: dict[str, Any]) -> SettlementBlock:
             bytes.fromhex(attested["signatures"][2:]),
         )
     )
+    signatures = bytes.fromhex(obj.get("signatures", "0x")[2:])
     return SettlementBlock(
-        height, pre_root, settled, len(ops), unproven, aggregate is not None, attestation
+        height,
+        pre_root,
+        settled,
+        len(ops),
+        unproven,
+        aggregate is not None,
+        attestation,
+        signatures,
     )
 
 
@@ -264,7 +273,7 @@ class SubmissionAgent:
         try:
             assert block.attestation is not None
             receipt = self.rollup.submit_block(
-                block.header, block.ops, block.attestation.signatures
+                block.header, block.ops, block.signatures, block.attestation.signatures
             )
         except L1Revert as refusal:
             if refusal.error in RACE_ERRORS:

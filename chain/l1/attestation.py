@@ -28,9 +28,8 @@ from chain.l1.calldata import CIRCUIT_ID_BYTES, WORD_BYTES, SettledOp, StateRoot
 from chain.l1.errors import L1Error
 from chain.prover.witness import CIRCUIT_NAMES
 from chain.types import Height
+from chain.zk.signing import DOMAIN_NAME, DOMAIN_VERSION, SigningDomain
 
-DOMAIN_NAME = "Duet"
-DOMAIN_VERSION = "1"
 SIGNATURE_BYTES = 65  # r ‖ s ‖ v, v = 27 or 28: what ecrecover takes
 BLOCK_FIELDS = [
     ("number", "uint64"),
@@ -47,18 +46,10 @@ Statement = tuple[str, int, Sequence[int]]
 
 
 @dataclass(frozen=True)
-class RollupDomain:
-    """The EIP-712 domain of everything L1 checks a signature on: one rollup on one chain."""
-
-    chain_id: int  # the L1's
-    rollup: ChecksumAddress
-
-
-@dataclass(frozen=True)
 class Attestor:
     """A sequencer's keys for one rollup (the dev node: one key)."""
 
-    domain: RollupDomain
+    domain: SigningDomain
     keys: tuple[bytes, ...]
 
 
@@ -115,7 +106,7 @@ def list_statements(ops: Sequence[SettledOp]) -> list[Statement]:
 
 
 def compute_block_message(
-    domain: RollupDomain,
+    domain: SigningDomain,
     number: int,
     header: BlockHeader,
     post_root: StateRoot,
@@ -137,7 +128,7 @@ def compute_block_message(
                 "name": DOMAIN_NAME,
                 "version": DOMAIN_VERSION,
                 "chainId": domain.chain_id,
-                "verifyingContract": domain.rollup,
+                "verifyingContract": domain.verifying_contract,
             },
             "message": {
                 "number": number,
@@ -167,7 +158,7 @@ def compute_attestation(message: SignableMessage, keys: Sequence[bytes]) -> byte
 
 
 def attest_block(
-    domain: RollupDomain,
+    domain: SigningDomain,
     number: int,
     header: BlockHeader,
     statements: Sequence[Statement],

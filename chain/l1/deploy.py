@@ -25,6 +25,7 @@ from chain.l1.config import DEFAULT_SCHEDULE, SlotSchedule
 from chain.l1.contracts import load_artifact, send_transaction
 from chain.l1.errors import L1Error
 from chain.l1.keys import encode_verification_key, load_ceremony_keys
+from chain.l1.op_signing import list_signing_tables
 from chain.prover.key_policy import check_deploy_keys, get_keys_are_dev
 from chain.prover.witness import CIRCUIT_NAMES
 
@@ -92,7 +93,16 @@ def deploy_contracts(
     zkpow = deploy_contract(w3, deployer, "ZkPow", token_holder or deployer.address, supply)
     bridge = (zkpow, get_circuit_id("deposit"), get_circuit_id("withdraw"))
     signers = list(sequencers if sequencers is not None else [deployer.address])
-    config = (schedule.slot_blocks, schedule.grace_blocks, bridge, signers, [1] * len(signers))
+    type_hashes, fields = list_signing_tables()
+    config = (
+        schedule.slot_blocks,
+        schedule.grace_blocks,
+        bridge,
+        signers,
+        [1] * len(signers),
+        type_hashes,
+        fields,
+    )
     rollup, block = deploy_contract_at_block(
         w3,
         deployer,

@@ -21,7 +21,6 @@ from web3 import Web3
 
 from chain.fast.genesis import dev_keys
 from chain.l1.agent import NodeSource, SubmissionAgent
-from chain.l1.attestation import RollupDomain
 from chain.l1.calldata import StateRoot
 from chain.l1.config import DEV_AGENT_ACCOUNT, DEV_L1_GRANT_WEI, SlotSchedule
 from chain.l1.deploy import check_rollup, load_or_deploy
@@ -32,6 +31,7 @@ from chain.l1.watcher import RecordSettlement, SettlementWatcher
 from chain.node import Node
 from chain.types import Address
 from chain.zk.genesis import compute_dev_genesis_state
+from chain.zk.signing import SigningDomain
 from chain.zk.state import get_total_supply
 
 log = logging.getLogger("duet.l1")
@@ -48,7 +48,7 @@ class RollupSetup:
     rollup: ChecksumAddress
     zkpow: ChecksumAddress | None  # known when the node deployed it
     agent: LocalAccount
-    domain: RollupDomain  # what the node's sequencer key signs blocks in
+    domain: SigningDomain  # what the node's sequencer key signs blocks in
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ async def connect_rollup(
                 address,
                 sorted(signers),
             )
-        return RollupSetup(address, None, agent, RollupDomain(l1.chain_id, address))
+        return RollupSetup(address, None, agent, SigningDomain(l1.chain_id, address))
     path = data_dir / L1_DIR / DEPLOYMENT_FILE
     # The rollup holds L1 ZKPoW backing every ZKPoW of the dev genesis (withdrawals are paid
     # from it), and each dev account gets some L1 ZKPoW to deposit.
@@ -115,7 +115,7 @@ async def connect_rollup(
             agent.address,
             deployment.block,
         )
-    domain = RollupDomain(l1.chain_id, deployment.rollup)
+    domain = SigningDomain(l1.chain_id, deployment.rollup)
     return RollupSetup(deployment.rollup, deployment.zkpow, agent, domain)
 
 

@@ -12,13 +12,14 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 from web3.types import BlockIdentifier, TxParams, TxReceipt
 
-from chain.l1.attestation import BlockHeader, RollupDomain
+from chain.l1.attestation import BlockHeader
 from chain.l1.calldata import SettledOp, StateRoot, encode_ops
 from chain.l1.config import SlotSchedule
 from chain.l1.contracts import load_artifact, send_transaction
 from chain.l1.errors import L1Error
 from chain.l1.withdrawals import Withdrawal
 from chain.types import Height, Root, Wei
+from chain.zk.signing import SigningDomain
 
 
 @dataclass(frozen=True)
@@ -125,20 +126,25 @@ class RollupClient:
     # -- submitting ---------------------------------------------------------------------------
 
     def submit_block(
-        self, header: BlockHeader, ops: Sequence[SettledOp] | bytes, attestation: bytes
+        self,
+        header: BlockHeader,
+        ops: Sequence[SettledOp] | bytes,
+        signatures: bytes,
+        attestation: bytes,
     ) -> TxReceipt:
-        """Settle the next block, `ops` after `header`, with the sequencers' `attestation`;
+        """Settle the next block, `ops` after `header`, with its signed operations'
+        `signatures` (65 bytes each, in block order) and the sequencers' `attestation`;
         L1Revert names the contract's refusal (nothing is sent then: the refusal shows in
         the gas estimate)."""
         ops_bytes = ops if isinstance(ops, bytes) else encode_ops(ops)
-        return self._transact("submitBlock", header.to_abi(), ops_bytes, attestation)
+        return self._transact("submitBlock", header.to_abi(), ops_bytes, signatures, attestation)
 
     def get_settlement_count(self, block: BlockIdentifier = "latest") -> int:
         return int(self.contract.functions.settlementCount().call(block_identifier=block))
 
-    def get_domain(self) -> RollupDomain:
+    def get_domain(self) -> SigningDomain:
         """The EIP-712 domain of what this rollup checks signatures on."""
-        return RollupDomain(int(self.w3.eth.chain_id), self.address)
+        return SigningDomain(int(self.w3.eth.chain_id), self.address)
 
     def list_sequencers(self) -> list[tuple[ChecksumAddress, int]]:
         """The sequencer set: each key and its weight."""

@@ -21,7 +21,7 @@ from chain.market.config import JobId
 from chain.market.prover_loop import ProverSnapshot
 from chain.types import ChainId
 from chain.zk.ops import Heartbeat
-from chain.zk.signing import format_signed_operation, sign_operation
+from chain.zk.signing import SigningDomain, format_signed_operation, sign_operation
 
 log = logging.getLogger("duet.prover")
 RPC_TIMEOUT_S = 30.0
@@ -87,7 +87,8 @@ class RpcLink:
     async def send_heartbeat(self, active_until: int) -> str:
         nonce = int(await self.call("eth_getTransactionCount", [self.address, "pending"]), 16)
         body = Heartbeat(active_until=active_until)
-        signed = sign_operation(body, self.fee, nonce, self.chain_id, self.key)
+        domain = SigningDomain.from_json(await self.call("duet_getSigningDomain", []))
+        signed = sign_operation(body, self.fee, nonce, domain, self.key)
         op_id: str = await self.call("duet_sendOperation", [format_signed_operation(signed)])
         return op_id
 

@@ -42,7 +42,7 @@ from chain.market.work import format_job
 from chain.prover.worker import is_valid_proof
 from chain.types import ChainId, Height, Wei
 from chain.zk.ops import Heartbeat
-from chain.zk.signing import InvalidSignature, parse_signed_operation
+from chain.zk.signing import InvalidSignature, read_committed_operation
 
 log = logging.getLogger("duet.market")
 HEARTBEAT_TYPE = "Heartbeat"
@@ -193,13 +193,11 @@ class MarketDesk:
             if record.body.get("type") != HEARTBEAT_TYPE:
                 continue
             try:
-                signed = parse_signed_operation(record.body, self.chain_id)
+                op = read_committed_operation(record.body)
             except InvalidSignature as exc:  # it was checked at admission: the store is damaged
                 raise RuntimeError(f"stored heartbeat does not parse: {exc}") from None
-            assert isinstance(signed.op.body, Heartbeat)
-            beats.append(
-                HeartbeatEvent(ProverId(signed.op.signer), Height(signed.op.body.active_until))
-            )
+            assert isinstance(op.body, Heartbeat)
+            beats.append(HeartbeatEvent(ProverId(op.signer), Height(op.body.active_until)))
         return tuple(beats)
 
     def _list_new_aggregates(self, height: Height) -> tuple[Height, ...]:

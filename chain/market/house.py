@@ -49,7 +49,8 @@ class NodeLink:
             self.address, get_account(node.zk_state, self.address).nonce
         )
         body = Heartbeat(active_until=active_until)
-        signed = sign_operation(body, node.config.zk_min_fee, nonce, self.chain_id, self.key)
+        fee = node.config.zk_min_fee
+        signed = sign_operation(body, fee, nonce, node.signing_domain, self.key)
         return "0x" + node.submit_operation(format_signed_operation(signed)).hex()
 
     async def submit(self, job_id: JobId, result: bytes, signature: bytes) -> dict[str, Any]:

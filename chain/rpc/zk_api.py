@@ -12,6 +12,7 @@ from typing import Any
 from chain.config import CLIENT_VERSION
 from chain.fast.chain import compute_prev_randao
 from chain.l1.attestation import AttestedBlock
+from chain.l1.op_signing import is_signed_circuit
 from chain.ledger.blocks import LedgerBlock
 from chain.ledger.store import ZkOpRecord
 from chain.market.settlement_wait import format_settlement_wait
@@ -64,6 +65,7 @@ class ZkApi:
             "eth_getBalance": self.get_balance,
             "eth_getTransactionCount": self.get_transaction_count,
             "duet_sendOperation": self.send_operation,
+            "duet_getSigningDomain": lambda p: self._noargs(p, self.node.signing_domain.to_json()),
             "duet_getOperation": self.get_operation,
             "duet_getProofStatus": self.get_proof_status,
             "duet_getAccount": self.get_account,
@@ -245,6 +247,7 @@ class ZkApi:
             "unproven": unproven,
             "aggregate": None if aggregate is None else hx(aggregate),
             "attestation": None if attested is None else format_attestation(attested),
+            "signatures": hx(compute_op_signatures(ops)),
             "ops": [format_settlement_op(op) for op in ops],
         }
 
@@ -323,6 +326,16 @@ class ZkApi:
         ]
         waiting = any(getattr(m, "seq", None) == seq for m in self.node.pending_fast_messages())
         return {"seq": hex(seq), "pending": waiting, "arrivals": arrivals}
+
+
+def compute_op_signatures(ops: list[ZkOpRecord]) -> bytes:
+    """The `signatures` argument of submitBlock: each signed operation's signature, in
+    block order (chain/l1/op_signing.py)."""
+    return b"".join(
+        bytes.fromhex(op.body["signature"][2:])
+        for op in ops
+        if is_signed_circuit(op.circuit)  # type: ignore[arg-type]
+    )
 
 
 def format_attestation(attested: AttestedBlock) -> dict[str, Any]:

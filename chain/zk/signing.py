@@ -1,7 +1,11 @@
 """EIP-712 signing of ZK operations, and their JSON form on the wire.
 
-The domain carries the ZK chain's ID and each message its account nonce, so a signature is
-good for one operation on one chain. The same code signs (the client) and checks (the node).
+The domain is the rollup's on L1 ("Duet", "1", the L1 chain id, the rollup's address: the
+one its block attestations use), and each message carries its account nonce, so a signature
+is good for one operation of one deployment. The rollup rebuilds the same digest from the
+operation's public words and checks the signature again at settlement (chain/l1/op_signing.py,
+docs/l1.md "Signed operations"). A node without a rollup signs in its local domain: its ZK
+chain id and the zero address. The same code signs (the client) and checks (the node).
 """
 
 from dataclasses import dataclass
@@ -11,7 +15,6 @@ from eth_account import Account as EthAccount
 from eth_account.messages import SignableMessage, encode_typed_data
 from eth_utils import keccak, to_checksum_address
 
-from chain.types import ChainId
 from chain.zk.ops import (
     Buy,
     CancelListing,
@@ -30,6 +33,7 @@ from chain.zk.ops import (
 
 DOMAIN_NAME = "Duet"
 DOMAIN_VERSION = "1"
+ZERO_ADDRESS = "0x" + "00" * 20
 
 # Per type: the EIP-712 primary type, and its fields as (wire name, Solidity type, attribute).
 OP_TYPES: dict[type, tuple[str, list[tuple[str, str, str]]]] = {
@@ -64,6 +68,29 @@ TYPES_BY_NAME = {name: cls for cls, (name, _) in OP_TYPES.items()}
 HEADER_FIELDS = [("fee", "uint256"), ("nonce", "uint32")]
 
 
+@dataclass(frozen=True)
+class SigningDomain:
+    """Where a signature is good: the L1 chain id and the rollup's address (checksummed)."""
+
+    chain_id: int
+    verifying_contract: str
+
+    @classmethod
+    def local(cls, zk_chain_id: int) -> "SigningDomain":
+        """The domain of a node that settles on no rollup."""
+        return cls(zk_chain_id, ZERO_ADDRESS)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"chainId": self.chain_id, "verifyingContract": self.verifying_contract}
+
+    @classmethod
+    def from_json(cls, obj: Any) -> "SigningDomain":
+        try:
+            return cls(int(obj["chainId"]), to_checksum_address(obj["verifyingContract"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidSignature(f"not a signing domain: {obj!r}") from exc
+
+
 class InvalidSignature(Exception):
     """A signed operation that cannot be decoded or whose signature does not check out."""
 
@@ -79,7 +106,9 @@ class SignedOperation:
         return OP_TYPES[type(self.op.body)][0]
 
 
-def compute_typed_data(body: SignedBody, fee: int, nonce: int, chain_id: ChainId) -> dict[str, Any]:
+def compute_typed_data(
+    body: SignedBody, fee: int, nonce: int, domain: SigningDomain
+) -> dict[str, Any]:
     name, spec = OP_TYPES[type(body)]
     message: dict[str, Any] = {}
     for wire, sol_type, attr in spec:
@@ -95,18 +124,26 @@ def compute_typed_data(body: SignedBody, fee: int, nonce: int, chain_id: ChainId
                 {"name": "name", "type": "string"},
                 {"name": "version", "type": "string"},
                 {"name": "chainId", "type": "uint256"},
+                {"name": "verifyingContract", "type": "address"},
             ],
             name: [{"name": w, "type": t} for w, t, _ in spec]
             + [{"name": w, "type": t} for w, t in HEADER_FIELDS],
         },
         "primaryType": name,
-        "domain": {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id},
+        "domain": {
+            "name": DOMAIN_NAME,
+            "version": DOMAIN_VERSION,
+            "chainId": domain.chain_id,
+            "verifyingContract": domain.verifying_contract,
+        },
         "message": message,
     }
 
 
-def compute_signable(body: SignedBody, fee: int, nonce: int, chain_id: ChainId) -> SignableMessage:
-    return encode_typed_data(full_message=compute_typed_data(body, fee, nonce, chain_id))
+def compute_signable(
+    body: SignedBody, fee: int, nonce: int, domain: SigningDomain
+) -> SignableMessage:
+    return encode_typed_data(full_message=compute_typed_data(body, fee, nonce, domain))
 
 
 def compute_op_id(signable: SignableMessage, signer: int) -> bytes:
@@ -115,9 +152,9 @@ def compute_op_id(signable: SignableMessage, signer: int) -> bytes:
 
 
 def sign_operation(
-    body: SignedBody, fee: int, nonce: int, chain_id: ChainId, private_key: bytes
+    body: SignedBody, fee: int, nonce: int, domain: SigningDomain, private_key: bytes
 ) -> SignedOperation:
-    signable = compute_signable(body, fee, nonce, chain_id)
+    signable = compute_signable(body, fee, nonce, domain)
     signed = EthAccount.sign_message(signable, private_key)
     signer = int(EthAccount.from_key(private_key).address, 16)
     op = Operation(body=body, signer=signer, fee=fee, nonce=nonce)
@@ -125,9 +162,9 @@ def sign_operation(
 
 
 def recover_operation(
-    body: SignedBody, fee: int, nonce: int, signature: bytes, chain_id: ChainId
+    body: SignedBody, fee: int, nonce: int, signature: bytes, domain: SigningDomain
 ) -> SignedOperation:
-    signable = compute_signable(body, fee, nonce, chain_id)
+    signable = compute_signable(body, fee, nonce, domain)
     try:
         signer = int(EthAccount.recover_message(signable, signature=signature), 16)
     except Exception as exc:  # eth-account raises several types for a bad signature
@@ -167,8 +204,35 @@ def parse_address(value: Any, what: str) -> int:
         raise InvalidSignature(f"{what} is not a hex address: {value!r}") from None
 
 
-def parse_signed_operation(obj: Any, chain_id: ChainId) -> SignedOperation:
+def parse_signed_operation(obj: Any, domain: SigningDomain) -> SignedOperation:
     """Decode and authenticate an operation as `duet_sendOperation` receives it."""
+    body, fee, nonce = parse_operation_fields(obj)
+    signature = obj.get("signature")
+    if signature is None:
+        raise InvalidSignature(f"{obj['type']} needs the field signature")
+    if not (isinstance(signature, str) and signature.startswith("0x") and len(signature) == 132):
+        raise InvalidSignature("signature must be 65 bytes of 0x-hex")
+    try:
+        sig_bytes = bytes.fromhex(signature[2:])
+    except ValueError:
+        raise InvalidSignature("signature is not hex") from None
+    signed = recover_operation(body, fee, nonce, sig_bytes, domain)
+    if "from" in obj and parse_address(obj["from"], "from") != signed.op.signer:
+        raise InvalidSignature("signature is not from the account named in 'from'")
+    return signed
+
+
+def read_committed_operation(obj: Any) -> Operation:
+    """An operation that this node committed, from its stored wire form, whose signature was
+    checked at admission (in the domain of that time): its `from` is taken as written."""
+    body, fee, nonce = parse_operation_fields(obj)
+    if "from" not in obj:
+        raise InvalidSignature(f"{obj['type']} needs the field from")
+    return Operation(body=body, signer=parse_address(obj["from"], "from"), fee=fee, nonce=nonce)
+
+
+def parse_operation_fields(obj: Any) -> tuple[SignedBody, int, int]:
+    """The body, fee and nonce of an operation's wire form, checked for shape."""
     if not isinstance(obj, dict):
         raise InvalidSignature("operation must be a JSON object")
     cls = TYPES_BY_NAME.get(obj.get("type"))  # type: ignore[arg-type]
@@ -188,22 +252,10 @@ def parse_signed_operation(obj: Any, chain_id: ChainId) -> SignedOperation:
         raw = obj[wire]
         values[attr] = parse_address(raw, wire) if sol_type == "address" else parse_uint(raw, wire)
     body = cls(**values)
-    for name in ("fee", "nonce", "signature"):
+    for name in ("fee", "nonce"):
         if name not in obj:
             raise InvalidSignature(f"{obj['type']} needs the field {name}")
-    fee = parse_uint(obj["fee"], "fee")
-    nonce = parse_uint(obj["nonce"], "nonce")
-    signature = obj["signature"]
-    if not (isinstance(signature, str) and signature.startswith("0x") and len(signature) == 132):
-        raise InvalidSignature("signature must be 65 bytes of 0x-hex")
-    try:
-        sig_bytes = bytes.fromhex(signature[2:])
-    except ValueError:
-        raise InvalidSignature("signature is not hex") from None
-    signed = recover_operation(body, fee, nonce, sig_bytes, chain_id)
-    if "from" in obj and parse_address(obj["from"], "from") != signed.op.signer:
-        raise InvalidSignature("signature is not from the account named in 'from'")
-    return signed
+    return body, parse_uint(obj["fee"], "fee"), parse_uint(obj["nonce"], "nonce")
 
 
 def format_signed_operation(signed: SignedOperation) -> dict[str, Any]:

@@ -180,6 +180,11 @@ contract Rollup {
         Bridge bridge;
         address[] sequencers;
         uint256[] weights; // a sequencer's stake; the dev node's one key weighs 1
+        /// Per circuit id, how its signed operation's EIP-712 struct is read from its words
+        /// (zero for an unsigned circuit): the struct's type hash, and its fields packed as
+        /// count (8 bits) then per field word index, shift, bits, kind (8 bits each).
+        bytes32[] opTypeHashes;
+        uint256[] opFields;
     }
 
     /// What the sequencer attests of a block besides its operations, as submitBlock takes it.
@@ -208,6 +213,10 @@ contract Rollup {
     /// thirds of its weight on the block (`attestation`). The dev node: one key.
     address[] public sequencers;
     mapping(address => uint256) public sequencerWeight;
+    /// Signed operations (Config.opTypeHashes, Config.opFields): per circuit id, the EIP-712
+    /// type hash of what its `from` signs, and where each of its fields sits in the words.
+    mapping(uint256 => bytes32) public opTypeHash;
+    mapping(uint256 => uint256) public opFields;
     uint256 public immutable sequencerTotalWeight;
     /// The EIP-712 domain of what L1 checks signatures on: this rollup, on this chain.
     bytes32 public immutable domainSeparator;
@@ -247,6 +256,14 @@ contract Rollup {
     /// Signature `index` of the attestation is not a sequencer's, or not above the one before
     /// (signers in ascending order, each once): the block as submitted is not what they signed.
     error NotAttested(uint256 index, address signer);
+    /// Signed operation `op` of the block has no signature in `signatures`.
+    error MissingSignature(uint256 op);
+    /// `signatures` holds more than the block's signed operations use.
+    error UnusedSignatures(uint256 used, uint256 length);
+    /// Operation `op`'s signature is not `from`'s on the operation its words state.
+    error NotSignedByFrom(uint256 op, address from, address signer);
+    /// The signed-operation tables are longer than the circuit list, or not of one length.
+    error BadSigningTables();
     /// The signers' weight is not above two thirds of `totalWeight`.
     error AttestationTooWeak(uint256 weight, uint256 totalWeight);
     /// The attested timestamp is before the last settled block's, or ahead of L1's clock.
@@ -343,6 +360,7 @@ contract Rollup {
         gammaY1 = _word(shared, 8);
         gammaY0 = _word(shared, 9);
         sequencerTotalWeight = _setSequencers(config.sequencers, config.weights);
+        _setSigningTables(config.opTypeHashes, config.opFields, vks.length);
         domainSeparator = keccak256(
             abi.encode(DOMAIN_TYPEHASH, keccak256("Duet"), keccak256("1"), block.chainid, address(this))
         );
@@ -359,16 +377,38 @@ contract Rollup {
     /// @param ops per operation: circuit id (1 byte) ‖ postRoot (32) ‖ w1..wk (32 each, k fixed
     ///        by the circuit's key) ‖ proof (256: A.x, A.y, B.x.c1, B.x.c0, B.y.c1, B.y.c0,
     ///        C.x, C.y), concatenated with nothing between (chain/l1/calldata.py).
+    /// @param signatures each signed operation's EIP-712 signature by its `from`, in block
+    ///        order, 65 bytes each (r ‖ s ‖ v): the rollup rebuilds what was signed from the
+    ///        operation's words (`opDigest`), so the sequencer cannot settle an operation its
+    ///        signer did not sign.
     /// @param attestation the sequencers' EIP-712 signatures of the block (`blockDigest`),
     ///        65 bytes each (r ‖ s ‖ v), in ascending order of signer.
-    function submitBlock(BlockHeader calldata header, bytes calldata ops, bytes calldata attestation) external {
+    function submitBlock(
+        BlockHeader calldata header,
+        bytes calldata ops,
+        bytes calldata signatures,
+        bytes calldata attestation
+    ) external {
         _checkHeader(header);
         if (ops.length == 0) revert EmptyBlock();
         (uint256 m, uint256 postRoot, bytes32 opsHash) = _verifyBlock(header.preRoot, ops);
-        uint64 number = settlementCount + 1;
-        _checkAttestation(blockDigest(number, header, postRoot, _hashStatements(m, ops)), attestation);
+        _checkSignatures(m, ops, signatures);
+        uint64 number = _checkAttested(m, header, postRoot, ops, attestation);
         if (_load(m, M_SEEN) & bridgeCircuits != 0) _settleBridgeOps(m, ops, header.height);
         _recordSettlement(header, number, postRoot, keccak256(abi.encode(header.preRoot, postRoot, opsHash)));
+    }
+
+    /// The block as submitted is the one the sequencers signed as the next settlement; returns
+    /// its number.
+    function _checkAttested(
+        uint256 m,
+        BlockHeader calldata header,
+        uint256 postRoot,
+        bytes calldata ops,
+        bytes calldata attestation
+    ) private view returns (uint64 number) {
+        number = settlementCount + 1;
+        _checkAttestation(blockDigest(number, header, postRoot, _hashStatements(m, ops)), attestation);
     }
 
     /// The height moves on, the sender may submit now (its slot, or after the grace period),
@@ -458,6 +498,72 @@ contract Rollup {
                 off := add(add(off, length), PROOF_BYTES)
             }
             digest := keccak256(buffer, sub(out, buffer))
+        }
+    }
+
+    // -- signed operations ------------------------------------------------------------------
+
+    /// Each signed operation of `ops` (a circuit with a type hash) has the next signature of
+    /// `signatures`, made by the `from` of its first word on the struct its words state; and
+    /// no signature is left over.
+    function _checkSignatures(uint256 m, bytes calldata ops, bytes calldata signatures) private view {
+        uint256 used;
+        uint256 off;
+        for (uint256 i = 0; off < ops.length; i++) {
+            uint256 id = uint8(ops[off]);
+            uint256 end = off + 33 + _wordCountOf(m, id) * 32;
+            if (opTypeHash[id] != bytes32(0)) {
+                if (signatures.length < used + SIGNATURE_BYTES) revert MissingSignature(i);
+                _checkSigner(i, id, ops[off + 33:end], signatures[used:used + SIGNATURE_BYTES]);
+                used += SIGNATURE_BYTES;
+            }
+            off = end + PROOF_BYTES;
+        }
+        if (used != signatures.length) revert UnusedSignatures(used, signatures.length);
+    }
+
+    /// Operation `op` (of circuit `id`, with `words`) is signed by the `from` in the low 160
+    /// bits of its first word.
+    function _checkSigner(uint256 op, uint256 id, bytes calldata words, bytes calldata signature) private view {
+        address from = address(uint160(uint256(bytes32(words[0:32]))));
+        address signer = _recover(opDigest(opTypeHash[id], opFields[id], words), signature);
+        if (signer != from || signer == address(0)) revert NotSignedByFrom(op, from, signer);
+    }
+
+    /// Circuit `id`'s word count, from the key header in the batch memory at `m`.
+    function _wordCountOf(uint256 m, uint256 id) private pure returns (uint256 count) {
+        assembly {
+            count := byte(0, mload(add(add(m, M_HEADER), id)))
+        }
+    }
+
+    /// @notice The EIP-712 digest of the signed operation whose words are `words`, in this
+    ///         rollup's domain: the struct's fields read from the words as `fields` places
+    ///         them (chain/l1/op_signing.py computes the same, and chain/zk/signing.py signs it).
+    function opDigest(bytes32 typeHash, uint256 fields, bytes calldata words) public view returns (bytes32) {
+        uint256 count = fields & 0xff;
+        bytes memory encoded = new bytes(32 * (count + 1));
+        assembly {
+            mstore(add(encoded, 0x20), typeHash)
+        }
+        for (uint256 f = 0; f < count; f++) {
+            uint256 spec = fields >> (8 + 32 * f);
+            uint256 word = uint256(bytes32(words[(spec & 0xff) * 32:(spec & 0xff) * 32 + 32]));
+            uint256 value = (word >> ((spec >> 8) & 0xff)) & ((1 << ((spec >> 16) & 0xff)) - 1);
+            if ((spec >> 24) & 0xff == 1) value *= 1 gwei;
+            assembly {
+                mstore(add(encoded, add(0x40, shl(5, f))), value)
+            }
+        }
+        return keccak256(abi.encodePacked(hex"1901", domainSeparator, keccak256(encoded)));
+    }
+
+    function _setSigningTables(bytes32[] memory typeHashes, uint256[] memory fields, uint256 circuits) private {
+        if (typeHashes.length != fields.length || typeHashes.length > circuits) revert BadSigningTables();
+        for (uint256 id = 0; id < typeHashes.length; id++) {
+            if ((typeHashes[id] == bytes32(0)) != (fields[id] == 0)) revert BadSigningTables();
+            opTypeHash[id] = typeHashes[id];
+            opFields[id] = fields[id];
         }
     }
 

@@ -14,6 +14,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 from unittest.mock import patch
 
+from eth_account import Account as EthAccount
+from eth_utils import keccak
+
 from chain.prover.ownership import compute_key_hash
 from chain.prover.witness import CircuitWitness, compute_witness
 from chain.zk import ops
@@ -55,10 +58,13 @@ from chain.zk.state import (
 
 ETHER = 10**18
 FEE = 2 * GWEI
-ALICE = 0x00A11CE000000000000000000000000000000A11
-BOB = 0x0000B0B000000000000000000000000000000B0B
-CAROL = 0xCA201000000000000000000000000000000000CA  # no account at genesis
-MINTER = 0x3133700000000000000000000000000000001337
+# The signers' keys: L1 checks each signed operation's signature against its `from`
+# (chain/l1/op_signing.py), so the accounts that sign are real keys' addresses.
+SIGNER_KEYS: dict[int, bytes] = {
+    int(EthAccount.from_key(key).address, 16): key
+    for key in (keccak(name.encode()) for name in ("alice", "bob", "carol", "minter"))
+}
+ALICE, BOB, CAROL, MINTER = SIGNER_KEYS  # Carol has no account at genesis
 REWARDER = 0xFA57000000000000000000000000000000C0FFEE  # a fast-chain contract: it mints by message
 EPOCH_CAPPED_COLLECTION = 2  # a test collection: 10 a round, but only 2 an epoch
 CTX = BlockContext(height=1_000, epoch=1, min_fee=GWEI)

@@ -13,7 +13,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
-from chain.config import FAST_CHAIN_ID, ZK_CHAIN_ID
+from chain.config import FAST_CHAIN_ID
 from chain.fast.genesis import dev_keys
 from chain.fast.system import OUTBOX_ADDRESS
 from chain.ledger.messages import CreditMessage, ReleaseMessage, decode_message
@@ -71,7 +71,8 @@ def test_fast_supply_never_exceeds_escrow(tmp_path: Path, executor: str) -> None
                 signer = rng.randrange(len(keys))
                 to = int(rng.choice(players).address, 16)
                 body = ToFast(to, rng.randrange(1, 50) * ETHER)
-                signed = sign_operation(body, ZK_FEE, zk_nonces[signer], ZK_CHAIN_ID, keys[signer])
+                nonce = zk_nonces[signer]
+                signed = sign_operation(body, ZK_FEE, nonce, node.signing_domain, keys[signer])
                 node.submit_operation(format_signed_operation(signed))
                 zk_nonces[signer] += 1
                 node.produce_zk_block()

@@ -51,7 +51,7 @@ def node(tmp_path: Path) -> Iterator[Node]:
 def send(node: Node, key: bytes, body, fee: int = FEE) -> bytes:  # type: ignore[no-untyped-def]
     address = int(Account.from_key(key).address, 16)
     nonce = node.zk_pool.pending_nonce(address, get_account(node.zk_state, address).nonce)
-    signed = sign_operation(body, fee, nonce, CHAIN, key)
+    signed = sign_operation(body, fee, nonce, node.signing_domain, key)
     return node.submit_operation(format_signed_operation(signed))
 
 

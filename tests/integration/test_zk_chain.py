@@ -13,10 +13,10 @@ from web3.exceptions import ContractLogicError
 from chain.client.zk import OperationFailed, ZkClient
 from chain.zk.genesis import REWARD_COLLECTION, ROUND_MINT_CAP
 from chain.zk.ops import Transfer
-from chain.zk.signing import format_signed_operation, sign_operation
+from chain.zk.signing import SigningDomain, format_signed_operation, sign_operation
 from tests.conftest import NodeFactory
 from tests.integration.node_process import NodeProcess
-from tests.integration.support import ETHER, ZK_CHAIN_ID, dev_account, rpc
+from tests.integration.support import ETHER, dev_account, rpc
 
 PROVEN_TIMEOUT_S = 240.0  # a few operations at about a second each, on two busy cores
 
@@ -79,7 +79,8 @@ def test_web3_user_mints_transfers_lists_and_buys_and_all_get_proven(zk_node: No
 
 def test_rejects_replayed_operation(zk_node: NodeProcess) -> None:
     sender = client(zk_node, 4)
-    signed = sign_operation(Transfer(0xB0B, 1), sender.fee, 0, ZK_CHAIN_ID, dev_account(4).key)
+    domain = sender.signing_domain()
+    signed = sign_operation(Transfer(0xB0B, 1), sender.fee, 0, domain, dev_account(4).key)
     wire = format_signed_operation(signed)
     first = rpc(zk_node.zk_http, "duet_sendOperation", [wire])
     sender.wait(first["result"])
@@ -88,7 +89,9 @@ def test_rejects_replayed_operation(zk_node: NodeProcess) -> None:
 
 
 def test_rejects_operation_signed_for_another_chain(zk_node: NodeProcess) -> None:
-    signed = sign_operation(Transfer(0xB0B, 1), 10**15, 0, 7702, dev_account(5).key)
+    domain = client(zk_node, 5).signing_domain()
+    elsewhere = SigningDomain(domain.chain_id + 1, domain.verifying_contract)
+    signed = sign_operation(Transfer(0xB0B, 1), 10**15, 0, elsewhere, dev_account(5).key)
     answer = rpc(zk_node.zk_http, "duet_sendOperation", [format_signed_operation(signed)])
     assert answer["error"]["code"] == -32602
     assert "not from the account named in 'from'" in answer["error"]["message"]

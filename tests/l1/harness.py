@@ -28,6 +28,7 @@ from chain.l1.attestation import BlockHeader, Statement, attest_block, list_stat
 from chain.l1.calldata import SettledOp, StateRoot, decode_ops, encode_ops
 from chain.l1.contracts import send_transaction
 from chain.l1.deploy import deploy_contracts
+from chain.l1.op_signing import compute_op_digest, is_signed_circuit, sign_op_digest
 from chain.l1.rollup import RollupClient
 from chain.prover.ceremony import PROJECT_ROOT, get_circuit_entry, get_default_paths
 from chain.prover.groth16 import WORD_BYTES, Proof, load_circuit, prove
@@ -47,6 +48,7 @@ from chain.zk.ops import (
     Withdraw,
     is_unsigned,
 )
+from chain.zk.signing import SigningDomain
 from chain.zk.state import ZkState, compute_state_root, get_total_supply
 from tests.circuits.scenarios import (
     ALICE,
@@ -57,6 +59,7 @@ from tests.circuits.scenarios import (
     LIST_PRICE,
     MINTER,
     REWARD_ROUND,
+    SIGNER_KEYS,
     Transition,
     compute_test_genesis,
     make_op,
@@ -243,10 +246,12 @@ def settle(
     keys: Sequence[bytes] | None = None,
     number: int | None = None,
     timestamp: int | None = None,
+    signatures: bytes | None = None,
 ) -> TxReceipt:
     """Submit `ops` as ZK block `height` after `pre_root`, attested as the sequencer does
     it: settlement number next (or `number`), timestamp L1's latest (or `timestamp`), signed
-    by `keys` (default the tests' sequencer)."""
+    by `keys` (default the tests' sequencer); each signed op signed by its `from` (or
+    `signatures` as given)."""
     header = BlockHeader(
         height, get_latest_timestamp(rollup.w3) if timestamp is None else timestamp, pre_root
     )
@@ -257,16 +262,42 @@ def settle(
         list_statements_of(ops),
         dev_sequencer_keys() if keys is None else keys,
     )
-    return rollup.submit_block(header, ops, attested.attestation)
+    if signatures is None:
+        signatures = sign_ops(rollup.get_domain(), decode_if_whole(ops))
+    return rollup.submit_block(header, ops, signatures, attested.attestation)
+
+
+def decode_if_whole(ops: Sequence[SettledOp] | bytes) -> list[SettledOp]:
+    """The ops, or none where they do not decode (a malformed block: refused before its
+    signatures and attestation are read)."""
+    if not isinstance(ops, bytes):
+        return list(ops)
+    try:
+        return decode_ops(ops)
+    except Exception:
+        return []
 
 
 def list_statements_of(ops: Sequence[SettledOp] | bytes) -> list[Statement]:
-    if not isinstance(ops, bytes):
-        return list_statements(ops) or [PLACEHOLDER_STATEMENT]
-    try:
-        return list_statements(decode_ops(ops)) or [PLACEHOLDER_STATEMENT]
-    except Exception:
-        return [PLACEHOLDER_STATEMENT]
+    return list_statements(decode_if_whole(ops)) or [PLACEHOLDER_STATEMENT]
+
+
+def sign_ops(
+    domain: SigningDomain, ops: Sequence[SettledOp], keys: dict[int, bytes] | None = None
+) -> bytes:
+    """Each signed op's signature by its `from` (a key of `keys`, default the scenarios'
+    signers), in block order: the `signatures` of submitBlock."""
+    keys = SIGNER_KEYS if keys is None else keys
+    return b"".join(
+        sign_op_digest(compute_op_digest(domain, op.circuit, op.words), keys[get_from(op)])
+        for op in ops
+        if is_signed_circuit(op.circuit)
+    )
+
+
+def get_from(op: SettledOp) -> int:
+    """A signed op's `from`: the low 160 bits of its first word."""
+    return op.words[0] & ((1 << 160) - 1)
 
 
 # -- gas ------------------------------------------------------------------------------------

@@ -19,14 +19,15 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from chain.l1.agent import Attestation, Outcome, SettlementBlock, SubmissionAgent
-from chain.l1.attestation import BlockHeader, RollupDomain, attest_block, list_statements
+from chain.l1.attestation import BlockHeader, attest_block, list_statements
 from chain.l1.calldata import SettledOp, StateRoot
 from chain.l1.config import SlotSchedule
 from chain.l1.deploy import deploy_contracts
 from chain.l1.rollup import RollupClient
 from chain.types import Height
+from chain.zk.signing import SigningDomain
 from tests.integration.support import dev_account
-from tests.l1.harness import dev_sequencer_keys, get_pre_root, get_transfer_chain
+from tests.l1.harness import dev_sequencer_keys, get_pre_root, get_transfer_chain, sign_ops
 
 SCHEDULE = SlotSchedule(slot_blocks=3, grace_blocks=5)
 BLOCK_OPS = {2: (0, 2), 3: (2, 3), 6: (3, 6), 7: (6, 7), 11: (7, 9)}  # height → ops [start, end)
@@ -41,7 +42,7 @@ class MemorySource:
         self.chain = get_transfer_chain(BLOCK_OPS[HEIGHTS[-1]][1])
         self.ready: set[int] = set()
         self.lock = threading.Lock()
-        self.domain: RollupDomain | None = None  # the rollup the sequencer signs for
+        self.domain: SigningDomain | None = None  # the rollup the sequencer signs for
 
     def reveal(self, *heights: int) -> None:
         with self.lock:
@@ -66,6 +67,7 @@ class MemorySource:
             len(ops),
             unproven,
             attestation=self.attest(height, pre_root, ops),
+            signatures=sign_ops(self.domain, ops) if self.domain is not None else b"",
         )
 
     def attest(

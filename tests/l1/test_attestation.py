@@ -16,7 +16,6 @@ from web3 import Web3
 
 from chain.l1.attestation import (
     BlockHeader,
-    RollupDomain,
     attest_block,
     compute_block_message,
     compute_digest,
@@ -28,6 +27,7 @@ from chain.l1.deploy import deploy_contracts
 from chain.l1.errors import L1Revert
 from chain.l1.rollup import RollupClient
 from chain.types import Height
+from chain.zk.signing import SigningDomain
 from tests.integration.support import dev_account
 from tests.l1.harness import (
     compute_genesis_root,
@@ -36,6 +36,7 @@ from tests.l1.harness import (
     get_latest_timestamp,
     get_mixed_block,
     settle,
+    sign_ops,
 )
 
 OUTSIDER_KEY = bytes.fromhex("77" * 32)  # no sequencer's
@@ -51,7 +52,7 @@ def submit_signed(
     *,
     number: int | None = None,
     keys: Sequence[bytes] | None = None,
-    domain: RollupDomain | None = None,
+    domain: SigningDomain | None = None,
     signed_header: BlockHeader | None = None,
 ) -> None:
     """Submit `ops` after `header` with an attestation of `signed_ops` / `signed_header` /
@@ -63,7 +64,7 @@ def submit_signed(
         list_statements(ops if signed_ops is None else signed_ops),
         dev_sequencer_keys() if keys is None else keys,
     )
-    rollup.submit_block(header, ops, attested.attestation)
+    rollup.submit_block(header, ops, sign_ops(rollup.get_domain(), ops), attested.attestation)
 
 
 def assert_refused(rollup: RollupClient, error: str, submit: object) -> L1Revert:
@@ -104,12 +105,18 @@ def test_refuses_a_block_nobody_signed(rollup: RollupClient) -> None:
     first = get_first_block()
     header = now_header(rollup, Height(1), first.pre_root)
     assert_refused(
-        rollup, "MalformedAttestation", lambda: rollup.submit_block(header, first.ops, b"")
+        rollup,
+        "MalformedAttestation",
+        lambda: rollup.submit_block(
+            header, first.ops, sign_ops(rollup.get_domain(), first.ops), b""
+        ),
     )
     assert_refused(
         rollup,
         "MalformedAttestation",
-        lambda: rollup.submit_block(header, first.ops, b"\x01" * 64),
+        lambda: rollup.submit_block(
+            header, first.ops, sign_ops(rollup.get_domain(), first.ops), b"\x01" * 64
+        ),
     )
 
 
@@ -186,7 +193,7 @@ def test_refuses_a_signature_for_another_rollup(
     other = deploy_contracts(w3, deployer, compute_genesis_root())
     first = get_first_block()
     header = now_header(rollup, Height(1), first.pre_root)
-    elsewhere = RollupDomain(rollup.get_domain().chain_id, other.rollup)
+    elsewhere = SigningDomain(rollup.get_domain().chain_id, other.rollup)
     assert_refused(
         rollup, "NotAttested", lambda: submit_signed(rollup, header, first.ops, domain=elsewhere)
     )
@@ -212,11 +219,15 @@ def test_refuses_a_replayed_attested_block(rollup: RollupClient) -> None:
     attested = attest_block(
         rollup.get_domain(), 1, header, list_statements(first.ops), dev_sequencer_keys()
     )
-    rollup.submit_block(header, first.ops, attested.attestation)
+    rollup.submit_block(
+        header, first.ops, sign_ops(rollup.get_domain(), first.ops), attested.attestation
+    )
     refusal = assert_refused(
         rollup,
         "BlockAlreadySettled",
-        lambda: rollup.submit_block(header, first.ops, attested.attestation),
+        lambda: rollup.submit_block(
+            header, first.ops, sign_ops(rollup.get_domain(), first.ops), attested.attestation
+        ),
     )
     assert refusal.error_args == (1, 1)
 
@@ -257,11 +268,19 @@ def test_a_set_counts_each_signer_once(set_rollup: RollupClient) -> None:
     signatures = attested.attestation
     doubled = signatures + signatures[65:]  # the second signer twice
     assert_refused(
-        set_rollup, "NotAttested", lambda: set_rollup.submit_block(header, first.ops, doubled)
+        set_rollup,
+        "NotAttested",
+        lambda: set_rollup.submit_block(
+            header, first.ops, sign_ops(set_rollup.get_domain(), first.ops), doubled
+        ),
     )
     descending = signatures[65:] + signatures[:65]
     assert_refused(
-        set_rollup, "NotAttested", lambda: set_rollup.submit_block(header, first.ops, descending)
+        set_rollup,
+        "NotAttested",
+        lambda: set_rollup.submit_block(
+            header, first.ops, sign_ops(set_rollup.get_domain(), first.ops), descending
+        ),
     )
 
 

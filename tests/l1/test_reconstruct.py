@@ -306,7 +306,7 @@ def make_settlement(block: SettledBlock) -> tuple[RollupClient, Settlement, dict
     ops_bytes = encode_ops(block.ops)
     post = block.ops[-1].post_root
     header = (block.height, 0, block.pre_root)
-    data = rollup.contract.encode_abi("submitBlock", args=[header, ops_bytes, b""])
+    data = rollup.contract.encode_abi("submitBlock", args=[header, ops_bytes, b"", b""])
     commitment = compute_block_commitment(block.pre_root, post, ops_bytes)
     settlement = Settlement(block.height, 1, post, commitment, block.l1_block, block.tx_hash)
     return rollup, settlement, {"to": ROLLUP, "input": data}

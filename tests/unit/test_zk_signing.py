@@ -5,17 +5,17 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 
 from chain.fast.genesis import dev_keys
-from chain.types import ChainId
 from chain.zk.ops import Buy, Heartbeat, Mint, Transfer
 from chain.zk.signing import (
     InvalidSignature,
+    SigningDomain,
     compute_typed_data,
     format_signed_operation,
     parse_signed_operation,
     sign_operation,
 )
 
-ZK = ChainId(7701)
+ZK = SigningDomain(31337, "0x" + "5a" * 20)  # an L1 chain id and a rollup
 KEY = dev_keys(1)[0]
 SIGNER = int(Account.from_key(KEY).address, 16)
 
@@ -60,7 +60,7 @@ def test_heartbeat_is_typed_with_its_uint32_active_until() -> None:
 def test_rejects_signature_for_another_chain() -> None:
     obj = wire()
     with pytest.raises(InvalidSignature, match="not from the account named in 'from'"):
-        parse_signed_operation(obj, ChainId(7702))
+        parse_signed_operation(obj, SigningDomain(ZK.chain_id + 1, ZK.verifying_contract))
 
 
 def test_rejects_tampered_field() -> None:
