@@ -83,7 +83,7 @@ def build_witnesses() -> dict[str, CircuitWitness]:
     alloc = {int.from_bytes(a, "big"): v for a, v in dev_alloc().items()}
     minter, alice, bob = list(alloc)[:3]
     state = compute_genesis_state(alloc, minter=minter, fast_chain_escrow=0)
-    ctx = compute_block_context(1, FEE)
+    ctx = compute_block_context(1, 0, FEE)
     token = compute_token_key(GAME_PASS_COLLECTION, 0)
     steps: list[tuple[str, int, OpBody]] = [
         ("transfer", alice, Transfer(bob, 3 * ETHER)),

@@ -351,7 +351,9 @@ class Node:
         self.pool.remove(tx.hash for tx, _ in result.rejected)
 
     def next_zk_context(self) -> BlockContext:
-        return zk_chain.compute_block_context(self.zk_head.height + 1, self.config.zk_min_fee)
+        head = self.zk_head
+        timestamp_ms = max(now_ms(), head.timestamp_ms)  # the next block's, near enough
+        return zk_chain.compute_block_context(head.height + 1, timestamp_ms, self.config.zk_min_fee)
 
     def submit_operation(self, obj: Any) -> bytes:
         """Admit a signed ZK operation (wire form); once this returns, it is on disk."""
@@ -386,7 +388,8 @@ class Node:
             self.zk_state,
             self.heads,
             cfg.zk_chain_id,
-            timestamp_ms or now_ms(),
+            # Never before the head: the rollup settles blocks only in time order.
+            max(timestamp_ms or now_ms(), self.zk_head.timestamp_ms),
             ops,
             cfg.zk_min_fee,
             inbox,

@@ -25,6 +25,7 @@ from chain.l1.config import DEFAULT_SCHEDULE, SlotSchedule
 from chain.l1.contracts import load_artifact, send_transaction
 from chain.l1.errors import L1Error
 from chain.l1.keys import encode_verification_key, load_ceremony_keys
+from chain.l1.op_epochs import EPOCH_SECONDS, list_epoch_places
 from chain.l1.op_signing import list_signing_tables
 from chain.prover.key_policy import check_deploy_keys, get_keys_are_dev
 from chain.prover.witness import CIRCUIT_NAMES
@@ -102,6 +103,8 @@ def deploy_contracts(
         [1] * len(signers),
         type_hashes,
         fields,
+        EPOCH_SECONDS,
+        list_epoch_places(),
     )
     rollup, block = deploy_contract_at_block(
         w3,

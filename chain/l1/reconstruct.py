@@ -33,7 +33,6 @@ from chain.l1.rollup import RollupClient, SettledState, Settlement
 from chain.prover.errors import ProverError
 from chain.prover.witness import CircuitName, compute_op_words, unpack_words
 from chain.types import Hash32, Height
-from chain.zk.chain import compute_epoch
 from chain.zk.genesis import compute_dev_genesis_state
 from chain.zk.ops import (
     GWEI,
@@ -72,6 +71,7 @@ from chain.zk.state import (
 # The minimum fee is the node's admission policy, which no circuit checks: a settled op paid
 # whatever its proof says, so the replay admits any fee.
 REPLAY_MIN_FEE = 0
+NO_EPOCH = 0  # the context of an op that reads none (only mints read the epoch)
 LOG_CHUNK_BLOCKS = 10_000  # L1 blocks per eth_getLogs request: endpoints cap the range
 L1_TIMEOUT_S = 60.0
 SUBMIT_BLOCK = "submitBlock"
@@ -214,8 +214,9 @@ def compute_operation_from_words(circuit: CircuitName, fields: Mapping[str, int]
 
 def compute_context_from_words(height: Height, fields: Mapping[str, int]) -> BlockContext:
     """The context the op was proven in: a mint's epoch is in its words (the proof is for that
-    epoch, whatever the height), any other op reads no epoch."""
-    epoch = fields.get("epoch", compute_epoch(height))
+    epoch, which the rollup checked against the block's attested time), any other op reads no
+    epoch."""
+    epoch = fields.get("epoch", NO_EPOCH)
     return BlockContext(height=height, epoch=epoch, min_fee=REPLAY_MIN_FEE)
 
 

@@ -47,7 +47,10 @@ from chain.zk.state import Touch, ZkState, compute_state_root
 EMPTY_TRIE_ROOT = Root(
     bytes.fromhex("56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421")
 )
-EPOCH_BLOCKS = 600  # mint caps per epoch: 10 minutes of ZK blocks at the default 1 s
+# Mint caps count per epoch: EPOCH_SECONDS of the ZK block's timestamp, which the sequencer
+# attests and L1 bounds (never backwards, never ahead of L1's clock), so a compromised fast
+# chain or sequencer cannot make epochs pass faster than time does (docs/l1.md, "Epochs").
+EPOCH_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -77,16 +80,17 @@ class ZkBlock:
     deposit_refused: str | None  # why the next one was not, if one was not
 
 
-def compute_epoch(height: int) -> int:
-    return height // EPOCH_BLOCKS
+def compute_epoch(timestamp_s: int) -> int:
+    """The mint epoch of a ZK block made at `timestamp_s` (seconds): the rollup's rule."""
+    return timestamp_s // EPOCH_SECONDS
 
 
 def compute_root_bytes(state: ZkState) -> Root:
     return Root(compute_state_root(state).to_bytes(32, "big"))
 
 
-def compute_block_context(height: int, min_fee: int) -> BlockContext:
-    return BlockContext(height=height, epoch=compute_epoch(height), min_fee=min_fee)
+def compute_block_context(height: int, timestamp_ms: int, min_fee: int) -> BlockContext:
+    return BlockContext(height=height, epoch=compute_epoch(timestamp_ms // 1000), min_fee=min_fee)
 
 
 def compute_receipt(applied: AppliedOp) -> bytes:
@@ -191,7 +195,7 @@ def apply_block(
     leaf."""
     seq, prev_hash, height, parent_hash = compute_next_position(heads, chain_id)
     parent = heads.chains.get(chain_id)
-    ctx = compute_block_context(height, min_fee)
+    ctx = compute_block_context(height, timestamp_ms, min_fee)
     applied: list[AppliedOp] = []
     rejected: list[tuple[SignedOperation, str]] = []
     refused: dict[int, str] = {}

@@ -185,6 +185,10 @@ contract Rollup {
         /// count (8 bits) then per field word index, shift, bits, kind (8 bits each).
         bytes32[] opTypeHashes;
         uint256[] opFields;
+        /// Mint epochs: seconds per epoch, and per circuit id where its epoch field is (zero
+        /// for a circuit without one): word index, shift, bits (8 bits each), then 1 << 24.
+        uint256 epochSeconds;
+        uint256[] opEpochPlaces;
     }
 
     /// What the sequencer attests of a block besides its operations, as submitBlock takes it.
@@ -217,6 +221,10 @@ contract Rollup {
     /// type hash of what its `from` signs, and where each of its fields sits in the words.
     mapping(uint256 => bytes32) public opTypeHash;
     mapping(uint256 => uint256) public opFields;
+    /// Mint epochs (Config.epochSeconds, Config.opEpochPlaces): a mint's epoch word must be
+    /// the block's attested timestamp / epochSeconds, so mint caps count L1-bounded time.
+    uint256 public immutable epochSeconds;
+    mapping(uint256 => uint256) public opEpochPlace;
     uint256 public immutable sequencerTotalWeight;
     /// The EIP-712 domain of what L1 checks signatures on: this rollup, on this chain.
     bytes32 public immutable domainSeparator;
@@ -264,6 +272,10 @@ contract Rollup {
     error NotSignedByFrom(uint256 op, address from, address signer);
     /// The signed-operation tables are longer than the circuit list, or not of one length.
     error BadSigningTables();
+    /// Operation `op` mints in `epoch`, but the block's attested time is in epoch `expected`.
+    error WrongEpoch(uint256 op, uint256 epoch, uint256 expected);
+    /// The epoch table is longer than the circuit list, or an epoch lasts no time.
+    error BadEpochTable();
     /// The signers' weight is not above two thirds of `totalWeight`.
     error AttestationTooWeak(uint256 weight, uint256 totalWeight);
     /// The attested timestamp is before the last settled block's, or ahead of L1's clock.
@@ -361,6 +373,11 @@ contract Rollup {
         gammaY0 = _word(shared, 9);
         sequencerTotalWeight = _setSequencers(config.sequencers, config.weights);
         _setSigningTables(config.opTypeHashes, config.opFields, vks.length);
+        if (config.epochSeconds == 0 || config.opEpochPlaces.length > vks.length) revert BadEpochTable();
+        epochSeconds = config.epochSeconds;
+        for (uint256 id = 0; id < config.opEpochPlaces.length; id++) {
+            opEpochPlace[id] = config.opEpochPlaces[id];
+        }
         domainSeparator = keccak256(
             abi.encode(DOMAIN_TYPEHASH, keccak256("Duet"), keccak256("1"), block.chainid, address(this))
         );
@@ -392,21 +409,23 @@ contract Rollup {
         _checkHeader(header);
         if (ops.length == 0) revert EmptyBlock();
         (uint256 m, uint256 postRoot, bytes32 opsHash) = _verifyBlock(header.preRoot, ops);
-        _checkSignatures(m, ops, signatures);
-        uint64 number = _checkAttested(m, header, postRoot, ops, attestation);
+        uint64 number = _checkAuthority(m, header, postRoot, ops, signatures, attestation);
         if (_load(m, M_SEEN) & bridgeCircuits != 0) _settleBridgeOps(m, ops, header.height);
         _recordSettlement(header, number, postRoot, keccak256(abi.encode(header.preRoot, postRoot, opsHash)));
     }
 
-    /// The block as submitted is the one the sequencers signed as the next settlement; returns
+    /// What no proof shows: each operation's own rules on L1 (signatures, epochs), and that
+    /// the block as submitted is the one the sequencers signed as the next settlement; returns
     /// its number.
-    function _checkAttested(
+    function _checkAuthority(
         uint256 m,
         BlockHeader calldata header,
         uint256 postRoot,
         bytes calldata ops,
+        bytes calldata signatures,
         bytes calldata attestation
     ) private view returns (uint64 number) {
+        _checkOps(m, ops, signatures, header.timestamp / epochSeconds);
         number = settlementCount + 1;
         _checkAttestation(blockDigest(number, header, postRoot, _hashStatements(m, ops)), attestation);
     }
@@ -503,15 +522,18 @@ contract Rollup {
 
     // -- signed operations ------------------------------------------------------------------
 
-    /// Each signed operation of `ops` (a circuit with a type hash) has the next signature of
-    /// `signatures`, made by the `from` of its first word on the struct its words state; and
-    /// no signature is left over.
-    function _checkSignatures(uint256 m, bytes calldata ops, bytes calldata signatures) private view {
+    /// The rules L1 checks per operation: each signed operation of `ops` (a circuit with a
+    /// type hash) has the next signature of `signatures`, made by the `from` of its first word
+    /// on the struct its words state, and no signature is left over; each mint's epoch is the
+    /// block's, `epoch`.
+    function _checkOps(uint256 m, bytes calldata ops, bytes calldata signatures, uint256 epoch) private view {
         uint256 used;
         uint256 off;
         for (uint256 i = 0; off < ops.length; i++) {
             uint256 id = uint8(ops[off]);
             uint256 end = off + 33 + _wordCountOf(m, id) * 32;
+            uint256 place = opEpochPlace[id];
+            if (place != 0) _checkEpoch(i, place, ops[off + 33:end], epoch);
             if (opTypeHash[id] != bytes32(0)) {
                 if (signatures.length < used + SIGNATURE_BYTES) revert MissingSignature(i);
                 _checkSigner(i, id, ops[off + 33:end], signatures[used:used + SIGNATURE_BYTES]);
@@ -520,6 +542,14 @@ contract Rollup {
             off = end + PROOF_BYTES;
         }
         if (used != signatures.length) revert UnusedSignatures(used, signatures.length);
+    }
+
+    /// Operation `op`'s epoch field (at `place` in `words`) is `epoch`.
+    function _checkEpoch(uint256 op, uint256 place, bytes calldata words, uint256 epoch) private pure {
+        uint256 start = (place & 0xff) * 32;
+        uint256 value = (uint256(bytes32(words[start:start + 32])) >> ((place >> 8) & 0xff))
+            & ((1 << ((place >> 16) & 0xff)) - 1);
+        if (value != epoch) revert WrongEpoch(op, value, epoch);
     }
 
     /// Operation `op` (of circuit `id`, with `words`) is signed by the `from` in the low 160

@@ -28,6 +28,7 @@ from chain.l1.attestation import BlockHeader, Statement, attest_block, list_stat
 from chain.l1.calldata import SettledOp, StateRoot, decode_ops, encode_ops
 from chain.l1.contracts import send_transaction
 from chain.l1.deploy import deploy_contracts
+from chain.l1.op_epochs import EPOCH_SECONDS, compute_epoch_place
 from chain.l1.op_signing import compute_op_digest, is_signed_circuit, sign_op_digest
 from chain.l1.rollup import RollupClient
 from chain.prover.ceremony import PROJECT_ROOT, get_circuit_entry, get_default_paths
@@ -249,12 +250,13 @@ def settle(
     signatures: bytes | None = None,
 ) -> TxReceipt:
     """Submit `ops` as ZK block `height` after `pre_root`, attested as the sequencer does
-    it: settlement number next (or `number`), timestamp L1's latest (or `timestamp`), signed
+    it: settlement number next (or `number`), timestamp `compute_block_timestamp`'s (or
+    `timestamp`), signed
     by `keys` (default the tests' sequencer); each signed op signed by its `from` (or
     `signatures` as given)."""
-    header = BlockHeader(
-        height, get_latest_timestamp(rollup.w3) if timestamp is None else timestamp, pre_root
-    )
+    if timestamp is None:
+        timestamp = compute_block_timestamp(rollup, decode_if_whole(ops))
+    header = BlockHeader(height, timestamp, pre_root)
     attested = attest_block(
         rollup.get_domain(),
         rollup.get_settlement_count() + 1 if number is None else number,
@@ -265,6 +267,22 @@ def settle(
     if signatures is None:
         signatures = sign_ops(rollup.get_domain(), decode_if_whole(ops))
     return rollup.submit_block(header, ops, signatures, attested.attestation)
+
+
+def compute_block_timestamp(rollup: RollupClient, ops: Sequence[SettledOp]) -> int:
+    """A time the rollup takes for a block of `ops`: the start of their mints' epoch (the
+    scenarios mint in epoch 1, long past), else the last settled block's (time may stand
+    still, never go back)."""
+    epochs = {
+        (op.words[place & 0xFF] >> ((place >> 8) & 0xFF)) & ((1 << ((place >> 16) & 0xFF)) - 1)
+        for op in ops
+        if (place := compute_epoch_place(op.circuit))
+    }
+    if len(epochs) > 1:
+        raise AssertionError(f"a block's mints are in one epoch: {sorted(epochs)}")
+    if epochs:
+        return epochs.pop() * EPOCH_SECONDS
+    return int(rollup.contract.functions.settledTimestamp().call())
 
 
 def decode_if_whole(ops: Sequence[SettledOp] | bytes) -> list[SettledOp]:

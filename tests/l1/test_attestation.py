@@ -30,6 +30,7 @@ from chain.types import Height
 from chain.zk.signing import SigningDomain
 from tests.integration.support import dev_account
 from tests.l1.harness import (
+    compute_block_timestamp,
     compute_genesis_root,
     dev_sequencer_keys,
     get_first_block,
@@ -154,7 +155,7 @@ def test_refuses_a_block_signed_for_another_number(rollup: RollupClient) -> None
 def test_refuses_a_reordered_block(rollup: RollupClient) -> None:
     mixed = get_mixed_block()
     settle(rollup, Height(1), get_first_block().pre_root, get_first_block().ops)
-    header = now_header(rollup, Height(2), mixed.pre_root)
+    header = BlockHeader(Height(2), compute_block_timestamp(rollup, mixed.ops), mixed.pre_root)
     swapped = [mixed.ops[1], mixed.ops[0], *mixed.ops[2:]]
     # The signature is of the block as made; the submission swaps two ops (and fails the
     # attestation before it could fail anything else).

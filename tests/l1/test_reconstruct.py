@@ -19,6 +19,7 @@ from chain.l1.calldata import SettledOp, StateRoot, compute_block_commitment, de
 from chain.l1.deploy import deploy_contracts
 from chain.l1.errors import L1Error
 from chain.l1.reconstruct import (
+    NO_EPOCH,
     L1Unavailable,
     SettledBlock,
     compute_context_from_words,
@@ -32,7 +33,6 @@ from chain.l1.rollup import RollupClient, SettledState, Settlement
 from chain.prover.groth16 import PROOF_BYTES, Proof
 from chain.prover.witness import CIRCUIT_NAMES, WORD_LAYOUTS, pack_word, unpack_words
 from chain.types import Height
-from chain.zk.chain import compute_epoch
 from chain.zk.genesis import REWARD_COLLECTION
 from chain.zk.ops import (
     Buy,
@@ -215,9 +215,8 @@ def test_invalid_settlement_prover_is_a_mismatch_the_rules_refuse() -> None:
 def test_mint_takes_its_epoch_from_its_words() -> None:
     fields = {"to": ALICE, "tokenKey": FIRST_REWARD, "round": 1, "epoch": 4, "metadata": 1}
     assert compute_context_from_words(FIRST_HEIGHT, fields).epoch == 4
-    assert compute_epoch(FIRST_HEIGHT) != 4
     transfer = {"to": CAROL, "toIndex": 3, "amount": 1}
-    assert compute_context_from_words(FIRST_HEIGHT, transfer).epoch == compute_epoch(FIRST_HEIGHT)
+    assert compute_context_from_words(FIRST_HEIGHT, transfer).epoch == NO_EPOCH
 
 
 def test_replay_admits_fees_below_the_nodes_minimum() -> None:
