@@ -24,9 +24,14 @@ from eth_account.messages import SignableMessage, encode_typed_data
 from eth_typing import ChecksumAddress
 from eth_utils import keccak, to_checksum_address
 
-from chain.l1.calldata import CIRCUIT_ID_BYTES, WORD_BYTES, SettledOp, StateRoot
+from chain.l1.calldata import (
+    CIRCUIT_ID_BYTES,
+    L1_CIRCUIT_NAMES,
+    WORD_BYTES,
+    SettledOp,
+    StateRoot,
+)
 from chain.l1.errors import L1Error
-from chain.prover.witness import CIRCUIT_NAMES
 from chain.types import Height
 from chain.zk.signing import DOMAIN_NAME, DOMAIN_VERSION, SigningDomain
 
@@ -85,9 +90,9 @@ def compute_statement_bytes(circuit_id: int, post_root: int, words: Sequence[int
 
 
 def find_circuit_id(circuit: str) -> int:
-    if circuit not in CIRCUIT_NAMES:
+    if circuit not in L1_CIRCUIT_NAMES:
         raise L1Error(f"no circuit is named {circuit!r}")
-    return CIRCUIT_NAMES.index(circuit)
+    return L1_CIRCUIT_NAMES.index(circuit)
 
 
 def compute_ops_hash(statements: Iterable[Statement]) -> bytes:

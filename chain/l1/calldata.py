@@ -1,18 +1,19 @@
-"""A ZK block's operations as the rollup takes them: `Rollup.submitBlock(header, ops, attestation)`.
+"""A ZK block's operations as the rollup takes them: `Rollup.submitBlock(header, ops, ...)`.
 
 `ops` is, per operation and with nothing between: its circuit id (1 byte, the index of its
-circuit in CIRCUIT_NAMES), its post-root (32 bytes), its words w1..wk (32 bytes each, k fixed
-by the circuit: WORD_LAYOUTS), and its proof (256 bytes, the Ethereum blob of
-`chain.prover.groth16.Proof`). Every number is big-endian. Pre-roots are not sent: the
-contract chains the statements itself, pre_0 = the settled root and pre_{j+1} = post_j, which
-`compute_statements` mirrors. docs/l1.md has the layout and the batch check.
+circuit in L1_CIRCUIT_NAMES: CIRCUIT_NAMES, then the escape statements), its post-root (32
+bytes), its words w1..wk (32 bytes each, k fixed by the circuit: WORD_LAYOUTS), and its
+proof (256 bytes, the Ethereum blob of `chain.prover.groth16.Proof`). Every number is
+big-endian. Pre-roots are not sent: the contract chains the statements itself, pre_0 = the
+settled root and pre_{j+1} = post_j, which `compute_statements` mirrors. docs/l1.md has the
+layout and the batch check.
 
 Pure: anyone can `decode_ops` a settled block's calldata and rebuild the state from it.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NewType
+from typing import Literal, NewType, TypeAlias
 
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
@@ -28,29 +29,44 @@ CIRCUIT_ID_BYTES = 1
 WORD_BYTES = 32
 OP_FIXED_BYTES = CIRCUIT_ID_BYTES + WORD_BYTES + PROOF_BYTES  # id, post-root, proof
 
+# The circuits the rollup verifies besides the operations', with ids after theirs: a queued
+# Withdraw proven refused (post-root = pre-root, the withdraw circuit's words), and an exit
+# (root, account, balance: as an op, "post-root" = account and one word, never in a block).
+EscapeName = Literal["refuse_withdraw", "exit"]
+L1CircuitName: TypeAlias = CircuitName | EscapeName
+ESCAPE_WORDS: dict[str, int] = {"refuse_withdraw": len(WORD_LAYOUTS["withdraw"]), "exit": 1}
+L1_CIRCUIT_NAMES: tuple[L1CircuitName, ...] = (*CIRCUIT_NAMES, "refuse_withdraw", "exit")
+
 
 @dataclass(frozen=True)
 class SettledOp:
     """One operation as L1 sees it: its circuit, the root after it, its words, its proof."""
 
-    circuit: CircuitName
+    circuit: L1CircuitName
     post_root: StateRoot
     words: tuple[int, ...]
     proof: Proof
 
 
-def get_circuit_id(circuit: CircuitName) -> int:
-    return CIRCUIT_NAMES.index(circuit)
+def get_circuit_id(circuit: L1CircuitName) -> int:
+    return L1_CIRCUIT_NAMES.index(circuit)
 
 
-def get_circuit_of_id(circuit_id: int) -> CircuitName:
-    if not 0 <= circuit_id < len(CIRCUIT_NAMES):
+def get_circuit_of_id(circuit_id: int) -> L1CircuitName:
+    if not 0 <= circuit_id < len(L1_CIRCUIT_NAMES):
         raise L1Error(f"no circuit has id {circuit_id}")
-    return CIRCUIT_NAMES[circuit_id]
+    return L1_CIRCUIT_NAMES[circuit_id]
 
 
-def compute_op_bytes(circuit: CircuitName) -> int:
-    return OP_FIXED_BYTES + WORD_BYTES * len(WORD_LAYOUTS[circuit])
+def count_words(circuit: L1CircuitName) -> int:
+    """The words after the two roots of `circuit`'s statement."""
+    if circuit in ESCAPE_WORDS:
+        return ESCAPE_WORDS[circuit]
+    return len(WORD_LAYOUTS[circuit])  # type: ignore[index]
+
+
+def compute_op_bytes(circuit: L1CircuitName) -> int:
+    return OP_FIXED_BYTES + WORD_BYTES * count_words(circuit)
 
 
 def encode_ops(ops: Sequence[SettledOp]) -> bytes:
@@ -60,7 +76,7 @@ def encode_ops(ops: Sequence[SettledOp]) -> bytes:
 
 
 def encode_op(op: SettledOp) -> bytes:
-    expected = len(WORD_LAYOUTS[op.circuit])
+    expected = count_words(op.circuit)
     if len(op.words) != expected:
         raise L1Error(f"{op.circuit} takes {expected} words, got {len(op.words)}")
     for value in (op.post_root, *op.words):

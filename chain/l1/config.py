@@ -33,6 +33,28 @@ class SlotSchedule:
 
 DEFAULT_SCHEDULE = SlotSchedule()
 
+
+@dataclass(frozen=True)
+class EscapeSchedule:
+    """Forced inclusion and the escape hatch (docs/l1.md): a Withdraw queued on L1 must be in
+    the next settled block once `force_delay_s` old; anyone may freeze the rollup once one has
+    waited `freeze_delay_s` unincluded; queuing one pays `force_fee_wei` of ETH."""
+
+    force_delay_s: int
+    freeze_delay_s: int
+    force_fee_wei: int
+
+
+# The dev stack's: short, so that drills and tests see both happen (anvil moves its clock
+# with evm_increaseTime).
+DEV_ESCAPE = EscapeSchedule(force_delay_s=60, freeze_delay_s=300, force_fee_wei=10**15)
+# For a network that holds value, beside the anchors: Arbitrum's delayed inbox forces a
+# message after 24 h; Taiko includes forced transactions within about 10 minutes; Loopring
+# enters withdrawal mode after 15 days, StarkEx allows a freeze after 7 days.
+PRODUCTION_ESCAPE = EscapeSchedule(
+    force_delay_s=24 * 3600, freeze_delay_s=7 * 24 * 3600, force_fee_wei=10**16
+)
+
 # A deposit is credited on the ZK chain once its L1 block is this many blocks deep and the
 # node has seen it for DEPOSIT_SEEN_S, so that an L1 that loses its last blocks (a reorg, an
 # anvil killed between two saves of its state: it saves every second) cannot take back a

@@ -21,7 +21,7 @@ from web3 import Web3
 from web3.exceptions import BadFunctionCallOutput, ContractLogicError
 
 from chain.l1.calldata import StateRoot, get_circuit_id
-from chain.l1.config import DEFAULT_SCHEDULE, SlotSchedule
+from chain.l1.config import DEFAULT_SCHEDULE, DEV_ESCAPE, EscapeSchedule, SlotSchedule
 from chain.l1.contracts import load_artifact, send_transaction
 from chain.l1.errors import L1Error
 from chain.l1.keys import encode_verification_key, load_ceremony_keys
@@ -76,13 +76,15 @@ def deploy_contracts(
     grants: Mapping[ChecksumAddress, int] | None = None,
     sequencers: Sequence[ChecksumAddress] | None = None,
     allow_dev_keys: bool = False,
+    escape: EscapeSchedule = DEV_ESCAPE,
 ) -> L1Deployment:
     """ZkPow (its supply to `token_holder`, default the deployer) and Rollup (at
     `genesis_root`, with `keys`, default the current ceremony's; `agents`, default the
     deployer alone, on `schedule`). Then the deployer sends the rollup `backing` wei of L1
     ZKPoW (the ZK genesis supply it backs) and each address of `grants` its amount; both
     come out of the deployer's balance, so `token_holder` must be the deployer for them.
-    `sequencers` attest blocks, each with weight 1 (default: the deployer alone).
+    `sequencers` attest blocks, each with weight 1 (default: the deployer alone); `escape`
+    sets the forced queue's delays and fee (default the dev stack's, short).
 
     The ceremony's keys are refused (DevKeysRefused) when they are the deterministic dev
     keys, whose toxic waste is public, unless L1 is a dev chain (31337, 1337) or
@@ -105,6 +107,13 @@ def deploy_contracts(
         fields,
         EPOCH_SECONDS,
         list_epoch_places(),
+        (
+            get_circuit_id("refuse_withdraw"),
+            get_circuit_id("exit"),
+            escape.force_delay_s,
+            escape.freeze_delay_s,
+            escape.force_fee_wei,
+        ),
     )
     rollup, block = deploy_contract_at_block(
         w3,

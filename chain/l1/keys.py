@@ -10,9 +10,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from chain.l1.calldata import L1_CIRCUIT_NAMES, count_words
 from chain.l1.errors import L1Error
 from chain.prover.ceremony import CeremonyPaths, get_circuit_entry, get_default_paths
-from chain.prover.witness import CIRCUIT_NAMES, WORD_LAYOUTS
 
 WORD_BYTES = 32
 ROOT_INPUTS = 2  # preRoot, postRoot before the words
@@ -49,16 +49,17 @@ def encode_g2(point: Sequence[Sequence[str]]) -> list[int]:
 
 
 def load_ceremony_keys(paths: CeremonyPaths | None = None) -> list[dict[str, Any]]:
-    """The current ceremony's snarkjs keys, by circuit id (the order of CIRCUIT_NAMES), each
-    checked to have preRoot, postRoot and its circuit's words as public inputs."""
+    """The current ceremony's snarkjs keys, by circuit id (the order of L1_CIRCUIT_NAMES: the
+    operations', then the escape statements'), each checked to have preRoot, postRoot and
+    its circuit's words as public inputs (an exit: root, account, balance)."""
     paths = paths or get_default_paths()
     keys = []
-    for name in CIRCUIT_NAMES:
+    for name in L1_CIRCUIT_NAMES:
         entry = get_circuit_entry(paths, name)
         if not entry.verification_key.is_file():
             raise L1Error(f"no verification key for {name}: run ./demo.sh setup")
         vk = json.loads(entry.verification_key.read_text())
-        expected = ROOT_INPUTS + len(WORD_LAYOUTS[name])
+        expected = ROOT_INPUTS + count_words(name)
         if vk["nPublic"] != expected:
             raise L1Error(f"{name}'s key has {vk['nPublic']} public inputs, expected {expected}")
         keys.append(vk)

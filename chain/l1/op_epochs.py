@@ -9,7 +9,8 @@ bound what a compromised fast chain can mint.
 Pure: the constructor's epoch table, by circuit id, from the word layouts.
 """
 
-from chain.prover.witness import CIRCUIT_NAMES, WORD_LAYOUTS, CircuitName
+from chain.l1.calldata import L1_CIRCUIT_NAMES, L1CircuitName
+from chain.prover.witness import WORD_LAYOUTS
 from chain.zk.chain import EPOCH_SECONDS
 
 EPOCH_FIELD = "epoch"
@@ -18,10 +19,10 @@ PRESENT = 1 << 24  # marks a packed place that is there (word 0, shift 0 would b
 __all__ = ["EPOCH_SECONDS", "compute_epoch_place", "list_epoch_places"]
 
 
-def compute_epoch_place(circuit: CircuitName) -> int:
+def compute_epoch_place(circuit: L1CircuitName) -> int:
     """Where `circuit`'s epoch field is, packed as the rollup reads it (word | shift << 8 |
     bits << 16 | PRESENT); 0 for a circuit without one."""
-    for word, layout in enumerate(WORD_LAYOUTS[circuit]):
+    for word, layout in enumerate(WORD_LAYOUTS.get(circuit, ())):  # type: ignore[arg-type]
         shift = 0
         for name, width in layout:
             if name == EPOCH_FIELD:
@@ -32,4 +33,4 @@ def compute_epoch_place(circuit: CircuitName) -> int:
 
 def list_epoch_places() -> list[int]:
     """The constructor's `opEpochPlaces`, by circuit id."""
-    return [compute_epoch_place(circuit) for circuit in CIRCUIT_NAMES]
+    return [compute_epoch_place(circuit) for circuit in L1_CIRCUIT_NAMES]

@@ -17,10 +17,12 @@ and the signer's own digest equal for every signed circuit.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from eth_account import Account
 from eth_utils import keccak
 
+from chain.l1.calldata import L1CircuitName
 from chain.l1.errors import L1Error
 from chain.prover.witness import CIRCUIT_NAMES, CIRCUIT_OF_BODY, WORD_LAYOUTS, CircuitName
 from chain.zk.ops import GWEI
@@ -87,11 +89,12 @@ def find_word_field(circuit: CircuitName, name: str) -> FieldPlace:
     raise L1Error(f"{circuit}'s words have no field {name!r}")
 
 
-def compute_signing_table(circuit: CircuitName) -> SigningTable | None:
-    """The table of `circuit`'s signed struct; None for a circuit nobody signs."""
-    body = next((cls for cls, name in CIRCUIT_OF_BODY.items() if name == circuit), None)
-    if body not in OP_TYPES:
+def compute_signing_table(name: L1CircuitName) -> SigningTable | None:
+    """The table of circuit `name`'s signed struct; None for a circuit nobody signs."""
+    body = next((cls for cls, of in CIRCUIT_OF_BODY.items() if of == name), None)
+    if body is None or body not in OP_TYPES:
         return None
+    circuit = cast(CircuitName, name)  # an operation's: it has a body
     type_name, spec = OP_TYPES[body]
     members = [(wire, sol_type) for wire, sol_type, _ in spec] + list(HEADER_FIELDS)
     places = []
@@ -122,7 +125,7 @@ def list_signing_tables() -> tuple[list[bytes], list[int]]:
     return hashes, fields
 
 
-def is_signed_circuit(circuit: CircuitName) -> bool:
+def is_signed_circuit(circuit: L1CircuitName) -> bool:
     return compute_signing_table(circuit) is not None
 
 
@@ -136,7 +139,7 @@ def compute_domain_separator(domain: SigningDomain) -> bytes:
     )
 
 
-def compute_op_digest(domain: SigningDomain, circuit: CircuitName, words: Sequence[int]) -> bytes:
+def compute_op_digest(domain: SigningDomain, circuit: L1CircuitName, words: Sequence[int]) -> bytes:
     """What the `from` of a signed operation with these words signed: the rollup's
     `opDigest`."""
     table = compute_signing_table(circuit)

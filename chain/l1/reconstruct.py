@@ -31,7 +31,7 @@ from chain.l1.calldata import SettledOp, StateRoot, compute_block_commitment, de
 from chain.l1.errors import L1Error
 from chain.l1.rollup import RollupClient, SettledState, Settlement
 from chain.prover.errors import ProverError
-from chain.prover.witness import CircuitName, compute_op_words, unpack_words
+from chain.prover.witness import WORD_LAYOUTS, CircuitName, compute_op_words, unpack_words
 from chain.types import Hash32, Height
 from chain.zk.genesis import compute_dev_genesis_state
 from chain.zk.ops import (
@@ -230,11 +230,19 @@ def ensure_replayed(condition: bool, reason: str) -> None:
 
 def process_settled_op(state: ZkState, op: SettledOp, height: Height) -> ZkState:
     """The state after `op`; ReplayMismatch if its words do not replay to its post-root."""
+    if op.circuit not in WORD_LAYOUTS:  # a queued Withdraw proven refused: no change
+        root = compute_state_root(state)
+        ensure_replayed(
+            op.circuit == "refuse_withdraw" and op.post_root == root,
+            f"{op.circuit}: {format_roots('post-root', op.post_root, root)}",
+        )
+        return state
+    circuit: CircuitName = op.circuit
     try:
-        fields = unpack_words(op.circuit, op.words)
+        fields = unpack_words(circuit, op.words)
     except ProverError as exc:
         raise ReplayMismatch(f"{op.circuit}: its words do not unpack: {exc}") from None
-    operation = compute_operation_from_words(op.circuit, fields)
+    operation = compute_operation_from_words(circuit, fields)
     ctx = compute_context_from_words(height, fields)
     try:
         post, trace = apply_operation(state, operation, ctx)

@@ -228,6 +228,40 @@ class RollupClient:
 
     # -- slots --------------------------------------------------------------------------------
 
+    # -- forced withdrawals and the escape hatch -----------------------------------------
+
+    def force_withdraw(self, words: Sequence[int], signature: bytes) -> int:
+        """Queue a signed Withdraw (its three words) on L1, paying the force fee; returns its
+        index in the queue."""
+        w1, w2, w3 = words
+        data = self.contract.encode_abi("forceWithdraw", args=[w1, w2, w3, signature])
+        fee = int(self.contract.functions.forceFee().call())
+        tx: TxParams = {"to": self.contract.address, "data": data, "value": fee}  # type: ignore[typeddict-item]
+        receipt = send_transaction(
+            self.w3, self._require_sender("forceWithdraw"), tx, self.error_abi
+        )
+        (event,) = self.contract.events.WithdrawalForced().process_receipt(receipt, errors=DISCARD)
+        return int(event["args"]["index"])
+
+    def get_forced_queue(self) -> tuple[int, int]:
+        """(queued, included): Withdraws queued on L1, and how many settled blocks included."""
+        functions = self.contract.functions
+        return int(functions.forcedCount().call()), int(functions.forcedIncluded().call())
+
+    def freeze(self) -> TxReceipt:
+        return self._transact("freeze")
+
+    def is_frozen(self) -> bool:
+        return bool(self.contract.functions.frozen().call())
+
+    def exit(self, statement: bytes) -> TxReceipt:
+        """Pay an account its settled balance once frozen: `statement` is the exit proof as
+        an op (chain/l1/calldata.py `encode_op` of circuit "exit")."""
+        return self._transact("exit", statement)
+
+    def refund_deposit(self, index: int) -> TxReceipt:
+        return self._transact("refundDeposit", index)
+
     def get_schedule(self) -> SlotSchedule:
         functions = self.contract.functions
         return SlotSchedule(int(functions.slotBlocks().call()), int(functions.graceBlocks().call()))

@@ -189,6 +189,23 @@ contract Rollup {
         /// for a circuit without one): word index, shift, bits (8 bits each), then 1 << 24.
         uint256 epochSeconds;
         uint256[] opEpochPlaces;
+        Escape escape;
+    }
+
+    /// Forced inclusion and the escape hatch (docs/l1.md, "Forced withdrawals and the escape
+    /// hatch"): the circuit ids of a proven refusal and of an exit, the delays, and the fee.
+    struct Escape {
+        uint8 refuseCircuit; // refuse_withdraw: a queued Withdraw proven invalid (post = pre)
+        uint8 exitCircuit; // exit: an account's leaf under a root (never an operation)
+        uint64 forceDelay; // seconds after which a queued Withdraw must be in the next block
+        uint64 freezeDelay; // seconds after which anyone may freeze if it still is not
+        uint256 forceFee; // wei of ETH a queued Withdraw pays, against spam
+    }
+
+    /// A Withdraw queued on L1: keccak256 of its three words, and when it was queued.
+    struct Forced {
+        bytes32 wordsHash;
+        uint64 queuedAt;
     }
 
     /// What the sequencer attests of a block besides its operations, as submitBlock takes it.
@@ -225,6 +242,22 @@ contract Rollup {
     /// the block's attested timestamp / epochSeconds, so mint caps count L1-bounded time.
     uint256 public immutable epochSeconds;
     mapping(uint256 => uint256) public opEpochPlace;
+
+    /// The forced queue: Withdraws queued 0 .. forcedCount - 1, of which the settled blocks
+    /// have included (executed or proven refused) 0 .. forcedIncluded - 1, in order.
+    mapping(uint256 => Forced) public forced;
+    uint64 public forcedCount;
+    uint64 public forcedIncluded;
+    /// Once frozen (a queued Withdraw left out past freezeDelay), nothing settles: accounts
+    /// exit with their balance under the settled root, uncredited deposits are refunded.
+    bool public frozen;
+    mapping(uint256 => bool) public exited; // by account index
+    mapping(uint256 => bool) public refunded; // by deposit number
+    uint8 public immutable refuseCircuit;
+    uint8 public immutable exitCircuit;
+    uint64 public immutable forceDelay;
+    uint64 public immutable freezeDelay;
+    uint256 public immutable forceFee;
     uint256 public immutable sequencerTotalWeight;
     /// The EIP-712 domain of what L1 checks signatures on: this rollup, on this chain.
     bytes32 public immutable domainSeparator;
@@ -248,6 +281,14 @@ contract Rollup {
     /// Settlement `number` settled ZK block `height`: the new settled root and the block's
     /// commitment.
     event BlockSettled(uint64 indexed height, uint64 indexed number, uint256 postRoot, bytes32 commitment);
+    /// Withdraw `index` queued on L1 by its signer `from`: its words (the withdraw circuit's).
+    event WithdrawalForced(uint64 indexed index, address indexed from, uint256 w1, uint256 w2, uint256 w3);
+    /// Nothing settles any more: queued Withdraw `index` waited past freezeDelay.
+    event RollupFrozen(uint64 index);
+    /// Account `index` (`account`) exited with `balance` of L1 ZKPoW.
+    event Exited(uint256 indexed index, address indexed account, uint256 balance);
+    /// Uncredited deposit `index` paid back to its recipient's L1 address.
+    event DepositRefunded(uint64 indexed index, address indexed to, uint256 amount);
     /// `agent` joined the schedule as agents[index].
     event AgentRegistered(address indexed agent, uint256 index);
     /// Deposit number `index`: `amount` of L1 ZKPoW locked, to credit `to` on the ZK chain.
@@ -272,10 +313,38 @@ contract Rollup {
     error NotSignedByFrom(uint256 op, address from, address signer);
     /// The signed-operation tables are longer than the circuit list, or not of one length.
     error BadSigningTables();
+    /// `paid` wei is below the force fee.
+    error ForceFeeTooLow(uint256 paid, uint256 fee);
+    /// A queued Withdraw's words are out of their ranges (the header's 252 bits, a 160-bit
+    /// recipient, a 96-bit amount): no circuit could execute or refuse it.
+    error BadForcedWithdrawal();
+    /// The queued Withdraw's signature is not its `from`'s.
+    error ForcedNotSigned(address from, address signer);
+    /// Queued Withdraw `index` is older than forceDelay and the block does not start with it.
+    error ForcedOperationPending(uint256 index);
+    /// The rollup is frozen: nothing settles or is queued; exits and refunds only.
+    error RollupIsFrozen();
+    /// Exits and refunds wait for a freeze.
+    error NotFrozen();
+    /// No queued Withdraw has waited past freezeDelay (`index` is the next to include).
+    error NotFreezable(uint256 index);
+    /// Operation `op` is an exit statement, which never goes in a block.
+    error NotAnOperation(uint256 op);
+    /// `exit` takes one exit statement: circuit id, account, balance, proof.
+    error NotAnExit();
+    /// Account `index` has exited already.
+    error AlreadyExited(uint256 index);
+    /// The account holds nothing to exit with.
+    error NothingToExit();
+    /// Deposit `index` was credited on the ZK chain (its account exits with it), refunded
+    /// already, or never made.
+    error NotRefundable(uint256 index);
     /// Operation `op` mints in `epoch`, but the block's attested time is in epoch `expected`.
     error WrongEpoch(uint256 op, uint256 epoch, uint256 expected);
     /// The epoch table is longer than the circuit list, or an epoch lasts no time.
     error BadEpochTable();
+    /// The escape circuits are not in the key list, or forcing waits longer than freezing.
+    error BadEscape();
     /// The signers' weight is not above two thirds of `totalWeight`.
     error AttestationTooWeak(uint256 weight, uint256 totalWeight);
     /// The attested timestamp is before the last settled block's, or ahead of L1's clock.
@@ -375,6 +444,15 @@ contract Rollup {
         _setSigningTables(config.opTypeHashes, config.opFields, vks.length);
         if (config.epochSeconds == 0 || config.opEpochPlaces.length > vks.length) revert BadEpochTable();
         epochSeconds = config.epochSeconds;
+        Escape memory escape = config.escape;
+        if (escape.refuseCircuit >= vks.length || escape.exitCircuit >= vks.length || escape.forceDelay > escape.freezeDelay) {
+            revert BadEscape();
+        }
+        refuseCircuit = escape.refuseCircuit;
+        exitCircuit = escape.exitCircuit;
+        forceDelay = escape.forceDelay;
+        freezeDelay = escape.freezeDelay;
+        forceFee = escape.forceFee;
         for (uint256 id = 0; id < config.opEpochPlaces.length; id++) {
             opEpochPlace[id] = config.opEpochPlaces[id];
         }
@@ -410,6 +488,7 @@ contract Rollup {
         if (ops.length == 0) revert EmptyBlock();
         (uint256 m, uint256 postRoot, bytes32 opsHash) = _verifyBlock(header.preRoot, ops);
         uint64 number = _checkAuthority(m, header, postRoot, ops, signatures, attestation);
+        _includeForced(ops);
         if (_load(m, M_SEEN) & bridgeCircuits != 0) _settleBridgeOps(m, ops, header.height);
         _recordSettlement(header, number, postRoot, keccak256(abi.encode(header.preRoot, postRoot, opsHash)));
     }
@@ -434,6 +513,7 @@ contract Rollup {
     /// the block starts from the settled root, and its time is neither before the last settled
     /// block's nor ahead of L1's clock.
     function _checkHeader(BlockHeader calldata header) private view {
+        if (frozen) revert RollupIsFrozen();
         uint64 settled = settledHeight;
         if (header.height <= settled) revert BlockAlreadySettled(header.height, settled);
         if (!maySubmit(msg.sender, block.number)) revert NotYourSlot(slotAgent(block.number));
@@ -532,6 +612,7 @@ contract Rollup {
         for (uint256 i = 0; off < ops.length; i++) {
             uint256 id = uint8(ops[off]);
             uint256 end = off + 33 + _wordCountOf(m, id) * 32;
+            if (id == exitCircuit) revert NotAnOperation(i);
             uint256 place = opEpochPlace[id];
             if (place != 0) _checkEpoch(i, place, ops[off + 33:end], epoch);
             if (opTypeHash[id] != bytes32(0)) {
@@ -570,7 +651,7 @@ contract Rollup {
     /// @notice The EIP-712 digest of the signed operation whose words are `words`, in this
     ///         rollup's domain: the struct's fields read from the words as `fields` places
     ///         them (chain/l1/op_signing.py computes the same, and chain/zk/signing.py signs it).
-    function opDigest(bytes32 typeHash, uint256 fields, bytes calldata words) public view returns (bytes32) {
+    function opDigest(bytes32 typeHash, uint256 fields, bytes memory words) public view returns (bytes32) {
         uint256 count = fields & 0xff;
         bytes memory encoded = new bytes(32 * (count + 1));
         assembly {
@@ -578,7 +659,12 @@ contract Rollup {
         }
         for (uint256 f = 0; f < count; f++) {
             uint256 spec = fields >> (8 + 32 * f);
-            uint256 word = uint256(bytes32(words[(spec & 0xff) * 32:(spec & 0xff) * 32 + 32]));
+            uint256 at = (spec & 0xff) * 32;
+            if (at + 32 > words.length) revert BadSigningTables();
+            uint256 word;
+            assembly {
+                word := mload(add(add(words, 0x20), at))
+            }
             uint256 value = (word >> ((spec >> 8) & 0xff)) & ((1 << ((spec >> 16) & 0xff)) - 1);
             if ((spec >> 24) & 0xff == 1) value *= 1 gwei;
             assembly {
@@ -608,12 +694,100 @@ contract Rollup {
         }
     }
 
+    // -- forced withdrawals and the escape hatch ----------------------------------------------
+
+    /// @notice Queue a Withdraw that the sequencer ignores: its three words (the withdraw
+    ///         circuit's: from | fromIndex << 160 | nonce << 172 | feeGwei << 204, to, amount)
+    ///         and its `from`'s EIP-712 signature, as the node would take it, with `forceFee`
+    ///         wei. Settlement must include it, executed or proven refused, in queue order once
+    ///         it is forceDelay old; freezeDelay old and still out, anyone may freeze.
+    /// @return index its place in the queue.
+    function forceWithdraw(uint256 w1, uint256 w2, uint256 w3, bytes calldata signature)
+        external
+        payable
+        returns (uint64 index)
+    {
+        if (frozen) revert RollupIsFrozen();
+        if (msg.value < forceFee) revert ForceFeeTooLow(msg.value, forceFee);
+        if (w1 >> 252 != 0 || w2 >> 160 != 0 || w3 > MAX_AMOUNT) revert BadForcedWithdrawal();
+        bytes memory words = abi.encode(w1, w2, w3);
+        uint256 id = withdrawCircuit;
+        address from = address(uint160(w1));
+        address signer = _recover(opDigest(opTypeHash[id], opFields[id], words), signature);
+        if (signer != from || signer == address(0)) revert ForcedNotSigned(from, signer);
+        index = forcedCount;
+        forced[index] = Forced(keccak256(words), uint64(block.timestamp));
+        forcedCount = index + 1;
+        emit WithdrawalForced(index, from, w1, w2, w3);
+    }
+
+    /// The block's leading withdraw or refuse_withdraw ops whose words are the next queued
+    /// Withdraws', in order, include them; then the next one left must be younger than
+    /// forceDelay.
+    function _includeForced(bytes calldata ops) private {
+        uint256 next = forcedIncluded;
+        uint256 count = forcedCount;
+        uint256 off;
+        uint256 opBytes = 33 + WITHDRAW_WORDS * 32 + PROOF_BYTES;
+        while (next < count && off + opBytes <= ops.length) {
+            uint256 id = uint8(ops[off]);
+            if (id != withdrawCircuit && id != refuseCircuit) break;
+            if (keccak256(ops[off + 33:off + 33 + WITHDRAW_WORDS * 32]) != forced[next].wordsHash) break;
+            next++;
+            off += opBytes;
+        }
+        if (next < count && forced[next].queuedAt + forceDelay <= block.timestamp) {
+            revert ForcedOperationPending(next);
+        }
+        if (next != forcedIncluded) forcedIncluded = uint64(next);
+    }
+
+    /// @notice Freeze the rollup: the next queued Withdraw has waited freezeDelay unincluded.
+    ///         Then nothing settles, and every account may exit (`exit`).
+    function freeze() external {
+        if (frozen) revert RollupIsFrozen();
+        uint64 next = forcedIncluded;
+        if (next >= forcedCount || forced[next].queuedAt + freezeDelay > block.timestamp) revert NotFreezable(next);
+        frozen = true;
+        emit RollupFrozen(next);
+    }
+
+    /// @notice After a freeze, pay an account its balance under the settled root, once: `op`
+    ///         is the exit statement as an op (circuit id ‖ account ‖ balance ‖ proof, account
+    ///         = address | index << 160), whose proof the batch check verifies against
+    ///         [settledRoot, account, balance]. Anyone may send it; the account's address is paid.
+    function exit(bytes calldata op) external {
+        if (!frozen) revert NotFrozen();
+        if (op.length != 33 + 32 + PROOF_BYTES || uint8(op[0]) != exitCircuit) revert NotAnExit();
+        (, uint256 account,) = _verifyBlock(settledRoot, op);
+        uint256 balance = uint256(bytes32(op[33:65]));
+        uint256 index = account >> 160;
+        if (exited[index]) revert AlreadyExited(index);
+        if (balance == 0) revert NothingToExit();
+        exited[index] = true;
+        address to = address(uint160(account));
+        token.transfer(to, balance);
+        emit Exited(index, to, balance);
+    }
+
+    /// @notice After a freeze, pay an uncredited deposit back to its recipient's L1 address
+    ///         (the same key as its ZK account), once.
+    function refundDeposit(uint64 index) external {
+        if (!frozen) revert NotFrozen();
+        if (index < depositsCredited || index >= depositCount || refunded[index]) revert NotRefundable(index);
+        refunded[index] = true;
+        DepositRecord memory record = deposits[index];
+        token.transfer(record.to, record.amount);
+        emit DepositRefunded(index, record.to, record.amount);
+    }
+
     // -- deposits and withdrawals -----------------------------------------------------------
 
     /// @notice Lock `amount` of the sender's L1 ZKPoW (approved to this contract) as the next
     ///         deposit, for `to` on the ZK chain, which credits the deposits in order.
     /// @return index the deposit's number.
     function deposit(address to, uint256 amount) external returns (uint64 index) {
+        if (frozen) revert RollupIsFrozen();
         if (to == address(0) || amount == 0 || amount > MAX_AMOUNT) revert InvalidDeposit(to, amount);
         index = depositCount;
         depositCount = index + 1;

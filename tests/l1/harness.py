@@ -32,6 +32,12 @@ from chain.l1.op_epochs import EPOCH_SECONDS, compute_epoch_place
 from chain.l1.op_signing import compute_op_digest, is_signed_circuit, sign_op_digest
 from chain.l1.rollup import RollupClient
 from chain.prover.ceremony import PROJECT_ROOT, get_circuit_entry, get_default_paths
+from chain.prover.escape import (
+    Words,
+    compute_exit_inputs,
+    compute_refusal_inputs_for_words,
+    compute_withdraw_words,
+)
 from chain.prover.groth16 import WORD_BYTES, Proof, load_circuit, prove
 from chain.types import Height
 from chain.zk.genesis import REWARD_COLLECTION
@@ -434,3 +440,42 @@ def measure_settlement(
     if "32" in per_op:
         report["ratio_32"] = round(per_op["32"] / unbatched, 3)
     return report
+
+
+# -- forced withdrawals and exits ---------------------------------------------------------
+
+
+def make_withdraw_words(
+    state: ZkState, signer: int, body: Withdraw, nonce: int | None = None
+) -> Words:
+    """The three words of `signer`'s Withdraw at `state` (its current nonce, or `nonce`), as
+    L1's forced queue takes them."""
+    op = make_op(state, signer, body)
+    if nonce is not None:
+        op = replace(op, nonce=nonce)
+    return compute_withdraw_words(state, op)
+
+
+def sign_withdraw_words(domain: SigningDomain, words: Sequence[int], key: bytes) -> bytes:
+    return sign_op_digest(compute_op_digest(domain, "withdraw", words), key)
+
+
+def prove_refusal(state: ZkState, words: Sequence[int]) -> SettledOp:
+    """The queued Withdraw of `words` proven invalid at `state` (post-root = pre-root)."""
+    witness = compute_refusal_inputs_for_words(state, words)
+    proof = prove(load_circuit(witness.circuit), witness.inputs, witness.public_inputs)
+    return SettledOp("refuse_withdraw", StateRoot(witness.public_inputs[1]), tuple(words), proof)
+
+
+def prove_exit(state: ZkState, index: int) -> SettledOp:
+    """Account `index`'s leaf under `state`'s root, as the exit statement op the rollup takes."""
+    witness = compute_exit_inputs(state, index)
+    _, account, balance = witness.public_inputs
+    proof = prove(load_circuit(witness.circuit), witness.inputs, witness.public_inputs)
+    return SettledOp("exit", StateRoot(account), (balance,), proof)
+
+
+def move_l1_time(w3: Web3, seconds: int) -> None:
+    """anvil's clock `seconds` on, and a block mined at the new time."""
+    w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
+    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from chain.l1.calldata import (
+    L1_CIRCUIT_NAMES,
     OP_FIXED_BYTES,
     SettledOp,
     StateRoot,
@@ -65,7 +66,7 @@ def test_rejects_ops_of_the_wrong_length() -> None:
 
 def test_rejects_an_unknown_circuit_id() -> None:
     with pytest.raises(L1Error, match="no circuit has id"):
-        decode_ops(bytes([len(CIRCUIT_NAMES)]) + encode_ops(OPS)[1:])
+        decode_ops(bytes([len(L1_CIRCUIT_NAMES)]) + encode_ops(OPS)[1:])
 
 
 def test_rejects_inputs_outside_the_field() -> None:

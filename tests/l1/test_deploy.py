@@ -11,12 +11,13 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from chain.l1.anvil import Anvil
+from chain.l1.calldata import L1_CIRCUIT_NAMES, count_words
 from chain.l1.contracts import load_artifact
 from chain.l1.deploy import L1_SUPPLY_WEI, L1Deployment, deploy_contracts
 from chain.l1.errors import L1Revert
 from chain.l1.keys import load_ceremony_keys
 from chain.prover.key_policy import DevKeysRefused
-from chain.prover.witness import CIRCUIT_NAMES, WORD_LAYOUTS
+from chain.prover.witness import CIRCUIT_NAMES
 from chain.zk.poseidon import FIELD_MODULUS
 from tests.integration.support import ETHER, dev_account
 from tests.l1.harness import compute_genesis_root
@@ -30,10 +31,10 @@ def test_deploys_the_token_and_the_rollup_with_every_circuit(
     assert token.functions.totalSupply().call() == L1_SUPPLY_WEI
     rollup = w3.eth.contract(address=deployment.rollup, abi=load_artifact("Rollup")["abi"])
     assert rollup.functions.settledRoot().call() == compute_genesis_root()
-    assert rollup.functions.circuitCount().call() == len(CIRCUIT_NAMES)
-    for circuit_id, name in enumerate(CIRCUIT_NAMES):
+    assert rollup.functions.circuitCount().call() == len(L1_CIRCUIT_NAMES)
+    for circuit_id, name in enumerate(L1_CIRCUIT_NAMES):
         words, _, offset = rollup.functions.circuitKey(circuit_id).call()
-        assert words == len(WORD_LAYOUTS[name])
+        assert words == count_words(name)
         assert offset > 0
     assert w3.eth.get_code(rollup.functions.keyData().call())[:1] == b"\x00"  # inert if called
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
+from chain.l1.calldata import L1_CIRCUIT_NAMES
 from chain.l1.errors import L1Revert
 from chain.l1.op_epochs import EPOCH_SECONDS, compute_epoch_place, list_epoch_places
 from chain.l1.rollup import RollupClient
-from chain.prover.witness import CIRCUIT_NAMES
 from chain.types import Height
 from tests.circuits.scenarios import CTX
 from tests.l1.harness import get_first_block, get_mixed_block, settle
@@ -21,9 +21,9 @@ MINT_OP = 0  # the mixed block's first op: a Mint in the scenarios' epoch (CTX.e
 def test_the_rollup_holds_the_epoch_table(rollup: RollupClient) -> None:
     functions = rollup.contract.functions
     assert functions.epochSeconds().call() == EPOCH_SECONDS
-    places = [functions.opEpochPlace(i).call() for i in range(len(CIRCUIT_NAMES))]
+    places = [functions.opEpochPlace(i).call() for i in range(len(L1_CIRCUIT_NAMES))]
     assert places == list_epoch_places()
-    minting = {name for name in CIRCUIT_NAMES if compute_epoch_place(name)}
+    minting = {name for name in L1_CIRCUIT_NAMES if compute_epoch_place(name)}
     assert minting == {"mint", "reward_mint"}
 
 

@@ -7,6 +7,7 @@ import json
 
 from py_ecc import optimized_bn128 as bn128
 
+from chain.l1.calldata import L1_CIRCUIT_NAMES, count_words
 from chain.l1.keys import encode_verification_key, is_shared_key_part, load_ceremony_keys
 from chain.prover.witness import CIRCUIT_NAMES, WORD_LAYOUTS
 
@@ -15,9 +16,13 @@ WORD = 32
 
 def test_every_key_has_the_roots_and_its_words_as_public_inputs() -> None:
     keys = load_ceremony_keys()
-    assert len(keys) == len(CIRCUIT_NAMES)
-    for name, key in zip(CIRCUIT_NAMES, keys, strict=True):
-        assert key["nPublic"] == 2 + len(WORD_LAYOUTS[name])
+    assert len(keys) == len(L1_CIRCUIT_NAMES)
+    for name, key in zip(L1_CIRCUIT_NAMES, keys, strict=True):
+        assert key["nPublic"] == 2 + count_words(name)
+    assert [count_words(name) for name in L1_CIRCUIT_NAMES[len(CIRCUIT_NAMES) :]] == [
+        len(WORD_LAYOUTS["withdraw"]),  # refuse_withdraw: the withdraw's words
+        1,  # exit: root, account, balance
+    ]
 
 
 def test_ceremony_keys_share_alpha_beta_and_gamma() -> None:

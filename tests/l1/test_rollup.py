@@ -16,6 +16,7 @@ from py_ecc import optimized_bn128 as bn128
 from web3 import Web3
 
 from chain.l1.calldata import (
+    L1_CIRCUIT_NAMES,
     SettledOp,
     StateRoot,
     compute_block_commitment,
@@ -26,7 +27,6 @@ from chain.l1.deploy import deploy_contracts
 from chain.l1.errors import L1Revert
 from chain.l1.keys import load_ceremony_keys
 from chain.l1.rollup import RollupClient
-from chain.prover.witness import CIRCUIT_NAMES
 from chain.types import Height
 from chain.zk.poseidon import FIELD_MODULUS
 from tests.l1.harness import (
@@ -108,7 +108,7 @@ def test_blocks_of_several_ops_and_mixed_circuits_settle_in_turn(rollup: RollupC
 def test_dev_ceremony_gives_each_circuit_its_own_delta_group(rollup: RollupClient) -> None:
     """The dev ceremony's zkey beacon is each circuit's own, so no two keys share δ: a block
     of n ops over g circuits needs n + 2 + g pairings."""
-    ids = range(len(CIRCUIT_NAMES))
+    ids = range(len(L1_CIRCUIT_NAMES))
     groups = [rollup.contract.functions.circuitKey(i).call()[1] for i in ids]
     assert groups == list(ids)
 
@@ -273,9 +273,9 @@ def test_rejects_an_unknown_circuit_id(rollup: RollupClient) -> None:
     block = get_first_block()
     data = bytearray(block.calldata)
     second = len(encode_ops(block.ops[:1]))
-    data[second] = len(CIRCUIT_NAMES)
+    data[second] = len(L1_CIRCUIT_NAMES)
     assert_refused(
-        rollup, "UnknownCircuit", FIRST, block.pre_root, bytes(data), (1, len(CIRCUIT_NAMES))
+        rollup, "UnknownCircuit", FIRST, block.pre_root, bytes(data), (1, len(L1_CIRCUIT_NAMES))
     )
 
 
