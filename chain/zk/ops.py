@@ -52,6 +52,16 @@ FEE_GWEI_BITS = 48
 MAX_AMOUNT = (1 << AMOUNT_BITS) - 1
 MAX_NONCE = (1 << NONCE_BITS) - 1
 MAX_ROUND = (1 << ROUND_BITS) - 1
+# How far a mint may take its collection's round: this many rounds for each epoch since the
+# collection's last mint, and for the mint's own. A round comes from the minter or, for a
+# RewardMint, from the unproven fast chain, so without a bound one message could take it to
+# MAX_ROUND and refuse every later reward ("round is behind") for good. The epoch is the
+# chain's, not the message's: it measures elapsed time, which no message can hurry (issue 17
+# binds it on L1 to the settled block's timestamp // 600 s). 1024 an epoch (10 minutes) is a
+# round every ~0.6 s sustained, generous for real games (a collection idle for a day may jump
+# ~147k rounds), while a fast chain that lies burns at most 1024 rounds per epoch of L1 time:
+# the 2^32 rounds last ~80 years. lib/params.circom holds the same number.
+MAX_ROUNDS_PER_EPOCH = 1024
 MAX_SEQ = (1 << SEQ_BITS) - 1
 MAX_ACTIVE_UNTIL = (1 << ACTIVE_UNTIL_BITS) - 1
 # Prover entries per MarketSettle: each is one Merkle update in the circuit. A block's payments
@@ -378,11 +388,19 @@ def check_mint(
     ensure(0 <= metadata < FIELD_MODULUS, "metadata must be a field element")
     ensure(collection.round <= round_ <= MAX_ROUND, "round is behind the collection's round")
     ensure(collection.epoch <= ctx.epoch <= MAX_ROUND, "epoch is behind the collection's epoch")
+    allowance = compute_round_allowance(collection.epoch, ctx.epoch)
+    message = f"round advances more than {MAX_ROUNDS_PER_EPOCH} rounds an epoch"
+    ensure(round_ - collection.round <= allowance, message)
     round_count = (collection.round_count if round_ == collection.round else 0) + 1
     epoch_count = (collection.epoch_count if ctx.epoch == collection.epoch else 0) + 1
     ensure(round_count <= collection.round_cap, "round mint cap reached")
     ensure(epoch_count <= collection.epoch_cap, "epoch mint cap reached")
     ensure(collection.supply < MAX_SERIALS, "collection is full")
+
+
+def compute_round_allowance(last_epoch: int, epoch: int) -> int:
+    """How many rounds a mint in `epoch` may take a collection last minted in `last_epoch`."""
+    return (epoch - last_epoch + 1) * MAX_ROUNDS_PER_EPOCH
 
 
 def process_new_token(

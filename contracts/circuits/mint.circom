@@ -4,8 +4,9 @@ include "lib/header.circom";
 include "lib/mint.circom";
 
 // Mint (ops.process_mint): the signer is the collection's minter; then the rules of every
-// mint (lib/mint.circom, NewToken): rounds and epochs never go backwards, the counts after
-// the mint are within the caps, the new token is serial = supply, owned by `to`.
+// mint (lib/mint.circom, NewToken): rounds and epochs never go backwards, the round advances
+// at most MAX_ROUNDS_PER_EPOCH an epoch, the counts after the mint are within the caps, the
+// new token is serial = supply, owned by `to`.
 // Public: preRoot, postRoot, w1 (header), w2 = to (160) | tokenKey (14) | round (32) |
 // epoch (32), w3 = metadata. tokenKey = collection << 12 | serial.
 template Mint() {

@@ -7,7 +7,8 @@ include "lib/mint.circom";
 // the sender flagged as a fast-chain contract, sender + 2^160 (state.FAST_MINTER, set by
 // set_minter.circom with fastChain 1). The fast chain is not proven and can name any sender,
 // so an account's collection (minter < 2^160) must never match. Then the rules of every mint
-// (lib/mint.circom, NewToken), whose caps are what bounds a fast chain that lies; the message
+// (lib/mint.circom, NewToken), whose caps are what bounds a fast chain that lies, and whose
+// round allowance keeps it from taking the round out of later rewards' reach; the message
 // is not a replay (lib/inbox.circom). Nobody signs it and nobody pays a fee: no header, no
 // account written.
 // Public: preRoot, postRoot, w1 = seq (64) | sender (160), w2 = to (160) | tokenKey (14) |

@@ -1,5 +1,6 @@
 """mint.circom against the state machine: the rules of ops.process_mint (minter, rounds and
-epochs that never go back, caps with their reset, serial = supply), each broken alone by a
+epochs that never go back, a round that advances at most MAX_ROUNDS_PER_EPOCH an epoch, caps
+with their reset, serial = supply), each broken alone by a
 forged transition, must stop the circuit (lab.assert_rejected says where). All but the
 minter's live in lib/mint.circom (NewToken), which reward_mint.circom shares."""
 
@@ -10,7 +11,7 @@ import pytest
 
 from chain.zk import ops
 from chain.zk.genesis import REWARD_COLLECTION, ROUND_MINT_CAP
-from chain.zk.ops import InvalidOp, Mint, apply_operation
+from chain.zk.ops import InvalidOp, Mint, apply_operation, compute_round_allowance
 from chain.zk.state import MAX_SERIALS, ZkState, get_collection, put_collection
 from tests.circuits.lab import CircuitLab, assert_proves, assert_rejected, with_changed_sibling
 from tests.circuits.scenarios import (
@@ -32,6 +33,9 @@ from tests.circuits.scenarios import (
 )
 
 CAP_CHECK = ["Num2Bits", "RangeCheck", "MintCount", "NewToken", "Mint"]
+ALLOWANCE_CHECK = ["Num2Bits", "RangeCheck", "NewToken", "Mint"]
+# The collection was last minted in CTX's epoch; a mint this many epochs later.
+EPOCHS_LATER = pytest.mark.parametrize("epochs_later", [0, 3], ids=["same-epoch", "3-later"])
 COLLECTION_MERKLE = ["QuadLevel", "QuadUpdate", "NewToken", "Mint"]
 
 
@@ -92,6 +96,32 @@ def test_rejects_epoch_going_back(lab: CircuitLab) -> None:
     forged = forge_next(minted, mint(REWARD_COLLECTION, REWARD_ROUND), epoch=CTX.epoch - 1)
     lines = {"MintCount": "current - last", "NewToken": "newEpochCount"}
     assert_rejected(lab, forged.witness, CAP_CHECK, lines)
+
+
+@EPOCHS_LATER
+def test_proves_mint_advancing_the_round_by_its_whole_allowance(
+    lab: CircuitLab, epochs_later: int
+) -> None:
+    minted = compute_minted(REWARD_COLLECTION, [REWARD_ROUND])
+    later = replace(CTX, epoch=CTX.epoch + epochs_later)
+    allowance = compute_round_allowance(CTX.epoch, later.epoch)  # 1024, or 4 · 1024
+    body = mint(REWARD_COLLECTION, REWARD_ROUND + allowance)
+    assert_proves(lab, run(minted, make_op(minted, MINTER, body), later).witness)
+
+
+@EPOCHS_LATER
+def test_rejects_mint_advancing_the_round_past_its_allowance(
+    lab: CircuitLab, epochs_later: int
+) -> None:
+    minted = compute_minted(REWARD_COLLECTION, [REWARD_ROUND])
+    later = replace(CTX, epoch=CTX.epoch + epochs_later)
+    allowance = compute_round_allowance(CTX.epoch, later.epoch)
+    body = mint(REWARD_COLLECTION, REWARD_ROUND + allowance + 1)
+    with pytest.raises(InvalidOp, match="round advances more than 1024 rounds an epoch"):
+        apply_operation(minted, make_op(minted, MINTER, body), later)
+    forged = forge_next(minted, body, epoch=later.epoch)
+    lines = {"NewToken": "RangeCheck(ROUND_ALLOWANCE_BITS())"}
+    assert_rejected(lab, forged.witness, ALLOWANCE_CHECK, lines)
 
 
 def test_rejects_mint_by_someone_not_the_minter(lab: CircuitLab) -> None:

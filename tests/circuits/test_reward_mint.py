@@ -1,8 +1,11 @@
 """reward_mint.circom against the state machine: the rules of ops.process_reward_mint (the
 collection's minter is the sender flagged as a fast-chain contract, each message once, then every rule of a mint: rounds and
-epochs that never go back, caps with their reset, serial = supply), each broken alone by a
+epochs that never go back, a round that advances at most MAX_ROUNDS_PER_EPOCH an epoch, caps
+with their reset, serial = supply), each broken alone by a
 forged transition, must stop the circuit (lab.assert_rejected says where). The caps are what
-bound a fast chain that lies, so each has its own test here as well as in test_mint.py."""
+bound a fast chain that lies, so each has its own test here as well as in test_mint.py, and so
+has the round allowance, which keeps a lying fast chain from taking a collection's round out
+of reach of every later reward."""
 
 from collections.abc import Callable
 from dataclasses import replace
@@ -12,7 +15,14 @@ import pytest
 
 from chain.zk import ops
 from chain.zk.genesis import REWARD_COLLECTION, ROUND_MINT_CAP
-from chain.zk.ops import InvalidOp, RewardMint, SetMinter, apply_operation
+from chain.zk.ops import (
+    MAX_ROUND,
+    InvalidOp,
+    RewardMint,
+    SetMinter,
+    apply_operation,
+    compute_round_allowance,
+)
 from chain.zk.state import ZkState, get_collection, get_nft
 from tests.circuits.lab import CircuitLab, assert_proves, assert_rejected
 from tests.circuits.scenarios import (
@@ -34,6 +44,11 @@ from tests.circuits.scenarios import (
 
 CAP_CHECK = ["Num2Bits", "RangeCheck", "MintCount", "NewToken", "RewardMint"]
 COLLECTION_MERKLE = ["QuadLevel", "QuadUpdate", "NewToken", "RewardMint"]
+ALLOWANCE_CHECK = ["Num2Bits", "RangeCheck", "NewToken", "RewardMint"]
+ALLOWANCE_LINES = {"NewToken": "RangeCheck(ROUND_ALLOWANCE_BITS())"}
+TOO_FAR = "round advances more than 1024 rounds an epoch"
+# The collection was last minted in CTX's epoch; a mint this many epochs later.
+EPOCHS_LATER = pytest.mark.parametrize("epochs_later", [0, 3], ids=["same-epoch", "3-later"])
 INBOX_CHECK = ["Num2Bits", "RangeCheck", "Inbox", "RewardMint"]
 UNUSED_COLLECTION = 3  # no minter at genesis
 
@@ -136,6 +151,41 @@ def test_rejects_epoch_going_back(lab: CircuitLab) -> None:
     forged = forge_next(rewarded, body, epoch=CTX.epoch - 1)
     lines = {"MintCount": "current - last", "NewToken": "newEpochCount"}
     assert_rejected(lab, forged.witness, CAP_CHECK, lines)
+
+
+@EPOCHS_LATER
+def test_proves_reward_mint_advancing_the_round_by_its_whole_allowance(
+    lab: CircuitLab, epochs_later: int
+) -> None:
+    rewarded = compute_rewarded(REWARD_COLLECTION, [REWARD_ROUND])
+    later = replace(CTX, epoch=CTX.epoch + epochs_later)
+    allowance = compute_round_allowance(CTX.epoch, later.epoch)  # 1024, or 4 · 1024
+    body = reward(rewarded, REWARD_COLLECTION, REWARD_ROUND + allowance)
+    assert_proves(lab, deliver(rewarded, body, later).witness)
+
+
+@EPOCHS_LATER
+def test_rejects_reward_mint_advancing_the_round_past_its_allowance(
+    lab: CircuitLab, epochs_later: int
+) -> None:
+    rewarded = compute_rewarded(REWARD_COLLECTION, [REWARD_ROUND])
+    later = replace(CTX, epoch=CTX.epoch + epochs_later)
+    allowance = compute_round_allowance(CTX.epoch, later.epoch)
+    body = reward(rewarded, REWARD_COLLECTION, REWARD_ROUND + allowance + 1)
+    with pytest.raises(InvalidOp, match=TOO_FAR):
+        apply_operation(rewarded, make_message(body), later)
+    forged = forge_next(rewarded, body, epoch=later.epoch)
+    assert_rejected(lab, forged.witness, ALLOWANCE_CHECK, ALLOWANCE_LINES)
+
+
+def test_rejects_reward_mint_taking_the_round_to_its_last(lab: CircuitLab) -> None:
+    # The attack the allowance stops: one message takes the round to 2^32 - 1, after which
+    # every honest reward would be "round is behind the collection's round" for good.
+    rewarded = compute_rewarded(REWARD_COLLECTION, [REWARD_ROUND])
+    body = reward(rewarded, REWARD_COLLECTION, MAX_ROUND)
+    with pytest.raises(InvalidOp, match=TOO_FAR):
+        apply_operation(rewarded, make_message(body), CTX)
+    assert_rejected(lab, forge_next(rewarded, body).witness, ALLOWANCE_CHECK, ALLOWANCE_LINES)
 
 
 def test_rejects_replayed_message(lab: CircuitLab) -> None:

@@ -18,6 +18,7 @@ from chain.zk.genesis import (
 )
 from chain.zk.ops import (
     MARKET_ENTRIES,
+    MAX_ROUNDS_PER_EPOCH,
     UNUSED_ENTRY,
     BlockContext,
     Buy,
@@ -198,6 +199,22 @@ def test_rejects_mint_for_an_earlier_round(genesis: ZkState) -> None:
     rejects(state, MINTER, Mint(REWARD_COLLECTION, BOB, 1, round=4), "round is behind")
 
 
+@pytest.mark.parametrize("epochs_later", [0, 3], ids=["same-epoch", "3-epochs-later"])
+def test_mint_advances_the_round_by_at_most_its_allowance(
+    genesis: ZkState, epochs_later: int
+) -> None:
+    # The collection was last minted in round 5 of CTX's epoch; a mint `epochs_later` may take
+    # it (epochs_later + 1) · 1024 rounds on, not one more.
+    state = apply(genesis, MINTER, Mint(REWARD_COLLECTION, BOB, 1, round=5))
+    later = replace(CTX, epoch=CTX.epoch + epochs_later)
+    last = 5 + (epochs_later + 1) * MAX_ROUNDS_PER_EPOCH
+    too_far = Mint(REWARD_COLLECTION, BOB, 1, round=last + 1)
+    rejects(state, MINTER, too_far, "round advances more than 1024 rounds an epoch", ctx=later)
+    post = apply(state, MINTER, Mint(REWARD_COLLECTION, BOB, 1, round=last), ctx=later)
+    collection = get_collection(post, REWARD_COLLECTION)
+    assert (collection.round, collection.epoch) == (last, later.epoch)
+
+
 def test_rejects_mint_into_a_full_collection(genesis: ZkState) -> None:
     full = replace(get_collection(genesis, REWARD_COLLECTION), supply=MAX_SERIALS)
     state = genesis.copy()
@@ -326,10 +343,10 @@ def apply_message(state: ZkState, body: OpBody, ctx: BlockContext = CTX) -> ZkSt
     return post
 
 
-def refuses(state: ZkState, body: OpBody, message: str) -> None:
+def refuses(state: ZkState, body: OpBody, message: str, ctx: BlockContext = CTX) -> None:
     root = compute_state_root(state)
     with pytest.raises(InvalidOp, match=message):
-        apply_message(state, body)
+        apply_message(state, body, ctx)
     assert compute_state_root(state) == root, "a refused message changed the state"
 
 
@@ -435,6 +452,24 @@ def test_rejects_reward_mints_over_the_epoch_cap_across_rounds(genesis: ZkState)
         state = apply_message(state, RewardMint(seq, GAME, REWARD_COLLECTION, seq, BOB, 0))
     body = RewardMint(cap, GAME, REWARD_COLLECTION, cap, BOB, 0)
     refuses(state, body, "epoch mint cap reached")
+
+
+@pytest.mark.parametrize("epochs_later", [0, 3], ids=["same-epoch", "3-epochs-later"])
+def test_reward_mint_advances_the_round_by_at_most_its_allowance(
+    genesis: ZkState, epochs_later: int
+) -> None:
+    # A fast chain that lies about the round cannot take it out of reach of later rewards:
+    # (epochs_later + 1) · 1024 rounds past the collection's last, and not one more.
+    state = apply_message(
+        with_game_minter(genesis), RewardMint(0, GAME, REWARD_COLLECTION, 5, BOB, 0)
+    )
+    later = replace(CTX, epoch=CTX.epoch + epochs_later)
+    last = 5 + (epochs_later + 1) * MAX_ROUNDS_PER_EPOCH
+    too_far = RewardMint(1, GAME, REWARD_COLLECTION, last + 1, BOB, 0)
+    refuses(state, too_far, "round advances more than 1024 rounds an epoch", ctx=later)
+    body = RewardMint(1, GAME, REWARD_COLLECTION, last, BOB, 0)
+    post = apply_message(state, body, later)
+    assert get_collection(post, REWARD_COLLECTION).round == last
 
 
 # -- ownership keys --------------------------------------------------------------------------

@@ -24,12 +24,13 @@ template MintCount() {
 }
 
 // A new token and its count against the caps, what every mint shares, signed or from the fast
-// chain (ops.check_mint, ops.process_new_token): the round and the epoch do not go backwards
-// and the counts after the mint are within the caps; the token is serial = supply (so supply
-// < 4096: serial 4096 would be serial 0 of the next collection), owned by `to`, in a slot
-// never used before. The caller has already decided who may mint: the collection's leaf must
-// hold `minter`. The word is to (160) | tokenKey (14) | round (32) | epoch (32), with
-// tokenKey = collection << 12 | serial; the metadata is any field element.
+// chain (ops.check_mint, ops.process_new_token): the round and the epoch do not go backwards,
+// the round advances at most MAX_ROUNDS_PER_EPOCH for each epoch since the collection's last
+// mint and for this one, and the counts after the mint are within the caps; the token is
+// serial = supply (so supply < 4096: serial 4096 would be serial 0 of the next collection),
+// owned by `to`, in a slot never used before. The caller has already decided who may mint: the
+// collection's leaf must hold `minter`. The word is to (160) | tokenKey (14) | round (32) |
+// epoch (32), with tokenKey = collection << 12 | serial; the metadata is any field element.
 template NewToken() {
     signal input minter;
     signal input word;
@@ -68,6 +69,12 @@ template NewToken() {
 
     signal newRoundCount <== MintCount()(round, collectionRound, roundCount, roundCap);
     signal newEpochCount <== MintCount()(epoch, collectionEpoch, epochCount, epochCap);
+    // "round advances more than 1024 rounds an epoch" (ops.compute_round_allowance): both
+    // differences are below 2^32 (MintCount checked them), so the allowance is linear and one
+    // range check holds the rule.
+    RangeCheck(ROUND_ALLOWANCE_BITS())(
+        (epoch - collectionEpoch + 1) * MAX_ROUNDS_PER_EPOCH() - (round - collectionRound)
+    );
     component collection = QuadUpdate(COLLECTION_LEVELS());
     collection.oldLeaf <== CollectionLeaf()(
         minter, roundCap, epochCap, collectionRound, roundCount, collectionEpoch, epochCount,

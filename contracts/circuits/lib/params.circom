@@ -15,6 +15,15 @@ function ROUND_BITS() { return 32; }        // rounds and epochs
 // Mint caps are read as 32-bit like the rounds they bound: a cap of 2^32 or more would make
 // every mint fail its cap check, never pass one it should not.
 function CAP_BITS() { return 32; }
+// A mint may take its collection's round (epoch - collectionEpoch + 1) * MAX_ROUNDS_PER_EPOCH
+// rounds on (ops.MAX_ROUNDS_PER_EPOCH): a round comes from the minter or the unproven fast
+// chain, the epoch from the chain's clock, so a lying fast chain burns at most 1024 rounds an
+// epoch (10 minutes) and the 2^32 rounds last ~80 years, while a game may play a round every
+// ~0.6 s. Without it, one message could take the round to 2^32 - 1 and refuse every later mint.
+function MAX_ROUNDS_PER_EPOCH() { return 1024; }
+// The allowance is at most 2^32 * 2^10 = 2^42 (epoch - collectionEpoch < 2^32), so 43 bits
+// hold every allowance - step >= 0, and a step beyond it (step < 2^32) wraps to p - x, above.
+function ROUND_ALLOWANCE_BITS() { return ROUND_BITS() + 11; }
 function FEE_GWEI_BITS() { return 48; }
 function SEQ_BITS() { return 64; }          // fast-chain message numbers
 function ACTIVE_UNTIL_BITS() { return 32; } // a prover's heartbeat: active through this height
