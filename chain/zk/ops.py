@@ -56,11 +56,12 @@ MAX_ROUND = (1 << ROUND_BITS) - 1
 # collection's last mint, and for the mint's own. A round comes from the minter or, for a
 # RewardMint, from the unproven fast chain, so without a bound one message could take it to
 # MAX_ROUND and refuse every later reward ("round is behind") for good. The epoch is the
-# chain's, not the message's: it measures elapsed time, which no message can hurry (issue 17
-# binds it on L1 to the settled block's timestamp // 600 s). 1024 an epoch (10 minutes) is a
-# round every ~0.6 s sustained, generous for real games (a collection idle for a day may jump
-# ~147k rounds), while a fast chain that lies burns at most 1024 rounds per epoch of L1 time:
-# the 2^32 rounds last ~80 years. lib/params.circom holds the same number.
+# chain's, not the message's: it measures elapsed time, which no message can hurry (the
+# rollup binds it to the settled block's timestamp // 600 s, docs/l1.md "Epochs"). 1024 an
+# epoch (10 minutes) is a round every ~0.6 s sustained, generous for real games (a collection
+# idle for a day may jump ~147k rounds), while a fast chain that lies burns at most 1024
+# rounds per epoch of L1 time: the 2^32 rounds last ~80 years. lib/params.circom holds the
+# same number.
 MAX_ROUNDS_PER_EPOCH = 1024
 MAX_SEQ = (1 << SEQ_BITS) - 1
 MAX_ACTIVE_UNTIL = (1 << ACTIVE_UNTIL_BITS) - 1
