@@ -237,11 +237,14 @@ contract Rollup {
     /// Signed operations (Config.opTypeHashes, Config.opFields): per circuit id, the EIP-712
     /// type hash of what its `from` signs, and where each of its fields sits in the words.
     mapping(uint256 => bytes32) public opTypeHash;
-    mapping(uint256 => uint256) public opFields;
+    /// Per circuit id, one word read once an op: its signed fields (Config.opFields, low 224
+    /// bits: six fields at most) and its epoch place (Config.opEpochPlaces, the top 32 bits).
+    mapping(uint256 => uint256) internal opRules;
+    uint256 internal constant FIELDS_BITS = 224;
+    uint256 internal constant FIELDS_MASK = (1 << FIELDS_BITS) - 1;
     /// Mint epochs (Config.epochSeconds, Config.opEpochPlaces): a mint's epoch word must be
     /// the block's attested timestamp / epochSeconds, so mint caps count L1-bounded time.
     uint256 public immutable epochSeconds;
-    mapping(uint256 => uint256) public opEpochPlace;
 
     /// The forced queue: Withdraws queued 0 .. forcedCount - 1, of which the settled blocks
     /// have included (executed or proven refused) 0 .. forcedIncluded - 1, in order.
@@ -281,8 +284,11 @@ contract Rollup {
     /// Settlement `number` settled ZK block `height`: the new settled root and the block's
     /// commitment.
     event BlockSettled(uint64 indexed height, uint64 indexed number, uint256 postRoot, bytes32 commitment);
-    /// Withdraw `index` queued on L1 by its signer `from`: its words (the withdraw circuit's).
-    event WithdrawalForced(uint64 indexed index, address indexed from, uint256 w1, uint256 w2, uint256 w3);
+    /// Withdraw `index` queued on L1 by its signer `from`: its words (the withdraw circuit's)
+    /// and signature, all a node needs to include it.
+    event WithdrawalForced(
+        uint64 indexed index, address indexed from, uint256 w1, uint256 w2, uint256 w3, bytes signature
+    );
     /// Nothing settles any more: queued Withdraw `index` waited past freezeDelay.
     event RollupFrozen(uint64 index);
     /// Account `index` (`account`) exited with `balance` of L1 ZKPoW.
@@ -441,7 +447,7 @@ contract Rollup {
         gammaY1 = _word(shared, 8);
         gammaY0 = _word(shared, 9);
         sequencerTotalWeight = _setSequencers(config.sequencers, config.weights);
-        _setSigningTables(config.opTypeHashes, config.opFields, vks.length);
+        _setSigningTables(config.opTypeHashes, config.opFields, vks);
         if (config.epochSeconds == 0 || config.opEpochPlaces.length > vks.length) revert BadEpochTable();
         epochSeconds = config.epochSeconds;
         Escape memory escape = config.escape;
@@ -454,7 +460,8 @@ contract Rollup {
         freezeDelay = escape.freezeDelay;
         forceFee = escape.forceFee;
         for (uint256 id = 0; id < config.opEpochPlaces.length; id++) {
-            opEpochPlace[id] = config.opEpochPlaces[id];
+            if (config.opEpochPlaces[id] >> (256 - FIELDS_BITS) != 0) revert BadEpochTable();
+            opRules[id] |= config.opEpochPlaces[id] << FIELDS_BITS;
         }
         domainSeparator = keccak256(
             abi.encode(DOMAIN_TYPEHASH, keccak256("Duet"), keccak256("1"), block.chainid, address(this))
@@ -564,21 +571,13 @@ contract Rollup {
         uint256 weight;
         address last;
         for (uint256 i = 0; i < attestation.length / SIGNATURE_BYTES; i++) {
-            address signer = _recover(digest, attestation[i * SIGNATURE_BYTES:(i + 1) * SIGNATURE_BYTES]);
+            address signer = _recoverAt(digest, attestation[i * SIGNATURE_BYTES:(i + 1) * SIGNATURE_BYTES]);
             uint256 signerWeight = sequencerWeight[signer];
             if (signerWeight == 0 || signer <= last) revert NotAttested(i, signer);
             weight += signerWeight;
             last = signer;
         }
         if (weight * 3 <= sequencerTotalWeight * 2) revert AttestationTooWeak(weight, sequencerTotalWeight);
-    }
-
-    /// The signer of `digest` by a 65-byte r ‖ s ‖ v signature; zero for none.
-    function _recover(bytes32 digest, bytes calldata signature) private pure returns (address) {
-        bytes32 r = bytes32(signature[0:32]);
-        bytes32 s = bytes32(signature[32:64]);
-        uint8 v = uint8(signature[64]);
-        return ecrecover(digest, v, r, s);
     }
 
     /// keccak256 of each op's circuit id ‖ postRoot ‖ words, without the proofs (their shape
@@ -613,11 +612,11 @@ contract Rollup {
             uint256 id = uint8(ops[off]);
             uint256 end = off + 33 + _wordCountOf(m, id) * 32;
             if (id == exitCircuit) revert NotAnOperation(i);
-            uint256 place = opEpochPlace[id];
-            if (place != 0) _checkEpoch(i, place, ops[off + 33:end], epoch);
-            if (opTypeHash[id] != bytes32(0)) {
+            uint256 rules = opRules[id];
+            if (rules >> FIELDS_BITS != 0) _checkEpoch(i, rules >> FIELDS_BITS, ops[off + 33:end], epoch);
+            if (rules & FIELDS_MASK != 0) {
                 if (signatures.length < used + SIGNATURE_BYTES) revert MissingSignature(i);
-                _checkSigner(i, id, ops[off + 33:end], signatures[used:used + SIGNATURE_BYTES]);
+                _checkSigner(i, id, rules & FIELDS_MASK, ops[off + 33:end], signatures[used:used + SIGNATURE_BYTES]);
                 used += SIGNATURE_BYTES;
             }
             off = end + PROOF_BYTES;
@@ -635,10 +634,31 @@ contract Rollup {
 
     /// Operation `op` (of circuit `id`, with `words`) is signed by the `from` in the low 160
     /// bits of its first word.
-    function _checkSigner(uint256 op, uint256 id, bytes calldata words, bytes calldata signature) private view {
+    function _checkSigner(uint256 op, uint256 id, uint256 fields, bytes calldata words, bytes calldata signature)
+        private
+        view
+    {
         address from = address(uint160(uint256(bytes32(words[0:32]))));
-        address signer = _recover(opDigest(opTypeHash[id], opFields[id], words), signature);
+        address signer = _recoverAt(_digestAt(opTypeHash[id], fields, words), signature);
         if (signer != from || signer == address(0)) revert NotSignedByFrom(op, from, signer);
+    }
+
+    /// The highest word index that `fields` reads (0 for none).
+    function _maxFieldWord(uint256 fields) private pure returns (uint256 highest) {
+        for (uint256 f = 0; f < (fields & 0xff); f++) {
+            uint256 word = (fields >> (8 + 32 * f)) & 0xff;
+            if (word > highest) highest = word;
+        }
+    }
+
+    /// @notice Circuit `id`'s signed fields as `opDigest` reads them (zero: unsigned).
+    function opFields(uint256 id) external view returns (uint256) {
+        return opRules[id] & FIELDS_MASK;
+    }
+
+    /// @notice Where circuit `id`'s epoch field is (zero: it has none).
+    function opEpochPlace(uint256 id) external view returns (uint256) {
+        return opRules[id] >> FIELDS_BITS;
     }
 
     /// Circuit `id`'s word count, from the key header in the batch memory at `m`.
@@ -651,35 +671,57 @@ contract Rollup {
     /// @notice The EIP-712 digest of the signed operation whose words are `words`, in this
     ///         rollup's domain: the struct's fields read from the words as `fields` places
     ///         them (chain/l1/op_signing.py computes the same, and chain/zk/signing.py signs it).
-    function opDigest(bytes32 typeHash, uint256 fields, bytes memory words) public view returns (bytes32) {
-        uint256 count = fields & 0xff;
-        bytes memory encoded = new bytes(32 * (count + 1));
-        assembly {
-            mstore(add(encoded, 0x20), typeHash)
-        }
-        for (uint256 f = 0; f < count; f++) {
-            uint256 spec = fields >> (8 + 32 * f);
-            uint256 at = (spec & 0xff) * 32;
-            if (at + 32 > words.length) revert BadSigningTables();
-            uint256 word;
-            assembly {
-                word := mload(add(add(words, 0x20), at))
-            }
-            uint256 value = (word >> ((spec >> 8) & 0xff)) & ((1 << ((spec >> 16) & 0xff)) - 1);
-            if ((spec >> 24) & 0xff == 1) value *= 1 gwei;
-            assembly {
-                mstore(add(encoded, add(0x40, shl(5, f))), value)
-            }
-        }
-        return keccak256(abi.encodePacked(hex"1901", domainSeparator, keccak256(encoded)));
+    function opDigest(bytes32 typeHash, uint256 fields, bytes calldata words) external view returns (bytes32) {
+        if (_maxFieldWord(fields) >= words.length / 32) revert BadSigningTables();
+        return _digestAt(typeHash, fields, words);
     }
 
-    function _setSigningTables(bytes32[] memory typeHashes, uint256[] memory fields, uint256 circuits) private {
-        if (typeHashes.length != fields.length || typeHashes.length > circuits) revert BadSigningTables();
+    /// The digest, built in scratch memory past the free memory pointer (not claimed: the
+    /// settlement loop calls it once an op and allocates nothing), reading the words where
+    /// they are in calldata.
+    function _digestAt(bytes32 typeHash, uint256 fields, bytes calldata words) private view returns (bytes32 digest) {
+        uint256 count = fields & 0xff;
+        bytes32 separator = domainSeparator;
+        assembly {
+            let buf := mload(0x40)
+            mstore(buf, typeHash)
+            for { let f := 0 } lt(f, count) { f := add(f, 1) } {
+                let spec := shr(add(8, shl(5, f)), fields)
+                let word := calldataload(add(words.offset, shl(5, and(spec, 0xff))))
+                let value := and(shr(and(shr(8, spec), 0xff), word), sub(shl(and(shr(16, spec), 0xff), 1), 1))
+                if eq(and(shr(24, spec), 0xff), 1) { value := mul(value, 1000000000) }
+                mstore(add(buf, shl(5, add(f, 1))), value)
+            }
+            let structHash := keccak256(buf, shl(5, add(count, 1)))
+            mstore(buf, shl(240, 0x1901))
+            mstore(add(buf, 2), separator)
+            mstore(add(buf, 34), structHash)
+            digest := keccak256(buf, 66)
+        }
+    }
+
+    /// The signer of `digest` by a 65-byte r ‖ s ‖ v `signature` in calldata; zero for none.
+    function _recoverAt(bytes32 digest, bytes calldata signature) private view returns (address signer) {
+        assembly {
+            let buf := mload(0x40)
+            mstore(buf, digest)
+            mstore(add(buf, 0x20), byte(0, calldataload(add(signature.offset, 64))))
+            calldatacopy(add(buf, 0x40), signature.offset, 64)
+            mstore(0x00, 0)
+            let ok := staticcall(gas(), 1, buf, 0x80, 0x00, 0x20)
+            signer := mul(mload(0x00), and(ok, eq(returndatasize(), 0x20)))
+        }
+    }
+
+    /// The tables, each field within its circuit's words (so settlement need not check it).
+    function _setSigningTables(bytes32[] memory typeHashes, uint256[] memory fields, bytes[] memory vks) private {
+        if (typeHashes.length != fields.length || typeHashes.length > vks.length) revert BadSigningTables();
         for (uint256 id = 0; id < typeHashes.length; id++) {
             if ((typeHashes[id] == bytes32(0)) != (fields[id] == 0)) revert BadSigningTables();
+            if (fields[id] != 0 && _maxFieldWord(fields[id]) >= _wordCount(vks[id])) revert BadSigningTables();
+            if (fields[id] >> FIELDS_BITS != 0) revert BadSigningTables();
             opTypeHash[id] = typeHashes[id];
-            opFields[id] = fields[id];
+            opRules[id] = fields[id];
         }
     }
 
@@ -710,15 +752,16 @@ contract Rollup {
         if (frozen) revert RollupIsFrozen();
         if (msg.value < forceFee) revert ForceFeeTooLow(msg.value, forceFee);
         if (w1 >> 252 != 0 || w2 >> 160 != 0 || w3 > MAX_AMOUNT) revert BadForcedWithdrawal();
-        bytes memory words = abi.encode(w1, w2, w3);
+        if (signature.length != SIGNATURE_BYTES) revert ForcedNotSigned(address(uint160(w1)), address(0));
+        bytes calldata words = msg.data[4:4 + WITHDRAW_WORDS * 32]; // w1, w2, w3 as sent
         uint256 id = withdrawCircuit;
         address from = address(uint160(w1));
-        address signer = _recover(opDigest(opTypeHash[id], opFields[id], words), signature);
+        address signer = _recoverAt(_digestAt(opTypeHash[id], opRules[id] & FIELDS_MASK, words), signature);
         if (signer != from || signer == address(0)) revert ForcedNotSigned(from, signer);
         index = forcedCount;
         forced[index] = Forced(keccak256(words), uint64(block.timestamp));
         forcedCount = index + 1;
-        emit WithdrawalForced(index, from, w1, w2, w3);
+        emit WithdrawalForced(index, from, w1, w2, w3, signature);
     }
 
     /// The block's leading withdraw or refuse_withdraw ops whose words are the next queued

@@ -25,7 +25,7 @@ from web3.contract import Contract
 from web3.types import TxParams, TxReceipt
 
 from chain.l1.attestation import BlockHeader, Statement, attest_block, list_statements
-from chain.l1.calldata import SettledOp, StateRoot, decode_ops, encode_ops
+from chain.l1.calldata import SettledOp, StateRoot, decode_ops, encode_op, encode_ops
 from chain.l1.contracts import send_transaction
 from chain.l1.deploy import deploy_contracts
 from chain.l1.op_epochs import EPOCH_SECONDS, compute_epoch_place
@@ -337,6 +337,24 @@ def measure_block_gas(w3: Web3, deployer: LocalAccount, chain: ProvenBlock, coun
     return int(receipt["gasUsed"])
 
 
+def measure_exit_gas(w3: Web3, deployer: LocalAccount) -> int:
+    """L1 gas of one account's exit from a frozen rollup (at genesis: Alice's leaf), the
+    first exit (its flag and the recipient's token balance are new storage)."""
+    deployment = deploy_contracts(
+        w3, deployer, compute_genesis_root(), backing=compute_genesis_supply()
+    )
+    rollup = RollupClient(w3, deployment.rollup, deployer)
+    genesis = compute_genesis()
+    words = make_withdraw_words(genesis, ALICE, Withdraw(L1_RECIPIENT, ETHER))
+    rollup.force_withdraw(
+        words, sign_withdraw_words(rollup.get_domain(), words, SIGNER_KEYS[ALICE])
+    )
+    move_l1_time(w3, int(rollup.contract.functions.freezeDelay().call()) + 1)
+    rollup.freeze()
+    receipt = rollup.exit(encode_op(prove_exit(genesis, 0)))
+    return int(receipt["gasUsed"])
+
+
 def deploy_snarkjs_verifier(
     w3: Web3, deployer: LocalAccount, circuit: str, workdir: Path
 ) -> Contract:
@@ -436,7 +454,11 @@ def measure_settlement(
     )
     if not verdict:
         raise AssertionError("the snarkjs verifier refused a valid proof: the baseline is wrong")
-    report: dict[str, Any] = {"gas_per_op": per_op, "gas_per_op_unbatched": unbatched}
+    report: dict[str, Any] = {
+        "gas_per_op": per_op,
+        "gas_per_op_unbatched": unbatched,
+        "gas_exit": measure_exit_gas(w3, deployer),
+    }
     if "32" in per_op:
         report["ratio_32"] = round(per_op["32"] / unbatched, 3)
     return report
