@@ -25,6 +25,7 @@ from chain.fast.system import compute_system_genesis
 from chain.fast.txs import FastTx, InvalidTransaction, decode_transaction
 from chain.l1.attestation import AttestedBlock, Attestor, BlockHeader, attest_block
 from chain.l1.calldata import StateRoot
+from chain.l1.forced import QueuedWithdrawal
 from chain.ledger.blocks import LedgerBlock, seal
 from chain.ledger.log import LedgerHeads, process_append
 from chain.ledger.messages import InvalidMessage, Message, decode_message, is_to_zk
@@ -40,17 +41,28 @@ from chain.market.book import compute_net_payments
 from chain.market.config import JobId
 from chain.market.desk import MarketDesk, Verdict
 from chain.market.settlement_wait import SettlementWait
-from chain.prover.witness import compute_witness
+from chain.prover.escape import compute_refusal_inputs_for_words, explain_refusal
+from chain.prover.witness import HEADER_LAYOUT, compute_witness, unpack_word
 from chain.types import Address, ChainId, Hash32, Height, Root, Seq, Wei
 from chain.zk import chain as zk_chain
 from chain.zk.genesis import compute_dev_genesis_state
-from chain.zk.ops import BlockContext, Deposit, Heartbeat, InvalidOp, compute_market_settles
+from chain.zk.ops import (
+    GWEI,
+    BlockContext,
+    Deposit,
+    Heartbeat,
+    InvalidOp,
+    Withdraw,
+    compute_market_settles,
+)
 from chain.zk.pool import OpPool
+from chain.zk.poseidon import FIELD_MODULUS
 from chain.zk.signing import (
     InvalidSignature,
     SigningDomain,
     format_signed_operation,
     parse_signed_operation,
+    recover_operation,
 )
 from chain.zk.state import (
     ZkState,
@@ -71,6 +83,7 @@ TAKEN_META = "zk_taken_fast_height"
 L1_SETTLED_META = "l1_settled_zk_height"
 # How many of the L1 rollup's deposits (numbered from 0) the ZK chain has credited.
 DEPOSITS_META = "l1_deposits_credited"
+FORCED_META = "l1_forced_taken"  # how many of the rollup's queued Withdraws blocks have taken
 SIGNING_DOMAIN_META = "signing_domain"  # JSON: the domain operations are signed in
 
 BlockListener = Callable[[LedgerBlock, FastBlock | None], None]
@@ -109,6 +122,10 @@ class Node:
         # deposits_credited on: the next ZK block credits them first.
         self.deposits_credited = int(self.store.get_meta(DEPOSITS_META) or 0)
         self.l1_deposits: list[Deposit] = []
+        # Withdraws queued on the rollup (forceWithdraw) and not taken yet, numbered from
+        # forced_taken on: the next ZK block takes them first.
+        self.forced_taken = int(self.store.get_meta(FORCED_META) or 0)
+        self.l1_forced: list[QueuedWithdrawal] = []
         self.deposit_refused: str | None = None
         self.recent_fast_hashes: deque[Hash32] = deque(
             self.store.recent_hashes(
@@ -375,8 +392,9 @@ class Node:
         ops = self.zk_pool.take(cfg.max_ops_per_zk_block)
         inbox = tuple(self.inbox)
         deposits = tuple(self.l1_deposits)
+        forced = [self._make_forced(queued) for queued in self.l1_forced]
         # Payments are settled in a block that holds operations anyway (chain/market/desk.py).
-        settle = bool(ops or inbox or deposits)
+        settle = bool(ops or inbox or deposits or forced)
         market = self.desk.prepare_block(
             Height(self.zk_head.height + 1), Wei(self.zk_state.fee_pool), settle
         )
@@ -396,13 +414,19 @@ class Node:
             deposits,
             settles,
             market.digest,
+            forced,
+            explain_refusal,
         )
         height = zk.block.height
         records = []
         touched = []
         for index, applied in enumerate(zk.applied):
-            witness = compute_witness(
-                applied.pre_state, applied.op, zk.ctx, applied.post_state, applied.trace
+            witness = (
+                compute_refusal_inputs_for_words(applied.pre_state, applied.forced_words)
+                if applied.forced_words is not None
+                else compute_witness(
+                    applied.pre_state, applied.op, zk.ctx, applied.post_state, applied.trace
+                )
             )
             records.append(
                 ZkOpRecord(
@@ -427,12 +451,23 @@ class Node:
         )
         lost: list[tuple[Hash32, str]] = [(Hash32(i), r) for i, r in rejected]
         credited = self.deposits_credited + zk.deposits_taken
-        meta = {TAKEN_META: str(self.fast_head.height), DEPOSITS_META: str(credited)}
+        forced_taken = self.forced_taken + zk.forced_taken
+        meta = {
+            TAKEN_META: str(self.fast_head.height),
+            DEPOSITS_META: str(credited),
+            FORCED_META: str(forced_taken),
+        }
         write_all = BlockWrite(zk.block, {}, [], [], [], lost, zk=write, meta=meta)
         self._append(write_all, None, lambda: self.desk.commit_block(market))
         self.inbox.clear()
         self.deposits_credited = credited
         del self.l1_deposits[: zk.deposits_taken]
+        self.forced_taken = forced_taken
+        del self.l1_forced[: zk.forced_taken]
+        if zk.forced_refused is not None:
+            log.error(
+                "cannot take a queued L1 Withdraw, the later ones wait: %s", zk.forced_refused
+            )
         if zk.deposit_refused != self.deposit_refused and zk.deposit_refused is not None:
             log.error("cannot credit an L1 deposit, the later ones wait: %s", zk.deposit_refused)
         self.deposit_refused = zk.deposit_refused
@@ -483,6 +518,39 @@ class Node:
                     write.block.chain_id,
                     write.block.height,
                 )
+
+    def get_next_forced_index(self) -> int:
+        """The number of the first Withdraw queued on the rollup this node has not read yet."""
+        return self.forced_taken + len(self.l1_forced)
+
+    def add_l1_forced(self, queued: Sequence[QueuedWithdrawal]) -> None:
+        """Withdraws read from the rollup's forced queue, for the next ZK block to take first;
+        each must be the next by number."""
+        for withdrawal in queued:
+            if withdrawal.index == self.get_next_forced_index():
+                self.l1_forced.append(withdrawal)
+
+    def _make_forced(self, queued: QueuedWithdrawal) -> zk_chain.ForcedWithdrawal:
+        """A queued Withdraw as the block takes it: its operation when its words make one
+        whose signature recovers to its `from` in this node's domain, else none (refused)."""
+        signed = None
+        w1, to, amount = queued.words
+        fields = unpack_word(HEADER_LAYOUT, w1) if w1 < FIELD_MODULUS else None
+        if fields is not None and amount < FIELD_MODULUS:
+            fee = fields["feeGwei"] * GWEI
+            try:
+                candidate = recover_operation(
+                    Withdraw(to, amount),
+                    fee,
+                    fields["nonce"],
+                    queued.signature,
+                    self.signing_domain,
+                )
+            except InvalidSignature:
+                candidate = None
+            if candidate is not None and candidate.op.signer == fields["from"]:
+                signed = candidate
+        return zk_chain.ForcedWithdrawal(queued.index, queued.words, signed)
 
     def get_next_deposit_index(self) -> int:
         """The number of the first L1 deposit this node has not read yet."""

@@ -199,6 +199,7 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
         if settlement is not None:
             tasks.append(link.watch_settlement(settlement, l1.http, node.record_l1_settlement))
             tasks.append(link.watch_deposits(settlement, l1.http, node))
+            tasks.append(link.watch_forced(settlement, l1.http, node))
             if options.agent:
                 zk_url = compute_loopback_url(options.host, ports["zk"])
                 agent = link.start_agent(settlement, l1.http, zk_url)

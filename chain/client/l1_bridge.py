@@ -13,7 +13,9 @@ from eth_typing import ChecksumAddress
 from eth_utils import to_checksum_address
 from web3.types import BlockIdentifier, TxReceipt
 
+from chain.client.zk import ZkClient
 from chain.l1.errors import L1Error
+from chain.l1.op_signing import compute_op_digest, sign_op_digest
 from chain.l1.reconstruct import compute_settled_block
 from chain.l1.rollup import RollupClient, Settlement
 from chain.l1.withdrawals import (
@@ -22,7 +24,9 @@ from chain.l1.withdrawals import (
     compute_withdrawal_proof,
     list_withdrawals,
 )
+from chain.prover.witness import HEADER_LAYOUT, pack_word
 from chain.types import Hash32, Height
+from chain.zk.ops import GWEI
 
 
 @dataclass(frozen=True)
@@ -71,3 +75,22 @@ def claim_withdrawal(
             proof = compute_withdrawal_proof(leaves, withdrawal.position)
             return Claim(withdrawal, rollup.claim_withdrawal(withdrawal, proof))
     raise L1Error(f"the withdrawal of {amount} wei to {recipient} in block {height} is claimed")
+
+
+def force_withdraw(zk: ZkClient, rollup: RollupClient, to: str, amount: int) -> int:
+    """Queue a Withdraw of `amount` to `to` (an L1 address) on the rollup itself, for a user
+    whose operations the sequencer ignores: signed by `zk`'s key with its account's index and
+    next nonce, as the withdraw circuit's words; `rollup`'s sender pays the force fee. Returns
+    its place in the queue (docs/l1.md, "Forced withdrawals and the escape hatch")."""
+    account = zk.rpc("duet_getAccount", zk.address)
+    if account["index"] is None:
+        raise L1Error(f"{zk.address} has no account on the ZK chain: nothing to withdraw")
+    header = {
+        "from": int(zk.address, 16),
+        "fromIndex": int(account["index"]),
+        "nonce": int(account["pendingNonce"], 16),
+        "feeGwei": zk.fee // GWEI,
+    }
+    words = (pack_word(HEADER_LAYOUT, header), int(to, 16), amount)
+    digest = compute_op_digest(rollup.get_domain(), "withdraw", words)
+    return rollup.force_withdraw(words, sign_op_digest(digest, bytes(zk.account.key)))

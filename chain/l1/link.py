@@ -26,6 +26,7 @@ from chain.l1.config import DEV_AGENT_ACCOUNT, DEV_L1_GRANT_WEI, SlotSchedule
 from chain.l1.deploy import check_rollup, load_or_deploy
 from chain.l1.deposits import DepositReader
 from chain.l1.devnet import L1_DIR, L1Endpoint
+from chain.l1.forced import read_forced
 from chain.l1.rollup import RollupClient
 from chain.l1.watcher import RecordSettlement, SettlementWatcher
 from chain.node import Node
@@ -129,6 +130,12 @@ async def watch_deposits(setup: RollupSetup, l1_url: str, node: Node) -> None:
     """Hand the rollup's deposits to the node, in order (runs until cancelled)."""
     rollup = RollupClient(make_l1_web3(l1_url), setup.rollup)
     await DepositReader(rollup, node.get_next_deposit_index, node.add_l1_deposits).run()
+
+
+async def watch_forced(setup: RollupSetup, l1_url: str, node: Node) -> None:
+    """Hand the rollup's queued Withdraws to the node, in order (runs until cancelled)."""
+    rollup = RollupClient(make_l1_web3(l1_url), setup.rollup)
+    await read_forced(rollup, node.get_next_forced_index, node.add_l1_forced)
 
 
 def start_agent(setup: RollupSetup, l1_url: str, zk_url: str) -> AgentThread:

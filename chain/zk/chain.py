@@ -11,8 +11,8 @@ waits, with every later deposit (the rollup takes them in order). The block's st
 the root after its last operation.
 """
 
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from eth_utils import keccak, to_checksum_address
@@ -39,10 +39,11 @@ from chain.zk.ops import (
     Release,
     RewardMint,
     ToFast,
+    Withdraw,
     apply_operation,
 )
 from chain.zk.signing import SignedOperation, format_signed_operation
-from chain.zk.state import Touch, ZkState, compute_state_root
+from chain.zk.state import ADDRESS_BITS, Touch, ZkState, compute_state_root
 
 EMPTY_TRIE_ROOT = Root(
     bytes.fromhex("56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421")
@@ -66,6 +67,32 @@ class AppliedOp:
     trace: list[Touch]
     pre_root: int
     post_root: int
+    # A Withdraw queued on L1 that the block records as refused (post = pre): why, and its
+    # words as queued, which the refuse_withdraw statement proves invalid.
+    refusal: str | None = None
+    forced_words: tuple[int, int, int] | None = None
+
+
+ForcedWords = tuple[int, int, int]
+# Why a queued Withdraw with these words cannot apply at this state, or None if it can (the
+# refuse_withdraw circuit's rules: chain/prover/escape.py, handed in by the node).
+Refuser = Callable[[ZkState, ForcedWords], str | None]
+
+
+@dataclass(frozen=True)
+class ForcedWithdrawal:
+    """A Withdraw queued on the rollup (`forceWithdraw`), which settlement must take first and
+    in order: executed (`signed`, its signature recovered in the node's domain), or recorded
+    as refused. `signed` is None when the words make no operation the node can check."""
+
+    index: int
+    words: ForcedWords
+    signed: SignedOperation | None
+
+
+def compute_forced_refusal_id(index: int) -> bytes:
+    """A refused queued Withdraw's operation ID: one per place in the rollup's queue."""
+    return keccak(b"duet-l1-forced-refusal" + index.to_bytes(8, "big"))
 
 
 @dataclass(frozen=True)
@@ -77,7 +104,9 @@ class ZkBlock:
     rejected: list[tuple[SignedOperation, str]]
     refused: dict[int, str]  # position in the inbox → why the message was not applied
     deposits_taken: int  # how many of the deposits handed in it credited (a prefix)
+    forced_taken: int  # how many of the queued Withdraws handed in it took (a prefix)
     deposit_refused: str | None  # why the next one was not, if one was not
+    forced_refused: str | None = None  # why a queued Withdraw stopped the queue (a bug)
 
 
 def compute_epoch(timestamp_s: int) -> int:
@@ -142,6 +171,15 @@ def format_operation(applied: AppliedOp) -> dict[str, Any]:
     (with the fast-chain message's bytes, for a message)."""
     if isinstance(applied.source, SignedOperation):
         return format_signed_operation(applied.source)
+    if applied.forced_words is not None:
+        w1, w2, w3 = applied.forced_words
+        return {
+            "type": "RefusedWithdraw",
+            "w1": hex(w1),
+            "w2": hex(w2),
+            "w3": hex(w3),
+            "reason": applied.refusal,
+        }
     out: dict[str, Any] = {"type": type(applied.op.body).__name__}
     for name, value in asdict(applied.op.body).items():
         out[name] = format_field(name, value)
@@ -187,8 +225,12 @@ def apply_block(
     deposits: Sequence[Deposit] = (),
     settles: Sequence[MarketSettle] = (),
     market_digest: bytes | None = None,
+    forced: Sequence[ForcedWithdrawal] = (),
+    refuse: Refuser | None = None,
 ) -> ZkBlock:
-    """Apply the market's `settles` (which must apply: they are the node's own), the L1
+    """Take the L1 queue's `forced` Withdraws first (the rollup requires a block to start
+    with them): each executes if `refuse` finds nothing against it, else it is recorded as
+    refused; then apply the market's `settles` (which must apply: they are the node's own), the L1
     `deposits` (in order, up to the first that cannot be credited: the rollup takes them
     only in order), the fast chain's messages `inbox`, then `ops`, as the next ZK block.
     `market_digest`, the digest of the block's market events, is the receipts root's last
@@ -201,12 +243,42 @@ def apply_block(
     refused: dict[int, str] = {}
     root = compute_state_root(state)
 
-    def process(op_id: bytes, op: Operation, source: SignedOperation | bytes) -> None:
+    def process(
+        op_id: bytes, op: Operation, source: SignedOperation | bytes, op_ctx: BlockContext = ctx
+    ) -> None:
         nonlocal state, root
-        post, trace = apply_operation(state, op, ctx)
+        post, trace = apply_operation(state, op, op_ctx)
         post_root = compute_state_root(post)
         applied.append(AppliedOp(op_id, op, source, state, post, trace, root, post_root))
         state, root = post, post_root
+
+    # The minimum fee is the node's admission policy, which no circuit sees: a queued
+    # Withdraw cannot be refused for it, so it does not apply to them.
+    forced_ctx = replace(ctx, min_fee=0)
+    forced_taken = 0
+    forced_refused: str | None = None
+    for entry in forced:
+        reason = "its words make no operation" if entry.signed is None else None
+        if reason is None and refuse is not None:
+            reason = refuse(state, entry.words)
+        if reason is None and entry.signed is not None:
+            try:
+                process(entry.signed.op_id, entry.signed.op, entry.signed, forced_ctx)
+            except InvalidOp as exc:  # the refuser missed a rule: no proof could refuse it
+                forced_refused = f"queued Withdraw {entry.index}: {exc}"
+                break
+        else:
+            op = Operation(
+                Withdraw(entry.words[1], entry.words[2]),
+                entry.words[0] & ((1 << ADDRESS_BITS) - 1),
+                0,
+                0,
+            )
+            op_id = compute_forced_refusal_id(entry.index)
+            applied.append(
+                AppliedOp(op_id, op, b"", state, state, [], root, root, reason, entry.words)
+            )
+        forced_taken += 1
 
     for position, settle in enumerate(settles):
         process(compute_settle_id(height, position), Operation(settle, 0, 0, 0), b"")
@@ -247,4 +319,15 @@ def apply_block(
             messages=tuple(compute_messages(applied, height, root, state.nfts.root)),
         )
     )
-    return ZkBlock(block, state, ctx, applied, rejected, refused, deposits_taken, deposit_refused)
+    return ZkBlock(
+        block,
+        state,
+        ctx,
+        applied,
+        rejected,
+        refused,
+        deposits_taken,
+        forced_taken,
+        deposit_refused,
+        forced_refused,
+    )
