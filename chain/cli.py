@@ -10,6 +10,7 @@ import tempfile
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -225,8 +226,17 @@ def build_parser() -> argparse.ArgumentParser:
     drill = sub.add_parser("drill", help="run a failure drill and report the damage")
     drill.add_argument(
         "scenario",
-        choices=["fast-chain-compromise"],
-        help="fast-chain-compromise: the fast chain forges messages to the ZK chain",
+        choices=list(DRILLS),
+        help="fast-chain-compromise: the fast chain forges messages to the ZK chain; "
+        "malicious-sequencer: the sequencer's and the proving keys try to take assets on L1; "
+        "outsider: an account that is neither sequencer nor agent tries to settle or brick; "
+        "censorship: the sequencer ignores a user, who forces a Withdraw through L1",
+    )
+    drill.add_argument(
+        "--mode",
+        choices=["include", "freeze"],
+        default="include",
+        help="censorship: the sequencer gives in (include) or keeps refusing (freeze)",
     )
     drill.add_argument(
         "--data-dir",
@@ -528,19 +538,50 @@ def print_reconstruction(result: "Reconstruction") -> None:
 
 
 def cmd_drill(args: argparse.Namespace) -> int:
-    from chain.drill import run_compromise_drill  # loads the whole node: only when asked
-
     report = (lambda line: None) if args.json else (lambda line: err.print(f"[dim]{line}[/]"))
     if args.data_dir is None:
         with tempfile.TemporaryDirectory(prefix="duet-drill-") as tmp:
-            result = run_compromise_drill(Path(tmp), report)
+            return run_drill(args, Path(tmp), report)
+    return run_drill(args, args.data_dir.expanduser().resolve(), report)
+
+
+# Each drill's progress goes to stderr; its result is one JSON object on the last line of
+# stdout with --json. The L1 drills run a stack of their own (anvil, rollup, node).
+DRILLS = ("fast-chain-compromise", "malicious-sequencer", "outsider", "censorship")
+
+
+def run_drill(args: argparse.Namespace, data_dir: Path, report: Callable[[str], None]) -> int:
+    # Each loads the whole node: imported only when asked.
+    if args.scenario == "fast-chain-compromise":
+        from chain.drill import run_compromise_drill
+
+        result = run_compromise_drill(data_dir, report)
+        if args.json:
+            print(json.dumps(result.to_json()))
+        else:
+            print_drill(result)
+        return 0 if result.within_bound else 1
+    if args.scenario == "malicious-sequencer":
+        from chain.drills.malicious_sequencer import run_malicious_sequencer_drill
+
+        l1_result: Any = run_malicious_sequencer_drill(data_dir, report)
+    elif args.scenario == "outsider":
+        from chain.drills.outsider import run_outsider_drill
+
+        l1_result = run_outsider_drill(data_dir, report)
     else:
-        result = run_compromise_drill(args.data_dir.expanduser().resolve(), report)
+        from chain.drills.censorship import run_censorship_drill
+
+        l1_result = run_censorship_drill(data_dir, args.mode, report)
+    outcome = l1_result.to_json()
     if args.json:
-        print(json.dumps(result.to_json()))
+        print(json.dumps(outcome))
     else:
-        print_drill(result)
-    return 0 if result.within_bound else 1
+        for key, value in outcome.items():
+            print(f"{key}: {value}")
+        verdict = "[green]held[/]" if l1_result.passed else "[red]BROKEN[/]"
+        Console().print(f"L1's rules {verdict}")
+    return 0 if l1_result.passed else 1
 
 
 def print_drill(result: "DrillResult") -> None:

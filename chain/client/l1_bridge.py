@@ -9,6 +9,7 @@ trusted for the proof), builds its Merkle proof and has the rollup pay it.
 
 from dataclasses import dataclass
 
+from eth_account import Account
 from eth_typing import ChecksumAddress
 from eth_utils import to_checksum_address
 from web3.types import BlockIdentifier, TxReceipt
@@ -27,6 +28,7 @@ from chain.l1.withdrawals import (
 from chain.prover.witness import HEADER_LAYOUT, pack_word
 from chain.types import Hash32, Height
 from chain.zk.ops import GWEI
+from chain.zk.signing import SigningDomain
 
 
 @dataclass(frozen=True)
@@ -85,12 +87,33 @@ def force_withdraw(zk: ZkClient, rollup: RollupClient, to: str, amount: int) -> 
     account = zk.rpc("duet_getAccount", zk.address)
     if account["index"] is None:
         raise L1Error(f"{zk.address} has no account on the ZK chain: nothing to withdraw")
+    words, signature = make_forced_withdraw(
+        rollup.get_domain(),
+        bytes(zk.account.key),
+        int(account["index"]),
+        int(account["pendingNonce"], 16),
+        zk.fee,
+        to,
+        amount,
+    )
+    return rollup.force_withdraw(words, signature)
+
+
+def make_forced_withdraw(
+    domain: SigningDomain,
+    key: bytes,
+    from_index: int,
+    nonce: int,
+    fee_wei: int,
+    to: str,
+    amount: int,
+) -> tuple[tuple[int, int, int], bytes]:
+    """The words (the withdraw circuit's) and signature of a Withdraw for `forceWithdraw`."""
     header = {
-        "from": int(zk.address, 16),
-        "fromIndex": int(account["index"]),
-        "nonce": int(account["pendingNonce"], 16),
-        "feeGwei": zk.fee // GWEI,
+        "from": int(Account.from_key(key).address, 16),
+        "fromIndex": from_index,
+        "nonce": nonce,
+        "feeGwei": fee_wei // GWEI,
     }
     words = (pack_word(HEADER_LAYOUT, header), int(to, 16), amount)
-    digest = compute_op_digest(rollup.get_domain(), "withdraw", words)
-    return rollup.force_withdraw(words, sign_op_digest(digest, bytes(zk.account.key)))
+    return words, sign_op_digest(compute_op_digest(domain, "withdraw", words), key)
