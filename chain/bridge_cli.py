@@ -55,6 +55,12 @@ def add_bridge_parsers(sub: Any, default_data_dir: Path) -> None:
         parser.add_argument(
             "--no-wait", action="store_true", help="send and return, without following it"
         )
+    withdraw.add_argument(
+        "--force",
+        action="store_true",
+        help="queue it on the rollup itself (forceWithdraw, paying the force fee in ETH), for "
+        "when the sequencer ignores you: the next blocks must take it, or anyone may freeze",
+    )
 
 
 def parse_amount(text: str) -> int:
@@ -168,6 +174,8 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
         return 2
     amount, info, signer, to = request.amount, request.node, request.signer, request.to
     zk = ZkClient(info["zk"]["http"], signer.key)
+    if args.force:
+        return force_and_claim(request, zk, args.no_wait)
     try:
         op_id = zk.withdraw(to, amount)
     except OperationFailed as exc:
@@ -201,4 +209,116 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
         f"claimed on L1 (withdrawal {claim.withdrawal.position} of ZK block {height}, tx {tx}):"
         f" {to} holds {format_zkpow(rollup.get_token_balance(to))} on L1"
     )
+    return 0
+
+
+def force_and_claim(request: BridgeRequest, zk: Any, no_wait: bool) -> int:
+    """`duet withdraw --force`: queue the Withdraw on L1, wait for a settled block to take
+    it, and claim it (or say it was refused: its words did not apply)."""
+    from chain.client.l1_bridge import claim_withdrawal, find_withdrawal_height, force_withdraw
+    from chain.l1.errors import L1Error
+
+    rollup = connect_rollup(request.node, request.signer)
+    try:
+        index = force_withdraw(zk, rollup, request.to, request.amount)
+    except L1Error as exc:
+        err.print(f"[red]forceWithdraw refused: {exc}[/]")
+        return 1
+    err.print(f"queued on L1 as forced Withdraw {index}: {format_zkpow(request.amount)}")
+    if no_wait:
+        return 0
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    with err.status("waiting for a settled block to take it…"):
+        while rollup.get_forced_queue()[1] <= index:
+            if time.monotonic() > deadline:
+                err.print(f"[red]not taken after {SETTLE_TIMEOUT_S:.0f} s: see docs/l1.md[/]")
+                return 1
+            time.sleep(POLL_S)
+    height = find_withdrawal_height(rollup, request.to, request.amount)
+    if height is None:
+        err.print("[red]settled as refused: the Withdraw did not apply (balance, nonce)[/]")
+        return 1
+    try:
+        claim = claim_withdrawal(rollup, height, request.to, request.amount)
+    except L1Error as exc:
+        err.print(f"[red]claim refused: {exc}[/]")
+        return 1
+    err.print(
+        f"claimed on L1 (withdrawal {claim.withdrawal.position} of ZK block {height}): "
+        f"{request.to} holds {format_zkpow(rollup.get_token_balance(request.to))} on L1"
+    )
+    return 0
+
+
+def add_escape_parsers(sub: Any, default_data_dir: Path) -> None:
+    exit_ = sub.add_parser(
+        "exit",
+        help="after a freeze, take your ZK balance out on L1 (the state rebuilt from L1 alone)",
+    )
+    who = exit_.add_mutually_exclusive_group(required=True)
+    who.add_argument("--key", metavar="HEX", help="the account's private key")
+    who.add_argument("--dev-account", metavar="N", type=int, help="dev account N")
+    exit_.add_argument("--l1", metavar="URL", default=None, help="the L1 (default: the node's)")
+    exit_.add_argument(
+        "--rollup", metavar="ADDRESS", default=None, help="the rollup (default: the node's)"
+    )
+    exit_.add_argument(
+        "--data-dir",
+        type=Path,
+        default=default_data_dir,
+        help=f"a dev node's data directory, for its L1 and rollup (default {default_data_dir})",
+    )
+    exit_.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def cmd_exit(args: argparse.Namespace) -> int:
+    """Prove the account's leaf under the rollup's settled root, from the state rebuilt from
+    L1's calldata (no node needed), and have the frozen rollup pay its balance."""
+    import json
+
+    from chain.l1.calldata import SettledOp, StateRoot, encode_op
+    from chain.l1.errors import L1Error
+    from chain.l1.reconstruct import reconstruct
+    from chain.prover.escape import compute_exit_inputs
+    from chain.prover.groth16 import load_circuit, prove
+    from chain.zk.state import get_account_index
+
+    try:
+        signer = load_signer(args)
+        if args.l1 is None or args.rollup is None:
+            node = load_node(args.data_dir)
+            l1, rollup_address = args.l1 or node["l1"]["http"], args.rollup or node["l1"]["rollup"]
+        else:
+            l1, rollup_address = args.l1, args.rollup
+    except (ValueError, OSError) as exc:
+        err.print(f"[red]{exc}[/]")
+        return 2
+    rollup = connect_rollup({"l1": {"http": l1, "rollup": rollup_address}}, signer)
+    try:
+        if not rollup.is_frozen():
+            err.print("[red]the rollup is not frozen: withdraw instead (duet withdraw, --force)[/]")
+            return 1
+        with err.status("rebuilding the settled state from L1's calldata…"):
+            rebuilt = reconstruct(l1, rollup_address)
+        if not rebuilt.matches:
+            err.print(f"[red]the rebuilt state is not the settled one: {rebuilt.mismatch}[/]")
+            return 1
+        state = rebuilt.replay.state
+        index = get_account_index(state, int(signer.address, 16))
+        if index is None:
+            err.print(f"[red]{signer.address} has no account under the settled root[/]")
+            return 1
+        with err.status("proving the account's leaf…"):
+            witness = compute_exit_inputs(state, index)
+            proof = prove(load_circuit(witness.circuit), witness.inputs, witness.public_inputs)
+        _, account, balance = witness.public_inputs
+        statement = encode_op(SettledOp("exit", StateRoot(account), (balance,), proof))
+        rollup.exit(statement)
+    except L1Error as exc:
+        err.print(f"[red]exit refused: {exc}[/]")
+        return 1
+    if args.json:
+        print(json.dumps({"account": signer.address, "index": index, "paid": balance}))
+    else:
+        err.print(f"account {index} exited: {format_zkpow(balance)} paid on L1 to {signer.address}")
     return 0

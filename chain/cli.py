@@ -20,7 +20,13 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
-from chain.bridge_cli import add_bridge_parsers, cmd_deposit, cmd_withdraw
+from chain.bridge_cli import (
+    add_bridge_parsers,
+    add_escape_parsers,
+    cmd_deposit,
+    cmd_exit,
+    cmd_withdraw,
+)
 from chain.ceremony_cli import add_ceremony_parser, cmd_ceremony
 from chain.config import (
     DEFAULT_FAST_PORT,
@@ -246,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     drill.add_argument("--json", action="store_true", help="print machine-readable JSON")
     add_bridge_parsers(sub, DEFAULT_DATA_DIR)
+    add_escape_parsers(sub, DEFAULT_DATA_DIR)
     add_market_parsers(sub, DEFAULT_DATA_DIR)
     add_play_parser(sub, DEFAULT_DATA_DIR)
     add_ceremony_parser(sub)
@@ -619,6 +626,7 @@ def main(argv: list[str] | None = None) -> int:
         "drill": cmd_drill,
         "deposit": cmd_deposit,
         "withdraw": cmd_withdraw,
+        "exit": cmd_exit,
         "prover": cmd_prover,
         "play": cmd_play,
         "market": cmd_market,

@@ -79,6 +79,16 @@ def claim_withdrawal(
     raise L1Error(f"the withdrawal of {amount} wei to {recipient} in block {height} is claimed")
 
 
+def find_withdrawal_height(rollup: RollupClient, to: str, amount: int) -> Height | None:
+    """The newest settled block holding a withdrawal of `amount` to `to`, or None."""
+    recipient = to_checksum_address(to)
+    for settlement in reversed(rollup.list_settlements()):
+        withdrawals = list_settled_withdrawals(rollup, settlement.height)
+        if any((w.to, w.amount) == (recipient, amount) for w in withdrawals):
+            return settlement.height
+    return None
+
+
 def force_withdraw(zk: ZkClient, rollup: RollupClient, to: str, amount: int) -> int:
     """Queue a Withdraw of `amount` to `to` (an L1 address) on the rollup itself, for a user
     whose operations the sequencer ignores: signed by `zk`'s key with its account's index and

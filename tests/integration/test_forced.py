@@ -6,6 +6,8 @@ the rollup counts it included (docs/l1.md, "Forced withdrawals and the escape ha
 
 from __future__ import annotations
 
+import subprocess
+
 from eth_account import Account
 from web3 import Web3
 
@@ -16,7 +18,7 @@ from chain.l1.reconstruct import compute_settled_block
 from chain.l1.rollup import RollupClient
 from chain.types import Hash32
 from tests.conftest import NodeFactory
-from tests.integration.node_process import NodeProcess
+from tests.integration.node_process import NodeProcess, duet_command
 from tests.integration.support import ETHER, dev_account, wait_until
 
 SETTLED_TIMEOUT_S = 240.0  # proofs at about a second each, on two busy cores
@@ -75,3 +77,19 @@ def test_queued_withdraws_are_taken_first_executed_or_refused(node_factory: Node
     assert find_withdrawal_height(rollup, to, TOO_MUCH) is None
     refusals = [op for op in list_settled_ops(rollup) if op.circuit == "refuse_withdraw"]
     assert [op.words[1:] for op in refusals] == [(int(to, 16), TOO_MUCH)]
+
+
+def test_duet_withdraw_force_queues_on_l1_and_claims(node_factory: NodeFactory) -> None:
+    node = node_factory()
+    recipient = Account.create().address
+    command = [*duet_command(), "withdraw", "0.5", "--force", "--to", recipient]
+    done = subprocess.run(
+        [*command, "--dev-account", str(FORCER), "--data-dir", str(node.data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=SETTLED_TIMEOUT_S,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "queued on L1 as forced Withdraw 0" in done.stderr
+    assert "claimed on L1" in done.stderr
+    assert rollup_of(node, FORCER).get_token_balance(recipient) == ETHER // 2  # type: ignore[arg-type]
