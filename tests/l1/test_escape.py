@@ -17,7 +17,7 @@ from web3 import Web3
 from web3.exceptions import ContractLogicError
 
 from chain.l1.calldata import encode_op
-from chain.l1.config import DEV_ESCAPE
+from chain.l1.config import DEV_ESCAPE, EscapeSchedule
 from chain.l1.contracts import decode_revert
 from chain.l1.deploy import deploy_contracts
 from chain.l1.errors import L1Revert
@@ -264,3 +264,13 @@ def test_uncredited_deposits_are_refunded_after_a_freeze(
         "RollupIsFrozen",
         lambda: as_depositor.deposit(l1_address(CAROL), ETHER),  # type: ignore[arg-type]
     )
+
+
+def test_refuses_a_force_delay_longer_than_the_freeze_delay(
+    w3: Web3, deployer: LocalAccount
+) -> None:
+    """Freezing before a queued Withdraw is even due would punish a sequencer that obeys."""
+    backwards = EscapeSchedule(force_delay_s=600, freeze_delay_s=60, force_fee_wei=1)
+    with pytest.raises(L1Revert) as refused:
+        deploy_contracts(w3, deployer, compute_genesis_root(), escape=backwards)
+    assert refused.value.error == "BadEscape"
