@@ -26,7 +26,7 @@ from chain.types import Address
 from chain.zk.genesis import GAME_PASS_COLLECTION, REWARD_COLLECTION
 from chain.zk.ops import SetMinter, SignedBody, ToFast
 from chain.zk.signing import format_signed_operation, sign_operation
-from chain.zk.state import FAST_MINTER, get_account, get_collection
+from chain.zk.state import FAST_MINTER, get_account, get_account_index, get_collection
 
 ZKPOW = 10**18
 DRILL_USERS = 4  # dev accounts 1..4; account 0 is the collections' minter
@@ -116,7 +116,9 @@ class Drill:
         node = self.node
         signer = int(EthAccount.from_key(key).address, 16)
         nonce = node.zk_pool.pending_nonce(signer, get_account(node.zk_state, signer).nonce)
-        signed = sign_operation(body, node.config.zk_min_fee, nonce, node.signing_domain, key)
+        index = get_account_index(node.zk_state, signer) or 0  # none: refused anyway
+        fee, domain = node.config.zk_min_fee, node.signing_domain
+        signed = sign_operation(body, fee, nonce, domain, key, index)
         node.submit_operation(format_signed_operation(signed))
 
     def settle(self) -> None:

@@ -545,6 +545,7 @@ class Node:
                     fields["nonce"],
                     queued.signature,
                     self.signing_domain,
+                    fields["fromIndex"],
                 )
             except InvalidSignature:
                 candidate = None

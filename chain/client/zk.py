@@ -167,8 +167,12 @@ class ZkClient:
 
     def send(self, body: SignedBody) -> str:
         """Sign `body` with the next nonce and send it; returns the operation's id."""
-        nonce = int(self.rpc("eth_getTransactionCount", self.address, "pending"), 16)
-        signed = sign_operation(body, self.fee, nonce, self.signing_domain(), self.account.key)
+        account = self.rpc("duet_getAccount", self.address)
+        if account["index"] is None:
+            raise OperationFailed(f"{self.address} has no account on the ZK chain to sign from")
+        nonce = int(account["pendingNonce"], 16)
+        domain, key = self.signing_domain(), self.account.key
+        signed = sign_operation(body, self.fee, nonce, domain, key, int(account["index"]))
         op_id: str = self.rpc("duet_sendOperation", format_signed_operation(signed))
         return op_id
 

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from eth_account import Account
 from eth_utils import to_checksum_address
 
 from chain.client.l1_bridge import make_forced_withdraw
 from chain.drills.stack import DrillStack, open_stack, prove_record
+from chain.drills.stack import send as send_signed
 from chain.l1.calldata import SettledOp, StateRoot, encode_op
 from chain.l1.config import DEV_ESCAPE
 from chain.l1.errors import L1Revert
@@ -29,7 +29,6 @@ from chain.prover.escape import compute_exit_inputs
 from chain.prover.groth16 import load_circuit, prove
 from chain.rpc.zk_api import compute_op_signatures
 from chain.zk.ops import SignedBody, Transfer
-from chain.zk.signing import format_signed_operation, sign_operation
 from chain.zk.state import ZkState, compute_state_root, get_account, get_account_index
 
 Mode = Literal["include", "freeze"]
@@ -70,13 +69,7 @@ class CensorshipResult:
 
 
 def send(stack: DrillStack, index: int, body: SignedBody) -> None:
-    node = stack.node
-    key = bytes(stack.account(index).key)
-    signer = int(Account.from_key(key).address, 16)
-    nonce = node.zk_pool.pending_nonce(signer, get_account(node.zk_state, signer).nonce)
-    fee = node.config.zk_min_fee
-    signed = sign_operation(body, fee, nonce, node.signing_domain, key)
-    node.submit_operation(format_signed_operation(signed))
+    send_signed(stack.node, bytes(stack.account(index).key), body)
 
 
 def make_activity(stack: DrillStack) -> None:

@@ -30,6 +30,7 @@ from chain.drills.stack import (
     open_stack,
     sign_ops_with,
 )
+from chain.drills.stack import send as send_signed
 from chain.l1.calldata import SettledOp
 from chain.rpc.zk_api import compute_op_signatures
 from chain.zk.genesis import REWARD_COLLECTION
@@ -42,7 +43,6 @@ from chain.zk.ops import (
     Transfer,
     Withdraw,
 )
-from chain.zk.signing import format_signed_operation, sign_operation
 from chain.zk.state import get_account, get_collection
 
 Report = Callable[[str], None]
@@ -72,13 +72,8 @@ class SequencerDrillResult:
         }
 
 
-def send(stack: DrillStack, index: int, body: Any) -> None:
-    node = stack.node
-    key = bytes(stack.account(index).key)
-    signer = int(Account.from_key(key).address, 16)
-    nonce = node.zk_pool.pending_nonce(signer, get_account(node.zk_state, signer).nonce)
-    signed = sign_operation(body, node.config.zk_min_fee, nonce, node.signing_domain, key)
-    node.submit_operation(format_signed_operation(signed))
+def send(stack: DrillStack, index: int, body: SignedBody) -> None:
+    send_signed(stack.node, bytes(stack.account(index).key), body)
 
 
 def prepare(stack: DrillStack) -> None:

@@ -13,10 +13,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from chain.drills.stack import DrillStack, attempt, attest, forge_block, open_stack, sign_ops_with
+from chain.drills.stack import (
+    DrillStack,
+    attempt,
+    attest,
+    forge_block,
+    open_stack,
+    send,
+    sign_ops_with,
+)
 from chain.types import Height
 from chain.zk.ops import Operation, Transfer
-from chain.zk.signing import format_signed_operation, sign_operation
 from chain.zk.state import get_account
 
 Report = Callable[[str], None]
@@ -81,8 +88,7 @@ def run_outsider_drill(data_dir: Path, report: Report = lambda line: None) -> Ou
             report(f"{name}: {error}")
         # The rollup is live: the sequencer's next block, the outsider's transfer in it
         # (sent to the node this time), settles.
-        signed = sign_operation(Transfer(address, 10**18), fee, nonce, stack.domain, key)
-        stack.node.submit_operation(format_signed_operation(signed))
+        send(stack.node, key, Transfer(address, 10**18))
         stack.settle(stack.make_block())
         result.rollup_live_after = stack.rollup.get_settlement_count() == 1
         report(f"the sequencer's next block settled: {result.rollup_live_after}")

@@ -32,9 +32,15 @@ from chain.prover.groth16 import load_circuit, prove
 from chain.prover.witness import circuit_name, compute_witness
 from chain.rpc.zk_api import compute_op_signatures
 from chain.types import Height
-from chain.zk.ops import Operation, apply_operation
-from chain.zk.signing import SigningDomain
-from chain.zk.state import ZkState, compute_state_root, get_total_supply
+from chain.zk.ops import Operation, SignedBody, apply_operation
+from chain.zk.signing import SigningDomain, format_signed_operation, sign_operation
+from chain.zk.state import (
+    ZkState,
+    compute_state_root,
+    get_account,
+    get_account_index,
+    get_total_supply,
+)
 
 DEPLOYER = 0  # dev account: deploys the rollup (and is its one agent)
 
@@ -91,6 +97,16 @@ class DrillStack:
     def move_time(self, seconds: int) -> None:
         self.w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
         self.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+
+def send(node: Node, key: bytes, body: SignedBody) -> bytes:
+    """`body` signed by `key`'s account with its next nonce, admitted by the node."""
+    signer = int(Account.from_key(key).address, 16)
+    nonce = node.zk_pool.pending_nonce(signer, get_account(node.zk_state, signer).nonce)
+    index = get_account_index(node.zk_state, signer) or 0  # none: refused anyway
+    fee, domain = node.config.zk_min_fee, node.signing_domain
+    signed = sign_operation(body, fee, nonce, domain, key, index)
+    return node.submit_operation(format_signed_operation(signed))
 
 
 def prove_record(record: ZkOpRecord) -> SettledOp:

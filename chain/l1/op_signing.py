@@ -31,9 +31,12 @@ from chain.zk.state import SERIAL_BITS
 
 PLAIN = 0  # the field's bits as they are
 IN_GWEI = 1  # the field holds gwei; the struct has wei
-FIELD_BITS = 32  # per field in the packed table: word, shift, bits, kind (8 bits each)
+# Per field in the packed table: word (4 bits), kind (4), shift (8), bits (8). The table
+# shares its storage word with the epoch place (the top 32 bits: FIELDS_BITS below them).
+FIELD_BITS = 24
 COUNT_BITS = 8
-MAX_FIELDS = (256 - COUNT_BITS) // FIELD_BITS
+FIELDS_BITS = 224
+MAX_FIELDS = (FIELDS_BITS - COUNT_BITS) // FIELD_BITS
 DOMAIN_TYPE = b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
 # A struct field whose value is part of a word field: (circuit, struct field) → (word field,
 # bits below it). A mint signs its collection; its words hold the new token's key.
@@ -70,10 +73,10 @@ class SigningTable:
         return keccak(self.type_string.encode())
 
     def pack_fields(self) -> int:
-        """The fields as the rollup stores them (`opFields`): count, then 32 bits each."""
+        """The fields as the rollup stores them (`opFields`): count, then 24 bits each."""
         packed = len(self.fields)
         for i, place in enumerate(self.fields):
-            spec = place.word | place.shift << 8 | place.bits << 16 | place.kind << 24
+            spec = place.word | place.kind << 4 | place.shift << 8 | place.bits << 16
             packed |= spec << (COUNT_BITS + FIELD_BITS * i)
         return packed
 

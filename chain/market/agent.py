@@ -85,10 +85,13 @@ class RpcLink:
         )
 
     async def send_heartbeat(self, active_until: int) -> str:
-        nonce = int(await self.call("eth_getTransactionCount", [self.address, "pending"]), 16)
+        account = await self.call("duet_getAccount", [self.address])
+        if account["index"] is None:
+            raise NodeError(f"{self.address} has no account on the ZK chain to pay fees from")
+        nonce = int(account["pendingNonce"], 16)
         body = Heartbeat(active_until=active_until)
         domain = SigningDomain.from_json(await self.call("duet_getSigningDomain", []))
-        signed = sign_operation(body, self.fee, nonce, domain, self.key)
+        signed = sign_operation(body, self.fee, nonce, domain, self.key, int(account["index"]))
         op_id: str = await self.call("duet_sendOperation", [format_signed_operation(signed)])
         return op_id
 

@@ -16,7 +16,7 @@ from chain.node import Node
 from chain.types import Height
 from chain.zk.ops import Heartbeat
 from chain.zk.signing import format_signed_operation, sign_operation
-from chain.zk.state import get_account
+from chain.zk.state import get_account, get_account_index
 
 POLL_S = 0.05
 
@@ -50,7 +50,8 @@ class NodeLink:
         )
         body = Heartbeat(active_until=active_until)
         fee = node.config.zk_min_fee
-        signed = sign_operation(body, fee, nonce, node.signing_domain, self.key)
+        index = get_account_index(node.zk_state, self.address) or 0  # none: refused anyway
+        signed = sign_operation(body, fee, nonce, node.signing_domain, self.key, index)
         return "0x" + node.submit_operation(format_signed_operation(signed)).hex()
 
     async def submit(self, job_id: JobId, result: bytes, signature: bytes) -> dict[str, Any]:

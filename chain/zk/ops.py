@@ -243,6 +243,10 @@ class Operation:
     signer: int
     fee: int
     nonce: int
+    # The signer's account index, which its signature names (so it is good for one account
+    # leaf: L1 reads it from the words); None where nobody signed one (tests, the state
+    # machine's own callers), when the signer's index is taken as the state has it.
+    from_index: int | None = None
 
 
 @dataclass(frozen=True)
@@ -317,6 +321,10 @@ def process_header(
     """The rules every operation shares: the signer pays `spend` plus the fee, nonce moves on."""
     index = get_account_index(state, op.signer)
     ensure(index is not None, "signer has no account on the ZK chain")
+    ensure(
+        op.from_index is None or op.from_index == index,
+        f"fromIndex {op.from_index} is not the signer's account {index}",
+    )
     account = get_account(state, op.signer)
     ensure(
         op.nonce == account.nonce, f"nonce {op.nonce} is not the account's nonce {account.nonce}"

@@ -65,7 +65,10 @@ OP_TYPES: dict[type, tuple[str, list[tuple[str, str, str]]]] = {
     ),
 }
 TYPES_BY_NAME = {name: cls for cls, (name, _) in OP_TYPES.items()}
-HEADER_FIELDS = [("fee", "uint256"), ("nonce", "uint32")]
+# Every signed operation's own fields end with these. fromIndex, the signer's account index,
+# makes a signature good for one account leaf: no second leaf for the same address (which no
+# circuit rules out) can replay it (docs/l1.md, "Signed operations").
+HEADER_FIELDS = [("fee", "uint256"), ("nonce", "uint32"), ("fromIndex", "uint16")]
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,7 @@ class SignedOperation:
 
 
 def compute_typed_data(
-    body: SignedBody, fee: int, nonce: int, domain: SigningDomain
+    body: SignedBody, fee: int, nonce: int, domain: SigningDomain, from_index: int
 ) -> dict[str, Any]:
     name, spec = OP_TYPES[type(body)]
     message: dict[str, Any] = {}
@@ -118,6 +121,7 @@ def compute_typed_data(
         )
     message["fee"] = fee
     message["nonce"] = nonce
+    message["fromIndex"] = from_index
     return {
         "types": {
             "EIP712Domain": [
@@ -141,9 +145,10 @@ def compute_typed_data(
 
 
 def compute_signable(
-    body: SignedBody, fee: int, nonce: int, domain: SigningDomain
+    body: SignedBody, fee: int, nonce: int, domain: SigningDomain, from_index: int
 ) -> SignableMessage:
-    return encode_typed_data(full_message=compute_typed_data(body, fee, nonce, domain))
+    typed = compute_typed_data(body, fee, nonce, domain, from_index)
+    return encode_typed_data(full_message=typed)
 
 
 def compute_op_id(signable: SignableMessage, signer: int) -> bytes:
@@ -152,24 +157,36 @@ def compute_op_id(signable: SignableMessage, signer: int) -> bytes:
 
 
 def sign_operation(
-    body: SignedBody, fee: int, nonce: int, domain: SigningDomain, private_key: bytes
+    body: SignedBody,
+    fee: int,
+    nonce: int,
+    domain: SigningDomain,
+    private_key: bytes,
+    from_index: int,
 ) -> SignedOperation:
-    signable = compute_signable(body, fee, nonce, domain)
+    """`body` signed by `private_key`'s account, whose index on the ZK chain is
+    `from_index` (duet_getAccount's `index`)."""
+    signable = compute_signable(body, fee, nonce, domain, from_index)
     signed = EthAccount.sign_message(signable, private_key)
     signer = int(EthAccount.from_key(private_key).address, 16)
-    op = Operation(body=body, signer=signer, fee=fee, nonce=nonce)
+    op = Operation(body=body, signer=signer, fee=fee, nonce=nonce, from_index=from_index)
     return SignedOperation(op, bytes(signed.signature), compute_op_id(signable, signer))
 
 
 def recover_operation(
-    body: SignedBody, fee: int, nonce: int, signature: bytes, domain: SigningDomain
+    body: SignedBody,
+    fee: int,
+    nonce: int,
+    signature: bytes,
+    domain: SigningDomain,
+    from_index: int,
 ) -> SignedOperation:
-    signable = compute_signable(body, fee, nonce, domain)
+    signable = compute_signable(body, fee, nonce, domain, from_index)
     try:
         signer = int(EthAccount.recover_message(signable, signature=signature), 16)
     except Exception as exc:  # eth-account raises several types for a bad signature
         raise InvalidSignature(f"bad signature: {exc}") from exc
-    op = Operation(body=body, signer=signer, fee=fee, nonce=nonce)
+    op = Operation(body=body, signer=signer, fee=fee, nonce=nonce, from_index=from_index)
     return SignedOperation(op, signature, compute_op_id(signable, signer))
 
 
@@ -206,7 +223,7 @@ def parse_address(value: Any, what: str) -> int:
 
 def parse_signed_operation(obj: Any, domain: SigningDomain) -> SignedOperation:
     """Decode and authenticate an operation as `duet_sendOperation` receives it."""
-    body, fee, nonce = parse_operation_fields(obj)
+    body, fee, nonce, from_index = parse_operation_fields(obj)
     signature = obj.get("signature")
     if signature is None:
         raise InvalidSignature(f"{obj['type']} needs the field signature")
@@ -216,7 +233,7 @@ def parse_signed_operation(obj: Any, domain: SigningDomain) -> SignedOperation:
         sig_bytes = bytes.fromhex(signature[2:])
     except ValueError:
         raise InvalidSignature("signature is not hex") from None
-    signed = recover_operation(body, fee, nonce, sig_bytes, domain)
+    signed = recover_operation(body, fee, nonce, sig_bytes, domain, from_index)
     if "from" in obj and parse_address(obj["from"], "from") != signed.op.signer:
         raise InvalidSignature("signature is not from the account named in 'from'")
     return signed
@@ -225,14 +242,15 @@ def parse_signed_operation(obj: Any, domain: SigningDomain) -> SignedOperation:
 def read_committed_operation(obj: Any) -> Operation:
     """An operation that this node committed, from its stored wire form, whose signature was
     checked at admission (in the domain of that time): its `from` is taken as written."""
-    body, fee, nonce = parse_operation_fields(obj)
+    body, fee, nonce, from_index = parse_operation_fields(obj)
     if "from" not in obj:
         raise InvalidSignature(f"{obj['type']} needs the field from")
-    return Operation(body=body, signer=parse_address(obj["from"], "from"), fee=fee, nonce=nonce)
+    signer = parse_address(obj["from"], "from")
+    return Operation(body, signer, fee, nonce, from_index)
 
 
-def parse_operation_fields(obj: Any) -> tuple[SignedBody, int, int]:
-    """The body, fee and nonce of an operation's wire form, checked for shape."""
+def parse_operation_fields(obj: Any) -> tuple[SignedBody, int, int, int]:
+    """The body, fee, nonce and fromIndex of an operation's wire form, checked for shape."""
     if not isinstance(obj, dict):
         raise InvalidSignature("operation must be a JSON object")
     cls = TYPES_BY_NAME.get(obj.get("type"))  # type: ignore[arg-type]
@@ -241,7 +259,7 @@ def parse_operation_fields(obj: Any) -> tuple[SignedBody, int, int]:
             f"unknown operation type {obj.get('type')!r}; one of {sorted(TYPES_BY_NAME)}"
         )
     _, spec = OP_TYPES[cls]
-    expected = {"type", "signature", "fee", "nonce", "from", *(w for w, _, _ in spec)}
+    expected = {"type", "signature", "fee", "nonce", "fromIndex", "from", *(w for w, _, _ in spec)}
     unknown = set(obj) - expected
     if unknown:
         raise InvalidSignature(f"unknown fields for {obj['type']}: {sorted(unknown)}")
@@ -252,10 +270,13 @@ def parse_operation_fields(obj: Any) -> tuple[SignedBody, int, int]:
         raw = obj[wire]
         values[attr] = parse_address(raw, wire) if sol_type == "address" else parse_uint(raw, wire)
     body = cls(**values)
-    for name in ("fee", "nonce"):
+    for name in ("fee", "nonce", "fromIndex"):
         if name not in obj:
             raise InvalidSignature(f"{obj['type']} needs the field {name}")
-    return body, parse_uint(obj["fee"], "fee"), parse_uint(obj["nonce"], "nonce")
+    from_index = parse_uint(obj["fromIndex"], "fromIndex")
+    if from_index >= 1 << 16:
+        raise InvalidSignature("fromIndex must fit 16 bits")
+    return body, parse_uint(obj["fee"], "fee"), parse_uint(obj["nonce"], "nonce"), from_index
 
 
 def format_signed_operation(signed: SignedOperation) -> dict[str, Any]:
@@ -273,5 +294,6 @@ def format_signed_operation(signed: SignedOperation) -> dict[str, Any]:
         )
     out["fee"] = hex(op.fee)
     out["nonce"] = hex(op.nonce)
+    out["fromIndex"] = hex(op.from_index or 0)
     out["signature"] = "0x" + signed.signature.hex()
     return out

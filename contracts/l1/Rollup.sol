@@ -182,7 +182,7 @@ contract Rollup {
         uint256[] weights; // a sequencer's stake; the dev node's one key weighs 1
         /// Per circuit id, how its signed operation's EIP-712 struct is read from its words
         /// (zero for an unsigned circuit): the struct's type hash, and its fields packed as
-        /// count (8 bits) then per field word index, shift, bits, kind (8 bits each).
+        /// count (8 bits) then per field (24 bits): word index (4), kind (4: 1 = gwei), shift, bits (8 each).
         bytes32[] opTypeHashes;
         uint256[] opFields;
         /// Mint epochs: seconds per epoch, and per circuit id where its epoch field is (zero
@@ -238,7 +238,7 @@ contract Rollup {
     /// type hash of what its `from` signs, and where each of its fields sits in the words.
     mapping(uint256 => bytes32) public opTypeHash;
     /// Per circuit id, one word read once an op: its signed fields (Config.opFields, low 224
-    /// bits: six fields at most) and its epoch place (Config.opEpochPlaces, the top 32 bits).
+    /// bits: nine fields at most) and its epoch place (Config.opEpochPlaces, the top 32 bits).
     mapping(uint256 => uint256) internal opRules;
     uint256 internal constant FIELDS_BITS = 224;
     uint256 internal constant FIELDS_MASK = (1 << FIELDS_BITS) - 1;
@@ -646,7 +646,7 @@ contract Rollup {
     /// The highest word index that `fields` reads (0 for none).
     function _maxFieldWord(uint256 fields) private pure returns (uint256 highest) {
         for (uint256 f = 0; f < (fields & 0xff); f++) {
-            uint256 word = (fields >> (8 + 32 * f)) & 0xff;
+            uint256 word = (fields >> (8 + 24 * f)) & 0xf;
             if (word > highest) highest = word;
         }
     }
@@ -686,10 +686,10 @@ contract Rollup {
             let buf := mload(0x40)
             mstore(buf, typeHash)
             for { let f := 0 } lt(f, count) { f := add(f, 1) } {
-                let spec := shr(add(8, shl(5, f)), fields)
-                let word := calldataload(add(words.offset, shl(5, and(spec, 0xff))))
+                let spec := shr(add(8, mul(24, f)), fields)
+                let word := calldataload(add(words.offset, shl(5, and(spec, 0xf))))
                 let value := and(shr(and(shr(8, spec), 0xff), word), sub(shl(and(shr(16, spec), 0xff), 1), 1))
-                if eq(and(shr(24, spec), 0xff), 1) { value := mul(value, 1000000000) }
+                if eq(and(shr(4, spec), 0xf), 1) { value := mul(value, 1000000000) }
                 mstore(add(buf, shl(5, add(f, 1))), value)
             }
             let structHash := keccak256(buf, shl(5, add(count, 1)))

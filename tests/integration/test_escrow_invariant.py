@@ -21,6 +21,7 @@ from chain.node import Node
 from chain.types import Address
 from chain.zk.ops import ToFast
 from chain.zk.signing import format_signed_operation, sign_operation
+from chain.zk.state import get_account_index
 
 ETHER = 10**18
 BLOCKS = 120
@@ -72,7 +73,11 @@ def test_fast_supply_never_exceeds_escrow(tmp_path: Path, executor: str) -> None
                 to = int(rng.choice(players).address, 16)
                 body = ToFast(to, rng.randrange(1, 50) * ETHER)
                 nonce = zk_nonces[signer]
-                signed = sign_operation(body, ZK_FEE, nonce, node.signing_domain, keys[signer])
+                index = get_account_index(
+                    node.zk_state, int(Account.from_key(keys[signer]).address, 16)
+                )
+                domain = node.signing_domain
+                signed = sign_operation(body, ZK_FEE, nonce, domain, keys[signer], index or 0)
                 node.submit_operation(format_signed_operation(signed))
                 zk_nonces[signer] += 1
                 node.produce_zk_block()

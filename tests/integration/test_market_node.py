@@ -25,7 +25,7 @@ from chain.node import Node
 from chain.types import Height
 from chain.zk.ops import Heartbeat, InvalidOp, Transfer
 from chain.zk.signing import format_signed_operation, sign_operation
-from chain.zk.state import get_account, get_prover
+from chain.zk.state import get_account, get_account_index, get_prover
 
 CFG = NetworkConfig()
 CHAIN = CFG.zk_chain_id
@@ -51,7 +51,8 @@ def node(tmp_path: Path) -> Iterator[Node]:
 def send(node: Node, key: bytes, body, fee: int = FEE) -> bytes:  # type: ignore[no-untyped-def]
     address = int(Account.from_key(key).address, 16)
     nonce = node.zk_pool.pending_nonce(address, get_account(node.zk_state, address).nonce)
-    signed = sign_operation(body, fee, nonce, node.signing_domain, key)
+    index = get_account_index(node.zk_state, address) or 0
+    signed = sign_operation(body, fee, nonce, node.signing_domain, key, index)
     return node.submit_operation(format_signed_operation(signed))
 
 

@@ -80,7 +80,8 @@ def test_web3_user_mints_transfers_lists_and_buys_and_all_get_proven(zk_node: No
 def test_rejects_replayed_operation(zk_node: NodeProcess) -> None:
     sender = client(zk_node, 4)
     domain = sender.signing_domain()
-    signed = sign_operation(Transfer(0xB0B, 1), sender.fee, 0, domain, dev_account(4).key)
+    index = sender.rpc("duet_getAccount", sender.address)["index"]
+    signed = sign_operation(Transfer(0xB0B, 1), sender.fee, 0, domain, dev_account(4).key, index)
     wire = format_signed_operation(signed)
     first = rpc(zk_node.zk_http, "duet_sendOperation", [wire])
     sender.wait(first["result"])
@@ -91,7 +92,7 @@ def test_rejects_replayed_operation(zk_node: NodeProcess) -> None:
 def test_rejects_operation_signed_for_another_chain(zk_node: NodeProcess) -> None:
     domain = client(zk_node, 5).signing_domain()
     elsewhere = SigningDomain(domain.chain_id + 1, domain.verifying_contract)
-    signed = sign_operation(Transfer(0xB0B, 1), 10**15, 0, elsewhere, dev_account(5).key)
+    signed = sign_operation(Transfer(0xB0B, 1), 10**15, 0, elsewhere, dev_account(5).key, 5)
     answer = rpc(zk_node.zk_http, "duet_sendOperation", [format_signed_operation(signed)])
     assert answer["error"]["code"] == -32602
     assert "not from the account named in 'from'" in answer["error"]["message"]

@@ -34,6 +34,7 @@ from chain.zk.ops import (
     Withdraw,
 )
 from chain.zk.signing import SigningDomain, compute_signable
+from chain.zk.state import get_account_index
 from tests.circuits.scenarios import (
     ALICE,
     BOB,
@@ -81,7 +82,9 @@ def run_steps() -> list[Transition]:
 
 def signed_digest(transition: Transition) -> bytes:
     op = transition.op
-    signable = compute_signable(op.body, op.fee, op.nonce, DOMAIN)  # type: ignore[arg-type]
+    index = get_account_index(transition.pre, op.signer)
+    assert index is not None
+    signable = compute_signable(op.body, op.fee, op.nonce, DOMAIN, index)  # type: ignore[arg-type]
     return bytes(_hash_eip191_message(signable))
 
 
@@ -149,4 +152,6 @@ def test_the_tables_pack_each_place_and_the_fee_in_gwei() -> None:
         assert kinds.count(IN_GWEI) == 1  # the fee
     transfer = compute_signing_table("transfer")
     assert transfer is not None
-    assert transfer.type_string == "Transfer(address to,uint256 amount,uint256 fee,uint32 nonce)"
+    assert transfer.type_string == (
+        "Transfer(address to,uint256 amount,uint256 fee,uint32 nonce,uint16 fromIndex)"
+    )

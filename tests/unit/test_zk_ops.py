@@ -55,6 +55,7 @@ from chain.zk.state import (
     compute_state_root,
     compute_token_key,
     get_account,
+    get_account_index,
     get_collection,
     get_nft,
     get_prover,
@@ -722,3 +723,16 @@ def test_provers_survive_storage(genesis: ZkState) -> None:
     assert compute_state_root(reloaded) == compute_state_root(state)
     assert reloaded.prover_index == state.prover_index == {ALICE: 0, BOB: 1}
     assert reloaded.prover_records == state.prover_records
+
+
+def test_an_operation_signed_for_another_account_leaf_is_refused(genesis: ZkState) -> None:
+    """A signature names the signer's account index (fromIndex): on another leaf, one a
+    compromised sequencer might open for the same address, it does not apply."""
+    state = genesis
+    index = get_account_index(state, ALICE)
+    assert index is not None
+    signed_for = Operation(Transfer(BOB, 1), ALICE, FEE, 0, from_index=index)
+    apply_operation(state, signed_for, CTX)  # the signer's own leaf: applies
+    elsewhere = replace(signed_for, from_index=index + 1)
+    with pytest.raises(InvalidOp, match=f"fromIndex {index + 1} is not the signer's account"):
+        apply_operation(state, elsewhere, CTX)

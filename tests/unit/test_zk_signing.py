@@ -18,11 +18,12 @@ from chain.zk.signing import (
 ZK = SigningDomain(31337, "0x" + "5a" * 20)  # an L1 chain id and a rollup
 KEY = dev_keys(1)[0]
 SIGNER = int(Account.from_key(KEY).address, 16)
+INDEX = 3  # the signer's account index, which the signature names
 
 
 def wire(body: Transfer | Mint | Buy | Heartbeat | None = None, nonce: int = 0) -> dict[str, str]:
     body = body or Transfer(0xB0B, 5)
-    return format_signed_operation(sign_operation(body, 10**15, nonce, ZK, KEY))
+    return format_signed_operation(sign_operation(body, 10**15, nonce, ZK, KEY, INDEX))
 
 
 def test_round_trip_recovers_signer_and_fields() -> None:
@@ -30,27 +31,28 @@ def test_round_trip_recovers_signer_and_fields() -> None:
     parsed = parse_signed_operation(wire(body, nonce=4), ZK)
     assert parsed.op.signer == SIGNER
     assert parsed.op.body == body
-    assert (parsed.op.nonce, parsed.op.fee) == (4, 10**15)
+    assert (parsed.op.nonce, parsed.op.fee, parsed.op.from_index) == (4, 10**15, INDEX)
 
 
 def test_typed_data_is_what_wallets_sign() -> None:
     """A wallet's eth_signTypedData_v4 over the same JSON gives a signature the node accepts."""
-    typed = compute_typed_data(Buy(token_key=4096, price=7), 10**15, 2, ZK)
+    typed = compute_typed_data(Buy(token_key=4096, price=7), 10**15, 2, ZK, INDEX)
     signature = Account.sign_message(encode_typed_data(full_message=typed), KEY).signature
     obj = {"type": "Buy", "tokenKey": "0x1000", "price": "0x7", "fee": hex(10**15)}
     parsed = parse_signed_operation(
-        {**obj, "nonce": "0x2", "signature": "0x" + signature.hex()}, ZK
+        {**obj, "nonce": "0x2", "fromIndex": "0x3", "signature": "0x" + signature.hex()}, ZK
     )
     assert parsed.op.signer == SIGNER
 
 
 def test_heartbeat_is_typed_with_its_uint32_active_until() -> None:
-    typed = compute_typed_data(Heartbeat(active_until=130), 10**15, 3, ZK)
+    typed = compute_typed_data(Heartbeat(active_until=130), 10**15, 3, ZK, INDEX)
     assert typed["primaryType"] == "Heartbeat"
     assert typed["types"]["Heartbeat"] == [
         {"name": "activeUntil", "type": "uint32"},
         {"name": "fee", "type": "uint256"},
         {"name": "nonce", "type": "uint32"},
+        {"name": "fromIndex", "type": "uint16"},
     ]
     obj = wire(Heartbeat(active_until=130), nonce=3)
     assert obj["activeUntil"] == "0x82"
@@ -100,4 +102,17 @@ def test_rejects_missing_field() -> None:
     obj = wire()
     del obj["amount"]
     with pytest.raises(InvalidSignature, match="needs the field amount"):
+        parse_signed_operation(obj, ZK)
+
+
+def test_a_signature_names_one_account_leaf() -> None:
+    """Another fromIndex (a second leaf for the same address) is another message: the
+    signature recovers to someone else, so it cannot be replayed against that leaf."""
+    with pytest.raises(InvalidSignature, match="not from the account named in 'from'"):
+        parse_signed_operation({**wire(), "fromIndex": hex(INDEX + 1)}, ZK)
+    with pytest.raises(InvalidSignature, match="fit 16 bits"):
+        parse_signed_operation({**wire(), "fromIndex": hex(1 << 16)}, ZK)
+    obj = wire()
+    del obj["fromIndex"]
+    with pytest.raises(InvalidSignature, match="needs the field fromIndex"):
         parse_signed_operation(obj, ZK)
