@@ -33,7 +33,7 @@ from chain.l1.calldata import (
 )
 from chain.l1.errors import L1Error
 from chain.types import Height
-from chain.zk.signing import DOMAIN_NAME, DOMAIN_VERSION, SigningDomain
+from chain.zk.signing import SigningDomain, compute_typed_message
 
 SIGNATURE_BYTES = 65  # r ‖ s ‖ v, v = 27 or 28: what ecrecover takes
 BLOCK_FIELDS = [
@@ -117,34 +117,16 @@ def compute_block_message(
     post_root: StateRoot,
     ops_hash: bytes,
 ) -> SignableMessage:
-    return encode_typed_data(
-        full_message={
-            "types": {
-                "EIP712Domain": [
-                    {"name": "name", "type": "string"},
-                    {"name": "version", "type": "string"},
-                    {"name": "chainId", "type": "uint256"},
-                    {"name": "verifyingContract", "type": "address"},
-                ],
-                "Block": [{"name": name, "type": kind} for name, kind in BLOCK_FIELDS],
-            },
-            "primaryType": "Block",
-            "domain": {
-                "name": DOMAIN_NAME,
-                "version": DOMAIN_VERSION,
-                "chainId": domain.chain_id,
-                "verifyingContract": domain.verifying_contract,
-            },
-            "message": {
-                "number": number,
-                "height": int(header.height),
-                "timestamp": header.timestamp,
-                "preRoot": int(header.pre_root),
-                "postRoot": int(post_root),
-                "opsHash": ops_hash,
-            },
-        }
-    )
+    message = {
+        "number": number,
+        "height": int(header.height),
+        "timestamp": header.timestamp,
+        "preRoot": int(header.pre_root),
+        "postRoot": int(post_root),
+        "opsHash": ops_hash,
+    }
+    typed = compute_typed_message(domain, "Block", BLOCK_FIELDS, message)
+    return encode_typed_data(full_message=typed)
 
 
 def compute_digest(message: SignableMessage) -> bytes:

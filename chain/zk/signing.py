@@ -122,6 +122,15 @@ def compute_typed_data(
     message["fee"] = fee
     message["nonce"] = nonce
     message["fromIndex"] = from_index
+    fields = [(w, t) for w, t, _ in spec] + HEADER_FIELDS
+    return compute_typed_message(domain, name, fields, message)
+
+
+def compute_typed_message(
+    domain: SigningDomain, primary: str, fields: list[tuple[str, str]], message: dict[str, Any]
+) -> dict[str, Any]:
+    """EIP-712 typed data of `message`, a `primary` struct of `fields` (name, Solidity type),
+    in `domain`: what wallets sign, for an operation or a block attestation alike."""
     return {
         "types": {
             "EIP712Domain": [
@@ -130,10 +139,9 @@ def compute_typed_data(
                 {"name": "chainId", "type": "uint256"},
                 {"name": "verifyingContract", "type": "address"},
             ],
-            name: [{"name": w, "type": t} for w, t, _ in spec]
-            + [{"name": w, "type": t} for w, t in HEADER_FIELDS],
+            primary: [{"name": name, "type": kind} for name, kind in fields],
         },
-        "primaryType": name,
+        "primaryType": primary,
         "domain": {
             "name": DOMAIN_NAME,
             "version": DOMAIN_VERSION,
