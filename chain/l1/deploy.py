@@ -63,6 +63,42 @@ class L1Deployment:
         )
 
 
+RollupConfig = tuple[Any, ...]  # the constructor's Config struct, as web3 encodes it
+
+
+def compute_rollup_config(
+    zkpow: ChecksumAddress,
+    schedule: SlotSchedule,
+    sequencers: Sequence[ChecksumAddress],
+    escape: EscapeSchedule,
+    signing_tables: tuple[list[bytes], list[int]] | None = None,
+    epoch_places: list[int] | None = None,
+) -> RollupConfig:
+    """The Rollup constructor's `Config`: the slot schedule, the bridge (the token, the
+    deposit and withdraw circuit ids), the sequencers (weight 1 each), the signed-operation
+    and epoch tables (default: derived from the circuits, chain/l1/op_signing.py and
+    op_epochs.py), and the forced queue's circuits, delays and fee."""
+    type_hashes, fields = list_signing_tables() if signing_tables is None else signing_tables
+    return (
+        schedule.slot_blocks,
+        schedule.grace_blocks,
+        (zkpow, get_circuit_id("deposit"), get_circuit_id("withdraw")),
+        list(sequencers),
+        [1] * len(sequencers),
+        type_hashes,
+        fields,
+        EPOCH_SECONDS,
+        list_epoch_places() if epoch_places is None else epoch_places,
+        (
+            get_circuit_id("refuse_withdraw"),
+            get_circuit_id("exit"),
+            escape.force_delay_s,
+            escape.freeze_delay_s,
+            escape.force_fee_wei,
+        ),
+    )
+
+
 def deploy_contracts(
     w3: Web3,
     deployer: LocalAccount,
@@ -94,27 +130,8 @@ def deploy_contracts(
         check_deploy_keys(int(w3.eth.chain_id), keys_are_dev, allow_dev_keys)
     vks = [encode_verification_key(vk) for vk in (keys or load_ceremony_keys())]
     zkpow = deploy_contract(w3, deployer, "ZkPow", token_holder or deployer.address, supply)
-    bridge = (zkpow, get_circuit_id("deposit"), get_circuit_id("withdraw"))
     signers = list(sequencers if sequencers is not None else [deployer.address])
-    type_hashes, fields = list_signing_tables()
-    config = (
-        schedule.slot_blocks,
-        schedule.grace_blocks,
-        bridge,
-        signers,
-        [1] * len(signers),
-        type_hashes,
-        fields,
-        EPOCH_SECONDS,
-        list_epoch_places(),
-        (
-            get_circuit_id("refuse_withdraw"),
-            get_circuit_id("exit"),
-            escape.force_delay_s,
-            escape.freeze_delay_s,
-            escape.force_fee_wei,
-        ),
-    )
+    config = compute_rollup_config(zkpow, schedule, signers, escape)
     rollup, block = deploy_contract_at_block(
         w3,
         deployer,

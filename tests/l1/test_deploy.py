@@ -11,11 +11,20 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from chain.l1.anvil import Anvil
-from chain.l1.calldata import L1_CIRCUIT_NAMES, count_words
+from chain.l1.calldata import L1_CIRCUIT_NAMES, count_words, get_circuit_id
+from chain.l1.config import DEFAULT_SCHEDULE, DEV_ESCAPE
 from chain.l1.contracts import load_artifact
-from chain.l1.deploy import L1_SUPPLY_WEI, L1Deployment, deploy_contracts
+from chain.l1.deploy import (
+    L1_SUPPLY_WEI,
+    L1Deployment,
+    compute_rollup_config,
+    deploy_contract,
+    deploy_contracts,
+)
 from chain.l1.errors import L1Revert
-from chain.l1.keys import load_ceremony_keys
+from chain.l1.keys import encode_verification_key, load_ceremony_keys
+from chain.l1.op_epochs import list_epoch_places
+from chain.l1.op_signing import COUNT_BITS, list_signing_tables
 from chain.prover.key_policy import DevKeysRefused
 from chain.prover.witness import CIRCUIT_NAMES
 from chain.zk.poseidon import FIELD_MODULUS
@@ -113,3 +122,44 @@ def test_refuses_the_dev_keys_on_a_chain_that_is_not_a_dev_chain(deployer: Local
         assert w3.eth.get_transaction_count(deployer.address) == 0  # nothing was sent
         deployment = deploy_contracts(w3, deployer, compute_genesis_root(), allow_dev_keys=True)
         assert w3.eth.get_code(deployment.rollup)
+
+
+def deploy_rollup_with_tables(
+    w3: Web3,
+    deployer: LocalAccount,
+    signing_tables: tuple[list[bytes], list[int]] | None = None,
+    epoch_places: list[int] | None = None,
+) -> L1Revert:
+    """The Rollup deployed with these tables (the rest as deploy_contracts sets it); the
+    constructor's refusal."""
+    zkpow = deploy_contract(w3, deployer, "ZkPow", deployer.address, L1_SUPPLY_WEI)
+    config = compute_rollup_config(
+        zkpow, DEFAULT_SCHEDULE, [deployer.address], DEV_ESCAPE, signing_tables, epoch_places
+    )
+    vks = [encode_verification_key(vk) for vk in load_ceremony_keys()]
+    with pytest.raises(L1Revert) as refused:
+        deploy_contract(w3, deployer, "Rollup", compute_genesis_root(), vks, [], config)
+    return refused.value
+
+
+def test_refuses_signing_tables_that_read_beyond_a_circuits_words(
+    w3: Web3, deployer: LocalAccount
+) -> None:
+    """Settlement reads the tables unchecked (for gas): the constructor must check them."""
+    hashes, fields = list_signing_tables()
+    transfer = get_circuit_id("transfer")
+    beyond = list(fields)
+    beyond[transfer] = 1 | 7 << COUNT_BITS  # one field, in word 7 of a 3-word circuit
+    refusal = deploy_rollup_with_tables(w3, deployer, signing_tables=(hashes, beyond))
+    assert refusal.error == "BadSigningTables"
+    untyped = list(hashes)
+    untyped[transfer] = bytes(32)  # fields, but no type hash
+    refusal = deploy_rollup_with_tables(w3, deployer, signing_tables=(untyped, fields))
+    assert refusal.error == "BadSigningTables"
+
+
+def test_refuses_an_epoch_place_wider_than_its_word(w3: Web3, deployer: LocalAccount) -> None:
+    places = list_epoch_places()
+    places[get_circuit_id("mint")] = 1 << 32  # beyond the 32 bits it shares a word in
+    refusal = deploy_rollup_with_tables(w3, deployer, epoch_places=places)
+    assert refusal.error == "BadEpochTable"
