@@ -140,6 +140,15 @@ contract Rollup {
     uint64 public settlementCount;
     /// The attested timestamp (seconds) of the last settled block: never goes backwards.
     uint64 public settledTimestamp;
+    /// The forced queue: Withdraws queued 0 .. forcedCount - 1, of which the settled blocks
+    /// have included (executed or proven refused) 0 .. forcedIncluded - 1, in order. With
+    /// `frozen`, in the settled timestamp's slot, which every settlement reads and writes
+    /// anyway: the checks of the queue and of the freeze cost no slot of their own.
+    uint64 public forcedCount;
+    uint64 public forcedIncluded;
+    /// Once frozen (a queued Withdraw left out past freezeDelay), nothing settles: accounts
+    /// exit with their balance under the settled root, uncredited deposits are refunded.
+    bool public frozen;
     /// keccak256(abi.encode(preRoot, postRoot, keccak256(ops))) of each settled block by height.
     mapping(uint64 => bytes32) public blockCommitment;
 
@@ -246,14 +255,8 @@ contract Rollup {
     /// the block's attested timestamp / epochSeconds, so mint caps count L1-bounded time.
     uint256 public immutable epochSeconds;
 
-    /// The forced queue: Withdraws queued 0 .. forcedCount - 1, of which the settled blocks
-    /// have included (executed or proven refused) 0 .. forcedIncluded - 1, in order.
+    /// The forced queue's Withdraws, by number (forcedCount and forcedIncluded are above).
     mapping(uint256 => Forced) public forced;
-    uint64 public forcedCount;
-    uint64 public forcedIncluded;
-    /// Once frozen (a queued Withdraw left out past freezeDelay), nothing settles: accounts
-    /// exit with their balance under the settled root, uncredited deposits are refunded.
-    bool public frozen;
     mapping(uint256 => bool) public exited; // by account index
     mapping(uint256 => bool) public refunded; // by deposit number
     uint8 public immutable refuseCircuit;
