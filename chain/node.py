@@ -84,6 +84,7 @@ L1_SETTLED_META = "l1_settled_zk_height"
 # How many of the L1 rollup's deposits (numbered from 0) the ZK chain has credited.
 DEPOSITS_META = "l1_deposits_credited"
 FORCED_META = "l1_forced_taken"  # how many of the rollup's queued Withdraws blocks have taken
+ATTESTED_CACHE = 16  # blocks whose attestation the node keeps signed
 SIGNING_DOMAIN_META = "signing_domain"  # JSON: the domain operations are signed in
 
 BlockListener = Callable[[LedgerBlock, FastBlock | None], None]
@@ -143,7 +144,7 @@ class Node:
         self._reload_zk_pending()
         # The sequencer's keys for the rollup this node settles on (set once it knows it).
         self.attestor: Attestor | None = None
-        self._attested: dict[Height, AttestedBlock] = {}
+        self._attested: dict[Height, AttestedBlock] = {}  # the last few, as agents re-read
 
     def _get_zk_block(self, height: Height) -> LedgerBlock:
         block = self.get_block(self.config.zk_chain_id, height)
@@ -598,6 +599,8 @@ class Node:
         attested = attest_block(
             self.attestor.domain, number, header, statements, self.attestor.keys
         )
+        if len(self._attested) >= ATTESTED_CACHE:
+            del self._attested[next(iter(self._attested))]  # the oldest asked for
         self._attested[height] = attested
         return attested
 

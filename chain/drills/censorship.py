@@ -24,10 +24,10 @@ from chain.drills.stack import send as send_signed
 from chain.l1.calldata import SettledOp, StateRoot, encode_op
 from chain.l1.config import DEV_ESCAPE
 from chain.l1.errors import L1Revert
+from chain.l1.op_signing import compute_op_signatures
 from chain.node import Node
 from chain.prover.escape import compute_exit_inputs
 from chain.prover.groth16 import load_circuit, prove
-from chain.rpc.zk_api import compute_op_signatures
 from chain.zk.ops import SignedBody, Transfer
 from chain.zk.state import ZkState, compute_state_root, get_account, get_account_index
 

@@ -32,7 +32,7 @@ from chain.drills.stack import (
 )
 from chain.drills.stack import send as send_signed
 from chain.l1.calldata import SettledOp
-from chain.rpc.zk_api import compute_op_signatures
+from chain.l1.op_signing import compute_op_signatures
 from chain.zk.genesis import REWARD_COLLECTION
 from chain.zk.ops import (
     Operation,

@@ -24,13 +24,17 @@ from chain.l1.calldata import L1CircuitName, SettledOp, StateRoot
 from chain.l1.deploy import deploy_contracts
 from chain.l1.errors import L1Error, L1Revert
 from chain.l1.forced import list_confirmed_forced
-from chain.l1.op_signing import compute_op_digest, is_signed_circuit, sign_op_digest
+from chain.l1.op_signing import (
+    compute_op_digest,
+    compute_op_signatures,
+    is_signed_circuit,
+    sign_op_digest,
+)
 from chain.l1.rollup import RollupClient
 from chain.ledger.store import ZkOpRecord
 from chain.node import Node
 from chain.prover.groth16 import load_circuit, prove
 from chain.prover.witness import circuit_name, compute_witness
-from chain.rpc.zk_api import compute_op_signatures
 from chain.types import Height
 from chain.zk.ops import Operation, SignedBody, apply_operation
 from chain.zk.signing import SigningDomain, format_signed_operation, sign_operation

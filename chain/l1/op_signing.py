@@ -24,6 +24,7 @@ from eth_utils import keccak
 
 from chain.l1.calldata import L1CircuitName
 from chain.l1.errors import L1Error
+from chain.ledger.store import ZkOpRecord
 from chain.prover.witness import CIRCUIT_NAMES, CIRCUIT_OF_BODY, WORD_LAYOUTS, CircuitName
 from chain.zk.ops import GWEI
 from chain.zk.signing import DOMAIN_NAME, DOMAIN_VERSION, HEADER_FIELDS, OP_TYPES, SigningDomain
@@ -158,3 +159,13 @@ def sign_op_digest(digest: bytes, key: bytes) -> bytes:
     """A 65-byte r ‖ s ‖ v signature of `digest` (what signing the typed data gives)."""
     signed = Account.unsafe_sign_hash(digest, key)
     return bytes(signed.signature)
+
+
+def compute_op_signatures(ops: list[ZkOpRecord]) -> bytes:
+    """The `signatures` argument of submitBlock: each signed operation's signature, in
+    block order (chain/l1/op_signing.py)."""
+    return b"".join(
+        bytes.fromhex(op.body["signature"][2:])
+        for op in ops
+        if is_signed_circuit(op.circuit)  # type: ignore[arg-type]
+    )

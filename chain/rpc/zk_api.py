@@ -12,7 +12,7 @@ from typing import Any
 from chain.config import CLIENT_VERSION
 from chain.fast.chain import compute_prev_randao
 from chain.l1.attestation import AttestedBlock
-from chain.l1.op_signing import is_signed_circuit
+from chain.l1.op_signing import compute_op_signatures
 from chain.ledger.blocks import LedgerBlock
 from chain.ledger.store import ZkOpRecord
 from chain.market.settlement_wait import format_settlement_wait
@@ -326,16 +326,6 @@ class ZkApi:
         ]
         waiting = any(getattr(m, "seq", None) == seq for m in self.node.pending_fast_messages())
         return {"seq": hex(seq), "pending": waiting, "arrivals": arrivals}
-
-
-def compute_op_signatures(ops: list[ZkOpRecord]) -> bytes:
-    """The `signatures` argument of submitBlock: each signed operation's signature, in
-    block order (chain/l1/op_signing.py)."""
-    return b"".join(
-        bytes.fromhex(op.body["signature"][2:])
-        for op in ops
-        if is_signed_circuit(op.circuit)  # type: ignore[arg-type]
-    )
 
 
 def format_attestation(attested: AttestedBlock) -> dict[str, Any]:

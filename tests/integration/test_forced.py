@@ -11,7 +11,7 @@ import subprocess
 from eth_account import Account
 from web3 import Web3
 
-from chain.client.l1_bridge import claim_withdrawal, force_withdraw, list_settled_withdrawals
+from chain.client.l1_bridge import claim_withdrawal, find_withdrawal_height, force_withdraw
 from chain.client.zk import ZkClient
 from chain.l1.calldata import SettledOp
 from chain.l1.reconstruct import compute_settled_block
@@ -38,14 +38,6 @@ def list_settled_ops(rollup: RollupClient) -> list[SettledOp]:
         tx = rollup.w3.eth.get_transaction(Hash32(settlement.tx_hash))
         ops.extend(compute_settled_block(rollup, settlement, tx).ops)
     return ops
-
-
-def find_withdrawal_height(rollup: RollupClient, to: str, amount: int) -> int | None:
-    for settlement in rollup.list_settlements():
-        withdrawals = list_settled_withdrawals(rollup, settlement.height)
-        if any((w.to, w.amount) == (to, amount) for w in withdrawals):
-            return int(settlement.height)
-    return None
 
 
 def test_queued_withdraws_are_taken_first_executed_or_refused(node_factory: NodeFactory) -> None:
