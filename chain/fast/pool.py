@@ -7,8 +7,9 @@ wallet); they wait until the gap closes. Across senders, arrival order decides.
 from collections.abc import Iterable
 
 from chain.config import POOL_MAX_PER_SENDER, POOL_MAX_TOTAL
+from chain.ensure import ensure
 from chain.fast.executor import Account
-from chain.fast.txs import MAX_INITCODE_SIZE, FastTx, compute_intrinsic_gas, ensure
+from chain.fast.txs import MAX_INITCODE_SIZE, FastTx, InvalidTransaction, compute_intrinsic_gas
 from chain.types import Address, Hash32
 
 
@@ -27,38 +28,53 @@ class TxPool:
         self, tx: FastTx, account: Account, min_base_fee: int, block_gas_limit: int
     ) -> None:
         """Raise InvalidTransaction unless `tx` may wait in the pool."""
-        ensure(tx.hash not in self.by_hash, f"already known: {tx.hash.hex()}")
-        ensure(len(self.by_hash) < POOL_MAX_TOTAL, "transaction pool is full; retry later")
+        ensure(tx.hash not in self.by_hash, InvalidTransaction, f"already known: {tx.hash.hex()}")
+        ensure(
+            len(self.by_hash) < POOL_MAX_TOTAL,
+            InvalidTransaction,
+            "transaction pool is full; retry later",
+        )
         ensure(
             tx.nonce >= account.nonce,
+            InvalidTransaction,
             f"nonce too low: next nonce {account.nonce}, transaction nonce {tx.nonce}",
         )
         ensure(
             tx.nonce < account.nonce + POOL_MAX_PER_SENDER,
+            InvalidTransaction,
             f"nonce too high: next nonce {account.nonce}, transaction nonce {tx.nonce} "
             f"(at most {POOL_MAX_PER_SENDER} queued per sender)",
         )
         pending = self.by_sender.get(tx.sender, {})
         ensure(
             tx.nonce not in pending,
+            InvalidTransaction,
             f"replacement transaction not supported: nonce {tx.nonce} is already pending",
         )
         ensure(
             tx.to is not None or len(tx.data) <= MAX_INITCODE_SIZE,
+            InvalidTransaction,
             f"max initcode size exceeded: {len(tx.data)} bytes, at most {MAX_INITCODE_SIZE}",
         )
         intrinsic = compute_intrinsic_gas(tx)
-        ensure(tx.gas >= intrinsic, f"intrinsic gas too low: need {intrinsic}, gas {tx.gas}")
+        ensure(
+            tx.gas >= intrinsic,
+            InvalidTransaction,
+            f"intrinsic gas too low: need {intrinsic}, gas {tx.gas}",
+        )
         ensure(
             tx.gas <= block_gas_limit,
+            InvalidTransaction,
             f"exceeds block gas limit: gas {tx.gas}, limit {block_gas_limit}",
         )
         ensure(
             tx.max_fee_per_gas >= min_base_fee,
+            InvalidTransaction,
             f"max fee per gas {tx.max_fee_per_gas} is below the minimum base fee {min_base_fee}",
         )
         ensure(
             account.balance >= tx.max_cost(),
+            InvalidTransaction,
             f"insufficient funds for gas * price + value: balance {account.balance}, "
             f"cost {tx.max_cost()}",
         )

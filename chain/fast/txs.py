@@ -7,6 +7,7 @@ import rlp
 from coincurve import PublicKey
 from eth.vm.forks.prague import PragueVM
 
+from chain.ensure import ensure
 from chain.fast.encoding import decode_rlp, encode_rlp, keccak
 from chain.types import Address, ChainId, Hash32
 
@@ -23,11 +24,6 @@ PRE_EIP155_V = (27, 28)
 
 class InvalidTransaction(Exception):
     """A transaction that cannot enter the pool; the message says why."""
-
-
-def ensure(condition: bool, message: str) -> None:
-    if not condition:
-        raise InvalidTransaction(message)
 
 
 @dataclass(frozen=True)
@@ -57,8 +53,16 @@ class FastTx:
 
 def decode_transaction(raw: bytes, chain_id: ChainId) -> FastTx:
     """Decode `raw`, check its form and signature, and that it is signed for `chain_id`."""
-    ensure(0 < len(raw) <= MAX_TX_BYTES, f"transaction must be 1..{MAX_TX_BYTES} bytes")
-    ensure(raw[0] >= 0xC0 or raw[0] in SUPPORTED_TYPES, f"unsupported transaction type {raw[0]}")
+    ensure(
+        0 < len(raw) <= MAX_TX_BYTES,
+        InvalidTransaction,
+        f"transaction must be 1..{MAX_TX_BYTES} bytes",
+    )
+    ensure(
+        raw[0] >= 0xC0 or raw[0] in SUPPORTED_TYPES,
+        InvalidTransaction,
+        f"unsupported transaction type {raw[0]}",
+    )
     try:
         tx = _BUILDER.decode(raw)
     except (rlp.DecodingError, rlp.DeserializationError) as exc:
@@ -71,7 +75,9 @@ def decode_transaction(raw: bytes, chain_id: ChainId) -> FastTx:
     tx.__dict__["sender"] = sender
     # (r, n - s) is a second valid signature of the same transaction; EIP-2 allows one.
     ensure(
-        tx.s <= SECP256K1_N // 2, "invalid transaction signature: s is in the upper half (EIP-2)"
+        tx.s <= SECP256K1_N // 2,
+        InvalidTransaction,
+        "invalid transaction signature: s is in the upper half (EIP-2)",
     )
     tx_type = raw[0] if raw[0] < 0xC0 else LEGACY
     tx_chain_id: int | None = tx.chain_id
@@ -81,11 +87,16 @@ def decode_transaction(raw: bytes, chain_id: ChainId) -> FastTx:
         )
     ensure(
         tx_chain_id == chain_id,
+        InvalidTransaction,
         f"transaction is signed for chain ID {tx_chain_id}, this chain's ID is {chain_id}",
     )
     if tx_type == DYNAMIC_FEE:
         max_fee, priority = tx.max_fee_per_gas, tx.max_priority_fee_per_gas
-        ensure(priority <= max_fee, "maxPriorityFeePerGas is higher than maxFeePerGas")
+        ensure(
+            priority <= max_fee,
+            InvalidTransaction,
+            "maxPriorityFeePerGas is higher than maxFeePerGas",
+        )
     else:
         max_fee = priority = tx.gas_price
     return FastTx(
@@ -117,14 +128,20 @@ def compute_signing_hash(raw: bytes) -> tuple[bytes, bytes]:
     v_int = _to_int(v)
     if v_int in PRE_EIP155_V:  # refused later, with a message that says why
         return keccak(encode_rlp(unsigned)), _signature(r, s, v_int - PRE_EIP155_V[0])
-    ensure(v_int >= EIP155_V_OFFSET, f"invalid transaction signature: v = {v_int}")
+    ensure(
+        v_int >= EIP155_V_OFFSET, InvalidTransaction, f"invalid transaction signature: v = {v_int}"
+    )
     chain_id, parity = divmod(v_int - EIP155_V_OFFSET, 2)
     payload = encode_rlp([*unsigned, _to_bytes(chain_id), b"", b""])
     return keccak(payload), _signature(r, s, parity)
 
 
 def _signature(r: bytes, s: bytes, recovery_id: int) -> bytes:
-    ensure(recovery_id in (0, 1) and len(r) <= 32 and len(s) <= 32, "invalid transaction signature")
+    ensure(
+        recovery_id in (0, 1) and len(r) <= 32 and len(s) <= 32,
+        InvalidTransaction,
+        "invalid transaction signature",
+    )
     return r.rjust(32, b"\x00") + s.rjust(32, b"\x00") + bytes((recovery_id,))
 
 

@@ -2,17 +2,13 @@
 
 from dataclasses import dataclass
 
+from chain.ensure import ensure
 from chain.ledger.blocks import ZERO_HASH, LedgerBlock, compute_block_hash
 from chain.types import ChainId, Hash32, Height, Seq
 
 
 class InvalidBlock(Exception):
     """A block that may not be appended to the ledger."""
-
-
-def ensure(condition: bool, message: str) -> None:
-    if not condition:
-        raise InvalidBlock(message)
 
 
 @dataclass(frozen=True)
@@ -37,11 +33,17 @@ def compute_next_position(
 
 def validate_append(heads: LedgerHeads, block: LedgerBlock) -> None:
     seq, prev_hash, height, parent_hash = compute_next_position(heads, block.chain_id)
-    ensure(block.seq == seq, f"seq {block.seq} does not follow the log head (expected {seq})")
-    ensure(block.prev_hash == prev_hash, "prev_hash is not the hash of the log head")
-    ensure(block.height == height, f"height {block.height} is not {height}")
-    ensure(block.parent_hash == parent_hash, "parent_hash is not the chain head's hash")
-    ensure(block.hash == compute_block_hash(block), "hash does not match the header")
+    ensure(
+        block.seq == seq,
+        InvalidBlock,
+        f"seq {block.seq} does not follow the log head (expected {seq})",
+    )
+    ensure(block.prev_hash == prev_hash, InvalidBlock, "prev_hash is not the hash of the log head")
+    ensure(block.height == height, InvalidBlock, f"height {block.height} is not {height}")
+    ensure(
+        block.parent_hash == parent_hash, InvalidBlock, "parent_hash is not the chain head's hash"
+    )
+    ensure(block.hash == compute_block_hash(block), InvalidBlock, "hash does not match the header")
 
 
 def process_append(heads: LedgerHeads, block: LedgerBlock) -> LedgerHeads:

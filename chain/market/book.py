@@ -22,6 +22,7 @@ from typing import Literal
 
 from eth_utils import keccak
 
+from chain.ensure import ensure
 from chain.market.assignment import choose_prover, compute_assignment_seed
 from chain.market.bounty import compute_base_bounty, compute_bounty
 from chain.market.config import JobId, JobKind, MarketConfig, ProverId
@@ -36,11 +37,6 @@ PaymentReason = Literal["bounty", "invalid_proof", "missed_deadline"]
 
 class InvalidMarketBlock(Exception):
     """Market events that no honest node produces (a caller's bug); the message says which."""
-
-
-def ensure(condition: bool, message: str) -> None:
-    if not condition:
-        raise InvalidMarketBlock(message)
 
 
 @dataclass(frozen=True)
@@ -209,8 +205,12 @@ def process_new_jobs(
         for height in new_aggregates
     ]
     for job in opened:
-        ensure(job.height <= draft.height, f"job for future block {job.height}")
-        ensure(job.job_id not in draft.jobs, f"job 0x{job.job_id.hex()} is already open")
+        ensure(job.height <= draft.height, InvalidMarketBlock, f"job for future block {job.height}")
+        ensure(
+            job.job_id not in draft.jobs,
+            InvalidMarketBlock,
+            f"job 0x{job.job_id.hex()} is already open",
+        )
         draft.jobs[job.job_id] = job
 
 
@@ -292,8 +292,12 @@ def apply_market_block(
     market: Market, events: MarketEvents, height: Height, beacon: bytes, cfg: MarketConfig
 ) -> MarketBlock:
     """The market after ZK block `height`, whose `beacon` is the previous ZK block's hash."""
-    ensure(height > market.height, f"height {height} does not follow {market.height}")
-    ensure(events.fee_pool >= 0, f"negative fee pool {events.fee_pool}")
+    ensure(
+        height > market.height,
+        InvalidMarketBlock,
+        f"height {height} does not follow {market.height}",
+    )
+    ensure(events.fee_pool >= 0, InvalidMarketBlock, f"negative fee pool {events.fee_pool}")
     draft = BlockDraft(
         height=height,
         seed=compute_assignment_seed(beacon),

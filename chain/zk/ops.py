@@ -16,6 +16,7 @@ than it takes from there.
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from chain.ensure import ensure
 from chain.zk.poseidon import FIELD_MODULUS
 from chain.zk.state import (
     ACTIVE_UNTIL_BITS,
@@ -72,11 +73,6 @@ MARKET_ENTRIES = 2
 
 class InvalidOp(Exception):
     """An operation that breaks a rule of the ZK chain; the message says which."""
-
-
-def ensure(condition: bool, message: str) -> None:
-    if not condition:
-        raise InvalidOp(message)
 
 
 @dataclass(frozen=True)
@@ -270,6 +266,7 @@ def apply_operation(
     # Nobody signs these, so nothing in a proof speaks for a signer, fee or nonce.
     ensure(
         not is_unsigned(body) or op == Operation(body, 0, 0, 0),
+        InvalidOp,
         f"a {type(body).__name__} has no signer",
     )
     if isinstance(body, Transfer):
@@ -320,36 +317,39 @@ def process_header(
 ) -> None:
     """The rules every operation shares: the signer pays `spend` plus the fee, nonce moves on."""
     index = get_account_index(state, op.signer)
-    ensure(index is not None, "signer has no account on the ZK chain")
+    ensure(index is not None, InvalidOp, "signer has no account on the ZK chain")
     ensure(
         op.from_index is None or op.from_index == index,
+        InvalidOp,
         f"fromIndex {op.from_index} is not the signer's account {index}",
     )
     account = get_account(state, op.signer)
     ensure(
-        op.nonce == account.nonce, f"nonce {op.nonce} is not the account's nonce {account.nonce}"
+        op.nonce == account.nonce,
+        InvalidOp,
+        f"nonce {op.nonce} is not the account's nonce {account.nonce}",
     )
-    ensure(op.nonce < MAX_NONCE, "nonce exhausted")
-    ensure(op.fee >= ctx.min_fee, f"fee {op.fee} is below the minimum {ctx.min_fee}")
-    ensure(op.fee % GWEI == 0, "fee must be a whole number of gwei")
-    ensure(op.fee // GWEI < 1 << FEE_GWEI_BITS, "fee too large")
-    ensure(account.balance >= spend + op.fee, "insufficient balance")
+    ensure(op.nonce < MAX_NONCE, InvalidOp, "nonce exhausted")
+    ensure(op.fee >= ctx.min_fee, InvalidOp, f"fee {op.fee} is below the minimum {ctx.min_fee}")
+    ensure(op.fee % GWEI == 0, InvalidOp, "fee must be a whole number of gwei")
+    ensure(op.fee // GWEI < 1 << FEE_GWEI_BITS, InvalidOp, "fee too large")
+    ensure(account.balance >= spend + op.fee, InvalidOp, "insufficient balance")
     paid = replace(account, balance=account.balance - spend - op.fee, nonce=account.nonce + 1)
     put_account(state, state.account_index[op.signer], paid, trace)
     state.fee_pool += op.fee
 
 
 def check_address(address: int, what: str) -> None:
-    ensure(0 < address < 1 << ADDRESS_BITS, f"{what} must be a non-zero address")
+    ensure(0 < address < 1 << ADDRESS_BITS, InvalidOp, f"{what} must be a non-zero address")
 
 
 def check_amount(amount: int, what: str) -> None:
-    ensure(0 <= amount <= MAX_AMOUNT, f"{what} must be below 2^{AMOUNT_BITS}")
+    ensure(0 <= amount <= MAX_AMOUNT, InvalidOp, f"{what} must be below 2^{AMOUNT_BITS}")
 
 
 def check_owned(nft: Nft, signer: int) -> None:
-    ensure(nft.exists, "no such token")
-    ensure(nft.owner == signer, "signer does not own the token")
+    ensure(nft.exists, InvalidOp, "no such token")
+    ensure(nft.owner == signer, InvalidOp, "signer does not own the token")
 
 
 def process_credit(state: ZkState, address: int, amount: int, trace: list[Touch]) -> None:
@@ -357,9 +357,9 @@ def process_credit(state: ZkState, address: int, amount: int, trace: list[Touch]
     index = get_account_index(state, address)
     if index is None:
         index = compute_next_account_index(state)
-        ensure(index < state.accounts.capacity, "the account tree is full")
+        ensure(index < state.accounts.capacity, InvalidOp, "the account tree is full")
     account = state.account_records.get(index, Account(address))
-    ensure(account.balance + amount <= MAX_AMOUNT, "recipient balance would overflow")
+    ensure(account.balance + amount <= MAX_AMOUNT, InvalidOp, "recipient balance would overflow")
     put_account(state, index, replace(account, balance=account.balance + amount), trace)
 
 
@@ -382,10 +382,10 @@ def process_mint(
 
 
 def check_minter(state: ZkState, collection_id: int, minter: int, who: str) -> None:
-    ensure(0 <= collection_id < state.collections.capacity, "no such collection")
+    ensure(0 <= collection_id < state.collections.capacity, InvalidOp, "no such collection")
     collection = get_collection(state, collection_id)
-    ensure(collection.minter != 0, "no such collection")
-    ensure(minter == collection.minter, f"{who} is not the collection's minter")
+    ensure(collection.minter != 0, InvalidOp, "no such collection")
+    ensure(minter == collection.minter, InvalidOp, f"{who} is not the collection's minter")
 
 
 def check_mint(
@@ -394,17 +394,23 @@ def check_mint(
     """The caps and the token's fields: what bounds every mint, signed or from the fast chain."""
     collection = get_collection(state, collection_id)
     check_address(to, "recipient")
-    ensure(0 <= metadata < FIELD_MODULUS, "metadata must be a field element")
-    ensure(collection.round <= round_ <= MAX_ROUND, "round is behind the collection's round")
-    ensure(collection.epoch <= ctx.epoch <= MAX_ROUND, "epoch is behind the collection's epoch")
+    ensure(0 <= metadata < FIELD_MODULUS, InvalidOp, "metadata must be a field element")
+    ensure(
+        collection.round <= round_ <= MAX_ROUND, InvalidOp, "round is behind the collection's round"
+    )
+    ensure(
+        collection.epoch <= ctx.epoch <= MAX_ROUND,
+        InvalidOp,
+        "epoch is behind the collection's epoch",
+    )
     allowance = compute_round_allowance(collection.epoch, ctx.epoch)
     message = f"round advances more than {MAX_ROUNDS_PER_EPOCH} rounds an epoch"
-    ensure(round_ - collection.round <= allowance, message)
+    ensure(round_ - collection.round <= allowance, InvalidOp, message)
     round_count = (collection.round_count if round_ == collection.round else 0) + 1
     epoch_count = (collection.epoch_count if ctx.epoch == collection.epoch else 0) + 1
-    ensure(round_count <= collection.round_cap, "round mint cap reached")
-    ensure(epoch_count <= collection.epoch_cap, "epoch mint cap reached")
-    ensure(collection.supply < MAX_SERIALS, "collection is full")
+    ensure(round_count <= collection.round_cap, InvalidOp, "round mint cap reached")
+    ensure(epoch_count <= collection.epoch_cap, InvalidOp, "epoch mint cap reached")
+    ensure(collection.supply < MAX_SERIALS, InvalidOp, "collection is full")
 
 
 def compute_round_allowance(last_epoch: int, epoch: int) -> int:
@@ -453,7 +459,9 @@ def process_list(
 ) -> None:
     nft = get_nft(state, body.token_key)
     check_owned(nft, op.signer)
-    ensure(0 < body.price <= MAX_AMOUNT, f"price must be above 0 and below 2^{AMOUNT_BITS}")
+    ensure(
+        0 < body.price <= MAX_AMOUNT, InvalidOp, f"price must be above 0 and below 2^{AMOUNT_BITS}"
+    )
     process_header(state, op, ctx, 0, trace)
     put_nft(state, body.token_key, replace(nft, price=body.price), trace)
 
@@ -463,7 +471,7 @@ def process_cancel(
 ) -> None:
     nft = get_nft(state, body.token_key)
     check_owned(nft, op.signer)
-    ensure(nft.price > 0, "token is not listed")
+    ensure(nft.price > 0, InvalidOp, "token is not listed")
     process_header(state, op, ctx, 0, trace)
     put_nft(state, body.token_key, replace(nft, price=0), trace)
 
@@ -472,9 +480,9 @@ def process_buy(
     state: ZkState, op: Operation, body: Buy, ctx: BlockContext, trace: list[Touch]
 ) -> None:
     nft = get_nft(state, body.token_key)
-    ensure(nft.exists, "no such token")
-    ensure(nft.price > 0, "token is not listed")
-    ensure(nft.price == body.price, f"token is listed at {nft.price}, not {body.price}")
+    ensure(nft.exists, InvalidOp, "no such token")
+    ensure(nft.price > 0, InvalidOp, "token is not listed")
+    ensure(nft.price == body.price, InvalidOp, f"token is listed at {nft.price}, not {body.price}")
     process_header(state, op, ctx, body.price, trace)
     process_credit(state, nft.owner, body.price, trace)
     put_nft(state, body.token_key, replace(nft, owner=op.signer, price=0), trace)
@@ -484,8 +492,12 @@ def process_to_fast(
     state: ZkState, op: Operation, body: ToFast, ctx: BlockContext, trace: list[Touch]
 ) -> None:
     check_address(body.to, "recipient")
-    ensure(0 < body.amount <= MAX_AMOUNT, f"amount must be above 0 and below 2^{AMOUNT_BITS}")
-    ensure(state.escrow + body.amount <= MAX_AMOUNT, "escrow would overflow")
+    ensure(
+        0 < body.amount <= MAX_AMOUNT,
+        InvalidOp,
+        f"amount must be above 0 and below 2^{AMOUNT_BITS}",
+    )
+    ensure(state.escrow + body.amount <= MAX_AMOUNT, InvalidOp, "escrow would overflow")
     process_header(state, op, ctx, body.amount, trace)
     state.escrow += body.amount
 
@@ -494,14 +506,22 @@ def process_withdraw(
     state: ZkState, op: Operation, body: Withdraw, ctx: BlockContext, trace: list[Touch]
 ) -> None:
     check_address(body.to, "L1 recipient")
-    ensure(0 < body.amount <= MAX_AMOUNT, f"amount must be above 0 and below 2^{AMOUNT_BITS}")
+    ensure(
+        0 < body.amount <= MAX_AMOUNT,
+        InvalidOp,
+        f"amount must be above 0 and below 2^{AMOUNT_BITS}",
+    )
     process_header(state, op, ctx, body.amount, trace)
 
 
 def process_deposit(state: ZkState, body: Deposit, trace: list[Touch]) -> None:
-    ensure(0 <= body.index <= MAX_SEQ, f"deposit number must be below 2^{SEQ_BITS}")
+    ensure(0 <= body.index <= MAX_SEQ, InvalidOp, f"deposit number must be below 2^{SEQ_BITS}")
     check_address(body.to, "recipient")
-    ensure(0 < body.amount <= MAX_AMOUNT, f"amount must be above 0 and below 2^{AMOUNT_BITS}")
+    ensure(
+        0 < body.amount <= MAX_AMOUNT,
+        InvalidOp,
+        f"amount must be above 0 and below 2^{AMOUNT_BITS}",
+    )
     process_credit(state, body.to, body.amount, trace)
 
 
@@ -510,7 +530,7 @@ def process_set_minter(
 ) -> None:
     check_minter(state, body.collection, op.signer, "signer")
     check_address(body.minter, "new minter")
-    ensure(body.fast_chain in (0, 1), "fastChain must be 0 or 1")
+    ensure(body.fast_chain in (0, 1), InvalidOp, "fastChain must be 0 or 1")
     process_header(state, op, ctx, 0, trace)
     minter = body.minter | (FAST_MINTER if body.fast_chain else 0)
     collection = get_collection(state, body.collection)
@@ -520,7 +540,9 @@ def process_set_minter(
 def process_register_key(
     state: ZkState, op: Operation, body: RegisterKey, ctx: BlockContext, trace: list[Touch]
 ) -> None:
-    ensure(0 < body.key_hash < FIELD_MODULUS, "key hash must be a non-zero field element")
+    ensure(
+        0 < body.key_hash < FIELD_MODULUS, InvalidOp, "key hash must be a non-zero field element"
+    )
     process_header(state, op, ctx, 0, trace)
     index = state.account_index[op.signer]
     account = state.account_records[index]
@@ -529,16 +551,24 @@ def process_register_key(
 
 def process_inbox(state: ZkState, seq: int) -> None:
     """Messages apply in the outbox's order, each at most once; a refused one is skipped."""
-    ensure(seq <= MAX_SEQ, f"message number must be below 2^{SEQ_BITS}")
-    ensure(seq >= state.inbox, f"message {seq} is a replay: the next message is {state.inbox}")
+    ensure(seq <= MAX_SEQ, InvalidOp, f"message number must be below 2^{SEQ_BITS}")
+    ensure(
+        seq >= state.inbox,
+        InvalidOp,
+        f"message {seq} is a replay: the next message is {state.inbox}",
+    )
     state.inbox = seq + 1
 
 
 def process_release(state: ZkState, body: Release, trace: list[Touch]) -> None:
     check_address(body.to, "recipient")
-    ensure(0 < body.amount <= MAX_AMOUNT, f"amount must be above 0 and below 2^{AMOUNT_BITS}")
+    ensure(
+        0 < body.amount <= MAX_AMOUNT,
+        InvalidOp,
+        f"amount must be above 0 and below 2^{AMOUNT_BITS}",
+    )
     # Whatever the fast chain claims it burned, it never held more than the escrow.
-    ensure(body.amount <= state.escrow, f"release of {body.amount} exceeds the escrow")
+    ensure(body.amount <= state.escrow, InvalidOp, f"release of {body.amount} exceeds the escrow")
     process_inbox(state, body.seq)
     state.escrow -= body.amount
     process_credit(state, body.to, body.amount, trace)
@@ -559,14 +589,15 @@ def process_heartbeat(
     """The signer's prover record, made at the next free index on its first heartbeat, is
     active through `active_until`. How far ahead of the height that may be is the node's
     rule (the market's `active_blocks`): a circuit does not see the height."""
-    ensure(0 <= body.active_until <= MAX_ACTIVE_UNTIL, "activeUntil must fit 32 bits")
+    ensure(0 <= body.active_until <= MAX_ACTIVE_UNTIL, InvalidOp, "activeUntil must fit 32 bits")
     index = get_prover_index(state, op.signer)
     if index is None:
         index = compute_next_prover_index(state)
-        ensure(index < state.provers.capacity, "the prover tree is full")
+        ensure(index < state.provers.capacity, InvalidOp, "the prover tree is full")
     prover = get_prover_at(state, index)
     ensure(
         body.active_until >= prover.active_until,
+        InvalidOp,
         f"activeUntil {body.active_until} is before the prover's {prover.active_until}",
     )
     process_header(state, op, ctx, 0, trace)
@@ -575,16 +606,28 @@ def process_heartbeat(
 
 
 def process_market_settle(state: ZkState, body: MarketSettle, trace: list[Touch]) -> None:
-    ensure(len(body.entries) == MARKET_ENTRIES, f"a settlement has {MARKET_ENTRIES} entries")
+    ensure(
+        len(body.entries) == MARKET_ENTRIES, InvalidOp, f"a settlement has {MARKET_ENTRIES} entries"
+    )
     for entry in body.entries:
-        ensure(0 <= entry.prover < state.provers.capacity, f"no prover slot {entry.prover}")
-        ensure(-BALANCE_OFFSET <= entry.delta < BALANCE_OFFSET, "delta must fit 128 bits signed")
-    ensure(0 <= body.paid <= MAX_AMOUNT, f"paid must be below 2^{AMOUNT_BITS}")
-    ensure(body.paid <= state.fee_pool, f"paid {body.paid} exceeds the fee pool {state.fee_pool}")
+        ensure(
+            0 <= entry.prover < state.provers.capacity, InvalidOp, f"no prover slot {entry.prover}"
+        )
+        ensure(
+            -BALANCE_OFFSET <= entry.delta < BALANCE_OFFSET,
+            InvalidOp,
+            "delta must fit 128 bits signed",
+        )
+    ensure(0 <= body.paid <= MAX_AMOUNT, InvalidOp, f"paid must be below 2^{AMOUNT_BITS}")
+    ensure(
+        body.paid <= state.fee_pool,
+        InvalidOp,
+        f"paid {body.paid} exceeds the fee pool {state.fee_pool}",
+    )
     # Penalties are burned: they never fund a bounty, so a debt (never collected) cannot turn
     # into another prover's balance (collectable).
     bounties = sum(max(entry.delta, 0) for entry in body.entries)
-    ensure(bounties <= body.paid, f"bounties of {bounties} exceed the {body.paid} paid")
+    ensure(bounties <= body.paid, InvalidOp, f"bounties of {bounties} exceed the {body.paid} paid")
     state.fee_pool -= body.paid
     for entry in body.entries:
         process_settle_entry(state, entry, trace)
@@ -593,9 +636,9 @@ def process_market_settle(state: ZkState, body: MarketSettle, trace: list[Touch]
 def process_settle_entry(state: ZkState, entry: SettleEntry, trace: list[Touch]) -> None:
     prover = get_prover_at(state, entry.prover)
     # An unused entry (delta 0) may name an empty slot: it writes nothing new.
-    ensure(entry.delta == 0 or prover.exists, f"no prover at index {entry.prover}")
+    ensure(entry.delta == 0 or prover.exists, InvalidOp, f"no prover at index {entry.prover}")
     balance = prover.balance + entry.delta
-    ensure(-BALANCE_OFFSET <= balance < BALANCE_OFFSET, "prover balance would overflow")
+    ensure(-BALANCE_OFFSET <= balance < BALANCE_OFFSET, InvalidOp, "prover balance would overflow")
     put_prover(state, entry.prover, replace(prover, balance=balance), trace)
 
 
