@@ -58,9 +58,8 @@ from chain.zk.ops import (
     Transfer,
     TransferNft,
     Withdraw,
-    apply_operation,
-    is_unsigned,
 )
+from chain.zk.registry import apply_operation, is_unsigned
 from chain.zk.state import compute_token_key, get_account
 
 ROOT = Path(__file__).resolve().parent.parent

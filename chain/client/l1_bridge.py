@@ -25,10 +25,10 @@ from chain.l1.withdrawals import (
     compute_withdrawal_proof,
     list_withdrawals,
 )
-from chain.prover.witness import HEADER_LAYOUT, pack_word
 from chain.types import Hash32, Height
 from chain.zk.ops import GWEI
 from chain.zk.signing import SigningDomain
+from chain.zk.words import HEADER_LAYOUT, pack_word
 
 
 @dataclass(frozen=True)

@@ -34,9 +34,10 @@ from chain.l1.rollup import RollupClient
 from chain.ledger.store import ZkOpRecord
 from chain.node import Node
 from chain.prover.groth16 import load_circuit, prove
-from chain.prover.witness import circuit_name, compute_witness
+from chain.prover.witness import compute_witness
 from chain.types import Height
-from chain.zk.ops import Operation, SignedBody, apply_operation
+from chain.zk.ops import Operation, SignedBody
+from chain.zk.registry import apply_operation, circuit_name
 from chain.zk.signing import SigningDomain, format_signed_operation, sign_operation
 from chain.zk.state import (
     ZkState,
@@ -117,7 +118,7 @@ def prove_record(record: ZkOpRecord) -> SettledOp:
     """A stored operation, proven as the market's provers prove it."""
     proof = prove(load_circuit(record.circuit), record.witness, record.public_inputs)
     _, post_root, *words = record.public_inputs
-    circuit: L1CircuitName = record.circuit  # type: ignore[assignment]
+    circuit: L1CircuitName = record.circuit
     return SettledOp(circuit, StateRoot(post_root), tuple(words), proof)
 
 

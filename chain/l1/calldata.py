@@ -20,8 +20,8 @@ from eth_utils import keccak
 
 from chain.l1.errors import L1Error
 from chain.prover.groth16 import PROOF_BYTES, Proof
-from chain.prover.witness import CIRCUIT_NAMES, WORD_LAYOUTS, CircuitName
 from chain.zk.poseidon import FIELD_MODULUS
+from chain.zk.registry import CIRCUIT_NAMES, WORD_LAYOUTS, CircuitName
 
 StateRoot = NewType("StateRoot", int)  # a ZK state root: a BN254 scalar field element
 
@@ -62,7 +62,7 @@ def count_words(circuit: L1CircuitName) -> int:
     """The words after the two roots of `circuit`'s statement."""
     if circuit in ESCAPE_WORDS:
         return ESCAPE_WORDS[circuit]
-    return len(WORD_LAYOUTS[circuit])  # type: ignore[index]
+    return len(WORD_LAYOUTS[circuit])
 
 
 def compute_op_bytes(circuit: L1CircuitName) -> int:

@@ -28,7 +28,7 @@ from chain.l1.keys import encode_verification_key, load_ceremony_keys
 from chain.l1.op_epochs import EPOCH_SECONDS, list_epoch_places
 from chain.l1.op_signing import list_signing_tables
 from chain.prover.key_policy import check_deploy_keys, get_keys_are_dev
-from chain.prover.witness import CIRCUIT_NAMES
+from chain.zk.registry import CIRCUIT_NAMES
 
 # The L1 token's whole supply. The rollup holds the part that backs ZKPoW on the ZK chain
 # (its genesis supply, then every deposit); the rest circulates on L1.

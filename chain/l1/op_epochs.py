@@ -10,8 +10,8 @@ Pure: the constructor's epoch table, by circuit id, from the word layouts.
 """
 
 from chain.l1.calldata import L1_CIRCUIT_NAMES, L1CircuitName
-from chain.prover.witness import WORD_LAYOUTS
 from chain.zk.chain import EPOCH_SECONDS
+from chain.zk.registry import WORD_LAYOUTS
 
 EPOCH_FIELD = "epoch"
 PRESENT = 1 << 24  # marks a packed place that is there (word 0, shift 0 would be zero)
@@ -22,7 +22,7 @@ __all__ = ["EPOCH_SECONDS", "compute_epoch_place", "list_epoch_places"]
 def compute_epoch_place(circuit: L1CircuitName) -> int:
     """Where `circuit`'s epoch field is, packed as the rollup reads it (word | shift << 8 |
     bits << 16 | PRESENT); 0 for a circuit without one."""
-    for word, layout in enumerate(WORD_LAYOUTS.get(circuit, ())):  # type: ignore[arg-type]
+    for word, layout in enumerate(WORD_LAYOUTS.get(circuit, ())):
         shift = 0
         for name, width in layout:
             if name == EPOCH_FIELD:

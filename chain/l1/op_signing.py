@@ -7,9 +7,10 @@ A signed operation's signature (chain/zk/signing.py) is over an EIP-712 struct, 
 in the rollup's domain. Every field of that struct is in the operation's public words: the
 rollup reads them back (`Rollup.opDigest`) and requires `ecrecover` to give the `from` of
 the first word. This module makes the tables the rollup reads them with, one per signed
-circuit, from the two facts they join: the struct's fields (`OP_TYPES`) and the words'
-layout (`WORD_LAYOUTS`). Each field is found by its name in the words, the fee in gwei
-(`feeGwei`, scaled back to wei), a mint's collection as the top bits of its token key.
+circuit, from the two facts of its `OpSpec` (chain/zk/registry.py) that they join: the
+struct's fields (`signed`) and the words' layout (`words`). Each field is found by its name
+in the words, the fee in gwei (`feeGwei`, scaled back to wei), a mint's collection as the top
+bits of its token key (the spec's `within`).
 
 Pure; `compute_op_digest` is the contract's `opDigest` in Python, and the tests hold the two
 and the signer's own digest equal for every signed circuit.
@@ -17,7 +18,6 @@ and the signer's own digest equal for every signed circuit.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
 
 from eth_account import Account
 from eth_utils import keccak
@@ -25,10 +25,9 @@ from eth_utils import keccak
 from chain.l1.calldata import L1CircuitName
 from chain.l1.errors import L1Error
 from chain.ledger.store import ZkOpRecord
-from chain.prover.witness import CIRCUIT_NAMES, CIRCUIT_OF_BODY, WORD_LAYOUTS, CircuitName
 from chain.zk.ops import GWEI
-from chain.zk.signing import DOMAIN_NAME, DOMAIN_VERSION, HEADER_FIELDS, OP_TYPES, SigningDomain
-from chain.zk.state import SERIAL_BITS
+from chain.zk.registry import CIRCUIT_NAMES, SPEC_OF_CIRCUIT, WORD_LAYOUTS, CircuitName
+from chain.zk.signing import DOMAIN_NAME, DOMAIN_VERSION, HEADER_FIELDS, SigningDomain
 
 PLAIN = 0  # the field's bits as they are
 IN_GWEI = 1  # the field holds gwei; the struct has wei
@@ -39,11 +38,6 @@ COUNT_BITS = 8
 FIELDS_BITS = 224
 MAX_FIELDS = (FIELDS_BITS - COUNT_BITS) // FIELD_BITS
 DOMAIN_TYPE = b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-# A struct field whose value is part of a word field: (circuit, struct field) → (word field,
-# bits below it). A mint signs its collection; its words hold the new token's key.
-DERIVED_FIELDS: dict[tuple[CircuitName, str], tuple[str, int]] = {
-    ("mint", "collection"): ("tokenKey", SERIAL_BITS),
-}
 # A struct field that the words hold under another name, and scaled.
 RENAMED_FIELDS: dict[str, tuple[str, int]] = {"fee": ("feeGwei", IN_GWEI)}
 
@@ -95,16 +89,16 @@ def find_word_field(circuit: CircuitName, name: str) -> FieldPlace:
 
 def compute_signing_table(name: L1CircuitName) -> SigningTable | None:
     """The table of circuit `name`'s signed struct; None for a circuit nobody signs."""
-    body = next((cls for cls, of in CIRCUIT_OF_BODY.items() if of == name), None)
-    if body is None or body not in OP_TYPES:
+    spec = SPEC_OF_CIRCUIT.get(name)
+    if spec is None or spec.signed is None:
         return None
-    circuit = cast(CircuitName, name)  # an operation's: it has a body
-    type_name, spec = OP_TYPES[body]
-    members = [(wire, sol_type) for wire, sol_type, _ in spec] + list(HEADER_FIELDS)
+    circuit = spec.circuit
+    members = [(wire, sol_type) for wire, sol_type, _ in spec.signed.members] + HEADER_FIELDS
+    within = dict(spec.signed.within)
     places = []
     for wire, _ in members:
-        if (circuit, wire) in DERIVED_FIELDS:
-            source, below = DERIVED_FIELDS[(circuit, wire)]
+        if wire in within:
+            source, below = within[wire]
             place = find_word_field(circuit, source)
             places.append(FieldPlace(place.word, place.shift + below, place.bits - below))
         elif wire in RENAMED_FIELDS:
@@ -115,7 +109,7 @@ def compute_signing_table(name: L1CircuitName) -> SigningTable | None:
             places.append(find_word_field(circuit, wire))
     if len(places) > MAX_FIELDS:
         raise L1Error(f"{circuit} signs {len(places)} fields; the rollup reads {MAX_FIELDS}")
-    type_string = f"{type_name}({','.join(f'{t} {w}' for w, t in members)})"
+    type_string = f"{spec.signed.primary}({','.join(f'{t} {w}' for w, t in members)})"
     return SigningTable(type_string, tuple(places))
 
 
@@ -165,7 +159,5 @@ def compute_op_signatures(ops: list[ZkOpRecord]) -> bytes:
     """The `signatures` argument of submitBlock: each signed operation's signature, in
     block order (chain/l1/op_signing.py)."""
     return b"".join(
-        bytes.fromhex(op.body["signature"][2:])
-        for op in ops
-        if is_signed_circuit(op.circuit)  # type: ignore[arg-type]
+        bytes.fromhex(op.body["signature"][2:]) for op in ops if is_signed_circuit(op.circuit)
     )

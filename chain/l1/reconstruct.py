@@ -30,43 +30,20 @@ from chain.fast.genesis import dev_alloc
 from chain.l1.calldata import SettledOp, StateRoot, compute_block_commitment, decode_ops
 from chain.l1.errors import L1Error
 from chain.l1.rollup import RollupClient, SettledState, Settlement
-from chain.prover.errors import ProverError
-from chain.prover.witness import WORD_LAYOUTS, CircuitName, compute_op_words, unpack_words
 from chain.types import Hash32, Height
 from chain.zk.genesis import compute_dev_genesis_state
-from chain.zk.ops import (
-    GWEI,
-    MARKET_ENTRIES,
-    BlockContext,
-    Buy,
-    CancelListing,
-    Deposit,
-    Heartbeat,
-    InvalidOp,
-    ListNft,
-    MarketSettle,
-    Mint,
-    OpBody,
-    Operation,
-    RegisterKey,
-    Release,
-    RewardMint,
-    SetMinter,
-    SettleEntry,
-    ToFast,
-    Transfer,
-    TransferNft,
-    Withdraw,
+from chain.zk.ops import BlockContext, InvalidOp
+from chain.zk.registry import (
+    WORD_LAYOUTS,
+    CircuitName,
     apply_operation,
-    is_unsigned,
+    compute_collection_of,
+    compute_op_words,
+    compute_operation_from_words,
+    unpack_words,
 )
-from chain.zk.state import (
-    BALANCE_OFFSET,
-    SERIAL_BITS,
-    ZkState,
-    compute_state_root,
-    get_total_supply,
-)
+from chain.zk.state import SERIAL_BITS, ZkState, compute_state_root, get_total_supply
+from chain.zk.words import InvalidWitness
 
 # The minimum fee is the node's admission policy, which no circuit checks: a settled op paid
 # whatever its proof says, so the replay admits any fee.
@@ -160,58 +137,6 @@ def compute_network_genesis_state() -> ZkState:
 # -- one operation from its words ---------------------------------------------------------------
 
 
-def compute_collection_of(token_key: int) -> int:
-    return token_key >> SERIAL_BITS
-
-
-# What each circuit's fields (WORD_LAYOUTS, by name) say the operation was. The fields left
-# out (the indices, a buy's seller, a mint's serial and epoch) follow from the state; the
-# replay checks them by publishing the words again.
-BODY_OF_FIELDS: dict[CircuitName, Callable[[Mapping[str, int]], OpBody]] = {
-    "transfer": lambda f: Transfer(f["to"], f["amount"]),
-    "mint": lambda f: Mint(
-        compute_collection_of(f["tokenKey"]), f["to"], f["metadata"], f["round"]
-    ),
-    "transfer_nft": lambda f: TransferNft(f["tokenKey"], f["to"]),
-    "list": lambda f: ListNft(f["tokenKey"], f["price"]),
-    "cancel": lambda f: CancelListing(f["tokenKey"]),
-    "buy": lambda f: Buy(f["tokenKey"], f["price"]),
-    "to_fast": lambda f: ToFast(f["to"], f["amount"]),
-    "set_minter": lambda f: SetMinter(f["collection"], f["minter"], f["fastChain"]),
-    "register_key": lambda f: RegisterKey(f["keyHash"]),
-    "release": lambda f: Release(f["seq"], f["to"], f["amount"]),
-    "withdraw": lambda f: Withdraw(f["to"], f["amount"]),
-    "deposit": lambda f: Deposit(f["index"], f["to"], f["amount"]),
-    "reward_mint": lambda f: RewardMint(
-        f["seq"],
-        f["sender"],
-        compute_collection_of(f["tokenKey"]),
-        f["round"],
-        f["to"],
-        f["metadata"],
-    ),
-    "heartbeat": lambda f: Heartbeat(f["activeUntil"]),
-    "market_settle": lambda f: MarketSettle(
-        f["paid"],
-        tuple(
-            SettleEntry(f[f"proverIndex{i}"], f[f"deltaOffset{i}"] - BALANCE_OFFSET)
-            for i in range(MARKET_ENTRIES)
-        ),
-    ),
-}
-
-
-def compute_operation_from_words(circuit: CircuitName, fields: Mapping[str, int]) -> Operation:
-    """The operation whose words unpack to `fields`; an unsigned one (a fast-chain message, an
-    L1 deposit, a market settlement) has no signer."""
-    body = BODY_OF_FIELDS[circuit](fields)
-    if is_unsigned(body):
-        return Operation(body, signer=0, fee=0, nonce=0)
-    return Operation(
-        body, signer=fields["from"], fee=fields["feeGwei"] * GWEI, nonce=fields["nonce"]
-    )
-
-
 def compute_context_from_words(height: Height, fields: Mapping[str, int]) -> BlockContext:
     """The context the op was proven in: a mint's epoch is in its words (the proof is for that
     epoch, which the rollup checked against the block's attested time), any other op reads no
@@ -240,7 +165,7 @@ def process_settled_op(state: ZkState, op: SettledOp, height: Height) -> ZkState
     circuit: CircuitName = op.circuit
     try:
         fields = unpack_words(circuit, op.words)
-    except ProverError as exc:
+    except InvalidWitness as exc:
         raise ReplayMismatch(f"{op.circuit}: its words do not unpack: {exc}") from None
     operation = compute_operation_from_words(circuit, fields)
     ctx = compute_context_from_words(height, fields)

@@ -21,8 +21,8 @@ from eth_utils import keccak, to_checksum_address
 
 from chain.l1.calldata import SettledOp
 from chain.l1.errors import L1Error
-from chain.prover.witness import CircuitName, unpack_words
 from chain.types import Height, Root, Wei
+from chain.zk.registry import CircuitName, unpack_words
 
 WITHDRAW_CIRCUIT: CircuitName = "withdraw"
 NODE_BYTES = 32

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from chain.l1.calldata import SettledOp, StateRoot, compute_statements, encode_ops
 from chain.ledger.store import ZkOpRecord
 from chain.prover.groth16 import Proof
-from chain.prover.witness import CircuitName
 from chain.prover.worker import is_valid_proof
+from chain.zk.registry import CircuitName
 
 
 class InvalidAggregate(Exception):
@@ -25,7 +25,7 @@ def compute_settled_op(record: ZkOpRecord) -> SettledOp:
     if record.proof is None:
         raise InvalidAggregate(f"operation 0x{record.op_id.hex()} has no proof")
     _, post_root, *words = record.public_inputs
-    circuit: CircuitName = record.circuit  # type: ignore[assignment]
+    circuit: CircuitName = record.circuit
     return SettledOp(circuit, StateRoot(post_root), tuple(words), Proof(record.proof))
 
 

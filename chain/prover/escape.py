@@ -24,16 +24,8 @@ from collections.abc import Sequence
 from typing import Literal, get_args
 
 from chain.prover.errors import ProverError
-from chain.prover.witness import (
-    ACCOUNT_INDEX_BITS,
-    HEADER_LAYOUT,
-    CircuitInputs,
-    CircuitWitness,
-    StatementName,
-    compute_layout_width,
-    pack_word,
-    unpack_word,
-)
+from chain.prover.witness import CircuitWitness, StatementName
+from chain.zk.op_inputs import CircuitInputs
 from chain.zk.ops import GWEI, MAX_NONCE, Operation, Withdraw
 from chain.zk.poseidon import FIELD_MODULUS
 from chain.zk.state import (
@@ -45,6 +37,14 @@ from chain.zk.state import (
     compute_globals_hash,
     compute_state_root,
     get_account_index,
+)
+from chain.zk.words import (
+    ACCOUNT_INDEX_BITS,
+    HEADER_LAYOUT,
+    InvalidWitness,
+    compute_layout_width,
+    pack_word,
+    unpack_word,
 )
 
 EXIT_CIRCUIT: StatementName = "exit"
@@ -116,7 +116,10 @@ def compute_withdraw_words(state: ZkState, op: Operation, from_index: int | None
     if op.fee % GWEI:
         raise ProverError(f"fee {op.fee} wei is not a whole number of gwei")
     header = {"from": op.signer, "fromIndex": from_index, "nonce": op.nonce}
-    w1 = pack_word(HEADER_LAYOUT, header | {"feeGwei": op.fee // GWEI})
+    try:
+        w1 = pack_word(HEADER_LAYOUT, header | {"feeGwei": op.fee // GWEI})
+    except InvalidWitness as exc:
+        raise ProverError(str(exc)) from None
     for name, value in (("recipient", body.to), ("amount", body.amount)):
         if not 0 <= value < FIELD_MODULUS:
             raise ProverError(f"{name} {value} is not a field element")

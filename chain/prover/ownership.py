@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from chain.prover.errors import ProverError
-from chain.prover.witness import TOKEN_KEY_BITS, CircuitInputs, CircuitWitness, StatementName
+from chain.prover.witness import CircuitWitness, StatementName
+from chain.zk.op_inputs import CircuitInputs
 from chain.zk.ownership import compute_key_hash
 from chain.zk.poseidon import FIELD_MODULUS, poseidon
 from chain.zk.state import (
@@ -30,6 +31,7 @@ from chain.zk.state import (
     get_account_index,
     get_nft,
 )
+from chain.zk.words import TOKEN_KEY_BITS
 
 OWNERSHIP_CIRCUIT: StatementName = "ownership"
 OWNERSHIP_PUBLIC = ("root", "collection", "round", "sessionKey", "nullifier")

@@ -40,8 +40,8 @@ from chain.zk.ops import (
     RewardMint,
     ToFast,
     Withdraw,
-    apply_operation,
 )
+from chain.zk.registry import apply_operation
 from chain.zk.signing import SignedOperation, format_signed_operation
 from chain.zk.state import ADDRESS_BITS, Touch, ZkState, compute_state_root
 

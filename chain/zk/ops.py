@@ -1,7 +1,9 @@
 """The ZK chain's operations and their rules, each rule written once (docs/zk-state.md).
 
-`apply_operation` is the only way the state changes. The same rules are enforced again
-inside each operation's circuit, so the node cannot prove a transition they forbid.
+Each operation type is a body (a dataclass) and its `process_*` function, which its `OpSpec`
+(chain/zk/registry.py) names; `apply_operation` there is the only way the state changes. The
+same rules are enforced again inside each operation's circuit, so the node cannot prove a
+transition they forbid.
 
 Most operations are signed by an account. Three are not signed, and nobody pays a fee for
 them. Two arrive as messages from the fast chain's outbox (`Release`, `RewardMint`): what
@@ -47,9 +49,9 @@ from chain.zk.state import (
     put_nft,
     put_prover,
 )
+from chain.zk.words import FEE_GWEI_BITS
 
 GWEI = 10**9
-FEE_GWEI_BITS = 48
 MAX_AMOUNT = (1 << AMOUNT_BITS) - 1
 MAX_NONCE = (1 << NONCE_BITS) - 1
 MAX_ROUND = (1 << ROUND_BITS) - 1
@@ -252,64 +254,12 @@ class BlockContext:
     min_fee: int
 
 
-def apply_operation(
-    state: ZkState, op: Operation, ctx: BlockContext
-) -> tuple[ZkState, list[Touch]]:
-    """The state after `op`, and the leaf writes a circuit proves, in circuit order.
-
-    Raises InvalidOp if `op` breaks a rule; `state` itself is never modified, so a rejected
-    operation leaves nothing behind.
-    """
-    post = state.copy()
-    trace: list[Touch] = []
-    body = op.body
-    # Nobody signs these, so nothing in a proof speaks for a signer, fee or nonce.
+def process_unsigned(op: Operation) -> None:
+    """Nobody signs a message, a deposit or a settlement, so nothing in a proof speaks for a
+    signer, fee or nonce."""
     ensure(
-        not is_unsigned(body) or op == Operation(body, 0, 0, 0),
-        InvalidOp,
-        f"a {type(body).__name__} has no signer",
+        op == Operation(op.body, 0, 0, 0), InvalidOp, f"a {type(op.body).__name__} has no signer"
     )
-    if isinstance(body, Transfer):
-        process_transfer(post, op, body, ctx, trace)
-    elif isinstance(body, Mint):
-        process_mint(post, op, body, ctx, trace)
-    elif isinstance(body, TransferNft):
-        process_transfer_nft(post, op, body, ctx, trace)
-    elif isinstance(body, ListNft):
-        process_list(post, op, body, ctx, trace)
-    elif isinstance(body, CancelListing):
-        process_cancel(post, op, body, ctx, trace)
-    elif isinstance(body, ToFast):
-        process_to_fast(post, op, body, ctx, trace)
-    elif isinstance(body, SetMinter):
-        process_set_minter(post, op, body, ctx, trace)
-    elif isinstance(body, RegisterKey):
-        process_register_key(post, op, body, ctx, trace)
-    elif isinstance(body, Release):
-        process_release(post, body, trace)
-    elif isinstance(body, RewardMint):
-        process_reward_mint(post, body, ctx, trace)
-    elif isinstance(body, Withdraw):
-        process_withdraw(post, op, body, ctx, trace)
-    elif isinstance(body, Deposit):
-        process_deposit(post, body, trace)
-    elif isinstance(body, Heartbeat):
-        process_heartbeat(post, op, body, ctx, trace)
-    elif isinstance(body, MarketSettle):
-        process_market_settle(post, body, trace)
-    else:
-        process_buy(post, op, body, ctx, trace)
-    return post, trace
-
-
-def is_message(body: OpBody) -> bool:
-    """Whether `body` comes from the fast chain's outbox."""
-    return isinstance(body, Release | RewardMint)
-
-
-def is_unsigned(body: OpBody) -> bool:
-    """Whether nobody signs `body`: a fast-chain message, an L1 deposit, a market settlement."""
-    return isinstance(body, Release | RewardMint | Deposit | MarketSettle)
 
 
 def process_header(
@@ -514,7 +464,9 @@ def process_withdraw(
     process_header(state, op, ctx, body.amount, trace)
 
 
-def process_deposit(state: ZkState, body: Deposit, trace: list[Touch]) -> None:
+def process_deposit(
+    state: ZkState, op: Operation, body: Deposit, ctx: BlockContext, trace: list[Touch]
+) -> None:
     ensure(0 <= body.index <= MAX_SEQ, InvalidOp, f"deposit number must be below 2^{SEQ_BITS}")
     check_address(body.to, "recipient")
     ensure(
@@ -560,7 +512,9 @@ def process_inbox(state: ZkState, seq: int) -> None:
     state.inbox = seq + 1
 
 
-def process_release(state: ZkState, body: Release, trace: list[Touch]) -> None:
+def process_release(
+    state: ZkState, op: Operation, body: Release, ctx: BlockContext, trace: list[Touch]
+) -> None:
     check_address(body.to, "recipient")
     ensure(
         0 < body.amount <= MAX_AMOUNT,
@@ -575,7 +529,7 @@ def process_release(state: ZkState, body: Release, trace: list[Touch]) -> None:
 
 
 def process_reward_mint(
-    state: ZkState, body: RewardMint, ctx: BlockContext, trace: list[Touch]
+    state: ZkState, op: Operation, body: RewardMint, ctx: BlockContext, trace: list[Touch]
 ) -> None:
     check_minter(state, body.collection, FAST_MINTER | body.sender, "sender")
     check_mint(state, body.collection, body.to, body.metadata, body.round, ctx)
@@ -605,7 +559,9 @@ def process_heartbeat(
     put_prover(state, index, active, trace)
 
 
-def process_market_settle(state: ZkState, body: MarketSettle, trace: list[Touch]) -> None:
+def process_market_settle(
+    state: ZkState, op: Operation, body: MarketSettle, ctx: BlockContext, trace: list[Touch]
+) -> None:
     ensure(
         len(body.entries) == MARKET_ENTRIES, InvalidOp, f"a settlement has {MARKET_ENTRIES} entries"
     )

@@ -7,7 +7,8 @@ admitted operation applies in its block unless the chain moved under it (a new e
 
 from dataclasses import dataclass, field
 
-from chain.zk.ops import BlockContext, InvalidOp, apply_operation
+from chain.zk.ops import BlockContext, InvalidOp
+from chain.zk.registry import apply_operation
 from chain.zk.signing import SignedOperation
 from chain.zk.state import ZkState
 

@@ -15,54 +15,19 @@ from eth_account import Account as EthAccount
 from eth_account.messages import SignableMessage, encode_typed_data
 from eth_utils import keccak, to_checksum_address
 
-from chain.zk.ops import (
-    Buy,
-    CancelListing,
-    Heartbeat,
-    ListNft,
-    Mint,
-    Operation,
-    RegisterKey,
-    SetMinter,
-    SignedBody,
-    ToFast,
-    Transfer,
-    TransferNft,
-    Withdraw,
-)
+from chain.zk.ops import Operation, SignedBody
+from chain.zk.registry import OPS
 
 DOMAIN_NAME = "Duet"
 DOMAIN_VERSION = "1"
 ZERO_ADDRESS = "0x" + "00" * 20
 
-# Per type: the EIP-712 primary type, and its fields as (wire name, Solidity type, attribute).
+# Per signed type: the EIP-712 primary type, and its fields as (wire name, Solidity type,
+# attribute), from its OpSpec.
 OP_TYPES: dict[type, tuple[str, list[tuple[str, str, str]]]] = {
-    Transfer: ("Transfer", [("to", "address", "to"), ("amount", "uint256", "amount")]),
-    Mint: (
-        "Mint",
-        [
-            ("collection", "uint8", "collection"),
-            ("to", "address", "to"),
-            ("metadata", "uint256", "metadata"),
-            ("round", "uint32", "round"),
-        ],
-    ),
-    TransferNft: ("TransferNft", [("tokenKey", "uint16", "token_key"), ("to", "address", "to")]),
-    ListNft: ("List", [("tokenKey", "uint16", "token_key"), ("price", "uint256", "price")]),
-    CancelListing: ("Cancel", [("tokenKey", "uint16", "token_key")]),
-    Buy: ("Buy", [("tokenKey", "uint16", "token_key"), ("price", "uint256", "price")]),
-    ToFast: ("ToFast", [("to", "address", "to"), ("amount", "uint256", "amount")]),
-    RegisterKey: ("RegisterKey", [("keyHash", "uint256", "key_hash")]),
-    Withdraw: ("Withdraw", [("to", "address", "to"), ("amount", "uint256", "amount")]),
-    Heartbeat: ("Heartbeat", [("activeUntil", "uint32", "active_until")]),
-    SetMinter: (
-        "SetMinter",
-        [
-            ("collection", "uint8", "collection"),
-            ("minter", "address", "minter"),
-            ("fastChain", "uint8", "fast_chain"),
-        ],
-    ),
+    spec.body: (spec.signed.primary, list(spec.signed.members))
+    for spec in OPS
+    if spec.signed is not None
 }
 TYPES_BY_NAME = {name: cls for cls, (name, _) in OP_TYPES.items()}
 # Every signed operation's own fields end with these. fromIndex, the signer's account index,

@@ -10,7 +10,7 @@ from functools import cache
 import pytest
 
 from chain.prover.ownership import compute_key_hash
-from chain.prover.witness import CircuitName, CircuitWitness
+from chain.prover.witness import CircuitWitness
 from chain.zk.genesis import REWARD_COLLECTION
 from chain.zk.ops import (
     CancelListing,
@@ -25,6 +25,7 @@ from chain.zk.ops import (
     TransferNft,
     Withdraw,
 )
+from chain.zk.registry import CircuitName
 from tests.circuits.lab import CircuitLab, get_cache_dir
 from tests.circuits.scenarios import (
     ACTIVE_UNTIL,

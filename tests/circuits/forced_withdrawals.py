@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from chain.prover.escape import RefusalReason, Words, compute_withdraw_words
-from chain.prover.witness import HEADER_LAYOUT, CircuitInputs, unpack_word
+from chain.zk.op_inputs import CircuitInputs
 from chain.zk.ops import GWEI, MAX_AMOUNT, MAX_NONCE, Operation, Withdraw
 from chain.zk.poseidon import FIELD_MODULUS
 from chain.zk.state import (
@@ -19,6 +19,7 @@ from chain.zk.state import (
     compute_state_root,
     put_account,
 )
+from chain.zk.words import HEADER_LAYOUT, unpack_word
 from tests.circuits.scenarios import (
     ALICE,
     BOB,

@@ -25,7 +25,9 @@ from pathlib import Path
 import groth16py
 
 from chain.prover.ceremony import building, find_shared_includes, locked
-from chain.prover.witness import CircuitInputs, CircuitName, CircuitWitness, StatementName
+from chain.prover.witness import CircuitWitness, StatementName
+from chain.zk.op_inputs import CircuitInputs
+from chain.zk.registry import CircuitName
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CIRCUITS_DIR = PROJECT_ROOT / "contracts" / "circuits"

@@ -40,9 +40,9 @@ from chain.zk.ops import (
     SetMinter,
     SettleEntry,
     Transfer,
-    apply_operation,
 )
 from chain.zk.poseidon import FIELD_MODULUS
+from chain.zk.registry import apply_operation
 from chain.zk.state import (
     BALANCE_OFFSET,
     Collection,
@@ -158,7 +158,7 @@ def rules_disabled() -> Iterator[None]:
             in_field["balance"] -= BALANCE_OFFSET
         return dataclasses.replace(record, **in_field)
 
-    def ignore(condition: bool, message: str) -> None:
+    def ignore(condition: bool, error_type: type[Exception], message: str) -> None:
         pass
 
     with patch.object(ops, "ensure", ignore), patch.object(ops, "replace", replace_in_field):

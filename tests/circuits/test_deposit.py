@@ -11,9 +11,9 @@ from unittest.mock import patch
 import pytest
 
 from chain.prover import witness as witness_module
-from chain.prover.witness import WORD_LAYOUTS, compute_layout_width
 from chain.zk.ops import MAX_SEQ, process_credit
 from chain.zk.poseidon import FIELD_MODULUS
+from chain.zk.registry import WORD_LAYOUTS
 from chain.zk.state import (
     ADDRESS_BITS,
     AMOUNT_BITS,
@@ -25,6 +25,7 @@ from chain.zk.state import (
     get_account_index,
     put_account,
 )
+from chain.zk.words import compute_layout_width
 from tests.circuits.conftest import ProvenFactory
 from tests.circuits.lab import CircuitLab, assert_proves, assert_rejected, with_changed_sibling
 from tests.circuits.scenarios import (

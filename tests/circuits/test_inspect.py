@@ -7,7 +7,8 @@ import pytest
 
 from chain.prover.escape import EXIT_PUBLIC, REFUSAL_PUBLIC
 from chain.prover.ownership import OWNERSHIP_PUBLIC
-from chain.prover.witness import CIRCUIT_NAMES, STATEMENT_NAMES, WORD_LAYOUTS
+from chain.prover.witness import STATEMENT_NAMES
+from chain.zk.registry import CIRCUIT_NAMES, WORD_LAYOUTS
 from tests.circuits.lab import CIRCUITS_DIR, AnyCircuit, CircuitLab
 
 CEREMONY_POWER = 14

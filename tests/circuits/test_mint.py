@@ -11,7 +11,8 @@ import pytest
 
 from chain.zk import ops
 from chain.zk.genesis import REWARD_COLLECTION, ROUND_MINT_CAP
-from chain.zk.ops import InvalidOp, Mint, apply_operation, compute_round_allowance
+from chain.zk.ops import InvalidOp, Mint, compute_round_allowance
+from chain.zk.registry import apply_operation
 from chain.zk.state import MAX_SERIALS, ZkState, get_collection, put_collection
 from tests.circuits.lab import CircuitLab, assert_proves, assert_rejected, with_changed_sibling
 from tests.circuits.scenarios import (

@@ -15,14 +15,8 @@ import pytest
 
 from chain.zk import ops
 from chain.zk.genesis import REWARD_COLLECTION, ROUND_MINT_CAP
-from chain.zk.ops import (
-    MAX_ROUND,
-    InvalidOp,
-    RewardMint,
-    SetMinter,
-    apply_operation,
-    compute_round_allowance,
-)
+from chain.zk.ops import MAX_ROUND, InvalidOp, RewardMint, SetMinter, compute_round_allowance
+from chain.zk.registry import apply_operation
 from chain.zk.state import ZkState, get_collection, get_nft
 from tests.circuits.lab import CircuitLab, assert_proves, assert_rejected
 from tests.circuits.scenarios import (

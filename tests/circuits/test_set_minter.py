@@ -7,10 +7,11 @@ from dataclasses import replace
 
 import pytest
 
-from chain.prover.witness import WORD_LAYOUTS, compute_layout_width
 from chain.zk.genesis import GAME_PASS_COLLECTION, REWARD_COLLECTION
-from chain.zk.ops import InvalidOp, Mint, SetMinter, apply_operation, process_header
+from chain.zk.ops import InvalidOp, Mint, SetMinter, process_header
+from chain.zk.registry import WORD_LAYOUTS, apply_operation
 from chain.zk.state import FAST_MINTER, Touch, ZkState, get_collection, put_collection
+from chain.zk.words import compute_layout_width
 from tests.circuits.conftest import ProvenFactory
 from tests.circuits.lab import CircuitLab, assert_proves, assert_rejected, with_changed_sibling
 from tests.circuits.scenarios import (

@@ -3,7 +3,7 @@ over to another pre-root, post-root or operation word, nor does a witness that c
 
 import pytest
 
-from chain.prover.witness import CIRCUIT_NAMES, TRACE_TREES, CircuitName
+from chain.zk.registry import CIRCUIT_NAMES, TRACE_TREES, CircuitName
 from tests.circuits.conftest import ProvenFactory
 from tests.circuits.lab import CircuitLab
 

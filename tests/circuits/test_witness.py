@@ -7,29 +7,32 @@ from hypothesis import strategies as st
 
 from chain.prover.errors import ProverError
 from chain.prover.ownership import compute_key_hash
-from chain.prover.witness import (
+from chain.prover.witness import compute_public_inputs, compute_witness
+from chain.zk.genesis import REWARD_COLLECTION
+from chain.zk.ops import GWEI, Operation, Release, Transfer
+from chain.zk.poseidon import FIELD_MODULUS
+from chain.zk.registry import (
     CIRCUIT_NAMES,
-    HEADER_LAYOUT,
-    WHOLE_FIELD,
     WORD_LAYOUTS,
     CircuitName,
+    apply_operation,
     circuit_name,
-    compute_layout_width,
-    compute_public_inputs,
-    compute_witness,
-    pack_word,
     pack_words,
-    unpack_word,
     unpack_words,
 )
-from chain.zk.genesis import REWARD_COLLECTION
-from chain.zk.ops import GWEI, Operation, Release, Transfer, apply_operation
-from chain.zk.poseidon import FIELD_MODULUS
 from chain.zk.state import (
     BALANCE_OFFSET,
     compute_state_root,
     compute_token_key,
     get_account_index,
+)
+from chain.zk.words import (
+    HEADER_LAYOUT,
+    WHOLE_FIELD,
+    InvalidWitness,
+    compute_layout_width,
+    pack_word,
+    unpack_word,
 )
 from tests.circuits.conftest import compute_valid_transition
 from tests.circuits.scenarios import (
@@ -86,12 +89,12 @@ def test_unpack_word_inverts_pack_word(data: st.DataObject) -> None:
 
 
 def test_rejects_field_wider_than_its_bits() -> None:
-    with pytest.raises(ProverError, match="nonce = 4294967296 does not fit 32 bits"):
+    with pytest.raises(InvalidWitness, match="nonce = 4294967296 does not fit 32 bits"):
         pack_word(HEADER_LAYOUT, {"from": 1, "fromIndex": 0, "nonce": 1 << 32, "feeGwei": 0})
 
 
 def test_rejects_negative_field() -> None:
-    with pytest.raises(ProverError, match="amount = -1 does not fit 96 bits"):
+    with pytest.raises(InvalidWitness, match="amount = -1 does not fit 96 bits"):
         pack_words(
             "transfer",
             {"from": 1, "fromIndex": 0, "nonce": 0, "feeGwei": 0}
@@ -104,12 +107,12 @@ def test_rejects_negative_field() -> None:
 
 
 def test_rejects_word_with_bits_beyond_its_layout() -> None:
-    with pytest.raises(ProverError, match="has bits beyond its 14"):
+    with pytest.raises(InvalidWitness, match="has bits beyond its 14"):
         unpack_word(WORD_LAYOUTS["cancel"][1], 1 << 14)
 
 
 def test_rejects_wrong_number_of_words() -> None:
-    with pytest.raises(ProverError, match="transfer takes 3 words, got 2"):
+    with pytest.raises(InvalidWitness, match="transfer takes 3 words, got 2"):
         unpack_words("transfer", [0, 0])
 
 

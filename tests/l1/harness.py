@@ -53,8 +53,8 @@ from chain.zk.ops import (
     Transfer,
     TransferNft,
     Withdraw,
-    is_unsigned,
 )
+from chain.zk.registry import is_unsigned
 from chain.zk.signing import SigningDomain
 from chain.zk.state import ZkState, compute_state_root, get_total_supply
 from tests.circuits.scenarios import (

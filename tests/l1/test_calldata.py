@@ -18,8 +18,8 @@ from chain.l1.calldata import (
 )
 from chain.l1.errors import L1Error
 from chain.prover.groth16 import PROOF_BYTES, Proof
-from chain.prover.witness import CIRCUIT_NAMES, WORD_LAYOUTS
 from chain.zk.poseidon import FIELD_MODULUS
+from chain.zk.registry import CIRCUIT_NAMES, WORD_LAYOUTS
 
 PRE = StateRoot(0x1234)
 

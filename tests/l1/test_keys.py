@@ -9,7 +9,7 @@ from py_ecc import optimized_bn128 as bn128
 
 from chain.l1.calldata import L1_CIRCUIT_NAMES, count_words
 from chain.l1.keys import encode_verification_key, is_shared_key_part, load_ceremony_keys
-from chain.prover.witness import CIRCUIT_NAMES, WORD_LAYOUTS
+from chain.zk.registry import CIRCUIT_NAMES, WORD_LAYOUTS
 
 WORD = 32
 

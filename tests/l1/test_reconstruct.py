@@ -31,7 +31,6 @@ from chain.l1.reconstruct import (
 )
 from chain.l1.rollup import RollupClient, SettledState, Settlement
 from chain.prover.groth16 import PROOF_BYTES, Proof
-from chain.prover.witness import CIRCUIT_NAMES, WORD_LAYOUTS, pack_word, unpack_words
 from chain.types import Height
 from chain.zk.genesis import REWARD_COLLECTION
 from chain.zk.ops import (
@@ -54,7 +53,9 @@ from chain.zk.ops import (
     TransferNft,
     Withdraw,
 )
+from chain.zk.registry import CIRCUIT_NAMES, WORD_LAYOUTS, unpack_words
 from chain.zk.state import BALANCE_OFFSET, ZkState, compute_state_root, list_record_rows
+from chain.zk.words import pack_word
 from tests.circuits.scenarios import (
     ACTIVE_UNTIL,
     ALICE,

@@ -19,7 +19,7 @@ from chain.prover.groth16 import (
     prove,
     verify,
 )
-from chain.prover.witness import CIRCUIT_NAMES, CircuitName
+from chain.zk.registry import CIRCUIT_NAMES, CircuitName
 from tests.circuits.conftest import compute_valid_transition
 from tests.circuits.lab import encode_inputs
 from tests.prover.test_embedded_prover import is_accepted_by_snarkjs

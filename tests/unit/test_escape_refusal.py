@@ -18,9 +18,10 @@ from chain.prover.escape import (
     explain_refusal,
     explain_withdraw_refusal,
 )
-from chain.prover.witness import compute_witness, pack_words
-from chain.zk.ops import GWEI, BlockContext, InvalidOp, Operation, Withdraw, apply_operation
+from chain.prover.witness import compute_witness
+from chain.zk.ops import GWEI, BlockContext, InvalidOp, Operation, Withdraw
 from chain.zk.poseidon import FIELD_MODULUS
+from chain.zk.registry import apply_operation, pack_words
 from chain.zk.state import compute_state_root
 from tests.circuits.forced_withdrawals import (
     ALICE_BALANCE,

@@ -17,7 +17,6 @@ from chain.l1.op_signing import (
     list_signing_tables,
     sign_op_digest,
 )
-from chain.prover.witness import CIRCUIT_NAMES, CircuitName
 from chain.zk.genesis import REWARD_COLLECTION
 from chain.zk.ops import (
     Buy,
@@ -33,6 +32,7 @@ from chain.zk.ops import (
     TransferNft,
     Withdraw,
 )
+from chain.zk.registry import CIRCUIT_NAMES, CircuitName
 from chain.zk.signing import SigningDomain, compute_signable
 from chain.zk.state import get_account_index
 from tests.circuits.scenarios import (

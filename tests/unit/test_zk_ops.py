@@ -40,10 +40,10 @@ from chain.zk.ops import (
     Transfer,
     TransferNft,
     Withdraw,
-    apply_operation,
     compute_market_settles,
 )
 from chain.zk.poseidon import FIELD_MODULUS
+from chain.zk.registry import apply_operation
 from chain.zk.state import (
     BALANCE_OFFSET,
     EMPTY_PROVER,
