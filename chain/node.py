@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from chain.config import MAX_TXS_PER_BLOCK, NetworkConfig
-from chain.fast.chain import BLOCKHASH_WINDOW, FastBlock, apply_block, make_block_env
+from chain.fast.chain import (
+    BLOCKHASH_WINDOW,
+    FastBlock,
+    FastProposal,
+    FastState,
+    make_block_env,
+    produce_block,
+    state_transition,
+)
 from chain.fast.executor import Account, BlockEnv, Executor
 from chain.fast.genesis import dev_alloc
 from chain.fast.groth16_precompile import load_ceremony_verifiers
@@ -339,10 +347,22 @@ class Node:
         self.commit_fast_block(fast)
         return fast.block
 
+    def get_fast_state(self) -> FastState:
+        return FastState(
+            self.config,
+            self.executor,
+            self.heads,
+            tuple(self.recent_fast_hashes),
+            tuple(self.undelivered),
+        )
+
     def make_fast_block(self, txs: list[FastTx], timestamp_ms: int) -> FastBlock:
-        env = self.next_fast_env(timestamp_ms)
-        messages = tuple(self.undelivered)
-        return apply_block(self.executor, self.config, self.heads, env, timestamp_ms, txs, messages)
+        return produce_block(self.get_fast_state(), txs, timestamp_ms)
+
+    def check_fast_block(self, proposal: FastProposal) -> FastBlock:
+        """Another node's proposed fast block, re-executed on this node's state and checked
+        (raises a kind of InvalidBlock); `commit_fast_block` stores it once accepted."""
+        return state_transition(self.get_fast_state(), proposal)
 
     def commit_fast_block(self, fast: FastBlock) -> None:
         """Store a block from `make_fast_block`: it delivered every undelivered message, and
