@@ -408,12 +408,23 @@ class Node:
         self.store.add_zk_pending(signed.op_id, now_ms(), format_signed_operation(signed))
         return signed.op_id
 
+    def get_zk_chain_state(self) -> zk_chain.ZkChainState:
+        cfg = self.config
+        return zk_chain.ZkChainState(
+            self.zk_state, self.heads, cfg.zk_chain_id, cfg.zk_min_fee, explain_refusal
+        )
+
+    def check_zk_block(self, proposal: zk_chain.ZkProposal) -> zk_chain.ZkBlock:
+        """Another node's proposed ZK block, applied to this node's state and checked (raises
+        a kind of InvalidBlock); nothing is committed."""
+        return zk_chain.state_transition(self.get_zk_chain_state(), proposal)
+
     def produce_zk_block(self, timestamp_ms: int | None = None) -> LedgerBlock:
         cfg = self.config
         ops = self.zk_pool.take(cfg.max_ops_per_zk_block)
         inbox = tuple(self.inbox)
         deposits = tuple(self.l1_deposits)
-        forced = [self._make_forced(queued) for queued in self.l1_forced]
+        forced = tuple(self._make_forced(queued) for queued in self.l1_forced)
         # Payments are settled in a block that holds operations anyway (chain/market/desk.py).
         settle = bool(ops or inbox or deposits or forced)
         market = self.desk.prepare_block(
@@ -423,21 +434,10 @@ class Node:
         if settle:
             net = compute_net_payments(market.owed)
             settles = compute_market_settles(self.zk_state, market.owed_paid, net)
-        zk = zk_chain.apply_block(
-            self.zk_state,
-            self.heads,
-            cfg.zk_chain_id,
-            # Never before the head: the rollup settles blocks only in time order.
-            max(timestamp_ms or now_ms(), self.zk_head.timestamp_ms),
-            ops,
-            cfg.zk_min_fee,
-            inbox,
-            deposits,
-            settles,
-            market.digest,
-            forced,
-            explain_refusal,
-        )
+        body = zk_chain.ZkBody(tuple(ops), inbox, deposits, tuple(settles), market.digest, forced)
+        # Never before the head: the rollup settles blocks only in time order.
+        timestamp = max(timestamp_ms or now_ms(), self.zk_head.timestamp_ms)
+        zk = zk_chain.produce_block(self.get_zk_chain_state(), body, timestamp)
         height = zk.block.height
         records = []
         touched = []
