@@ -28,6 +28,7 @@ from chain.fast.genesis import dev_alloc
 from chain.fast.groth16_precompile import load_ceremony_verifiers
 from chain.fast.pool import TxPool
 from chain.fast.pyevm_executor import PyEvmExecutor
+from chain.fast.receipts import encode_stored_receipt, list_stored_logs
 from chain.fast.revm_executor import RevmExecutor
 from chain.fast.system import compute_system_genesis
 from chain.fast.txs import FastTx, InvalidTransaction, decode_transaction
@@ -372,10 +373,12 @@ class Node:
             block=block,
             state_nodes=result.state_nodes,
             txs=[
-                TxRecord(o.tx.hash, block.chain_id, block.height, i, o.tx.raw, receipt)
-                for i, (o, receipt) in enumerate(zip(result.outcomes, fast.receipts, strict=True))
+                TxRecord(
+                    o.tx.hash, block.chain_id, block.height, i, o.tx.raw, encode_stored_receipt(r)
+                )
+                for i, (o, r) in enumerate(zip(result.outcomes, fast.receipts, strict=True))
             ],
-            logs=fast.logs,
+            logs=list_stored_logs(result.outcomes, fast.receipts),
             consumed_pending=[o.tx.hash for o in result.outcomes],
             lost=[(tx.hash, f"rejected at execution: {reason}") for tx, reason in result.rejected],
             meta={DELIVERED_META: str(self.zk_head.height)} if self.undelivered else {},

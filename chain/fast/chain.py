@@ -10,14 +10,13 @@ a block, and with which transactions, belongs to the sequencer.
 """
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from eth_utils import keccak
 
 from chain.config import BASE_FEE_MAX_CHANGE_DENOMINATOR, ELASTICITY_MULTIPLIER, NetworkConfig
 from chain.ensure import ensure
 from chain.fast.executor import BlockEnv, BlockResult, Executor
-from chain.fast.receipts import compute_block_commitments, compute_receipt_json
+from chain.fast.receipts import Receipt, compute_block_commitments, compute_receipts
 from chain.fast.system import compute_outbox_messages, compute_system_writes
 from chain.fast.txs import FastTx
 from chain.ledger.blocks import LedgerBlock, seal
@@ -90,8 +89,7 @@ class FastProposal:
 class FastBlock:
     block: LedgerBlock
     result: BlockResult
-    receipts: list[dict[str, Any]]  # JSON-RPC receipts, in transaction order
-    logs: list[tuple[int, bytes, dict[str, Any]]]  # (log index, address, JSON-RPC log)
+    receipts: list[Receipt]  # in transaction order
     # Messages to the ZK chain this block's transactions sent through the outbox, encoded:
     # the tail of `block.messages`, after the delivered ones.
     emitted: list[bytes] = field(default_factory=list)
@@ -142,7 +140,7 @@ def apply_block(
     system = compute_system_writes(messages)
     result = executor.apply_block(parent.state_root, env, txs, system)
     emitted = compute_outbox_messages(result.outcomes)
-    tx_root, receipts_root, bloom, receipt_blooms = compute_block_commitments(result.outcomes)
+    tx_root, receipts_root, bloom, _ = compute_block_commitments(result.outcomes)
     block = seal(
         LedgerBlock(
             seq=seq,
@@ -162,15 +160,4 @@ def apply_block(
             logs_bloom=bloom,
         )
     )
-    receipts: list[dict[str, Any]] = []
-    logs: list[tuple[int, bytes, dict[str, Any]]] = []
-    for index, (outcome, receipt_bloom) in enumerate(
-        zip(result.outcomes, receipt_blooms, strict=True)
-    ):
-        receipt = compute_receipt_json(
-            block.hash, height, env.base_fee, index, len(logs), outcome, receipt_bloom
-        )
-        receipts.append(receipt)
-        for log, log_json in zip(outcome.logs, receipt["logs"], strict=True):
-            logs.append((len(logs), bytes(log.address), log_json))
-    return FastBlock(block, result, receipts, logs, emitted)
+    return FastBlock(block, result, compute_receipts(result.outcomes), emitted)
