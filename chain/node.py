@@ -25,7 +25,6 @@ from chain.fast.chain import (
 )
 from chain.fast.executor import Account, BlockEnv, Executor
 from chain.fast.genesis import dev_alloc
-from chain.fast.groth16_precompile import load_ceremony_verifiers
 from chain.fast.pool import TxPool
 from chain.fast.pyevm_executor import PyEvmExecutor
 from chain.fast.receipts import encode_stored_receipt, list_stored_logs
@@ -51,6 +50,7 @@ from chain.market.config import JobId
 from chain.market.desk import MarketDesk, Verdict
 from chain.market.settlement_wait import SettlementWait
 from chain.prover.escape import compute_refusal_inputs_for_words, explain_refusal
+from chain.prover.precompile_keys import load_ceremony_verifiers
 from chain.prover.witness import HEADER_LAYOUT, compute_witness, unpack_word
 from chain.types import Address, ChainId, Hash32, Height, Root, Seq, Wei
 from chain.zk import chain as zk_chain
