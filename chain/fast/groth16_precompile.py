@@ -45,7 +45,7 @@ from typing import Any, NewType
 
 import groth16py
 
-from chain.fast.encoding import keccak
+from chain.encoding import keccak
 from chain.types import Address
 
 WORD_BYTES = 32

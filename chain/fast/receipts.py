@@ -9,10 +9,10 @@ from typing import Any
 
 import rlp
 
-from chain.fast.encoding import encode_rlp, keccak
+from chain.encoding import encode_rlp, keccak
 from chain.fast.executor import Log, TxOutcome
-from chain.fast.mpt import compute_ordered_root
 from chain.fast.txs import LEGACY
+from chain.trie import compute_ordered_root
 from chain.types import Address, Root
 
 BLOOM_BYTES = 256

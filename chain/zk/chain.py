@@ -24,7 +24,6 @@ from typing import Any
 from eth_utils import keccak, to_checksum_address
 
 from chain.ensure import ensure
-from chain.fast.mpt import compute_ordered_root
 from chain.ledger.blocks import LedgerBlock, seal
 from chain.ledger.claims import InvalidBody, check_claims
 from chain.ledger.log import LedgerHeads, compute_next_position, validate_append
@@ -37,6 +36,7 @@ from chain.ledger.messages import (
     decode_message,
     encode_message,
 )
+from chain.trie import compute_ordered_root
 from chain.types import Address, ChainId, Hash32, Root
 from chain.zk.ops import (
     BlockContext,

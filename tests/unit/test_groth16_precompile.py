@@ -12,7 +12,7 @@ import pytest
 from eth.vm.forks.prague import PragueVM
 from eth.vm.forks.prague.computation import PragueComputation
 
-from chain.fast.encoding import keccak
+from chain.encoding import keccak
 from chain.fast.groth16_precompile import (
     FALSE_WORD,
     GROTH16_VERIFY_ADDRESS,
