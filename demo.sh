@@ -107,6 +107,8 @@ run_tests() {
     "$VENV/bin/ruff" format --check .
     step "mypy"
     "$VENV/bin/mypy"
+    step "lint-imports (the layers of docs/architecture.md)"
+    "$VENV/bin/lint-imports" --no-cache
     step "pytest"
     local rc=0
     "$VENV/bin/pytest" -n auto --timeout 600 "$@" || rc=$?

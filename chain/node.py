@@ -14,12 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from chain.config import MAX_TXS_PER_BLOCK, NetworkConfig
-from chain.fast.chain import BLOCKHASH_WINDOW, FastBlock, apply_block, make_block_env
+from chain.fast.chain import (
+    BLOCKHASH_WINDOW,
+    FastBlock,
+    FastProposal,
+    FastState,
+    make_block_env,
+    produce_block,
+    state_transition,
+)
 from chain.fast.executor import Account, BlockEnv, Executor
 from chain.fast.genesis import dev_alloc
-from chain.fast.groth16_precompile import load_ceremony_verifiers
 from chain.fast.pool import TxPool
 from chain.fast.pyevm_executor import PyEvmExecutor
+from chain.fast.receipts import encode_stored_receipt, list_stored_logs
 from chain.fast.revm_executor import RevmExecutor
 from chain.fast.system import compute_system_genesis
 from chain.fast.txs import FastTx, InvalidTransaction, decode_transaction
@@ -42,6 +50,7 @@ from chain.market.config import JobId
 from chain.market.desk import MarketDesk, Verdict
 from chain.market.settlement_wait import SettlementWait
 from chain.prover.escape import compute_refusal_inputs_for_words, explain_refusal
+from chain.prover.precompile_keys import load_ceremony_verifiers
 from chain.prover.witness import HEADER_LAYOUT, compute_witness, unpack_word
 from chain.types import Address, ChainId, Hash32, Height, Root, Seq, Wei
 from chain.zk import chain as zk_chain
@@ -339,10 +348,22 @@ class Node:
         self.commit_fast_block(fast)
         return fast.block
 
+    def get_fast_state(self) -> FastState:
+        return FastState(
+            self.config,
+            self.executor,
+            self.heads,
+            tuple(self.recent_fast_hashes),
+            tuple(self.undelivered),
+        )
+
     def make_fast_block(self, txs: list[FastTx], timestamp_ms: int) -> FastBlock:
-        env = self.next_fast_env(timestamp_ms)
-        messages = tuple(self.undelivered)
-        return apply_block(self.executor, self.config, self.heads, env, timestamp_ms, txs, messages)
+        return produce_block(self.get_fast_state(), txs, timestamp_ms)
+
+    def check_fast_block(self, proposal: FastProposal) -> FastBlock:
+        """Another node's proposed fast block, re-executed on this node's state and checked
+        (raises a kind of InvalidBlock); `commit_fast_block` stores it once accepted."""
+        return state_transition(self.get_fast_state(), proposal)
 
     def commit_fast_block(self, fast: FastBlock) -> None:
         """Store a block from `make_fast_block`: it delivered every undelivered message, and
@@ -352,10 +373,12 @@ class Node:
             block=block,
             state_nodes=result.state_nodes,
             txs=[
-                TxRecord(o.tx.hash, block.chain_id, block.height, i, o.tx.raw, receipt)
-                for i, (o, receipt) in enumerate(zip(result.outcomes, fast.receipts, strict=True))
+                TxRecord(
+                    o.tx.hash, block.chain_id, block.height, i, o.tx.raw, encode_stored_receipt(r)
+                )
+                for i, (o, r) in enumerate(zip(result.outcomes, fast.receipts, strict=True))
             ],
-            logs=fast.logs,
+            logs=list_stored_logs(result.outcomes, fast.receipts),
             consumed_pending=[o.tx.hash for o in result.outcomes],
             lost=[(tx.hash, f"rejected at execution: {reason}") for tx, reason in result.rejected],
             meta={DELIVERED_META: str(self.zk_head.height)} if self.undelivered else {},
@@ -388,12 +411,23 @@ class Node:
         self.store.add_zk_pending(signed.op_id, now_ms(), format_signed_operation(signed))
         return signed.op_id
 
+    def get_zk_chain_state(self) -> zk_chain.ZkChainState:
+        cfg = self.config
+        return zk_chain.ZkChainState(
+            self.zk_state, self.heads, cfg.zk_chain_id, cfg.zk_min_fee, explain_refusal
+        )
+
+    def check_zk_block(self, proposal: zk_chain.ZkProposal) -> zk_chain.ZkBlock:
+        """Another node's proposed ZK block, applied to this node's state and checked (raises
+        a kind of InvalidBlock); nothing is committed."""
+        return zk_chain.state_transition(self.get_zk_chain_state(), proposal)
+
     def produce_zk_block(self, timestamp_ms: int | None = None) -> LedgerBlock:
         cfg = self.config
         ops = self.zk_pool.take(cfg.max_ops_per_zk_block)
         inbox = tuple(self.inbox)
         deposits = tuple(self.l1_deposits)
-        forced = [self._make_forced(queued) for queued in self.l1_forced]
+        forced = tuple(self._make_forced(queued) for queued in self.l1_forced)
         # Payments are settled in a block that holds operations anyway (chain/market/desk.py).
         settle = bool(ops or inbox or deposits or forced)
         market = self.desk.prepare_block(
@@ -403,21 +437,10 @@ class Node:
         if settle:
             net = compute_net_payments(market.owed)
             settles = compute_market_settles(self.zk_state, market.owed_paid, net)
-        zk = zk_chain.apply_block(
-            self.zk_state,
-            self.heads,
-            cfg.zk_chain_id,
-            # Never before the head: the rollup settles blocks only in time order.
-            max(timestamp_ms or now_ms(), self.zk_head.timestamp_ms),
-            ops,
-            cfg.zk_min_fee,
-            inbox,
-            deposits,
-            settles,
-            market.digest,
-            forced,
-            explain_refusal,
-        )
+        body = zk_chain.ZkBody(tuple(ops), inbox, deposits, tuple(settles), market.digest, forced)
+        # Never before the head: the rollup settles blocks only in time order.
+        timestamp = max(timestamp_ms or now_ms(), self.zk_head.timestamp_ms)
+        zk = zk_chain.produce_block(self.get_zk_chain_state(), body, timestamp)
         height = zk.block.height
         records = []
         touched = []

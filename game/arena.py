@@ -32,10 +32,10 @@ from web3.types import TxParams
 from chain.artifacts import load_abi
 from chain.client.pass_proof import PassProof, prove_pass
 from chain.client.zk import ZkClient
-from chain.fast.groth16_precompile import compute_ceremony_vk_id
 from chain.fast.system import OUTBOX_ADDRESS, ROOT_ORACLE_ADDRESS, ROOT_ORACLE_CONTRACT
 from chain.l1.contracts import decode_revert
 from chain.l1.deploy import deploy_contract
+from chain.prover.precompile_keys import compute_ceremony_vk_id
 from chain.zk.genesis import GAME_PASS_COLLECTION, REWARD_COLLECTION
 from game.board import ArenaEvent, ItemPlaced, Joined, Moved, RoundEnded, RoundStarted
 

@@ -1,21 +1,27 @@
 """The fast chain's state transition: one block from its parent and a batch of transactions.
 
-`apply_block` is the entry point; block production (when, which transactions) belongs to
-the sequencer, and durability to the store.
+`state_transition(state, proposal)` checks a block another node proposed: its place in the
+ledger, then its transactions re-executed on the checker's state, then every root and field
+its header claims (chain/ledger/claims.py). `produce_block` builds the block this node
+proposes: it executes the chosen transactions once (leaving out any that cannot execute),
+seals the header that execution makes, and runs the same header rules on it. Neither changes
+`state`: the caller stores the block (chain/ledger/store.py) once it is accepted. When to make
+a block, and with which transactions, belongs to the sequencer.
 """
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from eth_utils import keccak
 
 from chain.config import BASE_FEE_MAX_CHANGE_DENOMINATOR, ELASTICITY_MULTIPLIER, NetworkConfig
+from chain.ensure import ensure
 from chain.fast.executor import BlockEnv, BlockResult, Executor
-from chain.fast.receipts import compute_block_commitments, compute_receipt_json
+from chain.fast.receipts import Receipt, compute_block_commitments, compute_receipts
 from chain.fast.system import compute_outbox_messages, compute_system_writes
 from chain.fast.txs import FastTx
 from chain.ledger.blocks import LedgerBlock, seal
-from chain.ledger.log import LedgerHeads, compute_next_position
+from chain.ledger.claims import InvalidBody, check_claims
+from chain.ledger.log import LedgerHeads, compute_next_position, validate_append
 from chain.types import Address, Hash32, Height
 
 BLOCKHASH_WINDOW = 256
@@ -59,15 +65,63 @@ def make_block_env(
     )
 
 
+@dataclass(frozen=True)
+class FastState:
+    """What the next fast block is checked against; checking changes none of it."""
+
+    config: NetworkConfig
+    executor: Executor  # reads the trie nodes of every committed state root
+    heads: LedgerHeads
+    recent_hashes: tuple[Hash32, ...]  # the fast chain's block hashes, newest first
+    # The ZK chain's messages no fast block has delivered: the next one delivers them all.
+    undelivered: tuple[bytes, ...] = ()
+
+
+@dataclass(frozen=True)
+class FastProposal:
+    """A fast block as one node proposes it to another: the header and its transactions."""
+
+    header: LedgerBlock
+    txs: tuple[FastTx, ...]
+
+
 @dataclass
 class FastBlock:
     block: LedgerBlock
     result: BlockResult
-    receipts: list[dict[str, Any]]  # JSON-RPC receipts, in transaction order
-    logs: list[tuple[int, bytes, dict[str, Any]]]  # (log index, address, JSON-RPC log)
+    receipts: list[Receipt]  # in transaction order
     # Messages to the ZK chain this block's transactions sent through the outbox, encoded:
     # the tail of `block.messages`, after the delivered ones.
     emitted: list[bytes] = field(default_factory=list)
+
+    @property
+    def proposal(self) -> FastProposal:
+        return FastProposal(self.block, tuple(o.tx for o in self.result.outcomes))
+
+
+def state_transition(state: FastState, proposal: FastProposal) -> FastBlock:
+    """Check `proposal` against `state`: raises a kind of InvalidBlock naming the false claim
+    (chain/ledger/claims.py), else returns the block as executed, for the caller to store."""
+    header = proposal.header
+    validate_append(state.heads, header)
+    fast = produce_block(state, list(proposal.txs), header.timestamp_ms)
+    for tx, reason in fast.result.rejected:
+        ensure(False, InvalidBody, f"transaction {tx.hash.hex()} cannot execute: {reason}")
+    for tx in fast.result.deferred:
+        ensure(False, InvalidBody, f"transaction {tx.hash.hex()} exceeds the block's gas limit")
+    check_claims(header, fast.block)
+    return fast
+
+
+def produce_block(state: FastState, txs: list[FastTx], timestamp_ms: int) -> FastBlock:
+    """The next block: deliver the undelivered messages, then execute `txs`, leaving out
+    those that cannot execute (rejected) or fit (deferred), which change no state."""
+    env = make_block_env(state.config, state.heads, state.recent_hashes, timestamp_ms)
+    fast = apply_block(
+        state.executor, state.config, state.heads, env, timestamp_ms, txs, state.undelivered
+    )
+    validate_append(state.heads, fast.block)
+    return fast
 
 
 def apply_block(
@@ -86,7 +140,7 @@ def apply_block(
     system = compute_system_writes(messages)
     result = executor.apply_block(parent.state_root, env, txs, system)
     emitted = compute_outbox_messages(result.outcomes)
-    tx_root, receipts_root, bloom, receipt_blooms = compute_block_commitments(result.outcomes)
+    tx_root, receipts_root, bloom, _ = compute_block_commitments(result.outcomes)
     block = seal(
         LedgerBlock(
             seq=seq,
@@ -106,15 +160,4 @@ def apply_block(
             logs_bloom=bloom,
         )
     )
-    receipts: list[dict[str, Any]] = []
-    logs: list[tuple[int, bytes, dict[str, Any]]] = []
-    for index, (outcome, receipt_bloom) in enumerate(
-        zip(result.outcomes, receipt_blooms, strict=True)
-    ):
-        receipt = compute_receipt_json(
-            block.hash, height, env.base_fee, index, len(logs), outcome, receipt_bloom
-        )
-        receipts.append(receipt)
-        for log, log_json in zip(outcome.logs, receipt["logs"], strict=True):
-            logs.append((len(logs), bytes(log.address), log_json))
-    return FastBlock(block, result, receipts, logs, emitted)
+    return FastBlock(block, result, compute_receipts(result.outcomes), emitted)

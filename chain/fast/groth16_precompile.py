@@ -29,15 +29,15 @@ block's gas limit (30M) bounds its verifications to about two hundred.
 
 vkId = keccak256 of the snarkjs verification_key.json in canonical JSON (keys sorted, no
 whitespace): anyone holding the key computes it, and a contract pins the keys it trusts by
-id. The keys a node knows are those of the ceremony's current circuits (`load_ceremony_
-verifiers`); every node must know the same set, or a call naming a key that only some
+id. The keys a node knows are handed to its executor by whoever starts the node (the
+ceremony's current circuits: chain/prover/precompile_keys.py), so the fast chain never reads
+the prover's files; every node must know the same set, or a call naming a key that only some
 know would fail on the others.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,18 +45,11 @@ from typing import Any, NewType
 
 import groth16py
 
-from chain.fast.encoding import keccak
-from chain.prover.ceremony import (
-    CeremonyPaths,
-    get_circuit_entry,
-    get_circuit_names,
-    get_default_paths,
-)
-from chain.prover.errors import ProverError
-from chain.prover.groth16 import PROOF_BYTES, WORD_BYTES
+from chain.encoding import keccak
 from chain.types import Address
 
-log = logging.getLogger(__name__)
+WORD_BYTES = 32
+PROOF_BYTES = 8 * WORD_BYTES  # the Ethereum blob of a proof: A, B, C as eight words
 
 GROTH16_VERIFY_ADDRESS = Address((0xD0E7_0100).to_bytes(20, "big"))  # 0x0000…d0e70100
 GROTH16_VERIFY_BASE_GAS = 150_000
@@ -118,37 +111,6 @@ def load_key_file(name: str, path: Path) -> KnownKey:
         return make_known_key(name, json.loads(path.read_text()))
     except (OSError, ValueError, groth16py.EncodingError) as error:
         raise ValueError(f"{path}: not a usable verification key ({error})") from error
-
-
-def load_ceremony_verifiers(
-    paths: CeremonyPaths | None = None, names: Sequence[str] | None = None
-) -> dict[VkId, KnownKey]:
-    """The keys of the ceremony's current circuits (default: all) found in its cache, by id.
-
-    A circuit whose key is missing (setup not run) or unreadable is left out, with a warning:
-    the precompile then fails for its vkId. Stale entries of earlier circuit versions are
-    not loaded: which keys a node knows must follow from the sources, not from its cache.
-    """
-    paths = paths or get_default_paths()
-    known: dict[VkId, KnownKey] = {}
-    for name in names if names is not None else get_circuit_names(paths):
-        try:
-            path = get_circuit_entry(paths, name).verification_key
-            if not path.is_file():
-                raise ValueError(f"{path} is missing: run ./demo.sh setup")
-            key = load_key_file(name, path)
-        except (ProverError, ValueError) as error:
-            log.warning("Groth16 precompile: no key for circuit %s: %s", name, error)
-            continue
-        known[key.vk_id] = key
-    return known
-
-
-def compute_ceremony_vk_id(name: str, paths: CeremonyPaths | None = None) -> VkId:
-    """The vkId under which the precompile knows the ceremony's circuit `name`: what a
-    contract that checks its proofs is deployed with (e.g. PassGate's ownershipVkId)."""
-    path = get_circuit_entry(paths or get_default_paths(), name).verification_key
-    return compute_vk_id(json.loads(path.read_text()))
 
 
 # -- one call ------------------------------------------------------------------------------

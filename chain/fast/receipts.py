@@ -1,12 +1,19 @@
-"""Receipts, blooms and the Ethereum trie roots of a block's transactions and receipts."""
+"""Receipts, blooms and the Ethereum trie roots of a block's transactions and receipts.
 
+The node keeps a `Receipt` in its compact encoding (`encode_stored_receipt`, RLP); the
+JSON-RPC shape is chain/rpc/format.py's.
+"""
+
+from dataclasses import dataclass
 from typing import Any
 
-from chain.fast.encoding import encode_rlp, keccak
+import rlp
+
+from chain.encoding import encode_rlp, keccak
 from chain.fast.executor import Log, TxOutcome
-from chain.fast.mpt import compute_ordered_root
 from chain.fast.txs import LEGACY
-from chain.types import Root
+from chain.trie import compute_ordered_root
+from chain.types import Address, Root
 
 BLOOM_BYTES = 256
 BLOOM_BITS_MASK = 2047  # each item sets three of the 2048 bits
@@ -30,9 +37,9 @@ def encode_receipt(outcome: TxOutcome, bloom: int) -> bytes:
     encoded = encode_rlp(
         [
             STATUS_SUCCESS if outcome.success else STATUS_FAILURE,
-            cumulative.to_bytes((cumulative.bit_length() + 7) // 8, "big"),
+            _uint(cumulative),
             bloom.to_bytes(BLOOM_BYTES, "big"),
-            [[log.address, list(log.topics), log.data] for log in outcome.logs],
+            [encode_log_fields(log) for log in outcome.logs],
         ]
     )
     return encoded if outcome.tx.type == LEGACY else bytes((outcome.tx.type,)) + encoded
@@ -54,56 +61,105 @@ def compute_block_commitments(outcomes: list[TxOutcome]) -> tuple[Root, Root, by
     )
 
 
-def _hex(n: int) -> str:
-    return hex(n)
+@dataclass(frozen=True)
+class Receipt:
+    """What executing one transaction made, as the node keeps it. The JSON-RPC receipt adds
+    what its transaction and block say (chain/rpc/format.py)."""
+
+    success: bool
+    cumulative_gas_used: int
+    gas_used: int
+    logs: tuple[Log, ...]
+    contract_address: Address | None
+    first_log_index: int  # the block's number of the transaction's first log
+
+    @property
+    def bloom(self) -> bytes:
+        return compute_log_bloom(self.logs).to_bytes(BLOOM_BYTES, "big")
 
 
-def _addr(a: bytes | None) -> str | None:
-    return None if a is None else "0x" + a.hex()
+def compute_receipts(outcomes: list[TxOutcome]) -> list[Receipt]:
+    receipts: list[Receipt] = []
+    first = 0
+    for o in outcomes:
+        receipts.append(
+            Receipt(o.success, o.cumulative_gas_used, o.gas_used, o.logs, o.contract_address, first)
+        )
+        first += len(o.logs)
+    return receipts
 
 
-def compute_log_json(
-    block_hash: bytes, height: int, tx_hash: bytes, tx_index: int, log_index: int, log: Any
-) -> dict[str, Any]:
-    return {
-        "address": _addr(log.address),
-        "topics": ["0x" + t.hex() for t in log.topics],
-        "data": "0x" + log.data.hex(),
-        "blockNumber": _hex(height),
-        "blockHash": "0x" + block_hash.hex(),
-        "transactionHash": "0x" + tx_hash.hex(),
-        "transactionIndex": _hex(tx_index),
-        "logIndex": _hex(log_index),
-        "removed": False,
-    }
+def encode_stored_receipt(receipt: Receipt) -> bytes:
+    """RLP: [status, cumulative gas, gas used, logs, contract address, first log index]."""
+    return encode_rlp(
+        [
+            STATUS_SUCCESS if receipt.success else STATUS_FAILURE,
+            _uint(receipt.cumulative_gas_used),
+            _uint(receipt.gas_used),
+            [encode_log_fields(log) for log in receipt.logs],
+            receipt.contract_address or b"",
+            _uint(receipt.first_log_index),
+        ]
+    )
 
 
-def compute_receipt_json(
-    block_hash: bytes,
-    height: int,
-    base_fee: int,
-    index: int,
-    first_log_index: int,
-    outcome: TxOutcome,
-    bloom: bytes,
-) -> dict[str, Any]:
-    tx = outcome.tx
-    return {
-        "transactionHash": "0x" + tx.hash.hex(),
-        "transactionIndex": _hex(index),
-        "blockHash": "0x" + block_hash.hex(),
-        "blockNumber": _hex(height),
-        "from": _addr(tx.sender),
-        "to": _addr(tx.to),
-        "cumulativeGasUsed": _hex(outcome.cumulative_gas_used),
-        "gasUsed": _hex(outcome.gas_used),
-        "effectiveGasPrice": _hex(tx.effective_gas_price(base_fee)),
-        "contractAddress": _addr(outcome.contract_address),
-        "logs": [
-            compute_log_json(block_hash, height, tx.hash, index, first_log_index + i, log)
-            for i, log in enumerate(outcome.logs)
-        ],
-        "logsBloom": "0x" + bloom.hex(),
-        "status": "0x1" if outcome.success else "0x0",
-        "type": _hex(tx.type),
-    }
+def decode_stored_receipt(raw: bytes) -> Receipt:
+    status, cumulative, gas_used, logs, contract, first = rlp.decode(raw)
+    return Receipt(
+        status == STATUS_SUCCESS,
+        _int(cumulative),
+        _int(gas_used),
+        tuple(decode_log_fields(log) for log in logs),
+        Address(contract) if contract else None,
+        _int(first),
+    )
+
+
+@dataclass(frozen=True)
+class StoredLog:
+    """A log as the node keeps it for eth_getLogs: with the transaction that emitted it."""
+
+    tx_index: int
+    tx_hash: bytes
+    log: Log
+
+
+def list_stored_logs(
+    outcomes: list[TxOutcome], receipts: list[Receipt]
+) -> list[tuple[int, bytes, bytes]]:
+    """(log index, emitter, compact log) of each of a block's logs, as the store keeps them."""
+    return [
+        (
+            receipt.first_log_index + i,
+            bytes(log.address),
+            encode_stored_log(StoredLog(index, outcome.tx.hash, log)),
+        )
+        for index, (outcome, receipt) in enumerate(zip(outcomes, receipts, strict=True))
+        for i, log in enumerate(receipt.logs)
+    ]
+
+
+def encode_stored_log(stored: StoredLog) -> bytes:
+    return encode_rlp([_uint(stored.tx_index), stored.tx_hash, encode_log_fields(stored.log)])
+
+
+def decode_stored_log(raw: bytes) -> StoredLog:
+    tx_index, tx_hash, fields = rlp.decode(raw)
+    return StoredLog(_int(tx_index), tx_hash, decode_log_fields(fields))
+
+
+def encode_log_fields(log: Log) -> list[Any]:
+    return [log.address, list(log.topics), log.data]
+
+
+def decode_log_fields(fields: Any) -> Log:
+    address, topics, data = fields
+    return Log(Address(address), tuple(topics), data)
+
+
+def _uint(n: int) -> bytes:
+    return n.to_bytes((n.bit_length() + 7) // 8, "big")
+
+
+def _int(raw: bytes) -> int:
+    return int.from_bytes(raw, "big")

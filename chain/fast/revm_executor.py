@@ -32,7 +32,7 @@ from eth_utils import ValidationError
 from pyrevm import ExecutionResult
 from pyrevm import Log as RevmLog
 
-from chain.fast.encoding import encode_rlp, keccak
+from chain.encoding import encode_rlp, keccak
 from chain.fast.executor import (
     NO_CODE,
     NO_SYSTEM_WRITES,
@@ -48,7 +48,6 @@ from chain.fast.executor import (
     TxOutcome,
 )
 from chain.fast.groth16_precompile import NO_VERIFIERS, Verifiers
-from chain.fast.mpt import TrieReader
 from chain.fast.pyevm_executor import INITCODE_TOO_LARGE, PyEvmExecutor
 from chain.fast.revm_dump import DumpFormatError
 from chain.fast.revm_runner import (
@@ -88,6 +87,7 @@ from chain.fast.worldstate import (
     set_code,
     set_storage,
 )
+from chain.trie import TrieReader
 from chain.types import Address, Root
 
 log = logging.getLogger(__name__)

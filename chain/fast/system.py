@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from eth_abi import decode as abi_decode
 
 from chain.artifacts import load_runtime_code
-from chain.fast.encoding import keccak
+from chain.encoding import keccak
 from chain.fast.executor import Log, StorageWrite, SystemWrites, TxOutcome
 from chain.ledger.messages import (
     CreditMessage,

@@ -7,8 +7,8 @@ import rlp
 from coincurve import PublicKey
 from eth.vm.forks.prague import PragueVM
 
+from chain.encoding import decode_rlp, encode_rlp, keccak
 from chain.ensure import ensure
-from chain.fast.encoding import decode_rlp, encode_rlp, keccak
 from chain.types import Address, ChainId, Hash32
 
 LEGACY, ACCESS_LIST, DYNAMIC_FEE = 0, 1, 2

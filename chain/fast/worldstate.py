@@ -9,8 +9,8 @@ at the end of the block folds those changes into the tries with one batch update
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from chain.fast.encoding import decode_rlp, encode_rlp, keccak
-from chain.fast.mpt import BLANK_ROOT, TrieReader, compute_trie_update, get_trie_value
+from chain.encoding import decode_rlp, encode_rlp, keccak
+from chain.trie import BLANK_ROOT, TrieReader, compute_trie_update, get_trie_value
 from chain.types import Address, Root
 
 EMPTY_CODE_HASH = keccak(b"")

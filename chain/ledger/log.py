@@ -11,6 +11,14 @@ class InvalidBlock(Exception):
     """A block that may not be appended to the ledger."""
 
 
+class WrongLedgerPosition(InvalidBlock):
+    """The header's seq, prev_hash, height or parent_hash is not the next place in the log."""
+
+
+class WrongBlockHash(InvalidBlock):
+    """The header's hash is not the hash of its fields."""
+
+
 @dataclass(frozen=True)
 class LedgerHeads:
     """The newest block of the log and of each chain; None before the first."""
@@ -33,17 +41,16 @@ def compute_next_position(
 
 def validate_append(heads: LedgerHeads, block: LedgerBlock) -> None:
     seq, prev_hash, height, parent_hash = compute_next_position(heads, block.chain_id)
+    position = WrongLedgerPosition
     ensure(
-        block.seq == seq,
-        InvalidBlock,
-        f"seq {block.seq} does not follow the log head (expected {seq})",
+        block.seq == seq, position, f"seq {block.seq} does not follow the log head (expected {seq})"
     )
-    ensure(block.prev_hash == prev_hash, InvalidBlock, "prev_hash is not the hash of the log head")
-    ensure(block.height == height, InvalidBlock, f"height {block.height} is not {height}")
+    ensure(block.prev_hash == prev_hash, position, "prev_hash is not the hash of the log head")
+    ensure(block.height == height, position, f"height {block.height} is not {height}")
+    ensure(block.parent_hash == parent_hash, position, "parent_hash is not the chain head's hash")
     ensure(
-        block.parent_hash == parent_hash, InvalidBlock, "parent_hash is not the chain head's hash"
+        block.hash == compute_block_hash(block), WrongBlockHash, "hash does not match the header"
     )
-    ensure(block.hash == compute_block_hash(block), InvalidBlock, "hash does not match the header")
 
 
 def process_append(heads: LedgerHeads, block: LedgerBlock) -> LedgerHeads:

@@ -5,6 +5,14 @@ nodes it wrote, the pending transactions it consumed) is written in one SQLite
 transaction, so after a crash the database holds either the whole block or none of it.
 WAL with synchronous=NORMAL survives the death of the process (the case `kill -9` tests);
 `durable=True` adds an fsync per commit for power loss.
+
+Schema version: `PRAGMA user_version` holds `SCHEMA_VERSION`, written when the database is
+created. The rule: every change to a table's columns or to what a column holds raises
+`SCHEMA_VERSION` by one, and a node opens only a database of its own version. It refuses an
+older (or newer) one with `SchemaVersionError`, naming both versions, before reading or
+writing anything: no migration is written while every network is a dev network, which
+starts again from a fresh data directory. Versions: 0, a database from before the number
+was kept (RPC JSON receipts and logs); 1, compact (RLP) receipts and logs.
 """
 
 import json
@@ -14,8 +22,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chain.ensure import ensure
 from chain.ledger.blocks import LedgerBlock, block_from_json, block_to_json
 from chain.types import ChainId, Hash32, Height, Seq
+
+SCHEMA_VERSION = 1
+
+
+class SchemaVersionError(Exception):
+    """The database was written by a node of another schema version."""
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
@@ -34,14 +50,14 @@ CREATE TABLE IF NOT EXISTS txs (
     height INTEGER NOT NULL,
     idx INTEGER NOT NULL,
     raw BLOB NOT NULL,
-    receipt TEXT NOT NULL
+    receipt BLOB NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS logs (
     chain_id INTEGER NOT NULL,
     height INTEGER NOT NULL,
     log_index INTEGER NOT NULL,
     address BLOB NOT NULL,
-    body TEXT NOT NULL,
+    body BLOB NOT NULL,
     PRIMARY KEY (chain_id, height, log_index)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS logs_address ON logs (address, height);
@@ -101,7 +117,7 @@ class TxRecord:
     height: Height
     index: int
     raw: bytes
-    receipt: dict[str, Any]
+    receipt: bytes  # compact (chain/fast/receipts.py, encode_stored_receipt)
 
 
 @dataclass(frozen=True)
@@ -158,7 +174,9 @@ class BlockWrite:
     block: LedgerBlock
     state_nodes: dict[bytes, bytes]
     txs: list[TxRecord]
-    logs: list[tuple[int, bytes, dict[str, Any]]]  # (log_index, address, rpc log object)
+    # (log index in the block, emitter's address, the log's compact encoding:
+    # chain/fast/receipts.py, encode_stored_log)
+    logs: list[tuple[int, bytes, bytes]]
     consumed_pending: list[Hash32]
     lost: list[tuple[Hash32, str]]
     zk: ZkWrite | None = None
@@ -172,7 +190,22 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
         self.db.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache
+        self._check_schema_version()
         self.db.executescript(SCHEMA)
+
+    def _check_schema_version(self) -> None:
+        """Mark a new database with `SCHEMA_VERSION`; refuse one of another version."""
+        tables = self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if tables == 0:
+            self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            return
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        ensure(
+            version == SCHEMA_VERSION,
+            SchemaVersionError,
+            f"{self.path} holds storage schema version {version}, this node reads version "
+            f"{SCHEMA_VERSION}: start the node with a fresh data directory",
+        )
 
     def close(self) -> None:
         self.db.close()
@@ -212,17 +245,11 @@ class Store:
             )
             db.executemany(
                 "INSERT INTO txs VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    (t.hash, t.chain_id, t.height, t.index, t.raw, json.dumps(t.receipt))
-                    for t in write.txs
-                ),
+                ((t.hash, t.chain_id, t.height, t.index, t.raw, t.receipt) for t in write.txs),
             )
             db.executemany(
                 "INSERT INTO logs VALUES (?, ?, ?, ?, ?)",
-                (
-                    (block.chain_id, block.height, i, addr, json.dumps(body))
-                    for i, addr, body in write.logs
-                ),
+                ((block.chain_id, block.height, i, addr, body) for i, addr, body in write.logs),
             )
             db.executemany(
                 "DELETE FROM pending WHERE hash=?", ((h,) for h in write.consumed_pending)
@@ -293,27 +320,28 @@ class Store:
             Height(row[2]),
             row[3],
             bytes(row[4]),
-            json.loads(row[5]),
+            bytes(row[5]),
         )
 
     def get_logs(
         self, chain_id: ChainId, from_h: Height, to_h: Height, addresses: list[bytes] | None
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Iterator[tuple[Height, int, bytes]]:
+        """(height, log index in the block, compact log) of each log in the range, in order."""
         if addresses:
             marks = ",".join("?" * len(addresses))
-            rows: Iterable[tuple[str]] = self.db.execute(
-                f"SELECT body FROM logs WHERE chain_id=? AND height BETWEEN ? AND ? "
-                f"AND address IN ({marks}) ORDER BY height, log_index",
+            rows: Iterable[tuple[int, int, bytes]] = self.db.execute(
+                "SELECT height, log_index, body FROM logs WHERE chain_id=? "
+                f"AND height BETWEEN ? AND ? AND address IN ({marks}) ORDER BY height, log_index",
                 (chain_id, from_h, to_h, *addresses),
             )
         else:
             rows = self.db.execute(
-                "SELECT body FROM logs WHERE chain_id=? AND height BETWEEN ? AND ? "
-                "ORDER BY height, log_index",
+                "SELECT height, log_index, body FROM logs WHERE chain_id=? "
+                "AND height BETWEEN ? AND ? ORDER BY height, log_index",
                 (chain_id, from_h, to_h),
             )
-        for (body,) in rows:
-            yield json.loads(body)
+        for height, log_index, body in rows:
+            yield Height(height), log_index, bytes(body)
 
     # -- pending and lost transactions ------------------------------------------------
 

@@ -8,6 +8,7 @@ from eth_abi import decode as abi_decode
 from chain.config import CLIENT_VERSION, RPC_MAX_LOG_BLOCK_RANGE, RPC_MAX_LOGS
 from chain.fast.chain import compute_base_fee, compute_prev_randao
 from chain.fast.executor import BlockEnv, CallMsg, ExecutionError
+from chain.fast.receipts import decode_stored_log, decode_stored_receipt
 from chain.fast.txs import FastTx, InvalidTransaction, decode_transaction
 from chain.ledger.blocks import LedgerBlock
 from chain.node import Node
@@ -18,7 +19,7 @@ from chain.rpc.errors import (
     RpcError,
     invalid_params,
 )
-from chain.rpc.format import format_block, format_transaction, hx
+from chain.rpc.format import format_block, format_log, format_receipt, format_transaction, hx
 from chain.rpc.params import (
     expect_params,
     parse_address,
@@ -292,7 +293,12 @@ class FastApi:
     def get_transaction_receipt(self, params: Any) -> Any:
         (tx_hash,) = expect_params(params, 1, 1)
         record = self.node.store.get_tx(parse_hash(tx_hash, "transaction hash"))
-        return None if record is None else record.receipt
+        if record is None:
+            return None
+        block = self.node.get_block(self.chain_id, record.height)
+        assert block is not None, f"block {record.height} of a committed transaction missing"
+        receipt = decode_stored_receipt(record.receipt)
+        return format_receipt(receipt, self._decode(record.raw), block, record.index)
 
     # -- logs ------------------------------------------------------------------------------------
 
@@ -313,9 +319,17 @@ class FastApi:
             )
         matcher = LogFilter.parse(query)
         logs = []
-        for log in self.node.store.get_logs(
+        blocks: dict[Height, LedgerBlock] = {}
+        for height, log_index, raw in self.node.store.get_logs(
             self.chain_id, Height(first), Height(last), matcher.addresses
         ):
+            if height not in blocks:
+                found = self.node.get_block(self.chain_id, height)
+                assert found is not None, f"block {height} of a stored log missing"
+                blocks[height] = found
+            block = blocks[height]
+            stored = decode_stored_log(raw)
+            log = format_log(stored.log, block, stored.tx_hash, stored.tx_index, log_index)
             if matcher.matches(log):
                 logs.append(log)
                 if len(logs) > RPC_MAX_LOGS:

@@ -4,6 +4,8 @@ from typing import Any
 
 from eth_utils import keccak
 
+from chain.fast.executor import Log
+from chain.fast.receipts import Receipt
 from chain.fast.txs import DYNAMIC_FEE, LEGACY, FastTx
 from chain.ledger.blocks import LedgerBlock
 from chain.zk.chain import EMPTY_TRIE_ROOT
@@ -97,3 +99,56 @@ def format_transaction(
         result["maxFeePerGas"] = hex(tx.max_fee_per_gas)
         result["maxPriorityFeePerGas"] = hex(tx.max_priority_fee_per_gas)
     return result
+
+
+def _address(a: bytes | None) -> str | None:
+    return None if a is None else hx(a)
+
+
+def format_log(
+    log: Log, block: LedgerBlock, tx_hash: bytes, tx_index: int, log_index: int
+) -> dict[str, Any]:
+    return {
+        "address": _address(log.address),
+        "topics": [hx(t) for t in log.topics],
+        "data": hx(log.data),
+        "blockNumber": hex(block.height),
+        "blockHash": hx(block.hash),
+        "transactionHash": hx(tx_hash),
+        "transactionIndex": hex(tx_index),
+        "logIndex": hex(log_index),
+        "removed": False,
+    }
+
+
+def format_receipt(receipt: Receipt, tx: FastTx, block: LedgerBlock, index: int) -> dict[str, Any]:
+    return {
+        "transactionHash": hx(tx.hash),
+        "transactionIndex": hex(index),
+        "blockHash": hx(block.hash),
+        "blockNumber": hex(block.height),
+        "from": _address(tx.sender),
+        "to": _address(tx.to),
+        "cumulativeGasUsed": hex(receipt.cumulative_gas_used),
+        "gasUsed": hex(receipt.gas_used),
+        "effectiveGasPrice": hex(tx.effective_gas_price(block.base_fee)),
+        "contractAddress": _address(receipt.contract_address),
+        "logs": [
+            format_log(log, block, tx.hash, index, receipt.first_log_index + i)
+            for i, log in enumerate(receipt.logs)
+        ],
+        "logsBloom": hx(receipt.bloom),
+        "status": "0x1" if receipt.success else "0x0",
+        "type": hex(tx.type),
+    }
+
+
+def format_block_logs(
+    block: LedgerBlock, txs: list[FastTx], receipts: list[Receipt]
+) -> list[dict[str, Any]]:
+    """Every log of a block, in order, as eth_getLogs and the logs subscription show them."""
+    return [
+        format_log(log, block, tx.hash, index, receipt.first_log_index + i)
+        for index, (tx, receipt) in enumerate(zip(txs, receipts, strict=True))
+        for i, log in enumerate(receipt.logs)
+    ]

@@ -16,7 +16,7 @@ from chain.ledger.blocks import LedgerBlock
 from chain.rpc.duet_api import format_ledger_entry
 from chain.rpc.errors import invalid_params
 from chain.rpc.fast_api import LogFilter
-from chain.rpc.format import format_block_header
+from chain.rpc.format import format_block_header, format_block_logs
 from chain.rpc.params import expect_params, parse_address, parse_object
 from chain.types import ChainId
 
@@ -116,6 +116,7 @@ class SubscriptionHub:
                     result = self.prover_jobs(sub.prover, block.height)
                     conn.push(self._dumps(notification(sub_id, result)))
                 elif sub.kind == "logs" and fast is not None and sub.log_filter is not None:
-                    for _, _, log in fast.logs:
+                    txs = [o.tx for o in fast.result.outcomes]
+                    for log in format_block_logs(block, txs, fast.receipts):
                         if sub.log_filter.matches(log):
                             conn.push(self._dumps(notification(sub_id, log)))

@@ -9,6 +9,12 @@ operation that breaks a rule when its turn comes is left out and reported, never
 applied; a message that breaks one is refused, which is recorded; a deposit that breaks one
 waits, with every later deposit (the rollup takes them in order). The block's state root is
 the root after its last operation.
+
+`state_transition(chain, proposal)` checks a block another node proposed: its place in the
+ledger, then its body applied to the checker's state (every operation in it must apply),
+then every root the header claims (chain/ledger/claims.py). `produce_block` makes the block
+this node proposes from a body, leaving out operations that break a rule, under the same
+header rules. Neither changes anything: the caller commits the block once it is accepted.
 """
 
 from collections.abc import Callable, Sequence
@@ -17,9 +23,10 @@ from typing import Any
 
 from eth_utils import keccak, to_checksum_address
 
-from chain.fast.mpt import compute_ordered_root
+from chain.ensure import ensure
 from chain.ledger.blocks import LedgerBlock, seal
-from chain.ledger.log import LedgerHeads, compute_next_position
+from chain.ledger.claims import InvalidBody, check_claims
+from chain.ledger.log import LedgerHeads, compute_next_position, validate_append
 from chain.ledger.messages import (
     CreditMessage,
     InvalidMessage,
@@ -29,6 +36,7 @@ from chain.ledger.messages import (
     decode_message,
     encode_message,
 )
+from chain.trie import compute_ordered_root
 from chain.types import Address, ChainId, Hash32, Root
 from chain.zk.ops import (
     BlockContext,
@@ -331,3 +339,74 @@ def apply_block(
         deposit_refused,
         forced_refused,
     )
+
+
+@dataclass(frozen=True)
+class ZkChainState:
+    """What the next ZK block is checked against, and the chain's rules for it."""
+
+    state: ZkState
+    heads: LedgerHeads
+    chain_id: ChainId
+    min_fee: int
+    refuse: Refuser | None = None
+
+
+@dataclass(frozen=True)
+class ZkBody:
+    """What a ZK block applies, in the order `apply_block` takes it."""
+
+    ops: tuple[SignedOperation, ...] = ()
+    inbox: tuple[bytes, ...] = ()
+    deposits: tuple[Deposit, ...] = ()
+    settles: tuple[MarketSettle, ...] = ()
+    market_digest: bytes | None = None
+    forced: tuple[ForcedWithdrawal, ...] = ()
+
+
+@dataclass(frozen=True)
+class ZkProposal:
+    """A ZK block as one node proposes it to another: the header and its body."""
+
+    header: LedgerBlock
+    body: ZkBody
+
+
+def produce_block(chain: ZkChainState, body: ZkBody, timestamp_ms: int) -> ZkBlock:
+    """The next block from `body`, leaving out the operations that break a rule."""
+    zk = apply_block(
+        chain.state,
+        chain.heads,
+        chain.chain_id,
+        timestamp_ms,
+        list(body.ops),
+        chain.min_fee,
+        body.inbox,
+        body.deposits,
+        body.settles,
+        body.market_digest,
+        body.forced,
+        chain.refuse,
+    )
+    validate_append(chain.heads, zk.block)
+    return zk
+
+
+def compute_proposal(zk: ZkBlock, body: ZkBody) -> ZkProposal:
+    """The proposal of a block `produce_block` made from `body`: without what it left out."""
+    left_out = {signed.op_id for signed, _ in zk.rejected}
+    ops = tuple(signed for signed in body.ops if signed.op_id not in left_out)
+    return ZkProposal(zk.block, replace(body, ops=ops))
+
+
+def state_transition(chain: ZkChainState, proposal: ZkProposal) -> ZkBlock:
+    """Check `proposal` against `chain`: raises a kind of InvalidBlock naming the false claim
+    (chain/ledger/claims.py), else returns the block as applied, for the caller to commit."""
+    header = proposal.header
+    validate_append(chain.heads, header)
+    zk = produce_block(chain, proposal.body, header.timestamp_ms)
+    for signed, reason in zk.rejected:
+        ensure(False, InvalidBody, f"operation {signed.op_id.hex()} cannot apply: {reason}")
+    ensure(zk.forced_refused is None, InvalidBody, f"{zk.forced_refused}")
+    check_claims(header, zk.block)
+    return zk

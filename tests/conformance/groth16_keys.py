@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from chain.fast.groth16_precompile import KnownKey, VkId, compute_gas, load_ceremony_verifiers
+from chain.fast.groth16_precompile import KnownKey, VkId, compute_gas
 from chain.prover.ceremony import (
     PROJECT_ROOT,
     CeremonyPaths,
@@ -18,6 +18,7 @@ from chain.prover.ceremony import (
     setup_circuits,
 )
 from chain.prover.groth16 import PROOF_BYTES, load_circuit, prove
+from chain.prover.precompile_keys import load_ceremony_verifiers
 
 FIXTURE_CIRCUITS = PROJECT_ROOT / "tests" / "fixtures" / "circuits"
 FIXTURE_CACHE = "fixture-circuits"

@@ -11,6 +11,7 @@ from eth_utils import to_checksum_address
 
 from chain.config import NetworkConfig
 from chain.fast.genesis import dev_keys
+from chain.fast.receipts import decode_stored_receipt
 from chain.node import Node
 from chain.types import Address, Hash32, Root
 from tests.conformance.harness import CHAIN_ID, GWEI, calldata, deploy_data
@@ -58,8 +59,10 @@ class Script:
         tx_hash = self._send(node, 0, None, deploy_data("MoveBench"))
         root = self._produce(node)
         record = node.store.get_tx(tx_hash)
-        assert record is not None and record.receipt["status"] == "0x1"
-        self.bench = Address(bytes.fromhex(record.receipt["contractAddress"][2:]))
+        assert record is not None
+        receipt = decode_stored_receipt(record.receipt)
+        assert receipt.success and receipt.contract_address is not None
+        self.bench = receipt.contract_address
         return root
 
     def moves(self, node: Node, rounds: int) -> list[Root]:

@@ -19,8 +19,8 @@ from web3.exceptions import ContractCustomError
 from chain.client.fast import FastBridge
 from chain.client.pass_proof import PassProof, prove_pass
 from chain.client.zk import ZkClient
-from chain.fast.groth16_precompile import compute_ceremony_vk_id
 from chain.prover.errors import ProverError
+from chain.prover.precompile_keys import compute_ceremony_vk_id
 from chain.zk.genesis import GAME_PASS_COLLECTION
 from chain.zk.ownership import compute_key_hash
 from tests.conftest import NodeFactory

@@ -12,13 +12,14 @@ import pytest
 from eth.vm.forks.prague import PragueVM
 from eth.vm.forks.prague.computation import PragueComputation
 
-from chain.fast.encoding import keccak
+from chain.encoding import keccak
 from chain.fast.groth16_precompile import (
     FALSE_WORD,
     GROTH16_VERIFY_ADDRESS,
     GROTH16_VERIFY_BASE_GAS,
     GROTH16_VERIFY_INPUT_GAS,
     HEADER_BYTES,
+    PROOF_BYTES,
     SCALAR_FIELD,
     TRUE_WORD,
     KnownKey,
@@ -29,12 +30,13 @@ from chain.fast.groth16_precompile import (
     compute_input_count,
     compute_vk_id,
     encode_request,
-    load_ceremony_verifiers,
     parse_request,
     process_verify,
 )
 from chain.fast.pyevm_executor import PyEvmExecutor
+from chain.prover import groth16
 from chain.prover.ceremony import CeremonyPaths, get_circuit_entry
+from chain.prover.precompile_keys import load_ceremony_verifiers
 from tests.conformance.groth16_keys import (
     MULTIPLY_SIGNALS,
     get_fixture_paths,
@@ -168,3 +170,9 @@ def test_registration_leaves_pyevm_own_classes_alone() -> None:
     assert GROTH16_VERIFY_ADDRESS in executor.state_class.computation_class.get_precompiles()
     assert GROTH16_VERIFY_ADDRESS not in PragueComputation.get_precompiles()
     assert PragueVM.get_state_class().computation_class is PragueComputation
+
+
+def test_proof_size_is_the_provers_ethereum_blob() -> None:
+    """The precompile sizes the proof itself (the fast chain imports no prover code): the
+    size must stay the prover's."""
+    assert PROOF_BYTES == groth16.PROOF_BYTES

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from trie import HexaryTrie
 
-from chain.fast.mpt import BLANK_ROOT, compute_ordered_root, compute_trie_root
+from chain.trie import BLANK_ROOT, compute_ordered_root, compute_trie_root
 
 
 def hexary_root(pairs: dict[bytes, bytes]) -> bytes:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any, TypeAlias
 
-from chain.fast.encoding import HASH_BYTES, decode_rlp, encode_rlp, keccak
+from chain.encoding import HASH_BYTES, decode_rlp, encode_rlp, keccak
 
 NodeReader = Callable[[bytes], bytes | None]
 

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from trie import HexaryTrie
 
-from chain.fast.encoding import decode_rlp, encode_rlp, keccak
-from chain.fast.mpt import BLANK_ROOT, TrieReader, compute_trie_update, get_trie_value
+from chain.encoding import decode_rlp, encode_rlp, keccak
+from chain.trie import BLANK_ROOT, TrieReader, compute_trie_update, get_trie_value
 
 # Few distinct keys, some sharing long prefixes, so updates split and merge nodes.
 KEYS = [keccak(bytes([n])) for n in range(12)] + [b"\x12\x34" + bytes([n]) * 30 for n in range(4)]
