@@ -51,14 +51,15 @@ from fast_chain import Fees, compute_percentile, load_artifact, sign_tx, to_ms  
 
 from chain.client.zk import ZkClient  # noqa: E402
 from chain.fast.genesis import dev_keys  # noqa: E402
+from chain.jsonrpc import RpcError  # noqa: E402
+from chain.testing.node_process import NodeProcess  # noqa: E402
 from game.arena import MAX_FEE_WEI, MOVE_GAS, Arena, Seat  # noqa: E402
 from game.board import ArenaEvent, Moved  # noqa: E402
 from game.bots import choose_move  # noqa: E402
 from game.devsetup import ensure_arena, ensure_pass  # noqa: E402
 from game.feed import BoardFollower, follow_arena  # noqa: E402
 from game.session import Endpoints  # noqa: E402
-from game.socket import ChainError, ChainSocket  # noqa: E402
-from tests.integration.node_process import NodeProcess  # noqa: E402
+from game.socket import ChainSocket  # noqa: E402
 
 DEFAULT_DURATION_S = 20.0  # of sending
 DEFAULT_PLAYERS = 8
@@ -218,7 +219,7 @@ async def drive(
         tally.send_lags_s.append(sent_at - due)
         try:
             tx_hash = await chain.send_raw_transaction(raw)
-        except ChainError as error:
+        except RpcError as error:
             mover.release()
             tally.send_errors += 1
             tally.last_error = str(error)
@@ -249,7 +250,7 @@ async def warm_up(
                 continue
             try:
                 latest[index] = tx_key(await sockets[index].send_raw_transaction(raw))
-            except ChainError:
+            except RpcError:
                 movers[index].release()
         await wait_seen(latest.values(), arrivals, WARMUP_ROUND_S)
         waiting = [index for index in waiting if latest.get(index) not in arrivals]
