@@ -12,7 +12,7 @@ developer would otherwise use (MoveBench, a stand-in for a move that never fails
 same senders and the same observer). Progress goes to stderr, one JSON object to stdout;
 method and meaning of every figure: bench/README.md.
 
-    .venv/bin/python bench/game.py [--duration 20] [--players 8] [--rate 10]
+    .venv/bin/python bench/game_moves.py [--duration 20] [--players 8] [--rate 10]
                                    [--targets duet,anvil] [--json-only]
 """
 
@@ -37,8 +37,7 @@ from types import FrameType
 from typing import Any, Protocol, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
-# This file's name shadows the `game` package while bench/ leads the import path: put the
-# repository first so that `game.arena` is the package's (and `tests` is importable).
+# The repository on the import path, so that `chain` and `game` import from a checkout.
 sys.path.insert(0, str(ROOT))
 
 from _targets import Node, anvil_node, get_group_cpu_s  # noqa: E402
