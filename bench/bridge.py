@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,8 @@ from eth_account import Account
 from chain.client.fast import FastBridge
 from chain.client.zk import ZkClient
 from chain.fast.genesis import dev_keys
+from chain.jsonrpc import RpcClient
+from chain.nodefile import NodeFile, read_node_file
 
 READY_TIMEOUT_S = 60.0
 CREDIT_TIMEOUT_S = 30.0
@@ -48,19 +49,15 @@ PROGRESS = True  # per-transfer lines on stderr
 
 
 def rpc(url: str, method: str, params: list[Any]) -> Any:
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
-    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())["result"]
+    return RpcClient(url, timeout_s=10).call(method, params)
 
 
-def wait_for_node(data_dir: Path) -> dict[str, Any]:
+def wait_for_node(data_dir: Path) -> NodeFile:
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
         try:
-            info: dict[str, Any] = json.loads((data_dir / "node.json").read_text())
-            return info
-        except (FileNotFoundError, json.JSONDecodeError):
+            return read_node_file(data_dir)
+        except ValueError:
             time.sleep(0.1)
     raise RuntimeError(f"the node did not start within {READY_TIMEOUT_S} s")
 
@@ -145,7 +142,7 @@ def main() -> int:
         proc = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
         try:
             info = wait_for_node(data_dir)
-            zk, fast = info["zk"]["http"], info["fast"]["http"]
+            zk, fast = info.zk.http, info.fast.http
             to_fast = measure_to_fast(zk, fast, args.count, args.zk_interval)
             to_zk = measure_to_zk(zk, fast, args.count, args.zk_interval)
         finally:

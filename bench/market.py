@@ -65,8 +65,9 @@ from eth_account import Account  # noqa: E402
 
 from chain.client.zk import FINAL_FAILURES, STATUS_ORDER, OperationFailed, ZkClient  # noqa: E402
 from chain.fast.genesis import dev_keys  # noqa: E402
-from tests.integration.node_process import NodeProcess  # noqa: E402
-from tests.integration.prover_process import ProverProcess  # noqa: E402
+from chain.jsonrpc import RpcError  # noqa: E402
+from chain.testing.node_process import NodeProcess  # noqa: E402
+from chain.testing.prover_process import ProverProcess  # noqa: E402
 
 DEFAULT_AGENTS = (1, 2, 4)
 DEFAULT_DURATION_S = 60.0  # of sending
@@ -384,7 +385,7 @@ def measure(
             max_lag = max(max_lag, sent - due)
             try:
                 op_id = senders[i % 2].transfer(recipients[i % 2], TRANSFER_WEI)
-            except (OperationFailed, OSError, ValueError) as exc:
+            except (OperationFailed, RpcError, OSError, ValueError) as exc:
                 send_failed += 1
                 last_error = f"{type(exc).__name__}: {exc}"
                 continue

@@ -43,8 +43,8 @@ from web3 import Web3  # noqa: E402
 
 from chain.client.zk import ZkClient  # noqa: E402
 from chain.l1.anvil import Anvil  # noqa: E402
-from tests.integration.node_process import NodeProcess  # noqa: E402
-from tests.integration.support import dev_account  # noqa: E402
+from chain.testing.accounts import dev_account  # noqa: E402
+from chain.testing.node_process import NodeProcess  # noqa: E402
 from tests.l1.harness import get_transfer_chain, measure_settlement  # noqa: E402
 
 DEFAULT_SIZES = (1, 8, 32, 128)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from chain.service import read_node_file
+from chain.nodefile import NodeFile, read_node_file
 
 if TYPE_CHECKING:
     from eth_typing import ChecksumAddress
@@ -74,9 +74,9 @@ def parse_amount(text: str) -> int:
     return int(wei)
 
 
-def load_node(data_dir: Path) -> dict[str, Any]:
+def load_node(data_dir: Path) -> NodeFile:
     info = read_node_file(data_dir)
-    if not (info.get("l1") or {}).get("rollup"):
+    if not info.rollup:
         raise ValueError(f"the node on {data_dir} does not settle on L1: no rollup")
     return info
 
@@ -99,7 +99,7 @@ class BridgeRequest:
     """What both commands are asked: how much, on which node, signed by whom, for whom."""
 
     amount: int
-    node: dict[str, Any]
+    node: NodeFile
     signer: Any  # an eth_account LocalAccount
     to: "ChecksumAddress"
 
@@ -114,13 +114,18 @@ def parse_request(args: argparse.Namespace) -> BridgeRequest:
     return BridgeRequest(amount, node, signer, to_checksum_address(args.to or signer.address))
 
 
-def connect_rollup(node: dict[str, Any], signer: Any) -> "RollupClient":
+def connect_rollup(l1_url: str, rollup: str, signer: Any) -> "RollupClient":
     from web3 import Web3
 
     from chain.l1.rollup import RollupClient
 
-    w3 = Web3(Web3.HTTPProvider(node["l1"]["http"], request_kwargs={"timeout": 60}))
-    return RollupClient(w3, node["l1"]["rollup"], signer)
+    w3 = Web3(Web3.HTTPProvider(l1_url, request_kwargs={"timeout": 60}))
+    return RollupClient(w3, Web3.to_checksum_address(rollup), signer)
+
+
+def connect_node_rollup(node: NodeFile, signer: Any) -> "RollupClient":
+    assert node.l1 is not None and node.l1.rollup is not None  # load_node saw to it
+    return connect_rollup(node.l1.http, node.l1.rollup, signer)
 
 
 def format_zkpow(wei: int) -> str:
@@ -138,7 +143,7 @@ def cmd_deposit(args: argparse.Namespace) -> int:
         err.print(f"[red]{exc}[/]")
         return 2
     amount, info, signer, to = request.amount, request.node, request.signer, request.to
-    rollup = connect_rollup(info, signer)
+    rollup = connect_node_rollup(info, signer)
     try:
         index = rollup.deposit(to, amount)
     except L1Error as exc:
@@ -147,7 +152,7 @@ def cmd_deposit(args: argparse.Namespace) -> int:
     err.print(f"deposit {index}: {format_zkpow(amount)} locked on L1 for {to}")
     if args.no_wait:
         return 0
-    zk = ZkClient(info["zk"]["http"], signer.key)
+    zk = ZkClient(info.zk.http, signer.key)
     op_id = "0x" + compute_deposit_id(index).hex()
     deadline = time.monotonic() + CREDIT_TIMEOUT_S
     with err.status("waiting for the ZK chain to credit it (after two L1 blocks)"):
@@ -164,6 +169,7 @@ def cmd_deposit(args: argparse.Namespace) -> int:
 def cmd_withdraw(args: argparse.Namespace) -> int:
     from chain.client.l1_bridge import claim_withdrawal
     from chain.client.zk import OperationFailed, ZkClient
+    from chain.jsonrpc import RpcError
     from chain.l1.errors import L1Error
     from chain.types import Height
 
@@ -173,12 +179,12 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
         err.print(f"[red]{exc}[/]")
         return 2
     amount, info, signer, to = request.amount, request.node, request.signer, request.to
-    zk = ZkClient(info["zk"]["http"], signer.key)
+    zk = ZkClient(info.zk.http, signer.key)
     if args.force:
         return force_and_claim(request, zk, args.no_wait)
     try:
         op_id = zk.withdraw(to, amount)
-    except OperationFailed as exc:
+    except (OperationFailed, RpcError) as exc:
         err.print(f"[red]withdrawal refused: {exc}[/]")
         return 1
     err.print(f"withdrawal {op_id}: {format_zkpow(amount)} for {to} on L1")
@@ -194,11 +200,11 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
             with err.status(f"{what}…"):
                 status = zk.wait(op_id, stage, timeout_s=SETTLE_TIMEOUT_S)
             err.print(f"{stage}")
-    except OperationFailed as exc:
+    except (OperationFailed, RpcError) as exc:
         err.print(f"[red]{exc}[/]")
         return 1
     height = Height(int(status["height"], 16))
-    rollup = connect_rollup(info, signer)
+    rollup = connect_node_rollup(info, signer)
     try:
         claim = claim_withdrawal(rollup, height, to, amount)
     except L1Error as exc:
@@ -218,7 +224,7 @@ def force_and_claim(request: BridgeRequest, zk: Any, no_wait: bool) -> int:
     from chain.client.l1_bridge import claim_withdrawal, find_withdrawal_height, force_withdraw
     from chain.l1.errors import L1Error
 
-    rollup = connect_rollup(request.node, request.signer)
+    rollup = connect_node_rollup(request.node, request.signer)
     try:
         index = force_withdraw(zk, rollup, request.to, request.amount)
     except L1Error as exc:
@@ -286,14 +292,15 @@ def cmd_exit(args: argparse.Namespace) -> int:
     try:
         signer = load_signer(args)
         if args.l1 is None or args.rollup is None:
-            node = load_node(args.data_dir)
-            l1, rollup_address = args.l1 or node["l1"]["http"], args.rollup or node["l1"]["rollup"]
+            l1_info = load_node(args.data_dir).l1
+            assert l1_info is not None and l1_info.rollup is not None  # load_node saw to it
+            l1, rollup_address = args.l1 or l1_info.http, args.rollup or l1_info.rollup
         else:
             l1, rollup_address = args.l1, args.rollup
     except (ValueError, OSError) as exc:
         err.print(f"[red]{exc}[/]")
         return 2
-    rollup = connect_rollup({"l1": {"http": l1, "rollup": rollup_address}}, signer)
+    rollup = connect_rollup(l1, rollup_address, signer)
     try:
         if not rollup.is_frozen():
             err.print("[red]the rollup is not frozen: withdraw instead (duet withdraw, --force)[/]")

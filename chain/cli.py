@@ -8,8 +8,6 @@ import signal
 import sys
 import tempfile
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
@@ -34,14 +32,16 @@ from chain.config import (
     FAST_BLOCK_WINDOW_MS,
     ZK_BLOCK_INTERVAL_S,
 )
+from chain.jsonrpc import NodeUnreachable, RpcClient, RpcError
 from chain.l1.config import AGENT_POLL_S, GRACE_BLOCKS, SLOT_BLOCKS, SlotSchedule
 from chain.l1.devnet import DevnetError
 from chain.l1.errors import L1Error
 from chain.market.config import MarketConfig
 from chain.market_cli import add_market_parsers, cmd_market, cmd_prover
 from chain.node import DEFAULT_EXECUTOR, EXECUTORS
+from chain.nodefile import get_node_file_path, read_node_file
 from chain.prover.ceremony import KEYS_DIR_ENV
-from chain.service import NODE_FILE, DataDirBusy, NodeOptions, read_node_file, run_node
+from chain.service import DataDirBusy, NodeOptions, run_node
 from game.play import add_play_parser, cmd_play
 
 if TYPE_CHECKING:
@@ -375,48 +375,43 @@ def cmd_agent(args: argparse.Namespace) -> int:
     return 0
 
 
-def rpc(url: str, method: str, params: list[Any] | None = None, timeout: float = 5.0) -> Any:
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []})
-    request = urllib.request.Request(
-        url, data=body.encode(), headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        answer = json.loads(response.read())
-    if "error" in answer:
-        raise RuntimeError(answer["error"]["message"])
-    return answer["result"]
+STATUS_TIMEOUT_S = 5.0
+
+
+class NodeNotRunning(Exception):
+    """No node runs on the data directory, or the one recorded there does not answer."""
 
 
 def read_status(data_dir: Path) -> dict[str, Any]:
-    """The running node's endpoints and heads; raises RuntimeError if none is running."""
-    path = data_dir / NODE_FILE
+    """The running node's endpoints and heads; NodeNotRunning if none is running."""
     try:
         info = read_node_file(data_dir)
     except ValueError as exc:
-        raise RuntimeError(str(exc)) from None
+        raise NodeNotRunning(str(exc)) from None
     try:
-        os.kill(info["pid"], 0)
+        os.kill(info.pid, 0)
     except ProcessLookupError:
-        raise RuntimeError(
-            f"the node recorded in {path} (pid {info['pid']}) is not running"
+        raise NodeNotRunning(
+            f"the node recorded in {get_node_file_path(data_dir)} (pid {info.pid}) is not running"
         ) from None
     try:
-        heads = rpc(info["fast"]["http"], "duet_heads")
-    except (urllib.error.URLError, OSError) as exc:
-        raise RuntimeError(f"the node at {info['fast']['http']} does not answer: {exc}") from None
+        heads = RpcClient(info.fast.http, STATUS_TIMEOUT_S).call("duet_heads")
+    except (NodeUnreachable, RpcError) as exc:
+        raise NodeNotRunning(str(exc)) from None
     settlement = None
-    if (info.get("l1") or {}).get("rollup"):
+    if info.rollup:
         try:
-            settlement = rpc(info["zk"]["http"], "duet_getSettlementStatus")
-        except (urllib.error.URLError, OSError, RuntimeError) as exc:
+            settlement = RpcClient(info.zk.http, STATUS_TIMEOUT_S).call("duet_getSettlementStatus")
+        except (NodeUnreachable, RpcError) as exc:
             settlement = {"error": str(exc)}
+    as_json = info.to_json()
     return {
-        "fast": {**info["fast"], "head": heads["fast"]["height"]},
-        "zk": {**info["zk"], "head": heads["zk"]["height"]},
+        "fast": {**as_json["fast"], "head": heads["fast"]["height"]},
+        "zk": {**as_json["zk"], "head": heads["zk"]["height"]},
         "ledger": {"seq": heads["ledger"]["seq"]},
-        "pid": info["pid"],
-        "executor": info.get("executor"),
-        "l1": info.get("l1"),
+        "pid": info.pid,
+        "executor": info.executor,
+        "l1": as_json["l1"],
         "settlement": settlement,
     }
 
@@ -424,7 +419,7 @@ def read_status(data_dir: Path) -> dict[str, Any]:
 def cmd_status(args: argparse.Namespace) -> int:
     try:
         status = read_status(args.data_dir.expanduser().resolve())
-    except RuntimeError as exc:
+    except NodeNotRunning as exc:
         err.print(f"[red]{exc}[/]")
         return 1
     if args.json:

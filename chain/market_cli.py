@@ -7,13 +7,12 @@ import json
 import logging
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from chain.bridge_cli import load_signer
-from chain.service import read_node_file
+from chain.jsonrpc import NodeUnreachable, RpcClient, RpcError
+from chain.nodefile import read_node_file
 
 log = logging.getLogger("duet.prover")
 MARKET_REFRESH_S = 1.0
@@ -57,17 +56,11 @@ def resolve_endpoint(args: argparse.Namespace) -> tuple[str, str]:
             raise ValueError(f"--node-url must be an http(s) URL, got {url!r}")
         return url, "ws" + url[4:]
     info = read_node_file(args.data_dir)
-    return info["zk"]["http"], info["zk"]["ws"]
+    return info.zk.http, info.zk.ws
 
 
-def call(url: str, method: str, params: list[Any]) -> Any:
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
-    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        answer = json.loads(response.read())
-    if "error" in answer:
-        raise ValueError(f"{method}: {answer['error'].get('message')}")
-    return answer["result"]
+def read_market(url: str) -> Any:
+    return RpcClient(url).call("duet_getProverMarket")
 
 
 def cmd_prover(args: argparse.Namespace) -> int:
@@ -78,8 +71,8 @@ def cmd_prover(args: argparse.Namespace) -> int:
         signer = load_signer(args)
         if args.workers < 1:
             raise ValueError("--workers must be at least 1")
-        market = call(http, "duet_getProverMarket", [])
-    except (ValueError, OSError) as exc:
+        market = read_market(http)
+    except (ValueError, NodeUnreachable, RpcError) as exc:
         Console(stderr=True).print(f"[red]duet prover:[/] {exc}")
         return 2
     live = not args.plain and sys.stdout.isatty()
@@ -95,10 +88,10 @@ async def run_prover(
 ) -> None:
     from rich.live import Live
 
-    from chain.market.agent import RpcLink
+    from chain.client.prover.loop import ProverLoop, ProverStats
+    from chain.client.prover.rpc_link import RpcLink
+    from chain.client.prover.view import render_prover
     from chain.market.config import MarketConfig
-    from chain.market.prover_loop import ProverLoop, ProverStats
-    from chain.market.view import render_prover
 
     cfg = MarketConfig(**config)  # type: ignore[arg-type]  # the node's, as JSON numbers
     async with RpcLink(http, ws, key) as link:
@@ -149,13 +142,13 @@ def cmd_market(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.live import Live
 
-    from chain.market.view import render_market
+    from chain.client.prover.view import render_market
 
     console = Console()
     try:
         http, _ = resolve_endpoint(args)
-        market = call(http, "duet_getProverMarket", [])
-    except (ValueError, OSError) as exc:
+        market = read_market(http)
+    except (ValueError, NodeUnreachable, RpcError) as exc:
         Console(stderr=True).print(f"[red]duet market:[/] {exc}")
         return 2
     if args.json:
@@ -171,7 +164,7 @@ def cmd_market(args: argparse.Namespace) -> int:
         while True:
             time.sleep(MARKET_REFRESH_S)
             try:
-                screen.update(render_market(call(http, "duet_getProverMarket", [])))
-            except (ValueError, OSError, urllib.error.URLError) as exc:
+                screen.update(render_market(read_market(http)))
+            except (NodeUnreachable, RpcError) as exc:
                 console.print(f"[red]node unreachable:[/] {exc}")
     return 0

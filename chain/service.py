@@ -3,8 +3,8 @@ its L1 side: the devnet, the rollup, the watcher of settled blocks, the embedded
 
 import asyncio
 import contextlib
+import dataclasses
 import fcntl
-import json
 import logging
 import os
 import signal
@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 from aiohttp import web
 from eth_account import Account
 
 from chain.config import DEV_PROVER_ACCOUNT, NetworkConfig
 from chain.consensus.dev import DevSequencer
 from chain.fast.genesis import dev_alloc, dev_keys, dev_sequencer_key
+from chain.jsonrpc import AsyncRpcClient, NodeUnreachable, RpcError
 from chain.l1.attestation import Attestor
 from chain.l1.calldata import StateRoot
 from chain.l1.config import DEFAULT_SCHEDULE, SlotSchedule
@@ -27,6 +27,7 @@ from chain.l1.devnet import Devnet, DevnetError, L1Endpoint
 from chain.market.config import MarketConfig
 from chain.market.house import make_house_prover
 from chain.node import Node
+from chain.nodefile import Endpoint, L1Info, NodeFile, remove_node_file
 from chain.rpc.duet_api import DuetApi
 from chain.rpc.fast_api import FastApi
 from chain.rpc.market_api import MarketApi
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
     from chain.l1.link import AgentThread
 
 log = logging.getLogger("duet.node")
-NODE_FILE = "node.json"
 LOCK_FILE = "LOCK"
 
 
@@ -77,23 +77,6 @@ def lock_data_dir(data_dir: Path) -> int:
     return fd
 
 
-def read_node_file(data_dir: Path) -> dict[str, Any]:
-    """What the node running on `data_dir` wrote at start (endpoints, pid, L1); ValueError
-    if no node has written it."""
-    path = data_dir.expanduser().resolve() / NODE_FILE
-    try:
-        info: dict[str, Any] = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ValueError(f"no node is running on {data_dir} ({path} does not exist)") from None
-    return info
-
-
-def write_json_atomically(path: Path, content: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(content, indent=2))
-    os.replace(tmp, path)
-
-
 async def start_site(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
@@ -112,12 +95,9 @@ async def gather_or_fail(*coroutines: Coroutine[Any, Any, None]) -> None:
 
 
 async def fetch_chain_id(url: str) -> int:
-    body = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
     try:
-        async with aiohttp.ClientSession() as session, session.post(url, json=body) as response:
-            answer = await response.json(content_type=None)
-        return int(answer["result"], 16)
-    except (aiohttp.ClientError, OSError, KeyError, TypeError, ValueError) as exc:
+        return int(await AsyncRpcClient(url).call("eth_chainId"), 16)
+    except (NodeUnreachable, RpcError, TypeError, ValueError) as exc:
         raise DevnetError(f"the L1 endpoint {url} does not answer eth_chainId: {exc}") from None
 
 
@@ -172,7 +152,7 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
             node.attestor = Attestor(settlement.domain, (sequencer_key,))
         duet = DuetApi(node)
         market = MarketApi(node)
-        endpoints: dict[str, Any] = {}
+        endpoints: dict[str, Endpoint] = {}
         ports: dict[str, int] = {}
         for name, methods, chain_id, port in (
             ("fast", FastApi(node).methods, cfg.fast_chain_id, options.fast_port),
@@ -185,17 +165,14 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
             runner, actual_port = await start_site(app, options.host, port)
             runners.append(runner)
             ports[name] = actual_port
-            endpoints[name] = {
-                "http": f"http://{options.host}:{actual_port}/",
-                "ws": f"ws://{options.host}:{actual_port}/",
-                "chain_id": chain_id,
-            }
+            address = f"{options.host}:{actual_port}/"
+            endpoints[name] = Endpoint(f"http://{address}", f"ws://{address}", chain_id)
         sequencer = DevSequencer(node, options.block_window_ms, options.zk_interval_s)
         tasks = [sequencer.run()]
         if options.prover:
             key = options.prover_key or dev_keys()[DEV_PROVER_ACCOUNT]
             tasks.append(make_house_prover(node, key).run())
-        l1_info: dict[str, Any] = {"http": l1.http, "chain_id": l1.chain_id, "managed": l1.managed}
+        l1_info = L1Info(l1.http, l1.chain_id, l1.managed)
         if settlement is not None:
             tasks.append(link.watch_settlement(settlement, l1.http, node.record_l1_settlement))
             tasks.append(link.watch_deposits(settlement, l1.http, node))
@@ -203,18 +180,19 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
             if options.agent:
                 zk_url = compute_loopback_url(options.host, ports["zk"])
                 agent = link.start_agent(settlement, l1.http, zk_url)
-            l1_info |= {
-                "rollup": settlement.rollup,
-                "zkpow": settlement.zkpow,
-                "agent": settlement.agent.address if agent else None,
-            }
+            l1_info = dataclasses.replace(
+                l1_info,
+                rollup=settlement.rollup,
+                zkpow=settlement.zkpow,
+                agent=settlement.agent.address if agent else None,
+            )
         seq_task = asyncio.create_task(gather_or_fail(*tasks))
-        write_json_atomically(
-            options.data_dir / NODE_FILE,
-            {"pid": os.getpid(), "executor": options.executor, **endpoints, "l1": l1_info},
+        node_file = NodeFile(
+            os.getpid(), options.executor, endpoints["fast"], endpoints["zk"], l1_info
         )
+        node_file.write(options.data_dir)
         for name, ep in endpoints.items():
-            log.info("%s chain %d: %s  %s", name, ep["chain_id"], ep["http"], ep["ws"])
+            log.info("%s chain %d: %s  %s", name, ep.chain_id, ep.http, ep.ws)
         log.info("L1 chain %d: %s", l1.chain_id, l1.http)
         if ready is not None:
             ready.set()
@@ -228,8 +206,7 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
     finally:
         if agent is not None:
             await link.stop_agent(agent)
-        with contextlib.suppress(FileNotFoundError):
-            (options.data_dir / NODE_FILE).unlink()
+        remove_node_file(options.data_dir)
         for runner in runners:
             await runner.cleanup()
         node.close()

@@ -13,10 +13,11 @@ import random
 import time
 from dataclasses import dataclass
 
+from chain.jsonrpc import RpcError
 from game.arena import Seat
 from game.board import DIRECTIONS, Board, compute_path, is_legal_step
 from game.feed import BoardFollower
-from game.socket import ChainError, ChainSocket
+from game.socket import ChainSocket
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,6 @@ async def run_bot(
             try:
                 await chain.send_raw_transaction(seat.sign_move(direction))
                 sent += 1
-            except ChainError:  # refused at the door (e.g. out of gas money): stop playing
+            except RpcError:  # refused at the door (e.g. out of gas money): stop playing
                 return sent
         await asyncio.sleep(pause)

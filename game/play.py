@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chain.fast.genesis import dev_keys
-from chain.service import read_node_file
+from chain.nodefile import read_node_file
 from game.bots import DEFAULT_DIFFICULTY, DIFFICULTIES
 from game.crew import Bot, run_crew
 from game.devsetup import ensure_arena, ensure_pass
@@ -56,7 +56,7 @@ def add_play_parser(sub: Any, default_data_dir: Path) -> None:
 
 def read_endpoints(data_dir: Path) -> Endpoints:
     info = read_node_file(data_dir)
-    return Endpoints(info["fast"]["http"], info["fast"]["ws"], info["zk"]["http"])
+    return Endpoints(info.fast.http, info.fast.ws, info.zk.http)
 
 
 def cmd_play(args: argparse.Namespace) -> int:

@@ -20,11 +20,12 @@ from web3.logs import DISCARD
 
 from chain.client.fast import FastBridge
 from chain.client.zk import STATUS_ORDER, ZkClient
+from chain.jsonrpc import RpcError
 from chain.zk.genesis import REWARD_COLLECTION
 from game.arena import Arena, Refused, Seat, list_tokens
 from game.board import ArenaEvent, Board, Moved, RoundEnded, apply_event
 from game.feed import follow_arena
-from game.socket import ChainError, ChainSocket
+from game.socket import ChainSocket
 
 ZKPOW = 10**18
 BRIDGE_AMOUNT_WEI = ZKPOW  # what one key press moves between the chains
@@ -87,7 +88,7 @@ class GameSession:
                     self._follow_ledger(chain),
                     self._poll_operations(),
                 )
-        except (OSError, aiohttp.ClientError, ChainError, TimeoutError) as exc:  # node gone
+        except (OSError, aiohttp.ClientError, RpcError, TimeoutError) as exc:  # node gone
             self.chain = None
             self._say(f"lost the node: {exc}; restart the game once it is back")
 
@@ -177,7 +178,7 @@ class GameSession:
             self._sent[tx_hash] = time.perf_counter()
             try:
                 await self.chain.send_raw_transaction(raw)
-            except ChainError as exc:
+            except RpcError as exc:
                 self._sent.pop(tx_hash, None)
                 self.seat.nonce -= 1  # the node did not take it: the nonce is free again
                 self._say(f"move not sent: {exc}")

@@ -21,23 +21,17 @@ from typing import Any
 import aiohttp
 import orjson
 
+from chain.jsonrpc import NodeUnreachable, RpcError, compute_request, get_result
+
 CALL_TIMEOUT_S = 30.0
 EARLY_LIMIT = 64  # subscriptions with notifications held before their subscriber took them
-
-
-class ChainError(Exception):
-    """A JSON-RPC error answer: `code` and the node's message."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(f"{message} ({code})")
-        self.code = code
 
 
 class ChainSocket:
     def __init__(self, url: str) -> None:
         self.url = url
         self._ids = itertools.count(1)
-        self._waiting: dict[int, asyncio.Future[Any]] = {}
+        self._waiting: dict[int, tuple[str, asyncio.Future[Any]]] = {}
         self._queues: dict[str, asyncio.Queue[Any]] = {}
         # Notifications that came before `subscribe` saw its id (the answer and the first
         # notification can arrive in one read).
@@ -48,7 +42,11 @@ class ChainSocket:
 
     async def __aenter__(self) -> ChainSocket:
         self._session = aiohttp.ClientSession()
-        self._ws = await self._session.ws_connect(self.url, max_msg_size=0)
+        try:
+            self._ws = await self._session.ws_connect(self.url, max_msg_size=0)
+        except (aiohttp.ClientError, OSError) as exc:
+            await self._session.close()
+            raise NodeUnreachable(self.url, exc) from None
         self._reader = asyncio.create_task(self._read())
         return self
 
@@ -69,9 +67,8 @@ class ChainSocket:
         assert self._ws is not None, "use `async with ChainSocket(url)`"
         request_id = next(self._ids)
         answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._waiting[request_id] = answer
-        request = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
-        await self._ws.send_bytes(orjson.dumps(request))
+        self._waiting[request_id] = (method, answer)
+        await self._ws.send_bytes(orjson.dumps(compute_request(request_id, method, params)))
         try:
             return await asyncio.wait_for(answer, CALL_TIMEOUT_S)
         finally:
@@ -104,8 +101,8 @@ class ChainSocket:
                     break
                 self._route(orjson.loads(message.data))
         finally:
-            closed = ConnectionError(f"the node at {self.url} closed the connection")
-            for future in self._waiting.values():
+            closed = NodeUnreachable(self.url, "it closed the connection")
+            for _, future in self._waiting.values():
                 if not future.done():
                     future.set_exception(closed)
             for queue in self._queues.values():
@@ -120,11 +117,11 @@ class ChainSocket:
             elif len(self._early) < EARLY_LIMIT:
                 self._early.setdefault(params["subscription"], []).append(params["result"])
             return
-        future = self._waiting.get(message.get("id"))  # type: ignore[arg-type]
-        if future is None or future.done():
+        waiting = self._waiting.get(message.get("id"))  # type: ignore[arg-type]
+        if waiting is None or waiting[1].done():
             return
-        if "error" in message:
-            error = message["error"]
-            future.set_exception(ChainError(int(error["code"]), str(error["message"])))
-        else:
-            future.set_result(message.get("result"))
+        method, future = waiting
+        try:
+            future.set_result(get_result(method, message))
+        except RpcError as refused:
+            future.set_exception(refused)

@@ -13,7 +13,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from tests.integration.node_process import NodeProcess
+from chain.testing.node_process import NodeProcess
 from tests.integration.support import compiled as load_compiled
 from tests.integration.support import dev_account, fund_new_accounts
 

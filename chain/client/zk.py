@@ -19,6 +19,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from chain.config import ZK_MIN_FEE_WEI
+from chain.jsonrpc import RpcClient, RpcError
 from chain.types import ChainId
 from chain.zk.ops import (
     Buy,
@@ -93,7 +94,8 @@ ERC721_ABI: list[dict[str, Any]] = [
 
 
 class OperationFailed(Exception):
-    """The chain refused an operation, or it did not reach the wanted status in time."""
+    """The chain refused an operation, or it did not reach the wanted status in time.
+    (A refused read is the RpcError itself.)"""
 
 
 def to_address(value: str | int) -> ChecksumAddress:
@@ -103,6 +105,7 @@ def to_address(value: str | int) -> ChecksumAddress:
 class ZkClient:
     def __init__(self, url: str, private_key: bytes | str, fee: int = ZK_MIN_FEE_WEI) -> None:
         self.w3 = Web3(Web3.HTTPProvider(url))
+        self.node = RpcClient(url)
         self.account = Account.from_key(private_key)
         self.address: str = self.account.address
         self.fee = fee
@@ -111,11 +114,7 @@ class ZkClient:
     # -- reads -----------------------------------------------------------------------------
 
     def rpc(self, method: str, *params: Any) -> Any:
-        response = self.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
-        if "error" in response:
-            error = response["error"]
-            raise OperationFailed(f"{method}: {error.get('message', error)}")
-        return response["result"]
+        return self.node.call(method, list(params))
 
     def zkpow(self) -> Contract:
         """ZKPoW as an ERC-20 contract object."""
@@ -173,7 +172,10 @@ class ZkClient:
         nonce = int(account["pendingNonce"], 16)
         domain, key = self.signing_domain(), self.account.key
         signed = sign_operation(body, self.fee, nonce, domain, key, int(account["index"]))
-        op_id: str = self.rpc("duet_sendOperation", format_signed_operation(signed))
+        try:
+            op_id: str = self.rpc("duet_sendOperation", format_signed_operation(signed))
+        except RpcError as refused:
+            raise OperationFailed(str(refused)) from refused
         return op_id
 
     def transfer(self, to: str, amount: int) -> str:

@@ -13,11 +13,9 @@ to stop. The node is read through `SettlementSource`: over JSON-RPC (`NodeSource
 node's `duet_getSettlementHeights` / `duet_getSettlementBlock`) or, in tests, from memory.
 """
 
-import json
 import logging
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -26,6 +24,7 @@ from typing import Any, Protocol
 from eth_typing import ChecksumAddress
 from web3.exceptions import Web3Exception
 
+from chain.jsonrpc import RpcClient, RpcError
 from chain.l1.attestation import BlockHeader
 from chain.l1.calldata import SettledOp, StateRoot, decode_ops
 from chain.l1.config import AGENT_POLL_S, AGENT_RETRY_S
@@ -45,12 +44,9 @@ STALL_REPEAT_S = 60.0
 # moved on, or the slot turned between the look and the transaction.
 RACE_ERRORS = frozenset({"BlockAlreadySettled", "WrongPreRoot", "NotYourSlot"})
 # What a look can fail on without anything being wrong with the agent: an endpoint that
-# does not answer (urllib's and requests' errors are OSErrors), or answers garbage.
-UNREACHABLE = (OSError, Web3Exception, L1Error, ValueError, KeyError)
-
-
-class NodeRpcError(L1Error):
-    """The node answered a settlement read with an error."""
+# does not answer (NodeUnreachable and requests' errors are OSErrors), refuses a read
+# (RpcError), or answers garbage.
+UNREACHABLE = (OSError, Web3Exception, L1Error, RpcError, ValueError, KeyError)
 
 
 @dataclass(frozen=True)
@@ -102,18 +98,10 @@ class NodeSource:
 
     def __init__(self, url: str, timeout_s: float = NODE_TIMEOUT_S) -> None:
         self.url = url
-        self.timeout_s = timeout_s
+        self.node = RpcClient(url, timeout_s)
 
     def call(self, method: str, params: list[Any]) -> Any:
-        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
-        request = urllib.request.Request(
-            self.url, data=body.encode(), headers={"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-            answer = json.loads(response.read())
-        if "error" in answer:
-            raise NodeRpcError(f"{method}: {answer['error'].get('message')}")
-        return answer["result"]
+        return self.node.call(method, params)
 
     def get_next_height(self, after: Height) -> Height | None:
         heights = self.call("duet_getSettlementHeights", [int(after), 1])

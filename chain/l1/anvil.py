@@ -1,36 +1,53 @@
-"""A throwaway anvil for tools and tests: no state file, a free port, stopped on exit.
+"""anvil (npm @foundry-rs/anvil): the one launcher, for the dev node's L1 and for tools.
 
-The dev node's L1 is `chain.l1.devnet` (asyncio, state kept in the data directory). This one
-is synchronous, for code that runs outside an event loop: the settlement tests and benchmark,
-later a reconstruction check. anvil dies with the process that started it (Linux's
-parent-death signal), so even a killed test run leaves none behind.
+`with Anvil() as url:` runs a throwaway anvil on loopback (a free port, no state file), for
+the settlement tests, benchmark and drills; the dev node's devnet (chain/l1/devnet.py) runs
+the same launcher with a state file in its data directory. anvil dies with the process that
+started it (Linux's parent-death signal), so even a killed run leaves none behind, and the
+SIGTERM it gets on a stop makes it write its state first.
 """
 
-import ctypes
+import platform
+import re
 import signal
-import subprocess
-import threading
-import time
+from pathlib import Path
 from types import TracebackType
 
-from chain.l1.devnet import ANVIL_BIN, LISTENING, PR_SET_PDEATHSIG
 from chain.l1.errors import L1Error
+from chain.launcher import ChildProcess, LaunchError
 
+REPO = Path(__file__).resolve().parents[2]
+FOUNDRY_DIR = REPO / "node_modules" / "@foundry-rs"
+ARCHITECTURES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
+LISTENING = re.compile(rb"Listening on (\S+):(\d+)")
 
 
-def _die_with_parent() -> None:
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+def find_anvil_binary() -> Path:
+    """anvil's own binary, from the npm package for this platform. Not the `.bin/anvil` shim:
+    that is a Node script around the binary, and a signal it cannot forward (SIGKILL) would
+    leave the binary running."""
+    system = platform.system().lower()
+    arch = ARCHITECTURES.get(platform.machine().lower(), platform.machine().lower())
+    return FOUNDRY_DIR / f"anvil-{system}-{arch}" / "bin" / "anvil"
+
+
+ANVIL_BIN = find_anvil_binary()
 
 
 class Anvil:
-    """`with Anvil() as url:` an anvil on loopback, stopped when the block ends."""
+    """An anvil on `host`, on the free port it picks and says; `start` returns its URL."""
 
-    def __init__(self, *extra_args: str) -> None:
-        self.extra_args = extra_args
-        self.process: subprocess.Popen[bytes] | None = None
+    def __init__(self, *extra_args: str, host: str = "127.0.0.1") -> None:
+        command = [str(ANVIL_BIN), "--host", host, "--port", "0", *extra_args]
+        self.child = ChildProcess(
+            command,
+            on_line=self._on_line,
+            stop_signal=signal.SIGTERM,  # anvil writes its state on SIGTERM
+            stop_timeout_s=STOP_TIMEOUT_S,
+            tied_to_parent=True,
+        )
         self.url = ""
 
     def __enter__(self) -> str:
@@ -47,36 +64,18 @@ class Anvil:
     def start(self) -> str:
         if not ANVIL_BIN.exists():
             raise L1Error(f"{ANVIL_BIN} is missing: install the node tooling (./demo.sh setup)")
-        command = [str(ANVIL_BIN), "--host", "127.0.0.1", "--port", "0", *self.extra_args]
-        self.process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
-        )
-        found = threading.Event()
-        # anvil logs every request: a thread reads its output for good so the pipe never fills.
-        threading.Thread(target=self._read_output, args=(found,), daemon=True).start()
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not found.wait(0.05):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise L1Error("anvil exited or did not listen in time")
+        self.child.start()
+        try:
+            self.child.wait_ready(lambda: bool(self.url), START_TIMEOUT_S, "anvil")
+        except LaunchError as exc:
+            raise L1Error(str(exc)) from None
         return self.url
 
-    def _read_output(self, found: threading.Event) -> None:
-        assert self.process is not None and self.process.stdout is not None
-        for line in self.process.stdout:
-            match = LISTENING.search(line)
-            if match and not found.is_set():
-                self.url = f"http://{match[1].decode()}:{match[2].decode()}/"
-                found.set()
+    def _on_line(self, line: bytes) -> None:
+        match = LISTENING.search(line)
+        if match and not self.url:
+            self.url = f"http://{match[1].decode()}:{match[2].decode()}/"
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL if anvil does not exit in time."""
-        process = self.process
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        self.child.stop()

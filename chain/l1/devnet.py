@@ -10,41 +10,19 @@ anvil is told to die with the node (Linux's parent-death signal), so even a node
 """
 
 import asyncio
-import contextlib
-import ctypes
 import logging
-import platform
-import re
-import signal
 from dataclasses import dataclass
 from pathlib import Path
 
+from chain.l1.anvil import ANVIL_BIN, Anvil
 from chain.l1.config import DEV_L1_BLOCK_TIME_S
+from chain.l1.errors import L1Error
 
 log = logging.getLogger("duet.l1")
 
-REPO = Path(__file__).resolve().parents[2]
-FOUNDRY_DIR = REPO / "node_modules" / "@foundry-rs"
-ARCHITECTURES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
-
-
-def find_anvil_binary() -> Path:
-    """anvil's own binary, from the npm package for this platform. Not the `.bin/anvil` shim:
-    that is a Node script around the binary, and a signal it cannot forward (SIGKILL) would
-    leave the binary running."""
-    system = platform.system().lower()
-    arch = ARCHITECTURES.get(platform.machine().lower(), platform.machine().lower())
-    return FOUNDRY_DIR / f"anvil-{system}-{arch}" / "bin" / "anvil"
-
-
-ANVIL_BIN = find_anvil_binary()
 L1_DIR = "l1"
 STATE_FILE = "state.json"
 STATE_INTERVAL_S = 1  # the most L1 state a power cut can cost
-START_TIMEOUT_S = 30.0
-STOP_TIMEOUT_S = 10.0
-LISTENING = re.compile(rb"Listening on (\S+):(\d+)")
-PR_SET_PDEATHSIG = 1
 
 
 class DevnetError(Exception):
@@ -58,14 +36,10 @@ class L1Endpoint:
     managed: bool  # started by this node (anvil), rather than named by --l1-rpc
 
 
-def compute_anvil_command(data_dir: Path, host: str) -> list[str]:
+def compute_devnet_args(data_dir: Path) -> list[str]:
+    """anvil's arguments beyond host and port: the state file, and mixed mining."""
     state = data_dir / L1_DIR / STATE_FILE
     return [
-        str(ANVIL_BIN),
-        "--host",
-        host,
-        "--port",
-        "0",  # anvil picks a free port and says which
         "--state",
         str(state),
         "--state-interval",
@@ -76,70 +50,28 @@ def compute_anvil_command(data_dir: Path, host: str) -> list[str]:
     ]
 
 
-def _die_with_parent() -> None:
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
 class Devnet:
     """A running anvil; `start` it, read `url`, `stop` it."""
 
     def __init__(self, data_dir: Path, host: str = "127.0.0.1") -> None:
         self.data_dir = data_dir
         self.host = host
-        self.process: asyncio.subprocess.Process | None = None
+        self.anvil: Anvil | None = None
         self.url = ""
-        self._log_task: asyncio.Task[None] | None = None
 
     async def start(self) -> str:
         if not ANVIL_BIN.exists():
             raise DevnetError(f"{ANVIL_BIN} is missing: install the node tooling (./demo.sh setup)")
         (self.data_dir / L1_DIR).mkdir(parents=True, exist_ok=True)
-        self.process = await asyncio.create_subprocess_exec(
-            *compute_anvil_command(self.data_dir, self.host),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            preexec_fn=_die_with_parent,
-        )
+        self.anvil = Anvil(*compute_devnet_args(self.data_dir), host=self.host)
         try:
-            self.url = await asyncio.wait_for(self._read_address(), START_TIMEOUT_S)
-        except (TimeoutError, DevnetError):
-            await self.stop()
-            raise
-        self._log_task = asyncio.create_task(self._drain())
+            self.url = await asyncio.to_thread(self.anvil.start)
+        except L1Error as exc:
+            raise DevnetError(str(exc)) from None
         log.info("L1 devnet (anvil): %s, state in %s", self.url, self.data_dir / L1_DIR)
         return self.url
 
-    async def _read_address(self) -> str:
-        assert self.process is not None and self.process.stdout is not None
-        seen: list[bytes] = []
-        while line := await self.process.stdout.readline():
-            seen.append(line)
-            match = LISTENING.search(line)
-            if match:
-                return f"http://{match[1].decode()}:{match[2].decode()}/"
-        output = b"".join(seen[-20:]).decode(errors="replace")
-        raise DevnetError(f"anvil exited before listening:\n{output}")
-
-    async def _drain(self) -> None:
-        """Read anvil's output so its pipe never fills; it logs every request."""
-        assert self.process is not None and self.process.stdout is not None
-        while await self.process.stdout.readline():
-            pass
-
     async def stop(self) -> None:
         """SIGTERM (anvil writes its state), then SIGKILL if it does not exit in time."""
-        process = self.process
-        if process is None or process.returncode is not None:
-            return
-        process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), STOP_TIMEOUT_S)
-        except TimeoutError:
-            log.warning("anvil did not stop within %s s; killing it", STOP_TIMEOUT_S)
-            process.kill()
-            await process.wait()
-        if self._log_task is not None:
-            self._log_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._log_task
+        if self.anvil is not None:
+            await asyncio.to_thread(self.anvil.stop)

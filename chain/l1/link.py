@@ -9,9 +9,10 @@ to load, which `duet status` (a command that only reads node.json) need not pay.
 import asyncio
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -26,12 +27,12 @@ from chain.l1.config import DEV_AGENT_ACCOUNT, DEV_L1_GRANT_WEI, SlotSchedule
 from chain.l1.deploy import check_rollup, load_or_deploy
 from chain.l1.deposits import DepositReader
 from chain.l1.devnet import L1_DIR, L1Endpoint
-from chain.l1.forced import read_forced
+from chain.l1.forced import QueuedWithdrawal, read_forced
 from chain.l1.rollup import RollupClient
 from chain.l1.watcher import RecordSettlement, SettlementWatcher
-from chain.node import Node
 from chain.types import Address
 from chain.zk.genesis import compute_dev_genesis_state
+from chain.zk.ops import Deposit
 from chain.zk.signing import SigningDomain
 from chain.zk.state import get_total_supply
 
@@ -126,13 +127,26 @@ async def watch_settlement(setup: RollupSetup, l1_url: str, record: RecordSettle
     await SettlementWatcher(rollup, record).run()
 
 
-async def watch_deposits(setup: RollupSetup, l1_url: str, node: Node) -> None:
+class L1Inbox(Protocol):
+    """What the watchers hand L1's deposits and forced Withdraws to (the node): each reader
+    asks where to resume and adds what it read, in order."""
+
+    def get_next_deposit_index(self) -> int: ...
+
+    def add_l1_deposits(self, deposits: Sequence[Deposit]) -> None: ...
+
+    def get_next_forced_index(self) -> int: ...
+
+    def add_l1_forced(self, queued: Sequence[QueuedWithdrawal]) -> None: ...
+
+
+async def watch_deposits(setup: RollupSetup, l1_url: str, node: L1Inbox) -> None:
     """Hand the rollup's deposits to the node, in order (runs until cancelled)."""
     rollup = RollupClient(make_l1_web3(l1_url), setup.rollup)
     await DepositReader(rollup, node.get_next_deposit_index, node.add_l1_deposits).run()
 
 
-async def watch_forced(setup: RollupSetup, l1_url: str, node: Node) -> None:
+async def watch_forced(setup: RollupSetup, l1_url: str, node: L1Inbox) -> None:
     """Hand the rollup's queued Withdraws to the node, in order (runs until cancelled)."""
     rollup = RollupClient(make_l1_web3(l1_url), setup.rollup)
     await read_forced(rollup, node.get_next_forced_index, node.add_l1_forced)

@@ -15,6 +15,7 @@ The replay (`compute_replay` and below) is pure. Reading L1 (`read_settlements`,
 from its deployment block, and for each the transaction's `submitBlock` arguments.
 """
 
+import contextlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from chain.fast.genesis import dev_alloc
 from chain.l1.calldata import SettledOp, StateRoot, compute_block_commitment, decode_ops
 from chain.l1.errors import L1Error
 from chain.l1.rollup import RollupClient, SettledState, Settlement
+from chain.nodefile import read_node_file
 from chain.types import Hash32, Height
 from chain.zk.genesis import compute_dev_genesis_state
 from chain.zk.ops import BlockContext, InvalidOp
@@ -53,7 +55,6 @@ LOG_CHUNK_BLOCKS = 10_000  # L1 blocks per eth_getLogs request: endpoints cap th
 L1_TIMEOUT_S = 60.0
 SUBMIT_BLOCK = "submitBlock"
 # A dev node's data directory: node.json (while it runs) and the rollup it deployed.
-NODE_FILE = "node.json"
 DEPLOYMENT_PATH = Path("l1") / "deployment.json"
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
@@ -454,10 +455,10 @@ def load_dev_endpoints(data_dir: Path) -> tuple[str | None, str | None, int | No
     """A dev node's L1 URL (from node.json, so only while it runs), its rollup and the rollup's
     deployment block (from l1/deployment.json, or node.json); None for what is not there."""
     url = rollup = block = None
-    node_file = data_dir / NODE_FILE
-    if node_file.is_file():
-        l1 = json.loads(node_file.read_text()).get("l1") or {}
-        url, rollup = l1.get("http"), l1.get("rollup")
+    with contextlib.suppress(ValueError):  # no node runs there
+        l1 = read_node_file(data_dir).l1
+        if l1 is not None:
+            url, rollup = l1.http, l1.rollup
     deployment_file = data_dir / DEPLOYMENT_PATH
     if deployment_file.is_file():
         deployment = json.loads(deployment_file.read_text())

@@ -10,8 +10,8 @@ from typing import Any
 
 from eth_account import Account
 
+from chain.client.prover.loop import ProverLoop, ProverSnapshot
 from chain.market.config import JobId, ProverId
-from chain.market.prover_loop import ProverLoop, ProverSnapshot
 from chain.node import Node
 from chain.types import Height
 from chain.zk.ops import Heartbeat

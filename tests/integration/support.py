@@ -17,6 +17,8 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.types import TxReceipt
 
+from chain.testing.accounts import dev_account
+
 REPO = Path(__file__).resolve().parents[2]
 CONTRACTS_DIR = REPO / "build" / "contracts"
 
@@ -37,10 +39,7 @@ Account.enable_unaudited_hdwallet_features()
 # -- accounts -------------------------------------------------------------------------------
 
 
-@cache
-def dev_account(index: int) -> LocalAccount:
-    assert 0 <= index < DEV_ACCOUNT_COUNT
-    return Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+__all__ = ["dev_account"]  # from chain.testing: the benchmarks use it too
 
 
 # -- raw JSON-RPC ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from eth_account import Account
 from web3 import Web3
 
 from chain.client.zk import ZkClient
+from chain.testing.node_process import NodeProcess
 from chain.zk.genesis import GAME_PASS_COLLECTION, REWARD_COLLECTION
 from game.arena import (
     ENTRY_FEE_WEI,
@@ -42,7 +43,6 @@ from game.bots import DIFFICULTIES, run_bot
 from game.feed import BoardFollower, follow_arena
 from game.socket import ChainSocket
 from tests.conftest import NodeFactory
-from tests.integration.node_process import NodeProcess
 from tests.integration.support import dev_account, rpc_result
 
 ZK_INTERVAL_S = 0.05

@@ -13,7 +13,7 @@ from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
 
-from tests.integration.node_process import NodeProcess
+from chain.testing.node_process import NodeProcess
 from tests.integration.support import FAST_CHAIN_ID, REPO, deploy
 
 CAST = REPO / "node_modules" / ".bin" / "cast"

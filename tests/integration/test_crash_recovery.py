@@ -16,8 +16,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from chain.testing.node_process import NodeProcess, run_status
 from tests.integration.ledger_helpers import heads, ledger_through
-from tests.integration.node_process import NodeProcess, run_status
 from tests.integration.support import (
     FAST_CHAIN_ID,
     TRANSFER_GAS,

@@ -11,8 +11,8 @@ from pathlib import Path
 from chain.drills.censorship import force_withdrawal, make_activity
 from chain.drills.stack import open_stack
 from chain.l1.config import DEV_ESCAPE
+from chain.testing.node_process import duet_command
 from chain.zk.state import get_account
-from tests.integration.node_process import duet_command
 from tests.integration.support import dev_account
 
 EXITER = 3  # a dev account: a balance at genesis, and ETH on L1 for gas

@@ -14,9 +14,9 @@ from web3 import Web3
 from chain.client.fast import FastBridge
 from chain.client.zk import ZkClient
 from chain.fast.system import OUTBOX_ADDRESS
+from chain.testing.node_process import NodeProcess
 from chain.zk.genesis import REWARD_COLLECTION, ROUND_MINT_CAP
 from tests.conftest import NodeFactory
-from tests.integration.node_process import NodeProcess
 from tests.integration.support import (
     CALL_GAS,
     ETHER,

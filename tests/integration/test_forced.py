@@ -16,9 +16,9 @@ from chain.client.zk import ZkClient
 from chain.l1.calldata import SettledOp
 from chain.l1.reconstruct import compute_settled_block
 from chain.l1.rollup import RollupClient
+from chain.testing.node_process import NodeProcess, duet_command
 from chain.types import Hash32
 from tests.conftest import NodeFactory
-from tests.integration.node_process import NodeProcess, duet_command
 from tests.integration.support import ETHER, dev_account, wait_until
 
 SETTLED_TIMEOUT_S = 240.0  # proofs at about a second each, on two busy cores

@@ -15,8 +15,8 @@ from eth_account import Account
 from web3 import Web3
 
 from chain.l1.devnet import ANVIL_BIN
+from chain.testing.node_process import NodeProcess, NodeStartError
 from tests.conftest import NodeFactory
-from tests.integration.node_process import NodeProcess, NodeStartError
 from tests.integration.support import ETHER, dev_account
 
 ANVIL_CHAIN_ID = 31337

@@ -15,8 +15,8 @@ from eth_account import Account
 from hexbytes import HexBytes
 from web3 import Web3
 
+from chain.testing.node_process import NodeProcess
 from tests.integration.ledger_helpers import heads, ledger_through
-from tests.integration.node_process import NodeProcess
 from tests.integration.support import (
     FAST_CHAIN_ID,
     ZK_CHAIN_ID,

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
+from chain.client.prover.loop import corrupt
 from chain.config import NetworkConfig
 from chain.fast.genesis import dev_keys
 from chain.market.book import Job
 from chain.market.config import JobId, ProverId
 from chain.market.desk import SubmissionRefused
-from chain.market.prover_loop import corrupt
 from chain.market.signing import sign_submission
 from chain.market.work import perform_job
 from chain.node import Node

@@ -26,9 +26,9 @@ from chain.fast.genesis import dev_keys
 from chain.market.book import Market, Payment, apply_market_block, compute_net_payments
 from chain.market.config import MarketConfig
 from chain.market.events import parse_events
+from chain.testing.node_process import NodeProcess
+from chain.testing.prover_process import ProverProcess
 from tests.conftest import NodeFactory
-from tests.integration.node_process import NodeProcess
-from tests.integration.prover_process import ProverProcess
 from tests.integration.support import dev_account, rpc_result
 
 # Two-second blocks: the provers' heartbeats, their jobs and the test's operations fit two

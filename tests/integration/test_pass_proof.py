@@ -21,10 +21,10 @@ from chain.client.pass_proof import PassProof, prove_pass
 from chain.client.zk import ZkClient
 from chain.prover.errors import ProverError
 from chain.prover.precompile_keys import compute_ceremony_vk_id
+from chain.testing.node_process import NodeProcess
 from chain.zk.genesis import GAME_PASS_COLLECTION
 from chain.zk.ownership import compute_key_hash
 from tests.conftest import NodeFactory
-from tests.integration.node_process import NodeProcess
 from tests.integration.support import call_data, deploy, dev_account, transact
 
 ZK_INTERVAL_S = 0.05

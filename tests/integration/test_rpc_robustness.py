@@ -19,7 +19,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from websockets.asyncio.client import connect
 
-from tests.integration.node_process import NodeProcess
+from chain.testing.node_process import NodeProcess
 from tests.integration.support import (
     FAST_CHAIN_ID,
     TRANSFER_GAS,

@@ -24,8 +24,8 @@ from web3 import Web3
 from chain.client.zk import ZkClient
 from chain.l1.config import DEV_AGENT_ACCOUNT
 from chain.l1.rollup import RollupClient
+from chain.testing.node_process import REPO, NodeProcess, NodeStartError, duet_command
 from tests.conftest import NodeFactory
-from tests.integration.node_process import REPO, NodeProcess, NodeStartError, duet_command
 from tests.integration.support import ETHER, dev_account, rpc_result, wait_until
 
 SETTLED_TIMEOUT_S = 240.0  # proofs at about a second each, on two busy cores

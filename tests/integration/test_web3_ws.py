@@ -17,7 +17,7 @@ from web3 import AsyncWeb3, Web3, WebSocketProvider
 from web3.contract import Contract
 from websockets.asyncio.client import connect
 
-from tests.integration.node_process import NodeProcess
+from chain.testing.node_process import NodeProcess
 from tests.integration.support import (
     FAST_CHAIN_ID,
     call_data,

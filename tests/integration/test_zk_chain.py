@@ -11,11 +11,11 @@ import pytest
 from web3.exceptions import ContractLogicError
 
 from chain.client.zk import OperationFailed, ZkClient
+from chain.testing.node_process import NodeProcess
 from chain.zk.genesis import REWARD_COLLECTION, ROUND_MINT_CAP
 from chain.zk.ops import Transfer
 from chain.zk.signing import SigningDomain, format_signed_operation, sign_operation
 from tests.conftest import NodeFactory
-from tests.integration.node_process import NodeProcess
 from tests.integration.support import ETHER, dev_account, rpc
 
 PROVEN_TIMEOUT_S = 240.0  # a few operations at about a second each, on two busy cores

@@ -10,8 +10,8 @@ import pytest
 from eth_account import Account
 
 from chain.client.zk import OperationFailed, ZkClient
+from chain.testing.node_process import NodeProcess
 from tests.conftest import NodeFactory
-from tests.integration.node_process import NodeProcess
 from tests.integration.support import ETHER, dev_account, rpc
 
 ZK_INTERVAL_S = 0.5

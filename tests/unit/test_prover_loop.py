@@ -7,9 +7,9 @@ import itertools
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
-from chain.market import prover_loop
+from chain.client.prover import loop as prover_loop
+from chain.client.prover.loop import RENEW_EVERY_BLOCKS, ProverLoop, ProverSnapshot, is_awake
 from chain.market.config import JobId, MarketConfig
-from chain.market.prover_loop import RENEW_EVERY_BLOCKS, ProverLoop, ProverSnapshot, is_awake
 from chain.types import ChainId
 
 CFG = MarketConfig(active_blocks=12)

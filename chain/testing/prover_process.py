@@ -1,24 +1,23 @@
 """Market provers as separate processes: `duet prover`, or a cheating one for the tests.
 
-A cheating prover runs the same loop (chain/market/prover_loop.py) with `cheat=True`: it
+A cheating prover runs the same loop (chain/client/prover/loop.py) with `cheat=True`: it
 proves, then flips the bytes of each result before it signs and submits it.
 """
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.integration.node_process import REPO, duet_command
+from chain.launcher import ChildProcess
+from chain.testing.node_process import REPO, duet_command
 
 CHEATER = """
 import asyncio, sys
-from chain.market.agent import RpcLink
+from chain.client.prover.rpc_link import RpcLink
 from chain.market.config import MarketConfig
-from chain.market.prover_loop import ProverLoop
+from chain.client.prover.loop import ProverLoop
 
 async def main(http, ws, key):
     async with RpcLink(http, ws, key) as link:
@@ -36,7 +35,7 @@ class ProverProcess:
         self.key = key
         self.log = log
         self.cheat = cheat
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.child: ChildProcess | None = None
 
     def start(self) -> ProverProcess:
         if self.cheat:
@@ -52,18 +51,19 @@ class ProverProcess:
                 self.zk_http,
                 "--plain",
             ]
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                args, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
+        self.child = ChildProcess(args, log=self.log, cwd=REPO).start()
         return self
 
     def kill(self) -> None:
         """SIGKILL to the prover and its proving processes: it vanishes mid-job."""
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
+        if self.running:
+            assert self.child is not None
+            self.child.kill()
+
+    @property
+    def proc(self) -> subprocess.Popen[bytes] | None:
+        return self.child.process if self.child is not None else None
 
     @property
     def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
+        return self.child is not None and self.child.running

@@ -12,7 +12,7 @@ developer would otherwise use (MoveBench, a stand-in for a move that never fails
 same senders and the same observer). Progress goes to stderr, one JSON object to stdout;
 method and meaning of every figure: bench/README.md.
 
-    .venv/bin/python bench/game.py [--duration 20] [--players 8] [--rate 10]
+    .venv/bin/python bench/game_moves.py [--duration 20] [--players 8] [--rate 10]
                                    [--targets duet,anvil] [--json-only]
 """
 
@@ -37,8 +37,7 @@ from types import FrameType
 from typing import Any, Protocol, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
-# This file's name shadows the `game` package while bench/ leads the import path: put the
-# repository first so that `game.arena` is the package's (and `tests` is importable).
+# The repository on the import path, so that `chain` and `game` import from a checkout.
 sys.path.insert(0, str(ROOT))
 
 from _targets import Node, anvil_node, get_group_cpu_s  # noqa: E402
@@ -51,14 +50,15 @@ from fast_chain import Fees, compute_percentile, load_artifact, sign_tx, to_ms  
 
 from chain.client.zk import ZkClient  # noqa: E402
 from chain.fast.genesis import dev_keys  # noqa: E402
+from chain.jsonrpc import RpcError  # noqa: E402
+from chain.testing.node_process import NodeProcess  # noqa: E402
 from game.arena import MAX_FEE_WEI, MOVE_GAS, Arena, Seat  # noqa: E402
 from game.board import ArenaEvent, Moved  # noqa: E402
 from game.bots import choose_move  # noqa: E402
 from game.devsetup import ensure_arena, ensure_pass  # noqa: E402
 from game.feed import BoardFollower, follow_arena  # noqa: E402
 from game.session import Endpoints  # noqa: E402
-from game.socket import ChainError, ChainSocket  # noqa: E402
-from tests.integration.node_process import NodeProcess  # noqa: E402
+from game.socket import ChainSocket  # noqa: E402
 
 DEFAULT_DURATION_S = 20.0  # of sending
 DEFAULT_PLAYERS = 8
@@ -218,7 +218,7 @@ async def drive(
         tally.send_lags_s.append(sent_at - due)
         try:
             tx_hash = await chain.send_raw_transaction(raw)
-        except ChainError as error:
+        except RpcError as error:
             mover.release()
             tally.send_errors += 1
             tally.last_error = str(error)
@@ -249,7 +249,7 @@ async def warm_up(
                 continue
             try:
                 latest[index] = tx_key(await sockets[index].send_raw_transaction(raw))
-            except ChainError:
+            except RpcError:
                 movers[index].release()
         await wait_seen(latest.values(), arrivals, WARMUP_ROUND_S)
         waiting = [index for index in waiting if latest.get(index) not in arrivals]

@@ -3,12 +3,11 @@
 It subscribes to `proverJobs` over WebSocket (a push per ZK block) and falls back to
 polling while the socket is down, so a node restart costs a few seconds, not the agent.
 The loop itself (heartbeats, proving in a process pool, submitting) is
-chain/market/prover_loop.py, shared with the node's embedded prover.
+chain/client/prover/loop.py, shared with the node's embedded prover.
 """
 
 import asyncio
 import contextlib
-import itertools
 import json
 import logging
 from typing import Any
@@ -16,9 +15,10 @@ from typing import Any
 import aiohttp
 from eth_account import Account
 
+from chain.client.prover.loop import ProverSnapshot
 from chain.config import ZK_MIN_FEE_WEI
+from chain.jsonrpc import AsyncRpcClient
 from chain.market.config import JobId
-from chain.market.prover_loop import ProverSnapshot
 from chain.types import ChainId
 from chain.zk.ops import Heartbeat
 from chain.zk.signing import SigningDomain, format_signed_operation, sign_operation
@@ -29,10 +29,6 @@ POLL_S = 2.0  # how long to wait for a push before looking anyway
 RECONNECT_S = 2.0
 
 
-class NodeError(Exception):
-    """The node answered with a JSON-RPC error; the message is the node's."""
-
-
 class RpcLink:
     def __init__(self, http_url: str, ws_url: str, key: bytes, fee: int = ZK_MIN_FEE_WEI) -> None:
         self.http_url = http_url
@@ -41,14 +37,12 @@ class RpcLink:
         self.fee = fee
         self.address = Account.from_key(key).address
         self.chain_id = ChainId(0)
-        self._ids = itertools.count(1)
-        self._session: aiohttp.ClientSession | None = None
+        self.node = AsyncRpcClient(http_url, RPC_TIMEOUT_S)
         self._pushed = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> "RpcLink":
-        timeout = aiohttp.ClientTimeout(total=RPC_TIMEOUT_S)
-        self._session = aiohttp.ClientSession(timeout=timeout)
+        await self.node.__aenter__()
         self.chain_id = ChainId(int(await self.call("eth_chainId", []), 16))
         return self
 
@@ -57,17 +51,11 @@ class RpcLink:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
-        if self._session is not None:
-            await self._session.close()
+        await self.node.__aexit__(*exc)  # type: ignore[arg-type]
 
     async def call(self, method: str, params: list[Any]) -> Any:
-        assert self._session is not None, "use `async with RpcLink(...)`"
-        body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
-        async with self._session.post(self.http_url, json=body) as response:
-            answer = await response.json(content_type=None)
-        if "error" in answer:
-            raise NodeError(answer["error"].get("message", str(answer["error"])))
-        return answer["result"]
+        assert self.node.session is not None, "use `async with RpcLink(...)`"
+        return await self.node.call(method, params)
 
     # -- ProverLink ---------------------------------------------------------------------
 
@@ -87,7 +75,7 @@ class RpcLink:
     async def send_heartbeat(self, active_until: int) -> str:
         account = await self.call("duet_getAccount", [self.address])
         if account["index"] is None:
-            raise NodeError(f"{self.address} has no account on the ZK chain to pay fees from")
+            raise LookupError(f"{self.address} has no account on the ZK chain to pay fees from")
         nonce = int(account["pendingNonce"], 16)
         body = Heartbeat(active_until=active_until)
         domain = SigningDomain.from_json(await self.call("duet_getSigningDomain", []))
@@ -114,9 +102,9 @@ class RpcLink:
 
     async def _listen(self) -> None:
         """Hold the proverJobs subscription open; each push wakes the loop."""
-        assert self._session is not None
+        assert self.node.session is not None
         try:
-            async with self._session.ws_connect(self.ws_url, heartbeat=20) as ws:
+            async with self.node.session.ws_connect(self.ws_url, heartbeat=20) as ws:
                 request = {
                     "jsonrpc": "2.0",
                     "id": 0,

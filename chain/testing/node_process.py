@@ -1,17 +1,18 @@
-"""A real `duet node --dev` process on loopback, driven the way an operator would drive it."""
+"""A real `duet node --dev` process on loopback, driven the way an operator would drive it
+(the integration tests, the benchmarks)."""
 
 from __future__ import annotations
 
 import atexit
-import contextlib
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from chain.launcher import ChildProcess
+from chain.nodefile import NODE_FILE
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 60.0
@@ -61,18 +62,20 @@ class NodeProcess:
     def __init__(self, data_dir: Path, *extra_args: str) -> None:
         self.data_dir = Path(data_dir)
         self.extra_args = list(extra_args)
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.child: ChildProcess | None = None
         self.status: dict[str, Any] = {}
-        self._log_file: Any = None
+
+    @property
+    def proc(self) -> subprocess.Popen[bytes] | None:
+        return self.child.process if self.child is not None else None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> NodeProcess:
-        assert self.proc is None or self.proc.poll() is not None, "node already running"
+        assert not self.running, "node already running"
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._log_file = open(self.log_path, "ab")  # noqa: SIM115 (closed in _reap)
-        self._log_file.write(f"\n=== start {time.strftime('%H:%M:%S')} ===\n".encode())
-        self._log_file.flush()
+        with self.log_path.open("ab") as log:
+            log.write(f"\n=== start {time.strftime('%H:%M:%S')} ===\n".encode())
         args = [
             *duet_command(),
             "node",
@@ -85,30 +88,24 @@ class NodeProcess:
             "0",
             *self.extra_args,
         ]
-        self.proc = subprocess.Popen(
-            args,
-            cwd=REPO,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log_file,
-            stderr=subprocess.STDOUT,
-            # Own process group, so that kill9() also takes any helper process the node spawned.
-            start_new_session=True,
-        )
+        self.child = ChildProcess(args, log=self.log_path, cwd=REPO, stop_timeout_s=STOP_GRACE_S)
+        self.child.start()
         _LIVE.add(self)
         self._wait_ready()
         return self
 
     def _wait_ready(self) -> None:
-        assert self.proc is not None
+        assert self.child is not None and self.child.process is not None
+        process = self.child.process
         deadline = time.monotonic() + START_TIMEOUT_S
-        node_json = self.data_dir / "node.json"
+        node_json = self.data_dir / NODE_FILE
         last_status = "(never ran)"
         next_blind_try = time.monotonic() + 5.0
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
+            if process.poll() is not None:
                 self._reap()
                 raise NodeStartError(
-                    f"duet node exited early with code {self.proc.returncode}; "
+                    f"duet node exited early with code {process.returncode}; "
                     f"output tail:\n{self.log_tail()}"
                 )
             # `status` is a whole Python start-up: only ask once the node says it listens (or now
@@ -120,7 +117,7 @@ class NodeProcess:
                 if result.returncode == 0:
                     status = json.loads(result.stdout)
                     # A node.json left behind by a killed predecessor names a dead pid.
-                    if status.get("pid") == self.proc.pid:
+                    if status.get("pid") == process.pid:
                         self.status = status
                         return
             time.sleep(0.1)
@@ -132,24 +129,16 @@ class NodeProcess:
 
     def stop(self) -> int | None:
         """SIGINT, then SIGKILL after the grace period. Returns the exit code (None if not run)."""
-        if self.proc is None:
+        if self.child is None:
             return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(STOP_GRACE_S)
-            except subprocess.TimeoutExpired:
-                self._kill_group()
-                self.proc.wait(STOP_GRACE_S)
-        self._kill_group()
+        code = self.child.stop()
         self._reap()
-        return self.proc.returncode
+        return code
 
     def kill9(self) -> None:
-        if self.proc is None:
+        if self.child is None:
             return
-        self._kill_group()
-        self.proc.wait(STOP_GRACE_S)
+        self.child.kill()
         self._reap()
 
     def restart(self) -> NodeProcess:
@@ -158,18 +147,10 @@ class NodeProcess:
 
     @property
     def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def _kill_group(self) -> None:
-        assert self.proc is not None
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
+        return self.child is not None and self.child.running
 
     def _reap(self) -> None:
         _LIVE.discard(self)
-        if self._log_file is not None:
-            self._log_file.close()
-            self._log_file = None
 
     # -- endpoints ---------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """A market prover's loop, whatever carries it: heartbeats, jobs, proofs, submissions.
 
 The node's embedded prover (chain/market/house.py) runs it in-process; `duet prover`
-(chain/market/agent.py) runs it over JSON-RPC and WebSocket. Both hand it a `ProverLink`.
+(chain/client/prover/rpc_link.py) runs it over JSON-RPC and WebSocket. Both hand it a `ProverLink`.
 Each round it reads the prover's jobs from the node, renews its heartbeat before it lapses
 (with `lapse_when_idle`, only while work waits for it), starts the jobs it has not started
 (earliest deadline first) in a process pool, and submits each result signed with the

@@ -7,7 +7,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from chain.market.prover_loop import ProverStats
+from chain.client.prover.loop import ProverStats
 
 WEI = Decimal(10**18)
 STATE_STYLES = {
