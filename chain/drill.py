@@ -21,7 +21,7 @@ from eth_account import Account as EthAccount
 from chain.fast.genesis import dev_keys
 from chain.ledger.blocks import seal
 from chain.ledger.messages import ReleaseMessage, RewardMessage, encode_message
-from chain.node import Node
+from chain.node import open_node
 from chain.types import Address
 from chain.zk.genesis import GAME_PASS_COLLECTION, REWARD_COLLECTION
 from chain.zk.ops import SetMinter, SignedBody, ToFast
@@ -102,7 +102,7 @@ class DrillResult:
 
 class Drill:
     def __init__(self, data_dir: Path, report: Report = lambda line: None) -> None:
-        self.node = Node(data_dir)
+        self.node = open_node(data_dir)
         self.report = report
         self.keys = dev_keys()
         self.seq = 0  # the compromised fast chain's own message numbers

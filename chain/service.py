@@ -26,7 +26,7 @@ from chain.l1.config import DEFAULT_SCHEDULE, SlotSchedule
 from chain.l1.devnet import Devnet, DevnetError, L1Endpoint
 from chain.market.config import MarketConfig
 from chain.market.house import make_house_prover
-from chain.node import Node
+from chain.node import open_node
 from chain.rpc.duet_api import DuetApi
 from chain.rpc.fast_api import FastApi
 from chain.rpc.market_api import MarketApi
@@ -143,7 +143,7 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
         await devnet.stop()
         os.close(lock_fd)
         raise
-    node = Node(options.data_dir, NetworkConfig(market=options.market), options.executor)
+    node = open_node(options.data_dir, NetworkConfig(market=options.market), options.executor)
     cfg = node.config
     if node.lost_on_start:
         log.warning("%d pending transactions could not be re-admitted", len(node.lost_on_start))

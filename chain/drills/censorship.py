@@ -25,7 +25,7 @@ from chain.l1.calldata import SettledOp, StateRoot, encode_op
 from chain.l1.config import DEV_ESCAPE
 from chain.l1.errors import L1Revert
 from chain.l1.op_signing import compute_op_signatures
-from chain.node import Node
+from chain.node import open_node
 from chain.prover.escape import compute_exit_inputs
 from chain.prover.groth16 import load_circuit, prove
 from chain.zk.ops import SignedBody, Transfer
@@ -100,7 +100,7 @@ def try_settling_past(stack: DrillStack, scratch: Path) -> str:
     target = sqlite3.connect(copy / "duet.db")
     stack.node.store.db.backup(target)
     target.close()
-    censor = Node(copy)
+    censor = open_node(copy)
     try:
         censor.use_signing_domain(stack.domain)
         censor.attestor = stack.node.attestor

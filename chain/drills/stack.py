@@ -32,7 +32,7 @@ from chain.l1.op_signing import (
 )
 from chain.l1.rollup import RollupClient
 from chain.ledger.store import ZkOpRecord
-from chain.node import Node
+from chain.node import Node, open_node
 from chain.prover.groth16 import load_circuit, prove
 from chain.prover.witness import circuit_name, compute_witness
 from chain.types import Height
@@ -126,7 +126,7 @@ def open_stack(data_dir: Path) -> Iterator[DrillStack]:
     """anvil, the rollup for a fresh dev node's genesis, and the node (stopped after)."""
     with Anvil() as url:
         w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 120}))
-        node = Node(data_dir / "node")
+        node = open_node(data_dir / "node")
         try:
             genesis = node.get_block(node.config.zk_chain_id, 0)
             assert genesis is not None

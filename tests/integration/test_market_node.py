@@ -21,7 +21,7 @@ from chain.market.desk import SubmissionRefused
 from chain.market.prover_loop import corrupt
 from chain.market.signing import sign_submission
 from chain.market.work import perform_job
-from chain.node import Node
+from chain.node import Node, open_node
 from chain.types import Height
 from chain.zk.ops import Heartbeat, InvalidOp, Transfer
 from chain.zk.signing import format_signed_operation, sign_operation
@@ -41,7 +41,7 @@ BOUNTY_AT_1 = MARKET.base_bounty_wei * (MARKET.growth_blocks + 1) * 4 // (MARKET
 
 @pytest.fixture
 def node(tmp_path: Path) -> Iterator[Node]:
-    node = Node(tmp_path / "node")
+    node = open_node(tmp_path / "node")
     try:
         yield node
     finally:
@@ -216,7 +216,7 @@ def test_a_proven_block_becomes_an_aggregation_job_then_aggregated(node: Node) -
 
 
 def test_the_market_after_a_restart_equals_the_market_before(tmp_path: Path) -> None:
-    node = Node(tmp_path / "node")
+    node = open_node(tmp_path / "node")
     opened_market(node)
     prove_all(node)
     job = next(j for j in node.desk.market.jobs.values())
@@ -228,7 +228,7 @@ def test_the_market_after_a_restart_equals_the_market_before(tmp_path: Path) -> 
     submit(node, pending.assignee, pending.job_id, perform_job(payload(node, pending)))
     before, waiting = node.desk.market, node.desk.pending
     node.close()
-    again = Node(tmp_path / "node")
+    again = open_node(tmp_path / "node")
     try:
         assert again.desk.market == before
         assert again.desk.pending == waiting
