@@ -169,7 +169,7 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
         )
         if settlement is not None:
             node.use_signing_domain(settlement.domain)
-            node.attestor = Attestor(settlement.domain, (sequencer_key,))
+            node.use_attestor(Attestor(settlement.domain, (sequencer_key,)))
         duet = DuetApi(node)
         market = MarketApi(node)
         endpoints: dict[str, Any] = {}

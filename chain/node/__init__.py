@@ -32,6 +32,7 @@ from chain.node.ledger import (
     BlockListener,
     now_ms,
 )
+from chain.node.query import NodeQuery
 from chain.node.zk_lane import ZkLane
 from chain.types import Height
 from chain.zk.pool import OpPool
@@ -43,6 +44,7 @@ __all__ = [
     "BlockListener",
     "Bridge",
     "Node",
+    "NodeQuery",
     "now_ms",
     "open_node",
 ]
@@ -56,6 +58,7 @@ class Node(FastLane, ZkLane):
         self, store: Store, executor: Executor, config: NetworkConfig | None = None
     ) -> None:
         self.config = config or NetworkConfig()
+        self.query = NodeQuery(self)  # what readers read
         self.store = store
         self.executor = executor
         self.listeners = []

@@ -4,7 +4,7 @@ what L1 has settled."""
 
 from collections.abc import Sequence
 
-from chain.l1.attestation import AttestedBlock, BlockHeader, attest_block
+from chain.l1.attestation import AttestedBlock, Attestor, BlockHeader, attest_block
 from chain.l1.calldata import StateRoot
 from chain.l1.forced import QueuedWithdrawal
 from chain.node.ledger import ATTESTED_CACHE, L1_SETTLED_META, LedgerPart
@@ -61,6 +61,12 @@ class Bridge(LedgerPart):
         for deposit in deposits:
             if deposit.index == self.get_next_deposit_index():
                 self.l1_deposits.append(deposit)
+
+    def use_attestor(self, attestor: Attestor | None) -> None:
+        """Attest blocks with `attestor` (the sequencer's keys for the node's rollup) from
+        now on; None: attest none."""
+        self.attestor = attestor
+        self._attested = {}
 
     def get_attestation(self, height: Height) -> AttestedBlock | None:
         """ZK block `height` as this node, the sequencer, attests it for L1: its settlement

@@ -6,9 +6,11 @@ here; `Node` (chain/node/__init__.py) joins them and builds the attributes.
 """
 
 import logging
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
 
 from chain.config import NetworkConfig
 from chain.fast.chain import FastBlock
@@ -85,6 +87,15 @@ class LedgerPart:
 
     def close(self) -> None:
         self.store.close()
+
+    def backup_to(self, path: Path) -> None:
+        """A consistent copy of the node's database at `path` (a node opened there starts
+        from this node's heads)."""
+        target = sqlite3.connect(path)
+        try:
+            self.store.db.backup(target)
+        finally:
+            target.close()
 
     # -- restart -----------------------------------------------------------------------
 
