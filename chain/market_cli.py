@@ -95,8 +95,8 @@ async def run_prover(
 ) -> None:
     from rich.live import Live
 
+    from chain.config import MarketConfig
     from chain.market.agent import RpcLink
-    from chain.market.config import MarketConfig
     from chain.market.prover_loop import ProverLoop, ProverStats
     from chain.market.view import render_prover
 

@@ -17,14 +17,13 @@ import aiohttp
 from aiohttp import web
 from eth_account import Account
 
-from chain.config import DEV_PROVER_ACCOUNT, NetworkConfig
+from chain.config import DEV_PROVER_ACCOUNT, MarketConfig, NetworkConfig
 from chain.consensus.dev import DevSequencer
 from chain.fast.genesis import dev_alloc, dev_keys, dev_sequencer_key
 from chain.l1.attestation import Attestor
 from chain.l1.calldata import StateRoot
 from chain.l1.config import DEFAULT_SCHEDULE, SlotSchedule
 from chain.l1.devnet import Devnet, DevnetError, L1Endpoint
-from chain.market.config import MarketConfig
 from chain.market.house import make_house_prover
 from chain.node import open_node
 from chain.rpc.duet_api import DuetApi

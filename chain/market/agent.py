@@ -17,9 +17,8 @@ import aiohttp
 from eth_account import Account
 
 from chain.config import ZK_MIN_FEE_WEI
-from chain.market.config import JobId
 from chain.market.prover_loop import ProverSnapshot
-from chain.types import ChainId
+from chain.types import ChainId, JobId
 from chain.zk.ops import Heartbeat
 from chain.zk.signing import SigningDomain, format_signed_operation, sign_operation
 

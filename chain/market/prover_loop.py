@@ -19,12 +19,12 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from chain.config import MarketConfig
 from chain.market.aggregate import InvalidAggregate
-from chain.market.config import JobId, MarketConfig
 from chain.market.signing import sign_submission
 from chain.market.work import perform_job
 from chain.prover.errors import ProverError
-from chain.types import ChainId
+from chain.types import ChainId, JobId
 
 log = logging.getLogger("duet.prover")
 

@@ -9,7 +9,7 @@ with the `get_*` and `compute_*` functions of chain/zk/state.py.
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from chain.config import NetworkConfig
+from chain.config import MarketConfig, NetworkConfig
 from chain.fast.executor import Account, BlockEnv, CallMsg
 from chain.fast.txs import FastTx
 from chain.l1.attestation import AttestedBlock
@@ -17,9 +17,8 @@ from chain.ledger.blocks import LedgerBlock
 from chain.ledger.messages import Message
 from chain.ledger.store import MessageRecord, TxRecord, ZkOpRecord
 from chain.market.book import Job, Market
-from chain.market.config import MarketConfig, ProverId
 from chain.market.settlement_wait import SettlementWait
-from chain.types import Address, ChainId, Hash32, Height, Root, Seq, Wei
+from chain.types import Address, ChainId, Hash32, Height, ProverId, Root, Seq, Wei
 from chain.zk.signing import SigningDomain
 from chain.zk.state import ZkState, get_account
 

@@ -9,7 +9,6 @@ from chain.ledger.blocks import LedgerBlock
 from chain.ledger.messages import InvalidMessage, Message, decode_message
 from chain.ledger.store import BlockWrite, MessageRecord, ZkOpRecord, ZkWrite
 from chain.market.book import compute_net_payments
-from chain.market.config import JobId
 from chain.market.desk import Verdict
 from chain.market.settlement_wait import SettlementWait
 from chain.node.bridge import Bridge
@@ -23,7 +22,7 @@ from chain.node.ledger import (
 )
 from chain.prover.escape import compute_refusal_inputs_for_words, explain_refusal
 from chain.prover.witness import compute_witness
-from chain.types import Hash32, Height, Wei
+from chain.types import Hash32, Height, JobId, Wei
 from chain.zk import chain as zk_chain
 from chain.zk.ops import BlockContext, Heartbeat, InvalidOp, compute_market_settles
 from chain.zk.pool import OpPool

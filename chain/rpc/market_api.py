@@ -9,7 +9,6 @@ from collections.abc import Callable
 from typing import Any
 
 from chain.market.book import Job, ProverState, get_active_provers
-from chain.market.config import JobId, ProverId
 from chain.market.desk import SubmissionRefused
 from chain.market.events import decode_events, format_events
 from chain.market.signing import InvalidSubmissionSignature, recover_submitter
@@ -18,7 +17,7 @@ from chain.rpc.duet_api import parse_count
 from chain.rpc.errors import TX_REJECTED, RpcError, invalid_params
 from chain.rpc.format import hx
 from chain.rpc.params import expect_params, parse_address, parse_hash, parse_hex_bytes, parse_object
-from chain.types import Height
+from chain.types import Height, JobId, ProverId
 from chain.zk.state import get_prover
 
 MAX_RESULT_BYTES = 1 << 20  # a 128-operation aggregate is about 50 KB

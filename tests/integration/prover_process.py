@@ -17,7 +17,7 @@ from tests.integration.node_process import REPO, duet_command
 CHEATER = """
 import asyncio, sys
 from chain.market.agent import RpcLink
-from chain.market.config import MarketConfig
+from chain.config import MarketConfig
 from chain.market.prover_loop import ProverLoop
 
 async def main(http, ws, key):

@@ -16,13 +16,12 @@ from eth_account import Account
 from chain.config import NetworkConfig
 from chain.fast.genesis import dev_keys
 from chain.market.book import Job
-from chain.market.config import JobId, ProverId
 from chain.market.desk import SubmissionRefused
 from chain.market.prover_loop import corrupt
 from chain.market.signing import sign_submission
 from chain.market.work import perform_job
 from chain.node import Node, open_node
-from chain.types import Height
+from chain.types import Height, JobId, ProverId
 from chain.zk.ops import Heartbeat, InvalidOp, Transfer
 from chain.zk.signing import format_signed_operation, sign_operation
 from chain.zk.state import get_account, get_account_index, get_prover

@@ -7,10 +7,10 @@ import itertools
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
+from chain.config import MarketConfig
 from chain.market import prover_loop
-from chain.market.config import JobId, MarketConfig
 from chain.market.prover_loop import RENEW_EVERY_BLOCKS, ProverLoop, ProverSnapshot, is_awake
-from chain.types import ChainId
+from chain.types import ChainId, JobId
 
 CFG = MarketConfig(active_blocks=12)
 KEY = bytes(range(1, 33))
