@@ -31,12 +31,12 @@ from chain.config import (
     DEFAULT_ZK_PORT,
     FAST_BLOCK_WINDOW_MS,
     ZK_BLOCK_INTERVAL_S,
+    MarketConfig,
 )
 from chain.jsonrpc import NodeUnreachable, RpcClient, RpcError
 from chain.l1.config import AGENT_POLL_S, GRACE_BLOCKS, SLOT_BLOCKS, SlotSchedule
 from chain.l1.devnet import DevnetError
 from chain.l1.errors import L1Error
-from chain.market.config import MarketConfig
 from chain.market_cli import add_market_parsers, cmd_market, cmd_prover
 from chain.node import DEFAULT_EXECUTOR, EXECUTORS
 from chain.nodefile import get_node_file_path, read_node_file
@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         action="append",
         default=[],
-        help="a prover-market parameter (chain/market/config.py), e.g. active_blocks=8; "
+        help="a prover-market parameter (MarketConfig in chain/config.py), e.g. active_blocks=8; "
         "a network rule: give the same ones at every start of a data directory",
     )
     node.add_argument(

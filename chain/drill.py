@@ -21,7 +21,7 @@ from eth_account import Account as EthAccount
 from chain.fast.genesis import dev_keys
 from chain.ledger.blocks import seal
 from chain.ledger.messages import ReleaseMessage, RewardMessage, encode_message
-from chain.node import Node
+from chain.node import open_node
 from chain.types import Address
 from chain.zk.genesis import GAME_PASS_COLLECTION, REWARD_COLLECTION
 from chain.zk.ops import SetMinter, SignedBody, ToFast
@@ -102,7 +102,7 @@ class DrillResult:
 
 class Drill:
     def __init__(self, data_dir: Path, report: Report = lambda line: None) -> None:
-        self.node = Node(data_dir)
+        self.node = open_node(data_dir)
         self.report = report
         self.keys = dev_keys()
         self.seq = 0  # the compromised fast chain's own message numbers
@@ -115,9 +115,9 @@ class Drill:
     def send(self, key: bytes, body: SignedBody) -> None:
         node = self.node
         signer = int(EthAccount.from_key(key).address, 16)
-        nonce = node.zk_pool.pending_nonce(signer, get_account(node.zk_state, signer).nonce)
-        index = get_account_index(node.zk_state, signer) or 0  # none: refused anyway
-        fee, domain = node.config.zk_min_fee, node.signing_domain
+        nonce = node.query.get_zk_pending_nonce(signer)
+        index = get_account_index(node.query.zk_state, signer) or 0  # none: refused anyway
+        fee, domain = node.config.zk_min_fee, node.query.signing_domain
         signed = sign_operation(body, fee, nonce, domain, key, index)
         node.submit_operation(format_signed_operation(signed))
 
@@ -160,7 +160,7 @@ class Drill:
         self.settle()  # the root messages of the first block, delivered
         before = {a: self.zk_balance(a) for a in users}
         on_fast = {a: node.account(Address(bytes.fromhex(a[2:]))).balance for a in users}
-        escrow_before = node.zk_state.escrow
+        escrow_before = node.query.zk_state.escrow
         attacker_before = self.zk_balance(ATTACKER)
         self.report(f"the fast chain turns; escrow {escrow_before / ZKPOW:,.2f} ZKPoW")
 
@@ -170,7 +170,7 @@ class Drill:
         self.report("replays of an applied release")
         self.forge([first, first])
         self.forge([self.release(escrow_before - escrow_before // 2), self.release(1)])
-        minters = {c: get_collection(node.zk_state, c).minter for c in COLLECTIONS}
+        minters = {c: get_collection(node.query.zk_state, c).minter for c in COLLECTIONS}
         for collection, minter in minters.items():
             self.report(
                 f"{MASS_MINT_REQUESTS} mint requests for collection {collection} "
@@ -189,7 +189,9 @@ class Drill:
         self.settle()
 
         rewards = sum(
-            1 for nft in node.zk_state.nft_records.values() if nft.owner == int(ATTACKER.hex(), 16)
+            1
+            for nft in node.query.zk_state.nft_records.values()
+            if nft.owner == int(ATTACKER.hex(), 16)
         )
         return DrillResult(
             users=[UserLine(a, before[a], on_fast[a], self.zk_balance(a)) for a in users],
@@ -197,9 +199,9 @@ class Drill:
             released_to_attacker=self.zk_balance(ATTACKER) - attacker_before,
             rewards_to_attacker=rewards,
             epoch_caps={
-                c: get_collection(node.zk_state, c).epoch_cap
+                c: get_collection(node.query.zk_state, c).epoch_cap
                 for c in COLLECTIONS
-                if get_collection(node.zk_state, c).minter >= FAST_MINTER
+                if get_collection(node.query.zk_state, c).minter >= FAST_MINTER
             },
             epochs=1,  # the whole drill runs within one epoch of ZK blocks
             refusals=self.count_refusals(),
@@ -207,12 +209,12 @@ class Drill:
 
     def zk_balance(self, address: str | bytes) -> int:
         value = int(address, 16) if isinstance(address, str) else int.from_bytes(address, "big")
-        return get_account(self.node.zk_state, value).balance
+        return get_account(self.node.query.zk_state, value).balance
 
     def count_refusals(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for seq in range(self.seq):
-            for record in self.node.store.list_zk_messages(seq):
+            for record in self.node.query.list_zk_messages(seq):
                 if record.refused is not None:
                     # "message 4 is a replay: ..." and the like, counted as one reason
                     reason = re.sub(r"\d+", "N", record.refused.split(":")[0])

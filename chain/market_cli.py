@@ -91,7 +91,7 @@ async def run_prover(
     from chain.client.prover.loop import ProverLoop, ProverStats
     from chain.client.prover.rpc_link import RpcLink
     from chain.client.prover.view import render_prover
-    from chain.market.config import MarketConfig
+    from chain.config import MarketConfig
 
     cfg = MarketConfig(**config)  # type: ignore[arg-type]  # the node's, as JSON numbers
     async with RpcLink(http, ws, key) as link:

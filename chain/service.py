@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from eth_account import Account
 
-from chain.config import DEV_PROVER_ACCOUNT, NetworkConfig
+from chain.client.prover.house import make_house_prover
+from chain.config import DEV_PROVER_ACCOUNT, MarketConfig, NetworkConfig
 from chain.consensus.dev import DevSequencer
 from chain.fast.genesis import dev_alloc, dev_keys, dev_sequencer_key
 from chain.jsonrpc import AsyncRpcClient, NodeUnreachable, RpcError
@@ -24,9 +25,7 @@ from chain.l1.attestation import Attestor
 from chain.l1.calldata import StateRoot
 from chain.l1.config import DEFAULT_SCHEDULE, SlotSchedule
 from chain.l1.devnet import Devnet, DevnetError, L1Endpoint
-from chain.market.config import MarketConfig
-from chain.market.house import make_house_prover
-from chain.node import Node
+from chain.node import open_node
 from chain.nodefile import Endpoint, L1Info, NodeFile, remove_node_file
 from chain.rpc.duet_api import DuetApi
 from chain.rpc.fast_api import FastApi
@@ -123,7 +122,7 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
         await devnet.stop()
         os.close(lock_fd)
         raise
-    node = Node(options.data_dir, NetworkConfig(market=options.market), options.executor)
+    node = open_node(options.data_dir, NetworkConfig(market=options.market), options.executor)
     cfg = node.config
     if node.lost_on_start:
         log.warning("%d pending transactions could not be re-admitted", len(node.lost_on_start))
@@ -149,7 +148,7 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
         )
         if settlement is not None:
             node.use_signing_domain(settlement.domain)
-            node.attestor = Attestor(settlement.domain, (sequencer_key,))
+            node.use_attestor(Attestor(settlement.domain, (sequencer_key,)))
         duet = DuetApi(node)
         market = MarketApi(node)
         endpoints: dict[str, Endpoint] = {}

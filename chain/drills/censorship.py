@@ -9,7 +9,6 @@ the sequencer tries to settle a block past it, and L1 refuses. Then, by `mode`:
   account exits on L1 with exactly its balance under the last settled root.
 """
 
-import sqlite3
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,11 +20,12 @@ from eth_utils import to_checksum_address
 from chain.client.l1_bridge import make_forced_withdraw
 from chain.drills.stack import DrillStack, open_stack, prove_record
 from chain.drills.stack import send as send_signed
+from chain.l1.attestation import Attestor
 from chain.l1.calldata import SettledOp, StateRoot, encode_op
 from chain.l1.config import DEV_ESCAPE
 from chain.l1.errors import L1Revert
 from chain.l1.op_signing import compute_op_signatures
-from chain.node import Node
+from chain.node import open_node
 from chain.prover.escape import compute_exit_inputs
 from chain.prover.groth16 import load_circuit, prove
 from chain.zk.ops import SignedBody, Transfer
@@ -83,9 +83,9 @@ def force_withdrawal(stack: DrillStack) -> None:
     user = stack.account(IGNORED_USER)
     node = stack.node
     address = int(user.address, 16)
-    index = get_account_index(node.zk_state, address)
+    index = get_account_index(node.query.zk_state, address)
     assert index is not None
-    nonce = get_account(node.zk_state, address).nonce
+    nonce = get_account(node.query.zk_state, address).nonce
     words, signature = make_forced_withdraw(
         stack.domain, bytes(user.key), index, nonce, node.config.zk_min_fee, L1_RECIPIENT, WITHDRAWN
     )
@@ -97,16 +97,14 @@ def try_settling_past(stack: DrillStack, scratch: Path) -> str:
     (which has not read the queue), settled once the Withdraw is due. Returns L1's error."""
     copy = scratch / "censoring"
     copy.mkdir()
-    target = sqlite3.connect(copy / "duet.db")
-    stack.node.store.db.backup(target)
-    target.close()
-    censor = Node(copy)
+    stack.node.backup_to(copy / "duet.db")
+    censor = open_node(copy)
     try:
         censor.use_signing_domain(stack.domain)
-        censor.attestor = stack.node.attestor
+        censor.use_attestor(Attestor(stack.domain, (stack.sequencer_key,)))
         make_activity(DrillStack(stack.w3, censor, stack.rollup, stack.sequencer_key))
         block = censor.produce_zk_block()
-        records = censor.store.list_zk_ops_at(block.height)
+        records = censor.query.list_zk_ops_at(block.height)
         attested = censor.get_attestation(block.height)
         assert attested is not None
         ops = [prove_record(record) for record in records]
@@ -167,7 +165,7 @@ def run_censorship_drill(
             stack.rollup.freeze()
             result.frozen = stack.rollup.is_frozen()
             report("it kept refusing: the rollup is frozen; every account exits")
-            state = stack.node.zk_state
+            state = stack.node.query.zk_state
             assert compute_state_root(state) == stack.rollup.get_settled_root()
             exit_everyone(stack, state, result, report)
     return result

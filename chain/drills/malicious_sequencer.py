@@ -84,7 +84,7 @@ def prepare(stack: DrillStack) -> None:
 
 def steal(stack: DrillStack, attacker: int, result: SequencerDrillResult) -> None:
     """Valid transitions the victim never signed: a Withdraw to the attacker, a Transfer."""
-    state = stack.node.zk_state
+    state = stack.node.query.zk_state
     victim = int(stack.account(VICTIM).address, 16)
     account = get_account(state, victim)
     fee = stack.node.config.zk_min_fee
@@ -104,7 +104,7 @@ def steal(stack: DrillStack, attacker: int, result: SequencerDrillResult) -> Non
 def break_the_bounds(stack: DrillStack, attacker: int, result: SequencerDrillResult) -> None:
     """A Release beyond the escrow (no proof of it exists: it borrows a true release's), and
     reward mints past the caps (true only in a later epoch, which resets them)."""
-    state = stack.node.zk_state
+    state = stack.node.query.zk_state
     honest = forge_block(stack, [Operation(Release(state.inbox, attacker, 1), 0, 0, 0)])
     release = honest.ops[0]
     beyond = replace(release, words=(release.words[0], state.escrow + 1))

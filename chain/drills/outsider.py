@@ -70,7 +70,7 @@ def run_outsider_drill(data_dir: Path, report: Report = lambda line: None) -> Ou
         mine_past_grace(stack)
         assert stack.rollup.may_submit(outsider.address, stack.w3.eth.block_number + 1)
         report("the grace period is over: anyone may submit")
-        nonce = get_account(stack.node.zk_state, address).nonce
+        nonce = get_account(stack.node.query.zk_state, address).nonce
         fee = stack.node.config.zk_min_fee
         own = forge_block(stack, [Operation(Transfer(address, 10**18), address, fee, nonce)])
         signatures = sign_ops_with(stack, own.ops, key)  # its own op: truly signed

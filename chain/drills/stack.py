@@ -32,7 +32,7 @@ from chain.l1.op_signing import (
 )
 from chain.l1.rollup import RollupClient
 from chain.ledger.store import ZkOpRecord
-from chain.node import Node
+from chain.node import Node, open_node
 from chain.prover.groth16 import load_circuit, prove
 from chain.prover.witness import compute_witness
 from chain.types import Height
@@ -42,7 +42,6 @@ from chain.zk.signing import SigningDomain, format_signed_operation, sign_operat
 from chain.zk.state import (
     ZkState,
     compute_state_root,
-    get_account,
     get_account_index,
     get_total_supply,
 )
@@ -80,7 +79,7 @@ class DrillStack:
         """The node's next ZK block, each operation proven with the ceremony's keys."""
         block = self.node.produce_zk_block()
         height = Height(block.height)
-        records = self.node.store.list_zk_ops_at(height)
+        records = self.node.query.list_zk_ops_at(height)
         return ProvenBlock(height, records, [prove_record(record) for record in records])
 
     def settle(self, block: ProvenBlock) -> TxReceipt:
@@ -107,9 +106,9 @@ class DrillStack:
 def send(node: Node, key: bytes, body: SignedBody) -> bytes:
     """`body` signed by `key`'s account with its next nonce, admitted by the node."""
     signer = int(Account.from_key(key).address, 16)
-    nonce = node.zk_pool.pending_nonce(signer, get_account(node.zk_state, signer).nonce)
-    index = get_account_index(node.zk_state, signer) or 0  # none: refused anyway
-    fee, domain = node.config.zk_min_fee, node.signing_domain
+    nonce = node.query.get_zk_pending_nonce(signer)
+    index = get_account_index(node.query.zk_state, signer) or 0  # none: refused anyway
+    fee, domain = node.config.zk_min_fee, node.query.signing_domain
     signed = sign_operation(body, fee, nonce, domain, key, index)
     return node.submit_operation(format_signed_operation(signed))
 
@@ -127,7 +126,7 @@ def open_stack(data_dir: Path) -> Iterator[DrillStack]:
     """anvil, the rollup for a fresh dev node's genesis, and the node (stopped after)."""
     with Anvil() as url:
         w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 120}))
-        node = Node(data_dir / "node")
+        node = open_node(data_dir / "node")
         try:
             genesis = node.get_block(node.config.zk_chain_id, 0)
             assert genesis is not None
@@ -137,13 +136,13 @@ def open_stack(data_dir: Path) -> Iterator[DrillStack]:
                 w3,
                 deployer,
                 StateRoot(int.from_bytes(genesis.state_root, "big")),
-                backing=get_total_supply(node.zk_state),
+                backing=get_total_supply(node.query.zk_state),
                 sequencers=[Account.from_key(sequencer_key).address],
             )
             rollup = RollupClient(w3, deployment.rollup, deployer)
             domain = rollup.get_domain()
             node.use_signing_domain(domain)
-            node.attestor = Attestor(domain, (sequencer_key,))
+            node.use_attestor(Attestor(domain, (sequencer_key,)))
             yield DrillStack(w3, node, rollup, sequencer_key)
         finally:
             node.close()
@@ -168,7 +167,7 @@ def forge_block(
     """`operations` applied in turn to the node's state (the settled one) and proven; the
     header is the next height at L1's time. `epoch_shift` moves the mints' epoch that far
     from the block's."""
-    state = stack.node.zk_state
+    state = stack.node.query.zk_state
     ctx = stack.node.next_zk_context()
     ctx = replace(ctx, epoch=ctx.epoch + epoch_shift, min_fee=0)
     pre_root = StateRoot(compute_state_root(state))

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Set
 
 from eth_utils import keccak
 
-from chain.market.config import JobId, ProverId
+from chain.types import JobId, ProverId
 
 SEED_DOMAIN = b"duet/assign-seed"
 ASSIGN_DOMAIN = b"duet/assign"

@@ -22,11 +22,11 @@ from typing import Literal
 
 from eth_utils import keccak
 
+from chain.config import MarketConfig
 from chain.ensure import ensure
 from chain.market.assignment import choose_prover, compute_assignment_seed
 from chain.market.bounty import compute_base_bounty, compute_bounty
-from chain.market.config import JobId, JobKind, MarketConfig, ProverId
-from chain.types import Height, Wei
+from chain.types import Height, JobId, JobKind, ProverId, Wei
 
 AGGREGATE_JOB_DOMAIN = b"duet/job/aggregate"
 HEIGHT_BYTES = 8

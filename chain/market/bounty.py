@@ -12,8 +12,8 @@ or as provers leave, so a job nobody takes becomes worth taking and the chain ne
 for want of a prover (docs/market.md has a table).
 """
 
-from chain.market.config import JobKind, MarketConfig
-from chain.types import Wei
+from chain.config import MarketConfig
+from chain.types import JobKind, Wei
 
 
 def compute_bounty(base: Wei, waited_blocks: int, active_provers: int, cfg: MarketConfig) -> Wei:

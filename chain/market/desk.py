@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from chain.config import MarketConfig
 from chain.ledger.blocks import LedgerBlock
 from chain.ledger.store import Store, SubmissionRecord, ZkOpRecord
 from chain.market.aggregate import InvalidAggregate, compute_expected_aggregate
@@ -34,13 +35,12 @@ from chain.market.book import (
     get_active_provers,
     is_block_proven,
 )
-from chain.market.config import JobId, MarketConfig, ProverId
 from chain.market.events import compute_events_digest, decode_events, encode_events
 from chain.market.settlement_wait import SettlementWait, compute_settlement_wait, describe_job
 from chain.market.signing import InvalidSubmissionSignature, recover_submitter
 from chain.market.work import format_job
 from chain.prover.worker import is_valid_proof
-from chain.types import ChainId, Height, Wei
+from chain.types import ChainId, Height, JobId, ProverId, Wei
 from chain.zk.ops import Heartbeat
 from chain.zk.signing import InvalidSignature, read_committed_operation
 

@@ -11,8 +11,7 @@ from typing import Any
 from eth_utils import keccak
 
 from chain.market.book import HeartbeatEvent, MarketEvents, NewOpJob, Submission
-from chain.market.config import JobId, ProverId
-from chain.types import Height, Wei
+from chain.types import Height, JobId, ProverId, Wei
 
 EVENTS_DOMAIN = b"duet/market/events"
 

@@ -15,8 +15,7 @@ from typing import Any, Literal
 
 from chain.ledger.store import ZkOpRecord
 from chain.market.book import Job, compute_aggregate_job_id
-from chain.market.config import JobId
-from chain.types import Height
+from chain.types import Height, JobId
 
 WaitingFor = Literal["nothing", "proofs", "aggregation", "agent"]
 MAX_NAMED_JOBS = 3  # jobs spelled out in the one-line detail; the rest are counted

@@ -8,8 +8,7 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_utils import keccak
 
-from chain.market.config import JobId, ProverId
-from chain.types import ChainId
+from chain.types import ChainId, JobId, ProverId
 
 SUBMISSION_DOMAIN = b"duet/submitProof"
 

@@ -51,16 +51,16 @@ class DuetApi:
         expect_params(params, 0, 0)
         node = self.node
         return {
-            "ledger": {"seq": node.log_head.seq, "hash": hx(node.log_head.hash)},
+            "ledger": {"seq": node.query.log_head.seq, "hash": hx(node.query.log_head.hash)},
             "fast": {
                 "chainId": node.config.fast_chain_id,
-                "height": node.fast_head.height,
-                "hash": hx(node.fast_head.hash),
+                "height": node.query.fast_head.height,
+                "hash": hx(node.query.fast_head.hash),
             },
             "zk": {
                 "chainId": node.config.zk_chain_id,
-                "height": node.zk_head.height,
-                "hash": hx(node.zk_head.hash),
+                "height": node.query.zk_head.height,
+                "hash": hx(node.query.zk_head.hash),
             },
         }
 
@@ -68,10 +68,12 @@ class DuetApi:
         from_seq, limit = expect_params(params, 1, 2)
         from_seq = parse_count(from_seq, "fromSeq")
         limit = RPC_MAX_LEDGER_PAGE if limit is None else parse_count(limit, "limit")
-        blocks = self.node.store.iter_ledger(Seq(from_seq), min(limit, RPC_MAX_LEDGER_PAGE))
+        blocks = self.node.query.iter_ledger(Seq(from_seq), min(limit, RPC_MAX_LEDGER_PAGE))
         return [format_ledger_entry(b, self.node.config.fast_chain_id) for b in blocks]
 
     def get_transaction_status(self, params: Any) -> Any:
         (tx_hash,) = expect_params(params, 1, 1)
-        status, height, reason = self.node.tx_status(parse_hash(tx_hash, "transaction hash"))
+        status, height, reason = self.node.query.get_tx_status(
+            parse_hash(tx_hash, "transaction hash")
+        )
         return {"status": status, "blockNumber": height, "reason": reason}

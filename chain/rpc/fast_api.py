@@ -68,7 +68,7 @@ class FastApi:
             "eth_chainId": lambda p: self._noargs(p, hex(self.chain_id)),
             "eth_syncing": lambda p: self._noargs(p, False),
             "eth_accounts": lambda p: self._noargs(p, []),
-            "eth_blockNumber": lambda p: self._noargs(p, hex(self.node.fast_head.height)),
+            "eth_blockNumber": lambda p: self._noargs(p, hex(self.node.query.fast_head.height)),
             "eth_gasPrice": lambda p: self._noargs(
                 p, hex(self._next_base_fee() + SUGGESTED_PRIORITY_FEE)
             ),
@@ -97,21 +97,21 @@ class FastApi:
     # -- blocks --------------------------------------------------------------------------
 
     def resolve_block(self, tag: Any, what: str = "block") -> LedgerBlock:
-        node, head = self.node, self.node.fast_head
+        query, head = self.node.query, self.node.query.fast_head
         if tag is None or tag in ("latest", "pending", "safe", "finalized"):
             return head
         if tag == "earliest":
             height = 0
         elif isinstance(tag, dict):
             if "blockHash" in tag:
-                block = node.store.get_block_by_hash(parse_hash(tag["blockHash"], "blockHash"))
+                block = query.get_block_by_hash(parse_hash(tag["blockHash"], "blockHash"))
                 if block is None or block.chain_id != self.chain_id:
                     raise RpcError(-32001, f"block {tag['blockHash']} not found")
                 return block
             height = parse_quantity(tag.get("blockNumber"), "blockNumber")
         else:
             height = parse_quantity(tag, what)
-        block = node.get_block(self.chain_id, height)
+        block = query.get_block(self.chain_id, height)
         if block is None:
             raise RpcError(-32001, f"block {height} not found; the head is {head.height}")
         return block
@@ -121,7 +121,7 @@ class FastApi:
         if full:
             txs = []
             for index, tx_hash in enumerate(block.tx_hashes):
-                record = self.node.store.get_tx(tx_hash)
+                record = self.node.query.get_tx(tx_hash)
                 assert record is not None
                 txs.append(format_transaction(self._decode(record.raw), block, index))
         return format_block(block, compute_prev_randao(block.prev_hash), txs)
@@ -138,7 +138,7 @@ class FastApi:
 
     def get_block_by_hash(self, params: Any) -> Any:
         block_hash, full = expect_params(params, 1, 2)
-        block = self.node.store.get_block_by_hash(parse_hash(block_hash, "block hash"))
+        block = self.node.query.get_block_by_hash(parse_hash(block_hash, "block hash"))
         if block is None or block.chain_id != self.chain_id:
             return None
         return self._block_json(block, bool(full and parse_bool(full, "full transactions")))
@@ -152,7 +152,7 @@ class FastApi:
     def _account_at(self, params: Any) -> Any:
         address, tag = expect_params(params, 1, 2)
         block = self.resolve_block(tag)
-        return self.node.account(parse_address(address), block.state_root)
+        return self.node.query.get_account(parse_address(address), block.state_root)
 
     def get_balance(self, params: Any) -> Any:
         return hex(self._account_at(params).balance)
@@ -160,7 +160,7 @@ class FastApi:
     def get_transaction_count(self, params: Any) -> Any:
         address, tag = expect_params(params, 1, 2)
         if tag == "pending":
-            return hex(self.node.pending_nonce(parse_address(address)))
+            return hex(self.node.query.get_pending_nonce(parse_address(address)))
         return hex(self._account_at(params).nonce)
 
     def get_code(self, params: Any) -> Any:
@@ -169,7 +169,7 @@ class FastApi:
     def get_storage_at(self, params: Any) -> Any:
         address, slot, tag = expect_params(params, 2, 3)
         block = self.resolve_block(tag)
-        value = self.node.executor.get_storage(
+        value = self.node.query.get_storage(
             block.state_root, parse_address(address), parse_quantity(slot, "storage slot")
         )
         return f"0x{value:064x}"
@@ -184,7 +184,7 @@ class FastApi:
             gas_limit=self.node.config.fast_block_gas_limit,
             base_fee=block.base_fee,
             prev_randao=compute_prev_randao(block.prev_hash),
-            prev_hashes=tuple(self.node.recent_fast_hashes),
+            prev_hashes=self.node.query.list_recent_fast_hashes(),
             chain_id=self.chain_id,
         )
 
@@ -205,7 +205,7 @@ class FastApi:
         msg = self._call_msg(obj)
         block = self.resolve_block(tag)
         try:
-            output, _ = self.node.executor.call(block.state_root, self._env(block), msg)
+            output, _ = self.node.query.call(block.state_root, self._env(block), msg)
         except ExecutionError as exc:
             raise execution_error(exc) from None
         return hx(output)
@@ -215,14 +215,14 @@ class FastApi:
         msg = self._call_msg(obj)
         block = self.resolve_block(tag)
         try:
-            return hex(self.node.executor.estimate_gas(block.state_root, self._env(block), msg))
+            return hex(self.node.query.estimate_gas(block.state_root, self._env(block), msg))
         except ExecutionError as exc:
             raise execution_error(exc) from None
 
     # -- fees ----------------------------------------------------------------------------------
 
     def _next_base_fee(self) -> int:
-        return compute_base_fee(self.node.fast_head, self.node.config.min_base_fee)
+        return compute_base_fee(self.node.query.fast_head, self.node.config.min_base_fee)
 
     def fee_history(self, params: Any) -> Any:
         count, newest, percentiles = expect_params(params, 2, 3)
@@ -241,7 +241,7 @@ class FastApi:
             [
                 b
                 for h in range(first_height, last.height + 1)
-                if (b := self.node.get_block(self.chain_id, h)) is not None
+                if (b := self.node.query.get_block(self.chain_id, h)) is not None
             ]
             if count
             else []
@@ -262,7 +262,7 @@ class FastApi:
         tips = sorted(
             self._decode(record.raw).effective_gas_price(block.base_fee) - block.base_fee
             for h in block.tx_hashes
-            if (record := self.node.store.get_tx(h)) is not None
+            if (record := self.node.query.get_tx(h)) is not None
         )
         if not tips:
             return ["0x0"] * len(percentiles)
@@ -283,19 +283,19 @@ class FastApi:
     def get_transaction_by_hash(self, params: Any) -> Any:
         (tx_hash,) = expect_params(params, 1, 1)
         tx_hash = parse_hash(tx_hash, "transaction hash")
-        record = self.node.store.get_tx(tx_hash)
+        record = self.node.query.get_tx(tx_hash)
         if record is None:
-            pending = self.node.pool.by_hash.get(tx_hash)
+            pending = self.node.query.get_pending_tx(tx_hash)
             return None if pending is None else format_transaction(pending)
-        block = self.node.get_block(self.chain_id, record.height)
+        block = self.node.query.get_block(self.chain_id, record.height)
         return format_transaction(self._decode(record.raw), block, record.index)
 
     def get_transaction_receipt(self, params: Any) -> Any:
         (tx_hash,) = expect_params(params, 1, 1)
-        record = self.node.store.get_tx(parse_hash(tx_hash, "transaction hash"))
+        record = self.node.query.get_tx(parse_hash(tx_hash, "transaction hash"))
         if record is None:
             return None
-        block = self.node.get_block(self.chain_id, record.height)
+        block = self.node.query.get_block(self.chain_id, record.height)
         assert block is not None, f"block {record.height} of a committed transaction missing"
         receipt = decode_stored_receipt(record.receipt)
         return format_receipt(receipt, self._decode(record.raw), block, record.index)
@@ -320,11 +320,11 @@ class FastApi:
         matcher = LogFilter.parse(query)
         logs = []
         blocks: dict[Height, LedgerBlock] = {}
-        for height, log_index, raw in self.node.store.get_logs(
+        for height, log_index, raw in self.node.query.get_logs(
             self.chain_id, Height(first), Height(last), matcher.addresses
         ):
             if height not in blocks:
-                found = self.node.get_block(self.chain_id, height)
+                found = self.node.query.get_block(self.chain_id, height)
                 assert found is not None, f"block {height} of a stored log missing"
                 blocks[height] = found
             block = blocks[height]

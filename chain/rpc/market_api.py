@@ -9,7 +9,6 @@ from collections.abc import Callable
 from typing import Any
 
 from chain.market.book import Job, ProverState, get_active_provers
-from chain.market.config import JobId, ProverId
 from chain.market.desk import SubmissionRefused
 from chain.market.events import decode_events, format_events
 from chain.market.signing import InvalidSubmissionSignature, recover_submitter
@@ -18,7 +17,7 @@ from chain.rpc.duet_api import parse_count
 from chain.rpc.errors import TX_REJECTED, RpcError, invalid_params
 from chain.rpc.format import hx
 from chain.rpc.params import expect_params, parse_address, parse_hash, parse_hex_bytes, parse_object
-from chain.types import Height
+from chain.types import Height, JobId, ProverId
 from chain.zk.state import get_prover
 
 MAX_RESULT_BYTES = 1 << 20  # a 128-operation aggregate is about 50 KB
@@ -75,7 +74,7 @@ class MarketApi:
             "kind": verdict.job.kind,
             "valid": verdict.valid,
             "prover": hx(verdict.prover.to_bytes(20, "big")),
-            "countsAt": self.node.zk_head.height + 1,
+            "countsAt": self.node.query.zk_head.height + 1,
         }
 
     def get_prover_jobs(self, params: Any) -> Any:
@@ -85,36 +84,34 @@ class MarketApi:
     def format_prover_jobs(self, prover: int, assigned_at: int | None) -> dict[str, Any]:
         """The prover's record and its jobs (only those assigned at `assigned_at`, if given):
         what `duet_getProverJobs` answers and `proverJobs` pushes each ZK block."""
-        node = self.node
-        desk = node.desk
-        height = node.zk_head.height
-        jobs = desk.list_assignments(ProverId(prover))
+        query = self.node.query
+        height = query.zk_head.height
+        jobs = query.list_assignments(ProverId(prover))
         if assigned_at is not None:
             jobs = [job for job in jobs if job.assigned_at == assigned_at]
         return {
             "height": height,
-            "prover": format_prover(prover, desk.market.provers.get(ProverId(prover)), height + 1),
-            "jobs": [desk.format_job(job, Height(height + 1)) for job in jobs],
+            "prover": format_prover(prover, query.market.provers.get(ProverId(prover)), height + 1),
+            "jobs": [query.format_job(job, Height(height + 1)) for job in jobs],
         }
 
     def get_prover_market(self, params: Any) -> Any:
         expect_params(params, 0, 0)
-        node = self.node
-        desk = node.desk
-        market = desk.market
-        height = node.zk_head.height
+        query = self.node.query
+        market = query.market
+        height = query.zk_head.height
         provers = []
         for address, state in sorted(market.provers.items()):
             entry = format_prover(address, state, height + 1)
             assert entry is not None
-            entry["stateBalance"] = str(get_prover(node.zk_state, address).balance)
+            entry["stateBalance"] = str(get_prover(query.zk_state, address).balance)
             provers.append(entry)
         return {
             "height": height,
             # In the next block, as `active` and the bounties (priced for that block) are.
             "activeProvers": len(get_active_provers(market, Height(height + 1))),
-            "feePool": hex(node.zk_state.fee_pool),
-            "config": {k: v for k, v in vars(desk.cfg).items()},
+            "feePool": hex(query.zk_state.fee_pool),
+            "config": {k: v for k, v in vars(query.market_config).items()},
             "provers": provers,
             "jobs": [self._format_open_job(job, height) for job in sorted_jobs(market.jobs)],
         }
@@ -126,7 +123,7 @@ class MarketApi:
             "kind": job.kind,
             "height": job.height,
             "waited": height + 1 - job.created,
-            "bounty": hex(self.node.desk.compute_bounty(job, Height(height + 1))),
+            "bounty": hex(self.node.query.compute_bounty(job, Height(height + 1))),
             "assignee": None if assignee is None else hx(assignee.to_bytes(20, "big")),
             "deadline": job.deadline,
             "attempt": job.attempt,
@@ -136,7 +133,7 @@ class MarketApi:
         """The market events stored with ZK block `height`: replaying them from the first
         block rebuilds the market (chain/market/book.py)."""
         (height,) = expect_params(params, 1, 1)
-        raw = self.node.store.get_market_events(Height(parse_count(height, "height")))
+        raw = self.node.query.get_market_events(Height(parse_count(height, "height")))
         return (
             None if raw is None else {"height": height, "events": format_events(decode_events(raw))}
         )

@@ -58,14 +58,16 @@ class ZkApi:
             "net_version": lambda p: self._noargs(p, str(self.chain_id)),
             "eth_chainId": lambda p: self._noargs(p, hex(self.chain_id)),
             "eth_syncing": lambda p: self._noargs(p, False),
-            "eth_blockNumber": lambda p: self._noargs(p, hex(self.node.zk_head.height)),
+            "eth_blockNumber": lambda p: self._noargs(p, hex(self.node.query.zk_head.height)),
             "eth_getBlockByNumber": self.get_block_by_number,
             "eth_getBlockByHash": self.get_block_by_hash,
             "eth_call": self.call,
             "eth_getBalance": self.get_balance,
             "eth_getTransactionCount": self.get_transaction_count,
             "duet_sendOperation": self.send_operation,
-            "duet_getSigningDomain": lambda p: self._noargs(p, self.node.signing_domain.to_json()),
+            "duet_getSigningDomain": lambda p: self._noargs(
+                p, self.node.query.signing_domain.to_json()
+            ),
             "duet_getOperation": self.get_operation,
             "duet_getProofStatus": self.get_proof_status,
             "duet_getAccount": self.get_account,
@@ -95,15 +97,15 @@ class ZkApi:
 
     def get_block_by_number(self, params: Any) -> Any:
         tag, full = expect_params(params, 1, 2)
-        head = self.node.zk_head
+        head = self.node.query.zk_head
         if tag in (None, "latest", "pending", "safe", "finalized"):
             return self._format(head, full)
         height = 0 if tag == "earliest" else parse_quantity(tag, "block")
-        return self._format(self.node.get_block(self.chain_id, height), full)
+        return self._format(self.node.query.get_block(self.chain_id, height), full)
 
     def get_block_by_hash(self, params: Any) -> Any:
         block_hash, full = expect_params(params, 1, 2)
-        block = self.node.store.get_block_by_hash(parse_hash(block_hash, "block hash"))
+        block = self.node.query.get_block_by_hash(parse_hash(block_hash, "block hash"))
         if block is not None and block.chain_id != self.chain_id:
             block = None
         return self._format(block, full)
@@ -114,7 +116,7 @@ class ZkApi:
         if tag in HEAD_TAGS:
             return
         is_number = isinstance(tag, str) and tag.startswith("0x")
-        if is_number and parse_quantity(tag, "block") == self.node.zk_head.height:
+        if is_number and parse_quantity(tag, "block") == self.node.query.zk_head.height:
             return
         raise invalid_params("the ZK chain serves its state at the head only (use 'latest')")
 
@@ -127,7 +129,7 @@ class ZkApi:
         to = int.from_bytes(parse_address(call["to"], "to"), "big")
         data = parse_hex_bytes(call.get("data") or call.get("input") or "0x", "data")
         try:
-            return hx(compute_call(self.node.zk_state, to, data))
+            return hx(compute_call(self.node.query.zk_state, to, data))
         except ViewRevert as exc:
             raise RpcError(
                 EXECUTION_REVERTED, f"execution reverted: {exc}", hx(encode_revert(str(exc)))
@@ -137,28 +139,28 @@ class ZkApi:
         address, tag = expect_params(params, 1, 2)
         self._check_head_tag(tag)
         owner = int.from_bytes(parse_address(address), "big")
-        return hex(get_account(self.node.zk_state, owner).balance)
+        return hex(get_account(self.node.query.zk_state, owner).balance)
 
     def get_transaction_count(self, params: Any) -> Any:
         address, tag = expect_params(params, 1, 2)
         owner = int.from_bytes(parse_address(address), "big")
-        nonce = get_account(self.node.zk_state, owner).nonce
+        nonce = get_account(self.node.query.zk_state, owner).nonce
         if tag == "pending":
-            return hex(self.node.zk_pool.pending_nonce(owner, nonce))
+            return hex(self.node.query.get_zk_pending_nonce(owner))
         self._check_head_tag(tag)
         return hex(nonce)
 
     def get_account(self, params: Any) -> Any:
         (address,) = expect_params(params, 1, 1)
         owner = int.from_bytes(parse_address(address), "big")
-        state = self.node.zk_state
+        state = self.node.query.zk_state
         account = get_account(state, owner)
         return {
             "address": address,
             "index": get_account_index(state, owner),
             "balance": hex(account.balance),
             "nonce": hex(account.nonce),
-            "pendingNonce": hex(self.node.zk_pool.pending_nonce(owner, account.nonce)),
+            "pendingNonce": hex(self.node.query.get_zk_pending_nonce(owner)),
             "keyHash": hex(account.key_hash),  # 0x0: no ownership key registered
         }
 
@@ -175,9 +177,9 @@ class ZkApi:
 
     def _uncommitted_status(self, op_id: bytes) -> dict[str, Any]:
         """The status of an operation that no block holds: waiting, refused, or never seen."""
-        if op_id in self.node.zk_pool:
+        if self.node.query.is_zk_op_pending(op_id):
             return {"status": "pending"}
-        reason = self.node.store.get_lost_reason(op_id)
+        reason = self.node.query.get_lost_reason(op_id)
         if reason is not None:
             return {"status": "rejected", "reason": reason}
         return {"status": "unknown"}
@@ -185,7 +187,7 @@ class ZkApi:
     def get_operation(self, params: Any) -> Any:
         (op_id,) = expect_params(params, 1, 1)
         key = parse_hash(op_id, "operation id")
-        record = self.node.store.get_zk_op(key)
+        record = self.node.query.get_zk_op(key)
         if record is None:
             return {"id": op_id, **self._uncommitted_status(key)}
         return {
@@ -200,7 +202,7 @@ class ZkApi:
     def get_proof_status(self, params: Any) -> Any:
         (op_id,) = expect_params(params, 1, 1)
         key = parse_hash(op_id, "operation id")
-        record = self.node.store.get_zk_op(key)
+        record = self.node.query.get_zk_op(key)
         if record is None:
             return {"id": op_id, **self._uncommitted_status(key)}
         return {
@@ -221,7 +223,7 @@ class ZkApi:
         after, limit = expect_params(params, 1, 2)
         after = parse_count(after, "after")
         limit = MAX_SETTLEMENT_HEIGHTS if limit is None else parse_count(limit, "limit")
-        heights = self.node.store.list_zk_op_heights(
+        heights = self.node.query.list_zk_op_heights(
             Height(after), min(limit, MAX_SETTLEMENT_HEIGHTS)
         )
         return [int(h) for h in heights]
@@ -233,13 +235,13 @@ class ZkApi:
         the sequencer's `attestation` (settlement number, timestamp, signatures)."""
         (height,) = expect_params(params, 1, 1)
         height = parse_count(height, "height")
-        block = self.node.get_block(self.chain_id, height)
+        block = self.node.query.get_block(self.chain_id, height)
         if block is None:
             return None
-        ops = self.node.store.list_zk_ops_at(Height(height))
+        ops = self.node.query.list_zk_ops_at(Height(height))
         unproven = [hx(op.op_id) for op in ops if op.proof is None]
-        aggregate = self.node.store.get_zk_aggregate(Height(height))
-        attested = self.node.get_attestation(Height(height))
+        aggregate = self.node.query.get_zk_aggregate(Height(height))
+        attested = self.node.query.get_attestation(Height(height))
         return {
             "height": height,
             "stateRoot": hx(block.state_root),
@@ -255,7 +257,7 @@ class ZkApi:
         """L1's settled height as the node last read it, the next ZK block to settle and what
         it waits for: proofs, its aggregation, or an agent; with the jobs, held or not."""
         expect_params(params, 0, 0)
-        return format_settlement_wait(self.node.explain_settlement())
+        return format_settlement_wait(self.node.query.explain_settlement())
 
     # -- NFTs and the market ------------------------------------------------------------------
 
@@ -268,7 +270,7 @@ class ZkApi:
         return self._format_token(compute_token_key(collection, serial))
 
     def _format_token(self, key: int) -> Any:
-        nft = get_nft(self.node.zk_state, key)
+        nft = get_nft(self.node.query.zk_state, key)
         if not nft.exists:
             return None
         return {
@@ -290,19 +292,21 @@ class ZkApi:
         if collection >= MAX_COLLECTIONS or serial >= MAX_SERIALS:
             raise invalid_params("no such collection or token id")
         try:
-            paths = compute_token_paths(self.node.zk_state, compute_token_key(collection, serial))
+            paths = compute_token_paths(
+                self.node.query.zk_state, compute_token_key(collection, serial)
+            )
         except ProverError as exc:
             raise invalid_params(str(exc)) from None
-        return {"height": self.node.zk_head.height, **format_token_paths(paths)}
+        return {"height": self.node.query.zk_head.height, **format_token_paths(paths)}
 
     def get_listings(self, params: Any) -> Any:
         expect_params(params, 0, 0)
-        records = self.node.zk_state.nft_records
+        records = self.node.query.zk_state.nft_records
         return [self._format_token(key) for key in sorted(records) if records[key].price > 0]
 
     def get_totals(self, params: Any) -> Any:
         expect_params(params, 0, 0)
-        state = self.node.zk_state
+        state = self.node.query.zk_state
         return {
             "totalSupply": hex(get_total_supply(state)),
             "escrow": hex(state.escrow),
@@ -322,9 +326,11 @@ class ZkApi:
                 "status": "applied" if r.refused is None else "refused",
                 "reason": r.refused,
             }
-            for r in self.node.store.list_zk_messages(seq)
+            for r in self.node.query.list_zk_messages(seq)
         ]
-        waiting = any(getattr(m, "seq", None) == seq for m in self.node.pending_fast_messages())
+        waiting = any(
+            getattr(m, "seq", None) == seq for m in self.node.query.list_pending_fast_messages()
+        )
         return {"seq": hex(seq), "pending": waiting, "arrivals": arrivals}
 
 

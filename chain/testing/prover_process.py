@@ -16,7 +16,7 @@ from chain.testing.node_process import REPO, duet_command
 CHEATER = """
 import asyncio, sys
 from chain.client.prover.rpc_link import RpcLink
-from chain.market.config import MarketConfig
+from chain.config import MarketConfig
 from chain.client.prover.loop import ProverLoop
 
 async def main(http, ws, key):

@@ -12,7 +12,7 @@ from eth_utils import to_checksum_address
 from chain.config import NetworkConfig
 from chain.fast.genesis import dev_keys
 from chain.fast.receipts import decode_stored_receipt
-from chain.node import Node
+from chain.node import Node, open_node
 from chain.types import Address, Hash32, Root
 from tests.conformance.harness import CHAIN_ID, GWEI, calldata, deploy_data
 
@@ -80,7 +80,7 @@ def run_node(data_dir: Path, executors: list[str]) -> list[Root]:
     script = Script()
     roots: list[Root] = []
     for index, executor in enumerate(executors):
-        node = Node(data_dir, NetworkConfig(), executor=executor)
+        node = open_node(data_dir, NetworkConfig(), executor=executor)
         try:
             if index == 0:
                 roots.append(script.deploy(node))

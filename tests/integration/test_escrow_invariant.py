@@ -17,7 +17,7 @@ from chain.config import FAST_CHAIN_ID
 from chain.fast.genesis import dev_keys
 from chain.fast.system import OUTBOX_ADDRESS
 from chain.ledger.messages import CreditMessage, ReleaseMessage, decode_message
-from chain.node import Node
+from chain.node import Node, open_node
 from chain.types import Address
 from chain.zk.ops import ToFast
 from chain.zk.signing import format_signed_operation, sign_operation
@@ -59,7 +59,7 @@ def untaken_releases(node: Node) -> int:
 @pytest.mark.parametrize("executor", ["revm", "pyevm"])
 def test_fast_supply_never_exceeds_escrow(tmp_path: Path, executor: str) -> None:
     rng = random.Random(7)
-    node = Node(tmp_path / executor, executor=executor)
+    node = open_node(tmp_path / executor, executor=executor)
     keys = dev_keys()
     players = [Account.create(f"player {i}") for i in range(PLAYERS)]
     known = [to_address(Account.from_key(k).address) for k in keys]

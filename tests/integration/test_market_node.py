@@ -17,12 +17,11 @@ from chain.client.prover.loop import corrupt
 from chain.config import NetworkConfig
 from chain.fast.genesis import dev_keys
 from chain.market.book import Job
-from chain.market.config import JobId, ProverId
 from chain.market.desk import SubmissionRefused
 from chain.market.signing import sign_submission
 from chain.market.work import perform_job
-from chain.node import Node
-from chain.types import Height
+from chain.node import Node, open_node
+from chain.types import Height, JobId, ProverId
 from chain.zk.ops import Heartbeat, InvalidOp, Transfer
 from chain.zk.signing import format_signed_operation, sign_operation
 from chain.zk.state import get_account, get_account_index, get_prover
@@ -41,7 +40,7 @@ BOUNTY_AT_1 = MARKET.base_bounty_wei * (MARKET.growth_blocks + 1) * 4 // (MARKET
 
 @pytest.fixture
 def node(tmp_path: Path) -> Iterator[Node]:
-    node = Node(tmp_path / "node")
+    node = open_node(tmp_path / "node")
     try:
         yield node
     finally:
@@ -216,7 +215,7 @@ def test_a_proven_block_becomes_an_aggregation_job_then_aggregated(node: Node) -
 
 
 def test_the_market_after_a_restart_equals_the_market_before(tmp_path: Path) -> None:
-    node = Node(tmp_path / "node")
+    node = open_node(tmp_path / "node")
     opened_market(node)
     prove_all(node)
     job = next(j for j in node.desk.market.jobs.values())
@@ -228,7 +227,7 @@ def test_the_market_after_a_restart_equals_the_market_before(tmp_path: Path) -> 
     submit(node, pending.assignee, pending.job_id, perform_job(payload(node, pending)))
     before, waiting = node.desk.market, node.desk.pending
     node.close()
-    again = Node(tmp_path / "node")
+    again = open_node(tmp_path / "node")
     try:
         assert again.desk.market == before
         assert again.desk.pending == waiting

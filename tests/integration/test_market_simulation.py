@@ -22,9 +22,9 @@ import pytest
 from eth_account import Account
 
 from chain.client.zk import ZkClient
+from chain.config import MarketConfig
 from chain.fast.genesis import dev_keys
 from chain.market.book import Market, Payment, apply_market_block, compute_net_payments
-from chain.market.config import MarketConfig
 from chain.market.events import parse_events
 from chain.testing.node_process import NodeProcess
 from chain.testing.prover_process import ProverProcess

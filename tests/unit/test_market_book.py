@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 from eth_utils import keccak
 
+from chain.config import MarketConfig
 from chain.market.book import (
     HeartbeatEvent,
     InvalidMarketBlock,
@@ -28,7 +29,6 @@ from chain.market.book import (
     is_block_proven,
 )
 from chain.market.bounty import compute_bounty
-from chain.market.config import MarketConfig
 
 CFG = MarketConfig()
 ALICE, BOB, CAROL, DAVE = 0xA1, 0xB0B, 0xCA201, 0xDA7E

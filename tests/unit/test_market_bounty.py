@@ -5,8 +5,8 @@ from dataclasses import asdict
 
 import pytest
 
+from chain.config import MarketConfig
 from chain.market.bounty import compute_base_bounty, compute_bounty
-from chain.market.config import MarketConfig
 
 CFG = MarketConfig()
 BASE = CFG.base_bounty_wei

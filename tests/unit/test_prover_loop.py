@@ -9,8 +9,8 @@ from typing import Any
 
 from chain.client.prover import loop as prover_loop
 from chain.client.prover.loop import RENEW_EVERY_BLOCKS, ProverLoop, ProverSnapshot, is_awake
-from chain.market.config import JobId, MarketConfig
-from chain.types import ChainId
+from chain.config import MarketConfig
+from chain.types import ChainId, JobId
 
 CFG = MarketConfig(active_blocks=12)
 KEY = bytes(range(1, 33))

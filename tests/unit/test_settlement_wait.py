@@ -3,10 +3,9 @@ open jobs keep the embedded prover awake (chain/market/desk.py, `is_job_calling`
 
 from chain.ledger.store import ZkOpRecord
 from chain.market.book import Job, compute_aggregate_job_id
-from chain.market.config import JobId, ProverId
 from chain.market.desk import is_job_calling
 from chain.market.settlement_wait import compute_settlement_wait, format_settlement_wait
-from chain.types import Height
+from chain.types import Height, JobId, ProverId
 
 PROVER = ProverId(0xAB)
 OTHER = ProverId(0xCD)

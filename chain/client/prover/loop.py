@@ -1,6 +1,6 @@
 """A market prover's loop, whatever carries it: heartbeats, jobs, proofs, submissions.
 
-The node's embedded prover (chain/market/house.py) runs it in-process; `duet prover`
+The node's embedded prover (chain/client/prover/house.py) runs it in-process; `duet prover`
 (chain/client/prover/rpc_link.py) runs it over JSON-RPC and WebSocket. Both hand it a `ProverLink`.
 Each round it reads the prover's jobs from the node, renews its heartbeat before it lapses
 (with `lapse_when_idle`, only while work waits for it), starts the jobs it has not started
@@ -19,12 +19,12 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from chain.config import MarketConfig
 from chain.market.aggregate import InvalidAggregate
-from chain.market.config import JobId, MarketConfig
 from chain.market.signing import sign_submission
 from chain.market.work import perform_job
 from chain.prover.errors import ProverError
-from chain.types import ChainId
+from chain.types import ChainId, JobId
 
 log = logging.getLogger("duet.prover")
 

@@ -18,8 +18,7 @@ from eth_account import Account
 from chain.client.prover.loop import ProverSnapshot
 from chain.config import ZK_MIN_FEE_WEI
 from chain.jsonrpc import AsyncRpcClient
-from chain.market.config import JobId
-from chain.types import ChainId
+from chain.types import ChainId, JobId
 from chain.zk.ops import Heartbeat
 from chain.zk.signing import SigningDomain, format_signed_operation, sign_operation
 

@@ -1,0 +1,144 @@
+"""The fast lane: admitting signed EVM transactions into the pool, and making fast blocks
+from it (after delivering the ZK chain's messages)."""
+
+from chain.config import MAX_TXS_PER_BLOCK
+from chain.fast.chain import (
+    FastBlock,
+    FastProposal,
+    FastState,
+    make_block_env,
+    produce_block,
+    state_transition,
+)
+from chain.fast.executor import Account, BlockEnv
+from chain.fast.receipts import encode_stored_receipt, list_stored_logs
+from chain.fast.txs import FastTx, InvalidTransaction, decode_transaction
+from chain.ledger.blocks import LedgerBlock
+from chain.ledger.messages import is_to_zk
+from chain.ledger.store import BlockWrite, TxRecord
+from chain.node.ledger import DELIVERED_META, LedgerPart, now_ms
+from chain.types import Address, Hash32, Root
+
+
+class FastLane(LedgerPart):
+    def _reload_pending(self) -> None:
+        """Acknowledged transactions survive a crash: back into the pool, or reported lost."""
+        lost: list[tuple[Hash32, str]] = []
+        for tx_hash, _arrival, raw in self.store.list_pending():
+            try:
+                tx = decode_transaction(raw, self.config.fast_chain_id)
+                self._validate(tx)
+                self.pool.add(tx)
+            except InvalidTransaction as exc:
+                lost.append((tx_hash, f"dropped at restart: {exc}"))
+        if lost:
+            self.store.mark_lost(lost)
+        self.lost_on_start = lost
+
+    # -- transactions ------------------------------------------------------------------
+
+    def account(self, address: Address, root: Root | None = None) -> Account:
+        if root is not None and root != self.fast_head.state_root:
+            return self.executor.get_account(root, address)
+        # Admission reads the same senders again and again between two blocks.
+        account = self._head_accounts.get(address)
+        if account is None:
+            account = self.executor.get_account(self.fast_head.state_root, address)
+            self._head_accounts[address] = account
+        return account
+
+    def _validate(self, tx: FastTx) -> None:
+        if self.store.get_tx(tx.hash) is not None:
+            raise InvalidTransaction(f"already known: {tx.hash.hex()} is committed")
+        self.pool.validate(
+            tx, self.account(tx.sender), self.config.min_base_fee, self.config.fast_block_gas_limit
+        )
+
+    def submit_raw(self, raw: bytes) -> Hash32:
+        """Admit a signed transaction; once this returns, the transaction is on disk."""
+        tx = decode_transaction(raw, self.config.fast_chain_id)
+        self._validate(tx)
+        # To disk before the pool: if the write fails, nothing was admitted.
+        self.store.add_pending(tx.hash, now_ms(), raw)
+        self.pool.add(tx)
+        for listener in self.submit_listeners:
+            listener()
+        return tx.hash
+
+    def pending_nonce(self, sender: Address) -> int:
+        """The nonce a new transaction from `sender` should use, counting those in the pool."""
+        nonce = self.account(sender).nonce
+        queued = self.pool.by_sender.get(sender, {})
+        while nonce in queued:
+            nonce += 1
+        return nonce
+
+    def tx_status(self, tx_hash: Hash32) -> tuple[str, int | None, str | None]:
+        record = self.store.get_tx(tx_hash)
+        if record is not None:
+            return "committed", record.height, None
+        if tx_hash in self.pool:
+            return "pending", None, None
+        reason = self.store.get_lost_reason(tx_hash)
+        if reason is not None:
+            return "lost", None, reason
+        return "unknown", None, None
+
+    # -- block production ----------------------------------------------------------------
+
+    def next_fast_env(self, timestamp_ms: int) -> BlockEnv:
+        return make_block_env(self.config, self.heads, tuple(self.recent_fast_hashes), timestamp_ms)
+
+    def produce_fast_block(self, timestamp_ms: int | None = None) -> LedgerBlock | None:
+        """Execute the pool's executable transactions as one block, after delivering the ZK
+        chain's messages; None if there is neither."""
+        nonces = {sender: self.account(sender).nonce for sender in self.pool.senders()}
+        txs = self.pool.select(nonces, MAX_TXS_PER_BLOCK)
+        if not txs and not self.undelivered:
+            return None
+        fast = self.make_fast_block(txs, timestamp_ms or now_ms())
+        self.commit_fast_block(fast)
+        return fast.block
+
+    def get_fast_state(self) -> FastState:
+        return FastState(
+            self.config,
+            self.executor,
+            self.heads,
+            tuple(self.recent_fast_hashes),
+            tuple(self.undelivered),
+        )
+
+    def make_fast_block(self, txs: list[FastTx], timestamp_ms: int) -> FastBlock:
+        return produce_block(self.get_fast_state(), txs, timestamp_ms)
+
+    def check_fast_block(self, proposal: FastProposal) -> FastBlock:
+        """Another node's proposed fast block, re-executed on this node's state and checked
+        (raises a kind of InvalidBlock); `commit_fast_block` stores it once accepted."""
+        return state_transition(self.get_fast_state(), proposal)
+
+    def commit_fast_block(self, fast: FastBlock) -> None:
+        """Store a block from `make_fast_block`: it delivered every undelivered message, and
+        the messages it sends the ZK chain wait for the next ZK block."""
+        block, result = fast.block, fast.result
+        write = BlockWrite(
+            block=block,
+            state_nodes=result.state_nodes,
+            txs=[
+                TxRecord(
+                    o.tx.hash, block.chain_id, block.height, i, o.tx.raw, encode_stored_receipt(r)
+                )
+                for i, (o, r) in enumerate(zip(result.outcomes, fast.receipts, strict=True))
+            ],
+            logs=list_stored_logs(result.outcomes, fast.receipts),
+            consumed_pending=[o.tx.hash for o in result.outcomes],
+            lost=[(tx.hash, f"rejected at execution: {reason}") for tx, reason in result.rejected],
+            meta={DELIVERED_META: str(self.zk_head.height)} if self.undelivered else {},
+        )
+        self._append(write, fast)
+        self.undelivered.clear()
+        self.inbox.extend(m for m in block.messages if is_to_zk(m))
+        self.executor.remember_nodes(result.state_nodes)
+        self.recent_fast_hashes.appendleft(block.hash)
+        self.pool.remove(o.tx.hash for o in result.outcomes)
+        self.pool.remove(tx.hash for tx, _ in result.rejected)

@@ -1,0 +1,183 @@
+"""The node's ledger part: the heads of both chains, appending a block to the braided log
+(stored, then announced), and reloading what a restart needs from the store.
+
+Every part of the node (chain/node/*.py) is a class over the same attributes, declared
+here; `Node` (chain/node/__init__.py) joins them and builds the attributes.
+"""
+
+import logging
+import sqlite3
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+
+from chain.config import NetworkConfig
+from chain.fast.chain import FastBlock
+from chain.fast.executor import Account, Executor
+from chain.fast.pool import TxPool
+from chain.l1.attestation import AttestedBlock, Attestor
+from chain.l1.forced import QueuedWithdrawal
+from chain.ledger.blocks import LedgerBlock
+from chain.ledger.log import LedgerHeads, process_append
+from chain.ledger.messages import is_to_zk
+from chain.ledger.store import BlockWrite, Store
+from chain.market.desk import MarketDesk
+from chain.types import Address, ChainId, Hash32, Height
+from chain.zk import chain as zk_chain
+from chain.zk.ops import Deposit
+from chain.zk.pool import OpPool
+from chain.zk.signing import SigningDomain
+from chain.zk.state import ZkState, load_state
+
+log = logging.getLogger("duet.node")
+
+# ZK blocks up to here have had their messages delivered to the fast chain.
+DELIVERED_META = "fast_delivered_zk_height"
+# Fast blocks up to here have had their messages taken by the ZK chain.
+TAKEN_META = "zk_taken_fast_height"
+# ZK blocks up to here are settled on L1, as the node last read the rollup.
+L1_SETTLED_META = "l1_settled_zk_height"
+# How many of the L1 rollup's deposits (numbered from 0) the ZK chain has credited.
+DEPOSITS_META = "l1_deposits_credited"
+FORCED_META = "l1_forced_taken"  # how many of the rollup's queued Withdraws blocks have taken
+ATTESTED_CACHE = 16  # blocks whose attestation the node keeps signed
+SIGNING_DOMAIN_META = "signing_domain"  # JSON: the domain operations are signed in
+
+BlockListener = Callable[[LedgerBlock, FastBlock | None], None]
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def compute_zk_globals(state: ZkState) -> dict[str, int]:
+    return {"fee_pool": state.fee_pool, "escrow": state.escrow, "inbox": state.inbox}
+
+
+class LedgerPart:
+    config: NetworkConfig
+    store: Store
+    executor: Executor
+    listeners: list[BlockListener]
+    submit_listeners: list[Callable[[], None]]
+    _head_accounts: dict[Address, Account]  # at the fast head; reset per block
+    lost_on_start: list[tuple[Hash32, str]]
+    pool: TxPool
+    zk_state: ZkState
+    heads: LedgerHeads
+    zk_pool: OpPool
+    undelivered: list[bytes]
+    inbox: list[bytes]
+    deposits_credited: int
+    l1_deposits: list[Deposit]
+    forced_taken: int
+    l1_forced: list[QueuedWithdrawal]
+    deposit_refused: str | None
+    recent_fast_hashes: deque[Hash32]
+    desk: MarketDesk
+    signing_domain: SigningDomain
+    attestor: Attestor | None
+    _attested: dict[Height, AttestedBlock]
+
+    def _get_zk_block(self, height: Height) -> LedgerBlock:
+        block = self.get_block(self.config.zk_chain_id, height)
+        assert block is not None, f"ZK block {height} missing"
+        return block
+
+    def close(self) -> None:
+        self.store.close()
+
+    def backup_to(self, path: Path) -> None:
+        """A consistent copy of the node's database at `path` (a node opened there starts
+        from this node's heads)."""
+        target = sqlite3.connect(path)
+        try:
+            self.store.db.backup(target)
+        finally:
+            target.close()
+
+    # -- restart -----------------------------------------------------------------------
+
+    def _load_undelivered(self) -> list[bytes]:
+        """Messages of ZK blocks that no fast block has delivered yet (at most the last few)."""
+        return self._list_messages_after(self.config.zk_chain_id, DELIVERED_META)
+
+    def _load_inbox(self) -> list[bytes]:
+        """Messages of fast blocks that no ZK block has taken yet."""
+        messages = self._list_messages_after(self.config.fast_chain_id, TAKEN_META)
+        return [m for m in messages if is_to_zk(m)]
+
+    def _list_messages_after(self, chain_id: ChainId, meta: str) -> list[bytes]:
+        done = self.store.get_meta(meta)
+        first = 0 if done is None else int(done) + 1
+        messages: list[bytes] = []
+        for height in range(first, self.heads.chains[chain_id].height + 1):
+            block = self.get_block(chain_id, height)
+            assert block is not None, f"block {height} of chain {chain_id} missing"
+            messages.extend(block.messages)
+        return messages
+
+    @staticmethod
+    def _zk_globals(state: ZkState) -> dict[str, int]:
+        return compute_zk_globals(state)
+
+    def _load_zk_state(self) -> ZkState:
+        g = self.store.get_zk_globals()
+        rows = self.store.list_zk_records()
+        state = load_state(rows, g["fee_pool"], g["escrow"], g["inbox"])
+        root = zk_chain.compute_root_bytes(state)
+        if root != self.zk_head.state_root:
+            raise RuntimeError(
+                f"stored ZK state has root {root.hex()}, but the ZK head block says "
+                f"{self.zk_head.state_root.hex()}: the database is damaged"
+            )
+        return state
+
+    # -- heads -------------------------------------------------------------------------
+
+    @property
+    def fast_head(self) -> LedgerBlock:
+        return self.heads.chains[self.config.fast_chain_id]
+
+    @property
+    def zk_head(self) -> LedgerBlock:
+        return self.heads.chains[self.config.zk_chain_id]
+
+    @property
+    def log_head(self) -> LedgerBlock:
+        assert self.heads.log is not None
+        return self.heads.log
+
+    # -- the braided log ---------------------------------------------------------------
+
+    def _append(
+        self,
+        write: BlockWrite,
+        fast: FastBlock | None,
+        on_stored: Callable[[], None] | None = None,
+    ) -> None:
+        heads = process_append(self.heads, write.block)  # raises InvalidBlock, nothing written
+        self.store.commit(write)
+        self.heads = heads
+        if on_stored is not None:  # before the listeners, which read what it updates
+            on_stored()
+        if write.block.chain_id == self.config.fast_chain_id:
+            self._head_accounts.clear()
+        for listener in list(self.listeners):
+            try:
+                listener(write.block, fast)
+            except Exception:  # the block is stored: a subscriber's failure must not undo it
+                log.exception(
+                    "a block listener failed on %s block %d",
+                    write.block.chain_id,
+                    write.block.height,
+                )
+
+    def get_block(self, chain_id: ChainId, height: int) -> LedgerBlock | None:
+        head = self.heads.chains[chain_id]
+        if height < 0 or height > head.height:
+            return None
+        if height == head.height:
+            return head
+        return self.store.get_block(chain_id, Height(height))

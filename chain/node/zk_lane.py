@@ -1,0 +1,212 @@
+"""The ZK lane: admitting signed ZK operations into the operation pool (in the node's
+signing domain), and making ZK blocks from it, with the L1 deposits and forced Withdraws
+waiting, the fast chain's messages and the market's block (chain/market/desk.py)."""
+
+import json
+from typing import Any
+
+from chain.ledger.blocks import LedgerBlock
+from chain.ledger.messages import InvalidMessage, Message, decode_message
+from chain.ledger.store import BlockWrite, MessageRecord, ZkOpRecord, ZkWrite
+from chain.market.book import compute_net_payments
+from chain.market.desk import Verdict
+from chain.market.settlement_wait import SettlementWait
+from chain.node.bridge import Bridge
+from chain.node.ledger import (
+    DEPOSITS_META,
+    FORCED_META,
+    SIGNING_DOMAIN_META,
+    TAKEN_META,
+    log,
+    now_ms,
+)
+from chain.prover.escape import compute_refusal_inputs_for_words, explain_refusal
+from chain.prover.witness import compute_witness
+from chain.types import Hash32, Height, JobId, Wei
+from chain.zk import chain as zk_chain
+from chain.zk.ops import BlockContext, Heartbeat, InvalidOp, compute_market_settles
+from chain.zk.pool import OpPool
+from chain.zk.signing import (
+    InvalidSignature,
+    SigningDomain,
+    format_signed_operation,
+    parse_signed_operation,
+)
+from chain.zk.state import compute_touched_rows
+
+
+class ZkLane(Bridge):
+    def _load_signing_domain(self) -> SigningDomain:
+        stored = self.store.get_meta(SIGNING_DOMAIN_META)
+        if stored is None:
+            return SigningDomain.local(self.config.zk_chain_id)
+        return SigningDomain.from_json(json.loads(stored))
+
+    def use_signing_domain(self, domain: SigningDomain) -> None:
+        """Check operations' signatures in `domain` from now on (the node's rollup's, once it
+        is connected): kept across restarts; pending operations signed in another domain are
+        dropped (their signatures are not good for this rollup)."""
+        if domain == self.signing_domain:
+            return
+        self.store.set_meta(SIGNING_DOMAIN_META, json.dumps(domain.to_json()))
+        self.signing_domain = domain
+        self.zk_pool = OpPool(self.zk_state)
+        self._reload_zk_pending()
+
+    def _reload_zk_pending(self) -> None:
+        ctx = self.next_zk_context()
+        lost: list[tuple[bytes, str]] = []
+        for op_id, body in self.store.list_zk_pending():
+            try:
+                self.zk_pool.admit(parse_signed_operation(body, self.signing_domain), ctx)
+            except (InvalidOp, InvalidSignature) as exc:
+                lost.append((op_id, f"dropped at restart: {exc}"))
+        if lost:
+            self.store.drop_zk_pending(lost)
+
+    def next_zk_context(self) -> BlockContext:
+        head = self.zk_head
+        timestamp_ms = max(now_ms(), head.timestamp_ms)  # the next block's, near enough
+        return zk_chain.compute_block_context(head.height + 1, timestamp_ms, self.config.zk_min_fee)
+
+    def submit_operation(self, obj: Any) -> bytes:
+        """Admit a signed ZK operation (wire form); once this returns, it is on disk."""
+        signed = parse_signed_operation(obj, self.signing_domain)
+        if self.store.get_zk_op(signed.op_id) is not None:
+            raise InvalidOp("already committed")
+        ctx = self.next_zk_context()
+        body = signed.op.body
+        # The circuit does not see the height: how far ahead a heartbeat may reach is ours.
+        limit = ctx.height + self.config.market.active_blocks
+        if isinstance(body, Heartbeat) and body.active_until > limit:
+            raise InvalidOp(f"activeUntil {body.active_until} is beyond {limit}")
+        self.zk_pool.admit(signed, ctx)
+        self.store.add_zk_pending(signed.op_id, now_ms(), format_signed_operation(signed))
+        return signed.op_id
+
+    def get_zk_chain_state(self) -> zk_chain.ZkChainState:
+        cfg = self.config
+        return zk_chain.ZkChainState(
+            self.zk_state, self.heads, cfg.zk_chain_id, cfg.zk_min_fee, explain_refusal
+        )
+
+    def check_zk_block(self, proposal: zk_chain.ZkProposal) -> zk_chain.ZkBlock:
+        """Another node's proposed ZK block, applied to this node's state and checked (raises
+        a kind of InvalidBlock); nothing is committed."""
+        return zk_chain.state_transition(self.get_zk_chain_state(), proposal)
+
+    def produce_zk_block(self, timestamp_ms: int | None = None) -> LedgerBlock:
+        cfg = self.config
+        ops = self.zk_pool.take(cfg.max_ops_per_zk_block)
+        inbox = tuple(self.inbox)
+        deposits = tuple(self.l1_deposits)
+        forced = tuple(self._make_forced(queued) for queued in self.l1_forced)
+        # Payments are settled in a block that holds operations anyway (chain/market/desk.py).
+        settle = bool(ops or inbox or deposits or forced)
+        market = self.desk.prepare_block(
+            Height(self.zk_head.height + 1), Wei(self.zk_state.fee_pool), settle
+        )
+        settles = []
+        if settle:
+            net = compute_net_payments(market.owed)
+            settles = compute_market_settles(self.zk_state, market.owed_paid, net)
+        body = zk_chain.ZkBody(tuple(ops), inbox, deposits, tuple(settles), market.digest, forced)
+        # Never before the head: the rollup settles blocks only in time order.
+        timestamp = max(timestamp_ms or now_ms(), self.zk_head.timestamp_ms)
+        zk = zk_chain.produce_block(self.get_zk_chain_state(), body, timestamp)
+        height = zk.block.height
+        records = []
+        touched = []
+        for index, applied in enumerate(zk.applied):
+            witness = (
+                compute_refusal_inputs_for_words(applied.pre_state, applied.forced_words)
+                if applied.forced_words is not None
+                else compute_witness(
+                    applied.pre_state, applied.op, zk.ctx, applied.post_state, applied.trace
+                )
+            )
+            records.append(
+                ZkOpRecord(
+                    op_id=applied.op_id,
+                    height=height,
+                    index=index,
+                    body=zk_chain.format_operation(applied),
+                    circuit=witness.circuit,
+                    public_inputs=witness.public_inputs,
+                    witness=dict(witness.inputs),
+                )
+            )
+            touched.extend(applied.trace)
+        rejected = [(s.op_id, f"rejected at execution: {reason}") for s, reason in zk.rejected]
+        write = ZkWrite(
+            ops=records,
+            records=compute_touched_rows(touched),
+            globals=self._zk_globals(zk.state),
+            consumed_pending=[s.op_id for s in ops],
+            messages=self._record_messages(height, inbox, zk),
+            market_events=market.raw_events,
+        )
+        lost: list[tuple[Hash32, str]] = [(Hash32(i), r) for i, r in rejected]
+        credited = self.deposits_credited + zk.deposits_taken
+        forced_taken = self.forced_taken + zk.forced_taken
+        meta = {
+            TAKEN_META: str(self.fast_head.height),
+            DEPOSITS_META: str(credited),
+            FORCED_META: str(forced_taken),
+        }
+        write_all = BlockWrite(zk.block, {}, [], [], [], lost, zk=write, meta=meta)
+        self._append(write_all, None, lambda: self.desk.commit_block(market))
+        self.inbox.clear()
+        self.deposits_credited = credited
+        del self.l1_deposits[: zk.deposits_taken]
+        self.forced_taken = forced_taken
+        del self.l1_forced[: zk.forced_taken]
+        if zk.forced_refused is not None:
+            log.error(
+                "cannot take a queued L1 Withdraw, the later ones wait: %s", zk.forced_refused
+            )
+        if zk.deposit_refused != self.deposit_refused and zk.deposit_refused is not None:
+            log.error("cannot credit an L1 deposit, the later ones wait: %s", zk.deposit_refused)
+        self.deposit_refused = zk.deposit_refused
+        if zk.block.messages:
+            self.undelivered.extend(zk.block.messages)
+            for listener in self.submit_listeners:  # the fast chain delivers them next
+                listener()
+        self.zk_state = zk.state
+        dropped = self.zk_pool.reset(zk.state, {s.op_id for s in ops}, self.next_zk_context())
+        if dropped:
+            self.store.drop_zk_pending(dropped)
+        return zk.block
+
+    @staticmethod
+    def _record_messages(
+        height: Height, inbox: tuple[bytes, ...], zk: zk_chain.ZkBlock
+    ) -> list[MessageRecord]:
+        """What became of each fast-chain message the block took: applied, or why not."""
+        records = []
+        for position, raw in enumerate(inbox):
+            try:
+                seq: int | None = getattr(decode_message(raw), "seq", None)
+            except InvalidMessage:
+                seq = None
+            op_id = zk_chain.compute_message_id(raw)
+            records.append(MessageRecord(seq, height, op_id, zk.refused.get(position), raw))
+        return records
+
+    def pending_fast_messages(self) -> list[Message]:
+        """Fast-chain messages that the next ZK block will take."""
+        decoded = []
+        for raw in self.inbox:
+            try:
+                decoded.append(decode_message(raw))
+            except InvalidMessage:
+                continue
+        return decoded
+
+    def submit_proof(self, job_id: JobId, result: bytes, signature: bytes) -> Verdict:
+        """A prover's proof (or aggregate) for a market job; raises SubmissionRefused."""
+        return self.desk.submit(job_id, result, signature, Height(self.zk_head.height + 1))
+
+    def explain_settlement(self) -> SettlementWait:
+        """What the next ZK block to settle on L1 waits for (chain/market/settlement_wait.py)."""
+        return self.desk.explain_settlement(self.get_l1_settled_height())
