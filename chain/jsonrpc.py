@@ -18,7 +18,6 @@ import itertools
 import json
 import urllib.error
 import urllib.request
-from types import TracebackType
 from typing import Any
 
 import aiohttp
@@ -108,12 +107,7 @@ class AsyncRpcClient:
         self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout_s))
         return self
 
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         if self.session is not None:
             await self.session.close()
             self.session = None

@@ -11,7 +11,6 @@ import platform
 import re
 import signal
 from pathlib import Path
-from types import TracebackType
 
 from chain.l1.errors import L1Error
 from chain.launcher import ChildProcess, LaunchError
@@ -53,12 +52,7 @@ class Anvil:
     def __enter__(self) -> str:
         return self.start()
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     def start(self) -> str:

@@ -50,7 +50,7 @@ class RpcLink:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
-        await self.node.__aexit__(*exc)  # type: ignore[arg-type]
+        await self.node.__aexit__(*exc)
 
     async def call(self, method: str, params: list[Any]) -> Any:
         assert self.node.session is not None, "use `async with RpcLink(...)`"
