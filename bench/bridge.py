@@ -21,11 +21,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,16 +30,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _targets import get_duet_bin
+from _targets import duet_node
 from eth_account import Account
 
 from chain.client.fast import FastBridge
 from chain.client.zk import ZkClient
 from chain.fast.genesis import dev_keys
 from chain.jsonrpc import RpcClient
-from chain.nodefile import NodeFile, read_node_file
 
-READY_TIMEOUT_S = 60.0
 CREDIT_TIMEOUT_S = 30.0
 ETHER = 10**18
 PROGRESS = True  # per-transfer lines on stderr
@@ -50,16 +45,6 @@ PROGRESS = True  # per-transfer lines on stderr
 
 def rpc(url: str, method: str, params: list[Any]) -> Any:
     return RpcClient(url, timeout_s=10).call(method, params)
-
-
-def wait_for_node(data_dir: Path) -> NodeFile:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        try:
-            return read_node_file(data_dir)
-        except ValueError:
-            time.sleep(0.1)
-    raise RuntimeError(f"the node did not start within {READY_TIMEOUT_S} s")
 
 
 def measure_to_fast(zk_url: str, fast_url: str, count: int, interval: float) -> list[float]:
@@ -133,22 +118,16 @@ def main() -> int:
     parser.add_argument("--json-only", action="store_true", help="no progress on stderr")
     args = parser.parse_args()
     PROGRESS = not args.json_only
-    with tempfile.TemporaryDirectory(prefix="duet-bench-bridge-") as tmp:
-        data_dir = Path(tmp) / "data"
-        command = [get_duet_bin(), "node", "--dev", "--data-dir", str(data_dir)]
-        command += ["--fast-port", "0", "--zk-port", "0", "--zk-interval", str(args.zk_interval)]
-        command += ["--no-prover"]  # proving is not on this path; keep its CPU out of the figure
-        log = open(Path(tmp) / "node.log", "wb")  # noqa: SIM115 (closed below)
-        proc = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
-        try:
-            info = wait_for_node(data_dir)
-            zk, fast = info.zk.http, info.fast.http
-            to_fast = measure_to_fast(zk, fast, args.count, args.zk_interval)
-            to_zk = measure_to_zk(zk, fast, args.count, args.zk_interval)
-        finally:
-            os.killpg(proc.pid, signal.SIGINT)
-            proc.wait(15)
-            log.close()
+    # Proving is not on this path: keep its CPU out of the figure.
+    launch = duet_node("--zk-interval", str(args.zk_interval), "--no-prover")
+    with (
+        tempfile.TemporaryDirectory(prefix="duet-bench-bridge-") as tmp,
+        launch(Path(tmp)) as node,
+    ):
+        assert node.endpoints is not None, "a duet node says where its ZK chain listens"
+        zk, fast = node.endpoints.zk.http, node.url
+        to_fast = measure_to_fast(zk, fast, args.count, args.zk_interval)
+        to_zk = measure_to_zk(zk, fast, args.count, args.zk_interval)
     result = {
         "zk_interval_s": args.zk_interval,
         "count": args.count,

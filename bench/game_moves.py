@@ -36,29 +36,25 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol, TypeVar
 
-ROOT = Path(__file__).resolve().parent.parent
-# The repository on the import path, so that `chain` and `game` import from a checkout.
-sys.path.insert(0, str(ROOT))
+from _targets import ROOT, Node, anvil_node, get_group_cpu_s
+from eth_abi import encode as abi_encode
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress, HexStr
+from eth_utils import keccak, to_checksum_address
+from fast_chain import Fees, compute_percentile, load_artifact, sign_tx, to_ms
 
-from _targets import Node, anvil_node, get_group_cpu_s  # noqa: E402
-from eth_abi import encode as abi_encode  # noqa: E402
-from eth_account import Account  # noqa: E402
-from eth_account.signers.local import LocalAccount  # noqa: E402
-from eth_typing import ChecksumAddress, HexStr  # noqa: E402
-from eth_utils import keccak, to_checksum_address  # noqa: E402
-from fast_chain import Fees, compute_percentile, load_artifact, sign_tx, to_ms  # noqa: E402
-
-from chain.client.zk import ZkClient  # noqa: E402
-from chain.fast.genesis import dev_keys  # noqa: E402
-from chain.jsonrpc import RpcError  # noqa: E402
-from chain.testing.node_process import NodeProcess  # noqa: E402
-from game.arena import MAX_FEE_WEI, MOVE_GAS, Arena, Seat  # noqa: E402
-from game.board import ArenaEvent, Moved  # noqa: E402
-from game.bots import choose_move  # noqa: E402
-from game.devsetup import ensure_arena, ensure_pass  # noqa: E402
-from game.feed import BoardFollower, follow_arena  # noqa: E402
-from game.session import Endpoints  # noqa: E402
-from game.socket import ChainSocket  # noqa: E402
+from chain.client.zk import ZkClient
+from chain.fast.genesis import dev_keys
+from chain.jsonrpc import RpcError
+from chain.testing.node_process import NodeProcess
+from game.arena import MAX_FEE_WEI, MOVE_GAS, Arena, Seat
+from game.board import ArenaEvent, Moved
+from game.bots import choose_move
+from game.devsetup import ensure_arena, ensure_pass
+from game.feed import BoardFollower, follow_arena
+from game.session import Endpoints
+from game.socket import ChainSocket
 
 DEFAULT_DURATION_S = 20.0  # of sending
 DEFAULT_PLAYERS = 8

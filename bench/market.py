@@ -45,7 +45,6 @@ import math
 import os
 import platform
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -57,17 +56,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # the node and prover launchers are the tests' (tests/integration)
+from _targets import get_group_cpu_s
+from eth_account import Account
 
-from _targets import get_group_cpu_s  # noqa: E402
-from eth_account import Account  # noqa: E402
-
-from chain.client.zk import FINAL_FAILURES, STATUS_ORDER, OperationFailed, ZkClient  # noqa: E402
-from chain.fast.genesis import dev_keys  # noqa: E402
-from chain.jsonrpc import RpcError  # noqa: E402
-from chain.testing.node_process import NodeProcess  # noqa: E402
-from chain.testing.prover_process import ProverProcess  # noqa: E402
+from chain.client.zk import FINAL_FAILURES, STATUS_ORDER, OperationFailed, ZkClient
+from chain.fast.genesis import dev_keys
+from chain.jsonrpc import RpcClient, RpcError
+from chain.testing.node_process import NodeProcess
+from chain.testing.prover_process import ProverProcess
 
 DEFAULT_AGENTS = (1, 2, 4)
 DEFAULT_DURATION_S = 60.0  # of sending
@@ -187,13 +183,7 @@ class Tracker:
 
 
 def call(url: str, method: str, params: list[Any]) -> Any:
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
-    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=RPC_TIMEOUT_S) as response:
-        answer = json.loads(response.read())
-    if "error" in answer:
-        raise ValueError(f"{method}: {answer['error'].get('message')}")
-    return answer["result"]
+    return RpcClient(url, timeout_s=RPC_TIMEOUT_S).call(method, params)
 
 
 def call_batch(url: str, method: str, params: list[list[Any]]) -> list[Any]:
@@ -257,7 +247,7 @@ def wait_for_active(node: NodeProcess, provers: list[ProverProcess], count: int)
     active = 0
     while time.monotonic() - started < ACTIVE_TIMEOUT_S:
         ensure_alive(node, provers)
-        with contextlib.suppress(OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError, RpcError):
             active = int(call(node.zk_http, "duet_getProverMarket", [])["activeProvers"])
             if active >= count:
                 return time.monotonic() - started
@@ -278,13 +268,10 @@ def ensure_alive(node: NodeProcess, provers: list[ProverProcess]) -> None:
 
 
 def stop_prover(prover: ProverProcess) -> None:
-    """SIGKILL to the prover's group: the prover and its proving workers."""
-    if prover.proc is None:
-        return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(prover.proc.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        prover.proc.wait(10)
+    """SIGKILL to the prover's group: the prover and its proving workers, even those of a
+    prover that has itself exited."""
+    if prover.child is not None:
+        prover.child.kill()
 
 
 def read_cpu_s(node: NodeProcess, provers: list[ProverProcess]) -> tuple[float, float] | None:
@@ -321,7 +308,9 @@ class Watch:
             return
         self.next_check = now + CHECK_EVERY_S
         ensure_alive(self.node, self.provers)
-        with contextlib.suppress(OSError, ValueError):  # a busy node: judged by the clock below
+        with contextlib.suppress(
+            OSError, ValueError, RpcError
+        ):  # a busy node: judged by the clock below
             height = int(call(self.node.zk_http, "duet_getProverMarket", [])["height"])
             if height != self.height:
                 self.height, self.moved = height, now
@@ -514,7 +503,7 @@ def run_all(runs: list[tuple[str, int]], settings: Settings, report: dict[str, A
         try:
             with tempfile.TemporaryDirectory(prefix="duet-bench-market-") as tmp:
                 result = run_market(agents, settings, Path(tmp))
-        except (BenchError, AssertionError, OSError, ValueError) as exc:
+        except (BenchError, AssertionError, OSError, ValueError, RpcError) as exc:
             settings.progress(f"  failed: {exc}\n{getattr(exc, 'detail', '')}")
             result = {"error": f"{type(exc).__name__}: {exc}"}
             failed = True

@@ -36,16 +36,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # the proven blocks and the baseline are the tests' (tests/l1)
+from web3 import Web3
 
-from web3 import Web3  # noqa: E402
-
-from chain.client.zk import ZkClient  # noqa: E402
-from chain.l1.anvil import Anvil  # noqa: E402
-from chain.testing.accounts import dev_account  # noqa: E402
-from chain.testing.node_process import NodeProcess  # noqa: E402
-from tests.l1.harness import get_transfer_chain, measure_settlement  # noqa: E402
+from chain.client.zk import ZkClient
+from chain.l1.anvil import Anvil
+from chain.testing.accounts import dev_account
+from chain.testing.node_process import NodeProcess
+from chain.testing.proven_blocks import get_transfer_chain
+from chain.testing.settlement_gas import measure_settlement
 
 DEFAULT_SIZES = (1, 8, 32, 128)
 DEFAULT_OPS = 10

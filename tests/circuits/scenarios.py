@@ -1,8 +1,13 @@
 """States and transitions for the circuit tests, made by the real state machine (chain/zk).
 
-A valid transition comes from `apply_operation`. A forged one (`forge`) comes from the same
-code with its rules switched off and its arithmetic taken modulo p: exactly the writes that a
-circuit missing a rule would accept, so the circuit alone must reject them.
+A valid transition comes from `apply_operation` (`run`; it, the test genesis and its signers
+live in `chain.testing.proven_blocks`, which the settlement benchmark shares). A forged one
+(`forge`) comes from the same code with its rules switched off and its arithmetic taken
+modulo p: exactly the writes that a circuit missing a rule would accept, so the circuit alone
+must reject them.
+
+The circuit tests import the shared names (the genesis, its signers, `run`) from here, with
+the rest of their scenarios.
 """
 
 from __future__ import annotations
@@ -10,19 +15,30 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 from unittest.mock import patch
 
-from eth_account import Account as EthAccount
-from eth_utils import keccak
-
 from chain.prover.ownership import compute_key_hash
-from chain.prover.witness import CircuitWitness, compute_witness
+from chain.testing.proven_blocks import (
+    ALICE,
+    BOB,
+    CTX,
+    ETHER,
+    FEE,
+    MINTER,
+    Transition,
+    compute_test_genesis,
+    make_op,
+    run,
+)
+from chain.testing.proven_blocks import CAROL as CAROL
+from chain.testing.proven_blocks import EPOCH_CAPPED_COLLECTION as EPOCH_CAPPED_COLLECTION
+from chain.testing.proven_blocks import FIRST_SEQ as FIRST_SEQ
+from chain.testing.proven_blocks import SIGNER_KEYS as SIGNER_KEYS
 from chain.zk import ops
-from chain.zk.genesis import REWARD_COLLECTION, compute_genesis_state
+from chain.zk.genesis import REWARD_COLLECTION
 from chain.zk.ops import (
-    GWEI,
     MARKET_ENTRIES,
     UNUSED_ENTRY,
     BlockContext,
@@ -42,36 +58,18 @@ from chain.zk.ops import (
     Transfer,
 )
 from chain.zk.poseidon import FIELD_MODULUS
-from chain.zk.registry import apply_operation
 from chain.zk.state import (
     BALANCE_OFFSET,
-    Collection,
     Prover,
     Touch,
     ZkState,
     compute_token_key,
-    get_account,
     put_account,
-    put_collection,
     put_prover,
 )
 
-ETHER = 10**18
-FEE = 2 * GWEI
-# The signers' keys: L1 checks each signed operation's signature against its `from`
-# (chain/l1/op_signing.py), so the accounts that sign are real keys' addresses.
-SIGNER_KEYS: dict[int, bytes] = {
-    int(EthAccount.from_key(key).address, 16): key
-    for key in (keccak(name.encode()) for name in ("alice", "bob", "carol", "minter"))
-}
-ALICE, BOB, CAROL, MINTER = SIGNER_KEYS  # Carol has no account at genesis
 REWARDER = 0xFA57000000000000000000000000000000C0FFEE  # a fast-chain contract: it mints by message
-EPOCH_CAPPED_COLLECTION = 2  # a test collection: 10 a round, but only 2 an epoch
-CTX = BlockContext(height=1_000, epoch=1, min_fee=GWEI)
 REWARD_ROUND = 5
-# Fast-chain messages 0 and 1 applied before the tests start: every circuit then hashes a
-# non-zero inbox into its roots, so one that dropped it would not prove.
-FIRST_SEQ = 2
 # An L1 deposit number: the rollup keeps the deposit queue, the ZK state holds no counter of it.
 FIRST_DEPOSIT = 4
 FIRST_REWARD = compute_token_key(REWARD_COLLECTION, 0)
@@ -82,39 +80,6 @@ SECRET = 0x5EC2E7_A11CE
 ACTIVE_UNTIL = CTX.height + 30
 BOUNTY = 3 * FEE  # a bounty, and a penalty, small enough for the fee pool of a few ops
 PENALTY = 10 * FEE
-
-
-@dataclass(frozen=True)
-class Transition:
-    pre: ZkState
-    op: Operation
-    ctx: BlockContext
-    post: ZkState
-    trace: list[Touch]
-
-    @property
-    def witness(self) -> CircuitWitness:
-        return compute_witness(self.pre, self.op, self.ctx, self.post, self.trace)
-
-
-def compute_test_genesis() -> ZkState:
-    state = compute_genesis_state(
-        {ALICE: 100 * ETHER, BOB: 50 * ETHER, MINTER: 10 * ETHER}, MINTER, 7 * ETHER
-    )
-    capped = Collection(minter=MINTER, round_cap=10, epoch_cap=2)
-    put_collection(state, EPOCH_CAPPED_COLLECTION, capped)
-    state.inbox = FIRST_SEQ
-    return state
-
-
-def make_op(state: ZkState, signer: int, body: OpBody, fee: int = FEE) -> Operation:
-    """`body` signed by `signer` with the account's current nonce."""
-    return Operation(body, signer, fee, get_account(state, signer).nonce)
-
-
-def run(state: ZkState, op: Operation, ctx: BlockContext = CTX) -> Transition:
-    post, trace = apply_operation(state, op, ctx)
-    return Transition(state, op, ctx, post, trace)
 
 
 def run_all(state: ZkState, steps: list[tuple[int, OpBody]], ctx: BlockContext = CTX) -> ZkState:

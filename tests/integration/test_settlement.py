@@ -24,6 +24,7 @@ from web3 import Web3
 from chain.client.zk import ZkClient
 from chain.l1.config import DEV_AGENT_ACCOUNT
 from chain.l1.rollup import RollupClient
+from chain.launcher import ChildProcess
 from chain.testing.node_process import REPO, NodeProcess, NodeStartError, duet_command
 from tests.conftest import NodeFactory
 from tests.integration.support import ETHER, dev_account, rpc_result, wait_until
@@ -142,7 +143,7 @@ class AgentProcess:
         self.node = node
         self.key = key
         self.log = log
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.child: ChildProcess | None = None
 
     def start(self) -> None:
         args = [
@@ -159,13 +160,12 @@ class AgentProcess:
             "--poll",
             "0.2",
         ]
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(args, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+        self.child = ChildProcess(args, log=self.log, cwd=REPO).start()
 
     def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
+        """SIGKILL: the agent vanishes mid-slot."""
+        if self.child is not None and self.child.running:
+            self.child.kill()
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from web3 import Web3
 from chain.l1.anvil import Anvil
 from chain.l1.deploy import L1Deployment, deploy_contracts
 from chain.l1.rollup import RollupClient
+from chain.testing.proven_blocks import compute_genesis_root
 from tests.integration.support import dev_account
-from tests.l1.harness import compute_genesis_root
 
 
 @pytest.fixture(scope="module")

@@ -24,10 +24,11 @@ from chain.l1.calldata import SettledOp, StateRoot
 from chain.l1.config import SlotSchedule
 from chain.l1.deploy import deploy_contracts
 from chain.l1.rollup import RollupClient
+from chain.testing.proven_blocks import get_pre_root, get_transfer_chain
+from chain.testing.settlement_gas import dev_sequencer_keys, sign_ops
 from chain.types import Height
 from chain.zk.signing import SigningDomain
 from tests.integration.support import dev_account
-from tests.l1.harness import dev_sequencer_keys, get_pre_root, get_transfer_chain, sign_ops
 
 SCHEDULE = SlotSchedule(slot_blocks=3, grace_blocks=5)
 BLOCK_OPS = {2: (0, 2), 3: (2, 3), 6: (3, 6), 7: (6, 7), 11: (7, 9)}  # height → ops [start, end)

@@ -26,19 +26,17 @@ from chain.l1.calldata import SettledOp, StateRoot
 from chain.l1.deploy import deploy_contracts
 from chain.l1.errors import L1Revert
 from chain.l1.rollup import RollupClient
-from chain.types import Height
-from chain.zk.signing import SigningDomain
-from tests.integration.support import dev_account
-from tests.l1.harness import (
+from chain.testing.proven_blocks import compute_genesis_root
+from chain.testing.settlement_gas import (
     compute_block_timestamp,
-    compute_genesis_root,
     dev_sequencer_keys,
-    get_first_block,
-    get_latest_timestamp,
-    get_mixed_block,
     settle,
     sign_ops,
 )
+from chain.types import Height
+from chain.zk.signing import SigningDomain
+from tests.integration.support import dev_account
+from tests.l1.harness import get_first_block, get_latest_timestamp, get_mixed_block
 
 OUTSIDER_KEY = bytes.fromhex("77" * 32)  # no sequencer's
 MAX_DRIFT_S = 15  # the rollup's MAX_TIMESTAMP_DRIFT_S

@@ -26,10 +26,10 @@ from chain.l1.keys import encode_verification_key, load_ceremony_keys
 from chain.l1.op_epochs import list_epoch_places
 from chain.l1.op_signing import COUNT_BITS, list_signing_tables
 from chain.prover.key_policy import DevKeysRefused
+from chain.testing.proven_blocks import compute_genesis_root
 from chain.zk.poseidon import FIELD_MODULUS
 from chain.zk.registry import CIRCUIT_NAMES
 from tests.integration.support import ETHER, dev_account
-from tests.l1.harness import compute_genesis_root
 
 
 def test_deploys_the_token_and_the_rollup_with_every_circuit(

@@ -20,6 +20,8 @@ from chain.l1.contracts import send_transaction
 from chain.l1.deploy import deploy_contracts
 from chain.l1.errors import L1Error, L1Revert
 from chain.l1.rollup import RollupClient
+from chain.testing.proven_blocks import compute_genesis_root, compute_genesis_supply
+from chain.testing.settlement_gas import settle
 from chain.types import Height
 from chain.zk.ops import Transfer
 from tests.circuits.scenarios import ALICE, BOB, CAROL, ETHER
@@ -28,12 +30,9 @@ from tests.l1.harness import (
     DEPOSIT_BLOCK_STEPS,
     L1_DEPOSITS,
     ProvenBlock,
-    compute_genesis_root,
-    compute_genesis_supply,
     credit,
     prove_after_deposit_block,
     prove_from_genesis,
-    settle,
 )
 
 FIRST = Height(1)

@@ -11,9 +11,10 @@ from chain.l1.calldata import L1_CIRCUIT_NAMES
 from chain.l1.errors import L1Revert
 from chain.l1.op_epochs import EPOCH_SECONDS, compute_epoch_place, list_epoch_places
 from chain.l1.rollup import RollupClient
+from chain.testing.settlement_gas import settle
 from chain.types import Height
 from tests.circuits.scenarios import CTX
-from tests.l1.harness import get_first_block, get_mixed_block, settle
+from tests.l1.harness import get_first_block, get_mixed_block
 
 MINT_OP = 0  # the mixed block's first op: a Mint in the scenarios' epoch (CTX.epoch)
 

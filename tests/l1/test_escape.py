@@ -22,6 +22,14 @@ from chain.l1.contracts import decode_revert
 from chain.l1.deploy import deploy_contracts
 from chain.l1.errors import L1Revert
 from chain.l1.rollup import RollupClient
+from chain.testing.proven_blocks import compute_genesis_root, compute_genesis_supply
+from chain.testing.settlement_gas import (
+    make_withdraw_words,
+    move_l1_time,
+    prove_exit,
+    settle,
+    sign_withdraw_words,
+)
 from chain.types import Height
 from chain.zk.ops import Withdraw
 from chain.zk.state import ZkState, get_account, get_account_index
@@ -31,16 +39,9 @@ from tests.l1.harness import (
     L1_DEPOSITS,
     L1_RECIPIENT,
     compute_genesis,
-    compute_genesis_root,
-    compute_genesis_supply,
     get_first_block,
-    make_withdraw_words,
-    move_l1_time,
     prove_block,
-    prove_exit,
     prove_refusal,
-    settle,
-    sign_withdraw_words,
 )
 
 WITHDRAWAL = Withdraw(L1_RECIPIENT, ETHER)

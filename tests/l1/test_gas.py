@@ -23,19 +23,17 @@ from chain.l1.withdrawals import (
     compute_withdrawal_proof,
     list_withdrawals,
 )
+from chain.testing.proven_blocks import compute_genesis_root, compute_genesis_supply
+from chain.testing.settlement_gas import measure_settlement, settle
 from chain.types import Height
 from tests.integration.support import ETHER, dev_account
 from tests.l1.harness import (
     DEPOSIT_BLOCK_STEPS,
     L1_DEPOSITS,
     WITHDRAW_BLOCK_STEPS,
-    compute_genesis_root,
-    compute_genesis_supply,
     get_first_block,
     get_mixed_block,
-    measure_settlement,
     prove_from_genesis,
-    settle,
 )
 
 QUICK_SIZES = (1, 8)

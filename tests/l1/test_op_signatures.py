@@ -21,6 +21,8 @@ from chain.l1.errors import L1Revert
 from chain.l1.op_signing import compute_op_digest, compute_signing_table, sign_op_digest
 from chain.l1.rollup import RollupClient
 from chain.prover.groth16 import WORD_BYTES
+from chain.testing.proven_blocks import compute_genesis_root, compute_genesis_supply
+from chain.testing.settlement_gas import dev_sequencer_keys, get_from, settle, sign_ops
 from chain.types import Height
 from chain.zk.signing import SigningDomain
 from tests.circuits.scenarios import ALICE, BOB, ETHER, SIGNER_KEYS
@@ -29,16 +31,10 @@ from tests.l1.harness import (
     DEPOSIT_BLOCK_STEPS,
     L1_DEPOSITS,
     WITHDRAW_BLOCK_STEPS,
-    compute_genesis_root,
-    compute_genesis_supply,
-    dev_sequencer_keys,
     get_first_block,
-    get_from,
     get_mixed_block,
     prove_after_deposit_block,
     prove_from_genesis,
-    settle,
-    sign_ops,
 )
 
 SIGNATURE_BYTES = 65

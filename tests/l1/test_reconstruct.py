@@ -31,6 +31,8 @@ from chain.l1.reconstruct import (
 )
 from chain.l1.rollup import RollupClient, SettledState, Settlement
 from chain.prover.groth16 import PROOF_BYTES, Proof
+from chain.testing.proven_blocks import compute_genesis_root
+from chain.testing.settlement_gas import settle
 from chain.types import Height
 from chain.zk.genesis import REWARD_COLLECTION
 from chain.zk.ops import (
@@ -343,8 +345,8 @@ def test_reconstruct_reads_the_rollup_on_anvil(l1_url: str, w3: Web3) -> None:
     first, mixed = harness.get_first_block(), harness.get_mixed_block()
     deployment = deploy_contracts(w3, deployer, first.pre_root)
     rollup = RollupClient(w3, deployment.rollup, deployer)
-    harness.settle(rollup, Height(3), first.pre_root, first.ops)
-    harness.settle(rollup, Height(7), mixed.pre_root, mixed.ops)
+    settle(rollup, Height(3), first.pre_root, first.ops)
+    settle(rollup, Height(7), mixed.pre_root, mixed.ops)
     phases: set[str] = set()
 
     result = reconstruct(
@@ -365,7 +367,7 @@ def test_reconstruct_reads_the_rollup_on_anvil(l1_url: str, w3: Web3) -> None:
 def test_reconstruct_of_another_networks_rollup_is_a_genesis_mismatch(
     l1_url: str, w3: Web3
 ) -> None:
-    deployment = deploy_contracts(w3, dev_account(0), harness.compute_genesis_root())
+    deployment = deploy_contracts(w3, dev_account(0), compute_genesis_root())
     result = reconstruct(l1_url, deployment.rollup)  # the dev genesis: not this rollup's
     assert not result.matches
     assert result.mismatch is not None and result.mismatch.reason.startswith("genesis root")

@@ -27,18 +27,18 @@ from chain.l1.deploy import deploy_contracts
 from chain.l1.errors import L1Revert
 from chain.l1.keys import load_ceremony_keys
 from chain.l1.rollup import RollupClient
+from chain.testing.proven_blocks import compute_genesis_root
+from chain.testing.settlement_gas import settle
 from chain.types import Height
 from chain.zk.poseidon import FIELD_MODULUS
 from tests.l1.harness import (
     ProvenBlock,
-    compute_genesis_root,
     flip_byte,
     from_jacobian,
     get_first_block,
     get_mixed_block,
     replace_proof,
     scale_c,
-    settle,
     shift_c,
 )
 

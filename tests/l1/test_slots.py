@@ -19,9 +19,11 @@ from chain.l1.config import SlotSchedule
 from chain.l1.deploy import deploy_contracts
 from chain.l1.errors import L1Revert
 from chain.l1.rollup import RollupClient
+from chain.testing.proven_blocks import compute_genesis_root
+from chain.testing.settlement_gas import settle
 from chain.types import Height
 from tests.integration.support import dev_account
-from tests.l1.harness import compute_genesis_root, get_first_block, get_mixed_block, settle
+from tests.l1.harness import get_first_block, get_mixed_block
 
 SCHEDULE = SlotSchedule(slot_blocks=6, grace_blocks=4)
 ZERO_ADDRESS = "0x" + "00" * 20

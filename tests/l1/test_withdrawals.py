@@ -26,6 +26,8 @@ from chain.l1.withdrawals import (
     compute_withdrawals_root,
     list_withdrawals,
 )
+from chain.testing.proven_blocks import compute_genesis_root, compute_genesis_supply
+from chain.testing.settlement_gas import settle
 from chain.types import Height, Wei
 from tests.circuits.scenarios import ETHER
 from tests.integration.support import dev_account
@@ -36,11 +38,8 @@ from tests.l1.harness import (
     ROUND_TRIP_STEPS,
     WITHDRAW_BLOCK_STEPS,
     ProvenBlock,
-    compute_genesis_root,
-    compute_genesis_supply,
     get_first_block,
     prove_from_genesis,
-    settle,
 )
 
 HEIGHT = Height(3)

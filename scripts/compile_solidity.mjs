@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: GPL-3.0-or-later
 //
-// Compiles one Solidity file outside contracts/ (the snarkjs-exported verifier, made per test
-// run) with the settings of scripts/compile_contracts.mjs, and prints {abi, bytecode} of the
-// contract named on the command line:
+// Compiles one Solidity file outside contracts/ (the snarkjs-exported verifier that the
+// settlement benchmark and tests measure against) with the settings of
+// scripts/compile_contracts.mjs, and prints {abi, bytecode} of the contract named on the
+// command line:
 //
-//   node tests/l1/compile_solidity.mjs <file.sol> <ContractName>
+//   node scripts/compile_solidity.mjs <file.sol> <ContractName>
 
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
