@@ -10,7 +10,7 @@ from unittest.mock import patch
 
 import pytest
 
-from chain.prover import witness as witness_module
+from chain.zk import words as words_module
 from chain.zk.ops import MAX_SEQ, process_credit
 from chain.zk.poseidon import FIELD_MODULUS
 from chain.zk.registry import WORD_LAYOUTS
@@ -111,7 +111,7 @@ def test_rejects_zero_amount(lab: CircuitLab) -> None:
 def test_rejects_amount_of_2_to_the_96(lab: CircuitLab) -> None:
     genesis = compute_test_genesis()
     forged = forge(genesis, make_deposit(CAROL, 1 << AMOUNT_BITS))
-    with patch.object(witness_module, "is_field_in_range", return_value=True):
+    with patch.object(words_module, "is_field_in_range", return_value=True):
         witness = forged.witness  # the builder itself refuses such a word
     assert witness.inputs["w2"] == 1 << AMOUNT_BITS
     lines = {"Deposit": "RangeCheck(AMOUNT_BITS())(amount)"}

@@ -4,7 +4,7 @@ listing rules and prices, each broken alone by a forged transition, must stop th
 
 from unittest.mock import patch
 
-from chain.prover import witness as witness_module
+from chain.zk import words as words_module
 from chain.zk.ops import CancelListing, ListNft, TransferNft
 from chain.zk.state import AMOUNT_BITS, compute_token_key
 from tests.circuits.lab import CircuitLab, assert_rejected, with_changed_sibling
@@ -68,7 +68,7 @@ def test_rejects_list_at_price_zero(lab: CircuitLab) -> None:
 def test_rejects_list_price_above_96_bits(lab: CircuitLab) -> None:
     minted = compute_minted_state()
     forged = forge(minted, make_op(minted, ALICE, ListNft(FIRST_REWARD, 1 << AMOUNT_BITS)))
-    with patch.object(witness_module, "is_field_in_range", return_value=True):
+    with patch.object(words_module, "is_field_in_range", return_value=True):
         witness = forged.witness  # the builder itself refuses such a word
     assert_rejected(lab, witness, ["Num2Bits", "UnpackWord", "List"], {"List": "op.word"})
 

@@ -6,7 +6,7 @@ that groth16py's proof of the witness fails verification (lab.assert_rejected)."
 
 from unittest.mock import patch
 
-from chain.prover import witness as witness_module
+from chain.zk import words as words_module
 from chain.zk.ops import MAX_NONCE, Operation, Transfer, process_header
 from chain.zk.poseidon import FIELD_MODULUS
 from chain.zk.state import (
@@ -62,7 +62,7 @@ def test_rejects_amount_that_wraps_around_the_field(lab: CircuitLab) -> None:
     # A "negative" amount p - x would move x from the recipient to the signer.
     genesis = compute_test_genesis()
     forged = forge(genesis, make_op(genesis, ALICE, Transfer(BOB, FIELD_MODULUS - ETHER)))
-    with patch.object(witness_module, "is_field_in_range", return_value=True):
+    with patch.object(words_module, "is_field_in_range", return_value=True):
         witness = forged.witness  # the builder itself refuses such a word
     assert witness.inputs["w3"] == FIELD_MODULUS - ETHER
     assert_rejected(lab, witness, ["Num2Bits", "RangeCheck", "Transfer"], {"Transfer": "(amount)"})

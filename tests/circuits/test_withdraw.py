@@ -6,7 +6,7 @@ no escrow holds it, and the only global that moves is the fee pool."""
 from dataclasses import replace
 from unittest.mock import patch
 
-from chain.prover import witness as witness_module
+from chain.zk import words as words_module
 from chain.zk.ops import MAX_NONCE, Operation, Withdraw, process_header
 from chain.zk.poseidon import FIELD_MODULUS
 from chain.zk.state import (
@@ -86,7 +86,7 @@ def test_rejects_zero_amount(lab: CircuitLab) -> None:
 def test_rejects_amount_of_2_to_the_96(lab: CircuitLab) -> None:
     genesis = compute_test_genesis()
     forged = forge(genesis, make_op(genesis, ALICE, Withdraw(BOB, 1 << AMOUNT_BITS)))
-    with patch.object(witness_module, "is_field_in_range", return_value=True):
+    with patch.object(words_module, "is_field_in_range", return_value=True):
         witness = forged.witness  # the builder itself refuses such a word
     assert witness.inputs["w3"] == 1 << AMOUNT_BITS
     assert_rejected(lab, witness, WORD_CHECK, {"Withdraw": "RangeCheck(AMOUNT_BITS())(w3)"})
