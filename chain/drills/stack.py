@@ -32,6 +32,7 @@ from chain.l1.op_signing import (
 )
 from chain.l1.rollup import RollupClient
 from chain.ledger.store import ZkOpRecord
+from chain.market.work import compute_job_witness
 from chain.node import Node, open_node
 from chain.prover.groth16 import load_circuit, prove
 from chain.prover.witness import compute_witness
@@ -115,7 +116,8 @@ def send(node: Node, key: bytes, body: SignedBody) -> bytes:
 
 def prove_record(record: ZkOpRecord) -> SettledOp:
     """A stored operation, proven as the market's provers prove it."""
-    proof = prove(load_circuit(record.circuit), record.witness, record.public_inputs)
+    witness = compute_job_witness(record)
+    proof = prove(load_circuit(record.circuit), witness.inputs, record.public_inputs)
     _, post_root, *words = record.public_inputs
     circuit: L1CircuitName = record.circuit
     return SettledOp(circuit, StateRoot(post_root), tuple(words), proof)

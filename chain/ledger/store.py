@@ -12,7 +12,9 @@ created. The rule: every change to a table's columns or to what a column holds r
 older (or newer) one with `SchemaVersionError`, naming both versions, before reading or
 writing anything: no migration is written while every network is a dev network, which
 starts again from a fresh data directory. Versions: 0, a database from before the number
-was kept (RPC JSON receipts and logs); 1, compact (RLP) receipts and logs.
+was kept (RPC JSON receipts and logs); 1, compact (RLP) receipts and logs; 2, a ZK
+operation's witness source (chain/prover/witness_source.py) in place of its witness, which
+is built when a prover is served the job.
 """
 
 import json
@@ -26,7 +28,7 @@ from chain.ensure import ensure
 from chain.ledger.blocks import LedgerBlock, block_from_json, block_to_json
 from chain.types import ChainId, Hash32, Height, Seq
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class SchemaVersionError(Exception):
@@ -74,7 +76,7 @@ CREATE TABLE IF NOT EXISTS zk_ops (
     body TEXT NOT NULL,
     circuit TEXT NOT NULL,
     public_inputs TEXT NOT NULL,
-    witness TEXT NOT NULL,
+    witness_source TEXT NOT NULL,
     status TEXT NOT NULL,
     proof BLOB
 ) WITHOUT ROWID;
@@ -130,7 +132,9 @@ class ZkOpRecord:
     body: dict[str, Any]  # the signed operation's wire form
     circuit: str
     public_inputs: list[int]
-    witness: dict[str, Any]
+    # What its witness is built from, encoded (chain/prover/witness_source.py): kept as it
+    # is, decoded only when a prover is served the job.
+    witness_source: str
     status: str = "committed"
     proof: bytes | None = None
 
@@ -376,7 +380,7 @@ class Store:
                     json.dumps(op.body),
                     op.circuit,
                     json.dumps([hex(x) for x in op.public_inputs]),
-                    json.dumps(op.witness),
+                    op.witness_source,
                     op.status,
                     op.proof,
                 )
@@ -474,7 +478,7 @@ class Store:
     def _zk_op(self, row: tuple[Any, ...] | None) -> ZkOpRecord | None:
         if row is None:
             return None
-        op_id, height, idx, body, circuit, public_inputs, witness, status, proof = row
+        op_id, height, idx, body, circuit, public_inputs, source, status, proof = row
         return ZkOpRecord(
             bytes(op_id),
             Height(height),
@@ -482,7 +486,7 @@ class Store:
             json.loads(body),
             circuit,
             [int(x, 16) for x in json.loads(public_inputs)],
-            json.loads(witness),
+            source,
             status,
             None if proof is None else bytes(proof),
         )

@@ -38,7 +38,7 @@ from chain.market.book import (
 from chain.market.events import compute_events_digest, decode_events, encode_events
 from chain.market.settlement_wait import SettlementWait, compute_settlement_wait, describe_job
 from chain.market.signing import InvalidSubmissionSignature, recover_submitter
-from chain.market.work import format_job
+from chain.market.work import WitnessCache, format_job
 from chain.prover.worker import is_valid_proof
 from chain.types import ChainId, Height, JobId, ProverId, Wei
 from chain.zk.ops import Heartbeat
@@ -106,6 +106,7 @@ class MarketDesk:
         self._replay()
         self.pending: list[SubmissionRecord] = store.list_market_pending()
         self._unheld = 0  # jobs nobody held at the last block, as last logged
+        self.witnesses = WitnessCache()  # built as jobs are served (chain/market/work.py)
 
     def _replay(self) -> None:
         for height, raw in self.store.list_market_events():
@@ -311,4 +312,5 @@ class MarketDesk:
 
     def format_job(self, job: Job, next_height: Height) -> dict[str, Any]:
         parent = None if job.kind == "op" else self.get_block(Height(job.height - 1)).state_root
-        return format_job(job, self.store, self.compute_bounty(job, next_height), parent)
+        bounty = self.compute_bounty(job, next_height)
+        return format_job(job, self.store, bounty, parent, self.witnesses)

@@ -1,21 +1,59 @@
 """A market job as a prover receives it (JSON, the same over WebSocket and in-process), and
 doing it: an operation's Groth16 proof, or a block's aggregate.
 
-`perform_job` runs in a worker process (proving takes about a second of CPU), so it takes
-and returns plain data.
+An operation's witness is built here, when its job is served, from what the node stored
+when it committed the operation (chain/prover/witness_source.py): not on the sequencer's
+path. `perform_job` runs in a worker process (proving takes about a second of CPU), so it
+takes and returns plain data.
 """
 
+from collections import OrderedDict
 from typing import Any
 
 from chain.l1.calldata import SettledOp, StateRoot
-from chain.ledger.store import Store
+from chain.ledger.store import Store, ZkOpRecord
 from chain.market.aggregate import compute_aggregate, compute_settled_op
 from chain.market.book import Job
 from chain.prover.groth16 import Proof, load_circuit, prove
+from chain.prover.witness import CircuitWitness
+from chain.prover.witness_source import compute_served_witness, decode_witness_source
 from chain.types import Height, Wei
 
+# Witnesses kept once served: every open job is served again each time its prover reads its
+# assignments (each block; the embedded prover's every few milliseconds). Two full blocks'.
+WITNESS_CACHE_SIZE = 256
 
-def format_job(job: Job, store: Store, bounty: Wei, parent_root: bytes | None) -> dict[str, Any]:
+
+def compute_job_witness(op: ZkOpRecord) -> CircuitWitness:
+    """A committed operation's witness, built from what its commit stored. ProverError if
+    the stored source does not decode or fit its circuit."""
+    source = decode_witness_source(op.witness_source)
+    return compute_served_witness(op.circuit, op.public_inputs, source)
+
+
+class WitnessCache:
+    """The served form of the last few witnesses built (`format_witness`), by operation:
+    a committed operation's witness never changes. Callers must not modify what it returns."""
+
+    def __init__(self, size: int = WITNESS_CACHE_SIZE) -> None:
+        self.size = size
+        self.entries: OrderedDict[bytes, dict[str, Any]] = OrderedDict()
+
+    def get(self, op: ZkOpRecord) -> dict[str, Any]:
+        served = self.entries.get(op.op_id)
+        if served is None:
+            served = format_witness(compute_job_witness(op).inputs)
+            self.entries[op.op_id] = served
+            if len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+        else:
+            self.entries.move_to_end(op.op_id)
+        return served
+
+
+def format_job(
+    job: Job, store: Store, bounty: Wei, parent_root: bytes | None, witnesses: WitnessCache
+) -> dict[str, Any]:
     """What the assignee needs: for an operation its circuit, witness and public inputs; for
     an aggregation the block's proven operations and its parent's root."""
     out: dict[str, Any] = {
@@ -32,7 +70,7 @@ def format_job(job: Job, store: Store, bounty: Wei, parent_root: bytes | None) -
         assert op is not None, "an open operation job names a stored operation"
         out |= {
             "circuit": op.circuit,
-            "witness": format_witness(op.witness),
+            "witness": witnesses.get(op),
             "publicInputs": [hex(x) for x in op.public_inputs],
         }
     else:

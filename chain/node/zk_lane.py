@@ -20,8 +20,8 @@ from chain.node.ledger import (
     log,
     now_ms,
 )
-from chain.prover.escape import compute_refusal_inputs_for_words, explain_refusal
-from chain.prover.witness import compute_witness
+from chain.prover.escape import explain_refusal
+from chain.prover.witness_source import compute_proving_inputs, encode_witness_source
 from chain.types import Hash32, Height, JobId, Wei
 from chain.zk import chain as zk_chain
 from chain.zk.ops import BlockContext, Heartbeat, InvalidOp, compute_market_settles
@@ -118,22 +118,17 @@ class ZkLane(Bridge):
         records = []
         touched = []
         for index, applied in enumerate(zk.applied):
-            witness = (
-                compute_refusal_inputs_for_words(applied.pre_state, applied.forced_words)
-                if applied.forced_words is not None
-                else compute_witness(
-                    applied.pre_state, applied.op, zk.ctx, applied.post_state, applied.trace
-                )
-            )
+            # The witness itself is built when a prover is served the job (MarketDesk).
+            proving = compute_proving_inputs(applied, zk.ctx)
             records.append(
                 ZkOpRecord(
                     op_id=applied.op_id,
                     height=height,
                     index=index,
                     body=zk_chain.format_operation(applied),
-                    circuit=witness.circuit,
-                    public_inputs=witness.public_inputs,
-                    witness=dict(witness.inputs),
+                    circuit=proving.circuit,
+                    public_inputs=proving.public_inputs,
+                    witness_source=encode_witness_source(proving.source),
                 )
             )
             touched.extend(applied.trace)

@@ -17,15 +17,23 @@ it queues the operation) nor the node's minimum fee (an admission rule that no c
 so with the signer's own account index, `explain_withdraw_refusal` is None exactly when
 `apply_operation` applies the Withdraw at a minimum fee of 0.
 
-Everything here is pure: leaves and paths are read from the state's records and trees.
+Everything here is pure: leaves and paths are read from the state's records and trees. A
+refusal the node commits keeps only what its witness needs (`compute_refusal_statement`),
+and the witness is built from that when a prover is served the job.
 """
 
 from collections.abc import Sequence
 from typing import Literal, get_args
 
 from chain.prover.errors import ProverError
-from chain.prover.witness import CircuitWitness, StatementName
-from chain.zk.op_inputs import CircuitInputs
+from chain.prover.witness import CircuitWitness, StatementName, WitnessSource
+from chain.zk.op_inputs import (
+    CircuitInputs,
+    StateSummary,
+    compute_state_summary,
+    compute_summary_globals_hash,
+    get_account_record,
+)
 from chain.zk.ops import GWEI, MAX_NONCE, Operation, Withdraw
 from chain.zk.poseidon import FIELD_MODULUS
 from chain.zk.state import (
@@ -33,8 +41,8 @@ from chain.zk.state import (
     AMOUNT_BITS,
     EMPTY_ACCOUNT,
     Account,
+    Touch,
     ZkState,
-    compute_globals_hash,
     compute_state_root,
     get_account_index,
 )
@@ -92,7 +100,7 @@ def compute_exit_inputs(state: ZkState, index: int) -> CircuitWitness:
         nonce=account.nonce,
         keyHash=account.key_hash,
         accountPath=state.accounts.get_path(index),
-        **compute_other_roots(state),
+        **compute_other_roots(compute_state_summary(state)),
     )
     return CircuitWitness(EXIT_CIRCUIT, inputs, public_inputs)
 
@@ -174,33 +182,53 @@ def compute_refusal_inputs(
 
 def compute_refusal_inputs_for_words(state: ZkState, words: Sequence[int]) -> CircuitWitness:
     """The same, from the words as the rollup's queue holds them."""
-    reason = explain_refusal(state, words)
-    if reason is None:
+    public_inputs, source = compute_refusal_statement(state, words)
+    return compute_refusal_witness(public_inputs, source)
+
+
+def compute_refusal_statement(
+    state: ZkState, words: Sequence[int]
+) -> tuple[list[int], WitnessSource]:
+    """What the node keeps of a refused Withdraw when it commits it: the statement's public
+    inputs, and what its witness is built from (`compute_refusal_witness`): the summary of
+    `state` and the account leaf that the header names, with its path (read, not written).
+    ProverError if the Withdraw is valid at `state` or the words are not field elements."""
+    if explain_refusal(state, words) is None:
         raise ProverError("the Withdraw is valid at this state: the withdraw circuit proves it")
     w1, w2, w3 = check_words(words)
     index = (w1 >> ADDRESS_BITS) & ((1 << ACCOUNT_INDEX_BITS) - 1)
     leaf = get_account_at(state, index)
+    read = Touch("accounts", index, leaf, leaf, state.accounts.get_path(index))
     root = compute_state_root(state)
-    public_inputs = [root, root, w1, w2, w3]
+    return [root, root, w1, w2, w3], WitnessSource(compute_state_summary(state), (read,))
+
+
+def compute_refusal_witness(public_inputs: Sequence[int], source: WitnessSource) -> CircuitWitness:
+    """The refuse_withdraw circuit's inputs from what `compute_refusal_statement` kept.
+    ProverError if `source` does not hold one account leaf."""
+    if len(source.trace) != 1 or source.trace[0].tree != "accounts":
+        raise ProverError("a refusal's witness reads one account leaf")
+    read = source.trace[0]
+    leaf = get_account_record(read, "before")
     inputs: CircuitInputs = dict(zip(REFUSAL_PUBLIC, public_inputs, strict=True))
     inputs.update(
         address=leaf.address,
         balance=leaf.balance,
         nonce=leaf.nonce,
         keyHash=leaf.key_hash,
-        accountPath=state.accounts.get_path(index),
-        **compute_other_roots(state),
+        accountPath=read.path,
+        **compute_other_roots(source.pre),
     )
-    return CircuitWitness(REFUSAL_CIRCUIT, inputs, public_inputs)
+    return CircuitWitness(REFUSAL_CIRCUIT, inputs, list(public_inputs))
 
 
-def compute_other_roots(state: ZkState) -> dict[str, int]:
+def compute_other_roots(pre: StateSummary) -> dict[str, int]:
     """The state root's parts besides the accounts root, which a statement takes as they are."""
     return {
-        "nftsRoot": state.nfts.root,
-        "collectionsRoot": state.collections.root,
-        "proversRoot": state.provers.root,
-        "globalsHash": compute_globals_hash(state),
+        "nftsRoot": pre.nfts_root,
+        "collectionsRoot": pre.collections_root,
+        "proversRoot": pre.provers_root,
+        "globalsHash": compute_summary_globals_hash(pre),
     }
 
 

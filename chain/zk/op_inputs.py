@@ -4,22 +4,58 @@ Two kinds of function per operation, both pure over the trace that `apply_operat
 (each touched leaf's record before and after, and its path), so no tree is walked again:
 
 - `compute_*_fields`: the fields its words carry, by name (chain/zk/words.py packs them);
-- `compute_*_inputs`: its circuit's private inputs besides the globals and the header's.
+- `compute_*_inputs`: its circuit's private inputs besides the globals and the header's,
+  from the trace and a `StateSummary` of the state before it (its roots and counters):
+  all a circuit reads of the whole state, so the node keeps that rather than the state
+  until a prover is served the job (chain/prover/witness_source.py).
 
 The operation's `OpSpec` (chain/zk/registry.py) names which of them it uses;
 chain/prover/witness.py assembles them into a whole witness.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
 from chain.zk.ops import GWEI, BlockContext, MarketSettle, Mint, Operation, RewardMint
+from chain.zk.poseidon import poseidon
 from chain.zk.state import BALANCE_OFFSET, Account, Collection, Nft, Prover, Touch, ZkState
 from chain.zk.words import InvalidWitness
 
 # An int, a Merkle path (list[list[int]]), or a list of either, one per entry of a settlement.
 SignalValue: TypeAlias = int | list[int] | list[list[int]] | list[list[list[int]]]
 CircuitInputs: TypeAlias = dict[str, SignalValue]
+
+
+@dataclass(frozen=True)
+class StateSummary:
+    """What a circuit reads of a whole state besides the leaves it touches: the four tree
+    roots and the three global counters, which the state root hashes together."""
+
+    accounts_root: int
+    nfts_root: int
+    collections_root: int
+    provers_root: int
+    fee_pool: int
+    escrow: int
+    inbox: int
+
+
+def compute_state_summary(state: ZkState) -> StateSummary:
+    return StateSummary(
+        accounts_root=state.accounts.root,
+        nfts_root=state.nfts.root,
+        collections_root=state.collections.root,
+        provers_root=state.provers.root,
+        fee_pool=state.fee_pool,
+        escrow=state.escrow,
+        inbox=state.inbox,
+    )
+
+
+def compute_summary_globals_hash(pre: StateSummary) -> int:
+    """The globals' part of the state root (chain/zk/state.py, compute_globals_hash)."""
+    return poseidon(pre.fee_pool, pre.escrow, pre.inbox)
 
 
 # -- the words' fields --------------------------------------------------------------------------
@@ -64,15 +100,15 @@ def compute_seller_fields(seller: Touch) -> dict[str, int]:
 # -- the private inputs -------------------------------------------------------------------------
 
 
-def compute_transfer_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> CircuitInputs:
+def compute_transfer_inputs(pre: StateSummary, trace: Sequence[Touch]) -> CircuitInputs:
     return {
-        "nftsRoot": pre_state.nfts.root,
-        "collectionsRoot": pre_state.collections.root,
+        "nftsRoot": pre.nfts_root,
+        "collectionsRoot": pre.collections_root,
         **compute_account_inputs("recipient", trace[1]),
     }
 
 
-def compute_mint_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> CircuitInputs:
+def compute_mint_inputs(pre: StateSummary, trace: Sequence[Touch]) -> CircuitInputs:
     return compute_new_token_inputs(trace[1], trace[2])
 
 
@@ -98,62 +134,62 @@ def compute_collection_inputs(collection: Collection) -> CircuitInputs:
     }
 
 
-def compute_nft_write_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> CircuitInputs:
+def compute_nft_write_inputs(pre: StateSummary, trace: Sequence[Touch]) -> CircuitInputs:
     """transfer_nft, list and cancel: the header, then one write to the token."""
     token = get_nft_record(trace[1])
     return {
-        "collectionsRoot": pre_state.collections.root,
+        "collectionsRoot": pre.collections_root,
         "metadata": token.metadata,
         "price": token.price,
         "nftPath": trace[1].path,
     }
 
 
-def compute_buy_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> CircuitInputs:
+def compute_buy_inputs(pre: StateSummary, trace: Sequence[Touch]) -> CircuitInputs:
     return {
-        "collectionsRoot": pre_state.collections.root,
+        "collectionsRoot": pre.collections_root,
         **compute_account_inputs("seller", trace[1]),
         "metadata": get_nft_record(trace[2]).metadata,
         "nftPath": trace[2].path,
     }
 
 
-def compute_header_only_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> CircuitInputs:
+def compute_header_only_inputs(pre: StateSummary, trace: Sequence[Touch]) -> CircuitInputs:
     """to_fast and withdraw: the header's write alone; the other trees stay as they were."""
-    return {"nftsRoot": pre_state.nfts.root, "collectionsRoot": pre_state.collections.root}
+    return {"nftsRoot": pre.nfts_root, "collectionsRoot": pre.collections_root}
 
 
-def compute_set_minter_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> CircuitInputs:
+def compute_set_minter_inputs(pre: StateSummary, trace: Sequence[Touch]) -> CircuitInputs:
     collection = get_collection_record(trace[1])
     return {
-        "nftsRoot": pre_state.nfts.root,
+        "nftsRoot": pre.nfts_root,
         **compute_collection_inputs(collection),
         "supply": collection.supply,
         "collectionPath": trace[1].path,
     }
 
 
-def compute_register_key_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> CircuitInputs:
+def compute_register_key_inputs(pre: StateSummary, trace: Sequence[Touch]) -> CircuitInputs:
     """The signer's path again, after the header's write: the keyHash's write starts there."""
     return {
-        "nftsRoot": pre_state.nfts.root,
-        "collectionsRoot": pre_state.collections.root,
+        "nftsRoot": pre.nfts_root,
+        "collectionsRoot": pre.collections_root,
         "keyPath": trace[1].path,
     }
 
 
-def compute_credit_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> CircuitInputs:
+def compute_credit_inputs(pre: StateSummary, trace: Sequence[Touch]) -> CircuitInputs:
     """release and deposit: no header, one credit against the pre-state's accounts root."""
     return {
-        "accountsRoot": pre_state.accounts.root,
-        "nftsRoot": pre_state.nfts.root,
-        "collectionsRoot": pre_state.collections.root,
+        "accountsRoot": pre.accounts_root,
+        "nftsRoot": pre.nfts_root,
+        "collectionsRoot": pre.collections_root,
         **compute_account_inputs("recipient", trace[0]),
     }
 
 
-def compute_reward_mint_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> CircuitInputs:
-    return {"accountsRoot": pre_state.accounts.root, **compute_new_token_inputs(trace[0], trace[1])}
+def compute_reward_mint_inputs(pre: StateSummary, trace: Sequence[Touch]) -> CircuitInputs:
+    return {"accountsRoot": pre.accounts_root, **compute_new_token_inputs(trace[0], trace[1])}
 
 
 def compute_account_inputs(prefix: str, credit: Touch) -> CircuitInputs:
@@ -168,12 +204,12 @@ def compute_account_inputs(prefix: str, credit: Touch) -> CircuitInputs:
     }
 
 
-def compute_heartbeat_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> CircuitInputs:
+def compute_heartbeat_inputs(pre: StateSummary, trace: Sequence[Touch]) -> CircuitInputs:
     """The header, then the signer's own prover slot as it was before."""
     prover = get_prover_record(trace[1])
     return {
-        "nftsRoot": pre_state.nfts.root,
-        "collectionsRoot": pre_state.collections.root,
+        "nftsRoot": pre.nfts_root,
+        "collectionsRoot": pre.collections_root,
         "proverAddress": prover.address,
         "proverBalanceOffset": prover.balance_offset,
         "proverActiveUntil": prover.active_until,
@@ -181,14 +217,14 @@ def compute_heartbeat_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> Circ
     }
 
 
-def compute_market_settle_inputs(pre_state: ZkState, trace: Sequence[Touch]) -> CircuitInputs:
+def compute_market_settle_inputs(pre: StateSummary, trace: Sequence[Touch]) -> CircuitInputs:
     """Each entry's prover slot before its write (an entry's path is in the tree that the
     previous entry left)."""
     provers = [get_prover_record(touch) for touch in trace]
     return {
-        "accountsRoot": pre_state.accounts.root,
-        "nftsRoot": pre_state.nfts.root,
-        "collectionsRoot": pre_state.collections.root,
+        "accountsRoot": pre.accounts_root,
+        "nftsRoot": pre.nfts_root,
+        "collectionsRoot": pre.collections_root,
         "proverAddress": [prover.address for prover in provers],
         "proverBalanceOffset": [prover.balance_offset for prover in provers],
         "proverActiveUntil": [prover.active_until for prover in provers],

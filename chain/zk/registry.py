@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeAlias, TypeVar
 from chain.ensure import ensure
 from chain.zk.op_inputs import (
     CircuitInputs,
+    StateSummary,
     compute_buy_inputs,
     compute_credit_inputs,
     compute_header_fields,
@@ -141,8 +142,9 @@ class OpSpec(Generic[B]):
     process: Callable[[ZkState, Operation, B, BlockContext, list[Touch]], None]
     # Its words' fields besides the header's, from the body and the transition's trace.
     fields: Callable[[B, BlockContext, Sequence[Touch]], dict[str, int]]
-    # Its circuit's private inputs besides the globals and the header's.
-    inputs: Callable[[ZkState, Sequence[Touch]], CircuitInputs]
+    # Its circuit's private inputs besides the globals and the header's, from the trace and
+    # the roots and counters of the state before it.
+    inputs: Callable[[StateSummary, Sequence[Touch]], CircuitInputs]
     # The body its words' fields say (those left out follow from the state).
     decode: Callable[[Mapping[str, int]], B]
     message: bool = False  # it comes from the fast chain's outbox

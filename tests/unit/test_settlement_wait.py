@@ -20,7 +20,7 @@ def record(n: int, height: int = 7, proven: bool = False, circuit: str = "transf
         body=body,
         circuit=circuit,
         public_inputs=[1, 2],
-        witness={},
+        witness_source="",
         proof=b"\x01" * 256 if proven else None,
     )
 

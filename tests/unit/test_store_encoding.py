@@ -60,7 +60,7 @@ def test_new_database_is_marked_with_the_schema_version(tmp_path: Path) -> None:
     Store(tmp_path / "duet.db").close()  # and opens again
 
 
-@pytest.mark.parametrize("version", [0, SCHEMA_VERSION + 1])
+@pytest.mark.parametrize("version", [0, SCHEMA_VERSION - 1, SCHEMA_VERSION + 1])
 def test_rejects_database_of_another_schema_version(tmp_path: Path, version: int) -> None:
     Store(tmp_path / "duet.db").close()
     with sqlite3.connect(tmp_path / "duet.db") as db:
