@@ -236,3 +236,23 @@ def test_the_market_after_a_restart_equals_the_market_before(tmp_path: Path) -> 
         assert pending.job_id not in again.desk.market.jobs
     finally:
         again.close()
+
+
+def test_a_restarted_node_serves_the_same_witnesses(tmp_path: Path) -> None:
+    """Witnesses are built when a job is served, from what the commit stored: after a
+    restart (nothing cached) every open job is served as before, and its proof counts."""
+    node = open_node(tmp_path / "node")
+    opened_market(node)
+    served = {job_id: payload(node, job) for job_id, job in node.desk.market.jobs.items()}
+    assert {job["circuit"] for job in served.values()} == {"heartbeat", "transfer"}
+    node.close()
+    again = open_node(tmp_path / "node")
+    try:
+        assert not again.desk.witnesses.entries
+        jobs = again.desk.market.jobs
+        assert {job_id: payload(again, job) for job_id, job in jobs.items()} == served
+        job = next(job for job in jobs.values() if served[job.job_id]["circuit"] == "transfer")
+        assert job.assignee is not None
+        assert submit(again, job.assignee, job.job_id, perform_job(payload(again, job))).valid
+    finally:
+        again.close()
