@@ -71,29 +71,22 @@ def compute_served_witness(
     return compute_op_witness(circuit, public_inputs, source)
 
 
-# -- stored form: JSON, numbers in hex (a prover's balance may be negative) ---------------------
+# -- stored form: JSON, numbers as JSON numbers (a prover's balance may be negative) -----------
 
 
 def encode_witness_source(source: WitnessSource) -> str:
-    pre = [hex(x) for x in astuple(source.pre)]
     trace = [
-        [
-            touch.tree,
-            touch.index,
-            [hex(x) for x in astuple(touch.before)],
-            [hex(x) for x in astuple(touch.after)],
-            [[hex(x) for x in level] for level in touch.path],
-        ]
+        [touch.tree, touch.index, astuple(touch.before), astuple(touch.after), touch.path]
         for touch in source.trace
     ]
-    return json.dumps({"pre": pre, "trace": trace}, separators=(",", ":"))
+    return json.dumps({"pre": astuple(source.pre), "trace": trace}, separators=(",", ":"))
 
 
 def decode_witness_source(raw: str) -> WitnessSource:
     """The inverse of `encode_witness_source`. ProverError if `raw` is not one."""
     try:
         obj = json.loads(raw)
-        pre = StateSummary(*(int(x, 16) for x in obj["pre"]))
+        pre = StateSummary(*(check_int(x) for x in obj["pre"]))
         trace = tuple(decode_touch(entry) for entry in obj["trace"])
     except (ValueError, KeyError, TypeError) as exc:
         raise ProverError(f"stored witness source does not decode: {exc}") from None
@@ -106,8 +99,14 @@ def decode_touch(entry: list[Any]) -> Touch:
     name: TreeName = tree
     return Touch(
         name,
-        int(index),
-        record(*(int(x, 16) for x in before)),
-        record(*(int(x, 16) for x in after)),
-        [[int(x, 16) for x in level] for level in path],
+        check_int(index),
+        record(*(check_int(x) for x in before)),
+        record(*(check_int(x) for x in after)),
+        [[check_int(x) for x in level] for level in path],
     )
+
+
+def check_int(value: Any) -> int:
+    if type(value) is not int:
+        raise TypeError(f"expected an integer, got {value!r}")
+    return value
