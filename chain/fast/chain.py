@@ -160,4 +160,4 @@ def apply_block(
             logs_bloom=bloom,
         )
     )
-    return FastBlock(block, result, compute_receipts(result.outcomes), emitted)
+    return FastBlock(block, result, compute_receipts(result.outcomes, env.base_fee), emitted)

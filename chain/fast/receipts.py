@@ -72,25 +72,44 @@ class Receipt:
     logs: tuple[Log, ...]
     contract_address: Address | None
     first_log_index: int  # the block's number of the transaction's first log
+    # What the JSON-RPC receipt shows of its transaction, kept so a read decodes no transaction
+    # (a decode recovers the signer, most of a read's cost).
+    sender: Address
+    to: Address | None
+    tx_type: int
+    effective_gas_price: int
 
     @property
     def bloom(self) -> bytes:
         return compute_log_bloom(self.logs).to_bytes(BLOOM_BYTES, "big")
 
 
-def compute_receipts(outcomes: list[TxOutcome]) -> list[Receipt]:
+def compute_receipts(outcomes: list[TxOutcome], base_fee: int) -> list[Receipt]:
     receipts: list[Receipt] = []
     first = 0
     for o in outcomes:
+        tx = o.tx
         receipts.append(
-            Receipt(o.success, o.cumulative_gas_used, o.gas_used, o.logs, o.contract_address, first)
+            Receipt(
+                o.success,
+                o.cumulative_gas_used,
+                o.gas_used,
+                o.logs,
+                o.contract_address,
+                first,
+                tx.sender,
+                tx.to,
+                tx.type,
+                tx.effective_gas_price(base_fee),
+            )
         )
         first += len(o.logs)
     return receipts
 
 
 def encode_stored_receipt(receipt: Receipt) -> bytes:
-    """RLP: [status, cumulative gas, gas used, logs, contract address, first log index]."""
+    """RLP: [status, cumulative gas, gas used, logs, contract address, first log index,
+    sender, recipient, transaction type, effective gas price]."""
     return encode_rlp(
         [
             STATUS_SUCCESS if receipt.success else STATUS_FAILURE,
@@ -99,12 +118,18 @@ def encode_stored_receipt(receipt: Receipt) -> bytes:
             [encode_log_fields(log) for log in receipt.logs],
             receipt.contract_address or b"",
             _uint(receipt.first_log_index),
+            receipt.sender,
+            receipt.to or b"",
+            _uint(receipt.tx_type),
+            _uint(receipt.effective_gas_price),
         ]
     )
 
 
 def decode_stored_receipt(raw: bytes) -> Receipt:
-    status, cumulative, gas_used, logs, contract, first = rlp.decode(raw)
+    status, cumulative, gas_used, logs, contract, first, sender, to, tx_type, price = rlp.decode(
+        raw
+    )
     return Receipt(
         status == STATUS_SUCCESS,
         _int(cumulative),
@@ -112,6 +137,10 @@ def decode_stored_receipt(raw: bytes) -> Receipt:
         tuple(decode_log_fields(log) for log in logs),
         Address(contract) if contract else None,
         _int(first),
+        Address(sender),
+        Address(to) if to else None,
+        _int(tx_type),
+        _int(price),
     )
 
 

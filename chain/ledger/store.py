@@ -14,7 +14,8 @@ writing anything: no migration is written while every network is a dev network, 
 starts again from a fresh data directory. Versions: 0, a database from before the number
 was kept (RPC JSON receipts and logs); 1, compact (RLP) receipts and logs; 2, a ZK
 operation's witness source (chain/prover/witness_source.py) in place of its witness, which
-is built when a prover is served the job.
+is built when a prover is served the job; 3, a receipt keeps its transaction's sender,
+recipient, type and effective gas price, so a receipt read decodes no transaction.
 """
 
 import json
@@ -28,7 +29,7 @@ from chain.ensure import ensure
 from chain.ledger.blocks import LedgerBlock, block_from_json, block_to_json
 from chain.types import ChainId, Hash32, Height, Seq
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class SchemaVersionError(Exception):

@@ -298,7 +298,7 @@ class FastApi:
         block = self.node.query.get_block(self.chain_id, record.height)
         assert block is not None, f"block {record.height} of a committed transaction missing"
         receipt = decode_stored_receipt(record.receipt)
-        return format_receipt(receipt, self._decode(record.raw), block, record.index)
+        return format_receipt(receipt, record.hash, block, record.index)
 
     # -- logs ------------------------------------------------------------------------------------
 

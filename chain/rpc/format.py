@@ -8,6 +8,7 @@ from chain.fast.executor import Log
 from chain.fast.receipts import Receipt
 from chain.fast.txs import DYNAMIC_FEE, LEGACY, FastTx
 from chain.ledger.blocks import LedgerBlock
+from chain.types import Hash32
 from chain.zk.chain import EMPTY_TRIE_ROOT
 
 EMPTY_UNCLES_HASH = "0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347"
@@ -121,25 +122,27 @@ def format_log(
     }
 
 
-def format_receipt(receipt: Receipt, tx: FastTx, block: LedgerBlock, index: int) -> dict[str, Any]:
+def format_receipt(
+    receipt: Receipt, tx_hash: Hash32, block: LedgerBlock, index: int
+) -> dict[str, Any]:
     return {
-        "transactionHash": hx(tx.hash),
+        "transactionHash": hx(tx_hash),
         "transactionIndex": hex(index),
         "blockHash": hx(block.hash),
         "blockNumber": hex(block.height),
-        "from": _address(tx.sender),
-        "to": _address(tx.to),
+        "from": _address(receipt.sender),
+        "to": _address(receipt.to),
         "cumulativeGasUsed": hex(receipt.cumulative_gas_used),
         "gasUsed": hex(receipt.gas_used),
-        "effectiveGasPrice": hex(tx.effective_gas_price(block.base_fee)),
+        "effectiveGasPrice": hex(receipt.effective_gas_price),
         "contractAddress": _address(receipt.contract_address),
         "logs": [
-            format_log(log, block, tx.hash, index, receipt.first_log_index + i)
+            format_log(log, block, tx_hash, index, receipt.first_log_index + i)
             for i, log in enumerate(receipt.logs)
         ],
         "logsBloom": hx(receipt.bloom),
         "status": "0x1" if receipt.success else "0x0",
-        "type": hex(tx.type),
+        "type": hex(receipt.tx_type),
     }
 
 

@@ -37,6 +37,10 @@ RECEIPT = st.builds(
     logs=st.lists(LOG, max_size=3).map(tuple),
     contract_address=st.none() | ADDRESS,
     first_log_index=st.integers(0, 2**16),
+    sender=ADDRESS,
+    to=st.none() | ADDRESS,
+    tx_type=st.integers(0, 2),
+    effective_gas_price=st.integers(0, 2**128),
 )
 
 
