@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import dataclasses
 import fcntl
+import gc
 import logging
 import os
 import signal
@@ -185,6 +186,11 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
                 zkpow=settlement.zkpow,
                 agent=settlement.agent.address if agent else None,
             )
+        # Everything loaded so far (modules, circuit keys, the state read at start) lives as
+        # long as the process: out of the collector's sight, a full collection scans only
+        # what blocks allocate since, a pause of milliseconds instead of a hundred.
+        gc.collect()
+        gc.freeze()
         seq_task = asyncio.create_task(gather_or_fail(*tasks))
         node_file = NodeFile(
             os.getpid(), options.executor, endpoints["fast"], endpoints["zk"], l1_info
