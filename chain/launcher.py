@@ -36,6 +36,19 @@ def die_with_parent() -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def restore_stop_signals() -> None:
+    """In the child, before exec: SIGINT and SIGTERM back to their default action. A shell
+    starts a background job with SIGINT ignored, an ignored signal stays ignored across exec,
+    and a child that inherited it would never answer its stop signal."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_DFL)
+
+
+def prepare_tied_child() -> None:
+    restore_stop_signals()
+    die_with_parent()
+
+
 class ChildProcess:
     """`command` as a child; `start()`, `wait_ready(...)`, `stop()` (or `with`)."""
 
@@ -94,7 +107,7 @@ class ChildProcess:
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=die_with_parent if self.tied_to_parent else None,
+            preexec_fn=prepare_tied_child if self.tied_to_parent else restore_stop_signals,
         )
         if self.on_line is not None:
             threading.Thread(target=self._read_lines, daemon=True).start()

@@ -21,6 +21,19 @@ def test_ready_then_stopped(tmp_path: Path) -> None:
     assert not child.running
 
 
+def test_stops_a_child_launched_with_sigint_ignored(tmp_path: Path) -> None:
+    # A background job of a shell (`./demo.sh test &`) runs with SIGINT ignored, which its
+    # children inherit; the launcher's stop signal must still reach the child.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        log = tmp_path / "out.log"
+        child = ChildProcess(SLEEPER, log=log, stop_timeout_s=5).start()
+        child.wait_ready(lambda: "up" in log.read_text(), 10, "sleeper")
+        assert child.stop() == -signal.SIGINT
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def test_lines_reach_the_callback() -> None:
     seen: list[bytes] = []
     with ChildProcess(SLEEPER, on_line=seen.append) as child:
