@@ -8,6 +8,8 @@ MIN_NODE_MAJOR=20
 VENV=".venv"
 PY_STAMP="$VENV/.duet-stamp"
 NODE_STAMP="node_modules/.duet-stamp"
+# CometBFT, the consensus engine of the decentralized mode (chain/consensus/cometbft.py finds it).
+COMETBFT_VERSION="0.38.26"
 
 # Slow, reproducible outputs (the circuits' keys, the ceremony's helper) live outside the
 # repository, so a fresh clone or `git clean` does not make them again.
@@ -21,7 +23,8 @@ Commands:
   (none)        set up, then run the stack (a dev node in \${DUET_DATA_DIR:-~/.duet/dev})
                 and the game with three bots; leaving the game stops the node
   node          set up, then run the dev node alone in the foreground
-  setup         install what is missing or changed: .venv, node_modules, build/contracts
+  setup         install what is missing or changed: .venv, node_modules, build/contracts,
+                the circuit keys and CometBFT (the decentralized mode; needs Go)
   test [ARGS]   set up, then ruff, mypy and pytest; ARGS go to pytest
                 (--slow adds the long drills and soaks)
   help, -h      show this help
@@ -31,6 +34,7 @@ Environment:
   DUET_CACHE_DIR  cache for heavy build outputs (default: ~/.cache/duet)
   DUET_CEREMONY   how setup makes the circuit keys: native (default; needs cargo)
                   or snarkjs (about 36 minutes); the same keys either way
+  DUET_COMETBFT   a cometbft v$COMETBFT_VERSION binary to use instead of the one setup builds
   DUET_KEYS_DIR   a finalized \`duet ceremony\` directory: its circuit keys replace the
                   development keys (docs/ceremony.md)
 EOF
@@ -89,6 +93,39 @@ setup_node() {
     printf '%s\n' "$stamp" >"$NODE_STAMP"
 }
 
+cometbft_unavailable() {
+    printf '==> CometBFT: %s; the decentralized mode is unavailable (dev mode works as usual)\n' "$*"
+}
+
+setup_cometbft() {
+    # Built from the Go module proxy into the cache, like the circuit keys: a fresh clone or
+    # `git clean` does not build it again. Without Go, or if the build fails, set-up goes on.
+    local dir="$DUET_CACHE_DIR/cometbft-v$COMETBFT_VERSION" log
+    if [[ "$("$dir/bin/cometbft" version 2>/dev/null)" == "$COMETBFT_VERSION" ]]; then
+        step "CometBFT v$COMETBFT_VERSION up to date ($dir/bin/cometbft)"
+        return
+    fi
+    if ! command -v go >/dev/null; then
+        cometbft_unavailable "go not found (Go 1.22 or newer builds it)"
+        return
+    fi
+    step "building CometBFT v$COMETBFT_VERSION (about 3-4 minutes, once; log: $dir/build.log)"
+    mkdir -p "$dir"
+    log="$dir/build.log"
+    # Into a scratch bin first, so that an interrupted build never leaves a binary behind.
+    rm -rf "$dir/bin.partial"
+    if (cd / && GOBIN="$dir/bin.partial" go install \
+        "github.com/cometbft/cometbft/cmd/cometbft@v$COMETBFT_VERSION") >"$log" 2>&1; then
+        rm -rf "$dir/bin"
+        mv "$dir/bin.partial" "$dir/bin"
+        step "CometBFT v$COMETBFT_VERSION built ($dir/bin/cometbft)"
+    else
+        rm -rf "$dir/bin.partial"
+        tail -n 5 "$log" | sed 's/^/    /'
+        cometbft_unavailable "go install failed (its output: $log)"
+    fi
+}
+
 setup() {
     check_requirements
     mkdir -p "$DUET_CACHE_DIR"
@@ -98,6 +135,7 @@ setup() {
     node scripts/compile_contracts.mjs
     step "circuit keys: development ceremony, cached in $DUET_CACHE_DIR"
     "$VENV/bin/python" -m chain.prover setup
+    setup_cometbft
 }
 
 run_tests() {
@@ -193,4 +231,5 @@ main() {
     esac
 }
 
-main "$@"
+# Sourced (a test calls one step's function), define the functions and run nothing.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then main "$@"; fi
