@@ -187,6 +187,7 @@ def test_tcp_address_listens_on_loopback(tmp_path: Path) -> None:
         ("tcp://0.0.0.0:26658", "loopback only, not on '0.0.0.0'"),
         ("tcp://127.0.0.1:", "no port"),
         ("http://127.0.0.1:26658", "expected unix:///path or tcp://host:port"),
+        ("unix:///" + "d" * 107, "unix socket path longer than 107 bytes"),
     ],
 )
 def test_rejects_bad_address(address: str, message: str) -> None:

@@ -30,6 +30,7 @@ log = logging.getLogger("duet.abci")
 UNIX_SCHEME = "unix://"
 TCP_SCHEME = "tcp://"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+MAX_UNIX_PATH_BYTES = 107  # sun_path is 108 bytes on Linux, one of them the terminating NUL
 
 
 class AbciServerError(Exception):
@@ -87,7 +88,12 @@ async def dispatch(app: Application, request: abci.Request) -> abci.Response:
 def parse_address(address: str) -> tuple[str, str | Path, int]:
     """("unix", path, 0) or ("tcp", host, port) from a CometBFT `proxy_app` address."""
     if address.startswith(UNIX_SCHEME):
-        return "unix", Path(address.removeprefix(UNIX_SCHEME)), 0
+        path = address.removeprefix(UNIX_SCHEME)
+        if len(path.encode()) > MAX_UNIX_PATH_BYTES:
+            raise AbciServerError(
+                f"unix socket path longer than {MAX_UNIX_PATH_BYTES} bytes: {path}"
+            )
+        return "unix", Path(path), 0
     if address.startswith(TCP_SCHEME):
         host, _, port = address.removeprefix(TCP_SCHEME).rpartition(":")
         if host not in LOOPBACK_HOSTS:
