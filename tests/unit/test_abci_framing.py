@@ -3,12 +3,15 @@
 import asyncio
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chain.consensus.abci.framing import (
     FrameError,
     encode_frame,
     encode_uvarint,
     read_frame,
+    read_uvarint,
 )
 
 
@@ -43,6 +46,17 @@ def read_frames(data: bytes, max_bytes: int = 1 << 20) -> list[bytes | None]:
 )
 def test_uvarint_matches_go_binary_putuvarint(value: int, encoded: bytes) -> None:
     assert encode_uvarint(value) == encoded
+
+
+@given(st.integers(min_value=0, max_value=2**64 - 1))
+def test_uvarint_round_trip(value: int) -> None:
+    async def decode() -> int | None:
+        reader = asyncio.StreamReader()
+        reader.feed_data(encode_uvarint(value))
+        reader.feed_eof()
+        return await read_uvarint(reader)
+
+    assert asyncio.run(decode()) == value
 
 
 def test_rejects_negative_uvarint() -> None:
