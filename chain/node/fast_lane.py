@@ -54,6 +54,14 @@ class FastLane(LedgerPart):
             tx, self.account(tx.sender), self.config.min_base_fee, self.config.fast_block_gas_limit
         )
 
+    def check_raw(self, raw: bytes) -> FastTx:
+        """`raw` decoded and checked by the rules `submit_raw` admits by (raises
+        InvalidTransaction), without admitting it: the decentralized mode's CheckTx, whose
+        mempool is CometBFT's."""
+        tx = decode_transaction(raw, self.config.fast_chain_id)
+        self._validate(tx)
+        return tx
+
     def submit_raw(self, raw: bytes) -> Hash32:
         """Admit a signed transaction; once this returns, the transaction is on disk."""
         tx = decode_transaction(raw, self.config.fast_chain_id)
@@ -117,9 +125,10 @@ class FastLane(LedgerPart):
         (raises a kind of InvalidBlock); `commit_fast_block` stores it once accepted."""
         return state_transition(self.get_fast_state(), proposal)
 
-    def commit_fast_block(self, fast: FastBlock) -> None:
+    def commit_fast_block(self, fast: FastBlock, meta: dict[str, str] | None = None) -> None:
         """Store a block from `make_fast_block`: it delivered every undelivered message, and
-        the messages it sends the ZK chain wait for the next ZK block."""
+        the messages it sends the ZK chain wait for the next ZK block. `meta` is written in
+        the same transaction (the decentralized mode's CometBFT height)."""
         block, result = fast.block, fast.result
         write = BlockWrite(
             block=block,
@@ -133,7 +142,10 @@ class FastLane(LedgerPart):
             logs=list_stored_logs(result.outcomes, fast.receipts),
             consumed_pending=[o.tx.hash for o in result.outcomes],
             lost=[(tx.hash, f"rejected at execution: {reason}") for tx, reason in result.rejected],
-            meta={DELIVERED_META: str(self.zk_head.height)} if self.undelivered else {},
+            meta={
+                **({DELIVERED_META: str(self.zk_head.height)} if self.undelivered else {}),
+                **(meta or {}),
+            },
         )
         self._append(write, fast)
         self.undelivered.clear()

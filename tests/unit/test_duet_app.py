@@ -1,0 +1,224 @@
+"""DuetApplication without a CometBFT process: the ABCI++ requests CometBFT would send, over
+a real node store. CheckTx applies dev mode's admission rules; PrepareProposal proposes only
+what executes; ProcessProposal refuses a proposal with a transaction that cannot be decoded
+or executed; FinalizeBlock executes at the header's time and Commit stores the block and the
+CometBFT height together, which Info reports back."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from chain.config import MIN_BASE_FEE_WEI, POOL_MAX_PER_SENDER
+from chain.consensus.abci.application import OK
+from chain.consensus.abci.proto.tendermint.abci import types_pb2 as abci
+from chain.consensus.duet_app import (
+    REFUSED,
+    UNDECODABLE,
+    DuetApplication,
+    InconsistentStore,
+    compute_app_hash,
+    get_comet_head,
+)
+from chain.node import Node, open_node
+from chain.testing.accounts import dev_account
+from chain.types import Address
+
+ACCEPT = abci.ResponseProcessProposal.ACCEPT
+REJECT = abci.ResponseProcessProposal.REJECT
+BOB = Address(bytes.fromhex("22" * 20))
+SENT = 10**15
+HEADER_TIME_MS = 1_900_000_000_123
+MAX_TX_BYTES = 1 << 20
+
+T = TypeVar("T")
+
+
+def run(call: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(call)
+
+
+def transfer(nonce: int, chain_id: int = 7702, value: int = SENT, sender: int = 0) -> bytes:
+    tx = {
+        "nonce": nonce,
+        "gas": 21_000,
+        "maxFeePerGas": 10 * MIN_BASE_FEE_WEI,
+        "maxPriorityFeePerGas": 1,
+        "to": "0x" + BOB.hex(),
+        "value": value,
+        "chainId": chain_id,
+    }
+    return bytes(dev_account(sender).sign_transaction(tx).raw_transaction)
+
+
+def header_time(ms: int = HEADER_TIME_MS) -> Timestamp:
+    return Timestamp(seconds=ms // 1000, nanos=(ms % 1000) * 1_000_000)
+
+
+@pytest.fixture
+def node(tmp_path: Path) -> Node:
+    return open_node(tmp_path / "node")
+
+
+@pytest.fixture
+def app(node: Node) -> DuetApplication:
+    return DuetApplication(node)
+
+
+def decide(app: DuetApplication, height: int, txs: list[bytes]) -> abci.ResponseFinalizeBlock:
+    """FinalizeBlock then Commit, as CometBFT does once a height is decided."""
+    request = abci.RequestFinalizeBlock(height=height, txs=txs, time=header_time())
+    answer = run(app.finalize_block(request))
+    run(app.commit(abci.RequestCommit()))
+    return answer
+
+
+def process(app: DuetApplication, txs: list[bytes]) -> int:
+    request = abci.RequestProcessProposal(height=1, txs=txs, time=header_time())
+    status: int = run(app.process_proposal(request)).status
+    return status
+
+
+def test_check_tx_admits_a_valid_transfer(app: DuetApplication) -> None:
+    answer = run(app.check_tx(abci.RequestCheckTx(tx=transfer(0))))
+    assert (answer.code, answer.gas_wanted) == (OK, 21_000)
+    # CometBFT's mempool holds it, not the node's pool.
+    assert len(app.node.pool) == 0
+
+
+def test_rejects_at_check_tx_a_transaction_for_another_chain(app: DuetApplication) -> None:
+    answer = run(app.check_tx(abci.RequestCheckTx(tx=transfer(0, chain_id=1))))
+    assert answer.code == REFUSED
+    assert "signed for chain ID 1" in answer.log
+
+
+def test_rejects_at_check_tx_a_nonce_too_far_ahead(app: DuetApplication) -> None:
+    answer = run(app.check_tx(abci.RequestCheckTx(tx=transfer(POOL_MAX_PER_SENDER))))
+    assert answer.code == REFUSED
+    assert "nonce too high" in answer.log
+
+
+def test_rejects_at_check_tx_a_nonce_already_used(app: DuetApplication) -> None:
+    decide(app, 1, [transfer(0)])
+    answer = run(app.check_tx(abci.RequestCheckTx(tx=transfer(0, value=SENT + 1))))
+    assert answer.code == REFUSED
+    assert "nonce too low" in answer.log
+
+
+def test_prepare_proposal_orders_by_nonce_and_leaves_out_what_cannot_execute(
+    app: DuetApplication,
+) -> None:
+    poor = transfer(0, value=10**40, sender=1)  # more than the dev account holds
+    request = abci.RequestPrepareProposal(
+        height=1,
+        txs=[transfer(1), b"\x02garbage", poor, transfer(0)],
+        time=header_time(),
+        max_tx_bytes=MAX_TX_BYTES,
+    )
+    proposed = list(run(app.prepare_proposal(request)).txs)
+    assert proposed == [transfer(0), transfer(1)]
+    assert process(app, proposed) == ACCEPT
+
+
+def test_prepare_proposal_keeps_the_first_transaction_of_a_sender_and_nonce(
+    app: DuetApplication,
+) -> None:
+    later = transfer(0, value=SENT + 1)
+    request = abci.RequestPrepareProposal(
+        height=1, txs=[transfer(0), later], time=header_time(), max_tx_bytes=MAX_TX_BYTES
+    )
+    assert list(run(app.prepare_proposal(request)).txs) == [transfer(0)]
+
+
+def test_prepare_proposal_stays_within_max_tx_bytes(app: DuetApplication) -> None:
+    txs = [transfer(0), transfer(1)]
+    request = abci.RequestPrepareProposal(
+        height=1, txs=txs, time=header_time(), max_tx_bytes=len(txs[0]) + len(txs[1]) - 1
+    )
+    assert list(run(app.prepare_proposal(request)).txs) == [transfer(0)]
+
+
+def test_process_proposal_accepts_executable_transfers(app: DuetApplication) -> None:
+    assert process(app, [transfer(0), transfer(1)]) == ACCEPT
+    assert process(app, []) == ACCEPT
+
+
+@pytest.mark.parametrize(
+    "txs",
+    [
+        pytest.param([transfer(1)], id="nonce-gap"),
+        pytest.param([transfer(0), transfer(0)], id="same-tx-twice"),
+        pytest.param([transfer(0, value=10**40)], id="insufficient-balance"),
+        pytest.param([transfer(0, chain_id=1)], id="another-chain"),
+        pytest.param([transfer(0), b"\xc0not a transaction"], id="undecodable"),
+    ],
+)
+def test_rejects_a_proposal_with_a_transaction_the_block_cannot_execute(
+    app: DuetApplication, txs: list[bytes]
+) -> None:
+    head = app.node.fast_head
+    assert process(app, txs) == REJECT
+    assert app.node.fast_head == head  # checking changed nothing
+
+
+def test_finalize_and_commit_execute_at_the_header_time(app: DuetApplication) -> None:
+    node = app.node
+    before = node.account(BOB).balance
+    answer = decide(app, 1, [transfer(0), transfer(1)])
+    assert [r.code for r in answer.tx_results] == [OK, OK]
+    assert [r.gas_used for r in answer.tx_results] == [21_000, 21_000]
+    assert node.fast_head.height == 1
+    assert node.fast_head.timestamp_ms == HEADER_TIME_MS
+    assert node.account(BOB).balance == before + 2 * SENT
+    assert answer.app_hash == compute_app_hash(node.config, node.heads)
+    info = run(app.info(abci.RequestInfo()))
+    assert (info.last_block_height, info.last_block_app_hash) == (1, answer.app_hash)
+
+
+def test_a_decided_undecodable_transaction_gets_a_failing_code(app: DuetApplication) -> None:
+    answer = decide(app, 1, [b"\x02garbage", transfer(0)])
+    assert [r.code for r in answer.tx_results] == [UNDECODABLE, OK]
+    assert app.node.fast_head.height == 1
+
+
+def test_an_empty_height_is_a_cometbft_height_without_a_fast_block(app: DuetApplication) -> None:
+    node = app.node
+    decide(app, 1, [transfer(0)])
+    hash_after_1 = compute_app_hash(node.config, node.heads)
+    answer = decide(app, 2, [])
+    assert answer.app_hash == hash_after_1
+    assert node.fast_head.height == 1
+    head = get_comet_head(node)
+    assert head is not None and (head.height, head.fast_height) == (2, 1)
+    assert run(app.info(abci.RequestInfo())).last_block_height == 2
+
+
+def test_info_after_a_restart_reports_the_stored_height_and_hash(tmp_path: Path) -> None:
+    first = DuetApplication(open_node(tmp_path / "node"))
+    assert run(first.info(abci.RequestInfo())).last_block_height == 0  # new: InitChain next
+    run(first.init_chain(abci.RequestInitChain()))
+    answer = decide(first, 1, [transfer(0)])
+    first.node.close()
+    second = DuetApplication(open_node(tmp_path / "node"))
+    info = run(second.info(abci.RequestInfo()))
+    assert (info.last_block_height, info.last_block_app_hash) == (1, answer.app_hash)
+    assert second.node.account(BOB).balance == SENT
+
+
+def test_rejects_init_chain_on_a_store_cometbft_already_drove(app: DuetApplication) -> None:
+    decide(app, 1, [transfer(0)])
+    with pytest.raises(InconsistentStore, match="already drove to height 1"):
+        run(app.init_chain(abci.RequestInitChain()))
+
+
+def test_rejects_info_when_another_sequencer_moved_the_fast_chain(app: DuetApplication) -> None:
+    decide(app, 1, [transfer(0)])
+    app.node.submit_raw(transfer(1))
+    app.node.produce_fast_block()  # dev mode on the same data directory
+    with pytest.raises(InconsistentStore, match="fast head is at height 2"):
+        run(app.info(abci.RequestInfo()))
