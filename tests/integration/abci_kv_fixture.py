@@ -7,20 +7,16 @@ against it.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import os
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from chain.consensus.abci.application import OK, BaseApplication
 from chain.consensus.abci.proto.tendermint.abci import types_pb2 as abci
-from chain.consensus.abci.server import AbciServer
 
 REFUSED = 1  # CheckTx code for a tx that is not `key=value`
-SERVER_START_TIMEOUT_S = 10.0
 
 
 @dataclass
@@ -103,44 +99,3 @@ class KVFixtureApp(BaseApplication):
         self.state, self.pending = self.pending, None
         self.save()
         return abci.ResponseCommit()
-
-
-class ServerThread:
-    """An AbciServer for `app` on its own event loop in a thread, so a synchronous test can
-    drive CometBFT while the app answers it."""
-
-    def __init__(self, app: KVFixtureApp, address: str) -> None:
-        self.app = app
-        self.address = address
-        self._loop = asyncio.new_event_loop()
-        self._stop: asyncio.Event | None = None
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._error: BaseException | None = None
-
-    def start(self) -> ServerThread:
-        self._thread.start()
-        if not self._ready.wait(SERVER_START_TIMEOUT_S) or self._error is not None:
-            raise RuntimeError(f"ABCI server did not start: {self._error!r}")
-        return self
-
-    def stop(self) -> None:
-        """Idempotent: a stopped server's loop is closed already."""
-        if self._stop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(SERVER_START_TIMEOUT_S)
-
-    def _run(self) -> None:
-        try:
-            self._loop.run_until_complete(self._serve())
-        except BaseException as error:
-            self._error = error
-            self._ready.set()
-        finally:
-            self._loop.close()
-
-    async def _serve(self) -> None:
-        self._stop = asyncio.Event()
-        async with AbciServer(self.app, self.address):
-            self._ready.set()
-            await self._stop.wait()
