@@ -40,7 +40,7 @@ SENT = 10**15
 
 
 def transfer(nonce: int, chain_id: int = 7702, value: int = SENT) -> bytes:
-    tx = {
+    tx: dict[str, Any] = {
         "nonce": nonce,
         "gas": 21_000,
         "maxFeePerGas": 10 * MIN_BASE_FEE_WEI,

@@ -44,7 +44,7 @@ def run(call: Coroutine[Any, Any, T]) -> T:
 
 
 def transfer(nonce: int, chain_id: int = 7702, value: int = SENT, sender: int = 0) -> bytes:
-    tx = {
+    tx: dict[str, Any] = {
         "nonce": nonce,
         "gas": 21_000,
         "maxFeePerGas": 10 * MIN_BASE_FEE_WEI,
