@@ -25,6 +25,8 @@ from chain.consensus.duet_app import (
     compute_app_hash,
     get_comet_head,
 )
+from chain.fast.chain import FastBlock
+from chain.fast.txs import FastTx
 from chain.node import Node, open_node
 from chain.testing.accounts import dev_account
 from chain.types import Address
@@ -222,3 +224,47 @@ def test_rejects_info_when_another_sequencer_moved_the_fast_chain(app: DuetAppli
     app.node.produce_fast_block()  # dev mode on the same data directory
     with pytest.raises(InconsistentStore, match="fast head is at height 2"):
         run(app.info(abci.RequestInfo()))
+
+
+def test_finalize_block_reuses_the_checked_execution_of_the_same_proposal(
+    app: DuetApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builds: list[int] = []
+    make = app.node.make_fast_block
+
+    def counting(txs: list[FastTx], timestamp_ms: int) -> FastBlock:
+        builds.append(timestamp_ms)
+        return make(txs, timestamp_ms)
+
+    monkeypatch.setattr(app.node, "make_fast_block", counting)
+    txs = [transfer(0)]
+    assert process(app, txs) == ACCEPT
+    decide(app, 1, txs)
+    assert builds == [HEADER_TIME_MS]  # checked once, executed from the check
+    # Another header time is another execution: the block's time is the header's.
+    process(app, [transfer(1)])
+    request = abci.RequestFinalizeBlock(
+        height=2, txs=[transfer(1)], time=header_time(HEADER_TIME_MS + 1000)
+    )
+    run(app.finalize_block(request))
+    assert builds == [HEADER_TIME_MS, HEADER_TIME_MS, HEADER_TIME_MS + 1000]
+
+
+def test_a_height_finalized_but_not_committed_replays_to_the_same_app_hash(
+    tmp_path: Path,
+) -> None:
+    """A crash between FinalizeBlock and Commit: Info reports the height before, and CometBFT
+    replaying the decided block gets the same answer."""
+    first = DuetApplication(open_node(tmp_path / "node"))
+    decide(first, 1, [transfer(0)])
+    request = abci.RequestFinalizeBlock(height=2, txs=[transfer(1)], time=header_time())
+    answered = run(first.finalize_block(request))
+    first.node.close()  # no Commit
+    second = DuetApplication(open_node(tmp_path / "node"))
+    assert run(second.info(abci.RequestInfo())).last_block_height == 1
+    assert second.node.account(BOB).balance == SENT
+    replayed = run(second.finalize_block(request))
+    assert replayed == answered
+    run(second.commit(abci.RequestCommit()))
+    assert second.node.account(BOB).balance == 2 * SENT
+    assert run(second.info(abci.RequestInfo())).last_block_app_hash == answered.app_hash
