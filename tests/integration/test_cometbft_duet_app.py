@@ -9,6 +9,8 @@ the store) continues the chain where it stopped.
 from __future__ import annotations
 
 import base64
+import random
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,3 +166,35 @@ def test_cometbft_drives_duet_fast_chain(net: Net, start: Any) -> None:
     assert head is not None and head.fast_height == fast_start + 3
     net.wait_for_height(height + 1)
     assert net.header_app_hash(height + 1) == second.app_hash()
+
+
+KILLS = 3
+TXS_PER_ROUND = 4
+
+
+def test_cometbft_killed_mid_height_resumes_with_the_app(net: Net, start: Any) -> None:
+    """kill -9 CometBFT while transactions are being ordered, three times, and start it again
+    against the same running app: the handshake brings CometBFT and the app together again
+    (the app's side of a replay, a height finalized but not committed, is
+    tests/unit/test_duet_app.py's), every committed transfer is in the balances once, and
+    the headers carry the app's hash."""
+    run_: Running = start()
+    sender = Address(bytes.fromhex(dev_account(0).address[2:]))
+    bob_before = run_.balance(BOB)
+    rng = random.Random(19)
+    for _ in range(KILLS):
+        nonce = run_.server.call(lambda: run_.node.account(sender).nonce)
+        for offset in range(TXS_PER_ROUND):
+            raw = transfer(nonce + offset)
+            net.rpc("broadcast_tx_sync", tx=base64.b64encode(raw).decode())
+        time.sleep(rng.uniform(0.0, 0.3))
+        run_.cometbft.kill()
+        run_.cometbft.start()
+        run_.cometbft.wait_ready(net.is_up, START_TIMEOUT_S, "cometbft")
+        net.wait_for_height(net.height() + 2)
+    nonce = run_.server.call(lambda: run_.node.account(sender).nonce)
+    height, _ = send(net, transfer(nonce))
+    assert run_.balance(BOB) == bob_before + (nonce + 1) * SENT
+    net.wait_for_height(height + 1)
+    assert net.header_app_hash(height + 1) == run_.app_hash()
+    assert abci_app_hash(net)[1] == run_.app_hash()
