@@ -112,7 +112,8 @@ def encode_comet_head(head: CometHead) -> str:
 
 
 def execute_txs(node: Node, raw_txs: tuple[bytes, ...], time_ms: int) -> Execution:
-    """Execute `raw_txs` in order as the next fast block at `time_ms`, without storing."""
+    """Execute `raw_txs` in order as the next fast block at `time_ms`, without storing; the
+    refusals say why a proposal of them is not a valid one."""
     decoded: list[FastTx] = []
     undecodable: dict[int, str] = {}
     for index, raw in enumerate(raw_txs):
@@ -121,6 +122,16 @@ def execute_txs(node: Node, raw_txs: tuple[bytes, ...], time_ms: int) -> Executi
         except InvalidTransaction as exc:
             undecodable[index] = str(exc)
     fast = node.make_fast_block(decoded, time_ms) if decoded or node.undelivered else None
+    results, refusals = compute_tx_results(len(raw_txs), decoded, undecodable, fast)
+    if len(raw_txs) > MAX_TXS_PER_BLOCK:
+        refusals.append(f"{len(raw_txs)} transactions, more than a block's {MAX_TXS_PER_BLOCK}")
+    return Execution(fast, results, refusals)
+
+
+def compute_tx_results(
+    count: int, decoded: list[FastTx], undecodable: dict[int, str], fast: FastBlock | None
+) -> tuple[list[abci.ExecTxResult], list[str]]:
+    """One result per transaction, in proposal order, and why each one left out was."""
     executed: dict[Hash32, list[abci.ExecTxResult]] = {}
     refused: dict[Hash32, list[str]] = {}
     if fast is not None:
@@ -136,21 +147,21 @@ def execute_txs(node: Node, raw_txs: tuple[bytes, ...], time_ms: int) -> Executi
             refused.setdefault(tx.hash, []).append("exceeds the block's gas limit")
     results: list[abci.ExecTxResult] = []
     refusals: list[str] = []
-    tx_iter = iter(decoded)
-    for index in range(len(raw_txs)):
+    txs = iter(decoded)
+    for index in range(count):
         if index in undecodable:
             reason = f"transaction {index} is undecodable: {undecodable[index]}"
             results.append(abci.ExecTxResult(code=UNDECODABLE, log=reason))
             refusals.append(reason)
             continue
-        tx = next(tx_iter)
-        if executed.get(tx.hash):
+        tx = next(txs)
+        if executed.get(tx.hash):  # the same transaction twice executes once
             results.append(executed[tx.hash].pop(0))
             continue
         reason = f"transaction {tx.hash.hex()} {refused[tx.hash].pop(0)}"
         results.append(abci.ExecTxResult(code=NOT_EXECUTED, log=reason))
         refusals.append(reason)
-    return Execution(fast, results, refusals)
+    return results, refusals
 
 
 def order_for_proposal(node: Node, raw_txs: list[bytes], max_bytes: int) -> list[FastTx]:

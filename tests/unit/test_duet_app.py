@@ -15,6 +15,7 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from chain.config import MIN_BASE_FEE_WEI, POOL_MAX_PER_SENDER
+from chain.consensus import duet_app
 from chain.consensus.abci.application import OK
 from chain.consensus.abci.proto.tendermint.abci import types_pb2 as abci
 from chain.consensus.duet_app import (
@@ -166,6 +167,14 @@ def test_rejects_a_proposal_with_a_transaction_the_block_cannot_execute(
     head = app.node.fast_head
     assert process(app, txs) == REJECT
     assert app.node.fast_head == head  # checking changed nothing
+
+
+def test_rejects_a_proposal_with_more_transactions_than_a_block_holds(
+    app: DuetApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(duet_app, "MAX_TXS_PER_BLOCK", 2)
+    assert process(app, [transfer(0), transfer(1)]) == ACCEPT
+    assert process(app, [transfer(0), transfer(1), transfer(2)]) == REJECT
 
 
 def test_finalize_and_commit_execute_at_the_header_time(app: DuetApplication) -> None:
