@@ -64,8 +64,7 @@ class FastLane(LedgerPart):
 
     def submit_raw(self, raw: bytes) -> Hash32:
         """Admit a signed transaction; once this returns, the transaction is on disk."""
-        tx = decode_transaction(raw, self.config.fast_chain_id)
-        self._validate(tx)
+        tx = self.check_raw(raw)
         # To disk before the pool: if the write fails, nothing was admitted.
         self.store.add_pending(tx.hash, now_ms(), raw)
         self.pool.add(tx)
