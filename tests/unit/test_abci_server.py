@@ -10,7 +10,7 @@ import pytest
 from chain.consensus.abci.application import BaseApplication
 from chain.consensus.abci.framing import encode_frame, encode_uvarint, read_frame
 from chain.consensus.abci.proto.tendermint.abci import types_pb2 as abci
-from chain.consensus.abci.server import AbciServer, AbciServerError, parse_address
+from chain.consensus.abci.server import APP_REQUESTS, AbciServer, AbciServerError, parse_address
 
 Client = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
@@ -193,3 +193,9 @@ def test_tcp_address_listens_on_loopback(tmp_path: Path) -> None:
 def test_rejects_bad_address(address: str, message: str) -> None:
     with pytest.raises(AbciServerError, match=message):
         parse_address(address)
+
+
+def test_every_request_reaches_its_application_method() -> None:
+    oneof = {f.name for f in abci.Request.DESCRIPTOR.oneofs_by_name["value"].fields}
+    assert APP_REQUESTS | {"echo", "flush"} == oneof
+    assert all(callable(getattr(BaseApplication, kind, None)) for kind in APP_REQUESTS)

@@ -41,48 +41,39 @@ class UnknownRequest(Exception):
     """A Request with no value set, or one this server does not know."""
 
 
+# The requests the application answers: each names both the Request/Response oneof field and
+# the Application method (chain/consensus/abci/application.py).
+APP_REQUESTS = frozenset(
+    {
+        "info",
+        "query",
+        "check_tx",
+        "init_chain",
+        "prepare_proposal",
+        "process_proposal",
+        "extend_vote",
+        "verify_vote_extension",
+        "finalize_block",
+        "commit",
+        "list_snapshots",
+        "offer_snapshot",
+        "load_snapshot_chunk",
+        "apply_snapshot_chunk",
+    }
+)
+
+
 async def dispatch(app: Application, request: abci.Request) -> abci.Response:
     """The application's answer to one request (Echo and Flush are the protocol's own)."""
-    match request.WhichOneof("value"):
-        case "echo":
-            return abci.Response(echo=abci.ResponseEcho(message=request.echo.message))
-        case "flush":
-            return abci.Response(flush=abci.ResponseFlush())
-        case "info":
-            return abci.Response(info=await app.info(request.info))
-        case "query":
-            return abci.Response(query=await app.query(request.query))
-        case "check_tx":
-            return abci.Response(check_tx=await app.check_tx(request.check_tx))
-        case "init_chain":
-            return abci.Response(init_chain=await app.init_chain(request.init_chain))
-        case "prepare_proposal":
-            response = await app.prepare_proposal(request.prepare_proposal)
-            return abci.Response(prepare_proposal=response)
-        case "process_proposal":
-            response_pp = await app.process_proposal(request.process_proposal)
-            return abci.Response(process_proposal=response_pp)
-        case "extend_vote":
-            return abci.Response(extend_vote=await app.extend_vote(request.extend_vote))
-        case "verify_vote_extension":
-            response_vve = await app.verify_vote_extension(request.verify_vote_extension)
-            return abci.Response(verify_vote_extension=response_vve)
-        case "finalize_block":
-            return abci.Response(finalize_block=await app.finalize_block(request.finalize_block))
-        case "commit":
-            return abci.Response(commit=await app.commit(request.commit))
-        case "list_snapshots":
-            return abci.Response(list_snapshots=await app.list_snapshots(request.list_snapshots))
-        case "offer_snapshot":
-            return abci.Response(offer_snapshot=await app.offer_snapshot(request.offer_snapshot))
-        case "load_snapshot_chunk":
-            response_lsc = await app.load_snapshot_chunk(request.load_snapshot_chunk)
-            return abci.Response(load_snapshot_chunk=response_lsc)
-        case "apply_snapshot_chunk":
-            response_asc = await app.apply_snapshot_chunk(request.apply_snapshot_chunk)
-            return abci.Response(apply_snapshot_chunk=response_asc)
-        case kind:
-            raise UnknownRequest(f"unknown request from client: {kind}")
+    kind = request.WhichOneof("value")
+    if kind == "echo":
+        return abci.Response(echo=abci.ResponseEcho(message=request.echo.message))
+    if kind == "flush":
+        return abci.Response(flush=abci.ResponseFlush())
+    if kind not in APP_REQUESTS:
+        raise UnknownRequest(f"unknown request from client: {kind}")
+    answer = await getattr(app, kind)(getattr(request, kind))
+    return abci.Response(**{kind: answer})
 
 
 def parse_address(address: str) -> tuple[str, str | Path, int]:
