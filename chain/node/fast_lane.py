@@ -6,11 +6,10 @@ from chain.fast.chain import (
     FastBlock,
     FastProposal,
     FastState,
-    make_block_env,
     produce_block,
     state_transition,
 )
-from chain.fast.executor import Account, BlockEnv
+from chain.fast.executor import Account
 from chain.fast.receipts import encode_stored_receipt, list_stored_logs
 from chain.fast.txs import FastTx, InvalidTransaction, decode_transaction
 from chain.ledger.blocks import LedgerBlock
@@ -92,9 +91,6 @@ class FastLane(LedgerPart):
         return "unknown", None, None
 
     # -- block production ----------------------------------------------------------------
-
-    def next_fast_env(self, timestamp_ms: int) -> BlockEnv:
-        return make_block_env(self.config, self.heads, tuple(self.recent_fast_hashes), timestamp_ms)
 
     def produce_fast_block(self, timestamp_ms: int | None = None) -> LedgerBlock | None:
         """Execute the pool's executable transactions as one block, after delivering the ZK

@@ -2,14 +2,19 @@
 through its query facade, which sees each block as it is made, and copied or re-keyed only
 through named methods."""
 
+import dataclasses
 from pathlib import Path
 
+import pytest
 from eth_account import Account
 
 from chain.config import NetworkConfig
 from chain.fast.genesis import dev_keys
 from chain.fast.pyevm_executor import PyEvmExecutor
+from chain.fast.txs import decode_transaction
 from chain.l1.attestation import Attestor
+from chain.ledger.blocks import seal
+from chain.ledger.claims import WrongStateRoot
 from chain.ledger.store import Store
 from chain.node import Node, NodeQuery, open_node
 from chain.zk.ops import Transfer
@@ -99,3 +104,36 @@ def test_use_attestor_starts_and_stops_attesting(tmp_path: Path) -> None:
         assert node.query.get_attestation(height) is None
     finally:
         node.close()
+
+
+def test_a_node_checks_a_fast_block_another_node_proposed(tmp_path: Path) -> None:
+    proposer = open_node(tmp_path / "proposer")  # revm
+    try:
+        proposer.backup_to(tmp_path / "checker.db")  # the same genesis
+        store = Store(tmp_path / "checker.db")
+        checker = Node(store, PyEvmExecutor(store.get_state_node), proposer.config)
+        try:
+            tx = Account.from_key(KEY).sign_transaction(
+                {
+                    "chainId": proposer.config.fast_chain_id,
+                    "nonce": 0,
+                    "to": Account.from_key(dev_keys()[3]).address,
+                    "value": 10**15,
+                    "gas": 21_000,
+                    "maxFeePerGas": 10**10,
+                    "maxPriorityFeePerGas": 1,
+                }
+            )
+            txs = [decode_transaction(bytes(tx.raw_transaction), proposer.config.fast_chain_id)]
+            proposal = proposer.make_fast_block(txs, proposer.query.fast_head.timestamp_ms).proposal
+            # Re-sealed, so the only false claim is the state root.
+            forged_header = seal(dataclasses.replace(proposal.header, state_root=b"\x11" * 32))
+            forged = dataclasses.replace(proposal, header=forged_header)
+            with pytest.raises(WrongStateRoot):
+                checker.check_fast_block(forged)
+            checked = checker.check_fast_block(proposal)
+            assert checked.block == proposal.header
+        finally:
+            checker.close()
+    finally:
+        proposer.close()
