@@ -487,11 +487,6 @@ def is_unsigned(body: OpBody) -> bool:
     return get_op_spec(body).signed is None
 
 
-def is_message(body: OpBody) -> bool:
-    """Whether `body` comes from the fast chain's outbox."""
-    return get_op_spec(body).message
-
-
 def apply_operation(
     state: ZkState, op: Operation, ctx: BlockContext
 ) -> tuple[ZkState, list[Touch]]:
