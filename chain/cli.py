@@ -33,6 +33,8 @@ from chain.config import (
     ZK_BLOCK_INTERVAL_S,
     MarketConfig,
 )
+from chain.consensus.comet_sequencer import BadCometHome, CometBFTExited, read_home_settings
+from chain.consensus.cometbft import CometBFTNotFound, find_cometbft
 from chain.jsonrpc import NodeUnreachable, RpcClient, RpcError
 from chain.l1.config import AGENT_POLL_S, GRACE_BLOCKS, SLOT_BLOCKS, SlotSchedule
 from chain.l1.devnet import DevnetError
@@ -62,7 +64,22 @@ def build_parser() -> argparse.ArgumentParser:
     node.add_argument(
         "--dev",
         action="store_true",
-        help="embedded dev mode: this process orders all blocks (required for now)",
+        help="embedded dev mode: this process orders all blocks (the default)",
+    )
+    node.add_argument(
+        "--consensus",
+        choices=("dev", "cometbft"),
+        default="dev",
+        help="who orders blocks: this process (dev, the default), or CometBFT, which the node "
+        "starts on --cometbft-home (the decentralized mode; fast chain only so far)",
+    )
+    node.add_argument(
+        "--cometbft-home",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="the validator's CometBFT home, as `duet testnet` makes them (default: "
+        "DATA_DIR/cometbft)",
     )
     node.add_argument(
         "--data-dir",
@@ -295,12 +312,19 @@ def parse_market_config(pairs: list[str]) -> MarketConfig:
 
 def cmd_node(args: argparse.Namespace) -> int:
     setup_logging(args.verbose)
-    if not args.dev:
-        err.print(
-            "[red]only --dev mode exists so far[/]: run `duet node --dev`; "
-            "the decentralized mode (CometBFT) is not built yet"
-        )
+    if args.dev and args.consensus != "dev":
+        err.print("[red]--dev and --consensus cometbft contradict each other[/]")
         return 2
+    data_dir = args.data_dir.expanduser().resolve()
+    cometbft_home = None
+    if args.consensus == "cometbft":
+        cometbft_home = (args.cometbft_home or data_dir / "cometbft").expanduser().resolve()
+        try:
+            find_cometbft()
+            read_home_settings(cometbft_home)
+        except (CometBFTNotFound, BadCometHome) as exc:
+            err.print(f"[red]cannot run the decentralized mode: {exc}[/]")
+            return 2
     if args.block_window_ms < 0 or args.zk_interval <= 0:
         err.print("[red]--block-window-ms must be >= 0 and --zk-interval > 0[/]")
         return 2
@@ -321,7 +345,7 @@ def cmd_node(args: argparse.Namespace) -> int:
     if args.keys is not None:  # read where the keys load, in this process and its workers
         os.environ[KEYS_DIR_ENV] = str(args.keys.expanduser().resolve())
     options = NodeOptions(
-        data_dir=args.data_dir.expanduser().resolve(),
+        data_dir=data_dir,
         host=args.host,
         fast_port=args.fast_port,
         zk_port=args.zk_port,
@@ -336,6 +360,7 @@ def cmd_node(args: argparse.Namespace) -> int:
         sequencer_key=sequencer_key,
         schedule=SlotSchedule(args.slot_blocks, args.grace_blocks),
         market=market,
+        cometbft_home=cometbft_home,
     )
     try:
         uvloop.run(run_node(options))
@@ -344,6 +369,9 @@ def cmd_node(args: argparse.Namespace) -> int:
         return 1
     except (OSError, DevnetError, L1Error) as exc:
         err.print(f"[red]cannot start the node: {exc}[/]")
+        return 1
+    except CometBFTExited as exc:
+        err.print(f"[red]the node stopped: {exc}[/]")
         return 1
     return 0
 

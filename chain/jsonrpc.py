@@ -22,6 +22,9 @@ from typing import Any
 
 import aiohttp
 
+# Positional (Ethereum's methods) or named (CometBFT's).
+Params = list[Any] | dict[str, Any]
+
 DEFAULT_TIMEOUT_S = 30.0
 PARSE_ERROR = -32700  # JSON-RPC 2.0: the answer is not JSON
 
@@ -45,7 +48,7 @@ class NodeUnreachable(ConnectionError):
         self.url = url
 
 
-def compute_request(request_id: int, method: str, params: list[Any]) -> dict[str, Any]:
+def compute_request(request_id: int, method: str, params: Params) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
 
 
@@ -72,7 +75,7 @@ class RpcClient:
         self.timeout_s = timeout_s
         self._ids = itertools.count(1)
 
-    def call(self, method: str, params: list[Any] | None = None) -> Any:
+    def call(self, method: str, params: Params | None = None) -> Any:
         body = json.dumps(compute_request(next(self._ids), method, params or [])).encode()
         request = urllib.request.Request(
             self.url, data=body, headers={"Content-Type": "application/json"}
@@ -112,18 +115,47 @@ class AsyncRpcClient:
             await self.session.close()
             self.session = None
 
-    async def call(self, method: str, params: list[Any] | None = None) -> Any:
+    async def call(self, method: str, params: Params | None = None) -> Any:
         if self.session is None:
             async with self:
                 return await self.call(method, params)
         body = compute_request(next(self._ids), method, params or [])
+        return get_result(method, await self._post(method, body))
+
+    async def call_batch(self, calls: list[tuple[str, Params]]) -> list[Any]:
+        """The calls as one JSON-RPC batch (one HTTP round trip): one entry per call, in call
+        order, each its result or the RpcError it answered."""
+        if self.session is None:
+            async with self:
+                return await self.call_batch(calls)
+        if not calls:
+            return []
+        first_id = next(self._ids)
+        for _ in calls[1:]:
+            next(self._ids)
+        body = [compute_request(first_id + i, m, p) for i, (m, p) in enumerate(calls)]
+        answers = await self._post("batch", body)
+        if isinstance(answers, dict) and len(calls) == 1:  # CometBFT answers a batch of one so
+            answers = [answers]
+        if not isinstance(answers, list):
+            raise RpcError("batch", PARSE_ERROR, f"not a batch answer: {answers!r:.200}")
+        by_id = {a.get("id"): a for a in answers if isinstance(a, dict)}
+        results: list[Any] = []
+        for i, (method, _) in enumerate(calls):
+            try:
+                results.append(get_result(method, by_id.get(first_id + i)))
+            except RpcError as exc:
+                results.append(exc)
+        return results
+
+    async def _post(self, method: str, body: Any) -> Any:
+        assert self.session is not None
         try:
             async with self.session.post(self.url, json=body) as response:
                 text = await response.text()
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise NodeUnreachable(self.url, str(exc) or type(exc).__name__) from None
         try:
-            answer = json.loads(text)
+            return json.loads(text)
         except ValueError:
             raise RpcError(method, PARSE_ERROR, f"not JSON: {text[:200]!r}") from None
-        return get_result(method, answer)

@@ -19,6 +19,8 @@ from eth_account import Account
 
 from chain.client.prover.house import make_house_prover
 from chain.config import DEV_PROVER_ACCOUNT, MarketConfig, NetworkConfig
+from chain.consensus.comet_sequencer import CometSequencer
+from chain.consensus.cometbft import find_cometbft
 from chain.consensus.dev import DevSequencer
 from chain.fast.genesis import dev_alloc, dev_keys, dev_sequencer_key
 from chain.jsonrpc import AsyncRpcClient, NodeUnreachable, RpcError
@@ -64,6 +66,10 @@ class NodeOptions:
     sequencer_key: bytes | None = None  # None: the dev sequencer's (chain/fast/genesis.py)
     schedule: SlotSchedule = DEFAULT_SCHEDULE  # of a rollup the node deploys
     market: MarketConfig = field(default_factory=MarketConfig)
+    # None: dev mode (this process orders both chains); a CometBFT home: the decentralized
+    # mode, CometBFT (started on that home) orders, the node executes (for now the fast chain
+    # only: no L1, no prover market; chain/consensus/comet_sequencer.py)
+    cometbft_home: Path | None = None
 
 
 def lock_data_dir(data_dir: Path) -> int:
@@ -117,8 +123,9 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
 
     lock_fd = lock_data_dir(options.data_dir)
     devnet = Devnet(options.data_dir, options.host)
+    decentralized = options.cometbft_home is not None
     try:
-        l1 = await connect_l1(options, devnet)
+        l1 = None if decentralized else await connect_l1(options, devnet)
     except BaseException:
         await devnet.stop()
         os.close(lock_fd)
@@ -137,16 +144,18 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
     try:
         genesis = node.get_block(cfg.zk_chain_id, 0)
         assert genesis is not None
-        settlement = await link.connect_rollup(
-            options.data_dir,
-            l1,
-            StateRoot(int.from_bytes(genesis.state_root, "big")),
-            options.rollup,
-            options.agent_key,
-            options.schedule,
-            cfg.dev_alloc or dev_alloc(),
-            Account.from_key(sequencer_key).address,
-        )
+        settlement = None
+        if l1 is not None:
+            settlement = await link.connect_rollup(
+                options.data_dir,
+                l1,
+                StateRoot(int.from_bytes(genesis.state_root, "big")),
+                options.rollup,
+                options.agent_key,
+                options.schedule,
+                cfg.dev_alloc or dev_alloc(),
+                Account.from_key(sequencer_key).address,
+            )
         if settlement is not None:
             node.use_signing_domain(settlement.domain)
             node.use_attestor(Attestor(settlement.domain, (sequencer_key,)))
@@ -167,13 +176,18 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
             ports[name] = actual_port
             address = f"{options.host}:{actual_port}/"
             endpoints[name] = Endpoint(f"http://{address}", f"ws://{address}", chain_id)
-        sequencer = DevSequencer(node, options.block_window_ms, options.zk_interval_s)
-        tasks = [sequencer.run()]
-        if options.prover:
+        if options.cometbft_home is not None:
+            comet = CometSequencer(node, options.cometbft_home, find_cometbft())
+            tasks = [comet.run()]
+        else:
+            sequencer = DevSequencer(node, options.block_window_ms, options.zk_interval_s)
+            tasks = [sequencer.run()]
+        if options.prover and not decentralized:
             key = options.prover_key or dev_keys()[DEV_PROVER_ACCOUNT]
             tasks.append(make_house_prover(node, key).run())
-        l1_info = L1Info(l1.http, l1.chain_id, l1.managed)
+        l1_info = None if l1 is None else L1Info(l1.http, l1.chain_id, l1.managed)
         if settlement is not None:
+            assert l1 is not None and l1_info is not None
             tasks.append(link.watch_settlement(settlement, l1.http, node.record_l1_settlement))
             tasks.append(link.watch_deposits(settlement, l1.http, node))
             tasks.append(link.watch_forced(settlement, l1.http, node))
@@ -198,7 +212,8 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
         node_file.write(options.data_dir)
         for name, ep in endpoints.items():
             log.info("%s chain %d: %s  %s", name, ep.chain_id, ep.http, ep.ws)
-        log.info("L1 chain %d: %s", l1.chain_id, l1.http)
+        if l1 is not None:
+            log.info("L1 chain %d: %s", l1.chain_id, l1.http)
         if ready is not None:
             ready.set()
         stop_task = asyncio.create_task(stop.wait())

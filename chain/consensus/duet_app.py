@@ -4,7 +4,8 @@ CometBFT orders raw fast transactions; this application turns each decided heigh
 most one fast block, built by the node's checked transition at the time in the block's
 header (never this machine's clock), so every validator executes the same block:
 
-- `CheckTx` admits a transaction to CometBFT's mempool by dev mode's rules (`Node.check_raw`).
+- `CheckTx` admits a transaction to CometBFT's mempool by dev mode's rules
+  (`Node.check_for_mempool`).
 - `PrepareProposal` orders the mempool's transactions as dev mode's pool does (arrival order,
   each sender's in nonce order) and proposes those the block executes.
 - `ProcessProposal` re-executes a proposal and refuses it if any transaction cannot be
@@ -228,7 +229,7 @@ class DuetApplication(BaseApplication):
 
     async def check_tx(self, request: abci.RequestCheckTx) -> abci.ResponseCheckTx:
         try:
-            tx = self.node.check_raw(request.tx)
+            tx = self.node.check_for_mempool(request.tx)
         except InvalidTransaction as exc:
             return abci.ResponseCheckTx(code=REFUSED, log=str(exc))
         return abci.ResponseCheckTx(code=OK, gas_wanted=tx.gas)

@@ -10,6 +10,7 @@ from chain.fast.chain import (
     state_transition,
 )
 from chain.fast.executor import Account
+from chain.fast.pool import TxPool
 from chain.fast.receipts import encode_stored_receipt, list_stored_logs
 from chain.fast.txs import FastTx, InvalidTransaction, decode_transaction
 from chain.ledger.blocks import LedgerBlock
@@ -46,24 +47,32 @@ class FastLane(LedgerPart):
             self._head_accounts[address] = account
         return account
 
-    def _validate(self, tx: FastTx) -> None:
+    def _validate(self, tx: FastTx, pool: TxPool | None = None) -> None:
         if self.store.get_tx(tx.hash) is not None:
             raise InvalidTransaction(f"already known: {tx.hash.hex()} is committed")
-        self.pool.validate(
+        (self.pool if pool is None else pool).validate(
             tx, self.account(tx.sender), self.config.min_base_fee, self.config.fast_block_gas_limit
         )
 
-    def check_raw(self, raw: bytes) -> FastTx:
-        """`raw` decoded and checked by the rules `submit_raw` admits by (raises
-        InvalidTransaction), without admitting it: the decentralized mode's CheckTx, whose
-        mempool is CometBFT's."""
+    def check_for_mempool(self, raw: bytes) -> FastTx:
+        """The decentralized mode's CheckTx: `raw` checked by the rules `submit_raw` admits
+        by, against the head state alone. CometBFT's mempool is the network's pool; this
+        node's own pool holds only what its JSON-RPC admitted and forwarded there, so it is
+        no reason to refuse."""
         tx = decode_transaction(raw, self.config.fast_chain_id)
-        self._validate(tx)
+        self._validate(tx, TxPool())
         return tx
+
+    def drop_pending(self, tx_hash: Hash32, reason: str) -> None:
+        """An admitted transaction that can no longer be included: out of the pool, and its
+        status says why."""
+        self.store.mark_lost([(tx_hash, reason)])
+        self.pool.remove([tx_hash])
 
     def submit_raw(self, raw: bytes) -> Hash32:
         """Admit a signed transaction; once this returns, the transaction is on disk."""
-        tx = self.check_raw(raw)
+        tx = decode_transaction(raw, self.config.fast_chain_id)
+        self._validate(tx)
         # To disk before the pool: if the write fails, nothing was admitted.
         self.store.add_pending(tx.hash, now_ms(), raw)
         self.pool.add(tx)

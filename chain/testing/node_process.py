@@ -1,5 +1,5 @@
-"""A real `duet node --dev` process on loopback, driven the way an operator would drive it
-(the integration tests, the benchmarks)."""
+"""A real `duet node` process (dev mode unless told otherwise) on loopback, driven the way an
+operator would drive it (the integration tests, the benchmarks)."""
 
 from __future__ import annotations
 
@@ -59,9 +59,12 @@ def _kill_leftovers() -> None:
 class NodeProcess:
     """One node on one data directory; `restart()` brings it back on the same directory."""
 
-    def __init__(self, data_dir: Path, *extra_args: str) -> None:
+    def __init__(
+        self, data_dir: Path, *extra_args: str, mode: tuple[str, ...] = ("--dev",)
+    ) -> None:
         self.data_dir = Path(data_dir)
         self.extra_args = list(extra_args)
+        self.mode = list(mode)  # dev, or e.g. ("--consensus", "cometbft", "--cometbft-home", H)
         self.child: ChildProcess | None = None
         self.status: dict[str, Any] = {}
 
@@ -79,7 +82,7 @@ class NodeProcess:
         args = [
             *duet_command(),
             "node",
-            "--dev",
+            *self.mode,
             "--data-dir",
             str(self.data_dir),
             "--fast-port",

@@ -94,6 +94,14 @@ def test_check_tx_admits_a_valid_transfer(app: DuetApplication) -> None:
     assert len(app.node.pool) == 0
 
 
+def test_check_tx_admits_a_transaction_the_node_itself_admitted_and_forwarded(
+    app: DuetApplication,
+) -> None:
+    app.node.submit_raw(transfer(0))  # in the node's own pool: its view of what it forwarded
+    answer = run(app.check_tx(abci.RequestCheckTx(tx=transfer(0))))
+    assert answer.code == OK
+
+
 def test_rejects_at_check_tx_a_transaction_for_another_chain(app: DuetApplication) -> None:
     answer = run(app.check_tx(abci.RequestCheckTx(tx=transfer(0, chain_id=1))))
     assert answer.code == REFUSED

@@ -7,23 +7,32 @@ import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 
 from chain.jsonrpc import AsyncRpcClient, NodeUnreachable, RpcClient, RpcError, get_result
 
 
+def answer(request: dict[str, Any]) -> dict[str, Any]:
+    method = request["method"]
+    if method == "echo":
+        return {"jsonrpc": "2.0", "id": request["id"], "result": request["params"]}
+    error = {"code": -32601, "message": f"no method {method}"}
+    return {"jsonrpc": "2.0", "id": request["id"], "error": error}
+
+
 class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        method = request["method"]
-        if method == "echo":
-            body = json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": request["params"]})
-        elif method == "garbage":
+        if isinstance(request, list):  # a batch: answered in reverse, as JSON-RPC allows
+            answers = [answer(one) for one in reversed(request)]
+            # CometBFT answers a batch of one with the answer alone.
+            body = json.dumps(answers[0] if len(answers) == 1 else answers)
+        elif request["method"] == "garbage":
             body = "<html>not json</html>"
         else:
-            error = {"code": -32601, "message": f"no method {method}"}
-            body = json.dumps({"jsonrpc": "2.0", "id": request["id"], "error": error})
+            body = json.dumps(answer(request))
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
@@ -94,3 +103,16 @@ def test_invalid_answer_without_result() -> None:
         get_result("m", {"jsonrpc": "2.0", "id": 1})
     with pytest.raises(RpcError, match="not a JSON-RPC answer"):
         get_result("m", [1])
+
+
+def test_batch_answers_each_call_in_call_order(url: str) -> None:
+    calls: list[tuple[str, Any]] = [("echo", [1]), ("nope", []), ("echo", {"named": 2})]
+    first, refused, named = asyncio.run(AsyncRpcClient(url).call_batch(calls))
+    assert first == [1]
+    assert isinstance(refused, RpcError) and refused.code == -32601
+    assert named == {"named": 2}
+
+
+def test_batch_of_one_answered_without_the_array(url: str) -> None:
+    assert asyncio.run(AsyncRpcClient(url).call_batch([("echo", [7])])) == [[7]]
+    assert asyncio.run(AsyncRpcClient(url).call_batch([])) == []

@@ -1,0 +1,128 @@
+"""`duet node --consensus cometbft`: a real node process runs its ABCI application and a real
+CometBFT v0.38.26 as its child (one validator, on loopback). Transactions sent to the node's
+usual JSON-RPC are forwarded to CometBFT's mempool and come back as committed fast blocks;
+what the node refuses never reaches CometBFT; acknowledged transactions survive a kill -9
+of the node (forwarded again at start-up); and when CometBFT dies, the node stops, saying so.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chain.config import MIN_BASE_FEE_WEI
+from chain.jsonrpc import RpcClient, RpcError
+from chain.testing.accounts import dev_account
+from chain.testing.node_process import NodeProcess
+from tests.integration.cometbft_net import COMETBFT, MISSING_REASON, Net, make_net
+
+pytestmark = pytest.mark.skipif(COMETBFT is None, reason=MISSING_REASON)
+
+BOB = "0x" + "22" * 20
+FINAL_TIMEOUT_S = 30.0
+
+
+def transfer(nonce: int, chain_id: int = 7702, sender: int = 0, value: int = 1) -> str:
+    tx: dict[str, Any] = {
+        "nonce": nonce,
+        "gas": 21_000,
+        "maxFeePerGas": 10 * MIN_BASE_FEE_WEI,
+        "maxPriorityFeePerGas": 1,
+        "to": BOB,
+        "value": value,
+        "chainId": chain_id,
+    }
+    return "0x" + bytes(dev_account(sender).sign_transaction(tx).raw_transaction).hex()
+
+
+def wait_for_receipts(rpc: RpcClient, hashes: list[str]) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + FINAL_TIMEOUT_S
+    receipts: dict[str, dict[str, Any]] = {}
+    while len(receipts) < len(hashes):
+        assert time.monotonic() < deadline, f"{len(hashes) - len(receipts)} never committed"
+        for tx_hash in hashes:
+            if tx_hash not in receipts and (
+                got := rpc.call("eth_getTransactionReceipt", [tx_hash])
+            ):
+                receipts[tx_hash] = got
+        time.sleep(0.05)
+    return [receipts[h] for h in hashes]
+
+
+@pytest.fixture
+def net(tmp_path: Path) -> Net:
+    return make_net(tmp_path)
+
+
+@pytest.fixture
+def node(net: Net, tmp_path: Path) -> Iterator[NodeProcess]:
+    mode = ("--consensus", "cometbft", "--cometbft-home", str(net.home))
+    process = NodeProcess(tmp_path / "node", mode=mode)
+    yield process.start()
+    process.kill9()
+
+
+def test_transactions_sent_to_the_node_commit_through_cometbft(node: NodeProcess, net: Net) -> None:
+    rpc = RpcClient(node.fast_http)
+    sender = dev_account(0).address
+    hashes = [rpc.call("eth_sendRawTransaction", [transfer(nonce)]) for nonce in range(30)]
+    # Admitted and not yet committed: the pending nonce counts them.
+    assert int(rpc.call("eth_getTransactionCount", [sender, "pending"]), 16) == 30
+
+    receipts = wait_for_receipts(rpc, hashes)
+    assert all(r["status"] == "0x1" for r in receipts)
+    assert int(rpc.call("eth_getBalance", [BOB, "latest"]), 16) == 30
+    assert int(rpc.call("eth_getTransactionCount", [sender, "latest"]), 16) == 30
+    # CometBFT's blocks carry them: as many transactions in its chain as the node committed.
+    heights = {int(r["blockNumber"], 16) for r in receipts}
+    assert len(heights) >= 1
+    committed = net.rpc("tx_search", query="tx.height>0", per_page="100")["total_count"]
+    assert int(committed) == 30
+
+    # What the node refuses is refused at once, as in dev mode, and never forwarded.
+    with pytest.raises(RpcError, match="signed for chain ID 1"):
+        rpc.call("eth_sendRawTransaction", [transfer(30, chain_id=1)])
+    with pytest.raises(RpcError, match="nonce too low"):
+        rpc.call("eth_sendRawTransaction", [transfer(3, value=2)])
+    with pytest.raises(RpcError, match="already known"):
+        rpc.call("eth_sendRawTransaction", [transfer(3)])
+    unconfirmed = net.rpc("num_unconfirmed_txs")
+    assert int(unconfirmed["total"]) == 0
+
+
+def test_acknowledged_transactions_survive_a_kill_of_the_node(node: NodeProcess) -> None:
+    rpc = RpcClient(node.fast_http)
+    hashes = [rpc.call("eth_sendRawTransaction", [transfer(n, sender=1)]) for n in range(40)]
+    node.kill9()  # CometBFT dies with it (tied to its parent): its mempool is gone too
+    node.start()
+    rpc = RpcClient(node.fast_http)
+    receipts = wait_for_receipts(rpc, hashes)
+    assert [int(r["status"], 16) for r in receipts] == [1] * 40
+    assert int(rpc.call("eth_getTransactionCount", [dev_account(1).address, "latest"]), 16) == 40
+
+    # A clean stop and start continue the same chain.
+    head = int(rpc.call("eth_blockNumber"), 16)
+    node.restart()
+    rpc = RpcClient(node.fast_http)
+    assert int(rpc.call("eth_blockNumber"), 16) == head
+    (receipt,) = wait_for_receipts(
+        rpc, [rpc.call("eth_sendRawTransaction", [transfer(40, sender=1)])]
+    )
+    assert int(receipt["blockNumber"], 16) > head
+
+
+def test_the_node_stops_when_its_cometbft_dies(node: NodeProcess) -> None:
+    match = re.search(r"CometBFT started \(pid (\d+)", node.log_path.read_text())
+    assert match is not None, node.log_tail()
+    os.kill(int(match.group(1)), signal.SIGKILL)
+    assert node.proc is not None
+    code = node.proc.wait(FINAL_TIMEOUT_S)
+    assert code == 1
+    assert "CometBFT exited with code" in node.log_path.read_text()

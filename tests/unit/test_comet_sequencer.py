@@ -1,0 +1,57 @@
+"""The decentralized mode's pure parts: what the node reads from a CometBFT home's config,
+and how it reads CometBFT's answer to a forwarded transaction."""
+
+import pytest
+
+from chain.consensus.comet_sequencer import (
+    BadCometHome,
+    compute_rpc_url,
+    explain_broadcast_refusal,
+    parse_home_settings,
+)
+from chain.jsonrpc import RpcError
+
+CONFIG = """
+proxy_app = "unix:///tmp/v0/app.sock"
+moniker = "v0"
+
+[rpc]
+laddr = "tcp://127.0.0.1:26657"
+max_request_batch_size = 500
+"""
+
+
+def test_reads_the_app_address_rpc_url_and_batch_limit() -> None:
+    settings = parse_home_settings(CONFIG)
+    assert settings.app_address == "unix:///tmp/v0/app.sock"
+    assert settings.rpc_url == "http://127.0.0.1:26657"
+    assert settings.batch_size == 500
+
+
+def test_a_wildcard_rpc_address_is_called_on_loopback() -> None:
+    assert compute_rpc_url("tcp://0.0.0.0:26657") == "http://127.0.0.1:26657"
+
+
+def test_rejects_an_rpc_address_that_is_not_tcp() -> None:
+    with pytest.raises(BadCometHome, match="over tcp://"):
+        compute_rpc_url("unix:///tmp/rpc.sock")
+
+
+def test_rejects_a_config_without_proxy_app() -> None:
+    with pytest.raises(BadCometHome, match="proxy_app"):
+        parse_home_settings('[rpc]\nladdr = "tcp://127.0.0.1:1"\n')
+    with pytest.raises(BadCometHome, match="lacks"):
+        parse_home_settings("proxy_app = [unclosed")
+
+
+def test_a_transaction_cometbft_took_or_had_is_not_refused() -> None:
+    assert explain_broadcast_refusal({"code": 0, "log": ""}) is None
+    already = RpcError("broadcast_tx_sync", -32603, "Internal error", "tx already exists in cache")
+    assert explain_broadcast_refusal(already) is None
+
+
+def test_a_refused_transaction_says_why() -> None:
+    refused = explain_broadcast_refusal({"code": 1, "log": "nonce too low"})
+    assert refused == "refused by the network's mempool: nonce too low"
+    full = RpcError("broadcast_tx_sync", -32603, "Internal error", "mempool is full")
+    assert explain_broadcast_refusal(full) == "CometBFT refused it: Internal error mempool is full"
