@@ -19,18 +19,15 @@ A network cannot move: its config.toml files hold absolute socket paths.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import copy
+import contextlib
 import dataclasses
-import hashlib
 import json
 import re
 import shutil
 import socket
 import subprocess
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +39,11 @@ from chain.consensus.cometbft_config import (
     CometConfigError,
     ConfigKey,
     ConfigValue,
+    compute_genesis,
+    compute_genesis_validator,
+    compute_node_id,
+    compute_validator_address,
+    format_genesis_time,
     set_config,
 )
 
@@ -204,7 +206,7 @@ def compute_spec_differences(made: NetworkSpec, wanted: NetworkSpec) -> list[str
     ]
 
 
-# --- Pure pieces of a home: names, addresses, keys, genesis, config ---
+# --- Pure pieces of a home: names, addresses, peers, config ---
 
 
 def compute_validator_name(index: int) -> str:
@@ -231,73 +233,6 @@ def compute_fixed_ports(validators: int, base_port: int) -> list[tuple[int, int]
     if base_port < 1 or last > MAX_PORT:
         raise NetworkError(f"ports {base_port}..{last} are not all valid ports")
     return [(base_port + 2 * index, base_port + 2 * index + 1) for index in range(validators)]
-
-
-def compute_node_id(node_key: Mapping[str, Any]) -> str:
-    """A node's p2p id from its node_key.json: the first 20 bytes of the SHA-256 of its
-    ed25519 public key, in hex (CometBFT's p2p.PubKeyToID). An ed25519 private key, as Go
-    stores it, is the 32-byte seed followed by the 32-byte public key."""
-    try:
-        private = base64.b64decode(node_key["priv_key"]["value"], validate=True)
-    except (KeyError, TypeError, binascii.Error) as error:
-        raise NetworkError(f"not a node key: {error!r}") from error
-    if len(private) != 64:
-        raise NetworkError(f"node key is not an ed25519 key ({len(private)} bytes)")
-    return hashlib.sha256(private[32:]).digest()[:20].hex()
-
-
-def compute_validator_address(priv_validator_key: Mapping[str, Any]) -> bytes:
-    """The 20-byte address a priv_validator_key.json names (hex in the file)."""
-    try:
-        address = bytes.fromhex(priv_validator_key["address"])
-    except (KeyError, TypeError, ValueError) as error:
-        raise NetworkError(f"not a validator key: {error!r}") from error
-    if len(address) != 20:
-        raise NetworkError(f"a validator address is 20 bytes, not {len(address)}")
-    return address
-
-
-def compute_genesis_validator(
-    priv_validator_key: Mapping[str, Any], power: int, name: str
-) -> dict[str, Any]:
-    """A genesis `validators` entry from a priv_validator_key.json (int64s are JSON strings
-    in CometBFT's genesis)."""
-    return {
-        "address": priv_validator_key["address"],
-        "pub_key": dict(priv_validator_key["pub_key"]),
-        "power": str(power),
-        "name": name,
-    }
-
-
-def compute_genesis(
-    template: Mapping[str, Any],
-    *,
-    chain_id: str,
-    genesis_time: str,
-    validators: Sequence[Mapping[str, Any]],
-    vote_extensions_height: int,
-) -> dict[str, Any]:
-    """The network's genesis: `template` (a genesis `cometbft init` wrote, which carries this
-    CometBFT version's default consensus params) with our chain id, time and validators,
-    and vote extensions enabled from `vote_extensions_height` (0: never)."""
-    genesis = copy.deepcopy(dict(template))
-    abci_params = genesis.get("consensus_params", {}).get("abci")
-    if not isinstance(abci_params, dict) or "vote_extensions_enable_height" not in abci_params:
-        raise NetworkError(
-            "the genesis cometbft init wrote has no consensus_params.abci."
-            "vote_extensions_enable_height (not CometBFT 0.38?)"
-        )
-    abci_params["vote_extensions_enable_height"] = str(vote_extensions_height)
-    genesis["chain_id"] = chain_id
-    genesis["genesis_time"] = genesis_time
-    genesis["validators"] = [dict(validator) for validator in validators]
-    return genesis
-
-
-def format_genesis_time(moment: datetime) -> str:
-    """RFC 3339 in UTC with a Z, as CometBFT writes genesis_time."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def compute_persistent_peers(homes: Sequence[ValidatorHome], index: int) -> str:
@@ -451,6 +386,16 @@ def write_json(path: Path, value: Any) -> None:
     path.write_text(json.dumps(value, indent=2) + "\n")
 
 
+@contextlib.contextmanager
+def about(what: str) -> Iterator[None]:
+    """A CometConfigError (a file of a home not as CometBFT 0.38 writes it) raised inside, as
+    a NetworkError that says whose file it was."""
+    try:
+        yield
+    except CometConfigError as error:
+        raise NetworkError(f"{what}: {error}") from error
+
+
 def locate_cometbft(cometbft: Path | None) -> Path:
     if cometbft is not None:
         return cometbft
@@ -481,15 +426,18 @@ def make_validator(
     home = directory / HOME_DIR
     app_address = compute_app_address(directory)
     init_home(cometbft, home)
-    validator_key = read_json(home / "config" / "priv_validator_key.json")
+    with about(f"{compute_validator_name(index)}'s keys"):
+        node_id = compute_node_id(read_json(home / "config" / "node_key.json"))
+        validator_key = read_json(home / "config" / "priv_validator_key.json")
+        validator_address = compute_validator_address(validator_key)
     return ValidatorHome(
         index=index,
         home=home,
-        node_id=compute_node_id(read_json(home / "config" / "node_key.json")),
+        node_id=node_id,
         rpc_port=ports[0],
         p2p_port=ports[1],
         app_address=app_address,
-        validator_address=compute_validator_address(validator_key),
+        validator_address=validator_address,
         power=power,
     )
 
@@ -502,34 +450,34 @@ def write_genesis(homes: Sequence[ValidatorHome], spec: NetworkSpec) -> None:
         )
         for home in homes
     ]
-    genesis = compute_genesis(
-        read_json(homes[0].home / "config" / "genesis.json"),
-        chain_id=spec.chain_id,
-        genesis_time=format_genesis_time(datetime.now(UTC)),
-        validators=validators,
-        vote_extensions_height=spec.vote_extensions_height,
-    )
+    template = homes[0].home / "config" / "genesis.json"
+    with about(str(template)):
+        genesis = compute_genesis(
+            read_json(template),
+            chain_id=spec.chain_id,
+            genesis_time=format_genesis_time(datetime.now(UTC)),
+            validators=validators,
+            vote_extensions_height=spec.vote_extensions_height,
+        )
     for home in homes:
         write_json(home.home / "config" / "genesis.json", genesis)
 
 
 def configure_node(home: ValidatorHome, homes: Sequence[ValidatorHome], spec: NetworkSpec) -> None:
-    try:
+    with about(f"{home.moniker}'s config.toml"):
         set_config(home.home / "config" / "config.toml", compute_node_config(home, homes, spec))
-    except CometConfigError as error:
-        raise NetworkError(f"{home.moniker}'s config.toml: {error}") from error
 
 
 def check_home(home: ValidatorHome) -> None:
     """The home on disk is the one network.json names: same keys, same app socket."""
     config = home.home / "config"
-    validator_key = read_json(config / "priv_validator_key.json")
-    if compute_validator_address(validator_key) != home.validator_address:
-        raise NetworkError(
-            f"{home.moniker}'s validator key is not the one the network was made with"
-        )
-    if compute_node_id(read_json(config / "node_key.json")) != home.node_id:
-        raise NetworkError(f"{home.moniker}'s node key is not the one the network was made with")
+    with about(f"{home.moniker}'s keys"):
+        validator_address = compute_validator_address(read_json(config / "priv_validator_key.json"))
+        node_id = compute_node_id(read_json(config / "node_key.json"))
+    if validator_address != home.validator_address:
+        raise NetworkError(f"{home.moniker}'s validator key is not the one the network has")
+    if node_id != home.node_id:
+        raise NetworkError(f"{home.moniker}'s node key is not the one the network has")
     try:
         proxy_app = tomllib.loads((config / "config.toml").read_text()).get("proxy_app")
     except (OSError, tomllib.TOMLDecodeError) as error:

@@ -2,23 +2,35 @@
 chain/consensus/network.py, each driving its own instance of the KV fixture app
 (tests/integration/abci_kv_fixture.py) over its own unix socket.
 
-What it proves: the homes make one network (every node commits the same headers, so the same
+What it proves: make_network writes one genesis into every home, and each node's config
+points at its own app and every other node; the homes make one network (every node commits the same headers, so the same
 app hash, at every height, and a tx sent to one validator is executed by all); Tendermint's
 fault bound holds on it (with one of four equal validators SIGKILLed, 1/4 < 1/3 of the power,
 the other three go on; with two, 1/2 >= 1/3, no height is committed); and load_network
-reopens a validator's home for a restart after which it catches up to the others' app hash.
+reopens a validator's home for a restart after which it catches up to the others' app hash;
+and a network on disk is reopened only as the network it is.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 import time
+import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from chain.consensus.network import ValidatorHome, load_network, make_network
+from chain.consensus.network import (
+    NetworkError,
+    ValidatorHome,
+    load_network,
+    make_network,
+    open_or_make_network,
+)
 from chain.launcher import ChildProcess
 from tests.integration.abci_kv_fixture import KVFixtureApp
 from tests.integration.cometbft_net import (
@@ -221,3 +233,57 @@ def test_two_of_four_killed_stop_heights_until_one_returns(network: Network) -> 
     network.wait_for_height(stalled_at + 2)
     validators = list(network.running.values())
     assert_same_chain(validators, range(1, stalled_at + 2))
+
+
+def test_homes_share_one_genesis_naming_every_validator(tmp_path: Path) -> None:
+    assert COMETBFT is not None
+    homes = make_network(tmp_path, VALIDATORS, powers=[1, 2, 3, 4], vote_extensions_height=2)
+
+    genesis_files = [(home.home / "config" / "genesis.json").read_bytes() for home in homes]
+    assert len(set(genesis_files)) == 1
+    genesis = json.loads(genesis_files[0])
+    assert genesis["chain_id"] == "duet-testnet"
+    assert genesis["consensus_params"]["abci"]["vote_extensions_enable_height"] == "2"
+    assert [(v["address"], v["power"], v["name"]) for v in genesis["validators"]] == [
+        (home.validator_address.hex().upper(), str(home.index + 1), f"validator-{home.index}")
+        for home in homes
+    ]
+    for home in homes:
+        shown = subprocess.run(
+            [str(COMETBFT), "show-node-id", "--home", str(home.home)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert home.node_id == shown.stdout.strip()
+        config = tomllib.loads((home.home / "config" / "config.toml").read_text())
+        assert config["proxy_app"] == f"unix://{home.directory / 'app.sock'}"
+        assert config["rpc"]["laddr"] == f"tcp://127.0.0.1:{home.rpc_port}"
+        peers = config["p2p"]["persistent_peers"].split(",")
+        assert sorted(peers) == sorted(other.p2p_address for other in homes if other != home)
+    ports = [port for home in homes for port in (home.rpc_port, home.p2p_port)]
+    assert len(set(ports)) == 2 * VALIDATORS
+
+
+def test_open_or_make_reopens_the_same_network_and_refuses_another(tmp_path: Path) -> None:
+    made = open_or_make_network(tmp_path, 2, timeout_commit="50ms")
+    assert open_or_make_network(tmp_path, 2, timeout_commit="50ms") == made
+    assert load_network(tmp_path) == made
+
+    with pytest.raises(
+        NetworkError, match=r"made otherwise \(powers: \(10, 10\) → \(10, 10, 10\)\)"
+    ):
+        open_or_make_network(tmp_path, 3, timeout_commit="50ms")
+    with pytest.raises(NetworkError, match=r"timeout_commit: 50ms → 100ms"):
+        open_or_make_network(tmp_path, 2)
+    with pytest.raises(NetworkError, match=r"is not empty: load_network reopens"):
+        make_network(tmp_path, 2)
+
+
+def test_rejects_load_of_a_home_with_other_keys(tmp_path: Path) -> None:
+    homes = make_network(tmp_path, 2)
+    shutil.copy(homes[0].home / "config" / "node_key.json", homes[1].home / "config")
+    with pytest.raises(
+        NetworkError, match=r"^validator-1's node key is not the one the network has$"
+    ):
+        load_network(tmp_path)

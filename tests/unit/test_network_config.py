@@ -13,7 +13,16 @@ from typing import Any
 import pytest
 
 from chain.consensus.abci.server import MAX_UNIX_PATH_BYTES
-from chain.consensus.cometbft_config import CometConfigError, compute_config_text, set_config
+from chain.consensus.cometbft_config import (
+    CometConfigError,
+    compute_config_text,
+    compute_genesis,
+    compute_genesis_validator,
+    compute_node_id,
+    compute_validator_address,
+    format_genesis_time,
+    set_config,
+)
 from chain.consensus.network import (
     DEFAULT_POWER,
     LOOPBACK_TIMEOUTS,
@@ -25,17 +34,12 @@ from chain.consensus.network import (
     ValidatorHome,
     compute_app_address,
     compute_fixed_ports,
-    compute_genesis,
-    compute_genesis_validator,
     compute_network_record,
     compute_node_config,
-    compute_node_id,
     compute_persistent_peers,
     compute_powers,
     compute_spec,
     compute_spec_differences,
-    compute_validator_address,
-    format_genesis_time,
     load_network,
     make_network,
     parse_network_record,
@@ -125,7 +129,7 @@ def test_node_id_is_what_cometbft_shows() -> None:
 
 def test_rejects_node_key_not_ed25519() -> None:
     short = {"priv_key": {"type": "tendermint/PrivKeyEd25519", "value": "AAAA"}}
-    with pytest.raises(NetworkError, match=r"node key is not an ed25519 key \(3 bytes\)"):
+    with pytest.raises(CometConfigError, match=r"node key is not an ed25519 key \(3 bytes\)"):
         compute_node_id(short)
 
 
@@ -173,7 +177,7 @@ def test_genesis_keeps_the_template_params_and_sets_vote_extensions_height() -> 
 
 def test_rejects_genesis_template_without_vote_extensions_param() -> None:
     older = {**TEMPLATE, "consensus_params": {"block": {}}}
-    with pytest.raises(NetworkError, match=r"no consensus_params\.abci\.vote_extensions"):
+    with pytest.raises(CometConfigError, match=r"no consensus_params\.abci\.vote_extensions"):
         compute_genesis(
             older, chain_id="c", genesis_time="t", validators=[], vote_extensions_height=0
         )
