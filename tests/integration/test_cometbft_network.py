@@ -13,6 +13,7 @@ and a network on disk is reopened only as the network it is.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
@@ -98,10 +99,12 @@ class Network:
         validator.server.stop()
 
     def stop_all(self) -> None:
-        for index in list(self.running):
-            validator = self.running.pop(index)
-            validator.node.stop()
-            validator.server.stop()
+        """Every process, even if stopping one fails (an ExitStack runs every callback)."""
+        with contextlib.ExitStack() as stack:
+            for validator in self.running.values():
+                stack.callback(validator.server.stop)
+                stack.callback(validator.node.stop)  # runs first: CometBFT before its app
+            self.running.clear()
 
     def heights(self) -> dict[int, int]:
         return {index: validator.net.height() for index, validator in self.running.items()}
