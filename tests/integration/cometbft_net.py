@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import re
-import socket
 import subprocess
 import threading
 import time
@@ -21,6 +19,8 @@ from typing import Any, TypeVar
 from chain.consensus.abci.application import Application
 from chain.consensus.abci.server import AbciServer
 from chain.consensus.cometbft import CometBFTNotFound, find_cometbft
+from chain.consensus.cometbft_config import set_config
+from chain.consensus.network import get_free_ports
 
 try:
     COMETBFT: Path | None = find_cometbft()
@@ -36,28 +36,6 @@ TIMEOUT_COMMIT = "100ms"
 START_TIMEOUT_S = 60.0
 RPC_TIMEOUT_S = 30.0
 POLL_S = 0.05
-
-
-def get_free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def set_config(path: Path, values: dict[tuple[str, str], str]) -> None:
-    """Sets `key = "value"` in config.toml, keyed by (section, key); "" is the top level.
-    Every key must already be there: a renamed one fails loudly, not silently."""
-    section, lines, seen = "", [], set()
-    for line in path.read_text().splitlines():
-        if match := re.match(r"^\[([\w.]+)\]\s*$", line):
-            section = match.group(1)
-        elif (match := re.match(r"^(\w+) = ", line)) and (section, match.group(1)) in values:
-            line = f'{match.group(1)} = "{values[section, match.group(1)]}"'
-            seen.add((section, match.group(1)))
-        lines.append(line)
-    assert seen == set(values), f"not in config.toml: {set(values) - seen}"
-    path.write_text("\n".join(lines) + "\n")
 
 
 @dataclass
@@ -107,14 +85,14 @@ def make_net(tmp_path: Path) -> Net:
     assert COMETBFT is not None
     home = tmp_path / "cometbft"
     subprocess.run([str(COMETBFT), "init", "--home", str(home)], check=True, capture_output=True)
-    rpc_port = get_free_port()
+    rpc_port, p2p_port = get_free_ports(2)
     app_address = f"unix://{tmp_path / 'app.sock'}"
     set_config(
         home / "config" / "config.toml",
         {
             ("", "proxy_app"): app_address,
             ("rpc", "laddr"): f"tcp://127.0.0.1:{rpc_port}",
-            ("p2p", "laddr"): f"tcp://127.0.0.1:{get_free_port()}",
+            ("p2p", "laddr"): f"tcp://127.0.0.1:{p2p_port}",
             ("consensus", "timeout_commit"): TIMEOUT_COMMIT,
         },
     )
