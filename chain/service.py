@@ -162,6 +162,7 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
         duet = DuetApi(node)
         market = MarketApi(node)
         endpoints: dict[str, Endpoint] = {}
+        hubs: dict[str, SubscriptionHub] = {}
         ports: dict[str, int] = {}
         for name, methods, chain_id, port in (
             ("fast", FastApi(node).methods, cfg.fast_chain_id, options.fast_port),
@@ -170,6 +171,7 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
             jobs = market.format_prover_jobs if name == "zk" else None
             hub = SubscriptionHub(chain_id, cfg.fast_chain_id, dumps, jobs)
             node.listeners.append(hub.on_block)
+            hubs[name] = hub
             app = make_app(Dispatcher({**methods, **duet.methods}), hub)
             runner, actual_port = await start_site(app, options.host, port)
             runners.append(runner)
@@ -178,6 +180,7 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
             endpoints[name] = Endpoint(f"http://{address}", f"ws://{address}", chain_id)
         if options.cometbft_home is not None:
             comet = CometSequencer(node, options.cometbft_home, find_cometbft())
+            comet.app.soft_listeners.append(hubs["fast"].on_soft_block)
             tasks = [comet.run()]
         else:
             sequencer = DevSequencer(node, options.block_window_ms, options.zk_interval_s)

@@ -15,6 +15,11 @@ header (never this machine's clock), so every validator executes the same block:
   `Commit` stores the block and the CometBFT height in one store transaction.
 - `Info` reports the last committed CometBFT height and the app hash, for the handshake.
 
+Soft confirmation: the fast block of each proposal this node makes or accepts goes to the
+`soft_listeners` at once (the `softLogs` subscription, chain/rpc/subscriptions.py), before
+the height commits; at Commit, those of the height that did not commit go to them again as
+removed. Execution is deterministic, so the soft block's hash is the committed block's.
+
 A height with nothing to execute (no transactions, no ZK-chain messages to deliver) makes no
 fast block, as in dev mode, so CometBFT's heights and the fast chain's differ: the store's
 meta keeps the last CometBFT height and the fast height after it (`COMETBFT_HEAD_META`).
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from eth_utils import keccak
@@ -51,6 +57,10 @@ REFUSED = 1  # CheckTx: the transaction breaks an admission rule
 UNDECODABLE = 2  # not a fast transaction signed for this chain
 NOT_EXECUTED = 3  # decided, but the block could not execute it (never in a checked proposal)
 REVERTED = 4  # executed and in the block, but the EVM reverted it
+
+
+# A fast block shown soft (removed=False), or one shown soft that did not commit (True).
+SoftListener = Callable[[FastBlock, bool], None]
 
 
 class InconsistentStore(Exception):
@@ -193,6 +203,8 @@ class DuetApplication(BaseApplication):
         self.node = node
         self.checked: dict[HeightKey, Execution] = {}  # this height's executions, by input
         self.decided: tuple[int, Execution] | None = None  # FinalizeBlock's, until Commit
+        self.soft_listeners: list[SoftListener] = []
+        self.soft: dict[Hash32, FastBlock] = {}  # shown soft at this height, by hash
 
     def get_app_hash(self) -> bytes:
         return compute_app_hash(self.node.config, self.node.heads)
@@ -258,7 +270,9 @@ class DuetApplication(BaseApplication):
         if proposed != key.txs:
             # What cannot execute changes no state: the rest executes the same without it,
             # and ProcessProposal of this proposal finds it checked.
-            self._execute(self._key(proposed, request.time))
+            execution = self._execute(self._key(proposed, request.time))
+        if execution.fast is not None:
+            self._show_soft(execution.fast)
         return abci.ResponsePrepareProposal(txs=list(proposed))
 
     async def process_proposal(
@@ -270,7 +284,23 @@ class DuetApplication(BaseApplication):
                 "refused the proposal of height %d: %s", request.height, execution.refusals[0]
             )
             return abci.ResponseProcessProposal(status=abci.ResponseProcessProposal.REJECT)
+        if execution.fast is not None:
+            self._show_soft(execution.fast)
         return abci.ResponseProcessProposal(status=abci.ResponseProcessProposal.ACCEPT)
+
+    def _show_soft(self, fast: FastBlock) -> None:
+        if fast.block.hash in self.soft:
+            return
+        self.soft[fast.block.hash] = fast
+        for listener in self.soft_listeners:
+            listener(fast, False)
+
+    def _retract_soft(self, committed: Hash32 | None) -> None:
+        shown, self.soft = self.soft, {}
+        for block_hash, fast in shown.items():
+            if block_hash != committed:
+                for listener in self.soft_listeners:
+                    listener(fast, True)
 
     async def finalize_block(
         self, request: abci.RequestFinalizeBlock
@@ -297,4 +327,5 @@ class DuetApplication(BaseApplication):
             self.node.commit_fast_block(
                 execution.fast, meta={COMETBFT_HEAD_META: encode_comet_head(head)}
             )
+        self._retract_soft(None if execution.fast is None else execution.fast.block.hash)
         return abci.ResponseCommit()

@@ -63,6 +63,9 @@ MAX_PORT = 65535
 # (100ms) before it looks for a new vote again. CometBFT's own test config uses 10ms and 5ms.
 P2P_FLUSH_THROTTLE = "10ms"
 PEER_GOSSIP_SLEEP = "10ms"
+# Calls per JSON-RPC batch: the node forwards its transactions to CometBFT's mempool in
+# batches (chain/consensus/comet_sequencer.py); CometBFT's default of 10 is one per 10 txs.
+RPC_BATCH_LIMIT = 500
 
 NETWORK_FILE = "network.json"
 NETWORK_FORMAT = 1  # of network.json
@@ -250,6 +253,7 @@ def compute_node_config(
         ("", "proxy_app"): home.app_address,
         ("", "moniker"): home.moniker,
         ("rpc", "laddr"): f"tcp://{LOOPBACK}:{home.rpc_port}",
+        ("rpc", "max_request_batch_size"): RPC_BATCH_LIMIT,
         ("p2p", "laddr"): f"tcp://{LOOPBACK}:{home.p2p_port}",
         ("p2p", "persistent_peers"): compute_persistent_peers(homes, home.index),
         # All peers share one IP, and a loopback address is not a routable one: CometBFT

@@ -1,6 +1,13 @@
 """eth_subscribe over WebSocket: newHeads and logs for the endpoint's chain, ledger for both,
 and on the ZK endpoint `proverJobs` (a prover's jobs, pushed each ZK block).
 
+`softLogs` (same filter as `logs`) is the fast chain's soft confirmation: in the
+decentralized mode, the logs of a fast block as soon as this node accepted a proposal that
+holds it, before the height commits; if another block commits at that height instead, its
+logs come again with `"removed": true`. A block committed without having been shown soft (dev
+mode, where blocks commit at once, or a node that saw no proposal) is sent at commit. Either
+way each committed log comes once; the soft block's hash is the committed block's.
+
 Each connection has a bounded queue drained by its own writer; a client that cannot keep
 up is disconnected rather than allowed to grow the node's memory.
 """
@@ -22,7 +29,9 @@ from chain.types import ChainId
 
 CONNECTION_QUEUE_LIMIT = 10_000
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 100
-KINDS = ("newHeads", "logs", "ledger", "proverJobs")
+KINDS = ("newHeads", "logs", "softLogs", "ledger", "proverJobs")
+LOG_KINDS = ("logs", "softLogs")
+SOFT_SHOWN_LIMIT = 64  # soft blocks remembered until their height commits
 # proverJobs(address) pushes, per ZK block, the prover's record and the jobs assigned to it
 # in that block: (prover address, height) → the notification's result.
 ProverJobsFormatter = Callable[[int, int], Any]
@@ -69,6 +78,7 @@ class SubscriptionHub:
         self.prover_jobs = prover_jobs
         self.connections: set[Connection] = set()
         self._dumps = dumps
+        self._soft_shown: dict[bytes, None] = {}  # hashes of blocks sent as soft, in order
 
     def subscribe(self, conn: Connection, params: Any) -> str:
         kind, options = expect_params(params, 1, 2)
@@ -78,7 +88,7 @@ class SubscriptionHub:
             raise invalid_params(f"at most {MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions")
         log_filter = None
         prover = None
-        if kind == "logs":
+        if kind in LOG_KINDS:
             log_filter = LogFilter.parse(parse_object(options or {}, "logs filter"))
         if kind == "proverJobs":
             if self.prover_jobs is None:
@@ -94,11 +104,41 @@ class SubscriptionHub:
             conn.subscriptions.pop(sub_id, None) is not None if isinstance(sub_id, str) else False
         )
 
+    def on_soft_block(self, fast: FastBlock, removed: bool) -> None:
+        """A fast block in a proposal this node accepted (`removed`: one that did not commit)."""
+        if removed:
+            self._soft_shown.pop(fast.block.hash, None)
+        else:
+            self._soft_shown[fast.block.hash] = None
+            while len(self._soft_shown) > SOFT_SHOWN_LIMIT:
+                del self._soft_shown[next(iter(self._soft_shown))]
+        if self.chain_id != fast.block.chain_id:
+            return
+        logs = None
+        for conn in list(self.connections):
+            for sub_id, sub in conn.subscriptions.items():
+                if sub.kind != "softLogs" or sub.log_filter is None:
+                    continue
+                if logs is None:
+                    logs = self._format_logs(fast.block, fast)
+                    if removed:
+                        logs = [{**log, "removed": True} for log in logs]
+                for log in logs:
+                    if sub.log_filter.matches(log):
+                        conn.push(self._dumps(notification(sub_id, log)))
+
+    @staticmethod
+    def _format_logs(block: LedgerBlock, fast: FastBlock) -> list[dict[str, Any]]:
+        return format_block_logs(block, [o.tx for o in fast.result.outcomes], fast.receipts)
+
     def on_block(self, block: LedgerBlock, fast: FastBlock | None) -> None:
         """Called by the node after each block is durably appended."""
+        was_soft = block.hash in self._soft_shown
+        self._soft_shown.pop(block.hash, None)
         if not self.connections:
             return
         own_chain = block.chain_id == self.chain_id
+        logs = None
         header = None
         entry = None
         for conn in list(self.connections):
@@ -115,8 +155,10 @@ class SubscriptionHub:
                 elif sub.kind == "proverJobs" and self.prover_jobs and sub.prover is not None:
                     result = self.prover_jobs(sub.prover, block.height)
                     conn.push(self._dumps(notification(sub_id, result)))
-                elif sub.kind == "logs" and fast is not None and sub.log_filter is not None:
-                    txs = [o.tx for o in fast.result.outcomes]
-                    for log in format_block_logs(block, txs, fast.receipts):
+                elif sub.kind in LOG_KINDS and fast is not None and sub.log_filter is not None:
+                    if sub.kind == "softLogs" and was_soft:
+                        continue  # sent when its proposal was accepted
+                    logs = logs if logs is not None else self._format_logs(block, fast)
+                    for log in logs:
                         if sub.log_filter.matches(log):
                             conn.push(self._dumps(notification(sub_id, log)))

@@ -1,12 +1,15 @@
 """`duet node --consensus cometbft`: a real node process runs its ABCI application and a real
 CometBFT v0.38.26 as its child (one validator, on loopback). Transactions sent to the node's
-usual JSON-RPC are forwarded to CometBFT's mempool and come back as committed fast blocks;
+usual JSON-RPC are forwarded to CometBFT's mempool and come back as committed fast blocks
+(their logs soft-confirmed first);
 what the node refuses never reaches CometBFT; acknowledged transactions survive a kill -9
 of the node (forwarded again at start-up); and when CometBFT dies, the node stops, saying so.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import re
 import signal
@@ -16,12 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from web3 import Web3
+from websockets.asyncio.client import connect
 
 from chain.config import MIN_BASE_FEE_WEI
 from chain.jsonrpc import RpcClient, RpcError
 from chain.testing.accounts import dev_account
 from chain.testing.node_process import NodeProcess
 from tests.integration.cometbft_net import COMETBFT, MISSING_REASON, Net, make_net
+from tests.integration.support import call_data, deploy, transact
 
 pytestmark = pytest.mark.skipif(COMETBFT is None, reason=MISSING_REASON)
 
@@ -126,3 +132,40 @@ def test_the_node_stops_when_its_cometbft_dies(node: NodeProcess) -> None:
     code = node.proc.wait(FINAL_TIMEOUT_S)
     assert code == 1
     assert "CometBFT exited with code" in node.log_path.read_text()
+
+
+def test_a_move_is_soft_confirmed_then_final_in_the_same_block(node: NodeProcess) -> None:
+    """`softLogs` delivers a log once this node made or accepted the proposal holding it,
+    `logs` once the height committed: the same log (block hash, index), soft no later."""
+    w3 = Web3(Web3.HTTPProvider(node.fast_http))
+    probe = deploy(w3, dev_account(2), "Probe", 1)
+    data = call_data(probe, "set", 77)
+
+    async def scenario() -> list[tuple[str, dict[str, Any]]]:
+        async with connect(node.fast_ws) as socket:
+            kinds = {}
+            for request_id, kind in enumerate(("softLogs", "logs")):
+                request = {
+                    "jsonrpc": "2.0",
+                    "id": request_id,
+                    "method": "eth_subscribe",
+                    "params": [kind, {"address": probe.address}],
+                }
+                await socket.send(json.dumps(request))
+                kinds[json.loads(await socket.recv())["result"]] = kind
+            await asyncio.to_thread(
+                transact, w3, dev_account(2), {"to": probe.address, "data": data}
+            )
+            arrived: list[tuple[str, dict[str, Any]]] = []
+            async with asyncio.timeout(FINAL_TIMEOUT_S):
+                while len(arrived) < 2:
+                    params = json.loads(await socket.recv())["params"]
+                    arrived.append((kinds[params["subscription"]], params["result"]))
+            return arrived
+
+    arrived = asyncio.run(scenario())
+    assert [kind for kind, _ in arrived] == ["softLogs", "logs"]
+    soft, final = (log for _, log in arrived)
+    assert (soft["blockHash"], soft["logIndex"]) == (final["blockHash"], final["logIndex"])
+    assert soft["transactionHash"] == final["transactionHash"]
+    assert not soft.get("removed")

@@ -193,3 +193,37 @@ def test_eth_unsubscribe_returns_true_and_stops_delivery(
             assert int(chain_id["result"], 16) == FAST_CHAIN_ID
 
     asyncio.run(scenario())
+
+
+def test_soft_logs_in_dev_mode_are_the_committed_logs_once(
+    node: NodeProcess, w3: Web3, accounts: list[LocalAccount], probes: tuple[Contract, Contract]
+) -> None:
+    """Dev mode commits each block at once: `softLogs` gets every log at commit, exactly as
+    `logs` does, and never twice."""
+    watched, _ = probes
+    sender = accounts[1]
+
+    async def scenario() -> list[dict[str, Any]]:
+        async with connect(node.fast_ws) as socket:
+            request = {"jsonrpc": "2.0", "id": 1, "method": "eth_subscribe"}
+            await socket.send(
+                json.dumps({**request, "params": ["softLogs", {"address": watched.address}]})
+            )
+            sub_id = json.loads(await socket.recv())["result"]
+            for value in (5, 6):
+                tx = {"to": watched.address, "data": call_data(watched, "set", value)}
+                await asyncio.to_thread(transact, w3, sender, tx)
+            got: list[dict[str, Any]] = []
+            try:
+                async with asyncio.timeout(QUIET_S * 2):
+                    while True:
+                        message = json.loads(await socket.recv())
+                        if message.get("params", {}).get("subscription") == sub_id:
+                            got.append(message["params"]["result"])
+            except TimeoutError:
+                return got
+
+    logs = asyncio.run(scenario())
+    values = [watched.events.ValueSet().process_log(log)["args"]["v"] for log in logs]
+    assert values == [5, 6]
+    assert all(not log.get("removed") for log in logs)

@@ -285,3 +285,35 @@ def test_a_height_finalized_but_not_committed_replays_to_the_same_app_hash(
     run(second.commit(abci.RequestCommit()))
     assert second.node.account(BOB).balance == 2 * SENT
     assert run(second.info(abci.RequestInfo())).last_block_app_hash == answered.app_hash
+
+
+def test_an_accepted_proposal_is_shown_soft_before_it_commits(app: DuetApplication) -> None:
+    shown: list[tuple[bytes, bool]] = []
+    app.soft_listeners.append(lambda fast, removed: shown.append((fast.block.hash, removed)))
+    assert process(app, [transfer(0)]) == abci.ResponseProcessProposal.ACCEPT
+    assert len(shown) == 1 and shown[0][1] is False
+    assert app.node.fast_head.height == 0  # soft: nothing committed yet
+    process(app, [transfer(0)])  # the same proposal again (another round): shown once
+    decide(app, 1, [transfer(0)])
+    # The committed block is the soft one (same hash), and is not retracted.
+    assert app.node.fast_head.hash == shown[0][0]
+    assert len(shown) == 1
+
+
+def test_a_soft_block_that_did_not_commit_is_retracted(app: DuetApplication) -> None:
+    shown: list[tuple[bytes, bool]] = []
+    app.soft_listeners.append(lambda fast, removed: shown.append((fast.block.hash, removed)))
+    process(app, [transfer(0)])  # round 0's proposal, accepted, then not decided
+    decide(app, 1, [transfer(0), transfer(1)])  # round 1's block commits instead
+    assert [removed for _, removed in shown] == [False, True]
+    assert shown[1][0] == shown[0][0] != app.node.fast_head.hash
+
+
+def test_the_proposer_shows_its_own_proposal_soft(app: DuetApplication) -> None:
+    shown: list[bool] = []
+    app.soft_listeners.append(lambda fast, removed: shown.append(removed))
+    request = abci.RequestPrepareProposal(
+        height=1, txs=[transfer(0)], time=header_time(), max_tx_bytes=1 << 20
+    )
+    run(app.prepare_proposal(request))
+    assert shown == [False]
