@@ -44,6 +44,7 @@ from chain.node import DEFAULT_EXECUTOR, EXECUTORS
 from chain.nodefile import get_node_file_path, read_node_file
 from chain.prover.ceremony import KEYS_DIR_ENV
 from chain.service import DataDirBusy, NodeOptions, run_node
+from chain.testnet_cli import add_testnet_parser, cmd_testnet
 from game.play import add_play_parser, cmd_play
 
 if TYPE_CHECKING:
@@ -273,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_market_parsers(sub, DEFAULT_DATA_DIR)
     add_play_parser(sub, DEFAULT_DATA_DIR)
     add_ceremony_parser(sub)
+    add_testnet_parser(sub, DEFAULT_DATA_DIR.parent / "testnet")
     return parser
 
 
@@ -654,6 +656,7 @@ def main(argv: list[str] | None = None) -> int:
         "play": cmd_play,
         "market": cmd_market,
         "ceremony": cmd_ceremony,
+        "testnet": cmd_testnet,
     }
     handler = handlers[args.command]
     return handler(args)

@@ -96,3 +96,6 @@ class NetworkConfig:
     max_ops_per_zk_block: int = MAX_OPS_PER_ZK_BLOCK
     dev_alloc: dict[Address, int] = field(default_factory=dict)
     market: MarketConfig = field(default_factory=MarketConfig)
+    # Both genesis blocks' time: None is "now" (dev mode: one node makes its own chain); every
+    # validator of a network makes them at the network's genesis time, so they agree.
+    genesis_time_ms: int | None = None

@@ -14,6 +14,7 @@ import ctypes
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -24,6 +25,15 @@ READY_POLL_S = 0.05
 STOP_TIMEOUT_S = 10.0
 LOG_TAIL_LINES = 60
 PR_SET_PDEATHSIG = 1  # prctl(2)
+
+
+def duet_command() -> list[str]:
+    """The `duet` console script of the running interpreter's environment (any venv works)."""
+    script = Path(sys.executable).parent / "duet"
+    if script.exists():
+        return [str(script)]
+    # Not installed as a script (e.g. an editable install not done yet): run the entry point.
+    return [sys.executable, "-c", "import sys; from chain.cli import main; sys.exit(main())"]
 
 
 class LaunchError(Exception):

@@ -19,7 +19,7 @@ from eth_account import Account
 
 from chain.client.prover.house import make_house_prover
 from chain.config import DEV_PROVER_ACCOUNT, MarketConfig, NetworkConfig
-from chain.consensus.comet_sequencer import CometSequencer
+from chain.consensus.comet_sequencer import CometSequencer, read_genesis_time_ms
 from chain.consensus.cometbft import find_cometbft
 from chain.consensus.dev import DevSequencer
 from chain.fast.genesis import dev_alloc, dev_keys, dev_sequencer_key
@@ -130,7 +130,11 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
         await devnet.stop()
         os.close(lock_fd)
         raise
-    node = open_node(options.data_dir, NetworkConfig(market=options.market), options.executor)
+    genesis_time_ms = None  # dev mode: now, at the first start
+    if options.cometbft_home is not None:
+        genesis_time_ms = read_genesis_time_ms(options.cometbft_home)  # the network's
+    network = NetworkConfig(market=options.market, genesis_time_ms=genesis_time_ms)
+    node = open_node(options.data_dir, network, options.executor)
     cfg = node.config
     if node.lost_on_start:
         log.warning("%d pending transactions could not be re-admitted", len(node.lost_on_start))
@@ -179,7 +183,7 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
             address = f"{options.host}:{actual_port}/"
             endpoints[name] = Endpoint(f"http://{address}", f"ws://{address}", chain_id)
         if options.cometbft_home is not None:
-            comet = CometSequencer(node, options.cometbft_home, find_cometbft())
+            comet = CometSequencer(node, options.cometbft_home, find_cometbft(), options.data_dir)
             comet.app.soft_listeners.append(hubs["fast"].on_soft_block)
             tasks = [comet.run()]
         else:

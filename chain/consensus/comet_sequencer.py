@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import logging
 import signal
 import tomllib
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from chain.consensus.abci.application import OK
@@ -40,6 +42,7 @@ from chain.types import Hash32
 log = logging.getLogger("duet.consensus")
 
 COMETBFT_LOG = "cometbft.log"
+COMETBFT_PID_FILE = "cometbft.pid"  # in the node's data directory, while CometBFT runs
 # Transactions per broadcast batch (one HTTP round trip): at most what the home's
 # rpc.max_request_batch_size allows (CometBFT's default is 10; `duet testnet` raises it).
 FORWARD_BATCH = 500
@@ -101,6 +104,27 @@ def read_home_settings(home: Path) -> HomeSettings:
     return parse_home_settings(text)
 
 
+def parse_genesis_time_ms(genesis_text: str) -> int:
+    """The network's genesis time (genesis.json's RFC 3339 `genesis_time`) in Unix ms: the
+    time of both chains' genesis blocks on every validator."""
+    try:
+        text = str(json.loads(genesis_text)["genesis_time"])
+        moment = datetime.fromisoformat(text)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BadCometHome(f"genesis.json has no usable genesis_time: {exc}") from None
+    if moment.tzinfo is None:
+        raise BadCometHome(f"genesis.json's genesis_time {text!r} names no time zone")
+    return int(moment.timestamp() * 1000)
+
+
+def read_genesis_time_ms(home: Path) -> int:
+    path = home / "config" / "genesis.json"
+    try:
+        return parse_genesis_time_ms(path.read_text())
+    except FileNotFoundError:
+        raise BadCometHome(f"{home} has no {path}") from None
+
+
 def encode_broadcast(raw: bytes) -> tuple[str, dict[str, str]]:
     return "broadcast_tx_sync", {"tx": base64.b64encode(raw).decode()}
 
@@ -119,10 +143,11 @@ def explain_broadcast_refusal(answer: object) -> str | None:
 
 
 class CometSequencer:
-    def __init__(self, node: Node, home: Path, binary: Path) -> None:
+    def __init__(self, node: Node, home: Path, binary: Path, pid_dir: Path | None = None) -> None:
         self.node = node
         self.home = home
         self.binary = binary
+        self.pid_file = None if pid_dir is None else pid_dir / COMETBFT_PID_FILE
         self.settings = read_home_settings(home)
         limit = self.settings.batch_size
         self.batch_size = min(FORWARD_BATCH, limit) if limit > 0 else FORWARD_BATCH
@@ -142,6 +167,8 @@ class CometSequencer:
                 tied_to_parent=True,
             )
             child.start()
+            if self.pid_file is not None:  # for who signals the validator's processes
+                self.pid_file.write_text(f"{child.pid}\n")
             log.info("CometBFT started (pid %d, home %s)", child.pid, self.home)
             tasks = [asyncio.create_task(self._forward()), asyncio.create_task(self._watch(child))]
             try:
@@ -153,6 +180,8 @@ class CometSequencer:
                     task.cancel()
                 # The app keeps answering while CometBFT stops (it may be mid-height).
                 await asyncio.to_thread(child.stop)
+                if self.pid_file is not None:
+                    self.pid_file.unlink(missing_ok=True)
 
     async def _watch(self, child: ChildProcess) -> None:
         while child.running:

@@ -254,6 +254,15 @@ class DuetApplication(BaseApplication):
             raise InconsistentStore(
                 f"InitChain on a store that CometBFT already drove to height {head.height}"
             )
+        genesis = self.node.get_block(self.node.config.fast_chain_id, 0)
+        assert genesis is not None
+        network_time = compute_time_ms(request.time)
+        if genesis.timestamp_ms != network_time:
+            raise InconsistentStore(
+                f"the store's genesis blocks are from {genesis.timestamp_ms} ms, the network's "
+                f"genesis time is {network_time} ms: start the node with its network's "
+                "CometBFT home on a new data directory"
+            )
         return abci.ResponseInitChain(app_hash=self.get_app_hash())
 
     async def prepare_proposal(

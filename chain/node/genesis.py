@@ -35,7 +35,7 @@ def load_or_create_genesis(store: Store, executor: Executor, cfg: NetworkConfig)
     alloc = cfg.dev_alloc or dev_alloc()
     root, nodes = executor.make_genesis(alloc, compute_system_genesis())
     heads = LedgerHeads(log=None, chains={})
-    ts = now_ms()
+    ts = now_ms() if cfg.genesis_time_ms is None else cfg.genesis_time_ms
     fast_genesis = seal(
         LedgerBlock(
             seq=Seq(0),

@@ -6,12 +6,11 @@ from __future__ import annotations
 import atexit
 import json
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from chain.launcher import ChildProcess
+from chain.launcher import ChildProcess, duet_command
 from chain.nodefile import NODE_FILE
 
 REPO = Path(__file__).resolve().parents[2]
@@ -21,15 +20,6 @@ STATUS_TIMEOUT_S = 30.0
 # The node's own output goes to this file inside the data directory: a pipe that nobody reads
 # would fill up and block a chatty node.
 OUTPUT_LOG = "test-node-output.log"
-
-
-def duet_command() -> list[str]:
-    """The `duet` console script of the running interpreter's environment (any venv works)."""
-    script = Path(sys.executable).parent / "duet"
-    if script.exists():
-        return [str(script)]
-    # Not installed as a script (e.g. an editable install not done yet): run the entry point.
-    return [sys.executable, "-c", "import sys; from chain.cli import main; sys.exit(main())"]
 
 
 def run_status(data_dir: Path) -> subprocess.CompletedProcess[str]:

@@ -10,8 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from chain.launcher import ChildProcess
-from chain.testing.node_process import REPO, duet_command
+from chain.launcher import ChildProcess, duet_command
+from chain.testing.node_process import REPO
 
 CHEATER = """
 import asyncio, sys

@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 from eth_utils import keccak
 
-from chain.config import MIN_BASE_FEE_WEI
+from chain.config import MIN_BASE_FEE_WEI, NetworkConfig
 from chain.consensus.abci.application import OK
+from chain.consensus.comet_sequencer import read_genesis_time_ms
 from chain.consensus.duet_app import REFUSED, DuetApplication, get_comet_head
 from chain.launcher import ChildProcess
 from chain.node import Node, open_node
@@ -85,7 +86,8 @@ def start(net: Net, tmp_path: Path) -> Iterator[Any]:
 
     def start_run() -> Running:
         assert COMETBFT is not None
-        node = open_node(tmp_path / "node")
+        genesis_time_ms = read_genesis_time_ms(net.home)
+        node = open_node(tmp_path / "node", NetworkConfig(genesis_time_ms=genesis_time_ms))
         app = DuetApplication(node)
         server = ServerThread(app, net.app_address).start()
         cometbft = ChildProcess(

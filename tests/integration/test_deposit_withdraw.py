@@ -19,7 +19,8 @@ from chain.l1.contracts import L1Revert
 from chain.l1.errors import L1Error
 from chain.l1.rollup import RollupClient
 from chain.l1.withdrawals import compute_withdrawal_leaf, compute_withdrawal_proof
-from chain.testing.node_process import NodeProcess, duet_command
+from chain.launcher import duet_command
+from chain.testing.node_process import NodeProcess
 from chain.types import Height
 from tests.conftest import NodeFactory
 from tests.integration.support import ETHER, dev_account, wait_until

@@ -21,7 +21,8 @@ from chain.client.fast import FastBridge
 from chain.client.zk import ZkClient
 from chain.fast.system import OUTBOX_ADDRESS
 from chain.l1.rollup import RollupClient
-from chain.testing.node_process import REPO, NodeProcess, duet_command
+from chain.launcher import duet_command
+from chain.testing.node_process import REPO, NodeProcess
 from chain.zk.genesis import GAME_PASS_COLLECTION, REWARD_COLLECTION
 from tests.conftest import NodeFactory
 from tests.integration.support import (

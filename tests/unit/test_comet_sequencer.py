@@ -7,6 +7,7 @@ from chain.consensus.comet_sequencer import (
     BadCometHome,
     compute_rpc_url,
     explain_broadcast_refusal,
+    parse_genesis_time_ms,
     parse_home_settings,
 )
 from chain.jsonrpc import RpcError
@@ -55,3 +56,15 @@ def test_a_refused_transaction_says_why() -> None:
     assert refused == "refused by the network's mempool: nonce too low"
     full = RpcError("broadcast_tx_sync", -32603, "Internal error", "mempool is full")
     assert explain_broadcast_refusal(full) == "CometBFT refused it: Internal error mempool is full"
+
+
+def test_reads_the_network_genesis_time_in_unix_ms() -> None:
+    genesis = '{"genesis_time": "2026-12-06T22:05:46.295057123Z", "chain_id": "x"}'
+    assert parse_genesis_time_ms(genesis) == 1_796_594_746_295
+
+
+def test_rejects_a_genesis_without_a_usable_time() -> None:
+    with pytest.raises(BadCometHome, match="no usable genesis_time"):
+        parse_genesis_time_ms('{"chain_id": "x"}')
+    with pytest.raises(BadCometHome, match="names no time zone"):
+        parse_genesis_time_ms('{"genesis_time": "2026-12-06T22:05:46"}')

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from chain.config import MIN_BASE_FEE_WEI, POOL_MAX_PER_SENDER
+from chain.config import MIN_BASE_FEE_WEI, POOL_MAX_PER_SENDER, NetworkConfig
 from chain.consensus import duet_app
 from chain.consensus.abci.application import OK
 from chain.consensus.abci.proto.tendermint.abci import types_pb2 as abci
@@ -37,6 +37,7 @@ REJECT = abci.ResponseProcessProposal.REJECT
 BOB = Address(bytes.fromhex("22" * 20))
 SENT = 10**15
 HEADER_TIME_MS = 1_900_000_000_123
+GENESIS_MS = HEADER_TIME_MS - 60_000
 MAX_TX_BYTES = 1 << 20
 
 T = TypeVar("T")
@@ -63,9 +64,18 @@ def header_time(ms: int = HEADER_TIME_MS) -> Timestamp:
     return Timestamp(seconds=ms // 1000, nanos=(ms % 1000) * 1_000_000)
 
 
+def open_network_node(data_dir: Path) -> Node:
+    """A node of a network whose genesis time is GENESIS_MS."""
+    return open_node(data_dir, NetworkConfig(genesis_time_ms=GENESIS_MS))
+
+
+def init_chain() -> abci.RequestInitChain:
+    return abci.RequestInitChain(time=header_time(GENESIS_MS))
+
+
 @pytest.fixture
 def node(tmp_path: Path) -> Node:
-    return open_node(tmp_path / "node")
+    return open_network_node(tmp_path / "node")
 
 
 @pytest.fixture
@@ -218,12 +228,12 @@ def test_an_empty_height_is_a_cometbft_height_without_a_fast_block(app: DuetAppl
 
 
 def test_info_after_a_restart_reports_the_stored_height_and_hash(tmp_path: Path) -> None:
-    first = DuetApplication(open_node(tmp_path / "node"))
+    first = DuetApplication(open_network_node(tmp_path / "node"))
     assert run(first.info(abci.RequestInfo())).last_block_height == 0  # new: InitChain next
-    run(first.init_chain(abci.RequestInitChain()))
+    run(first.init_chain(init_chain()))
     answer = decide(first, 1, [transfer(0)])
     first.node.close()
-    second = DuetApplication(open_node(tmp_path / "node"))
+    second = DuetApplication(open_network_node(tmp_path / "node"))
     info = run(second.info(abci.RequestInfo()))
     assert (info.last_block_height, info.last_block_app_hash) == (1, answer.app_hash)
     assert second.node.account(BOB).balance == SENT
@@ -232,7 +242,22 @@ def test_info_after_a_restart_reports_the_stored_height_and_hash(tmp_path: Path)
 def test_rejects_init_chain_on_a_store_cometbft_already_drove(app: DuetApplication) -> None:
     decide(app, 1, [transfer(0)])
     with pytest.raises(InconsistentStore, match="already drove to height 1"):
-        run(app.init_chain(abci.RequestInitChain()))
+        run(app.init_chain(init_chain()))
+
+
+def test_rejects_init_chain_for_a_network_of_another_genesis_time(tmp_path: Path) -> None:
+    """Genesis blocks made at another time hash differently: the node would never agree
+    with the network's other validators."""
+    app = DuetApplication(open_node(tmp_path / "node"))  # dev mode's genesis: made "now"
+    with pytest.raises(InconsistentStore, match="the network's genesis time"):
+        run(app.init_chain(init_chain()))
+
+
+def test_nodes_of_one_network_start_from_the_same_genesis(tmp_path: Path) -> None:
+    first = DuetApplication(open_network_node(tmp_path / "a"))
+    second = DuetApplication(open_network_node(tmp_path / "b"))
+    hashes = [run(app.init_chain(init_chain())).app_hash for app in (first, second)]
+    assert hashes[0] == hashes[1]
 
 
 def test_rejects_info_when_another_sequencer_moved_the_fast_chain(app: DuetApplication) -> None:
@@ -272,12 +297,12 @@ def test_a_height_finalized_but_not_committed_replays_to_the_same_app_hash(
 ) -> None:
     """A crash between FinalizeBlock and Commit: Info reports the height before, and CometBFT
     replaying the decided block gets the same answer."""
-    first = DuetApplication(open_node(tmp_path / "node"))
+    first = DuetApplication(open_network_node(tmp_path / "node"))
     decide(first, 1, [transfer(0)])
     request = abci.RequestFinalizeBlock(height=2, txs=[transfer(1)], time=header_time())
     answered = run(first.finalize_block(request))
     first.node.close()  # no Commit
-    second = DuetApplication(open_node(tmp_path / "node"))
+    second = DuetApplication(open_network_node(tmp_path / "node"))
     assert run(second.info(abci.RequestInfo())).last_block_height == 1
     assert second.node.account(BOB).balance == SENT
     replayed = run(second.finalize_block(request))

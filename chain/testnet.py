@@ -1,0 +1,232 @@
+"""`duet testnet`: a local network of N validators on loopback, each a `duet node` process in
+the decentralized mode (its ABCI application, its CometBFT child, the usual fast and ZK
+JSON-RPC endpoints).
+
+    root/network.json, root/validator-I/cometbft/   the CometBFT homes (chain/consensus/network.py)
+    root/testnet.json                               each validator's JSON-RPC ports
+    root/validator-I/node/                          its node's data directory (duet.db, node.json)
+
+A network is made once and reopened by later starts (same keys, same ports, the chain where
+it stopped). `Testnet` starts, stops, kills, pauses and resumes single validators too: the
+end-to-end runner drives failures through it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from chain.consensus.comet_sequencer import COMETBFT_PID_FILE
+from chain.consensus.network import ValidatorHome, get_free_ports, open_or_make_network
+from chain.jsonrpc import NodeUnreachable, RpcClient, RpcError
+from chain.launcher import ChildProcess, LaunchError, duet_command
+from chain.nodefile import read_node_file
+
+TESTNET_FILE = "testnet.json"
+NODE_DIR = "node"
+NODE_LOG = "node.log"
+START_TIMEOUT_S = 90.0
+STOP_TIMEOUT_S = 20.0
+READY_POLL_S = 0.1
+
+
+class TestnetError(Exception):
+    """A testnet that cannot start: a validator did not come up (its log's tail says why)."""
+
+
+@dataclass(frozen=True)
+class Validator:
+    """One validator: its CometBFT home and its node's data directory and endpoints."""
+
+    home: ValidatorHome
+    fast_port: int
+    zk_port: int
+
+    @property
+    def index(self) -> int:
+        return self.home.index
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home.directory / NODE_DIR
+
+    @property
+    def log(self) -> Path:
+        return self.home.directory / NODE_LOG
+
+    @property
+    def fast_http(self) -> str:
+        return f"http://127.0.0.1:{self.fast_port}/"
+
+    @property
+    def fast_ws(self) -> str:
+        return f"ws://127.0.0.1:{self.fast_port}/"
+
+    @property
+    def zk_http(self) -> str:
+        return f"http://127.0.0.1:{self.zk_port}/"
+
+    @property
+    def comet_rpc(self) -> str:
+        return self.home.rpc_url
+
+
+def read_or_allocate_ports(root: Path, validators: int) -> list[tuple[int, int]]:
+    """Each validator's (fast, ZK) JSON-RPC ports: those of an earlier start, or free ones."""
+    path = root / TESTNET_FILE
+    if path.exists():
+        saved = json.loads(path.read_text())
+        ports = [(int(fast), int(zk)) for fast, zk in saved["ports"]]
+        if len(ports) == validators:
+            return ports
+    free = get_free_ports(2 * validators)
+    ports = [(free[2 * i], free[2 * i + 1]) for i in range(validators)]
+    path.write_text(json.dumps({"ports": ports}) + "\n")
+    return ports
+
+
+def open_validators(root: Path, validators: int, powers: Sequence[int] | None) -> list[Validator]:
+    """The network under `root` (made now if new; NetworkError if made otherwise)."""
+    root.mkdir(parents=True, exist_ok=True)
+    homes = open_or_make_network(root, validators, powers=powers)
+    ports = read_or_allocate_ports(root, validators)
+    return [Validator(home, fast, zk) for home, (fast, zk) in zip(homes, ports, strict=True)]
+
+
+def is_answering(url: str) -> bool:
+    try:
+        RpcClient(url, timeout_s=2).call("eth_chainId")
+        return True
+    except (NodeUnreachable, RpcError):
+        return False
+
+
+class Testnet:
+    __test__ = False  # a product class, not a pytest test class
+
+    def __init__(
+        self,
+        root: Path,
+        validators: int,
+        *,
+        powers: Sequence[int] | None = None,
+        executor: str = "revm",
+    ) -> None:
+        self.root = root
+        self.executor = executor
+        self.validators = open_validators(root, validators, powers)
+        self.processes: dict[int, ChildProcess] = {}
+
+    def command(self, validator: Validator) -> list[str]:
+        return [
+            *duet_command(),
+            "node",
+            "--consensus",
+            "cometbft",
+            "--cometbft-home",
+            str(validator.home.home),
+            "--data-dir",
+            str(validator.data_dir),
+            "--fast-port",
+            str(validator.fast_port),
+            "--zk-port",
+            str(validator.zk_port),
+            "--executor",
+            self.executor,
+        ]
+
+    def start(self, on_ready: Callable[[Validator], None] | None = None) -> None:
+        """Every validator, each started before the first is waited for (CometBFT needs
+        more than 2/3 of the power up to commit a height)."""
+        for validator in self.validators:
+            self._spawn(validator)
+        for validator in self.validators:
+            self._wait_ready(validator)
+            if on_ready is not None:
+                on_ready(validator)
+
+    def start_one(self, index: int) -> None:
+        validator = self.validators[index]
+        self._spawn(validator)
+        self._wait_ready(validator)
+
+    def _spawn(self, validator: Validator) -> None:
+        assert not self.is_running(validator.index), f"validator {validator.index} runs"
+        validator.data_dir.mkdir(parents=True, exist_ok=True)
+        process = ChildProcess(
+            self.command(validator),
+            log=validator.log,
+            stop_timeout_s=STOP_TIMEOUT_S,
+            tied_to_parent=True,
+        )
+        self.processes[validator.index] = process.start()
+
+    def _wait_ready(self, validator: Validator) -> None:
+        process = self.processes[validator.index]
+
+        def is_ready() -> bool:
+            try:
+                node_file = read_node_file(validator.data_dir)
+            except ValueError:
+                return False
+            return node_file.pid == process.pid and is_answering(validator.fast_http)
+
+        try:
+            process.wait_ready(is_ready, START_TIMEOUT_S, f"validator {validator.index}")
+        except LaunchError as exc:
+            raise TestnetError(f"{exc}\n(whole log: {validator.log})") from None
+
+    def is_running(self, index: int) -> bool:
+        process = self.processes.get(index)
+        return process is not None and process.running
+
+    def stop_one(self, index: int) -> int | None:
+        """SIGINT: the node stops its CometBFT, then itself. Its exit code."""
+        process = self.processes.pop(index, None)
+        return None if process is None else process.stop()
+
+    def kill_one(self, index: int) -> None:
+        """SIGKILL to the node and its CometBFT at once: a crash mid-height."""
+        process = self.processes.pop(index, None)
+        if process is not None:
+            process.kill()
+
+    def pause_one(self, index: int) -> None:
+        """SIGSTOP to the node and its CometBFT: alive, silent."""
+        self._signal_all(index, signal.SIGSTOP)
+
+    def resume_one(self, index: int) -> None:
+        self._signal_all(index, signal.SIGCONT)
+
+    def _signal_all(self, index: int, signum: signal.Signals) -> None:
+        process = self.processes[index]
+        process.signal_group(signum)  # the node's group
+        comet_pid = self._find_comet_pid(self.validators[index])
+        if comet_pid is not None:  # its CometBFT runs in a session of its own
+            os.kill(comet_pid, signum)
+
+    @staticmethod
+    def _find_comet_pid(validator: Validator) -> int | None:
+        pid_file = validator.data_dir / COMETBFT_PID_FILE
+        try:
+            return int(pid_file.read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def stop(self) -> None:
+        """Every running validator, all signalled first, then each waited for."""
+        for index in list(self.processes):
+            process = self.processes[index]
+            if process.running:
+                assert process.process is not None
+                process.process.send_signal(process.stop_signal)
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        while any(p.running for p in self.processes.values()) and time.monotonic() < deadline:
+            time.sleep(READY_POLL_S)
+        for index in list(self.processes):
+            self.stop_one(index)

@@ -1,0 +1,102 @@
+"""`duet testnet`: start a local network of validators on loopback and keep it running.
+
+    duet testnet --validators 4 [--dir DIR] [--reset]
+
+Each validator is a `duet node --consensus cometbft` process with its own CometBFT; the
+network lives under DIR and a later start continues it. Ctrl-C stops every validator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from chain.consensus.cometbft import CometBFTNotFound, find_cometbft
+from chain.consensus.network import MAX_VALIDATORS, NetworkError
+from chain.testnet import Testnet, TestnetError, Validator
+
+WATCH_S = 1.0  # how often the validators' processes are checked
+
+out = Console()
+err = Console(stderr=True)
+
+
+def add_testnet_parser(sub: Any, default_dir: Path) -> None:
+    testnet = sub.add_parser(
+        "testnet", help="run a local network of validators (the decentralized mode) on loopback"
+    )
+    testnet.add_argument(
+        "--validators",
+        type=int,
+        default=4,
+        help=f"how many validators, 1 to {MAX_VALIDATORS} (default 4)",
+    )
+    testnet.add_argument(
+        "--dir",
+        type=Path,
+        default=default_dir,
+        help=f"where the network lives; a later start continues it (default {default_dir})",
+    )
+    testnet.add_argument(
+        "--reset", action="store_true", help="delete the network in --dir first, then make one"
+    )
+    testnet.add_argument(
+        "--executor", choices=("revm", "pyevm"), default="revm", help="the fast chain's EVM"
+    )
+
+
+def print_validators(validators: list[Validator]) -> None:
+    """One block per validator (URLs whole, whatever the terminal's width)."""
+    out.print(f"[bold]Duet testnet: {len(validators)} validators[/]")
+    for v in validators:
+        out.print(
+            f"  validator {v.index}: fast {v.fast_http}  zk {v.zk_http}\n"
+            f"    CometBFT RPC {v.comet_rpc}  data {v.data_dir}  log {v.log}",
+            soft_wrap=True,
+        )
+
+
+def cmd_testnet(args: argparse.Namespace) -> int:
+    if not 1 <= args.validators <= MAX_VALIDATORS:
+        err.print(f"[red]--validators must be 1 to {MAX_VALIDATORS}[/]")
+        return 2
+    try:
+        find_cometbft()
+    except CometBFTNotFound as exc:
+        err.print(f"[red]the decentralized mode is unavailable: {exc}[/]")
+        return 2
+    root = args.dir.expanduser().resolve()
+    if args.reset and root.exists():
+        shutil.rmtree(root)
+    try:
+        testnet = Testnet(root, args.validators, executor=args.executor)
+    except NetworkError as exc:
+        err.print(f"[red]{exc}[/] (--reset makes a new network in {root})")
+        return 2
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    out.print(f"starting {args.validators} validators in {root} …")
+    try:
+        testnet.start(lambda v: out.print(f"  validator {v.index} is up: {v.fast_http}"))
+        print_validators(testnet.validators)
+        out.print("Ctrl-C stops the network; `duet testnet` again continues it.")
+        reported: set[int] = set()
+        while not stop.wait(WATCH_S):
+            for v in testnet.validators:
+                if not testnet.is_running(v.index) and v.index not in reported:
+                    reported.add(v.index)
+                    err.print(f"[yellow]validator {v.index} stopped; its log: {v.log}[/]")
+    except TestnetError as exc:
+        err.print(f"[red]the testnet did not start: {exc}[/]")
+        return 1
+    finally:
+        out.print("stopping the validators …")
+        testnet.stop()
+    return 0

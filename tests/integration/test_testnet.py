@@ -1,0 +1,144 @@
+"""`duet testnet`: four validators, each a real `duet node --consensus cometbft` with its own
+real CometBFT, on loopback. Transactions sent to any node commit on all of them; every node
+has the same fast blocks and CometBFT the same app hash at every height; with one validator
+killed (1/4 of the power) the others go on, and the restarted one catches up to the same
+chain. The CLI starts a network, says where it is, and stops it on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chain.config import MIN_BASE_FEE_WEI
+from chain.jsonrpc import RpcClient
+from chain.launcher import duet_command
+from chain.testing.accounts import dev_account
+from chain.testnet import Testnet
+from tests.integration.cometbft_net import COMETBFT, MISSING_REASON
+
+pytestmark = [pytest.mark.skipif(COMETBFT is None, reason=MISSING_REASON), pytest.mark.timeout(300)]
+
+BOB = "0x" + "22" * 20
+FINAL_TIMEOUT_S = 60.0
+CLI_START_TIMEOUT_S = 90.0
+
+
+def transfer(nonce: int, sender: int = 0) -> str:
+    tx: dict[str, Any] = {
+        "nonce": nonce,
+        "gas": 21_000,
+        "maxFeePerGas": 10 * MIN_BASE_FEE_WEI,
+        "maxPriorityFeePerGas": 1,
+        "to": BOB,
+        "value": 1,
+        "chainId": 7702,
+    }
+    return "0x" + bytes(dev_account(sender).sign_transaction(tx).raw_transaction).hex()
+
+
+def wait_until(check: Any, what: str, timeout_s: float = FINAL_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def fast_head(rpc: RpcClient) -> int:
+    return int(rpc.call("eth_blockNumber"), 16)
+
+
+def fast_hashes(rpc: RpcClient, upto: int) -> list[str]:
+    return [rpc.call("eth_getBlockByNumber", [hex(h), False])["hash"] for h in range(upto + 1)]
+
+
+def comet_app_hashes(url: str, upto: int) -> list[str]:
+    """The app hash in CometBFT's header at each height 1..upto."""
+    comet = RpcClient(url)
+    return [
+        comet.call("header", {"height": str(h)})["header"]["app_hash"] for h in range(1, upto + 1)
+    ]
+
+
+def comet_height(url: str) -> int:
+    return int(RpcClient(url).call("status", {})["sync_info"]["latest_block_height"])
+
+
+def assert_same_chain(testnet: Testnet, indexes: list[int]) -> None:
+    """Every node in `indexes`: the same fast blocks and the same app hash at every height."""
+    nodes = [RpcClient(testnet.validators[i].fast_http) for i in indexes]
+    common_fast = min(fast_head(n) for n in nodes)
+    first = fast_hashes(nodes[0], common_fast)
+    for node in nodes[1:]:
+        assert fast_hashes(node, common_fast) == first
+    urls = [testnet.validators[i].comet_rpc for i in indexes]
+    common = min(comet_height(u) for u in urls)
+    reference = comet_app_hashes(urls[0], common)
+    for url in urls[1:]:
+        assert comet_app_hashes(url, common) == reference
+
+
+@pytest.fixture
+def testnet(tmp_path: Path) -> Iterator[Testnet]:
+    network = Testnet(tmp_path / "tn", 4)
+    network.start()
+    yield network
+    network.stop()
+
+
+def test_four_validators_agree_and_survive_a_killed_one(testnet: Testnet) -> None:
+    nodes = [RpcClient(v.fast_http) for v in testnet.validators]
+    # Nonces spread over all four nodes: each forwards its own, the proposer orders them.
+    hashes = [nodes[n % 4].call("eth_sendRawTransaction", [transfer(n)]) for n in range(40)]
+    for node in nodes:
+        wait_until(lambda node=node: node.call("eth_getTransactionReceipt", [hashes[-1]]), "40 txs")
+    assert {int(n.call("eth_getBalance", [BOB, "latest"]), 16) for n in nodes} == {40}
+    assert_same_chain(testnet, [0, 1, 2, 3])
+
+    testnet.kill_one(3)  # 1/4 of the power: the other three still make 2/3
+    more = [nodes[0].call("eth_sendRawTransaction", [transfer(n)]) for n in range(40, 60)]
+    wait_until(lambda: nodes[1].call("eth_getTransactionReceipt", [more[-1]]), "txs without 3")
+    assert_same_chain(testnet, [0, 1, 2])
+
+    testnet.start_one(3)
+    target = fast_head(nodes[0])
+    wait_until(lambda: fast_head(nodes[3]) >= target, "validator 3 catching up")
+    assert int(nodes[3].call("eth_getBalance", [BOB, "latest"]), 16) == 60
+    assert_same_chain(testnet, [0, 1, 2, 3])
+
+
+def test_cli_starts_a_network_and_stops_it_on_ctrl_c(tmp_path: Path) -> None:
+    root = tmp_path / "cli"
+    command = [*duet_command(), "testnet", "--validators", "1", "--dir", str(root)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert process.stdout is not None
+        lines: list[str] = []
+        deadline = time.monotonic() + CLI_START_TIMEOUT_S
+        while not any("Ctrl-C stops the network" in line for line in lines):
+            assert time.monotonic() < deadline and process.poll() is None, "".join(lines)
+            lines.append(process.stdout.readline())
+        text = "".join(lines)
+        assert "validator 0: fast http://127.0.0.1:" in text
+        process.send_signal(signal.SIGINT)
+        assert process.wait(60) == 0
+    finally:
+        process.kill()
+    assert (root / "network.json").exists() and (root / "testnet.json").exists()
+
+
+def test_cli_refuses_a_validator_count_out_of_range(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*duet_command(), "testnet", "--validators", "0", "--dir", str(tmp_path / "x")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "--validators must be 1 to 32" in result.stderr
