@@ -189,6 +189,8 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
         else:
             sequencer = DevSequencer(node, options.block_window_ms, options.zk_interval_s)
             tasks = [sequencer.run()]
+        if decentralized:
+            log.info("decentralized mode: the fast chain only so far (no L1, no prover market)")
         if options.prover and not decentralized:
             key = options.prover_key or dev_keys()[DEV_PROVER_ACCOUNT]
             tasks.append(make_house_prover(node, key).run())

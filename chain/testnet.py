@@ -79,11 +79,13 @@ class Validator:
 def read_or_allocate_ports(root: Path, validators: int) -> list[tuple[int, int]]:
     """Each validator's (fast, ZK) JSON-RPC ports: those of an earlier start, or free ones."""
     path = root / TESTNET_FILE
-    if path.exists():
+    try:
         saved = json.loads(path.read_text())
         ports = [(int(fast), int(zk)) for fast, zk in saved["ports"]]
         if len(ports) == validators:
             return ports
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        pass  # none yet, or unreadable: new ports, written afresh
     free = get_free_ports(2 * validators)
     ports = [(free[2 * i], free[2 * i + 1]) for i in range(validators)]
     path.write_text(json.dumps({"ports": ports}) + "\n")

@@ -22,9 +22,8 @@ import pytest
 from web3 import Web3
 from websockets.asyncio.client import connect
 
-from chain.config import MIN_BASE_FEE_WEI
 from chain.jsonrpc import RpcClient, RpcError
-from chain.testing.accounts import dev_account
+from chain.testing.accounts import dev_account, sign_transfer
 from chain.testing.node_process import NodeProcess
 from tests.integration.cometbft_net import COMETBFT, MISSING_REASON, Net, make_net
 from tests.integration.support import call_data, deploy, transact
@@ -36,16 +35,8 @@ FINAL_TIMEOUT_S = 30.0
 
 
 def transfer(nonce: int, chain_id: int = 7702, sender: int = 0, value: int = 1) -> str:
-    tx: dict[str, Any] = {
-        "nonce": nonce,
-        "gas": 21_000,
-        "maxFeePerGas": 10 * MIN_BASE_FEE_WEI,
-        "maxPriorityFeePerGas": 1,
-        "to": BOB,
-        "value": value,
-        "chainId": chain_id,
-    }
-    return "0x" + bytes(dev_account(sender).sign_transaction(tx).raw_transaction).hex()
+    raw = sign_transfer(nonce, sender=sender, to=BOB, value=value, chain_id=chain_id)
+    return "0x" + raw.hex()
 
 
 def wait_for_receipts(rpc: RpcClient, hashes: list[str]) -> list[dict[str, Any]]:

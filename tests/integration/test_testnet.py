@@ -2,7 +2,7 @@
 real CometBFT, on loopback. Transactions sent to any node commit on all of them; every node
 has the same fast blocks and CometBFT the same app hash at every height; with one validator
 killed (1/4 of the power) the others go on, and the restarted one catches up to the same
-chain. The CLI starts a network, says where it is, and stops it on Ctrl-C.
+chain; so does one paused (SIGSTOP) and resumed. The CLI starts a network, says where it is, and stops it on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -16,10 +16,9 @@ from typing import Any
 
 import pytest
 
-from chain.config import MIN_BASE_FEE_WEI
 from chain.jsonrpc import RpcClient
 from chain.launcher import duet_command
-from chain.testing.accounts import dev_account
+from chain.testing.accounts import sign_transfer
 from chain.testnet import Testnet
 from tests.integration.cometbft_net import COMETBFT, MISSING_REASON
 
@@ -31,16 +30,7 @@ CLI_START_TIMEOUT_S = 90.0
 
 
 def transfer(nonce: int, sender: int = 0) -> str:
-    tx: dict[str, Any] = {
-        "nonce": nonce,
-        "gas": 21_000,
-        "maxFeePerGas": 10 * MIN_BASE_FEE_WEI,
-        "maxPriorityFeePerGas": 1,
-        "to": BOB,
-        "value": 1,
-        "chainId": 7702,
-    }
-    return "0x" + bytes(dev_account(sender).sign_transaction(tx).raw_transaction).hex()
+    return "0x" + sign_transfer(nonce, sender=sender, to=BOB).hex()
 
 
 def wait_until(check: Any, what: str, timeout_s: float = FINAL_TIMEOUT_S) -> None:
@@ -92,7 +82,7 @@ def testnet(tmp_path: Path) -> Iterator[Testnet]:
     network.stop()
 
 
-def test_four_validators_agree_and_survive_a_killed_one(testnet: Testnet) -> None:
+def test_four_validators_agree_and_survive_a_killed_and_a_paused_one(testnet: Testnet) -> None:
     nodes = [RpcClient(v.fast_http) for v in testnet.validators]
     # Nonces spread over all four nodes: each forwards its own, the proposer orders them.
     hashes = [nodes[n % 4].call("eth_sendRawTransaction", [transfer(n)]) for n in range(40)]
@@ -110,6 +100,15 @@ def test_four_validators_agree_and_survive_a_killed_one(testnet: Testnet) -> Non
     target = fast_head(nodes[0])
     wait_until(lambda: fast_head(nodes[3]) >= target, "validator 3 catching up")
     assert int(nodes[3].call("eth_getBalance", [BOB, "latest"]), 16) == 60
+    assert_same_chain(testnet, [0, 1, 2, 3])
+
+    testnet.pause_one(2)  # SIGSTOP: alive but silent, its node and its CometBFT
+    last = [nodes[0].call("eth_sendRawTransaction", [transfer(n)]) for n in range(60, 70)]
+    wait_until(lambda: nodes[3].call("eth_getTransactionReceipt", [last[-1]]), "txs without 2")
+    testnet.resume_one(2)
+    target = fast_head(nodes[0])
+    wait_until(lambda: fast_head(nodes[2]) >= target, "validator 2 catching up after SIGCONT")
+    assert int(nodes[2].call("eth_getBalance", [BOB, "latest"]), 16) == 70
     assert_same_chain(testnet, [0, 1, 2, 3])
 
 

@@ -1,16 +1,24 @@
 """The decentralized mode's pure parts: what the node reads from a CometBFT home's config,
 and how it reads CometBFT's answer to a forwarded transaction."""
 
+from pathlib import Path
+
 import pytest
+from eth_utils import keccak
 
 from chain.consensus.comet_sequencer import (
     BadCometHome,
+    CometSequencer,
     compute_rpc_url,
     explain_broadcast_refusal,
     parse_genesis_time_ms,
     parse_home_settings,
 )
+from chain.fast.txs import decode_transaction
 from chain.jsonrpc import RpcError
+from chain.node import open_node
+from chain.testing.accounts import sign_transfer
+from chain.types import Hash32
 
 CONFIG = """
 proxy_app = "unix:///tmp/v0/app.sock"
@@ -68,3 +76,31 @@ def test_rejects_a_genesis_without_a_usable_time() -> None:
         parse_genesis_time_ms('{"chain_id": "x"}')
     with pytest.raises(BadCometHome, match="names no time zone"):
         parse_genesis_time_ms('{"genesis_time": "2026-12-06T22:05:46"}')
+
+
+def make_home(tmp_path: Path) -> Path:
+    home = tmp_path / "cometbft"
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "config.toml").write_text(CONFIG)
+    return home
+
+
+def test_a_block_drops_what_its_nonces_made_stale_and_keeps_its_own(tmp_path: Path) -> None:
+    """The node forwarded A (nonce 0); another validator's B (the same nonce) commits: A can
+    never be included and is dropped, saying why; B is committed, not lost."""
+    node = open_node(tmp_path / "node")
+    sequencer = CometSequencer(node, make_home(tmp_path), Path("/nonexistent/cometbft"))
+    mine, theirs = sign_transfer(0, value=1), sign_transfer(0, value=2)
+    mine_hash = node.submit_raw(mine)
+    next_hash = node.submit_raw(sign_transfer(1, value=1))  # committed in the same block
+    later_hash = node.submit_raw(sign_transfer(2, value=1))  # the next nonce: still includable
+    block = [decode_transaction(raw, 7702) for raw in (theirs, sign_transfer(1, value=1))]
+    node.commit_fast_block(node.make_fast_block(block, 1_900_000_000_000))
+    assert node.store.get_lost_reason(Hash32(keccak(theirs))) is None
+    assert node.store.get_lost_reason(next_hash) is None
+    assert node.tx_status(next_hash)[0] == "committed"
+    assert "nonce was used by another committed transaction" in (
+        node.store.get_lost_reason(mine_hash) or ""
+    )
+    assert list(node.pool.by_hash) == [later_hash]
+    assert sequencer.app.node is node
