@@ -33,7 +33,12 @@ from chain.config import (
     ZK_BLOCK_INTERVAL_S,
     MarketConfig,
 )
-from chain.consensus.comet_sequencer import BadCometHome, CometBFTExited, read_home_settings
+from chain.consensus.comet_sequencer import (
+    BadCometHome,
+    CometBFTExited,
+    read_genesis_time_ms,
+    read_home_settings,
+)
 from chain.consensus.cometbft import CometBFTNotFound, find_cometbft
 from chain.jsonrpc import NodeUnreachable, RpcClient, RpcError
 from chain.l1.config import AGENT_POLL_S, GRACE_BLOCKS, SLOT_BLOCKS, SlotSchedule
@@ -324,6 +329,7 @@ def cmd_node(args: argparse.Namespace) -> int:
         try:
             find_cometbft()
             read_home_settings(cometbft_home)
+            read_genesis_time_ms(cometbft_home)
         except (CometBFTNotFound, BadCometHome) as exc:
             err.print(f"[red]cannot run the decentralized mode: {exc}[/]")
             return 2

@@ -7,6 +7,7 @@ chain; so does one paused (SIGSTOP) and resumed. The CLI starts a network, says 
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import time
@@ -141,3 +142,29 @@ def test_cli_refuses_a_validator_count_out_of_range(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "--validators must be 1 to 32" in result.stderr
+
+
+def test_node_refuses_a_cometbft_home_that_is_not_one(tmp_path: Path) -> None:
+    (tmp_path / "half" / "config").mkdir(parents=True)
+    (tmp_path / "half" / "config" / "config.toml").write_text(
+        'proxy_app = "unix:///tmp/x.sock"\n[rpc]\nladdr = "tcp://127.0.0.1:1"\n'
+    )
+    for home, reason in (("none", "is not a CometBFT home"), ("half", "genesis.json")):
+        result = subprocess.run(
+            [
+                *duet_command(),
+                "node",
+                "--consensus",
+                "cometbft",
+                "--cometbft-home",
+                str(tmp_path / home),
+                "--data-dir",
+                str(tmp_path / "data"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "COLUMNS": "1000"},  # one line per message, unwrapped
+        )
+        assert result.returncode == 2, result.stderr
+        assert reason in result.stderr
