@@ -227,13 +227,24 @@ def resolve_acked(url: str, acked: list[Acked]) -> tuple[set[str], dict[str, str
 
 def assert_nonces_line_up(url: str, load: LoadStream, mined: set[str]) -> None:
     """Per sender, the mined transactions are exactly the first nonces after the start, and the
-    account nonce is the next one: nothing was mined twice or around a gap."""
+    account nonce is the next one: nothing was mined twice or around a gap.
+
+    One exception, and at most one: the request in flight when the node was killed. The node
+    may have put that transaction on disk before the kill cut its answer, so it was admitted
+    (and mines after the restart) without being acknowledged; it can only be the sender's
+    next nonce after its acknowledged ones (the load sends one request at a time)."""
+    unacknowledged = 0
     for address, start in load.start_nonces.items():
         ours = sorted((a for a in load.acked if a.sender == address), key=lambda a: a.nonce)
         committed = [a.nonce for a in ours if a.tx_hash in mined]
         assert committed == list(range(start, start + len(committed))), address
         count = int(rpc_result(url, "eth_getTransactionCount", [address, "latest"]), 16)
-        assert count == start + len(committed), (address, count, start, len(committed))
+        extra = count - (start + len(committed))
+        assert extra in (0, 1), (address, count, start, len(committed))
+        if extra:
+            assert len(committed) == len(ours), "an unacknowledged tx mined around a gap"
+        unacknowledged += extra
+    assert unacknowledged <= 1, f"{unacknowledged} unacknowledged txs mined; at most one in flight"
 
 
 def test_kill_9_under_load_keeps_every_observed_block_and_accounts_for_every_acked_tx(
