@@ -130,10 +130,8 @@ class AsyncRpcClient:
                 return await self.call_batch(calls)
         if not calls:
             return []
-        first_id = next(self._ids)
-        for _ in calls[1:]:
-            next(self._ids)
-        body = [compute_request(first_id + i, m, p) for i, (m, p) in enumerate(calls)]
+        ids = [next(self._ids) for _ in calls]
+        body = [compute_request(i, m, p) for i, (m, p) in zip(ids, calls, strict=True)]
         answers = await self._post("batch", body)
         if isinstance(answers, dict) and len(calls) == 1:  # CometBFT answers a batch of one so
             answers = [answers]
@@ -141,9 +139,9 @@ class AsyncRpcClient:
             raise RpcError("batch", PARSE_ERROR, f"not a batch answer: {answers!r:.200}")
         by_id = {a.get("id"): a for a in answers if isinstance(a, dict)}
         results: list[Any] = []
-        for i, (method, _) in enumerate(calls):
+        for request_id, (method, _) in zip(ids, calls, strict=True):
             try:
-                results.append(get_result(method, by_id.get(first_id + i)))
+                results.append(get_result(method, by_id.get(request_id)))
             except RpcError as exc:
                 results.append(exc)
         return results

@@ -197,13 +197,10 @@ class CometSequencer:
         transaction used), forget what left the pool."""
         if fast is None:
             return
-        # The block's own transactions leave the pool after the listeners: not stale.
-        taken = {o.tx.hash for o in fast.result.outcomes}
-        taken.update(tx.hash for tx, _ in fast.result.rejected)
         stale = [
             tx.hash
             for tx in self.node.pool.by_hash.values()
-            if tx.hash not in taken and tx.nonce < self.node.account(tx.sender).nonce
+            if tx.nonce < self.node.account(tx.sender).nonce
         ]
         for tx_hash in stale:
             self.node.drop_pending(tx_hash, "its nonce was used by another committed transaction")

@@ -27,7 +27,8 @@ class TxPool:
     def validate(
         self, tx: FastTx, account: Account, min_base_fee: int, block_gas_limit: int
     ) -> None:
-        """Raise InvalidTransaction unless `tx` may wait in the pool."""
+        """Raise InvalidTransaction unless `tx` may wait in this pool: the rules of the head
+        state (`validate_for_head`) and the pool's own."""
         ensure(tx.hash not in self.by_hash, InvalidTransaction, f"already known: {tx.hash.hex()}")
         ensure(
             len(self.by_hash) < POOL_MAX_TOTAL,
@@ -35,49 +36,11 @@ class TxPool:
             "transaction pool is full; retry later",
         )
         ensure(
-            tx.nonce >= account.nonce,
-            InvalidTransaction,
-            f"nonce too low: next nonce {account.nonce}, transaction nonce {tx.nonce}",
-        )
-        ensure(
-            tx.nonce < account.nonce + POOL_MAX_PER_SENDER,
-            InvalidTransaction,
-            f"nonce too high: next nonce {account.nonce}, transaction nonce {tx.nonce} "
-            f"(at most {POOL_MAX_PER_SENDER} queued per sender)",
-        )
-        pending = self.by_sender.get(tx.sender, {})
-        ensure(
-            tx.nonce not in pending,
+            tx.nonce not in self.by_sender.get(tx.sender, {}),
             InvalidTransaction,
             f"replacement transaction not supported: nonce {tx.nonce} is already pending",
         )
-        ensure(
-            tx.to is not None or len(tx.data) <= MAX_INITCODE_SIZE,
-            InvalidTransaction,
-            f"max initcode size exceeded: {len(tx.data)} bytes, at most {MAX_INITCODE_SIZE}",
-        )
-        intrinsic = compute_intrinsic_gas(tx)
-        ensure(
-            tx.gas >= intrinsic,
-            InvalidTransaction,
-            f"intrinsic gas too low: need {intrinsic}, gas {tx.gas}",
-        )
-        ensure(
-            tx.gas <= block_gas_limit,
-            InvalidTransaction,
-            f"exceeds block gas limit: gas {tx.gas}, limit {block_gas_limit}",
-        )
-        ensure(
-            tx.max_fee_per_gas >= min_base_fee,
-            InvalidTransaction,
-            f"max fee per gas {tx.max_fee_per_gas} is below the minimum base fee {min_base_fee}",
-        )
-        ensure(
-            account.balance >= tx.max_cost(),
-            InvalidTransaction,
-            f"insufficient funds for gas * price + value: balance {account.balance}, "
-            f"cost {tx.max_cost()}",
-        )
+        validate_for_head(tx, account, min_base_fee, block_gas_limit)
 
     def add(self, tx: FastTx) -> None:
         self.by_hash[tx.hash] = tx
@@ -117,3 +80,48 @@ class TxPool:
 
     def senders(self) -> list[Address]:
         return list(self.by_sender)
+
+
+def validate_for_head(
+    tx: FastTx, account: Account, min_base_fee: int, block_gas_limit: int
+) -> None:
+    """Raise InvalidTransaction unless `tx` may be included after the head whose state holds
+    `account` (its sender): nonce, gas, fee and balance, whatever any pool holds."""
+    ensure(
+        tx.nonce >= account.nonce,
+        InvalidTransaction,
+        f"nonce too low: next nonce {account.nonce}, transaction nonce {tx.nonce}",
+    )
+    ensure(
+        tx.nonce < account.nonce + POOL_MAX_PER_SENDER,
+        InvalidTransaction,
+        f"nonce too high: next nonce {account.nonce}, transaction nonce {tx.nonce} "
+        f"(at most {POOL_MAX_PER_SENDER} queued per sender)",
+    )
+    ensure(
+        tx.to is not None or len(tx.data) <= MAX_INITCODE_SIZE,
+        InvalidTransaction,
+        f"max initcode size exceeded: {len(tx.data)} bytes, at most {MAX_INITCODE_SIZE}",
+    )
+    intrinsic = compute_intrinsic_gas(tx)
+    ensure(
+        tx.gas >= intrinsic,
+        InvalidTransaction,
+        f"intrinsic gas too low: need {intrinsic}, gas {tx.gas}",
+    )
+    ensure(
+        tx.gas <= block_gas_limit,
+        InvalidTransaction,
+        f"exceeds block gas limit: gas {tx.gas}, limit {block_gas_limit}",
+    )
+    ensure(
+        tx.max_fee_per_gas >= min_base_fee,
+        InvalidTransaction,
+        f"max fee per gas {tx.max_fee_per_gas} is below the minimum base fee {min_base_fee}",
+    )
+    ensure(
+        account.balance >= tx.max_cost(),
+        InvalidTransaction,
+        f"insufficient funds for gas * price + value: balance {account.balance}, "
+        f"cost {tx.max_cost()}",
+    )

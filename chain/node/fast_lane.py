@@ -10,7 +10,7 @@ from chain.fast.chain import (
     state_transition,
 )
 from chain.fast.executor import Account
-from chain.fast.pool import TxPool
+from chain.fast.pool import validate_for_head
 from chain.fast.receipts import encode_stored_receipt, list_stored_logs
 from chain.fast.txs import FastTx, InvalidTransaction, decode_transaction
 from chain.ledger.blocks import LedgerBlock
@@ -47,10 +47,13 @@ class FastLane(LedgerPart):
             self._head_accounts[address] = account
         return account
 
-    def _validate(self, tx: FastTx, pool: TxPool | None = None) -> None:
+    def _check_not_committed(self, tx: FastTx) -> None:
         if self.store.get_tx(tx.hash) is not None:
             raise InvalidTransaction(f"already known: {tx.hash.hex()} is committed")
-        (self.pool if pool is None else pool).validate(
+
+    def _validate(self, tx: FastTx) -> None:
+        self._check_not_committed(tx)
+        self.pool.validate(
             tx, self.account(tx.sender), self.config.min_base_fee, self.config.fast_block_gas_limit
         )
 
@@ -60,7 +63,9 @@ class FastLane(LedgerPart):
         node's own pool holds only what its JSON-RPC admitted and forwarded there, so it is
         no reason to refuse."""
         tx = decode_transaction(raw, self.config.fast_chain_id)
-        self._validate(tx, TxPool())
+        self._check_not_committed(tx)
+        cfg = self.config
+        validate_for_head(tx, self.account(tx.sender), cfg.min_base_fee, cfg.fast_block_gas_limit)
         return tx
 
     def drop_pending(self, tx_hash: Hash32, reason: str) -> None:
@@ -151,10 +156,13 @@ class FastLane(LedgerPart):
                 **(meta or {}),
             },
         )
-        self._append(write, fast)
-        self.undelivered.clear()
-        self.inbox.extend(m for m in block.messages if is_to_zk(m))
-        self.executor.remember_nodes(result.state_nodes)
-        self.recent_fast_hashes.appendleft(block.hash)
-        self.pool.remove(o.tx.hash for o in result.outcomes)
-        self.pool.remove(tx.hash for tx, _ in result.rejected)
+
+        def on_stored() -> None:  # before the block's listeners, so they see the node after it
+            self.undelivered.clear()
+            self.inbox.extend(m for m in block.messages if is_to_zk(m))
+            self.executor.remember_nodes(result.state_nodes)
+            self.recent_fast_hashes.appendleft(block.hash)
+            self.pool.remove(o.tx.hash for o in result.outcomes)
+            self.pool.remove(tx.hash for tx, _ in result.rejected)
+
+        self._append(write, fast, on_stored)

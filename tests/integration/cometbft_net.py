@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import subprocess
 import threading
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +19,7 @@ from chain.consensus.abci.server import AbciServer
 from chain.consensus.cometbft import CometBFTNotFound, find_cometbft
 from chain.consensus.cometbft_config import set_config
 from chain.consensus.network import get_free_ports
+from chain.jsonrpc import RpcClient
 
 try:
     COMETBFT: Path | None = find_cometbft()
@@ -47,14 +46,7 @@ class Net:
     log: Path
 
     def rpc(self, method: str, **params: Any) -> Any:
-        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
-        request = urllib.request.Request(
-            self.rpc_url, body.encode(), {"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(request, timeout=RPC_TIMEOUT_S) as answer:
-            reply = json.load(answer)
-        assert "error" not in reply, f"{method}: {reply['error']}"
-        return reply["result"]
+        return RpcClient(self.rpc_url, RPC_TIMEOUT_S).call(method, params)
 
     def height(self) -> int:
         return int(self.rpc("status")["sync_info"]["latest_block_height"])

@@ -19,13 +19,13 @@ from typing import Any
 import pytest
 from eth_utils import keccak
 
-from chain.config import MIN_BASE_FEE_WEI, NetworkConfig
+from chain.config import NetworkConfig
 from chain.consensus.abci.application import OK
 from chain.consensus.comet_sequencer import read_genesis_time_ms
 from chain.consensus.duet_app import REFUSED, DuetApplication, get_comet_head
 from chain.launcher import ChildProcess
 from chain.node import Node, open_node
-from chain.testing.accounts import dev_account
+from chain.testing.accounts import dev_account, sign_transfer
 from chain.types import Address, Hash32
 from tests.integration.cometbft_net import (
     COMETBFT,
@@ -43,16 +43,7 @@ SENT = 10**15
 
 
 def transfer(nonce: int, chain_id: int = 7702, value: int = SENT) -> bytes:
-    tx: dict[str, Any] = {
-        "nonce": nonce,
-        "gas": 21_000,
-        "maxFeePerGas": 10 * MIN_BASE_FEE_WEI,
-        "maxPriorityFeePerGas": 1,
-        "to": "0x" + BOB.hex(),
-        "value": value,
-        "chainId": chain_id,
-    }
-    return bytes(dev_account(0).sign_transaction(tx).raw_transaction)
+    return sign_transfer(nonce, to="0x" + BOB.hex(), value=value, chain_id=chain_id)
 
 
 @dataclass

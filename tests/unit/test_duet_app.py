@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from chain.config import MIN_BASE_FEE_WEI, POOL_MAX_PER_SENDER, NetworkConfig
+from chain.config import POOL_MAX_PER_SENDER, NetworkConfig
 from chain.consensus import duet_app
 from chain.consensus.abci.application import OK
 from chain.consensus.abci.proto.tendermint.abci import types_pb2 as abci
@@ -29,7 +29,7 @@ from chain.consensus.duet_app import (
 from chain.fast.chain import FastBlock
 from chain.fast.txs import FastTx
 from chain.node import Node, open_node
-from chain.testing.accounts import dev_account
+from chain.testing.accounts import sign_transfer
 from chain.types import Address
 
 ACCEPT = abci.ResponseProcessProposal.ACCEPT
@@ -48,16 +48,7 @@ def run(call: Coroutine[Any, Any, T]) -> T:
 
 
 def transfer(nonce: int, chain_id: int = 7702, value: int = SENT, sender: int = 0) -> bytes:
-    tx: dict[str, Any] = {
-        "nonce": nonce,
-        "gas": 21_000,
-        "maxFeePerGas": 10 * MIN_BASE_FEE_WEI,
-        "maxPriorityFeePerGas": 1,
-        "to": "0x" + BOB.hex(),
-        "value": value,
-        "chainId": chain_id,
-    }
-    return bytes(dev_account(sender).sign_transaction(tx).raw_transaction)
+    return sign_transfer(nonce, sender=sender, to="0x" + BOB.hex(), value=value, chain_id=chain_id)
 
 
 def header_time(ms: int = HEADER_TIME_MS) -> Timestamp:

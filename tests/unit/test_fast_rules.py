@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from chain.config import MIN_BASE_FEE_WEI
 from chain.fast.chain import compute_base_fee
 from chain.fast.executor import Account as State
-from chain.fast.pool import TxPool
+from chain.fast.pool import TxPool, validate_for_head
 from chain.fast.txs import _BUILDER, InvalidTransaction, decode_transaction, recover_sender
 from chain.ledger.blocks import LedgerBlock
 from chain.types import ChainId, Hash32, Height, Root, Seq
@@ -112,6 +112,23 @@ def test_pool_rejects_a_replayed_transaction() -> None:
     admit(pool, signed())
     with pytest.raises(InvalidTransaction, match="already known"):
         admit(pool, signed())
+
+
+def test_pool_rejects_a_second_transaction_for_a_pending_nonce() -> None:
+    pool = TxPool()
+    admit(pool, signed(nonce=0))
+    with pytest.raises(InvalidTransaction, match="replacement transaction not supported"):
+        admit(pool, signed(nonce=0, value=2))
+
+
+def test_head_rules_ignore_what_a_pool_holds() -> None:
+    """CometBFT's CheckTx: the same rules against the head state, no pool's."""
+    pool = TxPool()
+    admit(pool, signed(nonce=0))
+    validate_for_head(decode_transaction(signed(nonce=0), FAST), RICH, MIN_BASE_FEE_WEI, 10**7)
+    with pytest.raises(InvalidTransaction, match="nonce too low"):
+        tx = decode_transaction(signed(nonce=0), FAST)
+        validate_for_head(tx, replace(RICH, nonce=1), MIN_BASE_FEE_WEI, 10**7)
 
 
 def test_pool_rejects_a_nonce_below_the_account_nonce() -> None:
