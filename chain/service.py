@@ -67,8 +67,8 @@ class NodeOptions:
     schedule: SlotSchedule = DEFAULT_SCHEDULE  # of a rollup the node deploys
     market: MarketConfig = field(default_factory=MarketConfig)
     # None: dev mode (this process orders both chains); a CometBFT home: the decentralized
-    # mode, CometBFT (started on that home) orders, the node executes (for now the fast chain
-    # only: no L1, no prover market; chain/consensus/comet_sequencer.py)
+    # mode, CometBFT (started on that home) orders, the node executes (both chains and the
+    # prover market; no L1 yet: chain/consensus/comet_sequencer.py)
     cometbft_home: Path | None = None
 
 
@@ -183,15 +183,21 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
             address = f"{options.host}:{actual_port}/"
             endpoints[name] = Endpoint(f"http://{address}", f"ws://{address}", chain_id)
         if options.cometbft_home is not None:
-            comet = CometSequencer(node, options.cometbft_home, find_cometbft(), options.data_dir)
+            comet = CometSequencer(
+                node,
+                options.cometbft_home,
+                find_cometbft(),
+                options.data_dir,
+                round(options.zk_interval_s * 1000),
+            )
             comet.app.soft_listeners.append(hubs["fast"].on_soft_block)
             tasks = [comet.run()]
         else:
             sequencer = DevSequencer(node, options.block_window_ms, options.zk_interval_s)
             tasks = [sequencer.run()]
         if decentralized:
-            log.info("decentralized mode: the fast chain only so far (no L1, no prover market)")
-        if options.prover and not decentralized:
+            log.info("decentralized mode: both chains and the prover market (no L1 yet)")
+        if options.prover:
             key = options.prover_key or dev_keys()[DEV_PROVER_ACCOUNT]
             tasks.append(make_house_prover(node, key).run())
         l1_info = None if l1 is None else L1Info(l1.http, l1.chain_id, l1.managed)

@@ -140,6 +140,9 @@ class Testnet:
             str(validator.zk_port),
             "--executor",
             self.executor,
+            # One embedded prover for the network: the others would prove the same jobs
+            # with the same dev key (a prover of its own per validator is a --prover-key).
+            *([] if validator.index == 0 else ["--no-prover"]),
         ]
 
     def start(self, on_ready: Callable[[Validator], None] | None = None) -> None:

@@ -25,19 +25,25 @@ import json
 import logging
 import signal
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
+
+from eth_utils import keccak
 
 from chain.consensus.abci.application import OK
 from chain.consensus.abci.server import AbciServer
-from chain.consensus.duet_app import DuetApplication
+from chain.consensus.duet_app import DEFAULT_ZK_INTERVAL_MS, DuetApplication
+from chain.consensus.txs import encode_proof, encode_zk_op
 from chain.fast.chain import FastBlock
 from chain.jsonrpc import AsyncRpcClient, NodeUnreachable, RpcError
 from chain.launcher import ChildProcess
 from chain.ledger.blocks import LedgerBlock
 from chain.node import Node
-from chain.types import Hash32
+from chain.types import JobId
+from chain.zk.signing import format_signed_operation
 
 log = logging.getLogger("duet.consensus")
 
@@ -142,8 +148,27 @@ def explain_broadcast_refusal(answer: object) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """A transaction to forward: its key (hash or operation id), its CometBFT bytes, what
+    to do if the network's mempool refuses it, and whether it is in one of the node's pools
+    (a relayed proof is not: it is forwarded once)."""
+
+    key: bytes
+    raw: bytes
+    on_refused: Callable[[str], None]
+    pooled: bool = True
+
+
 class CometSequencer:
-    def __init__(self, node: Node, home: Path, binary: Path, pid_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        node: Node,
+        home: Path,
+        binary: Path,
+        pid_dir: Path | None = None,
+        zk_interval_ms: int = DEFAULT_ZK_INTERVAL_MS,
+    ) -> None:
         self.node = node
         self.home = home
         self.binary = binary
@@ -151,11 +176,13 @@ class CometSequencer:
         self.settings = read_home_settings(home)
         limit = self.settings.batch_size
         self.batch_size = min(FORWARD_BATCH, limit) if limit > 0 else FORWARD_BATCH
-        self.app = DuetApplication(node)
+        self.app = DuetApplication(node, zk_interval_ms)
         self._wake = asyncio.Event()
-        self._forwarded: set[Hash32] = set()
+        self._forwarded: set[bytes] = set()
+        self._proofs: list[bytes] = []  # relayed submissions not forwarded yet
         node.submit_listeners.append(self._wake.set)
         node.listeners.append(self._on_block)
+        node.proof_relay = self._relay_proof
 
     async def run(self) -> None:
         async with AbciServer(self.app, self.settings.app_address):
@@ -192,19 +219,49 @@ class CometSequencer:
             f"({self.home / COMETBFT_LOG}):\n{child.read_tail(TAIL_LINES)}"
         )
 
+    def _relay_proof(self, job_id: JobId, result: bytes, signature: bytes) -> None:
+        """A submission the desk checked: to the network, which counts it once committed."""
+        self._proofs.append(encode_proof(job_id, result, signature))
+        self._wake.set()
+
     def _on_block(self, block: LedgerBlock, fast: FastBlock | None) -> None:
-        """After a committed fast block: drop what it made unincludable (a nonce another
-        transaction used), forget what left the pool."""
-        if fast is None:
-            return
-        stale = [
-            tx.hash
-            for tx in self.node.pool.by_hash.values()
-            if tx.nonce < self.node.account(tx.sender).nonce
+        """After a committed block: drop the fast transactions it made unincludable (a nonce
+        another transaction used), forget what left the pools (the ZK pool drops its own)."""
+        node = self.node
+        if fast is not None:
+            stale = [
+                tx.hash
+                for tx in node.pool.by_hash.values()
+                if tx.nonce < node.account(tx.sender).nonce
+            ]
+            for tx_hash in stale:
+                node.drop_pending(tx_hash, "its nonce was used by another committed transaction")
+        self._forwarded &= node.pool.by_hash.keys() | node.zk_pool.ids
+
+    def _list_outgoing(self) -> list[Outgoing]:
+        """What is waiting to go to CometBFT's mempool, at most a batch: relayed proofs,
+        then ZK operations, then fast transactions."""
+        node = self.node
+        out = [
+            Outgoing(keccak(raw), raw, lambda why: None, pooled=False)
+            for raw in self._proofs[: self.batch_size]
         ]
-        for tx_hash in stale:
-            self.node.drop_pending(tx_hash, "its nonce was used by another committed transaction")
-        self._forwarded &= self.node.pool.by_hash.keys()
+        del self._proofs[: len(out)]
+        for signed in node.zk_pool.ops:
+            if len(out) == self.batch_size:
+                return out
+            if signed.op_id not in self._forwarded:
+                raw = encode_zk_op(format_signed_operation(signed))
+                out.append(Outgoing(signed.op_id, raw, partial(node.drop_zk_op, signed.op_id)))
+        for tx_hash, tx in node.pool.by_hash.items():
+            if len(out) == self.batch_size:
+                return out
+            if tx_hash not in self._forwarded:
+                out.append(Outgoing(tx_hash, tx.raw, partial(node.drop_pending, tx_hash)))
+        return out
+
+    def _is_admitted(self, key: bytes) -> bool:
+        return key in self.node.pool or key in self.node.zk_pool
 
     async def _forward(self) -> None:
         self._wake.set()  # what was pending at start-up goes to the new mempool
@@ -212,25 +269,25 @@ class CometSequencer:
             while True:
                 await self._wake.wait()
                 self._wake.clear()
-                batch = [
-                    tx
-                    for tx_hash, tx in self.node.pool.by_hash.items()
-                    if tx_hash not in self._forwarded
-                ][: self.batch_size]
+                batch = self._list_outgoing()
                 if not batch:
                     continue
                 try:
-                    answers = await comet.call_batch([encode_broadcast(tx.raw) for tx in batch])
+                    answers = await comet.call_batch([encode_broadcast(o.raw) for o in batch])
                 except (NodeUnreachable, RpcError) as exc:
                     log.debug("forwarding waits for CometBFT: %s", exc)
+                    self._proofs[:0] = [o.raw for o in batch if not o.pooled]
                     await asyncio.sleep(RETRY_S)
                     self._wake.set()
                     continue
-                for tx, answer in zip(batch, answers, strict=True):
-                    self._forwarded.add(tx.hash)
+                for outgoing, answer in zip(batch, answers, strict=True):
+                    if outgoing.pooled and not self._is_admitted(outgoing.key):
+                        continue  # committed or dropped meanwhile
+                    if outgoing.pooled:
+                        self._forwarded.add(outgoing.key)
                     reason = explain_broadcast_refusal(answer)
-                    if reason is not None and tx.hash in self.node.pool:
-                        log.info("transaction %s dropped: %s", tx.hash.hex(), reason)
-                        self.node.drop_pending(tx.hash, reason)
+                    if reason is not None:
+                        log.info("transaction 0x%s dropped: %s", outgoing.key.hex(), reason)
+                        outgoing.on_refused(reason)
                 if len(batch) == self.batch_size:
                     self._wake.set()

@@ -1,18 +1,30 @@
-"""Duet as CometBFT's ABCI++ application: the decentralized mode's fast chain.
+"""Duet as CometBFT's ABCI++ application: the decentralized mode's braided ledger.
 
-CometBFT orders raw fast transactions; this application turns each decided height into at
-most one fast block, built by the node's checked transition at the time in the block's
-header (never this machine's clock), so every validator executes the same block:
+CometBFT orders three kinds of transaction (chain/consensus/txs.py): fast transactions, ZK
+operations and proofs for the prover market. This application turns each decided height
+into what the node's checked transitions make of it at the time in the block's header
+(never this machine's clock), so every validator executes the same blocks:
+
+1. the height's proofs, checked by the market desk in order (`check_submission`);
+2. a ZK block, if the header's time is at least the ZK interval after the ZK head's: the
+   height's ZK operations, the fast chain's messages waiting and the market's block, which
+   counts the proofs of step 1. ZK operations in a height that makes no ZK block make the
+   proposal invalid: the proposer leaves them in the mempool until one does;
+3. at most one fast block, on top of that ZK block: its transactions, after delivering the
+   ZK chain's messages.
 
 - `CheckTx` admits a transaction to CometBFT's mempool by dev mode's rules
-  (`Node.check_for_mempool`).
-- `PrepareProposal` orders the mempool's transactions as dev mode's pool does (arrival order,
-  each sender's in nonce order) and proposes those the block executes.
+  (`Node.check_for_mempool`, `Node.check_op_for_mempool`, `MarketDesk.check_submission`).
+- `PrepareProposal` picks from the mempool: the proofs that check, the ZK operations that
+  apply (if the height makes a ZK block), and the fast transactions in dev mode's pool
+  order (arrival order, each sender's in nonce order); what then fails to execute is left
+  out.
 - `ProcessProposal` re-executes a proposal and refuses it if any transaction cannot be
   decoded or executed, or does not fit the block.
 - `FinalizeBlock` executes the decided transactions (reusing the checked execution of the
   same transactions at the same time on the same head) and answers the app hash;
-  `Commit` stores the block and the CometBFT height in one store transaction.
+  `Commit` stores the height (submissions, blocks and the CometBFT height) in one store
+  transaction (`Node.commit_height`).
 - `Info` reports the last committed CometBFT height and the app hash, for the handshake.
 
 Soft confirmation: the fast block of each proposal this node makes or accepts goes to the
@@ -20,9 +32,9 @@ Soft confirmation: the fast block of each proposal this node makes or accepts go
 the height commits; at Commit, those of the height that did not commit go to them again as
 removed. Execution is deterministic, so the soft block's hash is the committed block's.
 
-A height with nothing to execute (no transactions, no ZK-chain messages to deliver) makes no
-fast block, as in dev mode, so CometBFT's heights and the fast chain's differ: the store's
-meta keeps the last CometBFT height and the fast height after it (`COMETBFT_HEAD_META`).
+A height with nothing to execute makes no fast block, as in dev mode, so CometBFT's heights
+and the fast chain's differ: the store's meta keeps the last CometBFT height and the fast
+height after it (`COMETBFT_HEAD_META`).
 """
 
 from __future__ import annotations
@@ -35,15 +47,23 @@ from dataclasses import dataclass, field
 from eth_utils import keccak
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from chain.config import MAX_TXS_PER_BLOCK, NetworkConfig
+from chain.config import MAX_TXS_PER_BLOCK, ZK_BLOCK_INTERVAL_S, NetworkConfig
 from chain.consensus.abci.application import OK, BaseApplication
 from chain.consensus.abci.proto.tendermint.abci import types_pb2 as abci
+from chain.consensus.txs import ProofTx, UndecodableTx, ZkOpTx, decode_tagged, is_fast_tx
 from chain.fast.chain import FastBlock
 from chain.fast.pool import TxPool
 from chain.fast.txs import FastTx, InvalidTransaction, decode_transaction
 from chain.ledger.log import LedgerHeads, process_append
+from chain.ledger.store import SubmissionRecord, SubmissionWrite
+from chain.market.desk import SubmissionRefused
 from chain.node import Node
-from chain.types import Hash32
+from chain.node.zk_lane import ZkDraft
+from chain.types import Hash32, Height
+from chain.zk.chain import compute_block_context
+from chain.zk.ops import InvalidOp
+from chain.zk.pool import OpPool
+from chain.zk.signing import InvalidSignature, SignedOperation, parse_signed_operation
 
 log = logging.getLogger("duet.consensus")
 
@@ -57,6 +77,9 @@ REFUSED = 1  # CheckTx: the transaction breaks an admission rule
 UNDECODABLE = 2  # not a fast transaction signed for this chain
 NOT_EXECUTED = 3  # decided, but the block could not execute it (never in a checked proposal)
 REVERTED = 4  # executed and in the block, but the EVM reverted it
+
+DEFAULT_ZK_INTERVAL_MS = int(ZK_BLOCK_INTERVAL_S * 1000)
+MAX_PROOFS_PER_HEIGHT = 64  # each is verified by every validator
 
 
 # A fast block shown soft (removed=False), or one shown soft that did not commit (True).
@@ -92,10 +115,13 @@ class HeightKey:
 
 @dataclass
 class Execution:
-    """One height's transactions executed: the fast block (None when there was nothing to
-    execute), one result per transaction in proposal order, and why any was left out."""
+    """One height's transactions executed: the ZK block and the fast block (None where the
+    height makes none), the market submissions, one result per transaction in proposal
+    order, and why any was left out."""
 
+    zk: ZkDraft | None
     fast: FastBlock | None
+    submissions: list[SubmissionWrite]
     results: list[abci.ExecTxResult]
     refusals: list[str] = field(default_factory=list)
 
@@ -122,27 +148,112 @@ def encode_comet_head(head: CometHead) -> str:
     return json.dumps({"height": head.height, "fast_height": head.fast_height})
 
 
-def execute_txs(node: Node, raw_txs: tuple[bytes, ...], time_ms: int) -> Execution:
-    """Execute `raw_txs` in order as the next fast block at `time_ms`, without storing; the
-    refusals say why a proposal of them is not a valid one."""
-    decoded: list[FastTx] = []
-    undecodable: dict[int, str] = {}
+def is_zk_due(node: Node, time_ms: int, zk_interval_ms: int) -> bool:
+    """Whether a height at header time `time_ms` makes a ZK block."""
+    return time_ms >= node.zk_head.timestamp_ms + zk_interval_ms
+
+
+@dataclass
+class Sorted:
+    """A proposal's transactions by kind, each with its index in the proposal."""
+
+    fast: list[tuple[int, FastTx]] = field(default_factory=list)
+    ops: list[tuple[int, SignedOperation]] = field(default_factory=list)
+    proofs: list[tuple[int, ProofTx]] = field(default_factory=list)
+    undecodable: dict[int, str] = field(default_factory=dict)
+
+
+def sort_txs(node: Node, raw_txs: tuple[bytes, ...]) -> Sorted:
+    out = Sorted()
     for index, raw in enumerate(raw_txs):
         try:
-            decoded.append(decode_transaction(raw, node.config.fast_chain_id))
-        except InvalidTransaction as exc:
-            undecodable[index] = str(exc)
-    fast = node.make_fast_block(decoded, time_ms) if decoded or node.undelivered else None
-    results, refusals = compute_tx_results(len(raw_txs), decoded, undecodable, fast)
-    if len(raw_txs) > MAX_TXS_PER_BLOCK:
-        refusals.append(f"{len(raw_txs)} transactions, more than a block's {MAX_TXS_PER_BLOCK}")
-    return Execution(fast, results, refusals)
+            if is_fast_tx(raw):
+                out.fast.append((index, decode_transaction(raw, node.config.fast_chain_id)))
+                continue
+            tagged = decode_tagged(raw)
+            if isinstance(tagged, ProofTx):
+                out.proofs.append((index, tagged))
+            else:
+                out.ops.append((index, parse_signed_operation(tagged.wire, node.signing_domain)))
+        except (InvalidTransaction, UndecodableTx, InvalidSignature) as exc:
+            out.undecodable[index] = str(exc)
+    return out
 
 
-def compute_tx_results(
-    count: int, decoded: list[FastTx], undecodable: dict[int, str], fast: FastBlock | None
+def execute_txs(
+    node: Node, raw_txs: tuple[bytes, ...], time_ms: int, zk_interval_ms: int
+) -> Execution:
+    """Execute `raw_txs` in order as the next height at `time_ms`, without storing; the
+    refusals say why a proposal of them is not a valid one."""
+    txs = sort_txs(node, raw_txs)
+    results: dict[int, abci.ExecTxResult] = {}
+    refusals: list[str] = []
+
+    def refuse(index: int, code: int, reason: str) -> None:
+        results[index] = abci.ExecTxResult(code=code, log=reason)
+        refusals.append(reason)
+
+    for index, reason in txs.undecodable.items():
+        refuse(index, UNDECODABLE, f"transaction {index} is undecodable: {reason}")
+    # 1. The proofs, each checked after those before it.
+    next_zk = Height(node.zk_head.height + 1)
+    submissions: list[SubmissionWrite] = []
+    for index, proof in txs.proofs:
+        try:
+            _, write = node.desk.check_submission(
+                proof.job_id,
+                proof.result,
+                proof.signature,
+                next_zk,
+                also=[s.record for s in submissions],
+            )
+        except SubmissionRefused as exc:
+            refuse(index, NOT_EXECUTED, f"proof {index} is refused: {exc}")
+            continue
+        submissions.append(write)
+        verdict = "valid" if write.record.valid else "invalid: the prover is penalised"
+        results[index] = abci.ExecTxResult(code=OK, log=verdict)
+    if len(txs.proofs) > MAX_PROOFS_PER_HEIGHT:
+        refusals.append(f"{len(txs.proofs)} proofs, more than a height's {MAX_PROOFS_PER_HEIGHT}")
+    # 2. The ZK block, when one is due.
+    zk = None
+    if is_zk_due(node, time_ms, zk_interval_ms):
+        ops = [signed for _, signed in txs.ops]
+        zk = node.make_zk_block(ops, time_ms, [s.record for s in submissions])
+        rejected = {signed.op_id: reason for signed, reason in zk.zk.rejected}
+        for index, signed in txs.ops:
+            if signed.op_id in rejected:
+                reason = f"operation {signed.op_id.hex()} cannot apply: {rejected[signed.op_id]}"
+                refuse(index, NOT_EXECUTED, reason)
+            else:
+                results[index] = abci.ExecTxResult(code=OK)
+        if len(ops) > node.config.max_ops_per_zk_block:
+            limit = node.config.max_ops_per_zk_block
+            refusals.append(f"{len(ops)} ZK operations, more than a block's {limit}")
+    else:
+        for index, signed in txs.ops:
+            reason = f"operation {signed.op_id.hex()}: this height makes no ZK block"
+            refuse(index, NOT_EXECUTED, reason)
+    # 3. The fast block, on top of the ZK block.
+    after = None if zk is None else zk.zk.block
+    decoded = [tx for _, tx in txs.fast]
+    fast = None
+    if decoded or node.undelivered or (after is not None and after.messages):
+        fast = node.make_fast_block(decoded, time_ms, after)
+    fast_results, fast_refusals = compute_fast_results(decoded, fast)
+    for (index, _), result in zip(txs.fast, fast_results, strict=True):
+        results[index] = result
+    refusals.extend(fast_refusals)
+    if len(decoded) > MAX_TXS_PER_BLOCK:
+        refusals.append(f"{len(decoded)} transactions, more than a block's {MAX_TXS_PER_BLOCK}")
+    ordered = [results[index] for index in range(len(raw_txs))]
+    return Execution(zk, fast, submissions, ordered, refusals)
+
+
+def compute_fast_results(
+    decoded: list[FastTx], fast: FastBlock | None
 ) -> tuple[list[abci.ExecTxResult], list[str]]:
-    """One result per transaction, in proposal order, and why each one left out was."""
+    """One result per fast transaction, in proposal order, and why each one left out was."""
     executed: dict[Hash32, list[abci.ExecTxResult]] = {}
     refused: dict[Hash32, list[str]] = {}
     if fast is not None:
@@ -158,14 +269,7 @@ def compute_tx_results(
             refused.setdefault(tx.hash, []).append("exceeds the block's gas limit")
     results: list[abci.ExecTxResult] = []
     refusals: list[str] = []
-    txs = iter(decoded)
-    for index in range(count):
-        if index in undecodable:
-            reason = f"transaction {index} is undecodable: {undecodable[index]}"
-            results.append(abci.ExecTxResult(code=UNDECODABLE, log=reason))
-            refusals.append(reason)
-            continue
-        tx = next(txs)
+    for tx in decoded:
         if executed.get(tx.hash):  # the same transaction twice executes once
             results.append(executed[tx.hash].pop(0))
             continue
@@ -175,32 +279,108 @@ def compute_tx_results(
     return results, refusals
 
 
+def compute_tx_size(raw: bytes) -> int:
+    """What a transaction takes of a proposal's max_tx_bytes: itself and its protobuf
+    framing (a tag byte and a varint length, at most 5 bytes for CometBFT's sizes)."""
+    return len(raw) + 6
+
+
 def order_for_proposal(node: Node, raw_txs: list[bytes], max_bytes: int) -> list[FastTx]:
-    """The decodable transactions, as many as fit in `max_bytes`, in dev mode's pool order:
-    arrival order, each sender's in nonce order from its account's nonce (one transaction per
-    sender and nonce, the first to arrive)."""
+    """The decodable fast transactions, as many as fit in `max_bytes`, in dev mode's pool
+    order: arrival order, each sender's in nonce order from its account's nonce (one
+    transaction per sender and nonce, the first to arrive)."""
     pool = TxPool()
     total = 0
     for raw in raw_txs:
+        if not is_fast_tx(raw):
+            continue
         try:
             tx = decode_transaction(raw, node.config.fast_chain_id)
         except InvalidTransaction:
             continue
         taken = tx.nonce in pool.by_sender.get(tx.sender, {})  # the first to arrive keeps it
-        if taken or total + len(raw) > max_bytes:
+        if taken or total + compute_tx_size(raw) > max_bytes:
             continue
-        total += len(raw)
+        total += compute_tx_size(raw)
         pool.add(tx)
     nonces = {sender: node.account(sender).nonce for sender in pool.senders()}
     return pool.select(nonces, MAX_TXS_PER_BLOCK)
 
 
-class DuetApplication(BaseApplication):
-    """The node's fast chain behind CometBFT. Every call runs on the server's event loop,
-    one at a time (the server serializes them), as the node requires."""
+def select_proofs(node: Node, raw_txs: list[bytes], max_bytes: int) -> list[bytes]:
+    """The mempool's proofs that check, each after those before it, within `max_bytes`
+    and a height's MAX_PROOFS_PER_HEIGHT (CheckTx verified them once)."""
+    chosen: list[bytes] = []
+    records: list[SubmissionRecord] = []
+    total = 0
+    next_zk = Height(node.zk_head.height + 1)
+    for raw in raw_txs:
+        if len(chosen) == MAX_PROOFS_PER_HEIGHT or is_fast_tx(raw):
+            continue
+        size = compute_tx_size(raw)
+        try:
+            proof = decode_tagged(raw)
+            if not isinstance(proof, ProofTx) or total + size > max_bytes:
+                continue
+            _, write = node.desk.check_submission(
+                proof.job_id, proof.result, proof.signature, next_zk, records, verify=False
+            )
+        except (UndecodableTx, SubmissionRefused):
+            continue
+        chosen.append(raw)
+        records.append(write.record)
+        total += size
+    return chosen
 
-    def __init__(self, node: Node) -> None:
+
+def select_ops(node: Node, raw_txs: list[bytes], time_ms: int, max_bytes: int) -> list[bytes]:
+    """The mempool's ZK operations that apply one after another on the ZK head (each
+    signer's in nonce order, whatever order they arrived in), within `max_bytes` and a
+    block's operations."""
+    candidates: dict[bytes, tuple[bytes, SignedOperation]] = {}
+    for raw in raw_txs:
+        if is_fast_tx(raw):
+            continue
+        try:
+            tagged = decode_tagged(raw)
+            if isinstance(tagged, ZkOpTx):
+                signed = parse_signed_operation(tagged.wire, node.signing_domain)
+                candidates.setdefault(signed.op_id, (raw, signed))
+        except (UndecodableTx, InvalidSignature):
+            continue
+    cfg = node.config
+    ctx = compute_block_context(node.zk_head.height + 1, time_ms, cfg.zk_min_fee)
+    pool = OpPool(node.zk_state)
+    chosen: list[bytes] = []
+    total = 0
+    waiting = list(candidates.values())
+    progress = True
+    while progress and waiting and len(chosen) < cfg.max_ops_per_zk_block:
+        progress, later = False, []
+        for raw, signed in waiting:
+            size = compute_tx_size(raw)
+            if len(chosen) == cfg.max_ops_per_zk_block or total + size > max_bytes:
+                break
+            try:
+                pool.admit(signed, ctx)
+            except InvalidOp:
+                later.append((raw, signed))  # an earlier nonce may come later in the list
+                continue
+            chosen.append(raw)
+            total += size
+            progress = True
+        waiting = later
+    return chosen
+
+
+class DuetApplication(BaseApplication):
+    """The node's chains behind CometBFT. Every call runs on the server's event loop, one
+    at a time (the server serializes them), as the node requires. `zk_interval_ms` is the
+    network's ZK block interval: every validator must run with the same."""
+
+    def __init__(self, node: Node, zk_interval_ms: int = DEFAULT_ZK_INTERVAL_MS) -> None:
         self.node = node
+        self.zk_interval_ms = zk_interval_ms
         self.checked: dict[HeightKey, Execution] = {}  # this height's executions, by input
         self.decided: tuple[int, Execution] | None = None  # FinalizeBlock's, until Commit
         self.soft_listeners: list[SoftListener] = []
@@ -215,7 +395,7 @@ class DuetApplication(BaseApplication):
     def _execute(self, key: HeightKey) -> Execution:
         execution = self.checked.get(key)
         if execution is None:
-            execution = execute_txs(self.node, key.txs, key.time_ms)
+            execution = execute_txs(self.node, key.txs, key.time_ms, self.zk_interval_ms)
             self.checked[key] = execution
         return execution
 
@@ -240,11 +420,32 @@ class DuetApplication(BaseApplication):
     # -- connection "mempool" ------------------------------------------------------------
 
     async def check_tx(self, request: abci.RequestCheckTx) -> abci.ResponseCheckTx:
+        node = self.node
+        if is_fast_tx(request.tx):
+            try:
+                tx = node.check_for_mempool(request.tx)
+            except InvalidTransaction as exc:
+                return abci.ResponseCheckTx(code=REFUSED, log=str(exc))
+            return abci.ResponseCheckTx(code=OK, gas_wanted=tx.gas)
         try:
-            tx = self.node.check_for_mempool(request.tx)
-        except InvalidTransaction as exc:
+            tagged = decode_tagged(request.tx)
+        except UndecodableTx as exc:
+            return abci.ResponseCheckTx(code=UNDECODABLE, log=str(exc))
+        try:
+            if isinstance(tagged, ZkOpTx):
+                node.check_op_for_mempool(tagged.wire)
+            else:
+                node.desk.check_submission(
+                    tagged.job_id,
+                    tagged.result,
+                    tagged.signature,
+                    Height(node.zk_head.height + 1),
+                    # A recheck (after each height) verified the proof once already.
+                    verify=request.type != abci.RECHECK,
+                )
+        except (InvalidSignature, InvalidOp, SubmissionRefused) as exc:
             return abci.ResponseCheckTx(code=REFUSED, log=str(exc))
-        return abci.ResponseCheckTx(code=OK, gas_wanted=tx.gas)
+        return abci.ResponseCheckTx(code=OK)
 
     # -- connection "consensus" ----------------------------------------------------------
 
@@ -268,8 +469,16 @@ class DuetApplication(BaseApplication):
     async def prepare_proposal(
         self, request: abci.RequestPrepareProposal
     ) -> abci.ResponsePrepareProposal:
-        ordered = order_for_proposal(self.node, list(request.txs), request.max_tx_bytes)
-        key = self._key(tuple(tx.raw for tx in ordered), request.time)
+        node, mempool = self.node, list(request.txs)
+        time_ms = compute_time_ms(request.time)
+        budget = request.max_tx_bytes
+        picked = select_proofs(node, mempool, budget)
+        if is_zk_due(node, time_ms, self.zk_interval_ms):
+            budget -= sum(compute_tx_size(raw) for raw in picked)
+            picked += select_ops(node, mempool, time_ms, budget)
+        budget = request.max_tx_bytes - sum(compute_tx_size(raw) for raw in picked)
+        picked += [tx.raw for tx in order_for_proposal(node, mempool, budget)]
+        key = self._key(tuple(picked), request.time)
         execution = self._execute(key)
         proposed = tuple(
             raw
@@ -317,6 +526,8 @@ class DuetApplication(BaseApplication):
         execution = self._execute(self._key(tuple(request.txs), request.time))
         self.decided = (request.height, execution)
         heads = self.node.heads
+        if execution.zk is not None:
+            heads = process_append(heads, execution.zk.zk.block)
         if execution.fast is not None:
             heads = process_append(heads, execution.fast.block)
         return abci.ResponseFinalizeBlock(
@@ -328,13 +539,13 @@ class DuetApplication(BaseApplication):
         height, execution = self.decided
         self.decided = None
         self.checked.clear()  # built on the head this commit replaces
-        if execution.fast is None:
-            head = CometHead(height, self.node.fast_head.height)
-            self.node.store.set_meta(COMETBFT_HEAD_META, encode_comet_head(head))
-        else:
-            head = CometHead(height, execution.fast.block.height)
-            self.node.commit_fast_block(
-                execution.fast, meta={COMETBFT_HEAD_META: encode_comet_head(head)}
-            )
-        self._retract_soft(None if execution.fast is None else execution.fast.block.hash)
+        node, fast = self.node, execution.fast
+        head = CometHead(height, node.fast_head.height if fast is None else fast.block.height)
+        node.commit_height(
+            execution.zk,
+            fast,
+            execution.submissions,
+            {COMETBFT_HEAD_META: encode_comet_head(head)},
+        )
+        self._retract_soft(None if fast is None else fast.block.hash)
         return abci.ResponseCommit()

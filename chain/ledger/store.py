@@ -20,7 +20,7 @@ recipient, type and effective gas price, so a receipt read decodes no transactio
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -172,6 +172,16 @@ class SubmissionRecord:
     valid: bool
 
 
+@dataclass(frozen=True)
+class SubmissionWrite:
+    """A submission as the store records it, with what a valid one delivers: an operation's
+    proof (op_id, proof), or a block's aggregate (height, ops calldata)."""
+
+    record: SubmissionRecord
+    proof: tuple[bytes, bytes] | None = None
+    aggregate: tuple[int, bytes] | None = None
+
+
 @dataclass
 class BlockWrite:
     """Everything one block adds to the database, written atomically by `Store.commit`."""
@@ -233,41 +243,57 @@ class Store:
     # -- blocks ------------------------------------------------------------------------
 
     def commit(self, write: BlockWrite) -> None:
-        block = write.block
+        self.commit_all([write])
+
+    def commit_all(
+        self,
+        writes: Sequence[BlockWrite],
+        submissions: Sequence[SubmissionWrite] = (),
+        meta: Mapping[str, str] | None = None,
+    ) -> None:
+        """Market submissions, then blocks in log order, then `meta`, in one transaction: a
+        crash keeps all of it or none (a decentralized-mode height is one such write)."""
         db = self.db
         db.execute("BEGIN")
         try:
-            db.executemany("INSERT OR IGNORE INTO state VALUES (?, ?)", write.state_nodes.items())
-            db.execute(
-                "INSERT INTO ledger VALUES (?, ?, ?, ?, ?)",
-                (
-                    block.seq,
-                    block.chain_id,
-                    block.height,
-                    block.hash,
-                    json.dumps(block_to_json(block)),
-                ),
-            )
-            db.executemany(
-                "INSERT INTO txs VALUES (?, ?, ?, ?, ?, ?)",
-                ((t.hash, t.chain_id, t.height, t.index, t.raw, t.receipt) for t in write.txs),
-            )
-            db.executemany(
-                "INSERT INTO logs VALUES (?, ?, ?, ?, ?)",
-                ((block.chain_id, block.height, i, addr, body) for i, addr, body in write.logs),
-            )
-            db.executemany(
-                "DELETE FROM pending WHERE hash=?", ((h,) for h in write.consumed_pending)
-            )
-            db.executemany("DELETE FROM pending WHERE hash=?", ((h,) for h, _ in write.lost))
-            db.executemany("INSERT OR REPLACE INTO lost VALUES (?, ?)", write.lost)
-            if write.zk is not None:
-                self._write_zk(write.zk, block.height)
-            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", write.meta.items())
+            for submission in submissions:
+                self._insert_submission(submission)
+            for write in writes:
+                self._insert_block(write)
+            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", (meta or {}).items())
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+    def _insert_block(self, write: BlockWrite) -> None:
+        block = write.block
+        db = self.db
+        db.executemany("INSERT OR IGNORE INTO state VALUES (?, ?)", write.state_nodes.items())
+        db.execute(
+            "INSERT INTO ledger VALUES (?, ?, ?, ?, ?)",
+            (
+                block.seq,
+                block.chain_id,
+                block.height,
+                block.hash,
+                json.dumps(block_to_json(block)),
+            ),
+        )
+        db.executemany(
+            "INSERT INTO txs VALUES (?, ?, ?, ?, ?, ?)",
+            ((t.hash, t.chain_id, t.height, t.index, t.raw, t.receipt) for t in write.txs),
+        )
+        db.executemany(
+            "INSERT INTO logs VALUES (?, ?, ?, ?, ?)",
+            ((block.chain_id, block.height, i, addr, body) for i, addr, body in write.logs),
+        )
+        db.executemany("DELETE FROM pending WHERE hash=?", ((h,) for h in write.consumed_pending))
+        db.executemany("DELETE FROM pending WHERE hash=?", ((h,) for h, _ in write.lost))
+        db.executemany("INSERT OR REPLACE INTO lost VALUES (?, ?)", write.lost)
+        if write.zk is not None:
+            self._write_zk(write.zk, block.height)
+        db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", write.meta.items())
 
     def _block(self, row: tuple[str] | None) -> LedgerBlock | None:
         return None if row is None else block_from_json(json.loads(row[0]))
@@ -412,37 +438,35 @@ class Store:
 
     # -- the prover market ---------------------------------------------------------------------
 
-    def add_market_submission(
-        self,
-        submission: SubmissionRecord,
-        proof: tuple[bytes, bytes] | None = None,
-        aggregate: tuple[int, bytes] | None = None,
-    ) -> None:
-        """Record a submission for the next block, with what a valid one delivers: an
-        operation's proof (op_id, proof), or a block's aggregate (height, ops calldata).
-        Atomic: a crash keeps all of it or none."""
+    def add_market_submission(self, submission: SubmissionWrite) -> None:
+        """Record a submission for the next block. Atomic: a crash keeps all of it or none."""
         db = self.db
         db.execute("BEGIN")
         try:
-            db.execute(
-                "INSERT INTO market_pending VALUES (?, ?, ?)",
-                (submission.job_id, hex(submission.prover), int(submission.valid)),
-            )
-            if proof is not None:
-                db.execute(
-                    "UPDATE zk_ops SET proof=?, status='proven' WHERE id=? AND status='committed'",
-                    (proof[1], proof[0]),
-                )
-            if aggregate is not None:
-                db.execute("INSERT INTO zk_aggregates VALUES (?, ?)", aggregate)
-                db.execute(
-                    "UPDATE zk_ops SET status='aggregated' WHERE height=? AND status='proven'",
-                    (aggregate[0],),
-                )
+            self._insert_submission(submission)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+    def _insert_submission(self, submission: SubmissionWrite) -> None:
+        db = self.db
+        record, proof, aggregate = submission.record, submission.proof, submission.aggregate
+        db.execute(
+            "INSERT INTO market_pending VALUES (?, ?, ?)",
+            (record.job_id, hex(record.prover), int(record.valid)),
+        )
+        if proof is not None:
+            db.execute(
+                "UPDATE zk_ops SET proof=?, status='proven' WHERE id=? AND status='committed'",
+                (proof[1], proof[0]),
+            )
+        if aggregate is not None:
+            db.execute("INSERT INTO zk_aggregates VALUES (?, ?)", aggregate)
+            db.execute(
+                "UPDATE zk_ops SET status='aggregated' WHERE height=? AND status='proven'",
+                (aggregate[0],),
+            )
 
     def list_market_pending(self) -> list[SubmissionRecord]:
         rows = self.db.execute("SELECT job_id, prover, valid FROM market_pending ORDER BY rowid")

@@ -19,7 +19,7 @@ from typing import Any
 
 from chain.config import MarketConfig
 from chain.ledger.blocks import LedgerBlock
-from chain.ledger.store import Store, SubmissionRecord, ZkOpRecord
+from chain.ledger.store import Store, SubmissionRecord, SubmissionWrite, ZkOpRecord
 from chain.market.aggregate import InvalidAggregate, compute_expected_aggregate
 from chain.market.book import (
     HeartbeatEvent,
@@ -117,14 +117,22 @@ class MarketDesk:
 
     # -- one market block per ZK block ---------------------------------------------------
 
-    def prepare_block(self, height: Height, fee_pool: Wei, settle: bool) -> PreparedBlock:
+    def prepare_block(
+        self,
+        height: Height,
+        fee_pool: Wei,
+        settle: bool,
+        also: Sequence[SubmissionRecord] = (),
+    ) -> PreparedBlock:
         """The market block of ZK block `height`; `settle`: that block holds operations
-        anyway, so it settles every payment owed (`owed`, `owed_paid`)."""
+        anyway, so it settles every payment owed (`owed`, `owed_paid`); `also`: submissions
+        after `pending`, stored with the block (`check_submission`'s)."""
         parent_ops = self.store.list_zk_ops_at(Height(height - 1))
         events = MarketEvents(
             heartbeats=self._list_heartbeats(parent_ops),
             submissions=tuple(
-                Submission(ProverId(s.prover), JobId(s.job_id), s.valid) for s in self.pending
+                Submission(ProverId(s.prover), JobId(s.job_id), s.valid)
+                for s in (*self.pending, *also)
             ),
             new_ops=tuple(NewOpJob(JobId(r.op_id), r.height) for r in parent_ops),
             new_aggregates=self._list_new_aggregates(height),
@@ -222,6 +230,24 @@ class MarketDesk:
     ) -> Verdict:
         """Check a submission, verify its proof or aggregate, and record it for block
         `next_height`; raises SubmissionRefused if it cannot count (nothing is recorded)."""
+        verdict, write = self.check_submission(job_id, result, signature, next_height)
+        self.store.add_market_submission(write)
+        self.pending.append(write.record)
+        return verdict
+
+    def check_submission(
+        self,
+        job_id: JobId,
+        result: bytes,
+        signature: bytes,
+        next_height: Height,
+        also: Sequence[SubmissionRecord] = (),
+        verify: bool = True,
+    ) -> tuple[Verdict, SubmissionWrite]:
+        """What `submit` would record, recording nothing: `also` are submissions counted
+        before it that are not in `pending` yet (the same CometBFT height's). With
+        `verify=False` the proof is not verified and the verdict says valid (a mempool's
+        recheck, which verified it once already)."""
         try:
             prover = recover_submitter(self.chain_id, job_id, result, signature)
         except InvalidSubmissionSignature as exc:
@@ -234,17 +260,19 @@ class MarketDesk:
         assert job.deadline is not None
         if next_height > job.deadline:
             raise SubmissionRefused(f"job 0x{job_id.hex()} was due by ZK block {job.deadline}")
-        if any(s.job_id == job_id and s.prover == prover for s in self.pending):
+        if any(s.job_id == job_id and s.prover == prover for s in (*self.pending, *also)):
             raise SubmissionRefused(f"job 0x{job_id.hex()} is already submitted")
-        record = SubmissionRecord(job_id, prover, self._check(job, result))
+        record = SubmissionRecord(job_id, prover, not verify or self._check(job, result))
+        verdict = Verdict(job, prover, record.valid)
         if not record.valid:
-            self.store.add_market_submission(record)
-        elif job.kind == "op":
-            self.store.add_market_submission(record, proof=(job_id, result))
-        else:
-            self.store.add_market_submission(record, aggregate=(job.height, result))
-        self.pending.append(record)
-        return Verdict(job, prover, record.valid)
+            return verdict, SubmissionWrite(record)
+        if job.kind == "op":
+            return verdict, SubmissionWrite(record, proof=(job_id, result))
+        return verdict, SubmissionWrite(record, aggregate=(job.height, result))
+
+    def adopt_submissions(self, records: Sequence[SubmissionRecord]) -> None:
+        """Submissions the caller stored (with `Store.commit_all`) wait for the next block."""
+        self.pending.extend(records)
 
     def _check(self, job: Job, result: bytes) -> bool:
         if job.kind == "op":

@@ -11,6 +11,7 @@ from eth_utils import keccak
 from chain.types import ChainId, JobId, ProverId
 
 SUBMISSION_DOMAIN = b"duet/submitProof"
+MAX_RESULT_BYTES = 1 << 20  # a proof or aggregate; a 128-operation aggregate is about 50 KB
 
 
 class InvalidSubmissionSignature(Exception):

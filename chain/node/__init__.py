@@ -12,15 +12,16 @@ data directory; a test may build its own and pass them to `Node`.
 """
 
 from collections import deque
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from chain.config import NetworkConfig
-from chain.fast.chain import BLOCKHASH_WINDOW
+from chain.fast.chain import BLOCKHASH_WINDOW, FastBlock
 from chain.fast.executor import Executor
 from chain.fast.pool import TxPool
 from chain.fast.pyevm_executor import PyEvmExecutor
 from chain.fast.revm_executor import RevmExecutor
-from chain.ledger.store import Store
+from chain.ledger.store import Store, SubmissionWrite
 from chain.market.desk import MarketDesk
 from chain.node.bridge import Bridge
 from chain.node.fast_lane import FastLane
@@ -32,7 +33,7 @@ from chain.node.ledger import (
     now_ms,
 )
 from chain.node.query import NodeQuery
-from chain.node.zk_lane import ZkLane
+from chain.node.zk_lane import ZkDraft, ZkLane
 from chain.prover.precompile_keys import load_ceremony_verifiers
 from chain.types import Height
 from chain.zk.pool import OpPool
@@ -97,7 +98,29 @@ class Node(FastLane, ZkLane):
         self._reload_zk_pending()
         # The sequencer's keys for the rollup this node settles on (set once it knows it).
         self.attestor = None
+        self.proof_relay = None
         self._attested = {}  # the last few, as agents re-read
+
+    def commit_height(
+        self,
+        zk: ZkDraft | None,
+        fast: FastBlock | None,
+        submissions: Sequence[SubmissionWrite],
+        meta: Mapping[str, str],
+    ) -> None:
+        """One decentralized-mode height in one store transaction: the market submissions,
+        the ZK block (made counting them), the fast block (made after it:
+        `make_fast_block(after=...)`), then `meta`."""
+        steps = []
+        if zk is not None:
+            steps.append(self.zk_step(zk))
+        if fast is not None:
+            zk_height = self.zk_head.height if zk is None else zk.zk.block.height
+            delivers = self.undelivered or (zk is not None and zk.zk.block.messages)
+            steps.append(self.fast_step(fast, zk_height if delivers else None))
+        self._append_all(steps, submissions, meta)
+        if zk is None:  # else the ZK block took them
+            self.desk.adopt_submissions([s.record for s in submissions])
 
 
 def open_node(

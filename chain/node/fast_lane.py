@@ -14,9 +14,10 @@ from chain.fast.pool import validate_for_head
 from chain.fast.receipts import encode_stored_receipt, list_stored_logs
 from chain.fast.txs import FastTx, InvalidTransaction, decode_transaction
 from chain.ledger.blocks import LedgerBlock
+from chain.ledger.log import process_append
 from chain.ledger.messages import is_to_zk
 from chain.ledger.store import BlockWrite, TxRecord
-from chain.node.ledger import DELIVERED_META, LedgerPart, now_ms
+from chain.node.ledger import DELIVERED_META, AppendStep, LedgerPart, now_ms
 from chain.types import Address, Hash32, Root
 
 
@@ -117,17 +118,21 @@ class FastLane(LedgerPart):
         self.commit_fast_block(fast)
         return fast.block
 
-    def get_fast_state(self) -> FastState:
+    def get_fast_state(self, after: LedgerBlock | None = None) -> FastState:
+        """What the next fast block executes on: the head, or the head once ZK block `after`
+        (made, not stored yet) is appended, its messages delivered too."""
+        heads, undelivered = self.heads, tuple(self.undelivered)
+        if after is not None:
+            heads = process_append(heads, after)
+            undelivered += after.messages
         return FastState(
-            self.config,
-            self.executor,
-            self.heads,
-            tuple(self.recent_fast_hashes),
-            tuple(self.undelivered),
+            self.config, self.executor, heads, tuple(self.recent_fast_hashes), undelivered
         )
 
-    def make_fast_block(self, txs: list[FastTx], timestamp_ms: int) -> FastBlock:
-        return produce_block(self.get_fast_state(), txs, timestamp_ms)
+    def make_fast_block(
+        self, txs: list[FastTx], timestamp_ms: int, after: LedgerBlock | None = None
+    ) -> FastBlock:
+        return produce_block(self.get_fast_state(after), txs, timestamp_ms)
 
     def check_fast_block(self, proposal: FastProposal) -> FastBlock:
         """Another node's proposed fast block, re-executed on this node's state and checked
@@ -137,7 +142,13 @@ class FastLane(LedgerPart):
     def commit_fast_block(self, fast: FastBlock, meta: dict[str, str] | None = None) -> None:
         """Store a block from `make_fast_block`: it delivered every undelivered message, and
         the messages it sends the ZK chain wait for the next ZK block. `meta` is written in
-        the same transaction (the decentralized mode's CometBFT height)."""
+        the same transaction."""
+        delivered = self.zk_head.height if self.undelivered else None
+        self._append_all([self.fast_step(fast, delivered)], meta=meta)
+
+    def fast_step(self, fast: FastBlock, delivered: int | None) -> AppendStep:
+        """What appending `fast` writes (`delivered`: the ZK height whose messages it
+        delivered through, None if it delivered none), and what it updates once stored."""
         block, result = fast.block, fast.result
         write = BlockWrite(
             block=block,
@@ -151,10 +162,7 @@ class FastLane(LedgerPart):
             logs=list_stored_logs(result.outcomes, fast.receipts),
             consumed_pending=[o.tx.hash for o in result.outcomes],
             lost=[(tx.hash, f"rejected at execution: {reason}") for tx, reason in result.rejected],
-            meta={
-                **({DELIVERED_META: str(self.zk_head.height)} if self.undelivered else {}),
-                **(meta or {}),
-            },
+            meta={} if delivered is None else {DELIVERED_META: str(delivered)},
         )
 
         def on_stored() -> None:  # before the block's listeners, so they see the node after it
@@ -165,4 +173,4 @@ class FastLane(LedgerPart):
             self.pool.remove(o.tx.hash for o in result.outcomes)
             self.pool.remove(tx.hash for tx, _ in result.rejected)
 
-        self._append(write, fast, on_stored)
+        return AppendStep(write, fast, on_stored)

@@ -9,7 +9,8 @@ import logging
 import sqlite3
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from chain.config import NetworkConfig
@@ -21,9 +22,9 @@ from chain.l1.forced import QueuedWithdrawal
 from chain.ledger.blocks import LedgerBlock
 from chain.ledger.log import LedgerHeads, process_append
 from chain.ledger.messages import is_to_zk
-from chain.ledger.store import BlockWrite, Store
+from chain.ledger.store import BlockWrite, Store, SubmissionWrite
 from chain.market.desk import MarketDesk
-from chain.types import Address, ChainId, Hash32, Height
+from chain.types import Address, ChainId, Hash32, Height, JobId
 from chain.zk import chain as zk_chain
 from chain.zk.ops import Deposit
 from chain.zk.pool import OpPool
@@ -45,6 +46,16 @@ ATTESTED_CACHE = 16  # blocks whose attestation the node keeps signed
 SIGNING_DOMAIN_META = "signing_domain"  # JSON: the domain operations are signed in
 
 BlockListener = Callable[[LedgerBlock, FastBlock | None], None]
+
+
+@dataclass(frozen=True)
+class AppendStep:
+    """One block to append: what the store writes, the fast block's execution (for the
+    listeners), and what updates the node once it is stored."""
+
+    write: BlockWrite
+    fast: FastBlock | None = None
+    on_stored: Callable[[], None] | None = None
 
 
 def now_ms() -> int:
@@ -78,6 +89,8 @@ class LedgerPart:
     desk: MarketDesk
     signing_domain: SigningDomain
     attestor: Attestor | None
+    # Where proof submissions go instead of the desk (the decentralized mode's CometBFT).
+    proof_relay: Callable[[JobId, bytes, bytes], None] | None
     _attested: dict[Height, AttestedBlock]
 
     def _get_zk_block(self, height: Height) -> LedgerBlock:
@@ -157,22 +170,34 @@ class LedgerPart:
         fast: FastBlock | None,
         on_stored: Callable[[], None] | None = None,
     ) -> None:
-        heads = process_append(self.heads, write.block)  # raises InvalidBlock, nothing written
-        self.store.commit(write)
-        self.heads = heads
-        if on_stored is not None:  # before the listeners, which read what it updates
-            on_stored()
-        if write.block.chain_id == self.config.fast_chain_id:
-            self._head_accounts.clear()
-        for listener in list(self.listeners):
-            try:
-                listener(write.block, fast)
-            except Exception:  # the block is stored: a subscriber's failure must not undo it
-                log.exception(
-                    "a block listener failed on %s block %d",
-                    write.block.chain_id,
-                    write.block.height,
-                )
+        self._append_all([AppendStep(write, fast, on_stored)])
+
+    def _append_all(
+        self,
+        steps: Sequence[AppendStep],
+        submissions: Sequence[SubmissionWrite] = (),
+        meta: Mapping[str, str] | None = None,
+    ) -> None:
+        """Append `steps`' blocks in order, with `submissions` and `meta`, in one store
+        transaction; then, block by block, update the node and tell the listeners."""
+        heads = self.heads
+        for step in steps:
+            heads = process_append(heads, step.write.block)  # raises InvalidBlock: no write
+        self.store.commit_all([step.write for step in steps], submissions, meta)
+        for step in steps:
+            block = step.write.block
+            self.heads = process_append(self.heads, block)
+            if step.on_stored is not None:  # before the listeners, which read what it updates
+                step.on_stored()
+            if block.chain_id == self.config.fast_chain_id:
+                self._head_accounts.clear()
+            for listener in list(self.listeners):
+                try:
+                    listener(block, step.fast)
+                except Exception:  # the block is stored: a subscriber's failure must not undo it
+                    log.exception(
+                        "a block listener failed on %s block %d", block.chain_id, block.height
+                    )
 
     def get_block(self, chain_id: ChainId, height: int) -> LedgerBlock | None:
         head = self.heads.chains[chain_id]

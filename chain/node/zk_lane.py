@@ -3,13 +3,15 @@ signing domain), and making ZK blocks from it, with the L1 deposits and forced W
 waiting, the fast chain's messages and the market's block (chain/market/desk.py)."""
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from chain.ledger.blocks import LedgerBlock
 from chain.ledger.messages import InvalidMessage, Message, decode_message
-from chain.ledger.store import BlockWrite, MessageRecord, ZkOpRecord, ZkWrite
+from chain.ledger.store import BlockWrite, MessageRecord, SubmissionRecord, ZkOpRecord, ZkWrite
 from chain.market.book import compute_net_payments
-from chain.market.desk import Verdict
+from chain.market.desk import PreparedBlock, Verdict
 from chain.market.settlement_wait import SettlementWait
 from chain.node.bridge import Bridge
 from chain.node.ledger import (
@@ -17,6 +19,7 @@ from chain.node.ledger import (
     FORCED_META,
     SIGNING_DOMAIN_META,
     TAKEN_META,
+    AppendStep,
     log,
     now_ms,
 )
@@ -26,13 +29,28 @@ from chain.types import Hash32, Height, JobId, Wei
 from chain.zk import chain as zk_chain
 from chain.zk.ops import BlockContext, Heartbeat, InvalidOp, compute_market_settles
 from chain.zk.pool import OpPool
+from chain.zk.registry import apply_operation
 from chain.zk.signing import (
     InvalidSignature,
+    SignedOperation,
     SigningDomain,
     format_signed_operation,
     parse_signed_operation,
 )
-from chain.zk.state import compute_touched_rows
+from chain.zk.state import compute_touched_rows, get_account
+
+# How far past its account's nonce a ZK operation may be in CometBFT's mempool.
+MAX_NONCE_AHEAD = 64
+
+
+@dataclass(frozen=True)
+class ZkDraft:
+    """A ZK block made and not stored: the block as applied, and what it took."""
+
+    zk: zk_chain.ZkBlock
+    ops: tuple[SignedOperation, ...]
+    inbox: tuple[bytes, ...]
+    market: PreparedBlock
 
 
 class ZkLane(Bridge):
@@ -82,7 +100,37 @@ class ZkLane(Bridge):
             raise InvalidOp(f"activeUntil {body.active_until} is beyond {limit}")
         self.zk_pool.admit(signed, ctx)
         self.store.add_zk_pending(signed.op_id, now_ms(), format_signed_operation(signed))
+        for listener in self.submit_listeners:
+            listener()
         return signed.op_id
+
+    def check_op_for_mempool(self, wire: Any) -> SignedOperation:
+        """The decentralized mode's CheckTx of a ZK operation: its signature in the node's
+        domain, not committed, and its nonce the account's or at most MAX_NONCE_AHEAD after
+        (the mempool holds each operation alone; one at the account's nonce must apply to
+        the head state). Raises InvalidSignature or InvalidOp."""
+        signed = parse_signed_operation(wire, self.signing_domain)
+        if self.store.get_zk_op(signed.op_id) is not None:
+            raise InvalidOp("already committed")
+        op = signed.op
+        nonce = get_account(self.zk_state, op.signer).nonce
+        if op.nonce < nonce:
+            raise InvalidOp(f"nonce {op.nonce} is used: the account's nonce is {nonce}")
+        if op.nonce > nonce + MAX_NONCE_AHEAD:
+            raise InvalidOp(f"nonce {op.nonce} is over {MAX_NONCE_AHEAD} ahead of {nonce}")
+        ctx = self.next_zk_context()
+        limit = ctx.height + self.config.market.active_blocks
+        if isinstance(op.body, Heartbeat) and op.body.active_until > limit:
+            raise InvalidOp(f"activeUntil {op.body.active_until} is beyond {limit}")
+        if op.nonce == nonce:
+            apply_operation(self.zk_state, op, ctx)
+        return signed
+
+    def drop_zk_op(self, op_id: bytes, reason: str) -> None:
+        """An admitted operation that can no longer be included: out of the pool, and its
+        status says why."""
+        self.zk_pool.reset(self.zk_state, {op_id}, self.next_zk_context())
+        self.store.drop_zk_pending([(op_id, reason)])
 
     def get_zk_chain_state(self) -> zk_chain.ZkChainState:
         cfg = self.config
@@ -96,24 +144,41 @@ class ZkLane(Bridge):
         return zk_chain.state_transition(self.get_zk_chain_state(), proposal)
 
     def produce_zk_block(self, timestamp_ms: int | None = None) -> LedgerBlock:
-        cfg = self.config
-        ops = self.zk_pool.take(cfg.max_ops_per_zk_block)
+        """The pool's operations, with what else waits, as the next ZK block, stored."""
+        # Never before the head: the rollup settles blocks only in time order.
+        timestamp = max(timestamp_ms or now_ms(), self.zk_head.timestamp_ms)
+        draft = self.make_zk_block(self.zk_pool.take(self.config.max_ops_per_zk_block), timestamp)
+        self._append_all([self.zk_step(draft)])
+        return draft.zk.block
+
+    def make_zk_block(
+        self,
+        ops: Sequence[SignedOperation],
+        timestamp_ms: int,
+        also: Sequence[SubmissionRecord] = (),
+    ) -> ZkDraft:
+        """The next ZK block at `timestamp_ms` from `ops` (those that break a rule left out),
+        with the fast chain's messages, the L1 deposits and forced Withdraws waiting and the
+        market's block (counting the submissions `also` after the desk's), not stored."""
         inbox = tuple(self.inbox)
         deposits = tuple(self.l1_deposits)
         forced = tuple(self._make_forced(queued) for queued in self.l1_forced)
         # Payments are settled in a block that holds operations anyway (chain/market/desk.py).
         settle = bool(ops or inbox or deposits or forced)
         market = self.desk.prepare_block(
-            Height(self.zk_head.height + 1), Wei(self.zk_state.fee_pool), settle
+            Height(self.zk_head.height + 1), Wei(self.zk_state.fee_pool), settle, also
         )
         settles = []
         if settle:
             net = compute_net_payments(market.owed)
             settles = compute_market_settles(self.zk_state, market.owed_paid, net)
         body = zk_chain.ZkBody(tuple(ops), inbox, deposits, tuple(settles), market.digest, forced)
-        # Never before the head: the rollup settles blocks only in time order.
-        timestamp = max(timestamp_ms or now_ms(), self.zk_head.timestamp_ms)
-        zk = zk_chain.produce_block(self.get_zk_chain_state(), body, timestamp)
+        zk = zk_chain.produce_block(self.get_zk_chain_state(), body, timestamp_ms)
+        return ZkDraft(zk, tuple(ops), inbox, market)
+
+    def zk_step(self, draft: ZkDraft) -> AppendStep:
+        """What appending `draft` writes, and what it updates in the node once stored."""
+        zk, ops, inbox, market = draft.zk, draft.ops, draft.inbox, draft.market
         height = zk.block.height
         records = []
         touched = []
@@ -150,28 +215,34 @@ class ZkLane(Bridge):
             FORCED_META: str(forced_taken),
         }
         write_all = BlockWrite(zk.block, {}, [], [], [], lost, zk=write, meta=meta)
-        self._append(write_all, None, lambda: self.desk.commit_block(market))
-        self.inbox.clear()
-        self.deposits_credited = credited
-        del self.l1_deposits[: zk.deposits_taken]
-        self.forced_taken = forced_taken
-        del self.l1_forced[: zk.forced_taken]
-        if zk.forced_refused is not None:
-            log.error(
-                "cannot take a queued L1 Withdraw, the later ones wait: %s", zk.forced_refused
-            )
-        if zk.deposit_refused != self.deposit_refused and zk.deposit_refused is not None:
-            log.error("cannot credit an L1 deposit, the later ones wait: %s", zk.deposit_refused)
-        self.deposit_refused = zk.deposit_refused
-        if zk.block.messages:
-            self.undelivered.extend(zk.block.messages)
-            for listener in self.submit_listeners:  # the fast chain delivers them next
-                listener()
-        self.zk_state = zk.state
-        dropped = self.zk_pool.reset(zk.state, {s.op_id for s in ops}, self.next_zk_context())
-        if dropped:
-            self.store.drop_zk_pending(dropped)
-        return zk.block
+
+        def on_stored() -> None:
+            self.desk.commit_block(market)
+            self.inbox.clear()
+            self.deposits_credited = credited
+            del self.l1_deposits[: zk.deposits_taken]
+            self.forced_taken = forced_taken
+            del self.l1_forced[: zk.forced_taken]
+            if zk.forced_refused is not None:
+                log.error(
+                    "cannot take a queued L1 Withdraw, the later ones wait: %s", zk.forced_refused
+                )
+            if zk.deposit_refused != self.deposit_refused and zk.deposit_refused is not None:
+                log.error(
+                    "cannot credit an L1 deposit, the later ones wait: %s", zk.deposit_refused
+                )
+            self.deposit_refused = zk.deposit_refused
+            if zk.block.messages:
+                self.undelivered.extend(zk.block.messages)
+                for listener in self.submit_listeners:  # the fast chain delivers them next
+                    listener()
+            self.zk_state = zk.state
+            done = {s.op_id for s in ops}
+            dropped = self.zk_pool.reset(zk.state, done, self.next_zk_context())
+            if dropped:
+                self.store.drop_zk_pending(dropped)
+
+        return AppendStep(write_all, None, on_stored)
 
     @staticmethod
     def _record_messages(
@@ -199,8 +270,15 @@ class ZkLane(Bridge):
         return decoded
 
     def submit_proof(self, job_id: JobId, result: bytes, signature: bytes) -> Verdict:
-        """A prover's proof (or aggregate) for a market job; raises SubmissionRefused."""
-        return self.desk.submit(job_id, result, signature, Height(self.zk_head.height + 1))
+        """A prover's proof (or aggregate) for a market job; raises SubmissionRefused. With
+        a `proof_relay` (the decentralized mode), a submission that checks goes to it, and
+        counts once the network commits it."""
+        next_height = Height(self.zk_head.height + 1)
+        if self.proof_relay is None:
+            return self.desk.submit(job_id, result, signature, next_height)
+        verdict, _ = self.desk.check_submission(job_id, result, signature, next_height)
+        self.proof_relay(job_id, result, signature)
+        return verdict
 
     def explain_settlement(self) -> SettlementWait:
         """What the next ZK block to settle on L1 waits for (chain/market/settlement_wait.py)."""

@@ -11,7 +11,7 @@ from typing import Any
 from chain.market.book import Job, ProverState, get_active_provers
 from chain.market.desk import SubmissionRefused
 from chain.market.events import decode_events, format_events
-from chain.market.signing import InvalidSubmissionSignature, recover_submitter
+from chain.market.signing import MAX_RESULT_BYTES, InvalidSubmissionSignature, recover_submitter
 from chain.node import Node
 from chain.rpc.duet_api import parse_count
 from chain.rpc.errors import TX_REJECTED, RpcError, invalid_params
@@ -19,8 +19,6 @@ from chain.rpc.format import hx
 from chain.rpc.params import expect_params, parse_address, parse_hash, parse_hex_bytes, parse_object
 from chain.types import Height, JobId, ProverId
 from chain.zk.state import get_prover
-
-MAX_RESULT_BYTES = 1 << 20  # a 128-operation aggregate is about 50 KB
 
 
 def format_prover(address: int, state: ProverState | None, height: int) -> dict[str, Any] | None:

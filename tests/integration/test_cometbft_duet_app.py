@@ -69,6 +69,9 @@ def net(tmp_path: Path) -> Net:
     return make_net(tmp_path)
 
 
+NO_ZK_BLOCK_MS = 86_400_000
+
+
 @pytest.fixture
 def start(net: Net, tmp_path: Path) -> Iterator[Any]:
     """start() opens the node's store, serves DuetApplication over it, then runs CometBFT;
@@ -79,7 +82,9 @@ def start(net: Net, tmp_path: Path) -> Iterator[Any]:
         assert COMETBFT is not None
         genesis_time_ms = read_genesis_time_ms(net.home)
         node = open_node(tmp_path / "node", NetworkConfig(genesis_time_ms=genesis_time_ms))
-        app = DuetApplication(node)
+        # The fast chain alone: no ZK block falls due in a run (each would send the fast
+        # chain its roots; test_cometbft_node.py has ZK blocks through CometBFT).
+        app = DuetApplication(node, zk_interval_ms=NO_ZK_BLOCK_MS)
         server = ServerThread(app, net.app_address).start()
         cometbft = ChildProcess(
             [str(COMETBFT), "start", "--home", str(net.home)], log=net.log, tied_to_parent=True

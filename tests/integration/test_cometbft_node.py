@@ -4,11 +4,13 @@ usual JSON-RPC are forwarded to CometBFT's mempool and come back as committed fa
 (their logs soft-confirmed first);
 what the node refuses never reaches CometBFT; acknowledged transactions survive a kill -9
 of the node (forwarded again at start-up); and when CometBFT dies, the node stops, saying so.
+ZK operations and the embedded prover's proofs go through CometBFT as tagged transactions.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import re
@@ -22,6 +24,8 @@ import pytest
 from web3 import Web3
 from websockets.asyncio.client import connect
 
+from chain.client.zk import ZkClient
+from chain.consensus.txs import PROOF_TAG, ZK_OP_TAG
 from chain.jsonrpc import RpcClient, RpcError
 from chain.testing.accounts import dev_account, sign_transfer
 from chain.testing.node_process import NodeProcess
@@ -32,6 +36,8 @@ pytestmark = pytest.mark.skipif(COMETBFT is None, reason=MISSING_REASON)
 
 BOB = "0x" + "22" * 20
 FINAL_TIMEOUT_S = 30.0
+PROVEN_TIMEOUT_S = 240.0  # the embedded prover's Groth16 proof, on two busy cores
+ETHER = 10**18
 
 
 def transfer(nonce: int, chain_id: int = 7702, sender: int = 0, value: int = 1) -> str:
@@ -104,11 +110,14 @@ def test_acknowledged_transactions_survive_a_kill_of_the_node(node: NodeProcess)
     assert [int(r["status"], 16) for r in receipts] == [1] * 40
     assert int(rpc.call("eth_getTransactionCount", [dev_account(1).address, "latest"]), 16) == 40
 
-    # A clean stop and start continue the same chain.
+    # A clean stop and start continue the same chain (which goes on delivering each ZK
+    # block's roots, so it may have grown).
     head = int(rpc.call("eth_blockNumber"), 16)
+    head_hash = rpc.call("eth_getBlockByNumber", [hex(head), False])["hash"]
     node.restart()
     rpc = RpcClient(node.fast_http)
-    assert int(rpc.call("eth_blockNumber"), 16) == head
+    assert int(rpc.call("eth_blockNumber"), 16) >= head
+    assert rpc.call("eth_getBlockByNumber", [hex(head), False])["hash"] == head_hash
     (receipt,) = wait_for_receipts(
         rpc, [rpc.call("eth_sendRawTransaction", [transfer(40, sender=1)])]
     )
@@ -160,3 +169,21 @@ def test_a_move_is_soft_confirmed_then_final_in_the_same_block(node: NodeProcess
     assert (soft["blockHash"], soft["logIndex"]) == (final["blockHash"], final["logIndex"])
     assert soft["transactionHash"] == final["transactionHash"]
     assert not soft.get("removed")
+
+
+def test_zk_operations_commit_and_get_proven_through_cometbft(node: NodeProcess, net: Net) -> None:
+    """A ZK transfer sent to the node's ZK endpoint goes through CometBFT as a tagged
+    transaction, lands in a ZK block made at a height's header time, and the embedded
+    prover's proof of it goes through CometBFT too before the market counts it."""
+    alice = ZkClient(node.zk_http, dev_account(1).key)
+    bob = dev_account(2).address
+    before = ZkClient(node.zk_http, dev_account(2).key).balance()
+    op_id = alice.transfer(bob, 5 * ETHER)
+    alice.wait(op_id, timeout_s=FINAL_TIMEOUT_S)
+    assert ZkClient(node.zk_http, dev_account(2).key).balance() == before + 5 * ETHER
+    status = alice.wait(op_id, "proven", timeout_s=PROVEN_TIMEOUT_S)
+    assert status["proof"] is not None
+
+    committed = net.rpc("tx_search", query="tx.height>0", per_page="100")["txs"]
+    tags = {base64.b64decode(tx["tx"])[0] for tx in committed}
+    assert {ZK_OP_TAG, PROOF_TAG} <= tags

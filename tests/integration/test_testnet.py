@@ -1,6 +1,7 @@
 """`duet testnet`: four validators, each a real `duet node --consensus cometbft` with its own
 real CometBFT, on loopback. Transactions sent to any node commit on all of them; every node
-has the same fast blocks and CometBFT the same app hash at every height; with one validator
+has the same fast and ZK blocks (a ZK operation sent to one lands in the same ZK block on
+all) and CometBFT the same app hash at every height; with one validator
 killed (1/4 of the power) the others go on, and the restarted one catches up to the same
 chain; so does one paused (SIGSTOP) and resumed. The CLI starts a network, says where it is, and stops it on Ctrl-C.
 """
@@ -17,9 +18,10 @@ from typing import Any
 
 import pytest
 
+from chain.client.zk import ZkClient
 from chain.jsonrpc import RpcClient
 from chain.launcher import duet_command
-from chain.testing.accounts import sign_transfer
+from chain.testing.accounts import dev_account, sign_transfer
 from chain.testnet import Testnet
 from tests.integration.cometbft_net import COMETBFT, MISSING_REASON
 
@@ -41,11 +43,11 @@ def wait_until(check: Any, what: str, timeout_s: float = FINAL_TIMEOUT_S) -> Non
         time.sleep(0.1)
 
 
-def fast_head(rpc: RpcClient) -> int:
+def fast_head(rpc: RpcClient) -> int:  # or the ZK head, on a ZK endpoint
     return int(rpc.call("eth_blockNumber"), 16)
 
 
-def fast_hashes(rpc: RpcClient, upto: int) -> list[str]:
+def fast_hashes(rpc: RpcClient, upto: int) -> list[str]:  # or ZK blocks'
     return [rpc.call("eth_getBlockByNumber", [hex(h), False])["hash"] for h in range(upto + 1)]
 
 
@@ -62,12 +64,14 @@ def comet_height(url: str) -> int:
 
 
 def assert_same_chain(testnet: Testnet, indexes: list[int]) -> None:
-    """Every node in `indexes`: the same fast blocks and the same app hash at every height."""
-    nodes = [RpcClient(testnet.validators[i].fast_http) for i in indexes]
-    common_fast = min(fast_head(n) for n in nodes)
-    first = fast_hashes(nodes[0], common_fast)
-    for node in nodes[1:]:
-        assert fast_hashes(node, common_fast) == first
+    """Every node in `indexes`: the same fast and ZK blocks and the same app hash at every
+    height."""
+    for endpoint in ("fast_http", "zk_http"):
+        nodes = [RpcClient(getattr(testnet.validators[i], endpoint)) for i in indexes]
+        common_head = min(fast_head(n) for n in nodes)
+        first = fast_hashes(nodes[0], common_head)
+        for node in nodes[1:]:
+            assert fast_hashes(node, common_head) == first
     urls = [testnet.validators[i].comet_rpc for i in indexes]
     common = min(comet_height(u) for u in urls)
     reference = comet_app_hashes(urls[0], common)
@@ -90,6 +94,15 @@ def test_four_validators_agree_and_survive_a_killed_and_a_paused_one(testnet: Te
     for node in nodes:
         wait_until(lambda node=node: node.call("eth_getTransactionReceipt", [hashes[-1]]), "40 txs")
     assert {int(n.call("eth_getBalance", [BOB, "latest"]), 16) for n in nodes} == {40}
+    # A ZK operation sent to one node lands in the same ZK block on every node.
+    alice = ZkClient(testnet.validators[2].zk_http, dev_account(1).key)
+    op_id = alice.transfer(dev_account(2).address, 10**18)
+    alice.wait(op_id, timeout_s=FINAL_TIMEOUT_S)
+    height = alice.rpc("duet_getOperation", op_id)["blockNumber"]
+    for validator in testnet.validators:
+        zk = RpcClient(validator.zk_http)
+        wait_until(lambda zk=zk: fast_head(zk) >= height, "the ZK block on every node")
+        assert zk.call("duet_getOperation", [op_id])["blockNumber"] == height
     assert_same_chain(testnet, [0, 1, 2, 3])
 
     testnet.kill_one(3)  # 1/4 of the power: the other three still make 2/3

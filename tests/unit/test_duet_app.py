@@ -6,15 +6,11 @@ CometBFT height together, which Info reports back."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
 
 import pytest
-from google.protobuf.timestamp_pb2 import Timestamp
 
-from chain.config import POOL_MAX_PER_SENDER, NetworkConfig
+from chain.config import POOL_MAX_PER_SENDER
 from chain.consensus import duet_app
 from chain.consensus.abci.application import OK
 from chain.consensus.abci.proto.tendermint.abci import types_pb2 as abci
@@ -28,40 +24,23 @@ from chain.consensus.duet_app import (
 )
 from chain.fast.chain import FastBlock
 from chain.fast.txs import FastTx
+from chain.ledger.blocks import LedgerBlock
 from chain.node import Node, open_node
-from chain.testing.accounts import sign_transfer
-from chain.types import Address
-
-ACCEPT = abci.ResponseProcessProposal.ACCEPT
-REJECT = abci.ResponseProcessProposal.REJECT
-BOB = Address(bytes.fromhex("22" * 20))
-SENT = 10**15
-HEADER_TIME_MS = 1_900_000_000_123
-GENESIS_MS = HEADER_TIME_MS - 60_000
-MAX_TX_BYTES = 1 << 20
-
-T = TypeVar("T")
-
-
-def run(call: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(call)
-
-
-def transfer(nonce: int, chain_id: int = 7702, value: int = SENT, sender: int = 0) -> bytes:
-    return sign_transfer(nonce, sender=sender, to="0x" + BOB.hex(), value=value, chain_id=chain_id)
-
-
-def header_time(ms: int = HEADER_TIME_MS) -> Timestamp:
-    return Timestamp(seconds=ms // 1000, nanos=(ms % 1000) * 1_000_000)
-
-
-def open_network_node(data_dir: Path) -> Node:
-    """A node of a network whose genesis time is GENESIS_MS."""
-    return open_node(data_dir, NetworkConfig(genesis_time_ms=GENESIS_MS))
-
-
-def init_chain() -> abci.RequestInitChain:
-    return abci.RequestInitChain(time=header_time(GENESIS_MS))
+from tests.unit.abci_requests import (
+    ACCEPT,
+    BOB,
+    HEADER_TIME_MS,
+    MAX_TX_BYTES,
+    REJECT,
+    SENT,
+    decide,
+    header_time,
+    init_chain,
+    open_network_node,
+    process,
+    run,
+    transfer,
+)
 
 
 @pytest.fixture
@@ -72,20 +51,6 @@ def node(tmp_path: Path) -> Node:
 @pytest.fixture
 def app(node: Node) -> DuetApplication:
     return DuetApplication(node)
-
-
-def decide(app: DuetApplication, height: int, txs: list[bytes]) -> abci.ResponseFinalizeBlock:
-    """FinalizeBlock then Commit, as CometBFT does once a height is decided."""
-    request = abci.RequestFinalizeBlock(height=height, txs=txs, time=header_time())
-    answer = run(app.finalize_block(request))
-    run(app.commit(abci.RequestCommit()))
-    return answer
-
-
-def process(app: DuetApplication, txs: list[bytes]) -> int:
-    request = abci.RequestProcessProposal(height=1, txs=txs, time=header_time())
-    status: int = run(app.process_proposal(request)).status
-    return status
 
 
 def test_check_tx_admits_a_valid_transfer(app: DuetApplication) -> None:
@@ -265,9 +230,9 @@ def test_finalize_block_reuses_the_checked_execution_of_the_same_proposal(
     builds: list[int] = []
     make = app.node.make_fast_block
 
-    def counting(txs: list[FastTx], timestamp_ms: int) -> FastBlock:
+    def counting(txs: list[FastTx], timestamp_ms: int, after: LedgerBlock | None) -> FastBlock:
         builds.append(timestamp_ms)
-        return make(txs, timestamp_ms)
+        return make(txs, timestamp_ms, after)
 
     monkeypatch.setattr(app.node, "make_fast_block", counting)
     txs = [transfer(0)]

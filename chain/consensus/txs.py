@@ -1,0 +1,81 @@
+"""What CometBFT orders: fast transactions, ZK operations and proofs for the market.
+
+A fast transaction is an Ethereum transaction as `eth_sendRawTransaction` takes it: a typed
+envelope starts with its type (below 0x80), a legacy one with an RLP list's prefix (0xc0 or
+above). The bytes between are never a fast transaction's first, so they tag the others:
+
+- `ZK_OP_TAG` + the signed operation in its wire form (`duet_sendOperation`'s JSON, keys
+  sorted, no spaces);
+- `PROOF_TAG` + job id (32 bytes) + the prover's signature (65) + the proof or aggregate.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from chain.market.signing import MAX_RESULT_BYTES
+from chain.types import JobId
+
+ZK_OP_TAG = 0x80
+PROOF_TAG = 0x81
+MAX_ZK_OP_BYTES = 4096  # an operation's wire form is a few hundred bytes
+JOB_ID_BYTES = 32
+SIGNATURE_BYTES = 65
+
+
+class UndecodableTx(Exception):
+    """Bytes that are none of the three kinds."""
+
+
+@dataclass(frozen=True)
+class ZkOpTx:
+    wire: dict[str, Any]  # parse_signed_operation checks it in the node's signing domain
+
+
+@dataclass(frozen=True)
+class ProofTx:
+    job_id: JobId
+    signature: bytes
+    result: bytes
+
+
+def is_fast_tx(raw: bytes) -> bool:
+    return bool(raw) and not ZK_OP_TAG <= raw[0] < 0xC0
+
+
+def encode_zk_op(wire: dict[str, Any]) -> bytes:
+    return bytes([ZK_OP_TAG]) + json.dumps(wire, sort_keys=True, separators=(",", ":")).encode()
+
+
+def encode_proof(job_id: bytes, result: bytes, signature: bytes) -> bytes:
+    if len(job_id) != JOB_ID_BYTES or len(signature) != SIGNATURE_BYTES:
+        raise ValueError("a job id is 32 bytes and a signature 65")
+    return bytes([PROOF_TAG]) + job_id + signature + result
+
+
+def decode_tagged(raw: bytes) -> ZkOpTx | ProofTx:
+    """A ZK operation or proof transaction; raises UndecodableTx for anything else."""
+    if not raw:
+        raise UndecodableTx("empty transaction")
+    tag, body = raw[0], raw[1:]
+    if tag == ZK_OP_TAG:
+        if len(body) > MAX_ZK_OP_BYTES:
+            raise UndecodableTx(f"ZK operation over {MAX_ZK_OP_BYTES} bytes")
+        try:
+            wire = json.loads(body)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise UndecodableTx(f"ZK operation is not JSON: {exc}") from None
+        if not isinstance(wire, dict):
+            raise UndecodableTx("ZK operation is not a JSON object")
+        return ZkOpTx(wire)
+    if tag == PROOF_TAG:
+        head = JOB_ID_BYTES + SIGNATURE_BYTES
+        if len(body) <= head:
+            raise UndecodableTx("proof transaction too short")
+        if len(body) - head > MAX_RESULT_BYTES:
+            raise UndecodableTx(f"proof over {MAX_RESULT_BYTES} bytes")
+        job_id = JobId(body[:JOB_ID_BYTES])
+        return ProofTx(job_id, body[JOB_ID_BYTES:head], body[head:])
+    raise UndecodableTx(f"unknown transaction tag {tag:#04x}")

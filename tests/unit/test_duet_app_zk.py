@@ -1,0 +1,294 @@
+"""The ZK chain behind CometBFT: ZK operations and proofs as tagged CometBFT transactions,
+one ZK block per height whose header time is an interval past the ZK head's, made before
+that height's fast block (which delivers its messages), all of a height stored in one
+store transaction. Each refusal is named: a ZK operation in a height that makes no ZK
+block, one that cannot apply, a proof for no open job, bytes of no kind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chain.consensus.abci.application import OK
+from chain.consensus.abci.proto.tendermint.abci import types_pb2 as abci
+from chain.consensus.duet_app import (
+    NOT_EXECUTED,
+    REFUSED,
+    UNDECODABLE,
+    DuetApplication,
+    get_comet_head,
+)
+from chain.consensus.txs import (
+    PROOF_TAG,
+    ZK_OP_TAG,
+    UndecodableTx,
+    decode_tagged,
+    encode_proof,
+    encode_zk_op,
+    is_fast_tx,
+)
+from chain.ledger.messages import CreditMessage, decode_message
+from chain.ledger.store import Store
+from chain.market.signing import sign_submission
+from chain.node import Node
+from chain.testing.accounts import dev_account
+from chain.types import Address, JobId
+from chain.zk.ops import ToFast, Transfer
+from chain.zk.signing import format_signed_operation, sign_operation
+from chain.zk.state import get_account, get_account_index
+from tests.unit.abci_requests import (
+    ACCEPT,
+    HEADER_TIME_MS,
+    MAX_TX_BYTES,
+    REJECT,
+    decide,
+    header_time,
+    open_network_node,
+    process,
+    run,
+    transfer,
+)
+
+CAROL = 0xCA201
+AMOUNT = 3 * 10**18
+NOT_DUE_MS = HEADER_TIME_MS + 100  # the ZK interval (1 s) after HEADER_TIME_MS is not up
+
+
+@pytest.fixture
+def node(tmp_path: Path) -> Node:
+    return open_network_node(tmp_path / "node")
+
+
+@pytest.fixture
+def app(node: Node) -> DuetApplication:
+    return DuetApplication(node)
+
+
+def zk_op(node: Node, nonce: int, body: Transfer | ToFast | None = None, sender: int = 0) -> bytes:
+    """A signed ZK operation of dev account `sender`, as a CometBFT transaction."""
+    account = dev_account(sender)
+    signer = int(account.address, 16)
+    index = get_account_index(node.zk_state, signer)
+    assert index is not None
+    body = body or Transfer(CAROL, AMOUNT)
+    fee = node.config.zk_min_fee
+    signed = sign_operation(body, fee, nonce, node.signing_domain, account.key, index)
+    return encode_zk_op(format_signed_operation(signed))
+
+
+def check(app: DuetApplication, tx: bytes) -> abci.ResponseCheckTx:
+    return run(app.check_tx(abci.RequestCheckTx(tx=tx)))
+
+
+def prepare(app: DuetApplication, txs: list[bytes], ms: int = HEADER_TIME_MS) -> list[bytes]:
+    request = abci.RequestPrepareProposal(
+        height=1, txs=txs, time=header_time(ms), max_tx_bytes=MAX_TX_BYTES
+    )
+    return list(run(app.prepare_proposal(request)).txs)
+
+
+# -- the tags -----------------------------------------------------------------------------
+
+
+def test_tagged_transactions_are_never_fast_ones() -> None:
+    assert is_fast_tx(transfer(0))  # a typed (EIP-1559) envelope
+    assert not is_fast_tx(bytes([ZK_OP_TAG]) + b"{}")
+    assert not is_fast_tx(bytes([PROOF_TAG]))
+    assert not is_fast_tx(b"")
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (bytes([ZK_OP_TAG]) + b"not json", "not JSON"),
+        (bytes([ZK_OP_TAG]) + b"[1]", "not a JSON object"),
+        (bytes([ZK_OP_TAG]) + b" " * 5000, "over 4096 bytes"),
+        (bytes([PROOF_TAG]) + b"\x01" * 97, "too short"),
+        (bytes([0x9F]) + b"anything", "unknown transaction tag 0x9f"),
+    ],
+)
+def test_rejects_malformed_tagged_bytes(raw: bytes, reason: str) -> None:
+    with pytest.raises(UndecodableTx, match=reason):
+        decode_tagged(raw)
+
+
+def test_a_proof_transaction_round_trips() -> None:
+    job, signature, result = b"\x01" * 32, b"\x02" * 65, b"proof bytes"
+    decoded = decode_tagged(encode_proof(job, result, signature))
+    assert (decoded.job_id, decoded.signature, decoded.result) == (job, signature, result)  # type: ignore[union-attr]
+
+
+# -- CheckTx ------------------------------------------------------------------------------
+
+
+def test_check_tx_admits_a_zk_operation_and_one_nonce_ahead(app: DuetApplication) -> None:
+    assert check(app, zk_op(app.node, 0)).code == OK
+    # The mempool holds each alone: a later nonce waits there for the earlier one.
+    assert check(app, zk_op(app.node, 1)).code == OK
+    assert len(app.node.zk_pool.ops) == 0  # CometBFT's mempool holds them, not the node's pool
+
+
+def test_rejects_at_check_tx_a_zk_operation_that_cannot_apply(app: DuetApplication) -> None:
+    answer = check(app, zk_op(app.node, 0, Transfer(CAROL, 2**95)))
+    assert answer.code == REFUSED
+    assert "balance" in answer.log
+
+
+def test_rejects_at_check_tx_a_zk_nonce_far_ahead(app: DuetApplication) -> None:
+    answer = check(app, zk_op(app.node, 65))
+    assert answer.code == REFUSED
+    assert "over 64 ahead" in answer.log
+
+
+def test_rejects_at_check_tx_a_forged_zk_signature(app: DuetApplication) -> None:
+    tx = bytearray(zk_op(app.node, 0))
+    at = tx.index(b'"signature":"0x') + len(b'"signature":"0x')
+    tx[at : at + 2] = b"00" if tx[at : at + 2] != b"00" else b"11"
+    answer = check(app, bytes(tx))
+    assert answer.code == REFUSED
+    assert "signature" in answer.log
+
+
+def test_rejects_at_check_tx_bytes_of_no_kind(app: DuetApplication) -> None:
+    answer = check(app, bytes([0xA0, 1, 2, 3]))
+    assert answer.code == UNDECODABLE
+    assert "unknown transaction tag" in answer.log
+
+
+def proof_for_no_job(node: Node) -> bytes:
+    job, result = b"\x07" * 32, b"\x00" * 256
+    signature = sign_submission(dev_account(3).key, node.config.zk_chain_id, JobId(job), result)
+    return encode_proof(job, result, signature)
+
+
+def test_rejects_at_check_tx_a_proof_for_no_open_job(app: DuetApplication) -> None:
+    answer = check(app, proof_for_no_job(app.node))
+    assert answer.code == REFUSED
+    assert "no open job" in answer.log
+
+
+def test_rejects_at_check_tx_a_proof_with_a_bad_signature(app: DuetApplication) -> None:
+    answer = check(app, encode_proof(b"\x07" * 32, b"\x00" * 256, b"\x01" * 64 + b"\x05"))
+    assert answer.code == REFUSED
+    assert "signature" in answer.log
+
+
+# -- proposals ----------------------------------------------------------------------------
+
+
+def test_a_due_height_makes_a_zk_block_with_its_operations_then_a_fast_block(
+    app: DuetApplication,
+) -> None:
+    node = app.node
+    zk_before, fast_before = node.zk_head.height, node.fast_head.height
+    op = zk_op(node, 0)
+    proposed = prepare(app, [transfer(0), op])
+    assert proposed == [op, transfer(0)]
+    assert process(app, proposed) == ACCEPT
+    answer = decide(app, 1, proposed)
+    assert [r.code for r in answer.tx_results] == [OK, OK]
+    assert node.zk_head.height == zk_before + 1
+    assert node.zk_head.timestamp_ms == HEADER_TIME_MS  # the header's time, not the clock's
+    assert get_account(node.zk_state, CAROL).balance == AMOUNT
+    # The fast block came after the ZK block: it is the log head, and delivered its roots.
+    assert node.fast_head.height == fast_before + 1
+    assert node.log_head.hash == node.fast_head.hash
+    assert node.undelivered == []
+    head = get_comet_head(node)
+    assert head is not None and (head.height, head.fast_height) == (1, fast_before + 1)
+
+
+def test_the_proposer_orders_zk_operations_by_nonce(app: DuetApplication) -> None:
+    first, second = zk_op(app.node, 0), zk_op(app.node, 1)
+    assert prepare(app, [second, first]) == [first, second]
+
+
+def test_the_proposer_leaves_out_a_zk_operation_that_cannot_apply(app: DuetApplication) -> None:
+    poor = zk_op(app.node, 0, Transfer(CAROL, 2**95), sender=1)
+    good = zk_op(app.node, 0)
+    assert prepare(app, [poor, good]) == [good]
+
+
+def test_zk_operations_wait_for_a_height_that_makes_a_zk_block(app: DuetApplication) -> None:
+    decide(app, 1, [])  # makes the ZK block of HEADER_TIME_MS
+    op = zk_op(app.node, 0)
+    assert prepare(app, [op, transfer(0)], NOT_DUE_MS) == [transfer(0)]
+    assert process(app, [op], NOT_DUE_MS) == REJECT
+    later = HEADER_TIME_MS + 1000
+    assert prepare(app, [op], later) == [op]
+
+
+def test_a_decided_zk_operation_of_a_height_without_a_zk_block_is_not_executed(
+    app: DuetApplication,
+) -> None:
+    decide(app, 1, [])
+    zk_height = app.node.zk_head.height
+    answer = decide(app, 2, [zk_op(app.node, 0)], NOT_DUE_MS)
+    assert answer.tx_results[0].code == NOT_EXECUTED
+    assert "makes no ZK block" in answer.tx_results[0].log
+    assert app.node.zk_head.height == zk_height
+
+
+def test_rejects_a_proposal_with_a_zk_operation_that_cannot_apply(app: DuetApplication) -> None:
+    assert process(app, [zk_op(app.node, 1)]) == REJECT  # nonce 0 never came
+
+
+def test_rejects_a_proposal_with_a_proof_for_no_open_job(app: DuetApplication) -> None:
+    assert process(app, [proof_for_no_job(app.node)]) == REJECT
+
+
+def test_a_zk_message_is_delivered_by_the_same_heights_fast_block(app: DuetApplication) -> None:
+    node = app.node
+    recipient = dev_account(2).address
+    before = node.account(Address(bytes.fromhex(recipient[2:]))).balance
+    decide(app, 1, [zk_op(node, 0, ToFast(int(recipient, 16), AMOUNT))])
+    assert any(isinstance(decode_message(m), CreditMessage) for m in node.zk_head.messages)
+    assert node.undelivered == []  # the fast block of the same height delivered them
+    assert node.account(Address(bytes.fromhex(recipient[2:]))).balance == before + AMOUNT
+
+
+def test_a_height_is_stored_whole_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its ZK block and fast block go in one store transaction: a failure writing the fast
+    block leaves the ZK block unwritten too, and the height can be decided again."""
+    app = DuetApplication(open_network_node(tmp_path / "node"))
+    zk_height, fast_height = app.node.zk_head.height, app.node.fast_head.height
+    insert = Store._insert_block
+    calls = []
+
+    def failing_second(store: Store, write: object) -> None:
+        calls.append(write)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        insert(store, write)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Store, "_insert_block", failing_second)
+    txs = [zk_op(app.node, 0), transfer(0)]
+    with pytest.raises(OSError, match="disk full"):
+        decide(app, 1, txs)
+    monkeypatch.setattr(Store, "_insert_block", insert)
+    app.node.close()
+    reopened = DuetApplication(open_network_node(tmp_path / "node"))
+    node = reopened.node
+    assert (node.zk_head.height, node.fast_head.height) == (zk_height, fast_height)
+    assert get_comet_head(node) is None
+    decide(reopened, 1, txs)
+    assert get_account(node.zk_state, CAROL).balance == AMOUNT
+
+
+def test_a_zk_height_finalized_but_not_committed_replays_to_the_same_app_hash(
+    tmp_path: Path,
+) -> None:
+    first = DuetApplication(open_network_node(tmp_path / "node"))
+    request = abci.RequestFinalizeBlock(
+        height=1, txs=[zk_op(first.node, 0), transfer(0)], time=header_time()
+    )
+    answered = run(first.finalize_block(request))
+    first.node.close()  # no Commit
+    second = DuetApplication(open_network_node(tmp_path / "node"))
+    assert run(second.info(abci.RequestInfo())).last_block_height == 0
+    assert run(second.finalize_block(request)) == answered
+    run(second.commit(abci.RequestCommit()))
+    assert run(second.info(abci.RequestInfo())).last_block_app_hash == answered.app_hash
