@@ -68,7 +68,7 @@ class NodeOptions:
     market: MarketConfig = field(default_factory=MarketConfig)
     # None: dev mode (this process orders both chains); a CometBFT home: the decentralized
     # mode, CometBFT (started on that home) orders, the node executes (both chains and the
-    # prover market; no L1 yet: chain/consensus/comet_sequencer.py)
+    # prover market; on L1, only with l1_rpc and rollup given: chain/consensus/)
     cometbft_home: Path | None = None
 
 
@@ -125,7 +125,11 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
     devnet = Devnet(options.data_dir, options.host)
     decentralized = options.cometbft_home is not None
     try:
-        l1 = None if decentralized else await connect_l1(options, devnet)
+        # The decentralized mode settles on the L1 its network names (--l1-rpc, --rollup),
+        # never on an anvil of its own: every validator must read the same rollup.
+        l1 = None
+        if not decentralized or options.l1_rpc is not None:
+            l1 = await connect_l1(options, devnet)
     except BaseException:
         await devnet.stop()
         os.close(lock_fd)
@@ -162,7 +166,8 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
             )
         if settlement is not None:
             node.use_signing_domain(settlement.domain)
-            node.use_attestor(Attestor(settlement.domain, (sequencer_key,)))
+            if not decentralized:  # else the validators attest, in their vote extensions
+                node.use_attestor(Attestor(settlement.domain, (sequencer_key,)))
         duet = DuetApi(node)
         market = MarketApi(node)
         endpoints: dict[str, Endpoint] = {}
@@ -196,7 +201,10 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
             sequencer = DevSequencer(node, options.block_window_ms, options.zk_interval_s)
             tasks = [sequencer.run()]
         if decentralized:
-            log.info("decentralized mode: both chains and the prover market (no L1 yet)")
+            log.info(
+                "decentralized mode: both chains, the prover market and attestations for L1 "
+                "(no L1 deposits or forced Withdraws yet)"
+            )
         if options.prover:
             key = options.prover_key or dev_keys()[DEV_PROVER_ACCOUNT]
             tasks.append(make_house_prover(node, key).run())
@@ -204,8 +212,9 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
         if settlement is not None:
             assert l1 is not None and l1_info is not None
             tasks.append(link.watch_settlement(settlement, l1.http, node.record_l1_settlement))
-            tasks.append(link.watch_deposits(settlement, l1.http, node))
-            tasks.append(link.watch_forced(settlement, l1.http, node))
+            if not decentralized:  # each validator's own L1 view is not consensus's yet
+                tasks.append(link.watch_deposits(settlement, l1.http, node))
+                tasks.append(link.watch_forced(settlement, l1.http, node))
             if options.agent:
                 zk_url = compute_loopback_url(options.host, ports["zk"])
                 agent = link.start_agent(settlement, l1.http, zk_url)

@@ -5,6 +5,12 @@ JSON-RPC endpoints).
     root/network.json, root/validator-I/cometbft/   the CometBFT homes (chain/consensus/network.py)
     root/testnet.json                               each validator's JSON-RPC ports
     root/validator-I/node/                          its node's data directory (duet.db, node.json)
+    root/l1/                                        the shared anvil (state) and rollup (address)
+
+With L1 (the default), the testnet starts one anvil for all validators and deploys, once, a
+rollup whose sequencer set is the validators' attester keys with their powers (the genesis
+names them: chain/consensus/attestations.py); every validator settles on it and signs its ZK
+blocks in its vote extensions, and validator 0 runs the embedded submission agent and prover.
 
 A network is made once and reopened by later starts (same keys, same ports, the chain where
 it stopped). `Testnet` starts, stops, kills, pauses and resumes single validators too: the
@@ -14,6 +20,7 @@ end-to-end runner drives failures through it.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import time
@@ -21,11 +28,33 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from eth_account import Account
+from eth_utils import to_checksum_address
+from web3 import Web3
+
 from chain.consensus.comet_sequencer import COMETBFT_PID_FILE
-from chain.consensus.network import ValidatorHome, get_free_ports, open_or_make_network
+from chain.consensus.network import (
+    ValidatorHome,
+    get_free_ports,
+    open_or_make_network,
+    read_attest_address,
+)
+from chain.fast.genesis import dev_alloc, dev_keys
 from chain.jsonrpc import NodeUnreachable, RpcClient, RpcError
+from chain.l1.anvil import Anvil
+from chain.l1.calldata import StateRoot
+from chain.l1.config import DEV_AGENT_ACCOUNT, DEV_L1_GRANT_WEI
+from chain.l1.deploy import L1Deployment, load_or_deploy
+from chain.l1.devnet import L1_DIR, compute_devnet_args
+from chain.l1.errors import L1Error
+from chain.l1.link import DEPLOYMENT_FILE, make_l1_web3
 from chain.launcher import ChildProcess, LaunchError, duet_command
 from chain.nodefile import read_node_file
+from chain.zk.chain import compute_root_bytes
+from chain.zk.genesis import compute_dev_genesis_state
+from chain.zk.state import get_total_supply
+
+log = logging.getLogger("duet.testnet")
 
 TESTNET_FILE = "testnet.json"
 NODE_DIR = "node"
@@ -95,7 +124,8 @@ def read_or_allocate_ports(root: Path, validators: int) -> list[tuple[int, int]]
 def open_validators(root: Path, validators: int, powers: Sequence[int] | None) -> list[Validator]:
     """The network under `root` (made now if new; NetworkError if made otherwise)."""
     root.mkdir(parents=True, exist_ok=True)
-    homes = open_or_make_network(root, validators, powers=powers)
+    # Vote extensions from the first height: the validators' attestations ride in them.
+    homes = open_or_make_network(root, validators, powers=powers, vote_extensions_height=1)
     ports = read_or_allocate_ports(root, validators)
     return [Validator(home, fast, zk) for home, (fast, zk) in zip(homes, ports, strict=True)]
 
@@ -108,6 +138,29 @@ def is_answering(url: str) -> bool:
         return False
 
 
+def deploy_rollup(w3: Web3, root: Path, homes: Sequence[ValidatorHome]) -> L1Deployment:
+    """The network's rollup on `w3` (deployed at the first start, recorded in root/l1/):
+    the dev genesis's ZK root, the dev agent as its agent, and the validators' attester keys,
+    weighted by power, as its sequencers."""
+    alloc = dev_alloc()
+    genesis = compute_dev_genesis_state(alloc)
+    deployment, new = load_or_deploy(
+        w3,
+        root / L1_DIR / DEPLOYMENT_FILE,
+        Account.from_key(dev_keys()[DEV_AGENT_ACCOUNT]),
+        StateRoot(int.from_bytes(compute_root_bytes(genesis), "big")),
+        backing=get_total_supply(genesis),
+        grants={to_checksum_address(a): DEV_L1_GRANT_WEI for a in alloc},
+        sequencers=[read_attest_address(home.home) for home in homes],
+        weights=[home.power for home in homes],
+    )
+    if new:
+        log.info(
+            "deployed Rollup %s for the testnet's %d validators", deployment.rollup, len(homes)
+        )
+    return deployment
+
+
 class Testnet:
     __test__ = False  # a product class, not a pytest test class
 
@@ -118,11 +171,35 @@ class Testnet:
         *,
         powers: Sequence[int] | None = None,
         executor: str = "revm",
+        l1: bool = True,
     ) -> None:
         self.root = root
         self.executor = executor
         self.validators = open_validators(root, validators, powers)
         self.processes: dict[int, ChildProcess] = {}
+        self.with_l1 = l1
+        self.anvil: Anvil | None = None
+        self.l1_url: str | None = None
+        self.deployment: L1Deployment | None = None
+
+    def start_l1(self) -> None:
+        """The shared anvil (its state in root/l1/), and the rollup on it."""
+        if self.anvil is not None:
+            return
+        anvil = Anvil(*compute_devnet_args(self.root))
+        try:
+            self.l1_url = anvil.start()
+            self.anvil = anvil
+            homes = [validator.home for validator in self.validators]
+            self.deployment = deploy_rollup(make_l1_web3(self.l1_url), self.root, homes)
+        except L1Error as exc:
+            self.stop_l1()
+            raise TestnetError(f"the testnet's L1 did not start: {exc}") from None
+
+    def stop_l1(self) -> None:
+        if self.anvil is not None:
+            self.anvil.stop()
+            self.anvil = None
 
     def command(self, validator: Validator) -> list[str]:
         return [
@@ -140,14 +217,22 @@ class Testnet:
             str(validator.zk_port),
             "--executor",
             self.executor,
-            # One embedded prover for the network: the others would prove the same jobs
-            # with the same dev key (a prover of its own per validator is a --prover-key).
-            *([] if validator.index == 0 else ["--no-prover"]),
+            # One embedded prover and agent for the network: the others would prove the
+            # same jobs and send the same blocks with the same dev keys.
+            *([] if validator.index == 0 else ["--no-prover", "--no-agent"]),
+            *self._l1_args(),
         ]
+
+    def _l1_args(self) -> list[str]:
+        if self.l1_url is None or self.deployment is None:
+            return []
+        return ["--l1-rpc", self.l1_url, "--rollup", self.deployment.rollup]
 
     def start(self, on_ready: Callable[[Validator], None] | None = None) -> None:
         """Every validator, each started before the first is waited for (CometBFT needs
         more than 2/3 of the power up to commit a height)."""
+        if self.with_l1:
+            self.start_l1()
         for validator in self.validators:
             self._spawn(validator)
         for validator in self.validators:
@@ -235,3 +320,4 @@ class Testnet:
             time.sleep(READY_POLL_S)
         for index in list(self.processes):
             self.stop_one(index)
+        self.stop_l1()

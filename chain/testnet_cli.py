@@ -19,7 +19,7 @@ from rich.console import Console
 
 from chain.consensus.cometbft import CometBFTNotFound, find_cometbft
 from chain.consensus.network import MAX_VALIDATORS, NetworkError
-from chain.testnet import Testnet, TestnetError, Validator
+from chain.testnet import Testnet, TestnetError
 
 WATCH_S = 1.0  # how often the validators' processes are checked
 
@@ -49,11 +49,21 @@ def add_testnet_parser(sub: Any, default_dir: Path) -> None:
     testnet.add_argument(
         "--executor", choices=("revm", "pyevm"), default="revm", help="the fast chain's EVM"
     )
+    testnet.add_argument(
+        "--no-l1",
+        action="store_true",
+        help="no shared anvil and rollup: the validators settle nowhere",
+    )
 
 
-def print_validators(validators: list[Validator]) -> None:
-    """One block per validator (URLs whole, whatever the terminal's width)."""
+def print_validators(testnet: Testnet) -> None:
+    """One block per validator (URLs whole, whatever the terminal's width), and the L1."""
+    validators = testnet.validators
     out.print(f"[bold]Duet testnet: {len(validators)} validators[/]")
+    if testnet.l1_url is not None and testnet.deployment is not None:
+        out.print(
+            f"  L1 (anvil) {testnet.l1_url}  Rollup {testnet.deployment.rollup}", soft_wrap=True
+        )
     for v in validators:
         out.print(
             f"  validator {v.index}: fast {v.fast_http}  zk {v.zk_http}\n"
@@ -75,7 +85,7 @@ def cmd_testnet(args: argparse.Namespace) -> int:
     if args.reset and root.exists():
         shutil.rmtree(root)
     try:
-        testnet = Testnet(root, args.validators, executor=args.executor)
+        testnet = Testnet(root, args.validators, executor=args.executor, l1=not args.no_l1)
     except NetworkError as exc:
         err.print(f"[red]{exc}[/] (--reset makes a new network in {root})")
         return 2
@@ -85,7 +95,7 @@ def cmd_testnet(args: argparse.Namespace) -> int:
     out.print(f"starting {args.validators} validators in {root} …")
     try:
         testnet.start(lambda v: out.print(f"  validator {v.index} is up: {v.fast_http}"))
-        print_validators(testnet.validators)
+        print_validators(testnet)
         out.print("Ctrl-C stops the network; `duet testnet` again continues it.")
         reported: set[int] = set()
         while not stop.wait(WATCH_S):

@@ -48,6 +48,7 @@ from chain.zk.signing import format_signed_operation
 log = logging.getLogger("duet.consensus")
 
 COMETBFT_LOG = "cometbft.log"
+ATTEST_KEY_FILE = "duet_attest_key.json"  # in the home's config/, beside CometBFT's keys
 COMETBFT_PID_FILE = "cometbft.pid"  # in the node's data directory, while CometBFT runs
 # Transactions per broadcast batch (one HTTP round trip): at most what the home's
 # rpc.max_request_batch_size allows (CometBFT's default is 10; `duet testnet` raises it).
@@ -131,6 +132,18 @@ def read_genesis_time_ms(home: Path) -> int:
         raise BadCometHome(f"{home} has no {path}") from None
 
 
+def read_attest_key(home: Path) -> bytes | None:
+    """The validator's Ethereum key for attestations (`duet testnet` writes one per home);
+    None if the home has none: the validator then attests nothing."""
+    path = home / "config" / ATTEST_KEY_FILE
+    try:
+        return bytes.fromhex(json.loads(path.read_text())["private_key"].removeprefix("0x"))
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise BadCometHome(f"{path} holds no private_key: {exc}") from None
+
+
 def encode_broadcast(raw: bytes) -> tuple[str, dict[str, str]]:
     return "broadcast_tx_sync", {"tx": base64.b64encode(raw).decode()}
 
@@ -176,7 +189,7 @@ class CometSequencer:
         self.settings = read_home_settings(home)
         limit = self.settings.batch_size
         self.batch_size = min(FORWARD_BATCH, limit) if limit > 0 else FORWARD_BATCH
-        self.app = DuetApplication(node, zk_interval_ms)
+        self.app = DuetApplication(node, zk_interval_ms, read_attest_key(home))
         self._wake = asyncio.Event()
         self._forwarded: set[bytes] = set()
         self._proofs: list[bytes] = []  # relayed submissions not forwarded yet

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from eth_utils import keccak
@@ -50,14 +50,38 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from chain.config import MAX_TXS_PER_BLOCK, ZK_BLOCK_INTERVAL_S, NetworkConfig
 from chain.consensus.abci.application import OK, BaseApplication
 from chain.consensus.abci.proto.tendermint.abci import types_pb2 as abci
-from chain.consensus.txs import ProofTx, UndecodableTx, ZkOpTx, decode_tagged, is_fast_tx
+from chain.consensus.abci.proto.tendermint.types import validator_pb2
+from chain.consensus.attestations import (
+    Attester,
+    InvalidAttestation,
+    check_attestation,
+    decode_extension,
+    encode_extension,
+    format_attesters,
+    gather_attestation,
+    parse_app_state,
+    parse_attesters,
+    recover_signer,
+    sign_block,
+)
+from chain.consensus.txs import (
+    AttestationTx,
+    ProofTx,
+    UndecodableTx,
+    ZkOpTx,
+    decode_tagged,
+    encode_attestation,
+    is_fast_tx,
+)
 from chain.fast.chain import FastBlock
 from chain.fast.pool import TxPool
 from chain.fast.txs import FastTx, InvalidTransaction, decode_transaction
+from chain.l1.attestation import SettlementBlock
 from chain.ledger.log import LedgerHeads, process_append
 from chain.ledger.store import SubmissionRecord, SubmissionWrite
 from chain.market.desk import SubmissionRefused
 from chain.node import Node
+from chain.node.ledger import ATTESTATION_META_PREFIX, ATTESTED_META
 from chain.node.zk_lane import ZkDraft
 from chain.types import Hash32, Height
 from chain.zk.chain import compute_block_context
@@ -80,6 +104,10 @@ REVERTED = 4  # executed and in the block, but the EVM reverted it
 
 DEFAULT_ZK_INTERVAL_MS = int(ZK_BLOCK_INTERVAL_S * 1000)
 MAX_PROOFS_PER_HEIGHT = 64  # each is verified by every validator
+ATTESTERS_META = "attesters"  # JSON: the genesis app_state's attesters
+BLOCK_ID_FLAG_COMMIT = validator_pb2.BLOCK_ID_FLAG_COMMIT  # a vote for the block
+VERIFY_ACCEPT = abci.ResponseVerifyVoteExtension.ACCEPT
+VERIFY_REJECT = abci.ResponseVerifyVoteExtension.REJECT
 
 
 # A fast block shown soft (removed=False), or one shown soft that did not commit (True).
@@ -124,6 +152,7 @@ class Execution:
     submissions: list[SubmissionWrite]
     results: list[abci.ExecTxResult]
     refusals: list[str] = field(default_factory=list)
+    attestation: AttestationTx | None = None  # the validators' signatures of a ZK block
 
     @property
     def is_valid_proposal(self) -> bool:
@@ -160,6 +189,7 @@ class Sorted:
     fast: list[tuple[int, FastTx]] = field(default_factory=list)
     ops: list[tuple[int, SignedOperation]] = field(default_factory=list)
     proofs: list[tuple[int, ProofTx]] = field(default_factory=list)
+    attestations: list[tuple[int, AttestationTx]] = field(default_factory=list)
     undecodable: dict[int, str] = field(default_factory=dict)
 
 
@@ -173,6 +203,8 @@ def sort_txs(node: Node, raw_txs: tuple[bytes, ...]) -> Sorted:
             tagged = decode_tagged(raw)
             if isinstance(tagged, ProofTx):
                 out.proofs.append((index, tagged))
+            elif isinstance(tagged, AttestationTx):
+                out.attestations.append((index, tagged))
             else:
                 out.ops.append((index, parse_signed_operation(tagged.wire, node.signing_domain)))
         except (InvalidTransaction, UndecodableTx, InvalidSignature) as exc:
@@ -181,7 +213,11 @@ def sort_txs(node: Node, raw_txs: tuple[bytes, ...]) -> Sorted:
 
 
 def execute_txs(
-    node: Node, raw_txs: tuple[bytes, ...], time_ms: int, zk_interval_ms: int
+    node: Node,
+    raw_txs: tuple[bytes, ...],
+    time_ms: int,
+    zk_interval_ms: int,
+    attesters: Sequence[Attester] = (),
 ) -> Execution:
     """Execute `raw_txs` in order as the next height at `time_ms`, without storing; the
     refusals say why a proposal of them is not a valid one."""
@@ -195,6 +231,21 @@ def execute_txs(
 
     for index, reason in txs.undecodable.items():
         refuse(index, UNDECODABLE, f"transaction {index} is undecodable: {reason}")
+    # 0. At most one attestation, of the oldest ZK block with operations not attested yet.
+    attestation = None
+    for index, tx in txs.attestations:
+        try:
+            if attestation is not None:
+                raise InvalidAttestation("a second attestation in one height")
+            target = find_attestation_target(node)
+            if target is None or target.header.height != tx.height:
+                raise InvalidAttestation(f"ZK block {tx.height} is not the one to attest")
+            check_attestation(attesters, target.message, tx.signatures)
+        except InvalidAttestation as exc:
+            refuse(index, NOT_EXECUTED, f"attestation {index} is refused: {exc}")
+            continue
+        attestation = tx
+        results[index] = abci.ExecTxResult(code=OK)
     # 1. The proofs, each checked after those before it.
     next_zk = Height(node.zk_head.height + 1)
     submissions: list[SubmissionWrite] = []
@@ -247,7 +298,14 @@ def execute_txs(
     if len(decoded) > MAX_TXS_PER_BLOCK:
         refusals.append(f"{len(decoded)} transactions, more than a block's {MAX_TXS_PER_BLOCK}")
     ordered = [results[index] for index in range(len(raw_txs))]
-    return Execution(zk, fast, submissions, ordered, refusals)
+    return Execution(zk, fast, submissions, ordered, refusals, attestation)
+
+
+def find_attestation_target(node: Node) -> SettlementBlock | None:
+    """The oldest committed ZK block with operations that no committed height attested."""
+    attested = Height(int(node.store.get_meta(ATTESTED_META) or 0))
+    heights = node.store.list_zk_op_heights(attested, 1)
+    return None if not heights else node.describe_settlement(heights[0])
 
 
 def compute_fast_results(
@@ -378,9 +436,15 @@ class DuetApplication(BaseApplication):
     at a time (the server serializes them), as the node requires. `zk_interval_ms` is the
     network's ZK block interval: every validator must run with the same."""
 
-    def __init__(self, node: Node, zk_interval_ms: int = DEFAULT_ZK_INTERVAL_MS) -> None:
+    def __init__(
+        self,
+        node: Node,
+        zk_interval_ms: int = DEFAULT_ZK_INTERVAL_MS,
+        attest_key: bytes | None = None,
+    ) -> None:
         self.node = node
         self.zk_interval_ms = zk_interval_ms
+        self.attest_key = attest_key  # this validator's Ethereum key, for its extensions
         self.checked: dict[HeightKey, Execution] = {}  # this height's executions, by input
         self.decided: tuple[int, Execution] | None = None  # FinalizeBlock's, until Commit
         self.soft_listeners: list[SoftListener] = []
@@ -389,13 +453,21 @@ class DuetApplication(BaseApplication):
     def get_app_hash(self) -> bytes:
         return compute_app_hash(self.node.config, self.node.heads)
 
+    @property
+    def attesters(self) -> tuple[Attester, ...]:
+        """The network's attesters, as InitChain stored them from the genesis."""
+        raw = self.node.store.get_meta(ATTESTERS_META)
+        return () if raw is None else parse_attesters(json.loads(raw))
+
     def _key(self, txs: tuple[bytes, ...], time: Timestamp) -> HeightKey:
         return HeightKey(self.node.log_head.hash, compute_time_ms(time), txs)
 
     def _execute(self, key: HeightKey) -> Execution:
         execution = self.checked.get(key)
         if execution is None:
-            execution = execute_txs(self.node, key.txs, key.time_ms, self.zk_interval_ms)
+            execution = execute_txs(
+                self.node, key.txs, key.time_ms, self.zk_interval_ms, self.attesters
+            )
             self.checked[key] = execution
         return execution
 
@@ -431,6 +503,8 @@ class DuetApplication(BaseApplication):
             tagged = decode_tagged(request.tx)
         except UndecodableTx as exc:
             return abci.ResponseCheckTx(code=UNDECODABLE, log=str(exc))
+        if isinstance(tagged, AttestationTx):
+            return abci.ResponseCheckTx(code=REFUSED, log="only a proposer makes attestations")
         try:
             if isinstance(tagged, ZkOpTx):
                 node.check_op_for_mempool(tagged.wire)
@@ -464,6 +538,8 @@ class DuetApplication(BaseApplication):
                 f"genesis time is {network_time} ms: start the node with its network's "
                 "CometBFT home on a new data directory"
             )
+        attesters = parse_app_state(request.app_state_bytes)
+        self.node.store.set_meta(ATTESTERS_META, json.dumps(format_attesters(attesters)))
         return abci.ResponseInitChain(app_hash=self.get_app_hash())
 
     async def prepare_proposal(
@@ -472,7 +548,8 @@ class DuetApplication(BaseApplication):
         node, mempool = self.node, list(request.txs)
         time_ms = compute_time_ms(request.time)
         budget = request.max_tx_bytes
-        picked = select_proofs(node, mempool, budget)
+        picked = self._gather_attestation(request.local_last_commit)
+        picked += select_proofs(node, mempool, budget - sum(map(compute_tx_size, picked)))
         if is_zk_due(node, time_ms, self.zk_interval_ms):
             budget -= sum(compute_tx_size(raw) for raw in picked)
             picked += select_ops(node, mempool, time_ms, budget)
@@ -505,6 +582,58 @@ class DuetApplication(BaseApplication):
         if execution.fast is not None:
             self._show_soft(execution.fast)
         return abci.ResponseProcessProposal(status=abci.ResponseProcessProposal.ACCEPT)
+
+    def _gather_attestation(self, last_commit: abci.ExtendedCommitInfo) -> list[bytes]:
+        """The attestation transaction the last commit's vote extensions make, if they
+        attest the block due with enough power."""
+        target = find_attestation_target(self.node)
+        if target is None:
+            return []
+        extensions = [
+            (vote.validator.address, vote.vote_extension)
+            for vote in last_commit.votes
+            if vote.block_id_flag == BLOCK_ID_FLAG_COMMIT
+        ]
+        height = target.header.height
+        signatures = gather_attestation(self.attesters, target.message, height, extensions)
+        return [] if signatures is None else [encode_attestation(height, signatures)]
+
+    async def extend_vote(self, request: abci.RequestExtendVote) -> abci.ResponseExtendVote:
+        """This validator's signature of the ZK block due for attestation, if it has a key
+        and a block is due."""
+        target = find_attestation_target(self.node)
+        if target is None or self.attest_key is None:
+            return abci.ResponseExtendVote()
+        signature = sign_block(target.message, self.attest_key)
+        return abci.ResponseExtendVote(
+            vote_extension=encode_extension(target.header.height, signature)
+        )
+
+    async def verify_vote_extension(
+        self, request: abci.RequestVerifyVoteExtension
+    ) -> abci.ResponseVerifyVoteExtension:
+        """An empty extension (a validator without a key, or nothing due) is fine; one that
+        signs must sign the block due, with the key the genesis names for its validator."""
+        if not request.vote_extension:
+            return abci.ResponseVerifyVoteExtension(status=VERIFY_ACCEPT)
+        by_validator = {a.validator: a for a in self.attesters}
+        attester = by_validator.get(request.validator_address)
+        target = find_attestation_target(self.node)
+        try:
+            height, signature = decode_extension(request.vote_extension)
+            if attester is None or target is None or height != target.header.height:
+                raise InvalidAttestation(f"ZK block {height} is not due for attestation")
+            if recover_signer(target.message, signature) != attester.address:
+                raise InvalidAttestation("not signed by the validator's attester key")
+        except InvalidAttestation as exc:
+            log.warning(
+                "refused the vote extension of %s at height %d: %s",
+                request.validator_address.hex(),
+                request.height,
+                exc,
+            )
+            return abci.ResponseVerifyVoteExtension(status=VERIFY_REJECT)
+        return abci.ResponseVerifyVoteExtension(status=VERIFY_ACCEPT)
 
     def _show_soft(self, fast: FastBlock) -> None:
         if fast.block.hash in self.soft:
@@ -541,11 +670,11 @@ class DuetApplication(BaseApplication):
         self.checked.clear()  # built on the head this commit replaces
         node, fast = self.node, execution.fast
         head = CometHead(height, node.fast_head.height if fast is None else fast.block.height)
-        node.commit_height(
-            execution.zk,
-            fast,
-            execution.submissions,
-            {COMETBFT_HEAD_META: encode_comet_head(head)},
-        )
+        meta = {COMETBFT_HEAD_META: encode_comet_head(head)}
+        if execution.attestation is not None:
+            attested = execution.attestation.height
+            meta[f"{ATTESTATION_META_PREFIX}{attested}"] = execution.attestation.signatures.hex()
+            meta[ATTESTED_META] = str(attested)
+        node.commit_height(execution.zk, fast, execution.submissions, meta)
         self._retract_soft(None if fast is None else fast.block.hash)
         return abci.ResponseCommit()

@@ -33,7 +33,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from eth_account import Account
+from eth_typing import ChecksumAddress
+
 from chain.consensus.abci.server import MAX_UNIX_PATH_BYTES
+from chain.consensus.attestations import Attester, format_attesters
+from chain.consensus.comet_sequencer import ATTEST_KEY_FILE, read_attest_key
 from chain.consensus.cometbft import CometBFTNotFound, find_cometbft
 from chain.consensus.cometbft_config import (
     CometConfigError,
@@ -422,6 +427,22 @@ def init_home(cometbft: Path, home: Path) -> None:
         )
 
 
+def write_attest_key(home: Path) -> None:
+    """A new Ethereum key for the validator's attestations, readable by its owner only."""
+    account = Account.create()
+    path = home / "config" / ATTEST_KEY_FILE
+    path.write_text(
+        json.dumps({"address": account.address, "private_key": "0x" + account.key.hex()})
+    )
+    path.chmod(0o600)
+
+
+def read_attest_address(home: Path) -> ChecksumAddress:
+    key = read_attest_key(home)
+    assert key is not None, "make_validator writes it"
+    return Account.from_key(key).address
+
+
 def make_validator(
     cometbft: Path, root: Path, index: int, power: int, ports: tuple[int, int]
 ) -> ValidatorHome:
@@ -430,6 +451,7 @@ def make_validator(
     home = directory / HOME_DIR
     app_address = compute_app_address(directory)
     init_home(cometbft, home)
+    write_attest_key(home)
     with about(f"{compute_validator_name(index)}'s keys"):
         node_id = compute_node_id(read_json(home / "config" / "node_key.json"))
         validator_key = read_json(home / "config" / "priv_validator_key.json")
@@ -454,6 +476,10 @@ def write_genesis(homes: Sequence[ValidatorHome], spec: NetworkSpec) -> None:
         )
         for home in homes
     ]
+    attesters = [
+        Attester(home.validator_address, read_attest_address(home.home), home.power)
+        for home in homes
+    ]
     template = homes[0].home / "config" / "genesis.json"
     with about(str(template)):
         genesis = compute_genesis(
@@ -463,6 +489,7 @@ def write_genesis(homes: Sequence[ValidatorHome], spec: NetworkSpec) -> None:
             validators=validators,
             vote_extensions_height=spec.vote_extensions_height,
         )
+    genesis["app_state"] = format_attesters(attesters)
     for home in homes:
         write_json(home.home / "config" / "genesis.json", genesis)
 
@@ -482,6 +509,11 @@ def check_home(home: ValidatorHome) -> None:
         raise NetworkError(f"{home.moniker}'s validator key is not the one the network has")
     if node_id != home.node_id:
         raise NetworkError(f"{home.moniker}'s node key is not the one the network has")
+    if not (config / ATTEST_KEY_FILE).exists():
+        raise NetworkError(
+            f"{home.moniker} has no attester key ({config / ATTEST_KEY_FILE}): the network "
+            "was made by an older duet; make a new one (duet testnet --reset)"
+        )
     try:
         proxy_app = tomllib.loads((config / "config.toml").read_text()).get("proxy_app")
     except (OSError, tomllib.TOMLDecodeError) as error:

@@ -6,7 +6,10 @@ above). The bytes between are never a fast transaction's first, so they tag the 
 
 - `ZK_OP_TAG` + the signed operation in its wire form (`duet_sendOperation`'s JSON, keys
   sorted, no spaces);
-- `PROOF_TAG` + job id (32 bytes) + the prover's signature (65) + the proof or aggregate.
+- `PROOF_TAG` + job id (32 bytes) + the prover's signature (65) + the proof or aggregate;
+- `ATTESTATION_TAG` + ZK height (8 bytes) + the validators' signatures of that ZK block,
+  65 bytes each, ascending by signer (chain/consensus/attestations.py), which only a
+  proposer makes, from the last commit's vote extensions.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from chain.types import JobId
 
 ZK_OP_TAG = 0x80
 PROOF_TAG = 0x81
+ATTESTATION_TAG = 0x82
+MAX_ATTESTATION_SIGNATURES = 1000
 MAX_ZK_OP_BYTES = 4096  # an operation's wire form is a few hundred bytes
 JOB_ID_BYTES = 32
 SIGNATURE_BYTES = 65
@@ -32,6 +37,12 @@ class UndecodableTx(Exception):
 @dataclass(frozen=True)
 class ZkOpTx:
     wire: dict[str, Any]  # parse_signed_operation checks it in the node's signing domain
+
+
+@dataclass(frozen=True)
+class AttestationTx:
+    height: int
+    signatures: bytes
 
 
 @dataclass(frozen=True)
@@ -55,8 +66,13 @@ def encode_proof(job_id: bytes, result: bytes, signature: bytes) -> bytes:
     return bytes([PROOF_TAG]) + job_id + signature + result
 
 
-def decode_tagged(raw: bytes) -> ZkOpTx | ProofTx:
-    """A ZK operation or proof transaction; raises UndecodableTx for anything else."""
+def encode_attestation(height: int, signatures: bytes) -> bytes:
+    return bytes([ATTESTATION_TAG]) + height.to_bytes(8, "big") + signatures
+
+
+def decode_tagged(raw: bytes) -> ZkOpTx | ProofTx | AttestationTx:
+    """A ZK operation, proof or attestation transaction; raises UndecodableTx for anything
+    else."""
     if not raw:
         raise UndecodableTx("empty transaction")
     tag, body = raw[0], raw[1:]
@@ -78,4 +94,9 @@ def decode_tagged(raw: bytes) -> ZkOpTx | ProofTx:
             raise UndecodableTx(f"proof over {MAX_RESULT_BYTES} bytes")
         job_id = JobId(body[:JOB_ID_BYTES])
         return ProofTx(job_id, body[JOB_ID_BYTES:head], body[head:])
+    if tag == ATTESTATION_TAG:
+        count, extra = divmod(len(body) - 8, SIGNATURE_BYTES)
+        if len(body) < 8 + SIGNATURE_BYTES or extra or count > MAX_ATTESTATION_SIGNATURES:
+            raise UndecodableTx("an attestation is a height and whole signatures")
+        return AttestationTx(int.from_bytes(body[:8], "big"), body[8:])
     raise UndecodableTx(f"unknown transaction tag {tag:#04x}")

@@ -144,6 +144,34 @@ def compute_attestation(message: SignableMessage, keys: Sequence[bytes]) -> byte
     return b"".join(bytes(signature) for _, signature in signed)
 
 
+@dataclass(frozen=True)
+class SettlementBlock:
+    """A block as the rollup settles it, before anyone signed it: its settlement number,
+    header, post-root and ops hash, and the EIP-712 message the sequencers sign."""
+
+    number: int
+    header: BlockHeader
+    post_root: StateRoot
+    ops_hash: bytes
+    message: SignableMessage
+
+    def with_attestation(self, attestation: bytes) -> AttestedBlock:
+        return AttestedBlock(self.number, self.header, self.post_root, self.ops_hash, attestation)
+
+
+def describe_block(
+    domain: SigningDomain, number: int, header: BlockHeader, statements: Sequence[Statement]
+) -> SettlementBlock:
+    """The block of `statements` (circuit, post-root, words per operation) after `header`, as
+    settlement `number`."""
+    if not statements:
+        raise L1Error("a block without operations is not settled")
+    post_root = StateRoot(statements[-1][1])
+    ops_hash = compute_ops_hash(statements)
+    message = compute_block_message(domain, number, header, post_root, ops_hash)
+    return SettlementBlock(number, header, post_root, ops_hash, message)
+
+
 def attest_block(
     domain: SigningDomain,
     number: int,
@@ -151,14 +179,9 @@ def attest_block(
     statements: Sequence[Statement],
     keys: Sequence[bytes],
 ) -> AttestedBlock:
-    """The block of `statements` (circuit, post-root, words per operation) after `header`, as
-    settlement `number`, signed by `keys`."""
-    if not statements:
-        raise L1Error("a block without operations is not settled")
-    post_root = StateRoot(statements[-1][1])
-    ops_hash = compute_ops_hash(statements)
-    message = compute_block_message(domain, number, header, post_root, ops_hash)
-    return AttestedBlock(number, header, post_root, ops_hash, compute_attestation(message, keys))
+    """The block of `statements` after `header`, as settlement `number`, signed by `keys`."""
+    block = describe_block(domain, number, header, statements)
+    return block.with_attestation(compute_attestation(block.message, keys))
 
 
 def recover_signers(message: SignableMessage, attestation: bytes) -> list[ChecksumAddress]:

@@ -73,18 +73,19 @@ def compute_rollup_config(
     escape: EscapeSchedule,
     signing_tables: tuple[list[bytes], list[int]] | None = None,
     epoch_places: list[int] | None = None,
+    weights: Sequence[int] | None = None,
 ) -> RollupConfig:
     """The Rollup constructor's `Config`: the slot schedule, the bridge (the token, the
-    deposit and withdraw circuit ids), the sequencers (weight 1 each), the signed-operation
-    and epoch tables (default: derived from the circuits, chain/l1/op_signing.py and
-    op_epochs.py), and the forced queue's circuits, delays and fee."""
+    deposit and withdraw circuit ids), the sequencers (with `weights`, default 1 each), the
+    signed-operation and epoch tables (default: derived from the circuits,
+    chain/l1/op_signing.py and op_epochs.py), and the forced queue's circuits, delays and fee."""
     type_hashes, fields = list_signing_tables() if signing_tables is None else signing_tables
     return (
         schedule.slot_blocks,
         schedule.grace_blocks,
         (zkpow, get_circuit_id("deposit"), get_circuit_id("withdraw")),
         list(sequencers),
-        [1] * len(sequencers),
+        list(weights) if weights is not None else [1] * len(sequencers),
         type_hashes,
         fields,
         EPOCH_SECONDS,
@@ -113,13 +114,15 @@ def deploy_contracts(
     sequencers: Sequence[ChecksumAddress] | None = None,
     allow_dev_keys: bool = False,
     escape: EscapeSchedule = DEV_ESCAPE,
+    weights: Sequence[int] | None = None,
 ) -> L1Deployment:
     """ZkPow (its supply to `token_holder`, default the deployer) and Rollup (at
     `genesis_root`, with `keys`, default the current ceremony's; `agents`, default the
     deployer alone, on `schedule`). Then the deployer sends the rollup `backing` wei of L1
     ZKPoW (the ZK genesis supply it backs) and each address of `grants` its amount; both
     come out of the deployer's balance, so `token_holder` must be the deployer for them.
-    `sequencers` attest blocks, each with weight 1 (default: the deployer alone); `escape`
+    `sequencers` attest blocks, with `weights` (default 1 each; default sequencers: the
+    deployer alone); `escape`
     sets the forced queue's delays and fee (default the dev stack's, short).
 
     The ceremony's keys are refused (DevKeysRefused) when they are the deterministic dev
@@ -131,7 +134,7 @@ def deploy_contracts(
     vks = [encode_verification_key(vk) for vk in (keys or load_ceremony_keys())]
     zkpow = deploy_contract(w3, deployer, "ZkPow", token_holder or deployer.address, supply)
     signers = list(sequencers if sequencers is not None else [deployer.address])
-    config = compute_rollup_config(zkpow, schedule, signers, escape)
+    config = compute_rollup_config(zkpow, schedule, signers, escape, weights=weights)
     rollup, block = deploy_contract_at_block(
         w3,
         deployer,
@@ -201,6 +204,7 @@ def load_or_deploy(
     backing: int = 0,
     grants: Mapping[ChecksumAddress, int] | None = None,
     sequencers: Sequence[ChecksumAddress] | None = None,
+    weights: Sequence[int] | None = None,
 ) -> tuple[L1Deployment, bool]:
     """The deployment recorded at `path` if L1 still holds it, else a new one (with the
     deployer as its one agent, `backing`, `grants` and `sequencers` as `deploy_contracts`
@@ -218,6 +222,7 @@ def load_or_deploy(
         backing=backing,
         grants=grants,
         sequencers=sequencers,
+        weights=weights,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

@@ -4,16 +4,23 @@ what L1 has settled."""
 
 from collections.abc import Sequence
 
-from chain.l1.attestation import AttestedBlock, Attestor, BlockHeader, attest_block
+from chain.l1.attestation import (
+    AttestedBlock,
+    Attestor,
+    BlockHeader,
+    SettlementBlock,
+    compute_attestation,
+    describe_block,
+)
 from chain.l1.calldata import StateRoot
 from chain.l1.forced import QueuedWithdrawal
-from chain.node.ledger import ATTESTED_CACHE, L1_SETTLED_META, LedgerPart
+from chain.node.ledger import ATTESTATION_META_PREFIX, ATTESTED_CACHE, L1_SETTLED_META, LedgerPart
 from chain.prover.witness import HEADER_LAYOUT, unpack_word
 from chain.types import Height
 from chain.zk import chain as zk_chain
 from chain.zk.ops import GWEI, Deposit, Withdraw
 from chain.zk.poseidon import FIELD_MODULUS
-from chain.zk.signing import InvalidSignature, recover_operation
+from chain.zk.signing import InvalidSignature, SigningDomain, recover_operation
 
 
 class Bridge(LedgerPart):
@@ -68,16 +75,12 @@ class Bridge(LedgerPart):
         self.attestor = attestor
         self._attested = {}
 
-    def get_attestation(self, height: Height) -> AttestedBlock | None:
-        """ZK block `height` as this node, the sequencer, attests it for L1: its settlement
-        number (L1 settles only blocks with operations, in order), header and signature.
-        None without a sequencer key for a rollup (`attestor`), or for a block without
-        operations. It signs only blocks it has committed, whenever it is asked."""
-        if self.attestor is None:
-            return None
-        cached = self._attested.get(height)
-        if cached is not None:
-            return cached
+    def describe_settlement(
+        self, height: Height, domain: SigningDomain | None = None
+    ) -> SettlementBlock | None:
+        """ZK block `height` as L1 settles it (its settlement number: L1 settles only blocks
+        with operations, in order), in `domain` (default: the node's signing domain); None
+        for a block without operations or not committed."""
         ops = self.store.list_zk_ops_at(height)
         block = self.get_block(self.config.zk_chain_id, height)
         if not ops or block is None:
@@ -85,8 +88,28 @@ class Bridge(LedgerPart):
         header = BlockHeader(height, block.timestamp_ms // 1000, StateRoot(ops[0].public_inputs[0]))
         statements = [(op.circuit, op.public_inputs[1], op.public_inputs[2:]) for op in ops]
         number = self.store.count_zk_op_heights(height)
-        attested = attest_block(
-            self.attestor.domain, number, header, statements, self.attestor.keys
+        return describe_block(domain or self.signing_domain, number, header, statements)
+
+    def get_attestation(self, height: Height) -> AttestedBlock | None:
+        """ZK block `height` as the sequencer attests it for L1: in the decentralized mode,
+        with the validators' signatures a height committed (chain/consensus/attestations.py);
+        in dev mode, signed by this node's keys (`attestor`) when asked, for blocks it has
+        committed. None for a block without operations, or without either."""
+        collected = self.store.get_meta(f"{ATTESTATION_META_PREFIX}{height}")
+        if collected is not None:
+            described = self.describe_settlement(height)
+            assert described is not None, "an attested block is a committed one"
+            return described.with_attestation(bytes.fromhex(collected))
+        if self.attestor is None:
+            return None
+        cached = self._attested.get(height)
+        if cached is not None:
+            return cached
+        described = self.describe_settlement(height, self.attestor.domain)
+        if described is None:
+            return None
+        attested = described.with_attestation(
+            compute_attestation(described.message, self.attestor.keys)
         )
         if len(self._attested) >= ATTESTED_CACHE:
             del self._attested[next(iter(self._attested))]  # the oldest asked for

@@ -43,6 +43,10 @@ L1_SETTLED_META = "l1_settled_zk_height"
 DEPOSITS_META = "l1_deposits_credited"
 FORCED_META = "l1_forced_taken"  # how many of the rollup's queued Withdraws blocks have taken
 ATTESTED_CACHE = 16  # blocks whose attestation the node keeps signed
+# The decentralized mode: the validators' signatures of ZK block H (hex), as a height
+# committed them; ATTESTED_META: the last ZK height so attested.
+ATTESTATION_META_PREFIX = "attestation:"
+ATTESTED_META = "attested_zk_height"
 SIGNING_DOMAIN_META = "signing_domain"  # JSON: the domain operations are signed in
 
 BlockListener = Callable[[LedgerBlock, FastBlock | None], None]

@@ -1,7 +1,8 @@
 """`duet testnet`: four validators, each a real `duet node --consensus cometbft` with its own
 real CometBFT, on loopback. Transactions sent to any node commit on all of them; every node
 has the same fast and ZK blocks (a ZK operation sent to one lands in the same ZK block on
-all) and CometBFT the same app hash at every height; with one validator
+all, and settles on the testnet's L1 with the validators' attestations) and CometBFT the
+same app hash at every height; with one validator
 killed (1/4 of the power) the others go on, and the restarted one catches up to the same
 chain; so does one paused (SIGSTOP) and resumed. The CLI starts a network, says where it is, and stops it on Ctrl-C.
 """
@@ -19,7 +20,10 @@ from typing import Any
 import pytest
 
 from chain.client.zk import ZkClient
+from chain.consensus.network import read_attest_address
 from chain.jsonrpc import RpcClient
+from chain.l1.link import make_l1_web3
+from chain.l1.rollup import RollupClient
 from chain.launcher import duet_command
 from chain.testing.accounts import dev_account, sign_transfer
 from chain.testnet import Testnet
@@ -29,6 +33,7 @@ pytestmark = [pytest.mark.skipif(COMETBFT is None, reason=MISSING_REASON), pytes
 
 BOB = "0x" + "22" * 20
 FINAL_TIMEOUT_S = 60.0
+SETTLE_TIMEOUT_S = 240.0  # a Groth16 proof and an L1 transaction, on two busy cores
 CLI_START_TIMEOUT_S = 90.0
 
 
@@ -104,6 +109,16 @@ def test_four_validators_agree_and_survive_a_killed_and_a_paused_one(testnet: Te
         wait_until(lambda zk=zk: fast_head(zk) >= height, "the ZK block on every node")
         assert zk.call("duet_getOperation", [op_id])["blockNumber"] == height
     assert_same_chain(testnet, [0, 1, 2, 3])
+    # It settles on the shared L1: proven by validator 0's prover, attested by the
+    # validators in their vote extensions (the rollup's sequencer set is their attester
+    # keys), sent by validator 0's agent.
+    alice.wait(op_id, "settled", timeout_s=SETTLE_TIMEOUT_S)
+    assert testnet.l1_url is not None and testnet.deployment is not None
+    rollup = RollupClient(make_l1_web3(testnet.l1_url), testnet.deployment.rollup)
+    attesters = {read_attest_address(v.home.home) for v in testnet.validators}
+    assert {key for key, _ in rollup.list_sequencers()} == attesters
+    block = alice.rpc("duet_getSettlementBlock", height)
+    assert len(bytes.fromhex(block["attestation"]["signatures"][2:])) >= 3 * 65
 
     testnet.kill_one(3)  # 1/4 of the power: the other three still make 2/3
     more = [nodes[0].call("eth_sendRawTransaction", [transfer(n)]) for n in range(40, 60)]

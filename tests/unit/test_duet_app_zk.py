@@ -6,24 +6,40 @@ block, one that cannot apply, a proof for no open job, bytes of no kind."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from eth_account import Account as EthAccount
+from eth_utils import keccak
 
 from chain.consensus.abci.application import OK
 from chain.consensus.abci.proto.tendermint.abci import types_pb2 as abci
+from chain.consensus.attestations import (
+    Attester,
+    decode_extension,
+    encode_extension,
+    format_attesters,
+    sign_block,
+)
 from chain.consensus.duet_app import (
+    BLOCK_ID_FLAG_COMMIT,
     NOT_EXECUTED,
     REFUSED,
     UNDECODABLE,
+    VERIFY_ACCEPT,
+    VERIFY_REJECT,
     DuetApplication,
+    find_attestation_target,
     get_comet_head,
 )
 from chain.consensus.txs import (
+    ATTESTATION_TAG,
     PROOF_TAG,
     ZK_OP_TAG,
     UndecodableTx,
     decode_tagged,
+    encode_attestation,
     encode_proof,
     encode_zk_op,
     is_fast_tx,
@@ -33,12 +49,13 @@ from chain.ledger.store import Store
 from chain.market.signing import sign_submission
 from chain.node import Node
 from chain.testing.accounts import dev_account
-from chain.types import Address, JobId
+from chain.types import Address, Height, JobId
 from chain.zk.ops import ToFast, Transfer
 from chain.zk.signing import format_signed_operation, sign_operation
 from chain.zk.state import get_account, get_account_index
 from tests.unit.abci_requests import (
     ACCEPT,
+    GENESIS_MS,
     HEADER_TIME_MS,
     MAX_TX_BYTES,
     REJECT,
@@ -292,3 +309,137 @@ def test_a_zk_height_finalized_but_not_committed_replays_to_the_same_app_hash(
     assert run(second.finalize_block(request)) == answered
     run(second.commit(abci.RequestCommit()))
     assert run(second.info(abci.RequestInfo())).last_block_app_hash == answered.app_hash
+
+
+# -- attestations in vote extensions --------------------------------------------------------
+
+ATTEST_KEYS = [keccak(f"attester-{i}".encode()) for i in range(4)]
+VALIDATORS = [bytes([i + 1]) * 20 for i in range(4)]
+ATTESTERS = [
+    Attester(VALIDATORS[i], EthAccount.from_key(ATTEST_KEYS[i]).address, 10) for i in range(4)
+]
+
+
+@pytest.fixture
+def attesting(tmp_path: Path) -> DuetApplication:
+    """Validator 0 of a network of four equal attesters, after a height that made a ZK
+    block with an operation (ZK height 1): that block is due for attestation."""
+    app = DuetApplication(open_network_node(tmp_path / "node"), attest_key=ATTEST_KEYS[0])
+    app_state = json.dumps(format_attesters(ATTESTERS)).encode()
+    run(
+        app.init_chain(
+            abci.RequestInitChain(time=header_time(GENESIS_MS), app_state_bytes=app_state)
+        )
+    )
+    decide(app, 1, [zk_op(app.node, 0)])
+    return app
+
+
+def extension(app: DuetApplication, key: bytes, zk_height: int = 1) -> bytes:
+    target = find_attestation_target(app.node)
+    assert target is not None
+    return encode_extension(zk_height, sign_block(target.message, key))
+
+
+def verify(app: DuetApplication, validator: bytes, ext: bytes) -> int:
+    request = abci.RequestVerifyVoteExtension(
+        validator_address=validator, height=2, vote_extension=ext
+    )
+    status: int = run(app.verify_vote_extension(request)).status
+    return status
+
+
+def last_commit(votes: list[tuple[bytes, bytes]]) -> abci.ExtendedCommitInfo:
+    return abci.ExtendedCommitInfo(
+        votes=[
+            abci.ExtendedVoteInfo(
+                validator=abci.Validator(address=validator, power=10),
+                vote_extension=ext,
+                block_id_flag=BLOCK_ID_FLAG_COMMIT,
+            )
+            for validator, ext in votes
+        ]
+    )
+
+
+def test_a_validator_extends_its_vote_with_its_signature_of_the_block_due(
+    attesting: DuetApplication,
+) -> None:
+    answer = run(attesting.extend_vote(abci.RequestExtendVote(height=2)))
+    assert answer.vote_extension == extension(attesting, ATTEST_KEYS[0])
+    assert decode_extension(answer.vote_extension)[0] == 1
+
+
+def test_a_validator_without_a_key_or_a_block_due_extends_nothing(app: DuetApplication) -> None:
+    assert run(app.extend_vote(abci.RequestExtendVote(height=2))).vote_extension == b""
+
+
+def test_verifies_a_vote_extension_by_the_validators_own_key(attesting: DuetApplication) -> None:
+    assert verify(attesting, VALIDATORS[1], extension(attesting, ATTEST_KEYS[1])) == VERIFY_ACCEPT
+    assert verify(attesting, VALIDATORS[1], b"") == VERIFY_ACCEPT
+
+
+def test_rejects_a_vote_extension_signed_by_another_validators_key(
+    attesting: DuetApplication,
+) -> None:
+    assert verify(attesting, VALIDATORS[1], extension(attesting, ATTEST_KEYS[2])) == VERIFY_REJECT
+
+
+def test_rejects_a_vote_extension_for_another_zk_block(attesting: DuetApplication) -> None:
+    stale = extension(attesting, ATTEST_KEYS[1], zk_height=0)
+    assert verify(attesting, VALIDATORS[1], stale) == VERIFY_REJECT
+
+
+def test_rejects_a_vote_extension_of_no_attester(attesting: DuetApplication) -> None:
+    stranger = bytes([9]) * 20
+    assert verify(attesting, stranger, extension(attesting, ATTEST_KEYS[1])) == VERIFY_REJECT
+
+
+def test_the_next_proposer_gathers_the_extensions_and_the_height_commits_them(
+    attesting: DuetApplication,
+) -> None:
+    node = attesting.node
+    votes = [(VALIDATORS[i], extension(attesting, ATTEST_KEYS[i])) for i in (0, 1, 2)]
+    request = abci.RequestPrepareProposal(
+        height=2,
+        txs=[],
+        time=header_time(NOT_DUE_MS),
+        max_tx_bytes=MAX_TX_BYTES,
+        local_last_commit=last_commit(votes),
+    )
+    proposed = list(run(attesting.prepare_proposal(request)).txs)
+    assert [tx[0] for tx in proposed] == [ATTESTATION_TAG]
+    assert process(attesting, proposed, NOT_DUE_MS) == ACCEPT
+    decide(attesting, 2, proposed, NOT_DUE_MS)
+    attested = node.get_attestation(Height(1))
+    assert attested is not None and len(attested.attestation) == 3 * 65
+    assert find_attestation_target(node) is None  # nothing else is due
+
+
+def test_no_attestation_without_more_than_two_thirds(attesting: DuetApplication) -> None:
+    votes = [(VALIDATORS[i], extension(attesting, ATTEST_KEYS[i])) for i in (0, 1)]
+    request = abci.RequestPrepareProposal(
+        height=2,
+        txs=[],
+        time=header_time(NOT_DUE_MS),
+        max_tx_bytes=MAX_TX_BYTES,
+        local_last_commit=last_commit(votes),
+    )
+    assert list(run(attesting.prepare_proposal(request)).txs) == []
+
+
+def test_rejects_a_proposal_with_a_weak_attestation(attesting: DuetApplication) -> None:
+    target = find_attestation_target(attesting.node)
+    assert target is not None
+    two = sorted(
+        (int(a.address, 16), sign_block(target.message, ATTEST_KEYS[i]))
+        for i, a in enumerate(ATTESTERS[:2])
+    )
+    weak = encode_attestation(1, b"".join(sig for _, sig in two))
+    assert process(attesting, [weak], NOT_DUE_MS) == REJECT
+
+
+def test_rejects_an_attestation_sent_to_the_mempool(attesting: DuetApplication) -> None:
+    answer = check(attesting, encode_attestation(1, b"\x01" * 65))
+    assert answer.code == REFUSED
+    assert "only a proposer" in answer.log
