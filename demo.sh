@@ -23,6 +23,9 @@ Commands:
   (none)        set up, then run the stack (a dev node in \${DUET_DATA_DIR:-~/.duet/dev})
                 and the game with three bots; leaving the game stops the node
   node          set up, then run the dev node alone in the foreground
+  testnet       set up, then run a local network of four validators (duet testnet in
+                \${DUET_TESTNET_DIR:-~/.duet/testnet}: CometBFT, one shared anvil) and the
+                game on validator 1 with three bots; leaving the game stops the network
   setup         install what is missing or changed: .venv, node_modules, build/contracts,
                 the circuit keys and CometBFT (the decentralized mode; needs Go)
   test [ARGS]   set up, then ruff, mypy and pytest; ARGS go to pytest
@@ -158,10 +161,11 @@ run_tests() {
 }
 
 NODE_PID=""
+NODE_NAME="the dev node"
 
 stop_node() {
     if [[ -n "$NODE_PID" ]] && kill -0 "$NODE_PID" 2>/dev/null; then
-        step "stopping the dev node"
+        step "stopping $NODE_NAME"
         kill -TERM "$NODE_PID" 2>/dev/null || true
         wait "$NODE_PID" 2>/dev/null || true
     fi
@@ -193,10 +197,35 @@ run_stack() {
     "$VENV/bin/duet" node --dev --data-dir "$data_dir" >>"$log" 2>&1 &
     NODE_PID=$!
     trap stop_node EXIT
-    trap 'exit 130' INT TERM
+    trap 'exit 130' INT TERM HUP
     wait_for_node "$data_dir" "$log"
     step "opening the game as dev account 1 with 3 bots; a second player: .venv/bin/duet play"
     "$VENV/bin/duet" play --dev-account 1 --bots 3 --data-dir "$data_dir"
+}
+
+run_testnet() {
+    # The network in the background (its log in its directory), then the game on validator
+    # 1 with three bots; leaving the game (q or Ctrl+C) stops the network.
+    local dir="${DUET_TESTNET_DIR:-$HOME/.duet/testnet}" log seen port tries
+    log="${dir%/}.log" # beside the network's directory, which duet testnet makes
+    mkdir -p "$(dirname "$log")"
+    touch "$log"
+    seen="$(wc -l <"$log")"
+    step "starting four validators: CometBFT, both chains, one shared anvil and its rollup (log: $log)"
+    "$VENV/bin/duet" testnet --validators 4 --dir "$dir" >>"$log" 2>&1 &
+    NODE_PID=$!
+    NODE_NAME="the testnet"
+    trap stop_node EXIT
+    trap 'exit 130' INT TERM HUP
+    for ((tries = 0; ; tries++)); do
+        kill -0 "$NODE_PID" 2>/dev/null || die "the testnet exited: $(tail -n +"$((seen + 1))" "$log" | tail -5)"
+        if tail -n +"$((seen + 1))" "$log" | grep -q "Ctrl-C stops the network"; then break; fi
+        ((tries < 360)) || die "the testnet did not come up in 3 minutes; its log: $log"
+        sleep 0.5
+    done
+    port="$("$VENV/bin/python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["ports"][1][0])' "$dir/testnet.json")"
+    step "opening the game on validator 1 as dev account 1 with 3 bots; a second player: .venv/bin/duet play --rpc http://127.0.0.1:$port/"
+    "$VENV/bin/duet" play --dev-account 1 --bots 3 --rpc "http://127.0.0.1:$port/"
 }
 
 main() {
@@ -211,6 +240,11 @@ main() {
         (($# == 0)) || die "node takes no arguments (got: $*)"
         setup
         run_node
+        ;;
+    testnet)
+        (($# == 0)) || die "testnet takes no arguments (got: $*)"
+        setup
+        run_testnet
         ;;
     setup)
         (($# == 0)) || die "setup takes no arguments (got: $*)"

@@ -40,6 +40,7 @@ from chain.consensus.comet_sequencer import (
     read_home_settings,
 )
 from chain.consensus.cometbft import CometBFTNotFound, find_cometbft
+from chain.e2e_cli import add_e2e_parser, cmd_e2e
 from chain.jsonrpc import NodeUnreachable, RpcClient, RpcError
 from chain.l1.config import AGENT_POLL_S, GRACE_BLOCKS, SLOT_BLOCKS, SlotSchedule
 from chain.l1.devnet import DevnetError
@@ -280,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_play_parser(sub, DEFAULT_DATA_DIR)
     add_ceremony_parser(sub)
     add_testnet_parser(sub, DEFAULT_DATA_DIR.parent / "testnet")
+    add_e2e_parser(sub)
     return parser
 
 
@@ -663,6 +665,7 @@ def main(argv: list[str] | None = None) -> int:
         "market": cmd_market,
         "ceremony": cmd_ceremony,
         "testnet": cmd_testnet,
+        "e2e": cmd_e2e,
     }
     handler = handlers[args.command]
     return handler(args)

@@ -168,9 +168,9 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
             node.use_signing_domain(settlement.domain)
             if not decentralized:  # else the validators attest, in their vote extensions
                 node.use_attestor(Attestor(settlement.domain, (sequencer_key,)))
-        duet = DuetApi(node)
-        market = MarketApi(node)
         endpoints: dict[str, Endpoint] = {}
+        duet = DuetApi(node, endpoints)
+        market = MarketApi(node)
         hubs: dict[str, SubscriptionHub] = {}
         ports: dict[str, int] = {}
         for name, methods, chain_id, port in (

@@ -19,6 +19,7 @@ end-to-end runner drives failures through it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -32,7 +33,7 @@ from eth_account import Account
 from eth_utils import to_checksum_address
 from web3 import Web3
 
-from chain.consensus.comet_sequencer import COMETBFT_PID_FILE
+from chain.consensus.comet_sequencer import COMETBFT_PID_FILE, find_own_cometbft
 from chain.consensus.network import (
     ValidatorHome,
     get_free_ports,
@@ -281,10 +282,15 @@ class Testnet:
         return None if process is None else process.stop()
 
     def kill_one(self, index: int) -> None:
-        """SIGKILL to the node and its CometBFT at once: a crash mid-height."""
+        """SIGKILL to the node and its CometBFT at once: a crash mid-height (CometBFT would
+        otherwise get SIGTERM as its parent dies, and shut down in its own time)."""
         process = self.processes.pop(index, None)
         if process is not None:
+            comet_pid = self._find_comet_pid(self.validators[index])
             process.kill()
+            if comet_pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(comet_pid, signal.SIGKILL)
 
     def pause_one(self, index: int) -> None:
         """SIGSTOP to the node and its CometBFT: alive, silent."""
@@ -302,11 +308,7 @@ class Testnet:
 
     @staticmethod
     def _find_comet_pid(validator: Validator) -> int | None:
-        pid_file = validator.data_dir / COMETBFT_PID_FILE
-        try:
-            return int(pid_file.read_text())
-        except (FileNotFoundError, ValueError):
-            return None
+        return find_own_cometbft(validator.data_dir / COMETBFT_PID_FILE, validator.home.home)
 
     def stop(self) -> None:
         """Every running validator, all signalled first, then each waited for."""

@@ -1,7 +1,8 @@
-"""`duet play`: the game against a running dev node, with bots if asked.
+"""`duet play`: the game against a running node, with bots if asked.
 
     duet play                          # dev account 2, its pass, the node in ~/.duet/dev
     duet play --dev-account 1 --bots 3 --difficulty hard
+    duet play --rpc http://127.0.0.1:PORT/   # any node by its URL: a testnet's validator
 
 It deploys the arena on first use (game/devsetup.py), gives the player and each bot a pass,
 then opens the screen (game/app.py); the bots play in the same process. Ctrl+C or q stops
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chain.fast.genesis import dev_keys
+from chain.jsonrpc import NodeUnreachable, RpcClient, RpcError
 from chain.nodefile import read_node_file
 from game.bots import DEFAULT_DIFFICULTY, DIFFICULTIES
 from game.crew import Bot, run_crew
@@ -27,12 +29,13 @@ from game.session import Endpoints, GameSession
 if TYPE_CHECKING:
     from game.app import ArenaApp
 
+GAMES_DIR = Path("~/.duet/games")  # `--rpc`: the arena of each chain, by its genesis hash
 DEFAULT_PLAYER_ACCOUNT = 2
 BOT_ACCOUNTS = (3, 4, 5, 6, 7)  # dev accounts the bots play with
 
 
 def add_play_parser(sub: Any, default_data_dir: Path) -> None:
-    play = sub.add_parser("play", help="play the arena game on a running dev node")
+    play = sub.add_parser("play", help="play the arena game on a running node")
     play.add_argument(
         "--dev-account",
         type=int,
@@ -52,11 +55,36 @@ def add_play_parser(sub: Any, default_data_dir: Path) -> None:
         default=default_data_dir,
         help=f"the running node's data directory (default {default_data_dir})",
     )
+    play.add_argument(
+        "--rpc",
+        metavar="URL",
+        default=None,
+        help="a running node's fast or ZK JSON-RPC URL instead (any validator of a testnet); "
+        f"the arena's address is kept in {GAMES_DIR}/<the chain's genesis hash>/",
+    )
 
 
 def read_endpoints(data_dir: Path) -> Endpoints:
     info = read_node_file(data_dir)
     return Endpoints(info.fast.http, info.fast.ws, info.zk.http)
+
+
+def ask_endpoints(url: str) -> tuple[Endpoints, Path]:
+    """The endpoints of the node at `url` (either chain's), and where the game keeps its
+    arena for that node's chain: one directory per fast-chain genesis, so every validator
+    of a network finds the same arena."""
+    try:
+        answer = RpcClient(url).call("duet_endpoints")
+        fast, zk = answer["fast"], answer["zk"]
+        endpoints = Endpoints(fast["http"], fast["ws"], zk["http"])
+        genesis = RpcClient(endpoints.fast_http).call("eth_getBlockByNumber", ["0x0", False])
+        game_dir = GAMES_DIR.expanduser() / str(genesis["hash"])[2:18]
+    except (NodeUnreachable, RpcError) as exc:
+        raise ValueError(f"{url} is not a Duet node's JSON-RPC: {exc}") from None
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"{url} answered duet_endpoints without both chains: {exc}") from None
+    game_dir.mkdir(parents=True, exist_ok=True)
+    return endpoints, game_dir
 
 
 def cmd_play(args: argparse.Namespace) -> int:
@@ -69,9 +97,12 @@ def cmd_play(args: argparse.Namespace) -> int:
         return 2
     bot_accounts = [a for a in BOT_ACCOUNTS if a != args.dev_account][: args.bots]
     try:
-        endpoints = read_endpoints(args.data_dir)
+        if args.rpc is not None:
+            endpoints, game_dir = ask_endpoints(args.rpc)
+        else:
+            endpoints, game_dir = read_endpoints(args.data_dir), args.data_dir.expanduser()
         print("setting up: the arena, your game pass and the bots' …", flush=True)
-        arena = ensure_arena(args.data_dir.expanduser().resolve(), endpoints)
+        arena = ensure_arena(game_dir.resolve(), endpoints)
         token = ensure_pass(endpoints, keys[args.dev_account])
         bots = [Bot(keys[a], ensure_pass(endpoints, keys[a]), a) for a in bot_accounts]
     except (ValueError, OSError) as exc:

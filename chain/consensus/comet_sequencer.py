@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
+import os
 import signal
+import time
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,6 +61,7 @@ WATCH_S = 0.2  # how often the child's liveness is checked
 COMETBFT_STOP_TIMEOUT_S = 10.0
 TAIL_LINES = 15  # of CometBFT's log, when it exits
 ALREADY_IN_MEMPOOL = "tx already exists in cache"  # CometBFT's answer to a repeated tx
+TOO_LARGE = "Tx too large"  # CometBFT never takes it
 
 
 class CometBFTExited(Exception):
@@ -148,17 +152,60 @@ def encode_broadcast(raw: bytes) -> tuple[str, dict[str, str]]:
     return "broadcast_tx_sync", {"tx": base64.b64encode(raw).decode()}
 
 
-def explain_broadcast_refusal(answer: object) -> str | None:
-    """Why CometBFT did not take a broadcast transaction into its mempool; None if it did
-    (or had it already)."""
+@dataclass(frozen=True)
+class BroadcastAnswer:
+    """What became of a broadcast transaction: "taken" (in CometBFT's mempool, or there
+    already), "refused" (CheckTx said no, or CometBFT never takes it), or "retry" (CometBFT
+    could not check it now: its mempool full, its connection to the app going down)."""
+
+    verdict: str
+    reason: str = ""
+
+
+def classify_broadcast(answer: object) -> BroadcastAnswer:
     if isinstance(answer, RpcError):
         detail = f"{answer.message} {answer.data or ''}".strip()
-        return None if ALREADY_IN_MEMPOOL in detail else f"CometBFT refused it: {detail}"
+        if ALREADY_IN_MEMPOOL in detail:
+            return BroadcastAnswer("taken")
+        if TOO_LARGE in detail:
+            return BroadcastAnswer("refused", f"CometBFT refused it: {detail}")
+        return BroadcastAnswer("retry", f"CometBFT could not take it now: {detail}")
     if not isinstance(answer, dict):
-        return f"CometBFT answered {answer!r:.200}"
+        return BroadcastAnswer("retry", f"CometBFT answered {answer!r:.200}")
     if int(answer.get("code", OK)) != OK:
-        return f"refused by the network's mempool: {answer.get('log', '')}"
-    return None
+        return BroadcastAnswer(
+            "refused", f"refused by the network's mempool: {answer.get('log', '')}"
+        )
+    return BroadcastAnswer("taken")
+
+
+def find_own_cometbft(pid_file: Path, home: Path) -> int | None:
+    """The pid `pid_file` names if it is still a CometBFT running on `home`; None if it is
+    gone (or the pid is another process's now)."""
+    try:
+        pid = int(pid_file.read_text())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        return None
+    if str(home).encode() not in cmdline or not any(b"cometbft" in part for part in cmdline):
+        return None
+    return pid
+
+
+def stop_leftover(pid_file: Path, home: Path) -> None:
+    """A CometBFT of this home that outlived its node (the node was killed: its child gets
+    SIGTERM and may still be shutting down, holding the home's database) is killed, and
+    waited for, before a new one starts."""
+    pid = find_own_cometbft(pid_file, home)
+    if pid is None:
+        return
+    log.warning("a CometBFT (pid %d) of %s outlived its node: killing it", pid, home)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + COMETBFT_STOP_TIMEOUT_S
+    # Gone, or a zombie (no command line), which holds no lock any more.
+    while find_own_cometbft(pid_file, home) is not None and time.monotonic() < deadline:
+        time.sleep(WATCH_S / 4)
 
 
 @dataclass(frozen=True)
@@ -198,6 +245,8 @@ class CometSequencer:
         node.proof_relay = self._relay_proof
 
     async def run(self) -> None:
+        if self.pid_file is not None:
+            await asyncio.to_thread(stop_leftover, self.pid_file, self.home)
         async with AbciServer(self.app, self.settings.app_address):
             child = ChildProcess(
                 [str(self.binary), "start", "--home", str(self.home)],
@@ -293,14 +342,24 @@ class CometSequencer:
                     await asyncio.sleep(RETRY_S)
                     self._wake.set()
                     continue
+                retry = False
                 for outgoing, answer in zip(batch, answers, strict=True):
                     if outgoing.pooled and not self._is_admitted(outgoing.key):
                         continue  # committed or dropped meanwhile
+                    result = classify_broadcast(answer)
+                    if result.verdict == "retry":
+                        log.debug("transaction 0x%s waits: %s", outgoing.key.hex(), result.reason)
+                        if not outgoing.pooled:
+                            self._proofs.append(outgoing.raw)
+                        retry = True
+                        continue
                     if outgoing.pooled:
                         self._forwarded.add(outgoing.key)
-                    reason = explain_broadcast_refusal(answer)
-                    if reason is not None:
-                        log.info("transaction 0x%s dropped: %s", outgoing.key.hex(), reason)
-                        outgoing.on_refused(reason)
+                    if result.verdict == "refused":
+                        log.info("transaction 0x%s dropped: %s", outgoing.key.hex(), result.reason)
+                        outgoing.on_refused(result.reason)
+                if retry:
+                    await asyncio.sleep(RETRY_S)
+                    self._wake.set()
                 if len(batch) == self.batch_size:
                     self._wake.set()

@@ -1,11 +1,12 @@
 """duet_* methods: the braided view of the ledger, served on both chains' endpoints."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from chain.config import RPC_MAX_LEDGER_PAGE
 from chain.ledger.blocks import LedgerBlock
 from chain.node import Node
+from chain.nodefile import Endpoint
 from chain.rpc.errors import invalid_params
 from chain.rpc.format import hx
 from chain.rpc.params import expect_params, parse_hash
@@ -39,12 +40,23 @@ def parse_count(value: Any, what: str) -> int:
 
 
 class DuetApi:
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Node, endpoints: Mapping[str, Endpoint] | None = None) -> None:
         self.node = node
+        self.endpoints = endpoints if endpoints is not None else {}  # filled as they start
         self.methods: dict[str, Callable[[list[Any]], Any]] = {
+            "duet_endpoints": self.get_endpoints,
             "duet_heads": self.heads,
             "duet_getLedger": self.get_ledger,
             "duet_getTransactionStatus": self.get_transaction_status,
+        }
+
+    def get_endpoints(self, params: Any) -> Any:
+        """Both chains' endpoints as this node serves them: a client given one finds the
+        other (`duet play --rpc URL`)."""
+        expect_params(params, 0, 0)
+        return {
+            name: {"http": ep.http, "ws": ep.ws, "chainId": hex(ep.chain_id)}
+            for name, ep in self.endpoints.items()
         }
 
     def heads(self, params: Any) -> Any:

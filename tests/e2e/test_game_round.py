@@ -1,5 +1,6 @@
 """The whole stack through the game: a dev node (both chains, its embedded prover, anvil and
-its submission agent), the arena deployed as `duet play` deploys it, two clients and a bot.
+its submission agent), the arena deployed as `duet play` deploys it, two clients and a bot;
+then the same on a four-validator `duet testnet`, each client on another validator.
 
 Client 1 is the real screen (game/app.py) driven by key presses; client 2 is a second
 session (the same client code without a screen); the bot plays as `duet play --bots` does.
@@ -12,22 +13,27 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from chain.client.zk import ZkClient
 from chain.fast.genesis import dev_keys
+from chain.testnet import Testnet
 from chain.zk.genesis import REWARD_COLLECTION
+from game import play as play_cli
 from game.app import ArenaApp
 from game.arena import list_tokens
 from game.board import DOWN, LEFT, RIGHT, UP, Board, compute_path, is_legal_step
 from game.bots import DIFFICULTIES
 from game.crew import Bot, run_crew
 from game.devsetup import ensure_arena, ensure_pass
+from game.play import ask_endpoints
 from game.screen import LatencyPanel, LedgerTicker, ProofPanel
 from game.session import Endpoints, GameSession
 from tests.conftest import NodeFactory
+from tests.integration.cometbft_net import COMETBFT, MISSING_REASON
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -74,15 +80,39 @@ def test_two_players_and_a_bot_play_to_an_l1_settled_reward_that_is_then_sold(
 ) -> None:
     node = node_factory()
     endpoints = Endpoints(node.fast_http, node.fast_ws, node.zk_http)
-    arena = ensure_arena(node.data_dir, endpoints, round_seconds=ROUND_S)
-    assert ensure_arena(node.data_dir, endpoints) == arena  # deployed once, remembered
-    keys = dev_keys()
-    tokens = {a: ensure_pass(endpoints, keys[a]) for a in (*PLAYERS, BOT)}
-    one = GameSession(endpoints, arena, keys[1], tokens[1])
-    two = GameSession(endpoints, arena, keys[2], tokens[2])
-    asyncio.run(play(one, two, Bot(keys[BOT], tokens[BOT], BOT), endpoints, arena))
+    play_a_round(node.data_dir, endpoints, endpoints, endpoints)
 
-    zk = ZkClient(node.zk_http, keys[2])
+
+@pytest.mark.skipif(COMETBFT is None, reason=MISSING_REASON)
+def test_a_round_on_a_four_validator_testnet_settles_its_reward_on_l1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same round on `duet testnet --validators 4`, each client on another validator,
+    which it finds from one URL as `duet play --rpc URL` does: the reward is settled on the
+    testnet's L1 with the validators' attestations."""
+    monkeypatch.setattr(play_cli, "GAMES_DIR", tmp_path / "games")
+    testnet = Testnet(tmp_path / "testnet", 4)
+    testnet.start()
+    try:
+        found = [ask_endpoints(v.zk_http) for v in testnet.validators[1:]]
+        (one, game_dir), (two, same_dir), (bot, _) = found
+        assert same_dir == game_dir  # one chain, one arena, whichever validator is asked
+        assert one.fast_http == testnet.validators[1].fast_http
+        play_a_round(game_dir, one, two, bot)
+    finally:
+        testnet.stop()
+
+
+def play_a_round(game_dir: Path, one_at: Endpoints, two_at: Endpoints, bot_at: Endpoints) -> None:
+    arena = ensure_arena(game_dir, one_at, round_seconds=ROUND_S)
+    assert ensure_arena(game_dir, one_at) == arena  # deployed once, remembered
+    keys = dev_keys()
+    tokens = {a: ensure_pass(one_at, keys[a]) for a in (*PLAYERS, BOT)}
+    one = GameSession(one_at, arena, keys[1], tokens[1])
+    two = GameSession(two_at, arena, keys[2], tokens[2])
+    asyncio.run(play(one, two, Bot(keys[BOT], tokens[BOT], BOT), bot_at, arena))
+
+    zk = ZkClient(two_at.zk_http, keys[2])
     owned = [
         t for t in list_tokens(zk, REWARD_COLLECTION) if t["owner"].lower() == zk.address.lower()
     ]

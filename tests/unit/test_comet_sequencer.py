@@ -1,18 +1,27 @@
 """The decentralized mode's pure parts: what the node reads from a CometBFT home's config,
-and how it reads CometBFT's answer to a forwarded transaction."""
+and how it reads CometBFT's answer to a forwarded transaction; and the one process part,
+finding and stopping a CometBFT its killed node left behind."""
 
+import signal
+import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from eth_utils import keccak
 
 from chain.consensus.comet_sequencer import (
+    COMETBFT_PID_FILE,
     BadCometHome,
+    BroadcastAnswer,
     CometSequencer,
+    classify_broadcast,
     compute_rpc_url,
-    explain_broadcast_refusal,
+    find_own_cometbft,
     parse_genesis_time_ms,
     parse_home_settings,
+    stop_leftover,
 )
 from chain.fast.txs import decode_transaction
 from chain.jsonrpc import RpcError
@@ -53,17 +62,32 @@ def test_rejects_a_config_without_proxy_app() -> None:
         parse_home_settings("proxy_app = [unclosed")
 
 
-def test_a_transaction_cometbft_took_or_had_is_not_refused() -> None:
-    assert explain_broadcast_refusal({"code": 0, "log": ""}) is None
+def test_a_transaction_cometbft_took_or_had_is_taken() -> None:
+    assert classify_broadcast({"code": 0, "log": ""}).verdict == "taken"
     already = RpcError("broadcast_tx_sync", -32603, "Internal error", "tx already exists in cache")
-    assert explain_broadcast_refusal(already) is None
+    assert classify_broadcast(already).verdict == "taken"
 
 
 def test_a_refused_transaction_says_why() -> None:
-    refused = explain_broadcast_refusal({"code": 1, "log": "nonce too low"})
-    assert refused == "refused by the network's mempool: nonce too low"
-    full = RpcError("broadcast_tx_sync", -32603, "Internal error", "mempool is full")
-    assert explain_broadcast_refusal(full) == "CometBFT refused it: Internal error mempool is full"
+    refused = classify_broadcast({"code": 1, "log": "nonce too low"})
+    assert refused == BroadcastAnswer("refused", "refused by the network's mempool: nonce too low")
+    large = RpcError("broadcast_tx_sync", -32603, "Internal error", "Tx too large. Max size is 1")
+    assert classify_broadcast(large).verdict == "refused"
+
+
+@pytest.mark.parametrize(
+    "detail",
+    [
+        "mempool is full: number of txs 5000 (max: 5000)",
+        "appConn mempool: read message: EOF",  # CometBFT or the app going down
+    ],
+)
+def test_a_transaction_cometbft_cannot_check_now_is_kept_for_a_retry(detail: str) -> None:
+    """Dropping it would lose a transaction the node acknowledged (the e2e run
+    unequal-power did, while a validator stopped)."""
+    answer = classify_broadcast(RpcError("broadcast_tx_sync", -32603, "Internal error", detail))
+    assert answer.verdict == "retry"
+    assert classify_broadcast("garbage").verdict == "retry"
 
 
 def test_reads_the_network_genesis_time_in_unix_ms() -> None:
@@ -104,3 +128,40 @@ def test_a_block_drops_what_its_nonces_made_stale_and_keeps_its_own(tmp_path: Pa
     )
     assert list(node.pool.by_hash) == [later_hash]
     assert sequencer.app.node is node
+
+
+def test_a_cometbft_that_outlived_its_node_is_found_and_stopped(tmp_path: Path) -> None:
+    """A stand-in process whose command line is a CometBFT's on this home (`exec -a`), as
+    one the node's kill -9 left shutting down; a pid file naming anything else is left be."""
+    home = tmp_path / "home"
+    pid_file = tmp_path / COMETBFT_PID_FILE
+    leftover = subprocess.Popen(
+        [
+            "bash",
+            "-c",
+            f'exec -a cometbft python3 -c "import time; time.sleep(60)" start --home "{home}"',
+        ],
+    )
+    try:
+        pid_file.write_text(f"{leftover.pid}\n")
+        wait_until(lambda: find_own_cometbft(pid_file, home) == leftover.pid)
+        stop_leftover(pid_file, home)
+        assert leftover.wait(5) == -signal.SIGKILL
+    finally:
+        leftover.kill()
+    other = subprocess.Popen(["sleep", "60"])
+    try:
+        pid_file.write_text(f"{other.pid}\n")
+        assert find_own_cometbft(pid_file, home) is None
+        stop_leftover(pid_file, home)
+        assert other.poll() is None  # not ours: untouched
+    finally:
+        other.kill()
+        other.wait()
+
+
+def wait_until(check: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)

@@ -1,0 +1,52 @@
+"""The end-to-end runner (chain/e2e/) on its manifests (tests/e2e/manifests/): each run is a
+real four-validator `duet testnet` with its shared L1, perturbed under load, and must show
+the chain committing while more than two thirds of the power is up and halting otherwise,
+nothing acknowledged lost, every node with the same blocks and app hashes, and a ZK
+operation settling on L1. kill-and-pause runs in the default suite; the rest with --slow.
+The CLI is run once, on a manifest it must refuse."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from chain.e2e.manifest import parse_manifest
+from chain.e2e.runner import run_manifest
+from chain.launcher import duet_command
+from tests.integration.cometbft_net import COMETBFT, MISSING_REASON
+
+pytestmark = [pytest.mark.skipif(COMETBFT is None, reason=MISSING_REASON), pytest.mark.timeout(900)]
+
+MANIFESTS = Path(__file__).parent / "manifests"
+DEFAULT_RUN = "kill-and-pause"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        DEFAULT_RUN,
+        pytest.param("halt-and-resume", marks=pytest.mark.slow),
+        pytest.param("unequal-power", marks=pytest.mark.slow),
+    ],
+)
+def test_manifest_passes(name: str, tmp_path: Path) -> None:
+    manifest = parse_manifest((MANIFESTS / f"{name}.toml").read_text(), name)
+    report = run_manifest(manifest, tmp_path / name)
+    outcomes = [event["chain"] for event in report["perturbations"]]
+    assert len(outcomes) == len(manifest.perturbations)
+    if name == "halt-and-resume":
+        assert outcomes == ["committing", "halted", "committing", "halted", "committing"]
+    assert report["transfers_committed"] > 0
+    assert report["zk_operation_settled_s"] is not None
+
+
+def test_cli_refuses_an_impossible_manifest(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("validators = 4\n[[perturbation]]\nvalidator = 9\naction = 'kill'\n")
+    done = subprocess.run(
+        [*duet_command(), "e2e", str(bad)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert "validator 9 is not one of 0..3" in done.stderr
