@@ -202,8 +202,8 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
             tasks = [sequencer.run()]
         if decentralized:
             log.info(
-                "decentralized mode: both chains, the prover market and attestations for L1 "
-                "(no L1 deposits or forced Withdraws yet)"
+                "decentralized mode: both chains, the prover market, L1 deposits and queued "
+                "Withdraws, and attestations for L1, all through CometBFT"
             )
         if options.prover:
             key = options.prover_key or dev_keys()[DEV_PROVER_ACCOUNT]
@@ -212,9 +212,10 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
         if settlement is not None:
             assert l1 is not None and l1_info is not None
             tasks.append(link.watch_settlement(settlement, l1.http, node.record_l1_settlement))
-            if not decentralized:  # each validator's own L1 view is not consensus's yet
-                tasks.append(link.watch_deposits(settlement, l1.http, node))
-                tasks.append(link.watch_forced(settlement, l1.http, node))
+            # Decentralized: each validator's own reading, which a proposal's L1 inbox must
+            # match (chain/consensus/duet_app.py).
+            tasks.append(link.watch_deposits(settlement, l1.http, node))
+            tasks.append(link.watch_forced(settlement, l1.http, node))
             if options.agent:
                 zk_url = compute_loopback_url(options.host, ports["zk"])
                 agent = link.start_agent(settlement, l1.http, zk_url)

@@ -66,17 +66,20 @@ from chain.consensus.attestations import (
 )
 from chain.consensus.txs import (
     AttestationTx,
+    L1InboxTx,
     ProofTx,
     UndecodableTx,
     ZkOpTx,
     decode_tagged,
     encode_attestation,
+    encode_l1_inbox,
     is_fast_tx,
 )
 from chain.fast.chain import FastBlock
 from chain.fast.pool import TxPool
 from chain.fast.txs import FastTx, InvalidTransaction, decode_transaction
 from chain.l1.attestation import SettlementBlock
+from chain.l1.forced import QueuedWithdrawal
 from chain.ledger.log import LedgerHeads, process_append
 from chain.ledger.store import SubmissionRecord, SubmissionWrite
 from chain.market.desk import SubmissionRefused
@@ -85,7 +88,7 @@ from chain.node.ledger import ATTESTATION_META_PREFIX, ATTESTED_META
 from chain.node.zk_lane import ZkDraft
 from chain.types import Hash32, Height
 from chain.zk.chain import compute_block_context
-from chain.zk.ops import InvalidOp
+from chain.zk.ops import Deposit, InvalidOp
 from chain.zk.pool import OpPool
 from chain.zk.signing import InvalidSignature, SignedOperation, parse_signed_operation
 
@@ -104,6 +107,8 @@ REVERTED = 4  # executed and in the block, but the EVM reverted it
 
 DEFAULT_ZK_INTERVAL_MS = int(ZK_BLOCK_INTERVAL_S * 1000)
 MAX_PROOFS_PER_HEIGHT = 64  # each is verified by every validator
+MAX_L1_DEPOSITS_PER_BLOCK = 256  # what a proposer puts in a height's L1 inbox at most
+MAX_L1_FORCED_PER_BLOCK = 64
 ATTESTERS_META = "attesters"  # JSON: the genesis app_state's attesters
 BLOCK_ID_FLAG_COMMIT = validator_pb2.BLOCK_ID_FLAG_COMMIT  # a vote for the block
 VERIFY_ACCEPT = abci.ResponseVerifyVoteExtension.ACCEPT
@@ -133,12 +138,15 @@ def compute_time_ms(time: Timestamp) -> int:
 
 @dataclass(frozen=True)
 class HeightKey:
-    """What a height's execution depends on: the head it builds on, the header time and the
-    ordered transactions."""
+    """What a height's execution depends on: the head it builds on, the header time, the
+    ordered transactions, and how much of L1 this validator has read (an L1 inbox refused
+    for a deposit not read yet is accepted once it is: the next round may propose the same
+    block)."""
 
     log_head: Hash32
     time_ms: int
     txs: tuple[bytes, ...]
+    l1_read: tuple[int, int] = (0, 0)  # deposits and queued Withdraws read, not yet taken
 
 
 @dataclass
@@ -190,6 +198,7 @@ class Sorted:
     ops: list[tuple[int, SignedOperation]] = field(default_factory=list)
     proofs: list[tuple[int, ProofTx]] = field(default_factory=list)
     attestations: list[tuple[int, AttestationTx]] = field(default_factory=list)
+    inboxes: list[tuple[int, L1InboxTx]] = field(default_factory=list)
     undecodable: dict[int, str] = field(default_factory=dict)
 
 
@@ -205,6 +214,8 @@ def sort_txs(node: Node, raw_txs: tuple[bytes, ...]) -> Sorted:
                 out.proofs.append((index, tagged))
             elif isinstance(tagged, AttestationTx):
                 out.attestations.append((index, tagged))
+            elif isinstance(tagged, L1InboxTx):
+                out.inboxes.append((index, tagged))
             else:
                 out.ops.append((index, parse_signed_operation(tagged.wire, node.signing_domain)))
         except (InvalidTransaction, UndecodableTx, InvalidSignature) as exc:
@@ -266,11 +277,26 @@ def execute_txs(
         results[index] = abci.ExecTxResult(code=OK, log=verdict)
     if len(txs.proofs) > MAX_PROOFS_PER_HEIGHT:
         refusals.append(f"{len(txs.proofs)} proofs, more than a height's {MAX_PROOFS_PER_HEIGHT}")
-    # 2. The ZK block, when one is due.
+    # 2. The ZK block, when one is due, with at most one L1 inbox: the deposits and queued
+    # Withdraws it takes, each as this validator read it from the rollup too.
+    due = is_zk_due(node, time_ms, zk_interval_ms)
+    inbox = L1InboxTx((), ())
+    for index, proposed in txs.inboxes[:1] if due else []:
+        try:
+            check_l1_view("deposit", node.deposits_credited, node.l1_deposits, proposed.deposits)
+            check_l1_view("queued Withdraw", node.forced_taken, node.l1_forced, proposed.forced)
+        except InvalidL1Inbox as exc:
+            refuse(index, NOT_EXECUTED, f"L1 inbox {index} is refused: {exc}")
+            continue
+        inbox = proposed
+        results[index] = abci.ExecTxResult(code=OK)
+    for index, _ in txs.inboxes[1:] if due else txs.inboxes:
+        refuse(index, NOT_EXECUTED, f"L1 inbox {index}: a second, or a height without ZK block")
     zk = None
-    if is_zk_due(node, time_ms, zk_interval_ms):
+    if due:
         ops = [signed for _, signed in txs.ops]
-        zk = node.make_zk_block(ops, time_ms, [s.record for s in submissions])
+        l1 = (inbox.deposits, inbox.forced)
+        zk = node.make_zk_block(ops, time_ms, [s.record for s in submissions], l1)
         rejected = {signed.op_id: reason for signed, reason in zk.zk.rejected}
         for index, signed in txs.ops:
             if signed.op_id in rejected:
@@ -299,6 +325,28 @@ def execute_txs(
         refusals.append(f"{len(decoded)} transactions, more than a block's {MAX_TXS_PER_BLOCK}")
     ordered = [results[index] for index in range(len(raw_txs))]
     return Execution(zk, fast, submissions, ordered, refusals, attestation)
+
+
+class InvalidL1Inbox(Exception):
+    """An L1 inbox that does not match L1 as this validator reads it."""
+
+
+def check_l1_view(
+    kind: str,
+    first: int,
+    seen: Sequence[Deposit | QueuedWithdrawal],
+    proposed: Sequence[Deposit | QueuedWithdrawal],
+) -> None:
+    """`proposed` must be the next of L1's `kind`s by number from `first`, each as this
+    validator read it (`seen`, numbered from `first` too): one it has not read yet, or
+    read otherwise, refuses the proposal (another round proposes again)."""
+    for offset, item in enumerate(proposed):
+        if item.index != first + offset:
+            raise InvalidL1Inbox(f"{kind} {item.index} is not the next, {first + offset}")
+        if offset >= len(seen):
+            raise InvalidL1Inbox(f"{kind} {item.index} is not on L1 as this validator reads it")
+        if seen[offset] != item:
+            raise InvalidL1Inbox(f"{kind} {item.index} is not as L1 holds it")
 
 
 def find_attestation_target(node: Node) -> SettlementBlock | None:
@@ -460,7 +508,9 @@ class DuetApplication(BaseApplication):
         return () if raw is None else parse_attesters(json.loads(raw))
 
     def _key(self, txs: tuple[bytes, ...], time: Timestamp) -> HeightKey:
-        return HeightKey(self.node.log_head.hash, compute_time_ms(time), txs)
+        node = self.node
+        l1_read = (len(node.l1_deposits), len(node.l1_forced))
+        return HeightKey(node.log_head.hash, compute_time_ms(time), txs, l1_read)
 
     def _execute(self, key: HeightKey) -> Execution:
         execution = self.checked.get(key)
@@ -503,8 +553,8 @@ class DuetApplication(BaseApplication):
             tagged = decode_tagged(request.tx)
         except UndecodableTx as exc:
             return abci.ResponseCheckTx(code=UNDECODABLE, log=str(exc))
-        if isinstance(tagged, AttestationTx):
-            return abci.ResponseCheckTx(code=REFUSED, log="only a proposer makes attestations")
+        if isinstance(tagged, AttestationTx | L1InboxTx):
+            return abci.ResponseCheckTx(code=REFUSED, log="only a proposer makes this kind")
         try:
             if isinstance(tagged, ZkOpTx):
                 node.check_op_for_mempool(tagged.wire)
@@ -551,6 +601,9 @@ class DuetApplication(BaseApplication):
         picked = self._gather_attestation(request.local_last_commit)
         picked += select_proofs(node, mempool, budget - sum(map(compute_tx_size, picked)))
         if is_zk_due(node, time_ms, self.zk_interval_ms):
+            if node.l1_deposits or node.l1_forced:
+                deposits = node.l1_deposits[:MAX_L1_DEPOSITS_PER_BLOCK]
+                picked.append(encode_l1_inbox(deposits, node.l1_forced[:MAX_L1_FORCED_PER_BLOCK]))
             budget -= sum(compute_tx_size(raw) for raw in picked)
             picked += select_ops(node, mempool, time_ms, budget)
         budget = request.max_tx_bytes - sum(compute_tx_size(raw) for raw in picked)

@@ -9,21 +9,30 @@ above). The bytes between are never a fast transaction's first, so they tag the 
 - `PROOF_TAG` + job id (32 bytes) + the prover's signature (65) + the proof or aggregate;
 - `ATTESTATION_TAG` + ZK height (8 bytes) + the validators' signatures of that ZK block,
   65 bytes each, ascending by signer (chain/consensus/attestations.py), which only a
-  proposer makes, from the last commit's vote extensions.
+  proposer makes, from the last commit's vote extensions;
+- `L1_INBOX_TAG` + JSON {"deposits": [[index, to, amount]], "forced": [[index, [w1, w2, w3],
+  signature]]} (numbers and bytes as 0x-hex): the L1 deposits and queued Withdraws the
+  height's ZK block takes, as the proposer read them from the rollup; only a proposer makes
+  it, and every validator checks it against its own reading of L1.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from chain.l1.forced import QueuedWithdrawal
 from chain.market.signing import MAX_RESULT_BYTES
 from chain.types import JobId
+from chain.zk.ops import Deposit
 
 ZK_OP_TAG = 0x80
 PROOF_TAG = 0x81
 ATTESTATION_TAG = 0x82
+L1_INBOX_TAG = 0x83
+MAX_L1_INBOX_BYTES = 256 * 1024
 MAX_ATTESTATION_SIGNATURES = 1000
 MAX_ZK_OP_BYTES = 4096  # an operation's wire form is a few hundred bytes
 JOB_ID_BYTES = 32
@@ -43,6 +52,12 @@ class ZkOpTx:
 class AttestationTx:
     height: int
     signatures: bytes
+
+
+@dataclass(frozen=True)
+class L1InboxTx:
+    deposits: tuple[Deposit, ...]
+    forced: tuple[QueuedWithdrawal, ...]
 
 
 @dataclass(frozen=True)
@@ -70,7 +85,38 @@ def encode_attestation(height: int, signatures: bytes) -> bytes:
     return bytes([ATTESTATION_TAG]) + height.to_bytes(8, "big") + signatures
 
 
-def decode_tagged(raw: bytes) -> ZkOpTx | ProofTx | AttestationTx:
+def encode_l1_inbox(deposits: Sequence[Deposit], forced: Sequence[QueuedWithdrawal]) -> bytes:
+    body = {
+        "deposits": [[d.index, hex(d.to), hex(d.amount)] for d in deposits],
+        "forced": [[f.index, [hex(w) for w in f.words], "0x" + f.signature.hex()] for f in forced],
+    }
+    return bytes([L1_INBOX_TAG]) + json.dumps(body, separators=(",", ":")).encode()
+
+
+def parse_deposit(entry: Any) -> Deposit:
+    index, to, amount = entry
+    return Deposit(int(index), int(to, 16), int(amount, 16))
+
+
+def parse_queued(entry: Any) -> QueuedWithdrawal:
+    index, words, signature = entry
+    w1, w2, w3 = (int(word, 16) for word in words)
+    return QueuedWithdrawal(int(index), (w1, w2, w3), bytes.fromhex(signature.removeprefix("0x")))
+
+
+def decode_l1_inbox(body: bytes) -> L1InboxTx:
+    if len(body) > MAX_L1_INBOX_BYTES:
+        raise UndecodableTx(f"L1 inbox over {MAX_L1_INBOX_BYTES} bytes")
+    try:
+        obj = json.loads(body)
+        deposits = tuple(parse_deposit(entry) for entry in obj["deposits"])
+        forced = tuple(parse_queued(entry) for entry in obj["forced"])
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise UndecodableTx(f"L1 inbox is malformed: {exc!r}") from None
+    return L1InboxTx(deposits, forced)
+
+
+def decode_tagged(raw: bytes) -> ZkOpTx | ProofTx | AttestationTx | L1InboxTx:
     """A ZK operation, proof or attestation transaction; raises UndecodableTx for anything
     else."""
     if not raw:
@@ -99,4 +145,6 @@ def decode_tagged(raw: bytes) -> ZkOpTx | ProofTx | AttestationTx:
         if len(body) < 8 + SIGNATURE_BYTES or extra or count > MAX_ATTESTATION_SIGNATURES:
             raise UndecodableTx("an attestation is a height and whole signatures")
         return AttestationTx(int.from_bytes(body[:8], "big"), body[8:])
+    if tag == L1_INBOX_TAG:
+        return decode_l1_inbox(body)
     raise UndecodableTx(f"unknown transaction tag {tag:#04x}")

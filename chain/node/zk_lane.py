@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from chain.l1.forced import QueuedWithdrawal
 from chain.ledger.blocks import LedgerBlock
 from chain.ledger.messages import InvalidMessage, Message, decode_message
 from chain.ledger.store import BlockWrite, MessageRecord, SubmissionRecord, ZkOpRecord, ZkWrite
@@ -27,7 +28,7 @@ from chain.prover.escape import explain_refusal
 from chain.prover.witness_source import compute_proving_inputs, encode_witness_source
 from chain.types import Hash32, Height, JobId, Wei
 from chain.zk import chain as zk_chain
-from chain.zk.ops import BlockContext, Heartbeat, InvalidOp, compute_market_settles
+from chain.zk.ops import BlockContext, Deposit, Heartbeat, InvalidOp, compute_market_settles
 from chain.zk.pool import OpPool
 from chain.zk.registry import apply_operation
 from chain.zk.signing import (
@@ -156,13 +157,17 @@ class ZkLane(Bridge):
         ops: Sequence[SignedOperation],
         timestamp_ms: int,
         also: Sequence[SubmissionRecord] = (),
+        l1: tuple[Sequence[Deposit], Sequence[QueuedWithdrawal]] | None = None,
     ) -> ZkDraft:
         """The next ZK block at `timestamp_ms` from `ops` (those that break a rule left out),
-        with the fast chain's messages, the L1 deposits and forced Withdraws waiting and the
-        market's block (counting the submissions `also` after the desk's), not stored."""
+        with the fast chain's messages, L1's deposits and forced Withdraws and the market's
+        block (counting the submissions `also` after the desk's), not stored. `l1`: the
+        deposits and queued Withdraws to take (the decentralized mode's, as a height carries
+        them); by default all the node has read from the rollup."""
         inbox = tuple(self.inbox)
-        deposits = tuple(self.l1_deposits)
-        forced = tuple(self._make_forced(queued) for queued in self.l1_forced)
+        taken, queued = (self.l1_deposits, self.l1_forced) if l1 is None else l1
+        deposits = tuple(taken)
+        forced = tuple(self._make_forced(withdrawal) for withdrawal in queued)
         # Payments are settled in a block that holds operations anyway (chain/market/desk.py).
         settle = bool(ops or inbox or deposits or forced)
         market = self.desk.prepare_block(

@@ -1,8 +1,8 @@
 """`duet testnet`: four validators, each a real `duet node --consensus cometbft` with its own
 real CometBFT, on loopback. Transactions sent to any node commit on all of them; every node
 has the same fast and ZK blocks (a ZK operation sent to one lands in the same ZK block on
-all, and settles on the testnet's L1 with the validators' attestations) and CometBFT the
-same app hash at every height; with one validator
+all, and settles on the testnet's L1 with the validators' attestations; an L1 deposit is
+credited on all) and CometBFT the same app hash at every height; with one validator
 killed (1/4 of the power) the others go on, and the restarted one catches up to the same
 chain; so does one paused (SIGSTOP) and resumed. The CLI starts a network, says where it is, and stops it on Ctrl-C.
 """
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_utils import to_checksum_address
 
 from chain.client.zk import ZkClient
 from chain.consensus.network import read_attest_address
@@ -27,6 +28,7 @@ from chain.l1.rollup import RollupClient
 from chain.launcher import duet_command
 from chain.testing.accounts import dev_account, sign_transfer
 from chain.testnet import Testnet
+from chain.zk.chain import compute_deposit_id
 from tests.integration.cometbft_net import COMETBFT, MISSING_REASON
 
 pytestmark = [pytest.mark.skipif(COMETBFT is None, reason=MISSING_REASON), pytest.mark.timeout(300)]
@@ -119,6 +121,19 @@ def test_four_validators_agree_and_survive_a_killed_and_a_paused_one(testnet: Te
     assert {key for key, _ in rollup.list_sequencers()} == attesters
     block = alice.rpc("duet_getSettlementBlock", height)
     assert len(bytes.fromhex(block["attestation"]["signatures"][2:])) >= 3 * 65
+    # An L1 deposit: every validator reads it from the rollup, a proposer puts it in a
+    # height's L1 inbox, each checks it against its own reading, all credit it alike.
+    depositor = RollupClient(rollup.w3, rollup.contract.address, dev_account(5))
+    carol = to_checksum_address("0x" + "ca" * 20)
+    index = depositor.deposit(carol, 7 * 10**18)
+    deposit_id = "0x" + compute_deposit_id(index).hex()
+    for validator in testnet.validators:
+        zk_client = ZkClient(validator.zk_http, dev_account(5).key)
+        wait_until(
+            lambda c=zk_client: c.status(deposit_id)["status"] not in ("unknown", "pending"),
+            f"the deposit on validator {validator.index}",
+        )
+        assert zk_client.balance(carol) == 7 * 10**18
 
     testnet.kill_one(3)  # 1/4 of the power: the other three still make 2/3
     more = [nodes[0].call("eth_sendRawTransaction", [transfer(n)]) for n in range(40, 60)]

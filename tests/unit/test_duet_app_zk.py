@@ -35,22 +35,26 @@ from chain.consensus.duet_app import (
 )
 from chain.consensus.txs import (
     ATTESTATION_TAG,
+    L1_INBOX_TAG,
     PROOF_TAG,
     ZK_OP_TAG,
+    L1InboxTx,
     UndecodableTx,
     decode_tagged,
     encode_attestation,
+    encode_l1_inbox,
     encode_proof,
     encode_zk_op,
     is_fast_tx,
 )
+from chain.l1.forced import QueuedWithdrawal
 from chain.ledger.messages import CreditMessage, decode_message
 from chain.ledger.store import Store
 from chain.market.signing import sign_submission
 from chain.node import Node
 from chain.testing.accounts import dev_account
 from chain.types import Address, Height, JobId
-from chain.zk.ops import ToFast, Transfer
+from chain.zk.ops import Deposit, ToFast, Transfer
 from chain.zk.signing import format_signed_operation, sign_operation
 from chain.zk.state import get_account, get_account_index
 from tests.unit.abci_requests import (
@@ -443,3 +447,86 @@ def test_rejects_an_attestation_sent_to_the_mempool(attesting: DuetApplication) 
     answer = check(attesting, encode_attestation(1, b"\x01" * 65))
     assert answer.code == REFUSED
     assert "only a proposer" in answer.log
+
+
+# -- L1 deposits and queued Withdraws through consensus -------------------------------------
+
+
+def test_a_due_height_carries_the_deposits_the_proposer_read_and_credits_them(
+    app: DuetApplication,
+) -> None:
+    node = app.node
+    node.add_l1_deposits([Deposit(0, CAROL, AMOUNT)])
+    proposed = prepare(app, [])
+    assert [tx[0] for tx in proposed] == [L1_INBOX_TAG]
+    assert process(app, proposed) == ACCEPT
+    decide(app, 1, proposed)
+    assert get_account(node.zk_state, CAROL).balance == AMOUNT
+    assert (node.deposits_credited, node.l1_deposits) == (1, [])
+
+
+def test_rejects_a_deposit_this_validator_has_not_read_on_l1(tmp_path: Path) -> None:
+    proposer = DuetApplication(open_network_node(tmp_path / "a"))
+    proposer.node.add_l1_deposits([Deposit(0, CAROL, AMOUNT)])
+    proposed = prepare(proposer, [])
+    lagging = DuetApplication(open_network_node(tmp_path / "b"))  # its L1 reader is behind
+    assert process(lagging, proposed) == REJECT
+    lagging.node.add_l1_deposits([Deposit(0, CAROL, AMOUNT)])
+    assert process(lagging, proposed) == ACCEPT  # the next round, once it has read it
+
+
+@pytest.mark.parametrize(
+    ("invented", "why"),
+    [
+        (Deposit(0, CAROL, 2 * AMOUNT), "not as L1 holds it"),
+        (Deposit(1, CAROL, AMOUNT), "not the next, 0"),
+    ],
+)
+def test_rejects_a_deposit_l1_does_not_hold(
+    app: DuetApplication, invented: Deposit, why: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    app.node.add_l1_deposits([Deposit(0, CAROL, AMOUNT)])
+    assert process(app, [encode_l1_inbox([invented], [])]) == REJECT
+    assert why in caplog.text
+
+
+def test_rejects_an_l1_inbox_in_a_height_without_a_zk_block(app: DuetApplication) -> None:
+    decide(app, 1, [])
+    app.node.add_l1_deposits([Deposit(0, CAROL, AMOUNT)])
+    inbox = encode_l1_inbox([Deposit(0, CAROL, AMOUNT)], [])
+    assert process(app, [inbox], NOT_DUE_MS) == REJECT
+    assert prepare(app, [], NOT_DUE_MS) == []
+
+
+def test_a_zk_block_takes_no_deposit_its_height_does_not_carry(app: DuetApplication) -> None:
+    """What a validator read on L1 is not consensus: only the proposal's inbox is taken."""
+    node = app.node
+    node.add_l1_deposits([Deposit(0, CAROL, AMOUNT)])
+    decide(app, 1, [])
+    assert get_account(node.zk_state, CAROL).balance == 0
+    assert node.deposits_credited == 0 and len(node.l1_deposits) == 1
+
+
+def test_rejects_an_l1_inbox_sent_to_the_mempool(app: DuetApplication) -> None:
+    answer = check(app, encode_l1_inbox([Deposit(0, CAROL, AMOUNT)], []))
+    assert answer.code == REFUSED
+    assert "only a proposer" in answer.log
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{",
+        b'{"deposits": [[0, "0x1"]], "forced": []}',
+        b'{"deposits": [], "forced": [[0, ["0x1"], "0x"]]}',
+    ],
+)
+def test_rejects_a_malformed_l1_inbox(body: bytes) -> None:
+    with pytest.raises(UndecodableTx, match="L1 inbox is malformed"):
+        decode_tagged(bytes([L1_INBOX_TAG]) + body)
+
+
+def test_an_l1_inbox_round_trips() -> None:
+    queued = QueuedWithdrawal(0, (1, 2, 3), b"\x04" * 65)
+    decoded = decode_tagged(encode_l1_inbox([Deposit(0, CAROL, AMOUNT)], [queued]))
+    assert decoded == L1InboxTx((Deposit(0, CAROL, AMOUNT),), (queued,))
