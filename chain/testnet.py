@@ -38,6 +38,7 @@ from chain.consensus.network import (
     ValidatorHome,
     get_free_ports,
     open_or_make_network,
+    open_twin_home,
     read_attest_address,
 )
 from chain.fast.genesis import dev_alloc, dev_keys
@@ -178,6 +179,7 @@ class Testnet:
         self.executor = executor
         self.validators = open_validators(root, validators, powers)
         self.processes: dict[int, ChildProcess] = {}
+        self.twins: dict[int, ChildProcess] = {}  # double signers, by the validator they copy
         self.with_l1 = l1
         self.anvil: Anvil | None = None
         self.l1_url: str | None = None
@@ -310,8 +312,36 @@ class Testnet:
     def _find_comet_pid(validator: Validator) -> int | None:
         return find_own_cometbft(validator.data_dir / COMETBFT_PID_FILE, validator.home.home)
 
+    def start_twin(self, index: int) -> Validator:
+        """A double signer: a second `duet node` and CometBFT behind validator `index`'s
+        consensus key (chain/consensus/network.py, open_twin_home), peered with everyone.
+        When that key proposes, each instance signs its own block: CometBFT's evidence of a
+        duplicate vote follows, and the application jails the validator."""
+        home = open_twin_home(self.root, index)
+        fast, zk = get_free_ports(2)
+        twin = Validator(home, fast, zk)
+        twin.data_dir.mkdir(parents=True, exist_ok=True)
+        command = self.command(twin)
+        command += [] if "--no-prover" in command else ["--no-prover", "--no-agent"]
+        process = ChildProcess(
+            command, log=twin.log, stop_timeout_s=STOP_TIMEOUT_S, tied_to_parent=True
+        )
+        self.twins[index] = process.start()
+        try:
+            process.wait_ready(lambda: is_answering(twin.fast_http), START_TIMEOUT_S, "twin")
+        except LaunchError as exc:
+            raise TestnetError(f"{exc}\n(whole log: {twin.log})") from None
+        return twin
+
+    def stop_twin(self, index: int) -> None:
+        process = self.twins.pop(index, None)
+        if process is not None:
+            process.stop()
+
     def stop(self) -> None:
         """Every running validator, all signalled first, then each waited for."""
+        for index in list(self.twins):
+            self.stop_twin(index)
         for index in list(self.processes):
             process = self.processes[index]
             if process.running:

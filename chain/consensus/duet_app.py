@@ -43,6 +43,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from eth_utils import keccak
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -64,6 +65,16 @@ from chain.consensus.attestations import (
     recover_signer,
     sign_block,
 )
+from chain.consensus.evidence import (
+    CometValidator,
+    Offence,
+    compute_jailings,
+    compute_updates,
+    format_validators,
+    list_offences,
+    parse_validators,
+    read_genesis_validators,
+)
 from chain.consensus.txs import (
     AttestationTx,
     L1InboxTx,
@@ -84,7 +95,7 @@ from chain.ledger.log import LedgerHeads, process_append
 from chain.ledger.store import SubmissionRecord, SubmissionWrite
 from chain.market.desk import SubmissionRefused
 from chain.node import Node
-from chain.node.ledger import ATTESTATION_META_PREFIX, ATTESTED_META
+from chain.node.ledger import ATTESTATION_META_PREFIX, ATTESTED_META, EVIDENCE_META, JAILED_META
 from chain.node.zk_lane import ZkDraft
 from chain.types import Hash32, Height
 from chain.zk.chain import compute_block_context
@@ -110,6 +121,8 @@ MAX_PROOFS_PER_HEIGHT = 64  # each is verified by every validator
 MAX_L1_DEPOSITS_PER_BLOCK = 256  # what a proposer puts in a height's L1 inbox at most
 MAX_L1_FORCED_PER_BLOCK = 64
 ATTESTERS_META = "attesters"  # JSON: the genesis app_state's attesters
+VALIDATORS_META = "comet_validators"  # JSON: the genesis validators, by address
+MAX_EVIDENCE_KEPT = 1000
 BLOCK_ID_FLAG_COMMIT = validator_pb2.BLOCK_ID_FLAG_COMMIT  # a vote for the block
 VERIFY_ACCEPT = abci.ResponseVerifyVoteExtension.ACCEPT
 VERIFY_REJECT = abci.ResponseVerifyVoteExtension.REJECT
@@ -229,9 +242,12 @@ def execute_txs(
     time_ms: int,
     zk_interval_ms: int,
     attesters: Sequence[Attester] = (),
+    decided: bool = False,
 ) -> Execution:
     """Execute `raw_txs` in order as the next height at `time_ms`, without storing; the
-    refusals say why a proposal of them is not a valid one."""
+    refusals say why a proposal of them is not a valid one. `decided`: CometBFT decided
+    them (FinalizeBlock), so what depends on this validator's own view (its reading of L1)
+    is taken as the deciding power checked it."""
     txs = sort_txs(node, raw_txs)
     results: dict[int, abci.ExecTxResult] = {}
     refusals: list[str] = []
@@ -283,8 +299,9 @@ def execute_txs(
     inbox = L1InboxTx((), ())
     for index, proposed in txs.inboxes[:1] if due else []:
         try:
-            check_l1_view("deposit", node.deposits_credited, node.l1_deposits, proposed.deposits)
-            check_l1_view("queued Withdraw", node.forced_taken, node.l1_forced, proposed.forced)
+            deposits, forced = (None, None) if decided else (node.l1_deposits, node.l1_forced)
+            check_l1_view("deposit", node.deposits_credited, deposits, proposed.deposits)
+            check_l1_view("queued Withdraw", node.forced_taken, forced, proposed.forced)
         except InvalidL1Inbox as exc:
             refuse(index, NOT_EXECUTED, f"L1 inbox {index} is refused: {exc}")
             continue
@@ -334,15 +351,19 @@ class InvalidL1Inbox(Exception):
 def check_l1_view(
     kind: str,
     first: int,
-    seen: Sequence[Deposit | QueuedWithdrawal],
+    seen: Sequence[Deposit | QueuedWithdrawal] | None,
     proposed: Sequence[Deposit | QueuedWithdrawal],
 ) -> None:
     """`proposed` must be the next of L1's `kind`s by number from `first`, each as this
     validator read it (`seen`, numbered from `first` too): one it has not read yet, or
-    read otherwise, refuses the proposal (another round proposes again)."""
+    read otherwise, refuses the proposal (another round proposes again). `seen` None: a
+    decided height, which more than two thirds of the power checked against their reading
+    of L1; every validator takes it alike, whatever its own reading says."""
     for offset, item in enumerate(proposed):
         if item.index != first + offset:
             raise InvalidL1Inbox(f"{kind} {item.index} is not the next, {first + offset}")
+        if seen is None:
+            continue
         if offset >= len(seen):
             raise InvalidL1Inbox(f"{kind} {item.index} is not on L1 as this validator reads it")
         if seen[offset] != item:
@@ -479,6 +500,16 @@ def select_ops(node: Node, raw_txs: list[bytes], time_ms: int, max_bytes: int) -
     return chosen
 
 
+@dataclass(frozen=True)
+class Decided:
+    """A height FinalizeBlock executed, for Commit to store."""
+
+    height: int
+    execution: Execution
+    offences: list[Offence]
+    jailings: list[CometValidator]
+
+
 class DuetApplication(BaseApplication):
     """The node's chains behind CometBFT. Every call runs on the server's event loop, one
     at a time (the server serializes them), as the node requires. `zk_interval_ms` is the
@@ -494,12 +525,29 @@ class DuetApplication(BaseApplication):
         self.zk_interval_ms = zk_interval_ms
         self.attest_key = attest_key  # this validator's Ethereum key, for its extensions
         self.checked: dict[HeightKey, Execution] = {}  # this height's executions, by input
-        self.decided: tuple[int, Execution] | None = None  # FinalizeBlock's, until Commit
+        self.decided: Decided | None = None  # FinalizeBlock's, until Commit
         self.soft_listeners: list[SoftListener] = []
         self.soft: dict[Hash32, FastBlock] = {}  # shown soft at this height, by hash
 
     def get_app_hash(self) -> bytes:
         return compute_app_hash(self.node.config, self.node.heads)
+
+    @property
+    def validators(self) -> dict[bytes, CometValidator]:
+        """The genesis validator set, as InitChain stored it."""
+        raw = self.node.store.get_meta(VALIDATORS_META)
+        return {} if raw is None else parse_validators(json.loads(raw))
+
+    @property
+    def jailed(self) -> set[bytes]:
+        raw = self.node.store.get_meta(JAILED_META)
+        return set() if raw is None else {bytes.fromhex(a) for a in json.loads(raw)}
+
+    @property
+    def evidence(self) -> list[dict[str, Any]]:
+        """The misbehaviour CometBFT reported, oldest first (the last MAX_EVIDENCE_KEPT)."""
+        raw = self.node.store.get_meta(EVIDENCE_META)
+        return [] if raw is None else list(json.loads(raw))
 
     @property
     def attesters(self) -> tuple[Attester, ...]:
@@ -590,6 +638,8 @@ class DuetApplication(BaseApplication):
             )
         attesters = parse_app_state(request.app_state_bytes)
         self.node.store.set_meta(ATTESTERS_META, json.dumps(format_attesters(attesters)))
+        validators = read_genesis_validators(request.validators)
+        self.node.store.set_meta(VALIDATORS_META, json.dumps(format_validators(validators)))
         return abci.ResponseInitChain(app_hash=self.get_app_hash())
 
     async def prepare_proposal(
@@ -705,21 +755,40 @@ class DuetApplication(BaseApplication):
     async def finalize_block(
         self, request: abci.RequestFinalizeBlock
     ) -> abci.ResponseFinalizeBlock:
-        execution = self._execute(self._key(tuple(request.txs), request.time))
-        self.decided = (request.height, execution)
+        key = self._key(tuple(request.txs), request.time)
+        execution = self.checked.get(key)
+        if execution is None or not execution.is_valid_proposal:
+            # Decided by more than two thirds of the power, whatever this validator's own
+            # reading of L1 made of it when it voted.
+            execution = execute_txs(
+                self.node, key.txs, key.time_ms, self.zk_interval_ms, self.attesters, decided=True
+            )
+        offences = list_offences(request.misbehavior, request.height)
+        jailings = compute_jailings(offences, self.validators, self.jailed)
+        for offence in offences:
+            log.warning(
+                "evidence of a %s by validator %s at height %d%s",
+                offence.kind,
+                offence.validator.hex().upper(),
+                offence.height,
+                "" if not jailings else ": jailed",
+            )
+        self.decided = Decided(request.height, execution, offences, jailings)
         heads = self.node.heads
         if execution.zk is not None:
             heads = process_append(heads, execution.zk.zk.block)
         if execution.fast is not None:
             heads = process_append(heads, execution.fast.block)
         return abci.ResponseFinalizeBlock(
-            tx_results=execution.results, app_hash=compute_app_hash(self.node.config, heads)
+            tx_results=execution.results,
+            app_hash=compute_app_hash(self.node.config, heads),
+            validator_updates=compute_updates(jailings),
         )
 
     async def commit(self, request: abci.RequestCommit) -> abci.ResponseCommit:
         assert self.decided is not None, "Commit without FinalizeBlock"
-        height, execution = self.decided
-        self.decided = None
+        decided, self.decided = self.decided, None
+        height, execution = decided.height, decided.execution
         self.checked.clear()  # built on the head this commit replaces
         node, fast = self.node, execution.fast
         head = CometHead(height, node.fast_head.height if fast is None else fast.block.height)
@@ -728,6 +797,14 @@ class DuetApplication(BaseApplication):
             attested = execution.attestation.height
             meta[f"{ATTESTATION_META_PREFIX}{attested}"] = execution.attestation.signatures.hex()
             meta[ATTESTED_META] = str(attested)
+        if decided.offences:
+            evidence = self.evidence + [o.to_json() for o in decided.offences]
+            meta[EVIDENCE_META] = json.dumps(evidence[-MAX_EVIDENCE_KEPT:])
+        if decided.jailings:
+            jailed = sorted(
+                a.hex().upper() for a in self.jailed | {v.address for v in decided.jailings}
+            )
+            meta[JAILED_META] = json.dumps(jailed)
         node.commit_height(execution.zk, fast, execution.submissions, meta)
         self._retract_soft(None if fast is None else fast.block.hash)
         return abci.ResponseCommit()

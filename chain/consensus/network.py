@@ -634,3 +634,41 @@ def open_or_make_network(
             "remove it for a new network, or ask for the one it holds"
         )
     return homes
+
+
+def open_twin_home(root: Path, index: int, cometbft: Path | None = None) -> ValidatorHome:
+    """A second home behind validator `index`'s consensus key, for the end-to-end runner's
+    double signer: its own node key, ports and app socket, the validator's consensus and
+    attester keys and the network's genesis, no state (it signs whatever it is asked, as a
+    careless operator's second machine would), peered with every validator. Made once under
+    `root/twin-I/`."""
+    spec, homes = read_network(root)
+    original = homes[index]
+    directory = root.resolve() / f"twin-{index}"
+    home = directory / HOME_DIR
+    record = directory / "twin.json"
+    if record.exists():
+        saved = read_json(record)
+        rpc_port, p2p_port = int(saved["rpc_port"]), int(saved["p2p_port"])
+    else:
+        init_home(locate_cometbft(cometbft), home)
+        for name in ("priv_validator_key.json", "genesis.json", ATTEST_KEY_FILE):
+            shutil.copyfile(original.home / "config" / name, home / "config" / name)
+        rpc_port, p2p_port = get_free_ports(2)
+        write_json(record, {"rpc_port": rpc_port, "p2p_port": p2p_port})
+    with about(f"twin {index}'s keys"):
+        node_id = compute_node_id(read_json(home / "config" / "node_key.json"))
+    twin = dataclasses.replace(
+        original,
+        home=home,
+        node_id=node_id,
+        rpc_port=rpc_port,
+        p2p_port=p2p_port,
+        app_address=compute_app_address(directory),
+    )
+    config = compute_node_config(twin, homes, spec)
+    config[("p2p", "persistent_peers")] = ",".join(h.p2p_address for h in homes)
+    config[("", "moniker")] = f"twin-{index}"
+    with about(f"twin {index}'s config.toml"):
+        set_config(home / "config" / "config.toml", config)
+    return twin

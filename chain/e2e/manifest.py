@@ -11,6 +11,7 @@ each applied once the chain has gone `after_heights` heights past the previous o
     [[perturbation]]
     validator = 3
     action = "kill"              # kill (-9) | start | stop (SIGINT) | pause (SIGSTOP) | resume
+                                 # | double-sign (a second instance behind its key: jailed)
     after_heights = 5            # after a step that halts the chain: at once, once it halted
 
 Pure: parsing, checking and the power arithmetic; nothing here starts a process.
@@ -23,8 +24,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-ACTIONS = ("kill", "start", "stop", "pause", "resume")
-DOWN_AFTER = {"kill": True, "stop": True, "pause": True, "start": False, "resume": False}
+ACTIONS = ("kill", "start", "stop", "pause", "resume", "double-sign")
+DOWN_AFTER = {
+    "kill": True,
+    "stop": True,
+    "pause": True,
+    "start": False,
+    "resume": False,
+    "double-sign": False,
+}
 MAX_VALIDATORS = 16
 MAX_LOAD_PER_S = 500
 
@@ -124,28 +132,31 @@ def check_perturbation(step: Any, validators: int) -> Perturbation:
 
 def check_sequence(perturbations: Sequence[Perturbation], validators: int) -> None:
     """Each action must make sense for its validator's state at that point: a running one
-    is killed, stopped or paused; a down one started; a paused one resumed."""
+    is killed, stopped, paused or doubled (then jailed: nothing more); a down one started; a
+    paused one resumed."""
     state = ["up"] * validators
+    allowed = {
+        "up": ("kill", "stop", "pause", "double-sign"),
+        "down": ("start",),
+        "paused": ("resume",),
+        "jailed": (),
+    }
     for index, step in enumerate(perturbations):
         current = state[step.validator]
-        allowed = {"up": ("kill", "stop", "pause"), "down": ("start",), "paused": ("resume",)}
         if step.action not in allowed[current]:
             raise ManifestError(
                 f"perturbation {index}: cannot {step.action} validator {step.validator}, "
                 f"which is {current} then"
             )
-        state[step.validator] = {"kill": "down", "stop": "down", "pause": "paused"}.get(
-            step.action, "up"
-        )
+        after = {"kill": "down", "stop": "down", "pause": "paused", "double-sign": "jailed"}
+        state[step.validator] = after.get(step.action, "up")
 
 
-def compute_down_power(manifest: Manifest, down: set[int]) -> int:
-    return sum(manifest.powers[i] for i in down)
-
-
-def can_commit(manifest: Manifest, down: set[int]) -> bool:
+def can_commit(manifest: Manifest, out: set[int], jailed: set[int] | None = None) -> bool:
     """Whether the validators up hold more than two thirds of the power: CometBFT commits
-    heights while they do, and halts (safely) when they do not."""
-    return (manifest.total_power - compute_down_power(manifest, down)) * 3 > (
-        manifest.total_power * 2
-    )
+    heights while they do, and halts (safely) when they do not. A jailed validator has no
+    power any more: it counts neither as up nor in the total."""
+    jailed = jailed or set()
+    total = sum(p for i, p in enumerate(manifest.powers) if i not in jailed)
+    down = sum(manifest.powers[i] for i in out if i not in jailed)
+    return (total - down) * 3 > total * 2

@@ -42,6 +42,7 @@ PROGRESS_TIMEOUT_S = 60.0
 HALT_CHECK_S = 3.0  # how long a halted chain is watched not to commit
 COMMIT_TIMEOUT_S = 120.0
 SETTLE_TIMEOUT_S = 240.0
+EVIDENCE_TIMEOUT_S = 180.0  # the key must propose (every Nth height) for its twin to sign
 POLL_S = 0.1
 ANSWER_TIMEOUT_S = 15.0  # how long no live validator's CometBFT may fail to answer
 PAGE = 20  # CometBFT's `blockchain` answers at most 20 headers
@@ -55,6 +56,7 @@ class E2EFailure(AssertionError):
 class RunState:
     down: set[int] = field(default_factory=set)  # killed or stopped
     paused: set[int] = field(default_factory=set)
+    jailed: set[int] = field(default_factory=set)  # by the evidence of their double signing
 
     def is_live(self, index: int) -> bool:
         return index not in self.down and index not in self.paused
@@ -162,6 +164,9 @@ class Run:
 
     def apply(self, step: Perturbation) -> None:
         testnet, index = self.testnet, step.validator
+        if step.action == "double-sign":
+            self.double_sign(index)
+            return
         {
             "kill": testnet.kill_one,
             "stop": testnet.stop_one,
@@ -174,10 +179,30 @@ class Run:
         if DOWN_AFTER[step.action]:
             (self.state.paused if step.action == "pause" else self.state.down).add(index)
 
+    def double_sign(self, index: int) -> None:
+        """Run a second instance behind validator `index`'s key until the evidence of its
+        duplicate votes has jailed it (on every live node's record), then stop it."""
+        validator = self.testnet.validators[index]
+        address = validator.home.validator_address.hex().upper()
+        self.testnet.start_twin(index)
+
+        def is_jailed() -> bool:
+            return all(
+                address in RpcClient(v.fast_http).call("duet_getEvidence")["jailed"]
+                for v in self.testnet.validators
+                if self.state.is_live(v.index)
+            )
+
+        try:
+            wait_for(is_jailed, f"validator {index}'s double signing jailed", EVIDENCE_TIMEOUT_S)
+        finally:
+            self.testnet.stop_twin(index)
+        self.state.jailed.add(index)
+
     def check_liveness(self, step: Perturbation) -> str:
         """Progress if enough power is up, a halt if not."""
         out = self.state.down | self.state.paused
-        if can_commit(self.manifest, out):
+        if can_commit(self.manifest, out, self.state.jailed):
             self.wait_heights(PROGRESS_HEIGHTS, f"progress after {step.action} {step.validator}")
             return "committing"
         before = self.live_height()
@@ -200,10 +225,12 @@ class Run:
             load.start()
             outcome = "committing"
             for step in self.manifest.perturbations:
-                if outcome == "committing":  # a halted chain waits for this step instead
+                if outcome.startswith("committing"):  # a halted chain waits for it instead
                     self.wait_heights(step.after_heights, f"{step.after_heights} heights")
                 self.apply(step)
                 outcome = self.check_liveness(step)
+                if step.action == "double-sign":
+                    outcome = f"{outcome}, validator {step.validator} jailed"
                 height = self.live_height()
                 self.events.append(
                     {
@@ -226,6 +253,7 @@ class Run:
             self.check_committed(load.acknowledged)
             checked = self.check_same_chain()
             settled = self.check_settles() if self.manifest.l1 else None
+            evidence = RpcClient(self.testnet.validators[0].fast_http).call("duet_getEvidence")
         finally:
             load.stop(check=False)
             self.testnet.stop()
@@ -236,6 +264,7 @@ class Run:
             "heights_checked": checked,
             "transfers_committed": len(load.acknowledged),
             "zk_operation_settled_s": settled,
+            "evidence": evidence,
             "seconds": round(time.monotonic() - started, 1),
         }
 

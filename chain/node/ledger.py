@@ -47,6 +47,10 @@ ATTESTED_CACHE = 16  # blocks whose attestation the node keeps signed
 # committed them; ATTESTED_META: the last ZK height so attested.
 ATTESTATION_META_PREFIX = "attestation:"
 ATTESTED_META = "attested_zk_height"
+# The decentralized mode: CometBFT's evidence of misbehaviour (JSON list, oldest first) and
+# the validators it jailed (JSON list of addresses): chain/consensus/evidence.py.
+EVIDENCE_META = "evidence"
+JAILED_META = "jailed"
 SIGNING_DOMAIN_META = "signing_domain"  # JSON: the domain operations are signed in
 
 BlockListener = Callable[[LedgerBlock, FastBlock | None], None]

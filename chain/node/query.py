@@ -6,6 +6,7 @@ The ZK state is handed out as the value it is (a block replaces it, never edits 
 with the `get_*` and `compute_*` functions of chain/zk/state.py.
 """
 
+import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from chain.ledger.messages import Message
 from chain.ledger.store import MessageRecord, TxRecord, ZkOpRecord
 from chain.market.book import Job, Market
 from chain.market.settlement_wait import SettlementWait
+from chain.node.ledger import EVIDENCE_META, JAILED_META
 from chain.types import Address, ChainId, Hash32, Height, ProverId, Root, Seq, Wei
 from chain.zk.signing import SigningDomain
 from chain.zk.state import ZkState, get_account
@@ -133,6 +135,16 @@ class NodeQuery:
 
     def get_attestation(self, height: Height) -> AttestedBlock | None:
         return self._node.get_attestation(height)
+
+    def list_evidence(self) -> tuple[list[Any], list[str]]:
+        """The decentralized mode's evidence of misbehaviour (oldest first) and the jailed
+        validators' addresses; empty in dev mode."""
+        store = self._node.store
+        evidence, jailed = store.get_meta(EVIDENCE_META), store.get_meta(JAILED_META)
+        return (
+            [] if evidence is None else list(json.loads(evidence)),
+            [] if jailed is None else list(json.loads(jailed)),
+        )
 
     def explain_settlement(self) -> SettlementWait:
         return self._node.explain_settlement()

@@ -45,6 +45,7 @@ class DuetApi:
         self.endpoints = endpoints if endpoints is not None else {}  # filled as they start
         self.methods: dict[str, Callable[[list[Any]], Any]] = {
             "duet_endpoints": self.get_endpoints,
+            "duet_getEvidence": self.get_evidence,
             "duet_heads": self.heads,
             "duet_getLedger": self.get_ledger,
             "duet_getTransactionStatus": self.get_transaction_status,
@@ -58,6 +59,13 @@ class DuetApi:
             name: {"http": ep.http, "ws": ep.ws, "chainId": hex(ep.chain_id)}
             for name, ep in self.endpoints.items()
         }
+
+    def get_evidence(self, params: Any) -> Any:
+        """CometBFT's evidence of misbehaviour the decentralized mode's blocks brought, and
+        the validators it jailed (chain/consensus/evidence.py); both empty in dev mode."""
+        expect_params(params, 0, 0)
+        evidence, jailed = self.node.query.list_evidence()
+        return {"evidence": evidence, "jailed": jailed}
 
     def heads(self, params: Any) -> Any:
         expect_params(params, 0, 0)

@@ -2,7 +2,8 @@
 real four-validator `duet testnet` with its shared L1, perturbed under load, and must show
 the chain committing while more than two thirds of the power is up and halting otherwise,
 nothing acknowledged lost, every node with the same blocks and app hashes, and a ZK
-operation settling on L1. kill-and-pause runs in the default suite; the rest with --slow.
+operation settling on L1; a double signer's evidence reaching the application, which jails
+it. kill-and-pause and double-signer run in the default suite; the rest with --slow.
 The CLI is run once, on a manifest it must refuse."""
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ DEFAULT_RUN = "kill-and-pause"
     "name",
     [
         DEFAULT_RUN,
+        "double-signer",
         pytest.param("halt-and-resume", marks=pytest.mark.slow),
         pytest.param("unequal-power", marks=pytest.mark.slow),
     ],
@@ -38,6 +40,12 @@ def test_manifest_passes(name: str, tmp_path: Path) -> None:
     assert len(outcomes) == len(manifest.perturbations)
     if name == "halt-and-resume":
         assert outcomes == ["committing", "halted", "committing", "halted", "committing"]
+    if name == "double-signer":
+        # Jailed, validator 3 has no power: one of the three left out halts the chain.
+        assert outcomes == ["committing, validator 3 jailed", "halted", "committing"]
+        (offence,) = report["evidence"]["evidence"]
+        assert offence["kind"] == "duplicate vote"
+        assert report["evidence"]["jailed"] == [offence["validator"]]
     assert report["transfers_committed"] > 0
     assert report["zk_operation_settled_s"] is not None
 

@@ -530,3 +530,21 @@ def test_an_l1_inbox_round_trips() -> None:
     queued = QueuedWithdrawal(0, (1, 2, 3), b"\x04" * 65)
     decoded = decode_tagged(encode_l1_inbox([Deposit(0, CAROL, AMOUNT)], [queued]))
     assert decoded == L1InboxTx((Deposit(0, CAROL, AMOUNT),), (queued,))
+
+
+def test_a_decided_deposit_is_taken_by_a_validator_that_had_not_read_it(tmp_path: Path) -> None:
+    """It voted against the proposal, but more than two thirds of the power decided it:
+    FinalizeBlock takes the deposit alike on every validator, or they would fork (the
+    four-validator testnet did, before)."""
+    proposer = DuetApplication(open_network_node(tmp_path / "a"))
+    proposer.node.add_l1_deposits([Deposit(0, CAROL, AMOUNT)])
+    proposed = prepare(proposer, [])
+    lagging = DuetApplication(open_network_node(tmp_path / "b"))
+    assert process(lagging, proposed) == REJECT
+    decided = [decide(app, 1, proposed) for app in (proposer, lagging)]
+    assert decided[0].app_hash == decided[1].app_hash
+    assert get_account(lagging.node.zk_state, CAROL).balance == AMOUNT
+    # Its reader then reads deposit 0, already credited: it goes on from deposit 1.
+    lagging.node.add_l1_deposits([Deposit(0, CAROL, AMOUNT)])
+    assert lagging.node.l1_deposits == []
+    assert lagging.node.get_next_deposit_index() == 1

@@ -50,6 +50,21 @@ def test_rejects_an_impossible_manifest(text: str, wrong: str) -> None:
         parse_manifest(text, "bad")
 
 
+def test_a_jailed_validator_can_do_nothing_more() -> None:
+    text = (
+        BASE + "[[perturbation]]\nvalidator = 1\naction = 'double-sign'\n"
+        "[[perturbation]]\nvalidator = 1\naction = 'kill'\n"
+    )
+    with pytest.raises(ManifestError, match="cannot kill validator 1, which is jailed"):
+        parse_manifest(text, "bad")
+
+
+def test_a_jailed_validators_power_is_gone() -> None:
+    equal = parse_manifest(BASE, "equal")
+    assert not can_commit(equal, {2}, jailed={3})  # one of three left: a third out
+    assert can_commit(equal, {3}, jailed={3})
+
+
 def test_commits_only_with_more_than_two_thirds_of_the_power_up() -> None:
     equal = parse_manifest(BASE, "equal")
     assert can_commit(equal, {3})
