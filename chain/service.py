@@ -19,7 +19,7 @@ from eth_account import Account
 
 from chain.client.prover.house import make_house_prover
 from chain.config import DEV_PROVER_ACCOUNT, MarketConfig, NetworkConfig
-from chain.consensus.comet_sequencer import CometSequencer, read_genesis_time_ms
+from chain.consensus.comet_sequencer import CometSequencer, read_attest_key, read_genesis_time_ms
 from chain.consensus.cometbft import find_cometbft
 from chain.consensus.dev import DevSequencer
 from chain.fast.genesis import dev_alloc, dev_keys, dev_sequencer_key
@@ -62,7 +62,7 @@ class NodeOptions:
     l1_rpc: str | None = None  # None: start anvil, with its state in the data directory
     rollup: str | None = None  # None: deploy one on the managed anvil (none on another L1)
     agent: bool = True  # run an embedded submission agent where there is a rollup
-    agent_key: bytes | None = None  # None: dev account DEV_AGENT_ACCOUNT
+    agent_key: bytes | None = None  # None: the attester key of a validator, else DEV_AGENT_ACCOUNT
     sequencer_key: bytes | None = None  # None: the dev sequencer's (chain/fast/genesis.py)
     schedule: SlotSchedule = DEFAULT_SCHEDULE  # of a rollup the node deploys
     market: MarketConfig = field(default_factory=MarketConfig)
@@ -149,6 +149,10 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     sequencer_key = options.sequencer_key or dev_sequencer_key()
+    # A validator's agent pays L1 gas with its attester key unless given one of its own.
+    agent_key = options.agent_key
+    if agent_key is None and options.cometbft_home is not None:
+        agent_key = read_attest_key(options.cometbft_home)
     try:
         genesis = node.get_block(cfg.zk_chain_id, 0)
         assert genesis is not None
@@ -159,7 +163,7 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
                 l1,
                 StateRoot(int.from_bytes(genesis.state_root, "big")),
                 options.rollup,
-                options.agent_key,
+                agent_key,
                 options.schedule,
                 cfg.dev_alloc or dev_alloc(),
                 Account.from_key(sequencer_key).address,

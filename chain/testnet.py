@@ -9,8 +9,9 @@ JSON-RPC endpoints).
 
 With L1 (the default), the testnet starts one anvil for all validators and deploys, once, a
 rollup whose sequencer set is the validators' attester keys with their powers (the genesis
-names them: chain/consensus/attestations.py); every validator settles on it and signs its ZK
-blocks in its vote extensions, and validator 0 runs the embedded submission agent and prover.
+names them: chain/consensus/attestations.py); every validator settles on it, signs its ZK
+blocks in its vote extensions and runs its submission agent in its own L1 slots; validator 0
+runs the embedded prover.
 
 A network is made once and reopened by later starts (same keys, same ports, the chain where
 it stopped). `Testnet` starts, stops, kills, pauses and resumes single validators too: the
@@ -32,6 +33,7 @@ from pathlib import Path
 from eth_account import Account
 from eth_utils import to_checksum_address
 from web3 import Web3
+from web3.types import RPCEndpoint
 
 from chain.consensus.comet_sequencer import COMETBFT_PID_FILE, find_own_cometbft
 from chain.consensus.network import (
@@ -57,6 +59,7 @@ from chain.zk.genesis import compute_dev_genesis_state
 from chain.zk.state import get_total_supply
 
 log = logging.getLogger("duet.testnet")
+AGENT_GAS_FUNDS_WEI = 100 * 10**18  # ETH on the testnet's anvil, for each validator's agent
 
 TESTNET_FILE = "testnet.json"
 NODE_DIR = "node"
@@ -142,10 +145,11 @@ def is_answering(url: str) -> bool:
 
 def deploy_rollup(w3: Web3, root: Path, homes: Sequence[ValidatorHome]) -> L1Deployment:
     """The network's rollup on `w3` (deployed at the first start, recorded in root/l1/):
-    the dev genesis's ZK root, the dev agent as its agent, and the validators' attester keys,
-    weighted by power, as its sequencers."""
+    the dev genesis's ZK root, and the validators' attester keys as its sequencers (weighted
+    by power) and as its agents, sharing the L1 slots (each funded with ETH for gas)."""
     alloc = dev_alloc()
     genesis = compute_dev_genesis_state(alloc)
+    attesters = [read_attest_address(home.home) for home in homes]
     deployment, new = load_or_deploy(
         w3,
         root / L1_DIR / DEPLOYMENT_FILE,
@@ -153,9 +157,15 @@ def deploy_rollup(w3: Web3, root: Path, homes: Sequence[ValidatorHome]) -> L1Dep
         StateRoot(int.from_bytes(compute_root_bytes(genesis), "big")),
         backing=get_total_supply(genesis),
         grants={to_checksum_address(a): DEV_L1_GRANT_WEI for a in alloc},
-        sequencers=[read_attest_address(home.home) for home in homes],
+        sequencers=attesters,
         weights=[home.power for home in homes],
+        agents=attesters,
     )
+    for address in attesters:  # each validator's agent pays L1 gas with its attester key
+        if w3.eth.get_balance(address) < AGENT_GAS_FUNDS_WEI // 2:
+            w3.provider.make_request(
+                RPCEndpoint("anvil_setBalance"), [address, hex(AGENT_GAS_FUNDS_WEI)]
+            )
     if new:
         log.info(
             "deployed Rollup %s for the testnet's %d validators", deployment.rollup, len(homes)
@@ -220,9 +230,9 @@ class Testnet:
             str(validator.zk_port),
             "--executor",
             self.executor,
-            # One embedded prover and agent for the network: the others would prove the
-            # same jobs and send the same blocks with the same dev keys.
-            *([] if validator.index == 0 else ["--no-prover", "--no-agent"]),
+            # One embedded prover for the network: the others would prove the same jobs
+            # with the same dev key. Every validator runs its agent, in its own L1 slots.
+            *([] if validator.index == 0 else ["--no-prover"]),
             *self._l1_args(),
         ]
 
@@ -322,7 +332,7 @@ class Testnet:
         twin = Validator(home, fast, zk)
         twin.data_dir.mkdir(parents=True, exist_ok=True)
         command = self.command(twin)
-        command += [] if "--no-prover" in command else ["--no-prover", "--no-agent"]
+        command += ["--no-agent"] + ([] if "--no-prover" in command else ["--no-prover"])
         process = ChildProcess(
             command, log=twin.log, stop_timeout_s=STOP_TIMEOUT_S, tied_to_parent=True
         )

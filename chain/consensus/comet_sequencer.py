@@ -241,6 +241,7 @@ class CometSequencer:
         self._forwarded: set[bytes] = set()
         self._proofs: list[bytes] = []  # relayed submissions not forwarded yet
         node.submit_listeners.append(self._wake.set)
+        node.op_listeners.append(self._wake.set)
         node.listeners.append(self._on_block)
         node.proof_relay = self._relay_proof
 

@@ -205,10 +205,11 @@ def load_or_deploy(
     grants: Mapping[ChecksumAddress, int] | None = None,
     sequencers: Sequence[ChecksumAddress] | None = None,
     weights: Sequence[int] | None = None,
+    agents: Sequence[ChecksumAddress] | None = None,
 ) -> tuple[L1Deployment, bool]:
-    """The deployment recorded at `path` if L1 still holds it, else a new one (with the
-    deployer as its one agent, `backing`, `grants` and `sequencers` as `deploy_contracts`
-    takes them), recorded there. Returns it, and whether it is new."""
+    """The deployment recorded at `path` if L1 still holds it, else a new one (`agents`,
+    default the deployer alone, `backing`, `grants`, `sequencers` and `weights` as
+    `deploy_contracts` takes them), recorded there. Returns it, and whether it is new."""
     if path.is_file():
         deployment = L1Deployment.from_json(json.loads(path.read_text()))
         if deployment.chain_id == w3.eth.chain_id and w3.eth.get_code(deployment.rollup):
@@ -223,6 +224,7 @@ def load_or_deploy(
         grants=grants,
         sequencers=sequencers,
         weights=weights,
+        agents=agents,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

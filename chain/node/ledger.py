@@ -79,7 +79,8 @@ class LedgerPart:
     store: Store
     executor: Executor
     listeners: list[BlockListener]
-    submit_listeners: list[Callable[[], None]]
+    submit_listeners: list[Callable[[], None]]  # a fast transaction admitted
+    op_listeners: list[Callable[[], None]]  # a ZK operation admitted
     _head_accounts: dict[Address, Account]  # at the fast head; reset per block
     lost_on_start: list[tuple[Hash32, str]]
     pool: TxPool

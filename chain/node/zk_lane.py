@@ -101,7 +101,7 @@ class ZkLane(Bridge):
             raise InvalidOp(f"activeUntil {body.active_until} is beyond {limit}")
         self.zk_pool.admit(signed, ctx)
         self.store.add_zk_pending(signed.op_id, now_ms(), format_signed_operation(signed))
-        for listener in self.submit_listeners:
+        for listener in self.op_listeners:
             listener()
         return signed.op_id
 

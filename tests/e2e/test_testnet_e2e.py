@@ -43,9 +43,10 @@ def test_manifest_passes(name: str, tmp_path: Path) -> None:
     if name == "double-signer":
         # Jailed, validator 3 has no power: one of the three left out halts the chain.
         assert outcomes == ["committing, validator 3 jailed", "halted", "committing"]
-        (offence,) = report["evidence"]["evidence"]
-        assert offence["kind"] == "duplicate vote"
-        assert report["evidence"]["jailed"] == [offence["validator"]]
+        offences = report["evidence"]["evidence"]  # one or more before the jailing took hold
+        assert offences and {o["kind"] for o in offences} == {"duplicate vote"}
+        assert {o["validator"] for o in offences} == set(report["evidence"]["jailed"])
+        assert len(report["evidence"]["jailed"]) == 1
     assert report["transfers_committed"] > 0
     assert report["zk_operation_settled_s"] is not None
 

@@ -11,12 +11,18 @@ from tests.integration.support import (
     rpc_result,
     sign,
     wait_receipt,
+    wait_until,
 )
 
 
 def test_pending_nonce_counts_transactions_waiting_in_the_pool(node_factory: NodeFactory) -> None:
-    node = node_factory("--block-window-ms", "1500")  # keep them waiting long enough to look
+    # Keep them waiting long enough to look: a block window of 1.5 s, and no ZK block (each
+    # would wake the fast chain to deliver its roots, and a window already running could
+    # take the first transaction alone).
+    node = node_factory("--block-window-ms", "1500", "--zk-interval", "3600")
     w3 = Web3(Web3.HTTPProvider(node.fast_http))
+    # The first fast block delivers the ZK genesis's roots; the transactions come after it.
+    wait_until(lambda: w3.eth.block_number >= 1, 30, what="the genesis roots delivered")
     sender, to = dev_account(3), dev_account(4).address
     hashes = [
         w3.eth.send_raw_transaction(

@@ -113,12 +113,14 @@ def test_four_validators_agree_and_survive_a_killed_and_a_paused_one(testnet: Te
     assert_same_chain(testnet, [0, 1, 2, 3])
     # It settles on the shared L1: proven by validator 0's prover, attested by the
     # validators in their vote extensions (the rollup's sequencer set is their attester
-    # keys), sent by validator 0's agent.
+    # keys), sent by the agent whose slot it is.
     alice.wait(op_id, "settled", timeout_s=SETTLE_TIMEOUT_S)
     assert testnet.l1_url is not None and testnet.deployment is not None
     rollup = RollupClient(make_l1_web3(testnet.l1_url), testnet.deployment.rollup)
     attesters = {read_attest_address(v.home.home) for v in testnet.validators}
     assert {key for key, _ in rollup.list_sequencers()} == attesters
+    # Every validator runs an agent (its attester key pays the gas), each in its own slots.
+    assert set(rollup.list_agents()) == attesters
     block = alice.rpc("duet_getSettlementBlock", height)
     assert len(bytes.fromhex(block["attestation"]["signatures"][2:])) >= 3 * 65
     # An L1 deposit: every validator reads it from the rollup, a proposer puts it in a
