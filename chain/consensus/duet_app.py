@@ -43,6 +43,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property, partial
 from typing import Any
 
 from eth_utils import keccak
@@ -243,11 +244,13 @@ def execute_txs(
     zk_interval_ms: int,
     attesters: Sequence[Attester] = (),
     decided: bool = False,
+    find_target: Callable[[], SettlementBlock | None] | None = None,
 ) -> Execution:
     """Execute `raw_txs` in order as the next height at `time_ms`, without storing; the
     refusals say why a proposal of them is not a valid one. `decided`: CometBFT decided
     them (FinalizeBlock), so what depends on this validator's own view (its reading of L1)
-    is taken as the deciding power checked it."""
+    is taken as the deciding power checked it. `find_target`: the ZK block due for
+    attestation (default: looked up in the node's store)."""
     txs = sort_txs(node, raw_txs)
     results: dict[int, abci.ExecTxResult] = {}
     refusals: list[str] = []
@@ -264,7 +267,7 @@ def execute_txs(
         try:
             if attestation is not None:
                 raise InvalidAttestation("a second attestation in one height")
-            target = find_attestation_target(node)
+            target = (find_target or partial(find_attestation_target, node))()
             if target is None or target.header.height != tx.height:
                 raise InvalidAttestation(f"ZK block {tx.height} is not the one to attest")
             check_attestation(attesters, target.message, tx.signatures)
@@ -528,13 +531,16 @@ class DuetApplication(BaseApplication):
         self.decided: Decided | None = None  # FinalizeBlock's, until Commit
         self.soft_listeners: list[SoftListener] = []
         self.soft: dict[Hash32, FastBlock] = {}  # shown soft at this height, by hash
+        # The ZK block due for attestation, as found on this height's committed state (one
+        # lookup serves ExtendVote, every VerifyVoteExtension and the executions).
+        self._target: tuple[SettlementBlock | None] | None = None
 
     def get_app_hash(self) -> bytes:
         return compute_app_hash(self.node.config, self.node.heads)
 
-    @property
+    @cached_property
     def validators(self) -> dict[bytes, CometValidator]:
-        """The genesis validator set, as InitChain stored it."""
+        """The genesis validator set, as InitChain stored it (read once: it never changes)."""
         raw = self.node.store.get_meta(VALIDATORS_META)
         return {} if raw is None else parse_validators(json.loads(raw))
 
@@ -549,11 +555,17 @@ class DuetApplication(BaseApplication):
         raw = self.node.store.get_meta(EVIDENCE_META)
         return [] if raw is None else list(json.loads(raw))
 
-    @property
+    @cached_property
     def attesters(self) -> tuple[Attester, ...]:
-        """The network's attesters, as InitChain stored them from the genesis."""
+        """The network's attesters, as InitChain stored them from the genesis (read once:
+        they never change)."""
         raw = self.node.store.get_meta(ATTESTERS_META)
         return () if raw is None else parse_attesters(json.loads(raw))
+
+    def _find_target(self) -> SettlementBlock | None:
+        if self._target is None:
+            self._target = (find_attestation_target(self.node),)
+        return self._target[0]
 
     def _key(self, txs: tuple[bytes, ...], time: Timestamp) -> HeightKey:
         node = self.node
@@ -564,7 +576,12 @@ class DuetApplication(BaseApplication):
         execution = self.checked.get(key)
         if execution is None:
             execution = execute_txs(
-                self.node, key.txs, key.time_ms, self.zk_interval_ms, self.attesters
+                self.node,
+                key.txs,
+                key.time_ms,
+                self.zk_interval_ms,
+                self.attesters,
+                find_target=self._find_target,
             )
             self.checked[key] = execution
         return execution
@@ -640,6 +657,8 @@ class DuetApplication(BaseApplication):
         self.node.store.set_meta(ATTESTERS_META, json.dumps(format_attesters(attesters)))
         validators = read_genesis_validators(request.validators)
         self.node.store.set_meta(VALIDATORS_META, json.dumps(format_validators(validators)))
+        self.__dict__.pop("attesters", None)  # read again from what was just stored
+        self.__dict__.pop("validators", None)
         return abci.ResponseInitChain(app_hash=self.get_app_hash())
 
     async def prepare_proposal(
@@ -689,7 +708,7 @@ class DuetApplication(BaseApplication):
     def _gather_attestation(self, last_commit: abci.ExtendedCommitInfo) -> list[bytes]:
         """The attestation transaction the last commit's vote extensions make, if they
         attest the block due with enough power."""
-        target = find_attestation_target(self.node)
+        target = self._find_target()
         if target is None:
             return []
         extensions = [
@@ -704,7 +723,7 @@ class DuetApplication(BaseApplication):
     async def extend_vote(self, request: abci.RequestExtendVote) -> abci.ResponseExtendVote:
         """This validator's signature of the ZK block due for attestation, if it has a key
         and a block is due."""
-        target = find_attestation_target(self.node)
+        target = self._find_target()
         if target is None or self.attest_key is None:
             return abci.ResponseExtendVote()
         signature = sign_block(target.message, self.attest_key)
@@ -721,7 +740,7 @@ class DuetApplication(BaseApplication):
             return abci.ResponseVerifyVoteExtension(status=VERIFY_ACCEPT)
         by_validator = {a.validator: a for a in self.attesters}
         attester = by_validator.get(request.validator_address)
-        target = find_attestation_target(self.node)
+        target = self._find_target()
         try:
             height, signature = decode_extension(request.vote_extension)
             if attester is None or target is None or height != target.header.height:
@@ -761,7 +780,13 @@ class DuetApplication(BaseApplication):
             # Decided by more than two thirds of the power, whatever this validator's own
             # reading of L1 made of it when it voted.
             execution = execute_txs(
-                self.node, key.txs, key.time_ms, self.zk_interval_ms, self.attesters, decided=True
+                self.node,
+                key.txs,
+                key.time_ms,
+                self.zk_interval_ms,
+                self.attesters,
+                decided=True,
+                find_target=self._find_target,
             )
         offences = list_offences(request.misbehavior, request.height)
         jailings = compute_jailings(offences, self.validators, self.jailed)
@@ -790,6 +815,7 @@ class DuetApplication(BaseApplication):
         decided, self.decided = self.decided, None
         height, execution = decided.height, decided.execution
         self.checked.clear()  # built on the head this commit replaces
+        self._target = None
         node, fast = self.node, execution.fast
         head = CometHead(height, node.fast_head.height if fast is None else fast.block.height)
         meta = {COMETBFT_HEAD_META: encode_comet_head(head)}

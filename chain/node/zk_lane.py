@@ -88,17 +88,21 @@ class ZkLane(Bridge):
         timestamp_ms = max(now_ms(), head.timestamp_ms)  # the next block's, near enough
         return zk_chain.compute_block_context(head.height + 1, timestamp_ms, self.config.zk_min_fee)
 
+    def _check_heartbeat_reach(self, signed: SignedOperation, ctx: BlockContext) -> None:
+        """The circuit does not see the height: how far ahead a heartbeat may reach is
+        ours to limit."""
+        body = signed.op.body
+        limit = ctx.height + self.config.market.active_blocks
+        if isinstance(body, Heartbeat) and body.active_until > limit:
+            raise InvalidOp(f"activeUntil {body.active_until} is beyond {limit}")
+
     def submit_operation(self, obj: Any) -> bytes:
         """Admit a signed ZK operation (wire form); once this returns, it is on disk."""
         signed = parse_signed_operation(obj, self.signing_domain)
         if self.store.get_zk_op(signed.op_id) is not None:
             raise InvalidOp("already committed")
         ctx = self.next_zk_context()
-        body = signed.op.body
-        # The circuit does not see the height: how far ahead a heartbeat may reach is ours.
-        limit = ctx.height + self.config.market.active_blocks
-        if isinstance(body, Heartbeat) and body.active_until > limit:
-            raise InvalidOp(f"activeUntil {body.active_until} is beyond {limit}")
+        self._check_heartbeat_reach(signed, ctx)
         self.zk_pool.admit(signed, ctx)
         self.store.add_zk_pending(signed.op_id, now_ms(), format_signed_operation(signed))
         for listener in self.op_listeners:
@@ -120,9 +124,7 @@ class ZkLane(Bridge):
         if op.nonce > nonce + MAX_NONCE_AHEAD:
             raise InvalidOp(f"nonce {op.nonce} is over {MAX_NONCE_AHEAD} ahead of {nonce}")
         ctx = self.next_zk_context()
-        limit = ctx.height + self.config.market.active_blocks
-        if isinstance(op.body, Heartbeat) and op.body.active_until > limit:
-            raise InvalidOp(f"activeUntil {op.body.active_until} is beyond {limit}")
+        self._check_heartbeat_reach(signed, ctx)
         if op.nonce == nonce:
             apply_operation(self.zk_state, op, ctx)
         return signed
