@@ -457,8 +457,12 @@ class Store:
             (record.job_id, hex(record.prover), int(record.valid)),
         )
         if proof is not None:
+            # The proof whatever the status says: a decentralized validator catching up may
+            # have marked the operation settled from L1 already, and its block's aggregate
+            # is checked against the stored proofs on every validator alike.
             db.execute(
-                "UPDATE zk_ops SET proof=?, status='proven' WHERE id=? AND status='committed'",
+                "UPDATE zk_ops SET proof=?, status=CASE status WHEN 'committed' THEN 'proven' "
+                "ELSE status END WHERE id=?",
                 (proof[1], proof[0]),
             )
         if aggregate is not None:

@@ -49,7 +49,7 @@ from chain.consensus.txs import (
 )
 from chain.l1.forced import QueuedWithdrawal
 from chain.ledger.messages import CreditMessage, decode_message
-from chain.ledger.store import Store
+from chain.ledger.store import Store, SubmissionRecord, SubmissionWrite
 from chain.market.signing import sign_submission
 from chain.node import Node
 from chain.testing.accounts import dev_account
@@ -548,3 +548,19 @@ def test_a_decided_deposit_is_taken_by_a_validator_that_had_not_read_it(tmp_path
     lagging.node.add_l1_deposits([Deposit(0, CAROL, AMOUNT)])
     assert lagging.node.l1_deposits == []
     assert lagging.node.get_next_deposit_index() == 1
+
+
+def test_a_proof_is_stored_for_an_operation_l1_already_settled(app: DuetApplication) -> None:
+    """A validator catching up after a restart may read from L1 that a block settled before
+    it replays the height that brought the block's proofs; the proof must still be stored,
+    or the aggregate checked against it is refused on that validator alone (the
+    four-validator testnet forked so at ZK block 20)."""
+    node = app.node
+    decide(app, 1, [zk_op(node, 0)])
+    (record,) = node.store.list_zk_ops_at(node.zk_head.height)
+    node.record_l1_settlement(node.zk_head.height, int.from_bytes(node.zk_head.state_root, "big"))
+    assert node.store.get_zk_op(record.op_id).status == "settled"  # type: ignore[union-attr]
+    submission = SubmissionRecord(record.op_id, 0xB0B, True)
+    node.store.add_market_submission(SubmissionWrite(submission, proof=(record.op_id, b"proof")))
+    stored = node.store.get_zk_op(record.op_id)
+    assert stored is not None and (stored.proof, stored.status) == (b"proof", "settled")
