@@ -36,6 +36,7 @@ from chain.config import (
 from chain.consensus.comet_sequencer import (
     BadCometHome,
     CometBFTExited,
+    read_genesis_stakes,
     read_genesis_time_ms,
     read_home_settings,
 )
@@ -50,6 +51,7 @@ from chain.node import DEFAULT_EXECUTOR, EXECUTORS
 from chain.nodefile import get_node_file_path, read_node_file
 from chain.prover.ceremony import KEYS_DIR_ENV
 from chain.service import DataDirBusy, NodeOptions, run_node
+from chain.stake_cli import add_stake_parser, cmd_stake
 from chain.testnet_cli import add_testnet_parser, cmd_testnet
 from game.play import add_play_parser, cmd_play
 
@@ -278,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_bridge_parsers(sub, DEFAULT_DATA_DIR)
     add_escape_parsers(sub, DEFAULT_DATA_DIR)
     add_market_parsers(sub, DEFAULT_DATA_DIR)
+    add_stake_parser(sub, DEFAULT_DATA_DIR)
     add_play_parser(sub, DEFAULT_DATA_DIR)
     add_ceremony_parser(sub)
     add_testnet_parser(sub, DEFAULT_DATA_DIR.parent / "testnet")
@@ -332,6 +335,7 @@ def cmd_node(args: argparse.Namespace) -> int:
             find_cometbft()
             read_home_settings(cometbft_home)
             read_genesis_time_ms(cometbft_home)
+            read_genesis_stakes(cometbft_home)
         except (CometBFTNotFound, BadCometHome) as exc:
             err.print(f"[red]cannot run the decentralized mode: {exc}[/]")
             return 2
@@ -663,6 +667,7 @@ def main(argv: list[str] | None = None) -> int:
         "prover": cmd_prover,
         "play": cmd_play,
         "market": cmd_market,
+        "stake": cmd_stake,
         "ceremony": cmd_ceremony,
         "testnet": cmd_testnet,
         "e2e": cmd_e2e,

@@ -99,3 +99,7 @@ class NetworkConfig:
     # Both genesis blocks' time: None is "now" (dev mode: one node makes its own chain); every
     # validator of a network makes them at the network's genesis time, so they agree.
     genesis_time_ms: int | None = None
+    # The validators' bonded ZKPoW at genesis (validator address → wei), in the ZK genesis:
+    # the decentralized mode's, each genesis validator's power in stake (docs/architecture.md,
+    # "Stake").
+    genesis_stakes: dict[int, int] = field(default_factory=dict)

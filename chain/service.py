@@ -19,7 +19,12 @@ from eth_account import Account
 
 from chain.client.prover.house import make_house_prover
 from chain.config import DEV_PROVER_ACCOUNT, MarketConfig, NetworkConfig
-from chain.consensus.comet_sequencer import CometSequencer, read_attest_key, read_genesis_time_ms
+from chain.consensus.comet_sequencer import (
+    CometSequencer,
+    read_attest_key,
+    read_genesis_stakes,
+    read_genesis_time_ms,
+)
 from chain.consensus.cometbft import find_cometbft
 from chain.consensus.dev import DevSequencer
 from chain.fast.genesis import dev_alloc, dev_keys, dev_sequencer_key
@@ -135,9 +140,13 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
         os.close(lock_fd)
         raise
     genesis_time_ms = None  # dev mode: now, at the first start
-    if options.cometbft_home is not None:
-        genesis_time_ms = read_genesis_time_ms(options.cometbft_home)  # the network's
-    network = NetworkConfig(market=options.market, genesis_time_ms=genesis_time_ms)
+    genesis_stakes: dict[int, int] = {}
+    if options.cometbft_home is not None:  # the network's
+        genesis_time_ms = read_genesis_time_ms(options.cometbft_home)
+        genesis_stakes = read_genesis_stakes(options.cometbft_home)
+    network = NetworkConfig(
+        market=options.market, genesis_time_ms=genesis_time_ms, genesis_stakes=genesis_stakes
+    )
     node = open_node(options.data_dir, network, options.executor)
     cfg = node.config
     if node.lost_on_start:

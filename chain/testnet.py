@@ -43,6 +43,7 @@ from chain.consensus.network import (
     open_twin_home,
     read_attest_address,
 )
+from chain.consensus.stake import STAKE_UNIT_WEI
 from chain.fast.genesis import dev_alloc, dev_keys
 from chain.jsonrpc import NodeUnreachable, RpcClient, RpcError
 from chain.l1.anvil import Anvil
@@ -145,11 +146,17 @@ def is_answering(url: str) -> bool:
 
 def deploy_rollup(w3: Web3, root: Path, homes: Sequence[ValidatorHome]) -> L1Deployment:
     """The network's rollup on `w3` (deployed at the first start, recorded in root/l1/):
-    the dev genesis's ZK root, and the validators' attester keys as its sequencers (weighted
-    by power) and as its agents, sharing the L1 slots (each funded with ETH for gas)."""
+    the dev genesis's ZK root with the validators' genesis stakes (their powers, as the nodes
+    read them from the genesis), and the validators' attester keys as its sequencers, weighted
+    by their stake as the settled blocks move it, and as its agents, sharing the L1 slots
+    (each funded with ETH for gas)."""
     alloc = dev_alloc()
-    genesis = compute_dev_genesis_state(alloc)
     attesters = [read_attest_address(home.home) for home in homes]
+    stakes = {
+        int(address, 16): home.power * STAKE_UNIT_WEI
+        for address, home in zip(attesters, homes, strict=True)
+    }
+    genesis = compute_dev_genesis_state(alloc, stakes)
     deployment, new = load_or_deploy(
         w3,
         root / L1_DIR / DEPLOYMENT_FILE,
@@ -158,8 +165,9 @@ def deploy_rollup(w3: Web3, root: Path, homes: Sequence[ValidatorHome]) -> L1Dep
         backing=get_total_supply(genesis),
         grants={to_checksum_address(a): DEV_L1_GRANT_WEI for a in alloc},
         sequencers=attesters,
-        weights=[home.power for home in homes],
+        weights=list(stakes.values()),
         agents=attesters,
+        follow_stake=True,
     )
     for address in attesters:  # each validator's agent pays L1 gas with its attester key
         if w3.eth.get_balance(address) < AGENT_GAS_FUNDS_WEI // 2:

@@ -22,8 +22,10 @@ from chain.config import ZK_MIN_FEE_WEI
 from chain.jsonrpc import RpcClient, RpcError
 from chain.types import ChainId
 from chain.zk.ops import (
+    Bond,
     Buy,
     CancelListing,
+    ClaimStake,
     Heartbeat,
     ListNft,
     Mint,
@@ -33,6 +35,7 @@ from chain.zk.ops import (
     ToFast,
     Transfer,
     TransferNft,
+    Unbond,
     Withdraw,
 )
 from chain.zk.ownership import compute_key_hash, derive_owner_secret
@@ -213,6 +216,30 @@ class ZkClient:
         """Offer to prove for the market through ZK height `active_until` (the first heartbeat
         makes this account a prover)."""
         return self.send(Heartbeat(active_until=active_until))
+
+    def stake(self, address: str | None = None) -> dict[str, Any]:
+        """A validator's stake (this account's by default): bonded, unbonding, unlockEpoch."""
+        stake = self.rpc("duet_getStake", address or self.address)
+        return {
+            "bonded": int(stake["bonded"], 16),
+            "unbonding": int(stake["unbonding"], 16),
+            "unlockEpoch": stake["unlockEpoch"],
+            "epoch": stake["epoch"],
+        }
+
+    def bond(self, amount: int) -> str:
+        """Lock `amount` as this account's stake as a validator (its power counts it from the
+        next power epoch of a decentralized network)."""
+        return self.send(Bond(amount=amount))
+
+    def unbond(self, amount: int) -> str:
+        """Start `amount` of the bonded stake unbonding: `claim_stake` pays it out two epochs
+        later (10 to 20 minutes)."""
+        return self.send(Unbond(amount=amount))
+
+    def claim_stake(self) -> str:
+        """Take back all the unbonding stake, once its unlock epoch has come."""
+        return self.send(ClaimStake())
 
     def owner_secret(self) -> int:
         """This account's secret for ownership proofs (chain/zk/ownership.py)."""

@@ -38,7 +38,9 @@ from eth_utils import keccak
 
 from chain.consensus.abci.application import OK
 from chain.consensus.abci.server import AbciServer
+from chain.consensus.attestations import InvalidAttestation, parse_attesters
 from chain.consensus.duet_app import DEFAULT_ZK_INTERVAL_MS, DuetApplication
+from chain.consensus.stake import compute_genesis_stakes
 from chain.consensus.txs import encode_proof, encode_zk_op
 from chain.fast.chain import FastBlock
 from chain.jsonrpc import AsyncRpcClient, NodeUnreachable, RpcError
@@ -134,6 +136,19 @@ def read_genesis_time_ms(home: Path) -> int:
         return parse_genesis_time_ms(path.read_text())
     except FileNotFoundError:
         raise BadCometHome(f"{home} has no {path}") from None
+
+
+def read_genesis_stakes(home: Path) -> dict[int, int]:
+    """The ZK genesis's validator stakes (address → wei) that the network's genesis names:
+    each attester's genesis power in stake (chain/consensus/stake.py)."""
+    path = home / "config" / "genesis.json"
+    try:
+        app_state = json.loads(path.read_text()).get("app_state") or {}
+        return compute_genesis_stakes(parse_attesters(app_state))
+    except FileNotFoundError:
+        raise BadCometHome(f"{home} has no {path}") from None
+    except (ValueError, AttributeError, InvalidAttestation) as exc:
+        raise BadCometHome(f"{path} names no usable attesters: {exc}") from None
 
 
 def read_attest_key(home: Path) -> bytes | None:

@@ -27,6 +27,11 @@ into what the node's checked transitions make of it at the time in the block's h
   transaction (`Node.commit_height`).
 - `Info` reports the last committed CometBFT height and the app hash, for the handshake.
 
+Stake (chain/consensus/stake.py): every STAKE_EPOCH_HEIGHTS-th FinalizeBlock answers the
+validator updates that the bonded stake on the committed ZK state makes; evidence jails its
+offender (chain/consensus/evidence.py) and queues a Slash of its stake, which the next ZK
+block applies (every validator builds it from the same queue).
+
 Soft confirmation: the fast block of each proposal this node makes or accepts goes to the
 `soft_listeners` at once (the `softLogs` subscription, chain/rpc/subscriptions.py), before
 the height commits; at Commit, those of the height that did not commit go to them again as
@@ -42,7 +47,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from typing import Any
 
@@ -52,6 +57,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from chain.config import MAX_TXS_PER_BLOCK, ZK_BLOCK_INTERVAL_S, NetworkConfig
 from chain.consensus.abci.application import OK, BaseApplication
 from chain.consensus.abci.proto.tendermint.abci import types_pb2 as abci
+from chain.consensus.abci.proto.tendermint.crypto import keys_pb2
 from chain.consensus.abci.proto.tendermint.types import validator_pb2
 from chain.consensus.attestations import (
     Attester,
@@ -70,12 +76,12 @@ from chain.consensus.evidence import (
     CometValidator,
     Offence,
     compute_jailings,
-    compute_updates,
     format_validators,
     list_offences,
     parse_validators,
     read_genesis_validators,
 )
+from chain.consensus.stake import compute_power_changes, is_power_epoch, list_slashed
 from chain.consensus.txs import (
     AttestationTx,
     L1InboxTx,
@@ -96,13 +102,21 @@ from chain.ledger.log import LedgerHeads, process_append
 from chain.ledger.store import SubmissionRecord, SubmissionWrite
 from chain.market.desk import SubmissionRefused
 from chain.node import Node
-from chain.node.ledger import ATTESTATION_META_PREFIX, ATTESTED_META, EVIDENCE_META, JAILED_META
+from chain.node.ledger import (
+    ATTESTATION_META_PREFIX,
+    ATTESTED_META,
+    EVIDENCE_META,
+    JAILED_META,
+    POWERS_META,
+    SLASH_QUEUE_META,
+)
 from chain.node.zk_lane import ZkDraft
 from chain.types import Hash32, Height
 from chain.zk.chain import compute_block_context
-from chain.zk.ops import Deposit, InvalidOp
+from chain.zk.ops import Deposit, InvalidOp, Slash
 from chain.zk.pool import OpPool
 from chain.zk.signing import InvalidSignature, SignedOperation, parse_signed_operation
+from chain.zk.state import compute_stake_address, get_account_index, get_stake, list_stakes
 
 log = logging.getLogger("duet.consensus")
 
@@ -123,6 +137,10 @@ MAX_L1_DEPOSITS_PER_BLOCK = 256  # what a proposer puts in a height's L1 inbox a
 MAX_L1_FORCED_PER_BLOCK = 64
 ATTESTERS_META = "attesters"  # JSON: the genesis app_state's attesters
 VALIDATORS_META = "comet_validators"  # JSON: the genesis validators, by address
+# JSON [[ZK height, {attester address hex: bonded wei}], ...]: the attesters' stake after each
+# ZK block that moved it, ascending (the last STAKE_HISTORY_KEPT).
+ATTESTER_STAKES_META = "attester_stakes"
+STAKE_HISTORY_KEPT = 64
 MAX_EVIDENCE_KEPT = 1000
 BLOCK_ID_FLAG_COMMIT = validator_pb2.BLOCK_ID_FLAG_COMMIT  # a vote for the block
 VERIFY_ACCEPT = abci.ResponseVerifyVoteExtension.ACCEPT
@@ -245,12 +263,14 @@ def execute_txs(
     attesters: Sequence[Attester] = (),
     decided: bool = False,
     find_target: Callable[[], SettlementBlock | None] | None = None,
+    slashes: Sequence[Slash] = (),
 ) -> Execution:
     """Execute `raw_txs` in order as the next height at `time_ms`, without storing; the
     refusals say why a proposal of them is not a valid one. `decided`: CometBFT decided
     them (FinalizeBlock), so what depends on this validator's own view (its reading of L1)
     is taken as the deciding power checked it. `find_target`: the ZK block due for
-    attestation (default: looked up in the node's store)."""
+    attestation (default: looked up in the node's store). `slashes`: the queued slashes,
+    which a ZK block of this height applies."""
     txs = sort_txs(node, raw_txs)
     results: dict[int, abci.ExecTxResult] = {}
     refusals: list[str] = []
@@ -316,7 +336,7 @@ def execute_txs(
     if due:
         ops = [signed for _, signed in txs.ops]
         l1 = (inbox.deposits, inbox.forced)
-        zk = node.make_zk_block(ops, time_ms, [s.record for s in submissions], l1)
+        zk = node.make_zk_block(ops, time_ms, [s.record for s in submissions], l1, slashes)
         rejected = {signed.op_id: reason for signed, reason in zk.zk.rejected}
         for index, signed in txs.ops:
             if signed.op_id in rejected:
@@ -511,6 +531,8 @@ class Decided:
     execution: Execution
     offences: list[Offence]
     jailings: list[CometValidator]
+    powers: dict[bytes, int]  # every genesis validator's power once the updates apply
+    slashed: list[int]  # the attester addresses this height's jailings slash
 
 
 class DuetApplication(BaseApplication):
@@ -555,6 +577,31 @@ class DuetApplication(BaseApplication):
         raw = self.node.store.get_meta(EVIDENCE_META)
         return [] if raw is None else list(json.loads(raw))
 
+    @property
+    def powers(self) -> dict[bytes, int]:
+        """Each genesis validator's power as the last updates left it (the genesis's, the
+        jailed at 0, before any power epoch)."""
+        raw = self.node.store.get_meta(POWERS_META)
+        if raw is not None:
+            return {bytes.fromhex(a): int(p) for a, p in json.loads(raw).items()}
+        jailed = self.jailed
+        return {a: 0 if a in jailed else v.power for a, v in self.validators.items()}
+
+    @property
+    def slash_queue(self) -> list[int]:
+        """The attester addresses to slash in the next ZK block, in jailing order."""
+        raw = self.node.store.get_meta(SLASH_QUEUE_META)
+        return [] if raw is None else [int(a, 16) for a in json.loads(raw)]
+
+    def _queued_slashes(self) -> list[Slash]:
+        """The queue's slashes that can apply: a validator without stake has none to lose."""
+        state = self.node.zk_state
+        return [
+            Slash(v)
+            for v in self.slash_queue
+            if get_account_index(state, compute_stake_address(v)) is not None
+        ]
+
     @cached_property
     def attesters(self) -> tuple[Attester, ...]:
         """The network's attesters, as InitChain stored them from the genesis (read once:
@@ -566,6 +613,44 @@ class DuetApplication(BaseApplication):
         if self._target is None:
             self._target = (find_attestation_target(self.node),)
         return self._target[0]
+
+    def _stake_history(self) -> list[tuple[int, dict[int, int]]]:
+        raw = self.node.store.get_meta(ATTESTER_STAKES_META)
+        saved = [] if raw is None else json.loads(raw)
+        return [(int(h), {int(a, 16): int(w) for a, w in ws.items()}) for h, ws in saved]
+
+    def _weighted_attesters(self, zk_height: int) -> tuple[Attester, ...]:
+        """The attesters weighted as the rollup weighs them when it settles ZK block
+        `zk_height`: by their bonded stake after the blocks before it, when the network's
+        genesis has stakes (its rollup follows them, chain/testnet.py); else by their
+        genesis power (a rollup with fixed weights)."""
+        weights = self.node.config.genesis_stakes
+        if not weights:
+            return self.attesters
+        for height, after in self._stake_history():
+            if height < zk_height:
+                weights = after
+        return tuple(replace(a, power=weights.get(int(a.address, 16), 0)) for a in self.attesters)
+
+    def _target_attesters(self) -> tuple[Attester, ...]:
+        target = self._find_target()
+        return self.attesters if target is None else self._weighted_attesters(target.header.height)
+
+    def _record_stakes(self, zk: ZkDraft | None, meta: dict[str, str]) -> None:
+        """Add the attesters' stake after ZK block `zk` to the history, if it moved."""
+        if zk is None or not self.node.config.genesis_stakes:
+            return
+        history = self._stake_history()
+        before = history[-1][1] if history else self.node.config.genesis_stakes
+        state = zk.zk.state
+        after = {
+            int(a.address, 16): get_stake(state, int(a.address, 16)).bonded for a in self.attesters
+        }
+        if after == {a: before.get(a, 0) for a in after}:
+            return
+        history.append((zk.zk.block.height, after))
+        saved = [[h, {hex(a): str(w) for a, w in ws.items()}] for h, ws in history]
+        meta[ATTESTER_STAKES_META] = json.dumps(saved[-STAKE_HISTORY_KEPT:])
 
     def _key(self, txs: tuple[bytes, ...], time: Timestamp) -> HeightKey:
         node = self.node
@@ -580,8 +665,9 @@ class DuetApplication(BaseApplication):
                 key.txs,
                 key.time_ms,
                 self.zk_interval_ms,
-                self.attesters,
+                self._target_attesters(),
                 find_target=self._find_target,
+                slashes=self._queued_slashes(),
             )
             self.checked[key] = execution
         return execution
@@ -717,7 +803,8 @@ class DuetApplication(BaseApplication):
             if vote.block_id_flag == BLOCK_ID_FLAG_COMMIT
         ]
         height = target.header.height
-        signatures = gather_attestation(self.attesters, target.message, height, extensions)
+        attesters = self._weighted_attesters(height)
+        signatures = gather_attestation(attesters, target.message, height, extensions)
         return [] if signatures is None else [encode_attestation(height, signatures)]
 
     async def extend_vote(self, request: abci.RequestExtendVote) -> abci.ResponseExtendVote:
@@ -784,21 +871,32 @@ class DuetApplication(BaseApplication):
                 key.txs,
                 key.time_ms,
                 self.zk_interval_ms,
-                self.attesters,
+                self._target_attesters(),
                 decided=True,
                 find_target=self._find_target,
+                slashes=self._queued_slashes(),
             )
         offences = list_offences(request.misbehavior, request.height)
         jailings = compute_jailings(offences, self.validators, self.jailed)
+        powers = self.powers
+        changes = {v.address: 0 for v in jailings if powers.get(v.address)}
+        if is_power_epoch(request.height):
+            jailed = self.jailed | {v.address for v in jailings}
+            bonded = {v: s.bonded for v, s in list_stakes(self.node.zk_state).items()}
+            changes |= compute_power_changes(
+                self.validators, self.attesters, bonded, jailed, powers
+            )
         for offence in offences:
             log.warning(
                 "evidence of a %s by validator %s at height %d%s",
                 offence.kind,
                 offence.validator.hex().upper(),
                 offence.height,
-                "" if not jailings else ": jailed",
+                "" if not jailings else ": jailed and slashed",
             )
-        self.decided = Decided(request.height, execution, offences, jailings)
+        slashed = list_slashed(jailings, self.attesters)
+        decided = Decided(request.height, execution, offences, jailings, powers | changes, slashed)
+        self.decided = decided
         heads = self.node.heads
         if execution.zk is not None:
             heads = process_append(heads, execution.zk.zk.block)
@@ -807,8 +905,17 @@ class DuetApplication(BaseApplication):
         return abci.ResponseFinalizeBlock(
             tx_results=execution.results,
             app_hash=compute_app_hash(self.node.config, heads),
-            validator_updates=compute_updates(jailings),
+            validator_updates=self._updates(changes),
         )
+
+    def _updates(self, changes: dict[bytes, int]) -> list[abci.ValidatorUpdate]:
+        """CometBFT's validator updates for `changes` (address → power), in address order."""
+        out = []
+        for address, power in sorted(changes.items()):
+            validator: CometValidator = self.validators[address]
+            key = keys_pb2.PublicKey(ed25519=validator.pub_key)
+            out.append(abci.ValidatorUpdate(pub_key=key, power=power))
+        return out
 
     async def commit(self, request: abci.RequestCommit) -> abci.ResponseCommit:
         assert self.decided is not None, "Commit without FinalizeBlock"
@@ -831,6 +938,13 @@ class DuetApplication(BaseApplication):
                 a.hex().upper() for a in self.jailed | {v.address for v in decided.jailings}
             )
             meta[JAILED_META] = json.dumps(jailed)
+        if decided.powers != self.powers:
+            powers = {a.hex().upper(): p for a, p in sorted(decided.powers.items())}
+            meta[POWERS_META] = json.dumps(powers)
+        queue = self.slash_queue if execution.zk is None else []  # a ZK block takes them all
+        if queue or decided.slashed or execution.zk is not None:
+            meta[SLASH_QUEUE_META] = json.dumps([hex(v) for v in queue + decided.slashed])
+        self._record_stakes(execution.zk, meta)
         node.commit_height(execution.zk, fast, execution.submissions, meta)
         self._retract_soft(None if fast is None else fast.block.hash)
         return abci.ResponseCommit()

@@ -4,8 +4,9 @@ A validator that signed two conflicting votes at one height (CometBFT's duplicat
 evidence), or took part in a light-client attack, is jailed: the FinalizeBlock that brings
 the evidence answers a validator update setting its power to 0 (CometBFT applies it at
 H+2), once, and the height records the evidence, so every validator jails it alike and a
-restart remembers it. Slashing the offender's bonded ZKPoW waits for stake on the ZK chain.
-A jailing that would leave no validator is not made (CometBFT refuses an empty set).
+restart remembers it. The jailing also slashes the offender's stake on the ZK chain
+(chain/consensus/stake.py). A jailing that would leave no validator is not made (CometBFT
+refuses an empty set).
 
 Pure: the store keeps the validator set and the jailed (duet_app.py).
 """
@@ -19,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from chain.consensus.abci.proto.tendermint.abci import types_pb2 as abci
-from chain.consensus.abci.proto.tendermint.crypto import keys_pb2
 
 MISBEHAVIOUR_NAMES = {
     abci.DUPLICATE_VOTE: "duplicate vote",
@@ -107,10 +107,3 @@ def compute_jailings(
         standing.discard(validator.address)
         out.append(validator)
     return out
-
-
-def compute_updates(jailings: Sequence[CometValidator]) -> list[abci.ValidatorUpdate]:
-    return [
-        abci.ValidatorUpdate(pub_key=keys_pb2.PublicKey(ed25519=v.pub_key), power=0)
-        for v in jailings
-    ]

@@ -8,7 +8,9 @@ show:
 - every node has the same fast and ZK blocks, and CometBFT the same app hash, at every
   height;
 - with L1, ZK blocks keep settling: an operation sent at the end settles on the rollup with
-  the validators' attestations.
+  the validators' attestations;
+- a double signer is jailed, and its stake on the ZK chain is slashed (SLASH_PERCENT of it
+  burned) on every live node.
 
 At the end every validator is brought back (started or resumed), so the checks cover all.
 `run_manifest` returns a report (JSON-ready); any failed check raises E2EFailure.
@@ -28,10 +30,12 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from chain.client.zk import ZkClient
+from chain.consensus.network import read_attest_address
 from chain.e2e.manifest import DOWN_AFTER, Manifest, Perturbation, can_commit
 from chain.jsonrpc import NodeUnreachable, RpcClient, RpcError
 from chain.testing.accounts import dev_account, sign_transfer
 from chain.testnet import Testnet
+from chain.zk.ops import compute_slashed
 
 log = logging.getLogger("duet.e2e")
 
@@ -43,6 +47,7 @@ HALT_CHECK_S = 3.0  # how long a halted chain is watched not to commit
 COMMIT_TIMEOUT_S = 120.0
 SETTLE_TIMEOUT_S = 240.0
 EVIDENCE_TIMEOUT_S = 180.0  # the key must propose (every Nth height) for its twin to sign
+SLASH_TIMEOUT_S = 60.0  # the next ZK block after the jailing takes the slash
 POLL_S = 0.1
 ANSWER_TIMEOUT_S = 15.0  # how long no live validator's CometBFT may fail to answer
 PAGE = 20  # CometBFT's `blockchain` answers at most 20 headers
@@ -57,6 +62,8 @@ class RunState:
     down: set[int] = field(default_factory=set)  # killed or stopped
     paused: set[int] = field(default_factory=set)
     jailed: set[int] = field(default_factory=set)  # by the evidence of their double signing
+    # validator index → its bonded stake (wei) before and after its slash
+    slashed: dict[int, tuple[int, int]] = field(default_factory=dict)
 
     def is_live(self, index: int) -> bool:
         return index not in self.down and index not in self.paused
@@ -184,6 +191,8 @@ class Run:
         duplicate votes has jailed it (on every live node's record), then stop it."""
         validator = self.testnet.validators[index]
         address = validator.home.validator_address.hex().upper()
+        attester = read_attest_address(validator.home.home)
+        bonded = read_bonded(validator.zk_http, attester)
         self.testnet.start_twin(index)
 
         def is_jailed() -> bool:
@@ -198,6 +207,17 @@ class Run:
         finally:
             self.testnet.stop_twin(index)
         self.state.jailed.add(index)
+        left = bonded - compute_slashed(bonded)
+
+        def is_slashed() -> bool:
+            return all(
+                read_bonded(v.zk_http, attester) == left
+                for v in self.testnet.validators
+                if self.state.is_live(v.index)
+            )
+
+        wait_for(is_slashed, f"validator {index}'s stake slashed to {left}", SLASH_TIMEOUT_S)
+        self.state.slashed[index] = (bonded, left)
 
     def check_liveness(self, step: Perturbation) -> str:
         """Progress if enough power is up, a halt if not."""
@@ -265,6 +285,10 @@ class Run:
             "transfers_committed": len(load.acknowledged),
             "zk_operation_settled_s": settled,
             "evidence": evidence,
+            "slashed": {
+                str(index): {"bonded_before": before, "bonded_after": after}
+                for index, (before, after) in self.state.slashed.items()
+            },
             "seconds": round(time.monotonic() - started, 1),
         }
 
@@ -332,6 +356,10 @@ class Run:
         op_id = client.transfer(dev_account(8).address, 1)
         client.wait(op_id, "settled", timeout_s=SETTLE_TIMEOUT_S)
         return round(time.monotonic() - started, 1)
+
+
+def read_bonded(zk_url: str, validator: str) -> int:
+    return int(RpcClient(zk_url).call("duet_getStake", [validator])["bonded"], 16)
 
 
 def list_block_hashes(rpc: RpcClient, upto: int) -> list[str]:

@@ -74,11 +74,14 @@ def compute_rollup_config(
     signing_tables: tuple[list[bytes], list[int]] | None = None,
     epoch_places: list[int] | None = None,
     weights: Sequence[int] | None = None,
+    follow_stake: bool = False,
 ) -> RollupConfig:
     """The Rollup constructor's `Config`: the slot schedule, the bridge (the token, the
     deposit and withdraw circuit ids), the sequencers (with `weights`, default 1 each), the
     signed-operation and epoch tables (default: derived from the circuits,
-    chain/l1/op_signing.py and op_epochs.py), and the forced queue's circuits, delays and fee."""
+    chain/l1/op_signing.py and op_epochs.py), the forced queue's circuits, delays and fee,
+    and whether the weights follow the sequencers' stake (`follow_stake`: the weights must
+    then be their genesis stakes in wei) through the stake circuits."""
     type_hashes, fields = list_signing_tables() if signing_tables is None else signing_tables
     return (
         schedule.slot_blocks,
@@ -96,6 +99,12 @@ def compute_rollup_config(
             escape.force_delay_s,
             escape.freeze_delay_s,
             escape.force_fee_wei,
+        ),
+        (
+            follow_stake,
+            get_circuit_id("bond"),
+            get_circuit_id("unbond"),
+            get_circuit_id("slash"),
         ),
     )
 
@@ -115,6 +124,7 @@ def deploy_contracts(
     allow_dev_keys: bool = False,
     escape: EscapeSchedule = DEV_ESCAPE,
     weights: Sequence[int] | None = None,
+    follow_stake: bool = False,
 ) -> L1Deployment:
     """ZkPow (its supply to `token_holder`, default the deployer) and Rollup (at
     `genesis_root`, with `keys`, default the current ceremony's; `agents`, default the
@@ -122,7 +132,7 @@ def deploy_contracts(
     ZKPoW (the ZK genesis supply it backs) and each address of `grants` its amount; both
     come out of the deployer's balance, so `token_holder` must be the deployer for them.
     `sequencers` attest blocks, with `weights` (default 1 each; default sequencers: the
-    deployer alone); `escape`
+    deployer alone), which follow their stake with `follow_stake`; `escape`
     sets the forced queue's delays and fee (default the dev stack's, short).
 
     The ceremony's keys are refused (DevKeysRefused) when they are the deterministic dev
@@ -134,7 +144,9 @@ def deploy_contracts(
     vks = [encode_verification_key(vk) for vk in (keys or load_ceremony_keys())]
     zkpow = deploy_contract(w3, deployer, "ZkPow", token_holder or deployer.address, supply)
     signers = list(sequencers if sequencers is not None else [deployer.address])
-    config = compute_rollup_config(zkpow, schedule, signers, escape, weights=weights)
+    config = compute_rollup_config(
+        zkpow, schedule, signers, escape, weights=weights, follow_stake=follow_stake
+    )
     rollup, block = deploy_contract_at_block(
         w3,
         deployer,
@@ -206,10 +218,12 @@ def load_or_deploy(
     sequencers: Sequence[ChecksumAddress] | None = None,
     weights: Sequence[int] | None = None,
     agents: Sequence[ChecksumAddress] | None = None,
+    follow_stake: bool = False,
 ) -> tuple[L1Deployment, bool]:
     """The deployment recorded at `path` if L1 still holds it, else a new one (`agents`,
-    default the deployer alone, `backing`, `grants`, `sequencers` and `weights` as
-    `deploy_contracts` takes them), recorded there. Returns it, and whether it is new."""
+    default the deployer alone, `backing`, `grants`, `sequencers`, `weights` and
+    `follow_stake` as `deploy_contracts` takes them), recorded there. Returns it, and whether
+    it is new."""
     if path.is_file():
         deployment = L1Deployment.from_json(json.loads(path.read_text()))
         if deployment.chain_id == w3.eth.chain_id and w3.eth.get_code(deployment.rollup):
@@ -225,6 +239,7 @@ def load_or_deploy(
         sequencers=sequencers,
         weights=weights,
         agents=agents,
+        follow_stake=follow_stake,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

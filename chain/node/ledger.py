@@ -51,6 +51,10 @@ ATTESTED_META = "attested_zk_height"
 # the validators it jailed (JSON list of addresses): chain/consensus/evidence.py.
 EVIDENCE_META = "evidence"
 JAILED_META = "jailed"
+# JSON {CometBFT validator address hex: power}: the powers the last validator updates left.
+POWERS_META = "comet_powers"
+# JSON [attester address hex, ...]: the validators to slash in the next ZK block.
+SLASH_QUEUE_META = "slash_queue"
 SIGNING_DOMAIN_META = "signing_domain"  # JSON: the domain operations are signed in
 
 BlockListener = Callable[[LedgerBlock, FastBlock | None], None]

@@ -28,7 +28,14 @@ from chain.prover.escape import explain_refusal
 from chain.prover.witness_source import compute_proving_inputs, encode_witness_source
 from chain.types import Hash32, Height, JobId, Wei
 from chain.zk import chain as zk_chain
-from chain.zk.ops import BlockContext, Deposit, Heartbeat, InvalidOp, compute_market_settles
+from chain.zk.ops import (
+    BlockContext,
+    Deposit,
+    Heartbeat,
+    InvalidOp,
+    Slash,
+    compute_market_settles,
+)
 from chain.zk.pool import OpPool
 from chain.zk.registry import apply_operation
 from chain.zk.signing import (
@@ -52,6 +59,7 @@ class ZkDraft:
     ops: tuple[SignedOperation, ...]
     inbox: tuple[bytes, ...]
     market: PreparedBlock
+    slashes: tuple[Slash, ...] = ()
 
 
 class ZkLane(Bridge):
@@ -160,18 +168,20 @@ class ZkLane(Bridge):
         timestamp_ms: int,
         also: Sequence[SubmissionRecord] = (),
         l1: tuple[Sequence[Deposit], Sequence[QueuedWithdrawal]] | None = None,
+        slashes: Sequence[Slash] = (),
     ) -> ZkDraft:
         """The next ZK block at `timestamp_ms` from `ops` (those that break a rule left out),
-        with the fast chain's messages, L1's deposits and forced Withdraws and the market's
-        block (counting the submissions `also` after the desk's), not stored. `l1`: the
-        deposits and queued Withdraws to take (the decentralized mode's, as a height carries
-        them); by default all the node has read from the rollup."""
+        with the fast chain's messages, L1's deposits and forced Withdraws, the market's
+        block (counting the submissions `also` after the desk's) and the validators'
+        `slashes` (the decentralized mode's), not stored. `l1`: the deposits and queued
+        Withdraws to take (the decentralized mode's, as a height carries them); by default
+        all the node has read from the rollup."""
         inbox = tuple(self.inbox)
         taken, queued = (self.l1_deposits, self.l1_forced) if l1 is None else l1
         deposits = tuple(taken)
         forced = tuple(self._make_forced(withdrawal) for withdrawal in queued)
         # Payments are settled in a block that holds operations anyway (chain/market/desk.py).
-        settle = bool(ops or inbox or deposits or forced)
+        settle = bool(ops or inbox or deposits or forced or slashes)
         market = self.desk.prepare_block(
             Height(self.zk_head.height + 1), Wei(self.zk_state.fee_pool), settle, also
         )
@@ -179,9 +189,11 @@ class ZkLane(Bridge):
         if settle:
             net = compute_net_payments(market.owed)
             settles = compute_market_settles(self.zk_state, market.owed_paid, net)
-        body = zk_chain.ZkBody(tuple(ops), inbox, deposits, tuple(settles), market.digest, forced)
+        body = zk_chain.ZkBody(
+            tuple(ops), inbox, deposits, tuple(settles), market.digest, forced, tuple(slashes)
+        )
         zk = zk_chain.produce_block(self.get_zk_chain_state(), body, timestamp_ms)
-        return ZkDraft(zk, tuple(ops), inbox, market)
+        return ZkDraft(zk, tuple(ops), inbox, market, tuple(slashes))
 
     def zk_step(self, draft: ZkDraft) -> AppendStep:
         """What appending `draft` writes, and what it updates in the node once stored."""

@@ -32,6 +32,7 @@ from chain.rpc.params import (
     parse_quantity,
 )
 from chain.types import Height
+from chain.zk.chain import compute_epoch
 from chain.zk.ops import InvalidOp
 from chain.zk.signing import InvalidSignature
 from chain.zk.state import (
@@ -41,6 +42,7 @@ from chain.zk.state import (
     get_account,
     get_account_index,
     get_nft,
+    get_stake,
     get_total_supply,
 )
 from chain.zk.views import ViewRevert, compute_call, encode_revert
@@ -71,6 +73,7 @@ class ZkApi:
             "duet_getOperation": self.get_operation,
             "duet_getProofStatus": self.get_proof_status,
             "duet_getAccount": self.get_account,
+            "duet_getStake": self.get_stake,
             "duet_getToken": self.get_token,
             "duet_getListings": self.get_listings,
             "duet_getTotals": self.get_totals,
@@ -162,6 +165,21 @@ class ZkApi:
             "nonce": hex(account.nonce),
             "pendingNonce": hex(self.node.query.get_zk_pending_nonce(owner)),
             "keyHash": hex(account.key_hash),  # 0x0: no ownership key registered
+        }
+
+    def get_stake(self, params: Any) -> Any:
+        """A validator's stake (docs/zk-state.md, "Stake"): bonded (what its power counts),
+        unbonding, and the epoch from which the unbonding stake may be claimed."""
+        (address,) = expect_params(params, 1, 1)
+        validator = int.from_bytes(parse_address(address), "big")
+        state = self.node.query.zk_state
+        stake = get_stake(state, validator)
+        return {
+            "address": address,
+            "bonded": hex(stake.bonded),
+            "unbonding": hex(stake.unbonding),
+            "unlockEpoch": stake.unlock_epoch,
+            "epoch": compute_epoch(self.node.query.zk_head.timestamp),
         }
 
     # -- operations ---------------------------------------------------------------------------

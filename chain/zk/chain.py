@@ -46,6 +46,7 @@ from chain.zk.ops import (
     Operation,
     Release,
     RewardMint,
+    Slash,
     ToFast,
     Withdraw,
 )
@@ -174,6 +175,11 @@ def compute_settle_id(height: int, position: int) -> bytes:
     return keccak(b"duet-market-settle" + height.to_bytes(8, "big") + position.to_bytes(2, "big"))
 
 
+def compute_slash_id(height: int, position: int) -> bytes:
+    """A slash's operation ID: one per position in its block."""
+    return keccak(b"duet-stake-slash" + height.to_bytes(8, "big") + position.to_bytes(2, "big"))
+
+
 def format_operation(applied: AppliedOp) -> dict[str, Any]:
     """An applied operation's JSON form: the signed wire form, or an unsigned one's fields
     (with the fast-chain message's bytes, for a message)."""
@@ -205,7 +211,7 @@ def format_field(name: str, value: Any) -> Any:
     return hex(value)
 
 
-MESSAGE_ADDRESS_FIELDS = frozenset({"sender", "to"})
+MESSAGE_ADDRESS_FIELDS = frozenset({"sender", "to", "validator"})
 
 
 def compute_messages(
@@ -235,10 +241,12 @@ def apply_block(
     market_digest: bytes | None = None,
     forced: Sequence[ForcedWithdrawal] = (),
     refuse: Refuser | None = None,
+    slashes: Sequence[Slash] = (),
 ) -> ZkBlock:
     """Take the L1 queue's `forced` Withdraws first (the rollup requires a block to start
     with them): each executes if `refuse` finds nothing against it, else it is recorded as
-    refused; then apply the market's `settles` (which must apply: they are the node's own), the L1
+    refused; then apply the market's `settles` and the validators' `slashes` (which must
+    apply: they are the node's own), the L1
     `deposits` (in order, up to the first that cannot be credited: the rollup takes them
     only in order), the fast chain's messages `inbox`, then `ops`, as the next ZK block.
     `market_digest`, the digest of the block's market events, is the receipts root's last
@@ -290,6 +298,8 @@ def apply_block(
 
     for position, settle in enumerate(settles):
         process(compute_settle_id(height, position), Operation(settle, 0, 0, 0), b"")
+    for position, slash in enumerate(slashes):
+        process(compute_slash_id(height, position), Operation(slash, 0, 0, 0), b"")
     deposits_taken = 0
     deposit_refused: str | None = None
     for deposit in deposits:
@@ -362,6 +372,7 @@ class ZkBody:
     settles: tuple[MarketSettle, ...] = ()
     market_digest: bytes | None = None
     forced: tuple[ForcedWithdrawal, ...] = ()
+    slashes: tuple[Slash, ...] = ()  # the decentralized mode's, from CometBFT's evidence
 
 
 @dataclass(frozen=True)
@@ -387,6 +398,7 @@ def produce_block(chain: ZkChainState, body: ZkBody, timestamp_ms: int) -> ZkBlo
         body.market_digest,
         body.forced,
         chain.refuse,
+        body.slashes,
     )
     validate_append(chain.heads, zk.block)
     return zk

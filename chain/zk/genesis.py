@@ -13,6 +13,7 @@ from chain.zk.state import (
     Account,
     Collection,
     ZkState,
+    compute_stake_address,
     put_account,
     put_collection,
 )
@@ -31,16 +32,25 @@ ROUND_MINT_CAP = 3
 EPOCH_MINT_CAP = 30
 
 
-def compute_genesis_state(alloc: dict[int, int], minter: int, fast_chain_escrow: int) -> ZkState:
-    """`alloc` maps addresses to ZKPoW balances (wei); `minter` may mint in both collections."""
+def compute_genesis_state(
+    alloc: Mapping[int, int],
+    minter: int,
+    fast_chain_escrow: int,
+    stakes: Mapping[int, int] | None = None,
+) -> ZkState:
+    """`alloc` maps addresses to ZKPoW balances (wei); `minter` may mint in both collections;
+    `stakes` maps validators to their bonded stake (wei), in stake accounts after the others."""
+    stakes = stakes or {}
     # The circuits range-check balances to 96 bits and caps to 32: a genesis beyond either
     # would make honest operations unprovable.
-    if any(not 0 <= balance < 1 << AMOUNT_BITS for balance in alloc.values()):
+    amounts = [*alloc.values(), *stakes.values()]
+    if any(not 0 <= balance < 1 << AMOUNT_BITS for balance in amounts):
         raise ValueError(f"genesis balances must be below 2^{AMOUNT_BITS} wei")
-    if sum(alloc.values()) + fast_chain_escrow >= 1 << AMOUNT_BITS:
+    if sum(amounts) + fast_chain_escrow >= 1 << AMOUNT_BITS:
         raise ValueError(f"total ZKPoW supply must stay below 2^{AMOUNT_BITS} wei")
     state = ZkState()
-    for index, (address, balance) in enumerate(alloc.items()):
+    accounts = [*alloc.items(), *((compute_stake_address(v), s) for v, s in stakes.items())]
+    for index, (address, balance) in enumerate(accounts):
         put_account(state, index, Account(address, balance=balance))
     base = Collection(minter=minter)
     put_collection(
@@ -55,12 +65,16 @@ def compute_genesis_state(alloc: dict[int, int], minter: int, fast_chain_escrow:
     return state
 
 
-def compute_dev_genesis_state(alloc: Mapping[Address, int]) -> ZkState:
+def compute_dev_genesis_state(
+    alloc: Mapping[Address, int], stakes: Mapping[int, int] | None = None
+) -> ZkState:
     """A dev network's ZK genesis from its fast-chain alloc (address bytes → wei): the same
     accounts funded on the ZK chain, the first of them minter of both collections, and the
-    fast chain's genesis balances in escrow. The node and `duet reconstruct` both start here."""
+    fast chain's genesis balances in escrow; and a decentralized network's validators'
+    `stakes` (address → wei). The node and `duet reconstruct` both start here."""
     return compute_genesis_state(
         {int.from_bytes(address, "big"): balance for address, balance in alloc.items()},
         minter=int.from_bytes(next(iter(alloc)), "big"),
         fast_chain_escrow=sum(alloc.values()),
+        stakes=stakes,
     )

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
-from chain.zk.ops import GWEI, BlockContext, MarketSettle, Mint, Operation, RewardMint
+from chain.zk.ops import GWEI, BlockContext, MarketSettle, Mint, Operation, RewardMint, Slash
 from chain.zk.poseidon import poseidon
 from chain.zk.state import BALANCE_OFFSET, Account, Collection, Nft, Prover, Touch, ZkState
 from chain.zk.words import InvalidWitness
@@ -90,6 +90,15 @@ def compute_settle_fields(body: MarketSettle) -> dict[str, int]:
         fields[f"proverIndex{i}"] = entry.prover
         fields[f"deltaOffset{i}"] = entry.delta + BALANCE_OFFSET
     return fields
+
+
+def compute_slash_fields(body: Slash, stake: Touch) -> dict[str, int]:
+    before, after = get_account_record(stake, "before"), get_account_record(stake, "after")
+    return {
+        "validator": body.validator,
+        "stakeIndex": stake.index,
+        "bondedSlashed": before.balance - after.balance,
+    }
 
 
 def compute_seller_fields(seller: Touch) -> dict[str, int]:
@@ -229,6 +238,43 @@ def compute_market_settle_inputs(pre: StateSummary, trace: Sequence[Touch]) -> C
         "proverBalanceOffset": [prover.balance_offset for prover in provers],
         "proverActiveUntil": [prover.active_until for prover in provers],
         "proverPath": [touch.path for touch in trace],
+    }
+
+
+def compute_stake_inputs(stake: Touch) -> CircuitInputs:
+    """A stake account before its write (chain/zk/state.py, STAKE_FLAG): bonded, unbonding,
+    unlock epoch, and its path."""
+    account = get_account_record(stake, "before")
+    return {
+        "stakeBonded": account.balance,
+        "stakeUnbonding": account.nonce,
+        "stakeUnlockEpoch": account.key_hash,
+        "stakePath": stake.path,
+    }
+
+
+def compute_stake_write_inputs(pre: StateSummary, trace: Sequence[Touch]) -> CircuitInputs:
+    """unbond: the header, then the signer's stake account."""
+    return {
+        "nftsRoot": pre.nfts_root,
+        "collectionsRoot": pre.collections_root,
+        **compute_stake_inputs(trace[1]),
+    }
+
+
+def compute_stake_claim_inputs(pre: StateSummary, trace: Sequence[Touch]) -> CircuitInputs:
+    """claim_stake: the header, the stake account, then the signer's path again (its leaf
+    there is the header's new one)."""
+    return {**compute_stake_write_inputs(pre, trace), "claimPath": trace[2].path}
+
+
+def compute_slash_inputs(pre: StateSummary, trace: Sequence[Touch]) -> CircuitInputs:
+    """slash: no header, one write to the validator's stake account."""
+    return {
+        "accountsRoot": pre.accounts_root,
+        "nftsRoot": pre.nfts_root,
+        "collectionsRoot": pre.collections_root,
+        **compute_stake_inputs(trace[0]),
     }
 
 

@@ -33,10 +33,12 @@ from chain.zk.state import (
     Account,
     Nft,
     Prover,
+    Stake,
     Touch,
     ZkState,
     compute_next_account_index,
     compute_next_prover_index,
+    compute_stake_address,
     compute_token_key,
     get_account,
     get_account_index,
@@ -44,6 +46,7 @@ from chain.zk.state import (
     get_nft,
     get_prover_at,
     get_prover_index,
+    get_stake,
     put_account,
     put_collection,
     put_nft,
@@ -68,6 +71,13 @@ MAX_ROUND = (1 << ROUND_BITS) - 1
 MAX_ROUNDS_PER_EPOCH = 1024
 MAX_SEQ = (1 << SEQ_BITS) - 1
 MAX_ACTIVE_UNTIL = (1 << ACTIVE_UNTIL_BITS) - 1
+# Stake unbonds for this many epochs (of 10 minutes, ops' epochs) before it may be claimed:
+# long enough for CometBFT's evidence of a double vote, which commits within a few heights, to
+# slash it first. A validator that could take its stake out at once would sign twice and leave.
+UNBONDING_EPOCHS = 2
+# The share of a validator's stake, bonded and unbonding, that one slash burns (the Cosmos Hub
+# burns 5% for a double vote). lib's stake.circom holds the same numbers.
+SLASH_PERCENT = 5
 # Prover entries per MarketSettle: each is one Merkle update in the circuit. A block's payments
 # to more provers take more settlements.
 MARKET_ENTRIES = 2
@@ -213,6 +223,36 @@ class MarketSettle:
     entries: tuple[SettleEntry, ...]
 
 
+@dataclass(frozen=True)
+class Bond:
+    """Lock `amount` of the signer's ZKPoW as its stake as a validator: its power counts the
+    bonded stake from the next power epoch of the consensus (docs/architecture.md, "Stake")."""
+
+    amount: int
+
+
+@dataclass(frozen=True)
+class Unbond:
+    """Start `amount` of the signer's bonded stake unbonding: it stops counting for power, and
+    may be claimed UNBONDING_EPOCHS epochs later (all of it unbonding, from this op's epoch)."""
+
+    amount: int
+
+
+@dataclass(frozen=True)
+class ClaimStake:
+    """Pay the signer all of its unbonding stake, once its unlock epoch has come."""
+
+
+@dataclass(frozen=True)
+class Slash:
+    """Burn SLASH_PERCENT of `validator`'s stake, bonded and unbonding alike: the consensus's
+    evidence of its double vote (docs/architecture.md, "Stake"), which the network's
+    validators, not any account, decide. Nobody gains what is burned."""
+
+    validator: int
+
+
 SignedBody = (
     Transfer
     | Mint
@@ -225,9 +265,12 @@ SignedBody = (
     | RegisterKey
     | Withdraw
     | Heartbeat
+    | Bond
+    | Unbond
+    | ClaimStake
 )
 MessageBody = Release | RewardMint  # from the fast chain's outbox
-UnsignedBody = MessageBody | Deposit | MarketSettle
+UnsignedBody = MessageBody | Deposit | MarketSettle | Slash
 OpBody = SignedBody | UnsignedBody
 
 
@@ -266,6 +309,8 @@ def process_header(
     state: ZkState, op: Operation, ctx: BlockContext, spend: int, trace: list[Touch]
 ) -> None:
     """The rules every operation shares: the signer pays `spend` plus the fee, nonce moves on."""
+    # A signer is recovered from a signature: an address, never a stake account (STAKE_FLAG).
+    check_address(op.signer, "signer")
     index = get_account_index(state, op.signer)
     ensure(index is not None, InvalidOp, "signer has no account on the ZK chain")
     ensure(
@@ -626,3 +671,89 @@ def get_payee_index(state: ZkState, address: int) -> int:
     if index is None:
         raise InvalidOp(f"{address:#x} is not a prover")
     return index
+
+
+# -- stake (docs/zk-state.md, "Stake") ----------------------------------------------------------
+
+
+def process_bond(
+    state: ZkState, op: Operation, body: Bond, ctx: BlockContext, trace: list[Touch]
+) -> None:
+    ensure(
+        0 < body.amount <= MAX_AMOUNT,
+        InvalidOp,
+        f"amount must be above 0 and below 2^{AMOUNT_BITS}",
+    )
+    process_header(state, op, ctx, body.amount, trace)
+    process_credit(state, compute_stake_address(op.signer), body.amount, trace)
+
+
+def process_unbond(
+    state: ZkState, op: Operation, body: Unbond, ctx: BlockContext, trace: list[Touch]
+) -> None:
+    ensure(
+        0 < body.amount <= MAX_AMOUNT,
+        InvalidOp,
+        f"amount must be above 0 and below 2^{AMOUNT_BITS}",
+    )
+    stake = get_stake(state, op.signer)
+    ensure(
+        body.amount <= stake.bonded,
+        InvalidOp,
+        f"unbond of {body.amount} exceeds the {stake.bonded} bonded",
+    )
+    ensure(stake.unbonding + body.amount <= MAX_AMOUNT, InvalidOp, "unbonding stake would overflow")
+    ensure(ctx.epoch + UNBONDING_EPOCHS <= MAX_ROUND, InvalidOp, "epoch out of range")
+    process_header(state, op, ctx, 0, trace)
+    unbonding = Stake(
+        stake.bonded - body.amount, stake.unbonding + body.amount, ctx.epoch + UNBONDING_EPOCHS
+    )
+    put_stake(state, op.signer, unbonding, trace)
+
+
+def process_claim_stake(
+    state: ZkState, op: Operation, body: ClaimStake, ctx: BlockContext, trace: list[Touch]
+) -> None:
+    stake = get_stake(state, op.signer)
+    ensure(stake.unbonding > 0, InvalidOp, "no stake is unbonding")
+    ensure(
+        ctx.epoch >= stake.unlock_epoch,
+        InvalidOp,
+        f"the stake unbonds until epoch {stake.unlock_epoch}, this is epoch {ctx.epoch}",
+    )
+    ensure(ctx.epoch <= MAX_ROUND, InvalidOp, "epoch out of range")
+    process_header(state, op, ctx, 0, trace)
+    put_stake(state, op.signer, Stake(stake.bonded, 0, stake.unlock_epoch), trace)
+    process_credit(state, op.signer, stake.unbonding, trace)
+
+
+def process_slash(
+    state: ZkState, op: Operation, body: Slash, ctx: BlockContext, trace: list[Touch]
+) -> None:
+    check_address(body.validator, "validator")
+    ensure(
+        get_account_index(state, compute_stake_address(body.validator)) is not None,
+        InvalidOp,
+        f"{body.validator:#x} has no stake",
+    )
+    stake = get_stake(state, body.validator)
+    bonded, unbonding = compute_slashed(stake.bonded), compute_slashed(stake.unbonding)
+    put_stake(
+        state,
+        body.validator,
+        Stake(stake.bonded - bonded, stake.unbonding - unbonding, stake.unlock_epoch),
+        trace,
+    )
+
+
+def compute_slashed(amount: int) -> int:
+    """What a slash burns of `amount` wei of stake, rounded down."""
+    return amount * SLASH_PERCENT // 100
+
+
+def put_stake(state: ZkState, validator: int, stake: Stake, trace: list[Touch]) -> None:
+    """Write the stake account of a validator that has one."""
+    address = compute_stake_address(validator)
+    index = state.account_index[address]
+    account = Account(address, stake.bonded, stake.unbonding, stake.unlock_epoch)
+    put_account(state, index, account, trace)

@@ -35,14 +35,20 @@ from chain.zk.op_inputs import (
     compute_seller_fields,
     compute_set_minter_inputs,
     compute_settle_fields,
+    compute_slash_fields,
+    compute_slash_inputs,
+    compute_stake_claim_inputs,
+    compute_stake_write_inputs,
     compute_transfer_inputs,
 )
 from chain.zk.ops import (
     GWEI,
     MARKET_ENTRIES,
     BlockContext,
+    Bond,
     Buy,
     CancelListing,
+    ClaimStake,
     Deposit,
     Heartbeat,
     InvalidOp,
@@ -56,12 +62,16 @@ from chain.zk.ops import (
     RewardMint,
     SetMinter,
     SettleEntry,
+    Slash,
     ToFast,
     Transfer,
     TransferNft,
+    Unbond,
     Withdraw,
+    process_bond,
     process_buy,
     process_cancel,
+    process_claim_stake,
     process_deposit,
     process_heartbeat,
     process_list,
@@ -71,9 +81,11 @@ from chain.zk.ops import (
     process_release,
     process_reward_mint,
     process_set_minter,
+    process_slash,
     process_to_fast,
     process_transfer,
     process_transfer_nft,
+    process_unbond,
     process_unsigned,
     process_withdraw,
 )
@@ -83,6 +95,7 @@ from chain.zk.state import (
     AMOUNT_BITS,
     BALANCE_OFFSET,
     PROVER_BALANCE_BITS,
+    ROUND_BITS,
     SEQ_BITS,
     SERIAL_BITS,
     Touch,
@@ -153,6 +166,7 @@ class OpSpec(Generic[B]):
 TRANSFER_STRUCT = (("to", "address", "to"), ("amount", "uint256", "amount"))
 AMOUNT_WORD: Layout = (("amount", AMOUNT_BITS),)
 PROVERS_WRITE: tuple[TreeName, ...] = ("provers",)
+STAKE_EPOCH_WORD: Layout = (("stakeIndex", ACCOUNT_INDEX_BITS), ("epoch", ROUND_BITS))
 SETTLE_ENTRY_WORDS = tuple(
     ((f"proverIndex{i}", PROVER_INDEX_BITS), (f"deltaOffset{i}", PROVER_BALANCE_BITS))
     for i in range(MARKET_ENTRIES)
@@ -429,6 +443,65 @@ OPS: tuple[OpSpec[Any], ...] = (
                 for i in range(MARKET_ENTRIES)
             ),
         ),
+    ),
+    # Stake (docs/zk-state.md, "Stake"): each names the signer's stake account by index, as
+    # a transfer names its recipient; the circuit derives the account's address from `from`.
+    OpSpec(
+        circuit_id=15,
+        circuit="bond",
+        body=Bond,
+        signed=SignedStruct("Bond", (("amount", "uint256", "amount"),)),
+        words=(HEADER_LAYOUT, (("stakeIndex", ACCOUNT_INDEX_BITS),), AMOUNT_WORD),
+        trees=("accounts", "accounts"),
+        process=process_bond,
+        fields=lambda b, ctx, trace: {"stakeIndex": trace[1].index, "amount": b.amount},
+        inputs=compute_transfer_inputs,
+        decode=lambda f: Bond(f["amount"]),
+    ),
+    OpSpec(
+        circuit_id=16,
+        circuit="unbond",
+        body=Unbond,
+        signed=SignedStruct("Unbond", (("amount", "uint256", "amount"),)),
+        words=(HEADER_LAYOUT, STAKE_EPOCH_WORD, AMOUNT_WORD),
+        trees=("accounts", "accounts"),
+        process=process_unbond,
+        fields=lambda b, ctx, trace: {
+            "stakeIndex": trace[1].index,
+            "epoch": ctx.epoch,
+            "amount": b.amount,
+        },
+        inputs=compute_stake_write_inputs,
+        decode=lambda f: Unbond(f["amount"]),
+    ),
+    OpSpec(
+        circuit_id=17,
+        circuit="claim_stake",
+        body=ClaimStake,
+        signed=SignedStruct("ClaimStake", ()),
+        words=(HEADER_LAYOUT, STAKE_EPOCH_WORD),
+        trees=("accounts", "accounts", "accounts"),  # the header, the stake, the payment
+        process=process_claim_stake,
+        fields=lambda b, ctx, trace: {"stakeIndex": trace[1].index, "epoch": ctx.epoch},
+        inputs=compute_stake_claim_inputs,
+        decode=lambda f: ClaimStake(),
+    ),
+    # A slash has no header: the validators decide it from CometBFT's evidence. Its words say
+    # how much bonded stake it burned, so that anyone reading L1 follows the bonded stake.
+    OpSpec(
+        circuit_id=18,
+        circuit="slash",
+        body=Slash,
+        signed=None,
+        words=(
+            (("validator", ADDRESS_BITS), ("stakeIndex", ACCOUNT_INDEX_BITS)),
+            (("bondedSlashed", AMOUNT_BITS),),
+        ),
+        trees=("accounts",),
+        process=process_slash,
+        fields=lambda b, ctx, trace: compute_slash_fields(b, trace[0]),
+        inputs=compute_slash_inputs,
+        decode=lambda f: Slash(f["validator"]),
     ),
 )
 

@@ -32,6 +32,12 @@ ACTIVE_UNTIL_BITS = 32  # a prover's heartbeat keeps it active through this ZK h
 # balance + BALANCE_OFFSET, which must stay in [0, 2^128): the circuits range-check it.
 PROVER_BALANCE_BITS = 128
 BALANCE_OFFSET = 1 << (PROVER_BALANCE_BITS - 1)
+# A validator's stake (docs/zk-state.md, "Stake") is an account at an address that nobody can
+# sign for, validator | STAKE_FLAG: every signer's address is below 2^160, so stake leaves it
+# only by the stake operations' rules. Its leaf's fields read: balance = the bonded stake (what
+# the validator's power counts), nonce = the stake unbonding, keyHash = the epoch from which
+# the unbonding stake may be claimed. The bit is not FAST_MINTER's: that one marks minters.
+STAKE_FLAG = 1 << (ADDRESS_BITS + 1)
 
 TreeName = Literal["accounts", "nfts", "collections", "provers"]
 
@@ -105,6 +111,15 @@ class Prover:
 
     def leaf(self) -> int:
         return poseidon(self.address, self.balance_offset, self.active_until)
+
+
+@dataclass(frozen=True)
+class Stake:
+    """A validator's stake, as its stake account's leaf holds it (see STAKE_FLAG)."""
+
+    bonded: int = 0
+    unbonding: int = 0
+    unlock_epoch: int = 0
 
 
 EMPTY_ACCOUNT = Account(address=0)
@@ -191,6 +206,25 @@ def get_account(state: ZkState, address: int) -> Account:
     return Account(address) if index is None else state.account_records[index]
 
 
+def compute_stake_address(validator: int) -> int:
+    return validator | STAKE_FLAG
+
+
+def get_stake(state: ZkState, validator: int) -> Stake:
+    """`validator`'s stake; all zero if it never bonded any."""
+    account = get_account(state, compute_stake_address(validator))
+    return Stake(account.balance, account.nonce, account.key_hash)
+
+
+def list_stakes(state: ZkState) -> dict[int, Stake]:
+    """Every validator that ever bonded, with its stake (validator address → Stake)."""
+    return {
+        account.address ^ STAKE_FLAG: Stake(account.balance, account.nonce, account.key_hash)
+        for account in state.account_records.values()
+        if account.address >> (ADDRESS_BITS + 1) == 1
+    }
+
+
 def get_nft(state: ZkState, token_key: int) -> Nft:
     return state.nft_records.get(token_key, EMPTY_NFT)
 
@@ -268,12 +302,13 @@ def put_prover(
 
 
 def get_total_supply(state: ZkState) -> int:
-    """All ZKPoW that exists: balances, fees not yet paid out, escrow for the fast chain, and
-    what the market owes provers. A prover's debt is not money: it is never collected, only
-    worked off by later bounties, so it counts as 0 here."""
+    """All ZKPoW that exists: balances, stake (bonded and unbonding), fees not yet paid out,
+    escrow for the fast chain, and what the market owes provers. A prover's debt is not
+    money: it is never collected, only worked off by later bounties, so it counts as 0 here."""
     balances = sum(account.balance for account in state.account_records.values())
+    unbonding = sum(stake.unbonding for stake in list_stakes(state).values())
     owed = sum(max(prover.balance, 0) for prover in state.prover_records.values())
-    return balances + state.fee_pool + state.escrow + owed
+    return balances + unbonding + state.fee_pool + state.escrow + owed
 
 
 # -- storage form: records as rows of ints ------------------------------------------------

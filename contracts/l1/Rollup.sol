@@ -199,6 +199,17 @@ contract Rollup {
         uint256 epochSeconds;
         uint256[] opEpochPlaces;
         Escape escape;
+        Stake stake;
+    }
+
+    /// Validator stake (docs/l1.md, "Stake"): with `follow`, the sequencers are validators whose
+    /// weights are their bonded ZKPoW on the ZK chain, which the settled Bond, Unbond and Slash
+    /// operations (these circuit ids) move. Without it (the dev node), the weights stay fixed.
+    struct Stake {
+        bool follow;
+        uint8 bondCircuit;
+        uint8 unbondCircuit;
+        uint8 slashCircuit;
     }
 
     /// Forced inclusion and the escape hatch (docs/l1.md, "Forced withdrawals and the escape
@@ -242,7 +253,15 @@ contract Rollup {
     /// The sequencer's key set: a block settles only with signatures of more than two
     /// thirds of its weight on the block (`attestation`). The dev node: one key.
     address[] public sequencers;
+    mapping(address => bool) public isSequencer;
+    /// A sequencer's weight: its stake, fixed at deployment or followed (Config.stake).
     mapping(address => uint256) public sequencerWeight;
+    uint256 public sequencerTotalWeight;
+    bool public immutable followStake;
+    uint8 public immutable bondCircuit;
+    uint8 public immutable unbondCircuit;
+    uint8 public immutable slashCircuit;
+    uint256 internal immutable stakeCircuits; // their bits in a block's bitmap of circuits
     /// Signed operations (Config.opTypeHashes, Config.opFields): per circuit id, the EIP-712
     /// type hash of what its `from` signs, and where each of its fields sits in the words.
     mapping(uint256 => bytes32) public opTypeHash;
@@ -264,7 +283,6 @@ contract Rollup {
     uint64 public immutable forceDelay;
     uint64 public immutable freezeDelay;
     uint256 public immutable forceFee;
-    uint256 public immutable sequencerTotalWeight;
     /// The EIP-712 domain of what L1 checks signatures on: this rollup, on this chain.
     bytes32 public immutable domainSeparator;
 
@@ -354,12 +372,16 @@ contract Rollup {
     error BadEpochTable();
     /// The escape circuits are not in the key list, or forcing waits longer than freezing.
     error BadEscape();
+    /// A sequencer's stake moved by the settled block `height` (Config.stake).
+    event StakeMoved(uint64 indexed height, address indexed sequencer, uint256 weight, uint256 totalWeight);
     /// The signers' weight is not above two thirds of `totalWeight`.
     error AttestationTooWeak(uint256 weight, uint256 totalWeight);
     /// The attested timestamp is before the last settled block's, or ahead of L1's clock.
     error BadTimestamp(uint64 timestamp, uint64 settledTimestamp);
     /// A sequencer set is nonzero distinct addresses with nonzero weights, one at least.
     error BadSequencers();
+    /// A stake circuit id (Config.stake) that no key has.
+    error BadStakeCircuits();
     /// This L1 block is in `expectedAgent`'s slot, and the grace period has not passed.
     error NotYourSlot(address expectedAgent);
     /// Only the owner (the deployer) registers agents.
@@ -450,6 +472,15 @@ contract Rollup {
         gammaY1 = _word(shared, 8);
         gammaY0 = _word(shared, 9);
         sequencerTotalWeight = _setSequencers(config.sequencers, config.weights);
+        Stake memory stake = config.stake;
+        if (stake.bondCircuit >= vks.length || stake.unbondCircuit >= vks.length || stake.slashCircuit >= vks.length) {
+            revert BadStakeCircuits();
+        }
+        followStake = stake.follow;
+        bondCircuit = stake.bondCircuit;
+        unbondCircuit = stake.unbondCircuit;
+        slashCircuit = stake.slashCircuit;
+        stakeCircuits = (1 << stake.bondCircuit) | (1 << stake.unbondCircuit) | (1 << stake.slashCircuit);
         _setSigningTables(config.opTypeHashes, config.opFields, vks);
         if (config.epochSeconds == 0 || config.opEpochPlaces.length > vks.length) revert BadEpochTable();
         epochSeconds = config.epochSeconds;
@@ -499,6 +530,7 @@ contract Rollup {
         (uint256 m, uint256 postRoot, bytes32 opsHash) = _verifyBlock(header.preRoot, ops);
         uint64 number = _checkAuthority(m, header, postRoot, ops, signatures, attestation);
         _includeForced(ops);
+        if (followStake && _load(m, M_SEEN) & stakeCircuits != 0) _followStake(m, ops, header.height);
         if (_load(m, M_SEEN) & bridgeCircuits != 0) _settleBridgeOps(m, ops, header.height);
         _recordSettlement(header, number, postRoot, keccak256(abi.encode(header.preRoot, postRoot, opsHash)));
     }
@@ -575,9 +607,8 @@ contract Rollup {
         address last;
         for (uint256 i = 0; i < attestation.length / SIGNATURE_BYTES; i++) {
             address signer = _recoverAt(digest, attestation[i * SIGNATURE_BYTES:(i + 1) * SIGNATURE_BYTES]);
-            uint256 signerWeight = sequencerWeight[signer];
-            if (signerWeight == 0 || signer <= last) revert NotAttested(i, signer);
-            weight += signerWeight;
+            if (!isSequencer[signer] || signer <= last) revert NotAttested(i, signer);
+            weight += sequencerWeight[signer];
             last = signer;
         }
         if (weight * 3 <= sequencerTotalWeight * 2) revert AttestationTooWeak(weight, sequencerTotalWeight);
@@ -732,10 +763,51 @@ contract Rollup {
         if (keys.length == 0 || keys.length != weights.length) revert BadSequencers();
         for (uint256 i = 0; i < keys.length; i++) {
             address key = keys[i];
-            if (key == address(0) || weights[i] == 0 || sequencerWeight[key] != 0) revert BadSequencers();
+            if (key == address(0) || weights[i] == 0 || isSequencer[key]) revert BadSequencers();
+            isSequencer[key] = true;
             sequencerWeight[key] = weights[i];
             sequencers.push(key);
             total += weights[i];
+        }
+    }
+
+    /// Each settled Bond, Unbond and Slash of a sequencer moves its weight by the bonded stake
+    /// it moved: a Bond's or Unbond's amount (w3; the sequencer signed it: `from`, the low 160
+    /// bits of w1), what a Slash burned of the bonded stake (w2; the validator in w1's low
+    /// bits). The proofs bind each to the ZK chain's stake, and the weights start as the
+    /// genesis stakes, so they stay the sequencers' bonded stake; another account's stake is
+    /// no sequencer's. A decrease stops at zero (it cannot pass it while the weights follow).
+    function _followStake(uint256 m, bytes calldata ops, uint64 height) private {
+        uint256 total = sequencerTotalWeight;
+        uint256 off;
+        while (off < ops.length) {
+            uint256 id = uint8(ops[off]);
+            uint256 w = off + 33;
+            off = w + (_wordCount(m, id) << 5) + PROOF_BYTES;
+            if (id != bondCircuit && id != unbondCircuit && id != slashCircuit) continue;
+            address who = address(uint160(uint256(bytes32(ops[w:w + 32]))));
+            if (!isSequencer[who]) continue;
+            uint256 at = w + (id == slashCircuit ? 32 : 64);
+            uint256 amount = uint256(bytes32(ops[at:at + 32]));
+            uint256 weight = sequencerWeight[who];
+            if (id == bondCircuit) {
+                weight += amount;
+                total += amount;
+            } else {
+                uint256 cut = amount < weight ? amount : weight;
+                weight -= cut;
+                total -= cut;
+            }
+            sequencerWeight[who] = weight;
+            emit StakeMoved(height, who, weight, total);
+        }
+        sequencerTotalWeight = total;
+    }
+
+    /// How many words circuit `id`'s statement has (the key data's header, read into memory).
+    function _wordCount(uint256 m, uint256 id) private pure returns (uint256 n) {
+        assembly {
+            n := byte(0, mload(add(add(m, M_HEADER), id)))
         }
     }
 

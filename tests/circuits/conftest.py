@@ -13,16 +13,21 @@ from chain.prover.ownership import compute_key_hash
 from chain.prover.witness import CircuitWitness
 from chain.zk.genesis import REWARD_COLLECTION
 from chain.zk.ops import (
+    Bond,
     CancelListing,
+    ClaimStake,
     Heartbeat,
     ListNft,
     Mint,
+    Operation,
     RegisterKey,
     Release,
     SetMinter,
+    Slash,
     ToFast,
     Transfer,
     TransferNft,
+    Unbond,
     Withdraw,
 )
 from chain.zk.registry import CircuitName
@@ -43,13 +48,18 @@ from tests.circuits.scenarios import (
     REWARD_ROUND,
     REWARDER,
     SECRET,
+    STAKE,
+    UNBONDED,
     Transition,
+    compute_bonded_state,
     compute_bought,
     compute_listed_state,
     compute_minted_state,
     compute_prover_state,
     compute_rewarder_state,
     compute_test_genesis,
+    compute_unbonding_state,
+    compute_unlocked_ctx,
     deliver,
     make_deposit,
     make_op,
@@ -103,6 +113,18 @@ def compute_valid_transition(name: CircuitName) -> Transition:
     if name == "reward_mint":
         handed_over = compute_rewarder_state()
         return deliver(handed_over, reward(handed_over, REWARD_COLLECTION, REWARD_ROUND))
+    if name == "bond":
+        genesis = compute_test_genesis()
+        return run(genesis, make_op(genesis, ALICE, Bond(STAKE)))
+    if name == "unbond":
+        bonded = compute_bonded_state()
+        return run(bonded, make_op(bonded, ALICE, Unbond(UNBONDED)))
+    if name == "claim_stake":
+        unbonding = compute_unbonding_state()
+        return run(unbonding, make_op(unbonding, ALICE, ClaimStake()), compute_unlocked_ctx())
+    if name == "slash":
+        unbonding = compute_unbonding_state()
+        return run(unbonding, Operation(Slash(ALICE), 0, 0, 0))
     if name == "list":
         minted = compute_minted_state()
         return run(minted, make_op(minted, ALICE, ListNft(FIRST_REWARD, LIST_PRICE)))

@@ -208,6 +208,26 @@ def compute_prover_state() -> ZkState:
     return run_all(compute_test_genesis(), [(ALICE, beat), (BOB, beat)])
 
 
+STAKE = 20 * ETHER  # what Alice bonds in the stake scenarios
+UNBONDED = 8 * ETHER  # what she then unbonds
+
+
+def compute_bonded_state() -> ZkState:
+    """Genesis, then Alice bonds STAKE: her stake account opens at the next free index."""
+    return run_all(compute_test_genesis(), [(ALICE, ops.Bond(STAKE))])
+
+
+def compute_unbonding_state() -> ZkState:
+    """The bonded state, then Alice unbonds UNBONDED in CTX's epoch: claimable from
+    CTX.epoch + UNBONDING_EPOCHS."""
+    return run_all(compute_bonded_state(), [(ALICE, ops.Unbond(UNBONDED))])
+
+
+def compute_unlocked_ctx() -> BlockContext:
+    """The first block context in which the unbonding state's stake may be claimed."""
+    return replace(CTX, epoch=CTX.epoch + ops.UNBONDING_EPOCHS)
+
+
 def compute_settled_state() -> ZkState:
     """The prover state, then one settlement: Alice earned BOUNTY, Bob was penalised, and
     more fees came in to pay for it."""

@@ -311,10 +311,14 @@ def test_circuit_ids_only_ever_grow_at_the_end() -> None:
         "withdraw",
         "heartbeat",
         "market_settle",
+        "bond",
+        "unbond",
+        "claim_stake",
+        "slash",
     )
 
 
-@pytest.mark.parametrize("name", ["release", "reward_mint", "deposit", "market_settle"])
+@pytest.mark.parametrize("name", ["release", "reward_mint", "deposit", "market_settle", "slash"])
 def test_unsigned_witness_has_no_header_inputs(name: CircuitName) -> None:
     inputs = compute_valid_transition(name).witness.inputs
     assert not {"signerBalance", "signerKeyHash", "signerPath"} & inputs.keys()

@@ -3,7 +3,7 @@ real four-validator `duet testnet` with its shared L1, perturbed under load, and
 the chain committing while more than two thirds of the power is up and halting otherwise,
 nothing acknowledged lost, every node with the same blocks and app hashes, and a ZK
 operation settling on L1; a double signer's evidence reaching the application, which jails
-it. kill-and-pause and double-signer run in the default suite; the rest with --slow.
+it and slashes its stake on the ZK chain. kill-and-pause and double-signer run in the default suite; the rest with --slow.
 The CLI is run once, on a manifest it must refuse."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pytest
 from chain.e2e.manifest import parse_manifest
 from chain.e2e.runner import run_manifest
 from chain.launcher import duet_command
+from chain.zk.ops import SLASH_PERCENT
 from tests.integration.cometbft_net import COMETBFT, MISSING_REASON
 
 pytestmark = [pytest.mark.skipif(COMETBFT is None, reason=MISSING_REASON), pytest.mark.timeout(900)]
@@ -47,6 +48,10 @@ def test_manifest_passes(name: str, tmp_path: Path) -> None:
         assert offences and {o["kind"] for o in offences} == {"duplicate vote"}
         assert {o["validator"] for o in offences} == set(report["evidence"]["jailed"])
         assert len(report["evidence"]["jailed"]) == 1
+        # Its stake on the ZK chain lost SLASH_PERCENT, on every node (the runner waited).
+        slashed = report["slashed"]["3"]
+        assert slashed["bonded_after"] == slashed["bonded_before"] * (100 - SLASH_PERCENT) // 100
+        assert slashed["bonded_before"] > 0
     assert report["transfers_committed"] > 0
     assert report["zk_operation_settled_s"] is not None
 

@@ -24,8 +24,8 @@ def test_the_rollup_holds_the_epoch_table(rollup: RollupClient) -> None:
     assert functions.epochSeconds().call() == EPOCH_SECONDS
     places = [functions.opEpochPlace(i).call() for i in range(len(L1_CIRCUIT_NAMES))]
     assert places == list_epoch_places()
-    minting = {name for name in L1_CIRCUIT_NAMES if compute_epoch_place(name)}
-    assert minting == {"mint", "reward_mint"}
+    dated = {name for name in L1_CIRCUIT_NAMES if compute_epoch_place(name)}
+    assert dated == {"mint", "reward_mint", "unbond", "claim_stake"}
 
 
 def test_a_mint_settles_in_its_epoch(rollup: RollupClient) -> None:

@@ -36,8 +36,10 @@ from chain.testing.settlement_gas import settle
 from chain.types import Height
 from chain.zk.genesis import REWARD_COLLECTION
 from chain.zk.ops import (
+    Bond,
     Buy,
     CancelListing,
+    ClaimStake,
     Deposit,
     Heartbeat,
     ListNft,
@@ -50,9 +52,11 @@ from chain.zk.ops import (
     RewardMint,
     SetMinter,
     SettleEntry,
+    Slash,
     ToFast,
     Transfer,
     TransferNft,
+    Unbond,
     Withdraw,
 )
 from chain.zk.registry import CIRCUIT_NAMES, WORD_LAYOUTS, unpack_words
@@ -75,6 +79,7 @@ from tests.circuits.scenarios import (
     REWARD_ROUND,
     REWARDER,
     compute_test_genesis,
+    compute_unlocked_ctx,
     make_op,
     run,
 )
@@ -109,7 +114,13 @@ SECOND_STEPS: list[Step] = [
     (ALICE, Heartbeat(ACTIVE_UNTIL)),  # prover 0
     (BOB, Heartbeat(ACTIVE_UNTIL)),  # prover 1
     (None, MarketSettle(BOUNTY + FEE, (SettleEntry(0, BOUNTY), SettleEntry(1, -PENALTY)))),
+    (BOB, Bond(5 * ETHER)),  # opens Bob's stake account
+    (BOB, Unbond(2 * ETHER)),
+    (None, Slash(BOB)),
+    (BOB, ClaimStake()),  # in the epoch its unbonding unlocks (STEP_CTX)
 ]
+# The context a step runs in, by its body's type, if not CTX's.
+STEP_CTX = {ClaimStake: compute_unlocked_ctx()}
 
 
 def prove_steps(state: ZkState, steps: Sequence[Step]) -> tuple[list[SettledOp], ZkState]:
@@ -117,7 +128,7 @@ def prove_steps(state: ZkState, steps: Sequence[Step]) -> tuple[list[SettledOp],
     ops = []
     for signer, body in steps:
         op = Operation(body, 0, 0, 0) if signer is None else make_op(state, signer, body)
-        transition = run(state, op, CTX)
+        transition = run(state, op, STEP_CTX.get(type(body), CTX))
         witness = transition.witness
         assert witness.circuit != "ownership"
         post_root, *words = witness.public_inputs[1:]
@@ -164,7 +175,7 @@ def test_replay_of_every_circuit_rebuilds_the_chains_state() -> None:
     replay = compute_replay(genesis, blocks)
 
     assert replay.mismatch is None
-    assert (replay.height, replay.blocks, replay.ops) == (SECOND_HEIGHT, 2, 17)
+    assert (replay.height, replay.blocks, replay.ops) == (SECOND_HEIGHT, 2, 21)
     assert replay.root == compute_state_root(end) == blocks[-1].ops[-1].post_root
     assert sorted(list_record_rows(replay.state)) == sorted(list_record_rows(end))
     assert (replay.state.escrow, replay.state.fee_pool, replay.state.inbox) == (

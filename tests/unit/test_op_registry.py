@@ -49,6 +49,9 @@ ROLLUP_CIRCUITS = {
     "withdraw": "withdraw",
     "refuse": "refuse_withdraw",
     "exit": "exit",
+    "bond": "bond",
+    "unbond": "unbond",
+    "slash": "slash",
 }
 TREES: tuple[TreeName, ...] = ("accounts", "nfts", "collections", "provers")
 CTX = BlockContext(height=1, epoch=0, min_fee=0)

@@ -19,8 +19,10 @@ from chain.l1.op_signing import (
 )
 from chain.zk.genesis import REWARD_COLLECTION
 from chain.zk.ops import (
+    Bond,
     Buy,
     CancelListing,
+    ClaimStake,
     Heartbeat,
     ListNft,
     Mint,
@@ -30,6 +32,7 @@ from chain.zk.ops import (
     ToFast,
     Transfer,
     TransferNft,
+    Unbond,
     Withdraw,
 )
 from chain.zk.registry import CIRCUIT_NAMES, CircuitName
@@ -39,6 +42,7 @@ from tests.circuits.scenarios import (
     ALICE,
     BOB,
     CAROL,
+    CTX,
     ETHER,
     FIRST_REWARD,
     LIST_PRICE,
@@ -47,12 +51,13 @@ from tests.circuits.scenarios import (
     SIGNER_KEYS,
     Transition,
     compute_test_genesis,
+    compute_unlocked_ctx,
     make_op,
     run,
 )
 
 DOMAIN = SigningDomain(31337, "0x" + "5a" * 20)
-UNSIGNED: set[CircuitName] = {"release", "reward_mint", "deposit", "market_settle"}
+UNSIGNED: set[CircuitName] = {"release", "reward_mint", "deposit", "market_settle", "slash"}
 # One operation of each signed circuit, in an order the state machine applies them.
 STEPS: list[tuple[int, OpBody]] = [
     (ALICE, Transfer(CAROL, 2 * ETHER)),
@@ -67,14 +72,19 @@ STEPS: list[tuple[int, OpBody]] = [
     (ALICE, Withdraw(0xBEEF, ETHER)),
     (ALICE, Heartbeat(1_020)),
     (MINTER, SetMinter(REWARD_COLLECTION, BOB, fast_chain=1)),
+    (BOB, Bond(5 * ETHER)),
+    (BOB, Unbond(2 * ETHER)),
+    (BOB, ClaimStake()),  # in the epoch its unbonding unlocks (STEP_CTX)
 ]
+# The context a step runs in, by its body's type, if not CTX's.
+STEP_CTX = {ClaimStake: compute_unlocked_ctx()}
 
 
 def run_steps() -> list[Transition]:
     state = compute_test_genesis()
     transitions = []
     for signer, body in STEPS:
-        transition = run(state, make_op(state, signer, body))
+        transition = run(state, make_op(state, signer, body), STEP_CTX.get(type(body), CTX))
         transitions.append(transition)
         state = transition.post
     return transitions

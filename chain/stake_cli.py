@@ -1,0 +1,101 @@
+"""`duet stake`: a validator's ZKPoW stake on the ZK chain (docs/architecture.md, "Stake").
+
+`show` reads a stake; `bond`, `unbond` and `claim` sign the stake operations with --key (a
+validator's stake is under its attester key, HOME/config/duet_attest_key.json) or a dev
+account, send them to a node's ZK endpoint (--node-url, or the running node of --data-dir)
+and wait until a block commits them, then show the stake.
+"""
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from chain.bridge_cli import ZKPOW_WEI, load_signer, parse_amount
+from chain.market_cli import resolve_endpoint
+
+COMMIT_TIMEOUT_S = 120.0
+
+err = Console(stderr=True)
+
+
+def add_stake_parser(sub: Any, default_data_dir: Path) -> None:
+    stake = sub.add_parser("stake", help="a validator's ZKPoW stake: show, bond, unbond, claim")
+    actions = stake.add_subparsers(dest="stake_action", required=True)
+    show = actions.add_parser("show", help="bonded and unbonding stake, and its unlock epoch")
+    show.add_argument("address", nargs="?", help="the validator (default: the signer's)")
+    bond = actions.add_parser("bond", help="lock ZKPoW as stake (power from the next epoch)")
+    unbond = actions.add_parser("unbond", help="start bonded stake unbonding (2 epochs)")
+    claim = actions.add_parser("claim", help="take back the unbonding stake once unlocked")
+    for parser in (bond, unbond):
+        parser.add_argument("amount", help="ZKPoW, e.g. 2.5")
+    for parser in (show, bond, unbond, claim):
+        who = parser.add_mutually_exclusive_group(required=parser is not show)
+        who.add_argument("--key", metavar="HEX", help="the validator's private key")
+        who.add_argument("--dev-account", metavar="N", type=int, help="dev account N")
+        parser.add_argument(
+            "--node-url", metavar="URL", help="a node's ZK endpoint (default: from --data-dir)"
+        )
+        parser.add_argument(
+            "--data-dir",
+            type=Path,
+            default=default_data_dir,
+            help=f"the running node's data directory (default {default_data_dir})",
+        )
+
+
+def format_zkpow(wei: int) -> str:
+    whole, rest = divmod(wei, ZKPOW_WEI)
+    return f"{whole}.{rest:018d}".rstrip("0").rstrip(".") + " ZKPoW"
+
+
+def format_stake(address: str, stake: dict[str, Any]) -> str:
+    unlock = stake["unlockEpoch"]
+    when = "claimable now" if stake["epoch"] >= unlock else f"unlocks at epoch {unlock}"
+    unbonding = format_zkpow(stake["unbonding"])
+    tail = f", {when} (this is epoch {stake['epoch']})" if stake["unbonding"] else ""
+    return f"{address}: {format_zkpow(stake['bonded'])} bonded, {unbonding} unbonding{tail}"
+
+
+def read_stake(url: str, address: str) -> dict[str, Any]:
+    from chain.jsonrpc import RpcClient
+
+    stake = RpcClient(url).call("duet_getStake", [address])
+    return {
+        "bonded": int(stake["bonded"], 16),
+        "unbonding": int(stake["unbonding"], 16),
+        "unlockEpoch": int(stake["unlockEpoch"]),
+        "epoch": int(stake["epoch"]),
+    }
+
+
+def cmd_stake(args: argparse.Namespace) -> int:
+    from chain.client.zk import OperationFailed, ZkClient
+    from chain.jsonrpc import NodeUnreachable, RpcError
+
+    action = args.stake_action
+    try:
+        url, _ = resolve_endpoint(args)
+        has_signer = args.key is not None or args.dev_account is not None
+        signer = load_signer(args) if has_signer else None
+        amount = parse_amount(args.amount) if action in ("bond", "unbond") else 0
+    except (ValueError, OSError) as exc:
+        err.print(f"[red]duet stake:[/] {exc}")
+        return 2
+    address = getattr(args, "address", None) or (signer.address if signer else None)
+    if address is None:
+        err.print("[red]duet stake show:[/] name an ADDRESS, or --key / --dev-account")
+        return 2
+    try:
+        if signer is not None and action != "show":  # argparse requires a signer but for show
+            client = ZkClient(url, signer.key)
+            send = {"bond": client.bond, "unbond": client.unbond}
+            op_id = send[action](amount) if action in send else client.claim_stake()
+            client.wait(op_id, "committed", timeout_s=COMMIT_TIMEOUT_S)
+            print(f"{action}: operation {op_id} committed")
+        print(format_stake(address, read_stake(url, address)))
+    except (NodeUnreachable, RpcError, OperationFailed, OSError) as exc:
+        err.print(f"[red]duet stake {action}:[/] {exc}")
+        return 1
+    return 0
