@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
 from eth_account import Account
+from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
@@ -207,13 +209,26 @@ class Arena:
         except Exception as exc:  # ProverError: not the owner, no key registered, no such pass
             raise Refused("NoPassProof", (), f"cannot prove pass {pass_token}: {exc}") from None
         progress("waiting for the fast chain to learn the ZK root")
-        self._wait_for_root(proof)
+        self.wait_for_root(proof)
         progress("joining the round")
-        args = [proof.root, round_, session.address, proof.nullifier, proof.proof]
-        args.append(to_checksum_address(payout or zk.address))
+        payee = to_checksum_address(payout or zk.address)
+        signature = self.sign_payout(session, round_, payee)
+        args = [proof.root, round_, session.address, proof.nullifier, proof.proof, payee, signature]
         fee = int(self.contract.functions.entryFee().call())
         self.transact(player_key, "join", args, JOIN_GAS, value=fee)
         return Seat(self, session, round_)
+
+    def sign_payout(self, session: LocalAccount, round_: int, payout: str) -> bytes:
+        """The session key's signature naming `payout` for its seat in round `round_` (the
+        arena's `payoutDigest`): without it a copied pass proof could seat this player with
+        another payout."""
+        message = keccak(
+            abi_encode(
+                ["address", "uint256", "uint32", "address"],
+                [self.address, self.w3.eth.chain_id, round_, payout],
+            )
+        )
+        return bytes(session.sign_message(encode_defunct(primitive=message)).signature)
 
     def end_round(self, key: bytes) -> None:
         self.transact(key, "endRound", [], END_GAS)
@@ -256,7 +271,8 @@ class Arena:
             raise Refused("Reverted", (), f"{what} reverted on chain (raced by another?)")
         return dict(receipt)
 
-    def _wait_for_root(self, proof: PassProof) -> None:
+    def wait_for_root(self, proof: PassProof) -> None:
+        """Until the fast chain's root oracle knows the ZK root `proof` is made against."""
         oracle = self.w3.eth.contract(
             address=to_checksum_address(ROOT_ORACLE_ADDRESS), abi=load_abi(ROOT_ORACLE_CONTRACT)
         )

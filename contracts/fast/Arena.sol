@@ -71,6 +71,8 @@ contract Arena is PassGate {
     error AlreadySeated(address sessionKey);
     error ArenaFull();
     error ZeroPayout();
+    /// The session key did not sign this payout for this arena and round (`payoutDigest`).
+    error PayoutNotSigned(address sessionKey, address payout);
     error NotSeated(address sessionKey);
     error BadDirection(uint8 direction);
     error OffBoard(uint8 x, uint8 y, uint8 direction);
@@ -100,14 +102,18 @@ contract Arena is PassGate {
     // -- joining -------------------------------------------------------------------------
 
     /// Seat `sessionKey` in round `round_` with a pass proof (PassGate), its rewards going to
-    /// `payout` on the ZK chain; the session key receives its gas allowance.
+    /// `payout` on the ZK chain, which the session key signed (`payoutSignature`: r ‖ s ‖ v
+    /// over `payoutDigest`); the session key receives its gas allowance. The proof binds the
+    /// session key and the signature the payout, so a proof copied from a pending or reverted
+    /// join seats its own player with its own payout, never another's.
     function join(
         bytes32 root,
         uint32 round_,
         address sessionKey,
         uint256 nullifier,
         bytes calldata proof,
-        address payout
+        address payout,
+        bytes calldata payoutSignature
     ) external payable {
         if (round_ != round) revert WrongRound(round_, round);
         if (roundEnds != 0 && block.timestamp >= roundEnds) revert RoundOver(round);
@@ -115,6 +121,7 @@ contract Arena is PassGate {
         if (players[sessionKey].round == round) revert AlreadySeated(sessionKey);
         if (roster.length >= MAX_PLAYERS) revert ArenaFull();
         if (payout == address(0)) revert ZeroPayout();
+        _checkPayout(round_, sessionKey, payout, payoutSignature);
         if (address(this).balance < sessionAllowance) {
             revert BudgetTooLow(address(this).balance, sessionAllowance);
         }
@@ -129,6 +136,26 @@ contract Arena is PassGate {
         emit Joined(round, sessionKey, payout, x, y);
         (bool sent,) = sessionKey.call{value: sessionAllowance}("");
         if (!sent) revert AllowanceFailed(sessionKey);
+    }
+
+    /// What a session key signs to name its payout: the EIP-191 digest of keccak256(this
+    /// arena, its chain, the round, the payout), so the signature is good for one seat only.
+    function payoutDigest(uint32 round_, address payout) public view returns (bytes32) {
+        bytes32 message = keccak256(abi.encode(address(this), block.chainid, round_, payout));
+        return keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", message));
+    }
+
+    function _checkPayout(uint32 round_, address sessionKey, address payout, bytes calldata signature)
+        internal
+        view
+    {
+        address signer;
+        if (signature.length == 65) {
+            bytes32 r = bytes32(signature[0:32]);
+            bytes32 s = bytes32(signature[32:64]);
+            signer = ecrecover(payoutDigest(round_, payout), uint8(signature[64]), r, s);
+        }
+        if (signer == address(0) || signer != sessionKey) revert PayoutNotSigned(sessionKey, payout);
     }
 
     function _startRound() internal {

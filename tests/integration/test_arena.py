@@ -14,6 +14,7 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
+from chain.client.pass_proof import prove_pass
 from chain.client.zk import ZkClient
 from chain.testing.node_process import NodeProcess
 from chain.zk.genesis import GAME_PASS_COLLECTION, REWARD_COLLECTION
@@ -162,7 +163,7 @@ def test_rejects_a_player_without_a_pass(node: NodeProcess, arena: Arena) -> Non
 def test_rejects_a_join_for_another_round_or_without_the_fee(arena: Arena) -> None:
     key = dev_account(1).key
     session = Account.create().address
-    args = [b"\x00" * 32, arena.current_round() + 1, session, 1, b"\x00" * 256, session]
+    args = [b"\x00" * 32, arena.current_round() + 1, session, 1, b"\x00" * 256, session, b""]
     with pytest.raises(Refused) as refused:
         arena.transact(key, "join", args, JOIN_GAS, value=ENTRY_FEE_WEI)
     assert refused.value.name == "WrongRound"
@@ -170,6 +171,29 @@ def test_rejects_a_join_for_another_round_or_without_the_fee(arena: Arena) -> No
     with pytest.raises(Refused) as refused:
         arena.transact(key, "join", args, JOIN_GAS, value=0)
     assert refused.value.name == "WrongEntryFee"
+
+
+def test_rejects_a_copied_pass_proof_with_another_payout(node: NodeProcess) -> None:
+    # A thief copies a join's proof and session key (from the mempool, or a join that
+    # reverted) and names its own payout: the session key signed the player's alone.
+    arena = deploy_arena(node.fast_http, dev_account(DEPLOYER).key, round_seconds=3600)
+    player, thief = zk_client(node, 1), dev_account(STRANGER)
+    session = Account.create()
+    round_ = arena.current_round()
+    proof = prove_pass(player, GAME_PASS_COLLECTION, 0, round_, session.address)
+    arena.wait_for_root(proof)
+    signed = arena.sign_payout(session, round_, player.address)
+    copied = [proof.root, round_, session.address, proof.nullifier, proof.proof]
+    thiefs_own = arena.sign_payout(Account.from_key(thief.key), round_, thief.address)
+    for signature in (signed, thiefs_own, b"", signed[:64]):
+        with pytest.raises(Refused) as refused:
+            arena.transact(
+                thief.key, "join", [*copied, thief.address, signature], JOIN_GAS, ENTRY_FEE_WEI
+            )
+        assert refused.value.name == "PayoutNotSigned"
+    # Copied whole, the join seats the player's session key with the player's payout.
+    arena.transact(thief.key, "join", [*copied, player.address, signed], JOIN_GAS, ENTRY_FEE_WEI)
+    assert read_board(arena).players[session.address.lower()].payout == player.address
 
 
 # -- moving --------------------------------------------------------------------------------
