@@ -189,15 +189,19 @@ class FastApi:
         )
 
     def _call_msg(self, obj: Any) -> CallMsg:
+        """The call object, its gas capped at the block gas limit (geth's RPCGasCap): a
+        caller-chosen 2^64 would send the call to py-evm, uncapped, on the thread that makes
+        the blocks."""
         call = parse_object(obj, "call object")
         data = call.get("input", call.get("data"))
         gas = call.get("gas")
+        cap = self.node.config.fast_block_gas_limit
         return CallMsg(
             sender=parse_address(call["from"], "from") if call.get("from") else None,
             to=parse_address(call["to"], "to") if call.get("to") else None,
             value=parse_quantity(call.get("value", "0x0"), "value"),
             data=parse_hex_bytes(data, "input") if data else b"",
-            gas=None if gas is None else parse_quantity(gas, "gas"),
+            gas=None if gas is None else min(parse_quantity(gas, "gas"), cap),
         )
 
     def call(self, params: Any) -> Any:

@@ -474,3 +474,22 @@ def test_rejected_transactions_leave_the_node_producing(
     bad = sign(w3, sender, {"to": GOOD_ADDRESS, "gas": TRANSFER_GAS, "chainId": ZK_CHAIN_ID})
     assert rpc(w3.provider.endpoint_uri, "eth_sendRawTransaction", ["0x" + bad.hex()])["error"]
     assert_node_alive_and_producing(w3, sender)
+
+
+# -- calls that cannot stall the node -------------------------------------------------------------
+
+INFINITE_LOOP = "0x5b600056"  # JUMPDEST PUSH1 0 JUMP: init code that never returns
+
+
+@pytest.mark.parametrize("method", ["eth_call", "eth_estimateGas"])
+def test_caps_a_call_asking_for_2_to_the_64_gas_at_the_block_limit(
+    node: NodeProcess, w3: Web3, accounts: list[LocalAccount], method: str
+) -> None:
+    # Gas above the block limit sent the call to py-evm, which ran the loop uncapped on the
+    # thread that makes the blocks: both chains stopped. Capped, it runs out of gas.
+    call = {"from": GOOD_ADDRESS, "data": INFINITE_LOOP, "gas": hex(2**64 - 1)}
+    params: list[Any] = [call, "latest"]
+    answer = rpc(node.fast_http, method, params)
+    assert "error" in answer, answer
+    assert re.search("out ?of ?gas", answer["error"]["message"], re.IGNORECASE), answer
+    assert_node_alive_and_producing(w3, accounts[0])
