@@ -13,6 +13,10 @@ from chain.zk.signing import SignedOperation
 from chain.zk.state import ZkState
 
 MAX_PENDING_OPS = 10_000
+# Operations one signer may have waiting (the decentralized mode's mempool takes nonces at
+# most 64 ahead too): every waiting operation is applied again after each block, so one
+# sender must not fill the pool for everybody.
+MAX_PENDING_PER_SENDER = 64
 
 
 @dataclass
@@ -21,6 +25,7 @@ class OpPool:
     ops: list[SignedOperation] = field(default_factory=list)
     ids: set[bytes] = field(default_factory=set)
     tip_state: ZkState | None = None  # head_state with every pooled operation applied
+    per_sender: dict[int, int] = field(default_factory=dict)  # signer → operations waiting
 
     def __contains__(self, op_id: bytes) -> bool:
         return op_id in self.ids
@@ -31,10 +36,18 @@ class OpPool:
             raise InvalidOp("already pending")
         if len(self.ops) >= MAX_PENDING_OPS:
             raise InvalidOp("the operation pool is full; try again shortly")
+        signer = signed.op.signer
+        waiting = self.per_sender.get(signer, 0)
+        if waiting >= MAX_PENDING_PER_SENDER:
+            raise InvalidOp(
+                f"{waiting} operations of this signer wait already (at most "
+                f"{MAX_PENDING_PER_SENDER}); send more once a block takes some"
+            )
         tip, _ = apply_operation(self.tip_state or self.head_state, signed.op, ctx)
         self.ops.append(signed)
         self.ids.add(signed.op_id)
         self.tip_state = tip
+        self.per_sender[signer] = waiting + 1
 
     def take(self, limit: int) -> list[SignedOperation]:
         return self.ops[:limit]
@@ -45,6 +58,7 @@ class OpPool:
         """After a block: drop what it settled, re-admit the rest, return what no longer applies."""
         waiting = [s for s in self.ops if s.op_id not in done]
         self.head_state, self.ops, self.ids, self.tip_state = head_state, [], set(), None
+        self.per_sender = {}
         dropped = []
         for signed in waiting:
             try:
@@ -54,4 +68,4 @@ class OpPool:
         return dropped
 
     def pending_nonce(self, address: int, head_nonce: int) -> int:
-        return head_nonce + sum(1 for s in self.ops if s.op.signer == address)
+        return head_nonce + self.per_sender.get(address, 0)
