@@ -1,6 +1,7 @@
 """Decoding and stateless checks of signed fast-chain transactions."""
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import rlp
@@ -51,6 +52,14 @@ class FastTx:
         return self.gas * self.max_fee_per_gas + self.value
 
 
+# The decentralized mode decodes one transaction many times: at admission, at CheckTx and its
+# recheck after every height, in each proposal that holds it and at FinalizeBlock. Recovering
+# the signer is most of that cost and its answer never changes for the same bytes, so the
+# decoded transactions are kept (a refusal is not: it is cheap to reach again).
+DECODED_TXS_KEPT = 8192
+
+
+@lru_cache(maxsize=DECODED_TXS_KEPT)
 def decode_transaction(raw: bytes, chain_id: ChainId) -> FastTx:
     """Decode `raw`, check its form and signature, and that it is signed for `chain_id`."""
     ensure(

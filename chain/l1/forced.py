@@ -33,8 +33,8 @@ def list_confirmed_forced(
     """The queued Withdraws from number `first` on whose blocks are `confirmations` deep, in
     order and without a gap."""
     latest = rollup.w3.eth.block_number - confirmations
-    if latest < 0:
-        return []
+    if latest < 0 or rollup.get_forced_count(latest) <= first:
+        return []  # nothing new queued: no log scan (it reads from the deployment on)
     start = rollup.get_schedule_start()  # the deployment's block: nothing is queued before
     events = rollup.contract.events.WithdrawalForced().get_logs(from_block=start, to_block=latest)
     by_index = {int(e["args"]["index"]): e["args"] for e in events}

@@ -65,6 +65,8 @@ class RollupClient:
         self.contract = w3.eth.contract(address=address, abi=self.abi)
         self.sender = sender
         self._token: Contract | None = None
+        self._schedule_start: int | None = None  # immutable in the contract: read once
+        self._settled: SettledState | None = None  # the last reading, kept for its L1 block
         # The rollup's calls into the token revert with the token's errors (a deposit without
         # allowance): decode both contracts' errors.
         token_errors = [e for e in load_artifact("ZkPow")["abi"] if e["type"] == "error"]
@@ -83,15 +85,21 @@ class RollupClient:
         return Height(int(self.contract.functions.settledHeight().call()))
 
     def get_settled_state(self) -> SettledState:
-        """Height, root and block of the last settlement, all read at one L1 block."""
+        """Height, root and block of the last settlement, all read at one L1 block. A
+        reading at the block before is kept: agents and watchers poll every half second,
+        and L1 makes a block far less often (should a reorg replace a block at the same
+        height, the next block's reading corrects it)."""
         block = self.w3.eth.block_number
+        if self._settled is not None and self._settled.l1_block == block:
+            return self._settled
         functions = self.contract.functions
-        return SettledState(
+        self._settled = SettledState(
             Height(int(functions.settledHeight().call(block_identifier=block))),
             StateRoot(int(functions.settledRoot().call(block_identifier=block))),
             int(functions.settledAtBlock().call(block_identifier=block)),
             block,
         )
+        return self._settled
 
     def get_genesis_root(self) -> StateRoot:
         return StateRoot(int(self.contract.functions.genesisRoot().call()))
@@ -267,7 +275,13 @@ class RollupClient:
         return SlotSchedule(int(functions.slotBlocks().call()), int(functions.graceBlocks().call()))
 
     def get_schedule_start(self) -> int:
-        return int(self.contract.functions.scheduleStart().call())
+        if self._schedule_start is None:
+            self._schedule_start = int(self.contract.functions.scheduleStart().call())
+        return self._schedule_start
+
+    def get_forced_count(self, block: BlockIdentifier = "latest") -> int:
+        """Withdraws queued on L1: numbers 0 .. count - 1."""
+        return int(self.contract.functions.forcedCount().call(block_identifier=block))
 
     def list_agents(self) -> list[ChecksumAddress]:
         functions = self.contract.functions

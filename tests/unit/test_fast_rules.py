@@ -207,3 +207,21 @@ def test_recovers_the_sender_py_evm_recovers(
         base.update(maxFeePerGas=2 * GWEI, maxPriorityFeePerGas=1)
     raw = bytes(Account.from_key(key).sign_transaction({**base, **fields}).raw_transaction)
     assert recover_sender(raw) == _BUILDER.decode(raw).sender
+
+
+def test_decoding_the_same_bytes_again_reuses_the_checked_transaction() -> None:
+    # CheckTx, its recheck, every proposal and FinalizeBlock decode one transaction: the
+    # signature is recovered once.
+    raw = signed(nonce=7)
+    first = decode_transaction(raw, FAST)
+    assert decode_transaction(bytes(raw), FAST) is first
+    with pytest.raises(InvalidTransaction, match="signed for chain ID"):
+        decode_transaction(raw, ChainId(FAST + 1))  # the chain is part of the answer
+    assert decode_transaction(raw, FAST) is first
+
+
+def test_a_refused_transaction_is_refused_again() -> None:
+    raw = signed(chain_id=FAST + 1)
+    for _ in range(2):
+        with pytest.raises(InvalidTransaction, match="signed for chain ID"):
+            decode_transaction(raw, FAST)
