@@ -33,6 +33,10 @@ MAX_TXS_PER_BLOCK = 2_000
 # Every ZK operation pays at least this fee (wei of ZKPoW) into the pool that pays provers.
 ZK_MIN_FEE_WEI = Wei(10**15)  # 0.001 ZKPoW
 MAX_OPS_PER_ZK_BLOCK = 128
+# L1 deposits one ZK block credits at most: each is an operation a prover proves (about a
+# second) and L1 checks (about 60k gas), and a deposit costs its maker only L1 gas, so a
+# flood of small ones waits its turn instead of making one huge block.
+MAX_DEPOSITS_PER_ZK_BLOCK = 64
 
 # The dev account whose key the node's embedded prover uses in the market: its ZK account
 # (the same key's L1 account is the embedded submission agent's, chain/l1/config.py).
@@ -94,6 +98,7 @@ class NetworkConfig:
     fee_recipient: bytes = b"\x00" * 20
     zk_min_fee: Wei = ZK_MIN_FEE_WEI
     max_ops_per_zk_block: int = MAX_OPS_PER_ZK_BLOCK
+    max_deposits_per_zk_block: int = MAX_DEPOSITS_PER_ZK_BLOCK
     dev_alloc: dict[Address, int] = field(default_factory=dict)
     market: MarketConfig = field(default_factory=MarketConfig)
     # Both genesis blocks' time: None is "now" (dev mode: one node makes its own chain); every

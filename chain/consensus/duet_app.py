@@ -133,7 +133,6 @@ REVERTED = 4  # executed and in the block, but the EVM reverted it
 
 DEFAULT_ZK_INTERVAL_MS = int(ZK_BLOCK_INTERVAL_S * 1000)
 MAX_PROOFS_PER_HEIGHT = 64  # each is verified by every validator
-MAX_L1_DEPOSITS_PER_BLOCK = 256  # what a proposer puts in a height's L1 inbox at most
 MAX_L1_FORCED_PER_BLOCK = 64
 ATTESTERS_META = "attesters"  # JSON: the genesis app_state's attesters
 VALIDATORS_META = "comet_validators"  # JSON: the genesis validators, by address
@@ -322,6 +321,11 @@ def execute_txs(
     inbox = L1InboxTx((), ())
     for index, proposed in txs.inboxes[:1] if due else []:
         try:
+            cap = node.config.max_deposits_per_zk_block
+            if len(proposed.deposits) > cap:
+                raise InvalidL1Inbox(
+                    f"{len(proposed.deposits)} deposits, more than a block's {cap}"
+                )
             deposits, forced = (None, None) if decided else (node.l1_deposits, node.l1_forced)
             check_l1_view("deposit", node.deposits_credited, deposits, proposed.deposits)
             check_l1_view("queued Withdraw", node.forced_taken, forced, proposed.forced)
@@ -757,7 +761,7 @@ class DuetApplication(BaseApplication):
         picked += select_proofs(node, mempool, budget - sum(map(compute_tx_size, picked)))
         if is_zk_due(node, time_ms, self.zk_interval_ms):
             if node.l1_deposits or node.l1_forced:
-                deposits = node.l1_deposits[:MAX_L1_DEPOSITS_PER_BLOCK]
+                deposits = node.l1_deposits[: node.config.max_deposits_per_zk_block]
                 picked.append(encode_l1_inbox(deposits, node.l1_forced[:MAX_L1_FORCED_PER_BLOCK]))
             budget -= sum(compute_tx_size(raw) for raw in picked)
             picked += select_ops(node, mempool, time_ms, budget)

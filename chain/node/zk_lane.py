@@ -178,7 +178,7 @@ class ZkLane(Bridge):
         all the node has read from the rollup."""
         inbox = tuple(self.inbox)
         taken, queued = (self.l1_deposits, self.l1_forced) if l1 is None else l1
-        deposits = tuple(taken)
+        deposits = tuple(taken[: self.config.max_deposits_per_zk_block])  # the rest wait
         forced = tuple(self._make_forced(withdrawal) for withdrawal in queued)
         # Payments are settled in a block that holds operations anyway (chain/market/desk.py).
         settle = bool(ops or inbox or deposits or forced or slashes)

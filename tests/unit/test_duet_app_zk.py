@@ -490,6 +490,31 @@ def test_rejects_a_deposit_l1_does_not_hold(
     assert why in caplog.text
 
 
+def test_a_flood_of_deposits_is_credited_a_block_at_a_time(app: DuetApplication) -> None:
+    node = app.node
+    cap = node.config.max_deposits_per_zk_block
+    flood = [Deposit(i, CAROL, 1) for i in range(cap + 5)]
+    node.add_l1_deposits(flood)
+    proposed = prepare(app, [])
+    inbox = decode_tagged(proposed[0])
+    assert isinstance(inbox, L1InboxTx) and len(inbox.deposits) == cap
+    decide(app, 1, proposed)
+    assert (node.deposits_credited, len(node.l1_deposits)) == (cap, 5)
+    decide(app, 2, prepare(app, [], HEADER_TIME_MS + 2_000), HEADER_TIME_MS + 2_000)
+    assert (node.deposits_credited, node.l1_deposits) == (cap + 5, [])
+    assert get_account(node.zk_state, CAROL).balance == cap + 5
+
+
+def test_rejects_an_l1_inbox_over_a_blocks_deposits(
+    app: DuetApplication, caplog: pytest.LogCaptureFixture
+) -> None:
+    cap = app.node.config.max_deposits_per_zk_block
+    flood = [Deposit(i, CAROL, 1) for i in range(cap + 1)]
+    app.node.add_l1_deposits(flood)
+    assert process(app, [encode_l1_inbox(flood, [])]) == REJECT
+    assert f"{cap + 1} deposits, more than a block's {cap}" in caplog.text
+
+
 def test_rejects_an_l1_inbox_in_a_height_without_a_zk_block(app: DuetApplication) -> None:
     decide(app, 1, [])
     app.node.add_l1_deposits([Deposit(0, CAROL, AMOUNT)])
