@@ -342,6 +342,10 @@ def check_amount(amount: int, what: str) -> None:
     ensure(0 <= amount <= MAX_AMOUNT, InvalidOp, f"{what} must be below 2^{AMOUNT_BITS}")
 
 
+def check_positive_amount(amount: int) -> None:
+    ensure(0 < amount <= MAX_AMOUNT, InvalidOp, f"amount must be above 0 and below 2^{AMOUNT_BITS}")
+
+
 def check_owned(nft: Nft, signer: int) -> None:
     ensure(nft.exists, InvalidOp, "no such token")
     ensure(nft.owner == signer, InvalidOp, "signer does not own the token")
@@ -487,11 +491,7 @@ def process_to_fast(
     state: ZkState, op: Operation, body: ToFast, ctx: BlockContext, trace: list[Touch]
 ) -> None:
     check_address(body.to, "recipient")
-    ensure(
-        0 < body.amount <= MAX_AMOUNT,
-        InvalidOp,
-        f"amount must be above 0 and below 2^{AMOUNT_BITS}",
-    )
+    check_positive_amount(body.amount)
     ensure(state.escrow + body.amount <= MAX_AMOUNT, InvalidOp, "escrow would overflow")
     process_header(state, op, ctx, body.amount, trace)
     state.escrow += body.amount
@@ -501,11 +501,7 @@ def process_withdraw(
     state: ZkState, op: Operation, body: Withdraw, ctx: BlockContext, trace: list[Touch]
 ) -> None:
     check_address(body.to, "L1 recipient")
-    ensure(
-        0 < body.amount <= MAX_AMOUNT,
-        InvalidOp,
-        f"amount must be above 0 and below 2^{AMOUNT_BITS}",
-    )
+    check_positive_amount(body.amount)
     process_header(state, op, ctx, body.amount, trace)
 
 
@@ -514,11 +510,7 @@ def process_deposit(
 ) -> None:
     ensure(0 <= body.index <= MAX_SEQ, InvalidOp, f"deposit number must be below 2^{SEQ_BITS}")
     check_address(body.to, "recipient")
-    ensure(
-        0 < body.amount <= MAX_AMOUNT,
-        InvalidOp,
-        f"amount must be above 0 and below 2^{AMOUNT_BITS}",
-    )
+    check_positive_amount(body.amount)
     process_credit(state, body.to, body.amount, trace)
 
 
@@ -561,11 +553,7 @@ def process_release(
     state: ZkState, op: Operation, body: Release, ctx: BlockContext, trace: list[Touch]
 ) -> None:
     check_address(body.to, "recipient")
-    ensure(
-        0 < body.amount <= MAX_AMOUNT,
-        InvalidOp,
-        f"amount must be above 0 and below 2^{AMOUNT_BITS}",
-    )
+    check_positive_amount(body.amount)
     # Whatever the fast chain claims it burned, it never held more than the escrow.
     ensure(body.amount <= state.escrow, InvalidOp, f"release of {body.amount} exceeds the escrow")
     process_inbox(state, body.seq)
@@ -679,11 +667,7 @@ def get_payee_index(state: ZkState, address: int) -> int:
 def process_bond(
     state: ZkState, op: Operation, body: Bond, ctx: BlockContext, trace: list[Touch]
 ) -> None:
-    ensure(
-        0 < body.amount <= MAX_AMOUNT,
-        InvalidOp,
-        f"amount must be above 0 and below 2^{AMOUNT_BITS}",
-    )
+    check_positive_amount(body.amount)
     process_header(state, op, ctx, body.amount, trace)
     process_credit(state, compute_stake_address(op.signer), body.amount, trace)
 
@@ -691,11 +675,7 @@ def process_bond(
 def process_unbond(
     state: ZkState, op: Operation, body: Unbond, ctx: BlockContext, trace: list[Touch]
 ) -> None:
-    ensure(
-        0 < body.amount <= MAX_AMOUNT,
-        InvalidOp,
-        f"amount must be above 0 and below 2^{AMOUNT_BITS}",
-    )
+    check_positive_amount(body.amount)
     stake = get_stake(state, op.signer)
     ensure(
         body.amount <= stake.bonded,
