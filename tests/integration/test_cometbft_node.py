@@ -184,6 +184,13 @@ def test_zk_operations_commit_and_get_proven_through_cometbft(node: NodeProcess,
     status = alice.wait(op_id, "proven", timeout_s=PROVEN_TIMEOUT_S)
     assert status["proof"] is not None
 
-    committed = net.rpc("tx_search", query="tx.height>0", per_page="100")["txs"]
-    tags = {base64.b64decode(tx["tx"])[0] for tx in committed}
+    # CometBFT indexes a committed block's transactions after the commit, so the proof's
+    # height may be searchable a moment after the market counted it; the newest come first.
+    deadline = time.monotonic() + FINAL_TIMEOUT_S
+    while True:
+        committed = net.rpc("tx_search", query="tx.height>0", per_page="100", order_by="desc")
+        tags = {base64.b64decode(tx["tx"])[0] for tx in committed["txs"]}
+        if {ZK_OP_TAG, PROOF_TAG} <= tags or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     assert {ZK_OP_TAG, PROOF_TAG} <= tags
