@@ -664,17 +664,22 @@ class DuetApplication(BaseApplication):
     def _execute(self, key: HeightKey) -> Execution:
         execution = self.checked.get(key)
         if execution is None:
-            execution = execute_txs(
-                self.node,
-                key.txs,
-                key.time_ms,
-                self.zk_interval_ms,
-                self._target_attesters(),
-                find_target=self._find_target,
-                slashes=self._queued_slashes(),
-            )
+            execution = self._run(key)
             self.checked[key] = execution
         return execution
+
+    def _run(self, key: HeightKey, decided: bool = False) -> Execution:
+        """`execute_txs` of the height `key` names, on this node's state and queues."""
+        return execute_txs(
+            self.node,
+            key.txs,
+            key.time_ms,
+            self.zk_interval_ms,
+            self._target_attesters(),
+            decided=decided,
+            find_target=self._find_target,
+            slashes=self._queued_slashes(),
+        )
 
     # -- connection "info" ---------------------------------------------------------------
 
@@ -870,16 +875,7 @@ class DuetApplication(BaseApplication):
         if execution is None or not execution.is_valid_proposal:
             # Decided by more than two thirds of the power, whatever this validator's own
             # reading of L1 made of it when it voted.
-            execution = execute_txs(
-                self.node,
-                key.txs,
-                key.time_ms,
-                self.zk_interval_ms,
-                self._target_attesters(),
-                decided=True,
-                find_target=self._find_target,
-                slashes=self._queued_slashes(),
-            )
+            execution = self._run(key, decided=True)
         offences = list_offences(request.misbehavior, request.height)
         jailings = compute_jailings(offences, self.validators, self.jailed)
         powers = self.powers

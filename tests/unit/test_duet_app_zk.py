@@ -505,6 +505,15 @@ def test_a_flood_of_deposits_is_credited_a_block_at_a_time(app: DuetApplication)
     assert get_account(node.zk_state, CAROL).balance == cap + 5
 
 
+def test_a_dev_node_credits_a_flood_of_deposits_a_block_at_a_time(node: Node) -> None:
+    cap = node.config.max_deposits_per_zk_block
+    node.add_l1_deposits([Deposit(i, CAROL, 1) for i in range(cap + 5)])
+    node.produce_zk_block()
+    assert (node.deposits_credited, len(node.l1_deposits)) == (cap, 5)
+    node.produce_zk_block()
+    assert (node.deposits_credited, node.l1_deposits) == (cap + 5, [])
+
+
 def test_rejects_an_l1_inbox_over_a_blocks_deposits(
     app: DuetApplication, caplog: pytest.LogCaptureFixture
 ) -> None:
