@@ -80,7 +80,8 @@ def anvil_node(*extra_args: str) -> Launcher:
 
 
 TARGETS: list[Target] = [
-    Target("duet", duet_node()),  # the default executor (revm)
+    Target("duet", duet_node()),  # the dev stack as users run it: revm, prover, anvil, agent
+    Target("duet_bare", duet_node("--no-prover", "--no-l1")),  # the two chains alone
     Target("duet_pyevm", duet_node("--executor", "pyevm")),
     Target("anvil", anvil_node()),
 ]

@@ -123,8 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--block-window-ms",
         type=float,
         default=FAST_BLOCK_WINDOW_MS,
-        help="how long waiting transactions are batched into one fast block "
-        f"(default {FAST_BLOCK_WINDOW_MS} ms)",
+        help="the least time between two fast blocks while transactions keep coming; a "
+        f"transaction on a quiet chain is in a block at once (default {FAST_BLOCK_WINDOW_MS} ms)",
     )
     node.add_argument(
         "--zk-interval",
@@ -144,6 +144,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="settle on this Ethereum JSON-RPC endpoint (default: start anvil, its state kept "
         "in the data directory)",
+    )
+    node.add_argument(
+        "--no-l1",
+        dest="l1",
+        action="store_false",
+        help="run the two chains without an L1: no anvil, rollup or submission agent (ZK "
+        "blocks are proven but settle nowhere)",
     )
     node.add_argument(
         "--no-prover",
@@ -342,6 +349,9 @@ def cmd_node(args: argparse.Namespace) -> int:
     if args.block_window_ms < 0 or args.zk_interval <= 0:
         err.print("[red]--block-window-ms must be >= 0 and --zk-interval > 0[/]")
         return 2
+    if not args.l1 and (args.l1_rpc is not None or args.rollup is not None):
+        err.print("[red]--no-l1 and --l1-rpc / --rollup contradict each other[/]")
+        return 2
     if args.slot_blocks < 1 or args.grace_blocks < 0:
         err.print("[red]--slot-blocks must be >= 1 and --grace-blocks >= 0[/]")
         return 2
@@ -367,6 +377,7 @@ def cmd_node(args: argparse.Namespace) -> int:
         zk_interval_s=args.zk_interval,
         executor=args.executor,
         prover=args.prover,
+        l1=args.l1,
         l1_rpc=args.l1_rpc,
         rollup=args.rollup,
         agent=args.agent,

@@ -8,7 +8,7 @@ ZK_CHAIN_ID = ChainId(7701)
 FAST_CHAIN_ID = ChainId(7702)
 
 ZK_BLOCK_INTERVAL_S = 1.0
-FAST_BLOCK_WINDOW_MS = 5.0  # how long the sequencer waits to batch transactions into a block
+FAST_BLOCK_WINDOW_MS = 5.0  # the least time between fast blocks under load (chain/consensus/dev.py)
 FAST_BLOCK_GAS_LIMIT = 30_000_000
 # EIP-1559 with a floor: at millisecond block times a pure EIP-1559 base fee would decay to
 # a few wei after any quiet spell, making spam free; the floor keeps a minimum price.

@@ -64,6 +64,7 @@ class NodeOptions:
     executor: str
     prover: bool = True  # run the embedded prover as a market prover
     prover_key: bytes | None = None  # None: dev account DEV_PROVER_ACCOUNT
+    l1: bool = True  # False (--no-l1): no L1 at all, the chains alone
     l1_rpc: str | None = None  # None: start anvil, with its state in the data directory
     rollup: str | None = None  # None: deploy one on the managed anvil (none on another L1)
     agent: bool = True  # run an embedded submission agent where there is a rollup
@@ -133,7 +134,7 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
         # The decentralized mode settles on the L1 its network names (--l1-rpc, --rollup),
         # never on an anvil of its own: every validator must read the same rollup.
         l1 = None
-        if not decentralized or options.l1_rpc is not None:
+        if options.l1 and (not decentralized or options.l1_rpc is not None):
             l1 = await connect_l1(options, devnet)
     except BaseException:
         await devnet.stop()

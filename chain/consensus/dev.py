@@ -1,6 +1,9 @@
 """Dev-mode ordering: one process decides when each chain's next block is made.
 
-The fast chain makes a block as soon as transactions wait, after a short batching window;
+The fast chain makes a block as soon as transactions wait. A block made less than a batching
+window after the previous one waits out the rest of that window, so a busy chain batches
+(fewer, fuller blocks) while a quiet one answers a lone move at once (Nagle's rule with a
+timer: the latency of a move at a game's pace is the block's own cost, not the window's);
 the ZK chain makes one every interval, on a fixed schedule that does not drift. A block
 that fails to commit (a full disk, say) is not lost work: nothing was written, the pool
 still holds its transactions, and production retries after a pause.
@@ -8,12 +11,19 @@ still holds its transactions, and production retries after a pause.
 
 import asyncio
 import logging
+import math
 import time
 
 from chain.node import Node
 
 log = logging.getLogger("duet.sequencer")
 RETRY_AFTER_ERROR_S = 0.5
+
+
+def compute_batch_wait(last_block_at: float, now: float, window_s: float) -> float:
+    """How long waiting transactions wait for company: the rest of the window that the last
+    block opened, nothing once it has passed."""
+    return max(0.0, last_block_at + window_s - now)
 
 
 class DevSequencer:
@@ -29,10 +39,11 @@ class DevSequencer:
 
     async def _fast_loop(self) -> None:
         self._wake.set()  # transactions reloaded from disk at start-up wait too
+        last_block_at = -math.inf
         while True:
             await self._wake.wait()
             self._wake.clear()
-            await asyncio.sleep(self.window_s)
+            await asyncio.sleep(compute_batch_wait(last_block_at, time.monotonic(), self.window_s))
             while True:
                 try:
                     block = self.node.produce_fast_block()
@@ -43,6 +54,7 @@ class DevSequencer:
                     break
                 if block is None:
                     break
+                last_block_at = time.monotonic()
                 log.debug("fast block %d: %d txs", block.height, len(block.tx_hashes))
                 await asyncio.sleep(0)  # let requests in before the next batch
 

@@ -19,7 +19,9 @@ recipient, type and effective gas price, so a receipt read decodes no transactio
 """
 
 import json
+import logging
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +30,9 @@ from typing import Any
 from chain.ensure import ensure
 from chain.ledger.blocks import LedgerBlock, block_from_json, block_to_json
 from chain.types import ChainId, Hash32, Height, Seq
+
+log = logging.getLogger("duet.store")
+CHECKPOINT_INTERVAL_S = 1.0  # how often the WAL is copied back into the database file
 
 SCHEMA_VERSION = 3
 
@@ -198,8 +203,38 @@ class BlockWrite:
     meta: dict[str, str] = field(default_factory=dict)
 
 
+class WalCheckpointer:
+    """Copies committed WAL frames into the database file every `interval_s`, on a thread
+    and a connection of its own: SQLite releases the GIL while it works, and a PASSIVE
+    checkpoint never waits for the writer, so blocks go on being committed meanwhile."""
+
+    def __init__(self, path: Path, interval_s: float) -> None:
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="duet-wal", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval_s):
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error as error:  # a full disk: the WAL keeps the data; try later
+                log.warning("WAL checkpoint failed: %s", error)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._db.close()
+
+
 class Store:
-    def __init__(self, path: Path, durable: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        durable: bool = False,
+        checkpoint_interval_s: float = CHECKPOINT_INTERVAL_S,
+    ) -> None:
         self.path = path
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -207,6 +242,10 @@ class Store:
         self.db.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache
         self._check_schema_version()
         self.db.executescript(SCHEMA)
+        # The WAL is copied back into the database by a thread of its own, not by whichever
+        # commit crosses SQLite's 1,000-page mark (that commit would stall a block).
+        self.db.execute("PRAGMA wal_autocheckpoint=0")
+        self._checkpointer = WalCheckpointer(path, checkpoint_interval_s)
 
     def _check_schema_version(self) -> None:
         """Mark a new database with `SCHEMA_VERSION`; refuse one of another version."""
@@ -223,6 +262,7 @@ class Store:
         )
 
     def close(self) -> None:
+        self._checkpointer.close()
         self.db.close()
 
     # -- meta --------------------------------------------------------------------------
