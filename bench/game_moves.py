@@ -467,7 +467,7 @@ async def measure_duet(
 
     assert node.proc is not None, "the node runs"
     async with ChainSocket(node.fast_ws) as observer:
-        feed = asyncio.create_task(follow_arena(observer, arena, on_event))
+        feed = asyncio.create_task(follow_arena(observer, arena, on_event, view.on_rewind))
         try:
             await race(feed, wait_for_seats(view, seats))
             movers = [

@@ -12,6 +12,11 @@ def keccak(data: bytes) -> bytes:
     return keccak_256(data).digest()
 
 
+def encode_uint(n: int) -> bytes:
+    """An unsigned integer as RLP carries it: big-endian, no leading zeros (0 is empty)."""
+    return n.to_bytes((n.bit_length() + 7) // 8, "big")
+
+
 def _length_prefix(length: int, offset: int) -> bytes:
     if length < 56:
         return bytes((offset + length,))

@@ -213,6 +213,7 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
             tasks = [comet.run()]
         else:
             sequencer = DevSequencer(node, options.block_window_ms, options.zk_interval_s)
+            sequencer.soft_listeners.append(hubs["fast"].on_soft_block)
             tasks = [sequencer.run()]
         if decentralized:
             log.info(

@@ -39,7 +39,9 @@ async def run_crew(
     arena = Arena(endpoints.fast_http, arena_address)
     follower = BoardFollower()
     async with ChainSocket(endpoints.fast_ws) as chain:
-        feed = asyncio.create_task(follow_arena(chain, arena, follower.on_event))
+        feed = asyncio.create_task(
+            follow_arena(chain, arena, follower.on_event, follower.on_rewind)
+        )
         try:
             await asyncio.gather(
                 *(play_rounds(endpoints, chain, arena, follower, bot, difficulty) for bot in bots)

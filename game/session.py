@@ -84,7 +84,7 @@ class GameSession:
             async with ChainSocket(self.endpoints.fast_ws) as chain:
                 self.chain = chain
                 await asyncio.gather(
-                    follow_arena(chain, self.arena, self._on_event),
+                    follow_arena(chain, self.arena, self._on_event, self._on_rewind),
                     self._follow_ledger(chain),
                     self._poll_operations(),
                 )
@@ -104,6 +104,12 @@ class GameSession:
             sent = self._sent.pop(str(log.get("transactionHash")), None)
             if sent is not None and self.listener is not None:
                 self.listener.on_latency((time.perf_counter() - sent) * 1000)
+        if self.listener is not None:
+            self.listener.on_board(self.board)
+
+    def _on_rewind(self, board: Board) -> None:
+        """A soft block was not stored after all: the board without its events."""
+        self.board = board
         if self.listener is not None:
             self.listener.on_board(self.board)
 

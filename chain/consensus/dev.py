@@ -4,16 +4,23 @@ The fast chain makes a block as soon as transactions wait. A block made less tha
 window after the previous one waits out the rest of that window, so a busy chain batches
 (fewer, fuller blocks) while a quiet one answers a lone move at once (Nagle's rule with a
 timer: the latency of a move at a game's pace is the block's own cost, not the window's);
-the ZK chain makes one every interval, on a fixed schedule that does not drift. A block
-that fails to commit (a full disk, say) is not lost work: nothing was written, the pool
-still holds its transactions, and production retries after a pause.
+the ZK chain makes one every interval, on a fixed schedule that does not drift.
+
+A fast block goes to the `soft_listeners` as soon as it is made, before it is stored: the
+soft confirmation of the `softLogs` subscription, as in the decentralized mode (there, once
+the proposal holding it is accepted). A block that then fails to commit (a full disk, say)
+goes to them again as removed, and is not lost work: nothing was written, the pool still
+holds its transactions, and production retries after a pause.
 """
 
 import asyncio
 import logging
 import math
 import time
+from collections.abc import Callable
 
+from chain.fast.chain import FastBlock
+from chain.ledger.blocks import LedgerBlock
 from chain.node import Node
 
 log = logging.getLogger("duet.sequencer")
@@ -32,6 +39,9 @@ class DevSequencer:
         self.window_s = block_window_ms / 1000
         self.zk_interval_s = zk_interval_s
         self._wake = asyncio.Event()
+        # Each fast block, once made and before it is stored (the `softLogs` subscription,
+        # chain/rpc/subscriptions.py), and again as removed if storing it fails.
+        self.soft_listeners: list[Callable[[FastBlock, bool], None]] = []
         node.submit_listeners.append(self._wake.set)
 
     async def run(self) -> None:
@@ -46,7 +56,7 @@ class DevSequencer:
             await asyncio.sleep(compute_batch_wait(last_block_at, time.monotonic(), self.window_s))
             while True:
                 try:
-                    block = self.node.produce_fast_block()
+                    block = self._produce_fast_block()
                 except Exception:
                     log.exception("fast block production failed; retrying")
                     await asyncio.sleep(RETRY_AFTER_ERROR_S)
@@ -57,6 +67,24 @@ class DevSequencer:
                 last_block_at = time.monotonic()
                 log.debug("fast block %d: %d txs", block.height, len(block.tx_hashes))
                 await asyncio.sleep(0)  # let requests in before the next batch
+
+    def _produce_fast_block(self) -> LedgerBlock | None:
+        """Make the next fast block, show it soft, store it; a block that fails to store is
+        shown again as removed."""
+        fast = self.node.make_next_fast_block()
+        if fast is None:
+            return None
+        self._tell_soft(fast, False)
+        try:
+            self.node.commit_fast_block(fast)
+        except BaseException:
+            self._tell_soft(fast, True)
+            raise
+        return fast.block
+
+    def _tell_soft(self, fast: FastBlock, removed: bool) -> None:
+        for listener in list(self.soft_listeners):
+            listener(fast, removed)
 
     async def _zk_loop(self) -> None:
         next_at = time.monotonic() + self.zk_interval_s

@@ -11,9 +11,8 @@ a block, and with which transactions, belongs to the sequencer.
 
 from dataclasses import dataclass, field
 
-from eth_utils import keccak
-
 from chain.config import BASE_FEE_MAX_CHANGE_DENOMINATOR, ELASTICITY_MULTIPLIER, NetworkConfig
+from chain.encoding import keccak
 from chain.ensure import ensure
 from chain.fast.executor import BlockEnv, BlockResult, Executor
 from chain.fast.receipts import Receipt, compute_block_commitments, compute_receipts

@@ -9,7 +9,7 @@ from typing import Any
 
 import rlp
 
-from chain.encoding import encode_rlp, keccak
+from chain.encoding import encode_rlp, encode_uint, keccak
 from chain.fast.executor import Log, TxOutcome
 from chain.fast.txs import LEGACY
 from chain.trie import compute_ordered_root
@@ -37,7 +37,7 @@ def encode_receipt(outcome: TxOutcome, bloom: int) -> bytes:
     encoded = encode_rlp(
         [
             STATUS_SUCCESS if outcome.success else STATUS_FAILURE,
-            _uint(cumulative),
+            encode_uint(cumulative),
             bloom.to_bytes(BLOOM_BYTES, "big"),
             [encode_log_fields(log) for log in outcome.logs],
         ]
@@ -113,15 +113,15 @@ def encode_stored_receipt(receipt: Receipt) -> bytes:
     return encode_rlp(
         [
             STATUS_SUCCESS if receipt.success else STATUS_FAILURE,
-            _uint(receipt.cumulative_gas_used),
-            _uint(receipt.gas_used),
+            encode_uint(receipt.cumulative_gas_used),
+            encode_uint(receipt.gas_used),
             [encode_log_fields(log) for log in receipt.logs],
             receipt.contract_address or b"",
-            _uint(receipt.first_log_index),
+            encode_uint(receipt.first_log_index),
             receipt.sender,
             receipt.to or b"",
-            _uint(receipt.tx_type),
-            _uint(receipt.effective_gas_price),
+            encode_uint(receipt.tx_type),
+            encode_uint(receipt.effective_gas_price),
         ]
     )
 
@@ -169,7 +169,7 @@ def list_stored_logs(
 
 
 def encode_stored_log(stored: StoredLog) -> bytes:
-    return encode_rlp([_uint(stored.tx_index), stored.tx_hash, encode_log_fields(stored.log)])
+    return encode_rlp([encode_uint(stored.tx_index), stored.tx_hash, encode_log_fields(stored.log)])
 
 
 def decode_stored_log(raw: bytes) -> StoredLog:
@@ -184,10 +184,6 @@ def encode_log_fields(log: Log) -> list[Any]:
 def decode_log_fields(fields: Any) -> Log:
     address, topics, data = fields
     return Log(Address(address), tuple(topics), data)
-
-
-def _uint(n: int) -> bytes:
-    return n.to_bytes((n.bit_length() + 7) // 8, "big")
 
 
 def _int(raw: bytes) -> int:

@@ -9,7 +9,7 @@ at the end of the block folds those changes into the tries with one batch update
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from chain.encoding import decode_rlp, encode_rlp, keccak
+from chain.encoding import decode_rlp, encode_rlp, encode_uint, keccak
 from chain.trie import BLANK_ROOT, TrieReader, compute_trie_update, get_trie_value
 from chain.types import Address, Root
 
@@ -86,16 +86,12 @@ def decode_account(encoded: bytes) -> AccountRecord:
 def encode_account(account: AccountRecord) -> bytes:
     return encode_rlp(
         [
-            _encode_int(account.nonce),
-            _encode_int(account.balance),
+            encode_uint(account.nonce),
+            encode_uint(account.balance),
             account.storage_root,
             account.code_hash,
         ]
     )
-
-
-def _encode_int(value: int) -> bytes:
-    return value.to_bytes((value.bit_length() + 7) // 8, "big")
 
 
 # -- reads ---------------------------------------------------------------------------------
@@ -213,7 +209,7 @@ def _with_new_storage_root(
     cleared = address in state.cleared
     base = BLANK_ROOT if cleared or parent is None else parent.storage_root
     changes = {
-        compute_slot_key(slot): b"" if value == 0 else encode_rlp(_encode_int(value))
+        compute_slot_key(slot): b"" if value == 0 else encode_rlp(encode_uint(value))
         for slot, value in written.items()
         if cleared or value != get_parent_storage(state, address, slot)
     }

@@ -8,9 +8,7 @@ certificate is left out of the hash because it signs the hash.
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import rlp
-from eth_utils import keccak
-
+from chain.encoding import encode_rlp, encode_uint, keccak
 from chain.types import ChainId, Hash32, Height, Root, Seq
 
 ZERO_HASH = Hash32(b"\x00" * 32)
@@ -45,22 +43,22 @@ class LedgerBlock:
 
 def compute_block_hash(block: LedgerBlock) -> Hash32:
     header = [
-        block.seq,
+        encode_uint(block.seq),
         block.prev_hash,
-        block.chain_id,
-        block.height,
+        encode_uint(block.chain_id),
+        encode_uint(block.height),
         block.parent_hash,
         block.state_root,
         block.transactions_root,
         block.receipts_root,
-        block.timestamp_ms,
-        keccak(rlp.encode(list(block.messages))),
-        block.gas_used,
-        block.gas_limit,
-        block.base_fee,
+        encode_uint(block.timestamp_ms),
+        keccak(encode_rlp(list(block.messages))),
+        encode_uint(block.gas_used),
+        encode_uint(block.gas_limit),
+        encode_uint(block.base_fee),
         block.logs_bloom,
     ]
-    return Hash32(keccak(rlp.encode(header)))
+    return Hash32(keccak(encode_rlp(header)))
 
 
 def seal(block: LedgerBlock) -> LedgerBlock:

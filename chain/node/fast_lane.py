@@ -109,14 +109,21 @@ class FastLane(LedgerPart):
 
     def produce_fast_block(self, timestamp_ms: int | None = None) -> LedgerBlock | None:
         """Execute the pool's executable transactions as one block, after delivering the ZK
-        chain's messages; None if there is neither."""
+        chain's messages, and store it; None if there is neither."""
+        fast = self.make_next_fast_block(timestamp_ms)
+        if fast is None:
+            return None
+        self.commit_fast_block(fast)
+        return fast.block
+
+    def make_next_fast_block(self, timestamp_ms: int | None = None) -> FastBlock | None:
+        """The block `produce_fast_block` stores, made and not stored yet; None if there is
+        nothing to execute."""
         nonces = {sender: self.account(sender).nonce for sender in self.pool.senders()}
         txs = self.pool.select(nonces, MAX_TXS_PER_BLOCK)
         if not txs and not self.undelivered:
             return None
-        fast = self.make_fast_block(txs, timestamp_ms or now_ms())
-        self.commit_fast_block(fast)
-        return fast.block
+        return self.make_fast_block(txs, timestamp_ms or now_ms())
 
     def get_fast_state(self, after: LedgerBlock | None = None) -> FastState:
         """What the next fast block executes on: the head, or the head once ZK block `after`

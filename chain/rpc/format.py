@@ -2,8 +2,7 @@
 
 from typing import Any
 
-from eth_utils import keccak
-
+from chain.encoding import keccak
 from chain.fast.executor import Log
 from chain.fast.receipts import Receipt
 from chain.fast.txs import DYNAMIC_FEE, LEGACY, FastTx

@@ -1,12 +1,14 @@
 """eth_subscribe over WebSocket: newHeads and logs for the endpoint's chain, ledger for both,
 and on the ZK endpoint `proverJobs` (a prover's jobs, pushed each ZK block).
 
-`softLogs` (same filter as `logs`) is the fast chain's soft confirmation: in the
-decentralized mode, the logs of a fast block as soon as this node accepted a proposal that
-holds it, before the height commits; if another block commits at that height instead, its
-logs come again with `"removed": true`. A block committed without having been shown soft (dev
-mode, where blocks commit at once, or a node that saw no proposal) is sent at commit. Either
-way each committed log comes once; the soft block's hash is the committed block's.
+`softLogs` (same filter as `logs`) is the fast chain's soft confirmation: the logs of a fast
+block before it is stored. In dev mode, as soon as the sequencer has made it; in the
+decentralized mode, as soon as this node accepted a proposal that holds it, before the height
+commits. If the block is not stored after all (another block commits at that height, or the
+disk refused it), its logs come again with `"removed": true`. A block committed without
+having been shown soft (a node that saw no proposal, a dev node's fast block made with a ZK
+block) is sent at commit. Either way each committed log comes once; the soft block's hash is
+the committed block's.
 
 Each connection has a bounded queue drained by its own writer; a client that cannot keep
 up is disconnected rather than allowed to grow the node's memory.

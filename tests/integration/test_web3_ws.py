@@ -195,35 +195,47 @@ def test_eth_unsubscribe_returns_true_and_stops_delivery(
     asyncio.run(scenario())
 
 
-def test_soft_logs_in_dev_mode_are_the_committed_logs_once(
+def test_soft_logs_in_dev_mode_come_before_the_committed_logs_once(
     node: NodeProcess, w3: Web3, accounts: list[LocalAccount], probes: tuple[Contract, Contract]
 ) -> None:
-    """Dev mode commits each block at once: `softLogs` gets every log at commit, exactly as
-    `logs` does, and never twice."""
+    """Dev mode shows a block soft once the sequencer made it and before it is stored:
+    `softLogs` gets every log ahead of `logs` (subscribed first, so pushed first were both
+    sent at commit), each once, the same log (block hash, index) as the committed one."""
     watched, _ = probes
     sender = accounts[1]
 
-    async def scenario() -> list[dict[str, Any]]:
+    async def scenario() -> list[tuple[str, dict[str, Any]]]:
         async with connect(node.fast_ws) as socket:
-            request = {"jsonrpc": "2.0", "id": 1, "method": "eth_subscribe"}
-            await socket.send(
-                json.dumps({**request, "params": ["softLogs", {"address": watched.address}]})
-            )
-            sub_id = json.loads(await socket.recv())["result"]
+            kinds = {}
+            for request_id, kind in enumerate(("logs", "softLogs")):
+                request = {
+                    "jsonrpc": "2.0",
+                    "id": request_id,
+                    "method": "eth_subscribe",
+                    "params": [kind, {"address": watched.address}],
+                }
+                await socket.send(json.dumps(request))
+                kinds[json.loads(await socket.recv())["result"]] = kind
             for value in (5, 6):
                 tx = {"to": watched.address, "data": call_data(watched, "set", value)}
                 await asyncio.to_thread(transact, w3, sender, tx)
-            got: list[dict[str, Any]] = []
+            got: list[tuple[str, dict[str, Any]]] = []
             try:
                 async with asyncio.timeout(QUIET_S * 2):
                     while True:
-                        message = json.loads(await socket.recv())
-                        if message.get("params", {}).get("subscription") == sub_id:
-                            got.append(message["params"]["result"])
+                        params = json.loads(await socket.recv()).get("params", {})
+                        if params.get("subscription") in kinds:
+                            got.append((kinds[params["subscription"]], params["result"]))
             except TimeoutError:
                 return got
 
-    logs = asyncio.run(scenario())
-    values = [watched.events.ValueSet().process_log(log)["args"]["v"] for log in logs]
+    got = asyncio.run(scenario())
+    assert [kind for kind, _ in got] == ["softLogs", "logs"] * 2
+    soft = [log for kind, log in got if kind == "softLogs"]
+    final = [log for kind, log in got if kind == "logs"]
+    values = [watched.events.ValueSet().process_log(log)["args"]["v"] for log in soft]
     assert values == [5, 6]
-    assert all(not log.get("removed") for log in logs)
+    assert [(log["blockHash"], log["logIndex"]) for log in soft] == [
+        (log["blockHash"], log["logIndex"]) for log in final
+    ]
+    assert all(not log.get("removed") for log in soft)

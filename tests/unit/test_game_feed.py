@@ -1,0 +1,51 @@
+"""The feed's history: a removed soft block's events are taken back, nothing else."""
+
+from game.board import Board, Joined, Moved, RoundStarted, apply_event
+from game.feed import ArenaHistory
+
+ALICE = "0x" + "aa" * 20
+BOB = "0x" + "bb" * 20
+EVENTS = [
+    (("0x01", 0), RoundStarted(round=1, ends=100, seed=7)),
+    (("0x01", 1), Joined(round=1, session_key=ALICE, payout=ALICE, x=0, y=0)),
+    (("0x02", 0), Joined(round=1, session_key=BOB, payout=BOB, x=5, y=5)),
+    (("0x03", 0), Moved(round=1, session_key=ALICE, x=1, y=0, score=0)),
+    (("0x03", 1), Moved(round=1, session_key=BOB, x=5, y=4, score=1)),
+    (("0x04", 0), Moved(round=1, session_key=ALICE, x=2, y=0, score=0)),
+]
+
+
+def fold(events: list) -> Board:
+    board = Board()
+    for _, event in events:
+        board = apply_event(board, event)
+    return board
+
+
+def test_history_board_is_the_fold_of_its_events() -> None:
+    history = ArenaHistory()
+    for key, event in EVENTS:
+        history.add(key, event)
+    assert history.board() == fold(EVENTS)
+    assert all(key in history for key, _ in EVENTS)
+
+
+def test_removed_block_takes_back_its_events_only() -> None:
+    history = ArenaHistory()
+    for key, event in EVENTS:
+        history.add(key, event)
+    assert history.remove_block("0x03")
+    kept = [(key, event) for key, event in EVENTS if key[0] != "0x03"]
+    assert history.board() == fold(kept)
+    assert ("0x03", 0) not in history  # the same log, committed later, is applied again
+    assert not history.remove_block("0x03")  # nothing left of it
+
+
+def test_old_events_fold_into_the_base_and_stay_seen() -> None:
+    history = ArenaHistory(depth=2)
+    for key, event in EVENTS:
+        history.add(key, event)
+    assert len(history.recent) == 2
+    assert history.board() == fold(EVENTS)
+    assert ("0x01", 0) in history  # folded, still recognised when the past is read again
+    assert not history.remove_block("0x01")  # beyond the rewind depth
