@@ -309,8 +309,10 @@ async def measure(
     arrivals: dict[str, float],
     observer: ChainSocket,
     settings: Settings,
+    forecasts: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """Warm up, then every mover on its timetable; the figures of the measured moves."""
+    """Warm up, then every mover on its timetable; the figures of the measured moves
+    (`arrivals`: each move's block log by the observer; `forecasts`: its forecast)."""
     setup = {"setup_s": round(time.monotonic() - target.launched_at, 1)}
     quiet = await wait_for_quiet(target.pgid, target.name, settings)
     async with AsyncExitStack() as stack:
@@ -328,7 +330,7 @@ async def measure(
         after = Usage.read(target.pgid)
         await wait_seen(list(tally.sent), arrivals, DRAIN_S)
     outcomes = await classify_unseen(observer, tally, arrivals)
-    figures = summarize(tally, arrivals, outcomes) | usage_figures(before, after, wall)
+    figures = summarize(tally, arrivals, outcomes, forecasts) | usage_figures(before, after, wall)
     return figures | setup | quiet
 
 
@@ -365,8 +367,26 @@ async def classify_unseen(
     return {"refused": refused, "unseen": missing}
 
 
-def summarize(tally: Tally, arrivals: dict[str, float], outcomes: dict[str, int]) -> dict[str, Any]:
-    latencies = sorted(arrivals[h] - sent for h, sent in tally.sent.items() if h in arrivals)
+def summarize(
+    tally: Tally,
+    arrivals: dict[str, float],
+    outcomes: dict[str, int],
+    forecasts: dict[str, float] | None = None,
+) -> dict[str, Any]:
+    """Latency to the first sight of each move its block kept: its forecast where there is
+    one (`pendingLogs`), else its block's log; with forecasts, the block's figures too."""
+    first = arrivals
+    extra: dict[str, Any] = {}
+    if forecasts is not None:
+        first = {h: min(t, forecasts.get(h, t)) for h, t in arrivals.items()}
+        blocks = sorted(arrivals[h] - sent for h, sent in tally.sent.items() if h in arrivals)
+        extra = {
+            "block_p50_ms": to_ms(compute_percentile(blocks, 50)),
+            "block_p99_ms": to_ms(compute_percentile(blocks, 99)),
+            "forecast": sum(1 for h in tally.sent if h in arrivals and h in forecasts),
+            "forecast_refused": sum(1 for h in forecasts if h in tally.sent and h not in arrivals),
+        }
+    latencies = sorted(first[h] - sent for h, sent in tally.sent.items() if h in first)
     figures: dict[str, Any] = {
         "p50_ms": to_ms(compute_percentile(latencies, 50)),
         "p90_ms": to_ms(compute_percentile(latencies, 90)),
@@ -381,6 +401,7 @@ def summarize(tally: Tally, arrivals: dict[str, float], outcomes: dict[str, int]
         "send_p99_ms": to_ms(compute_percentile(tally.send_rtts_s, 99)),
         "max_send_lag_ms": to_ms(max(tally.send_lags_s, default=None)),
     }
+    figures |= extra
     if tally.last_error:
         figures["last_error"] = tally.last_error
     return figures
@@ -459,15 +480,23 @@ async def measure_duet(
 ) -> dict[str, Any]:
     view = BoardFollower()
     arrivals: dict[str, float] = {}
+    forecasts: dict[str, float] = {}
 
     def on_event(event: ArenaEvent, log: dict[str, Any]) -> None:
         view.on_event(event, log)
         if isinstance(event, Moved):
             arrivals.setdefault(tx_key(log["transactionHash"]), time.perf_counter())
 
+    def on_pending(event: ArenaEvent, log: dict[str, Any]) -> None:
+        view.on_pending(event, log)
+        if isinstance(event, Moved):
+            forecasts.setdefault(tx_key(log["transactionHash"]), time.perf_counter())
+
     assert node.proc is not None, "the node runs"
     async with ChainSocket(node.fast_ws) as observer:
-        feed = asyncio.create_task(follow_arena(observer, arena, on_event, view.on_rewind))
+        feed = asyncio.create_task(
+            follow_arena(observer, arena, on_event, view.on_rewind, on_pending)
+        )
         try:
             await race(feed, wait_for_seats(view, seats))
             movers = [
@@ -475,7 +504,7 @@ async def measure_duet(
             ]
             # The node leads a process group of its own.
             target = Target("duet", node.fast_ws, node.proc.pid, launched_at)
-            work = measure(target, movers, arrivals, observer, settings)
+            work = measure(target, movers, arrivals, observer, settings, forecasts)
             return await race(feed, work)
         finally:
             await stop_task(feed)

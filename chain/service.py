@@ -185,14 +185,20 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
         endpoints: dict[str, Endpoint] = {}
         duet = DuetApi(node, endpoints)
         market = MarketApi(node)
+        fast_api = FastApi(node)
         hubs: dict[str, SubscriptionHub] = {}
         ports: dict[str, int] = {}
         for name, methods, chain_id, port in (
-            ("fast", FastApi(node).methods, cfg.fast_chain_id, options.fast_port),
+            ("fast", fast_api.methods, cfg.fast_chain_id, options.fast_port),
             ("zk", ZkApi(node).methods | market.methods, cfg.zk_chain_id, options.zk_port),
         ):
-            jobs = market.format_prover_jobs if name == "zk" else None
-            hub = SubscriptionHub(chain_id, cfg.fast_chain_id, dumps, jobs)
+            if name == "zk":
+                hub = SubscriptionHub(chain_id, cfg.fast_chain_id, dumps, market.format_prover_jobs)
+            else:
+                hub = SubscriptionHub(
+                    chain_id, cfg.fast_chain_id, dumps, pending_logs=fast_api.format_pending_logs
+                )
+                node.admit_listeners.append(hub.on_admitted)
             node.listeners.append(hub.on_block)
             hubs[name] = hub
             app = make_app(Dispatcher({**methods, **duet.methods}), hub)

@@ -40,7 +40,7 @@ async def run_crew(
     follower = BoardFollower()
     async with ChainSocket(endpoints.fast_ws) as chain:
         feed = asyncio.create_task(
-            follow_arena(chain, arena, follower.on_event, follower.on_rewind)
+            follow_arena(chain, arena, follower.on_event, follower.on_rewind, follower.on_pending)
         )
         try:
             await asyncio.gather(

@@ -1,25 +1,35 @@
-"""Following the arena: the board from its past events, then live from a `softLogs`
-subscription.
+"""Following the arena: the board from its past events, then live from the node's
+subscriptions, drawn as early as the node can tell.
 
-Moves are drawn at soft confirmation: the node sends a fast block's logs as soon as the block
-is made (dev mode) or its proposal accepted (the decentralized mode), before it is stored.
-The rare block that is not stored after all comes again with `"removed": true`, and the board
-is rebuilt without its events (`on_rewind`). The subscription starts first and the past is
-read after it, so nothing falls between the two; a log seen in both is applied once (by block
-and position).
+- `pendingLogs`: a move's forecast, sent when the node admits it (its simulation on the head
+  state). Drawn at once on top of the board, it gives way to the block's own log, or fades
+  after `PENDING_TTL_S` if none comes (the move was refused in its block).
+- `softLogs`: a fast block's logs as soon as the block is made (dev mode) or its proposal
+  accepted (the decentralized mode), before it is stored. The rare block that is not stored
+  after all comes again with `"removed": true`, and the board is rebuilt without its events
+  (`on_rewind`).
+
+The subscriptions start first and the past is read after them, so nothing falls between;
+a log seen in both is applied once (by block and position).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from chain.jsonrpc import RpcError
 from game.arena import Arena, decode_event
 from game.board import ArenaEvent, Board, apply_event
 from game.socket import ChainSocket
 
+logger = logging.getLogger("duet.game.feed")
+
+PENDING_TTL_S = 2.0  # a forecast with no block log by then was refused: drop it
 # Events kept for a rewind; older ones are folded into a base board. A soft block is removed
 # within a few blocks of being shown, never thousands of events later.
 REWIND_DEPTH = 4096
@@ -65,18 +75,51 @@ class ArenaHistory:
         return board
 
 
+EventCallback = Callable[[ArenaEvent, dict[str, Any]], None]
+
+
 async def follow_arena(
     chain: ChainSocket,
     arena: Arena,
-    on_event: Callable[[ArenaEvent, dict[str, Any]], None],
+    on_event: EventCallback,
     on_rewind: Callable[[Board], None] | None = None,
+    on_pending: EventCallback | None = None,
 ) -> None:
-    """Call `on_event(event, log)` for every arena event, past ones first, and
-    `on_rewind(board)` with the board rebuilt when a soft block is removed; runs until
-    cancelled or the connection drops."""
+    """Call `on_event(event, log)` for every arena event, past ones first,
+    `on_rewind(board)` with the board rebuilt when a soft block is removed, and
+    `on_pending(event, log)` for every forecast; runs until cancelled or the connection
+    drops."""
+    forecasts = None
+    if on_pending is not None:
+        forecasts = asyncio.ensure_future(_follow_forecasts(chain, arena, on_pending))
     live = chain.subscribe("softLogs", {"address": arena.address})
     first = asyncio.ensure_future(anext(live))  # subscribes now, before the past is read
     await asyncio.sleep(0)
+    try:
+        await _follow_blocks(chain, arena, first, live, on_event, on_rewind)
+    finally:
+        if forecasts is not None:
+            forecasts.cancel()
+
+
+async def _follow_forecasts(chain: ChainSocket, arena: Arena, on_pending: EventCallback) -> None:
+    try:
+        async for log in chain.subscribe("pendingLogs", {"address": arena.address}):
+            event = decode_event(log, arena.event_abis)
+            if event is not None:
+                on_pending(event, log)
+    except RpcError as error:  # a node without forecasts: the blocks' logs alone
+        logger.info("no move forecasts from this node: %s", error)
+
+
+async def _follow_blocks(
+    chain: ChainSocket,
+    arena: Arena,
+    first: asyncio.Future[Any],
+    live: AsyncIterator[Any],
+    on_event: EventCallback,
+    on_rewind: Callable[[Board], None] | None,
+) -> None:
     history = ArenaHistory()
     logs = await asyncio.to_thread(
         arena.w3.eth.get_logs, {"address": arena.address, "fromBlock": 0}
@@ -109,13 +152,33 @@ async def _chain(first: asyncio.Future[Any], rest: AsyncIterator[Any]) -> AsyncI
 
 
 class BoardFollower:
-    """The board as the events make it, for a screen or a bot to read at any time."""
+    """The board as the events make it, forecasts drawn on top, for a screen or a bot to read
+    at any time."""
 
     def __init__(self) -> None:
-        self.board = Board()
+        self.confirmed = Board()  # from the blocks' logs
+        # transaction hash → its forecast events and when they came, oldest first
+        self._pending: OrderedDict[str, tuple[list[ArenaEvent], float]] = OrderedDict()
+
+    @property
+    def board(self) -> Board:
+        cutoff = time.monotonic() - PENDING_TTL_S
+        while self._pending and next(iter(self._pending.values()))[1] < cutoff:
+            self._pending.popitem(last=False)
+        board = self.confirmed
+        for events, _ in self._pending.values():
+            for event in events:
+                board = apply_event(board, event)
+        return board
 
     def on_event(self, event: ArenaEvent, log: dict[str, Any]) -> None:
-        self.board = apply_event(self.board, event)
+        self.confirmed = apply_event(self.confirmed, event)
+        self._pending.pop(str(log.get("transactionHash")), None)
 
     def on_rewind(self, board: Board) -> None:
-        self.board = board
+        self.confirmed = board
+
+    def on_pending(self, event: ArenaEvent, log: dict[str, Any]) -> None:
+        tx_hash = str(log["transactionHash"])
+        events, _ = self._pending.get(tx_hash, ([], 0.0))
+        self._pending[tx_hash] = ([*events, event], time.monotonic())

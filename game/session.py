@@ -22,15 +22,16 @@ from chain.client.fast import FastBridge
 from chain.client.zk import STATUS_ORDER, ZkClient
 from chain.jsonrpc import RpcError
 from chain.zk.genesis import REWARD_COLLECTION
-from game.arena import Arena, Refused, Seat, list_tokens
-from game.board import ArenaEvent, Board, Moved, RoundEnded, apply_event
-from game.feed import follow_arena
+from game.arena import RECEIPT_TIMEOUT_S, Arena, Refused, Seat, list_tokens
+from game.board import ArenaEvent, Board, Moved, RoundEnded
+from game.feed import BoardFollower, follow_arena
 from game.socket import ChainSocket
 
 ZKPOW = 10**18
 BRIDGE_AMOUNT_WEI = ZKPOW  # what one key press moves between the chains
 REWARD_PRICE_WEI = ZKPOW // 2  # what a listed reward asks
 STATUS_POLL_S = 1.0
+RECEIPT_POLL_S = 0.1  # how often the round end's receipt is asked for until it is stored
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class GameSession:
         self.pass_token = pass_token
         self.zk = ZkClient(endpoints.zk_http, key)
         self.bridge = FastBridge(endpoints.fast_http, key)
-        self.board = Board()
+        self.view = BoardFollower()  # the board, forecasts drawn on top
         self.seat: Seat | None = None
         self.chain: ChainSocket | None = None
         self.listener: Listener | None = None
@@ -70,6 +71,15 @@ class GameSession:
         self._tracked: dict[str, str] = {}  # ZK op id → what it is
         self._tasks: set[asyncio.Future[None]] = set()
         self._sending = asyncio.Lock()
+
+    @property
+    def board(self) -> Board:
+        return self.view.board
+
+    @board.setter
+    def board(self, board: Board) -> None:
+        self.view = BoardFollower()
+        self.view.confirmed = board
 
     @property
     def me(self) -> str | None:
@@ -84,7 +94,9 @@ class GameSession:
             async with ChainSocket(self.endpoints.fast_ws) as chain:
                 self.chain = chain
                 await asyncio.gather(
-                    follow_arena(chain, self.arena, self._on_event, self._on_rewind),
+                    follow_arena(
+                        chain, self.arena, self._on_event, self._on_rewind, self._on_pending
+                    ),
                     self._follow_ledger(chain),
                     self._poll_operations(),
                 )
@@ -93,14 +105,22 @@ class GameSession:
             self._say(f"lost the node: {exc}; restart the game once it is back")
 
     def _on_event(self, event: ArenaEvent, log: dict[str, Any]) -> None:
-        self.board = apply_event(self.board, event)
+        self.view.on_event(event, log)
         if isinstance(event, RoundEnded) and self.me in {w.lower() for w in event.winners}:
             task = asyncio.ensure_future(
                 self._follow_reward(str(log["transactionHash"]), event.round)
             )
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        if isinstance(event, Moved):
+        self._on_seen(event, log)
+
+    def _on_pending(self, event: ArenaEvent, log: dict[str, Any]) -> None:
+        """A move's forecast: drawn now, the block's log confirms it or it fades."""
+        self.view.on_pending(event, log)
+        self._on_seen(event, log)
+
+    def _on_seen(self, event: ArenaEvent, log: dict[str, Any]) -> None:
+        if isinstance(event, Moved):  # timed at its first sight, forecast or block
             sent = self._sent.pop(str(log.get("transactionHash")), None)
             if sent is not None and self.listener is not None:
                 self.listener.on_latency((time.perf_counter() - sent) * 1000)
@@ -109,7 +129,7 @@ class GameSession:
 
     def _on_rewind(self, board: Board) -> None:
         """A soft block was not stored after all: the board without its events."""
-        self.board = board
+        self.view.on_rewind(board)
         if self.listener is not None:
             self.listener.on_board(self.board)
 
@@ -121,7 +141,13 @@ class GameSession:
             self._say(f"lost track of your reward of round {round_}: {exc}")
 
     async def _track_reward(self, end_tx: str, round_: int) -> None:
-        receipt = await asyncio.to_thread(self.arena.w3.eth.get_transaction_receipt, end_tx)  # type: ignore[arg-type]
+        # The round's end is seen at soft confirmation: its block may not be stored yet.
+        receipt = await asyncio.to_thread(
+            self.arena.w3.eth.wait_for_transaction_receipt,
+            end_tx,  # type: ignore[arg-type]
+            timeout=RECEIPT_TIMEOUT_S,
+            poll_latency=RECEIPT_POLL_S,
+        )
         outbox = self.bridge.outbox().events.RewardMint()
         requests = outbox.process_receipt(receipt, errors=DISCARD)  # the arena's own logs too
         mine = [r for r in requests if r["args"]["to"].lower() == self.zk.address.lower()]

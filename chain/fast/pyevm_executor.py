@@ -217,6 +217,15 @@ class PyEvmExecutor:
             raise revert_reason(computation)
         return bytes(computation.output), gas - computation.get_gas_remaining()
 
+    def simulate(self, root: Root, env: BlockEnv, msg: CallMsg) -> tuple[Log, ...]:
+        computation = self._run_call(root, env, msg, msg.gas or env.gas_limit)
+        if computation.is_error:
+            raise revert_reason(computation)
+        return tuple(
+            Log(Address(a), tuple(t.to_bytes(32, "big") for t in topics), data)
+            for a, topics, data in computation.get_log_entries()
+        )
+
     def estimate_gas(self, root: Root, env: BlockEnv, msg: CallMsg) -> int:
         cap = msg.gas or env.gas_limit
         computation = self._run_call(root, env, msg, cap)

@@ -496,6 +496,14 @@ class RevmExecutor:
             raise compute_call_error(run)
         return compute_call_output(run, msg), run.result.gas_used + run.result.gas_refunded
 
+    def simulate(self, root: Root, env: BlockEnv, msg: CallMsg) -> tuple[Log, ...]:
+        run = self._try_revm_call(root, env, msg, msg.gas or env.gas_limit)
+        if run is None:
+            return self.reference.simulate(root, env, msg)
+        if not run.result.is_success:
+            raise compute_call_error(run)
+        return tuple(_log_of(entry) for entry in run.result.logs)
+
     def estimate_gas(self, root: Root, env: BlockEnv, msg: CallMsg) -> int:
         cap = msg.gas or env.gas_limit
         state = self._open(root)

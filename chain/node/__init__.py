@@ -64,6 +64,7 @@ class Node(FastLane, ZkLane):
         self.executor = executor
         self.listeners = []
         self.submit_listeners = []
+        self.admit_listeners = []
         self.op_listeners = []
         self._head_accounts = {}
         self.lost_on_start = []

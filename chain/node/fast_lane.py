@@ -82,6 +82,8 @@ class FastLane(LedgerPart):
         # To disk before the pool: if the write fails, nothing was admitted.
         self.store.add_pending(tx.hash, now_ms(), raw)
         self.pool.add(tx)
+        for admitted in self.admit_listeners:
+            admitted(tx)
         for listener in self.submit_listeners:
             listener()
         return tx.hash

@@ -17,6 +17,7 @@ from chain.config import NetworkConfig
 from chain.fast.chain import FastBlock
 from chain.fast.executor import Account, Executor
 from chain.fast.pool import TxPool
+from chain.fast.txs import FastTx
 from chain.l1.attestation import AttestedBlock, Attestor
 from chain.l1.forced import QueuedWithdrawal
 from chain.ledger.blocks import LedgerBlock
@@ -84,6 +85,7 @@ class LedgerPart:
     executor: Executor
     listeners: list[BlockListener]
     submit_listeners: list[Callable[[], None]]  # a fast transaction admitted
+    admit_listeners: list[Callable[[FastTx], None]]  # the same, with the transaction
     op_listeners: list[Callable[[], None]]  # a ZK operation admitted
     _head_accounts: dict[Address, Account]  # at the fast head; reset per block
     lost_on_start: list[tuple[Hash32, str]]

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from chain.config import MarketConfig, NetworkConfig
-from chain.fast.executor import Account, BlockEnv, CallMsg
+from chain.fast.executor import Account, BlockEnv, CallMsg, Log
 from chain.fast.txs import FastTx
 from chain.l1.attestation import AttestedBlock
 from chain.ledger.blocks import LedgerBlock
@@ -90,6 +90,9 @@ class NodeQuery:
 
     def estimate_gas(self, root: Root, env: BlockEnv, msg: CallMsg) -> int:
         return self._node.executor.estimate_gas(root, env, msg)
+
+    def simulate(self, root: Root, env: BlockEnv, msg: CallMsg) -> tuple[Log, ...]:
+        return self._node.executor.simulate(root, env, msg)
 
     def list_recent_fast_hashes(self) -> tuple[Hash32, ...]:
         return tuple(self._node.recent_fast_hashes)

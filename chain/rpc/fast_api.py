@@ -1,6 +1,8 @@
 """Ethereum JSON-RPC methods of the fast chain."""
 
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from eth_abi import decode as abi_decode
@@ -19,7 +21,14 @@ from chain.rpc.errors import (
     RpcError,
     invalid_params,
 )
-from chain.rpc.format import format_block, format_log, format_receipt, format_transaction, hx
+from chain.rpc.format import (
+    format_block,
+    format_log,
+    format_pending_log,
+    format_receipt,
+    format_transaction,
+    hx,
+)
 from chain.rpc.params import (
     expect_params,
     parse_address,
@@ -36,6 +45,10 @@ SUGGESTED_PRIORITY_FEE = 1_000_000_000  # 1 gwei, what anvil suggests too
 ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
 PANIC_SELECTOR = bytes.fromhex("4e487b71")  # Panic(uint256)
 MAX_FEE_HISTORY_BLOCKS = 1024
+
+# A transaction that may burn more gas than this is not simulated for `pendingLogs`: a game
+# move burns tens of thousands; a forecast is not worth a block's worth of work at admission.
+PENDING_GAS_CAP = 1_000_000
 
 
 def describe_revert(data: bytes | None) -> str:
@@ -187,6 +200,27 @@ class FastApi:
             prev_hashes=self.node.query.list_recent_fast_hashes(),
             chain_id=self.chain_id,
         )
+
+    def format_pending_logs(self, tx: FastTx) -> list[dict[str, Any]]:
+        """The logs an admitted transaction emits when simulated on the head state, in the
+        next block's environment (`pendingLogs`, chain/rpc/subscriptions.py); none if the
+        simulation fails, or if the transaction may burn more than PENDING_GAS_CAP (its
+        forecast would cost admission what its block costs the sequencer)."""
+        if tx.gas > PENDING_GAS_CAP:
+            return []
+        head = self.node.query.fast_head
+        env = replace(
+            self._env(head),
+            number=Height(head.height + 1),
+            timestamp=max(head.timestamp, int(time.time())),
+            base_fee=self._next_base_fee(),
+        )
+        msg = CallMsg(sender=tx.sender, to=tx.to, value=tx.value, data=tx.data, gas=tx.gas)
+        try:
+            logs = self.node.query.simulate(head.state_root, env, msg)
+        except ExecutionError:
+            return []
+        return [format_pending_log(log, tx.hash, i) for i, log in enumerate(logs)]
 
     def _call_msg(self, obj: Any) -> CallMsg:
         """The call object, its gas capped at the block gas limit (geth's RPCGasCap): a
@@ -370,6 +404,11 @@ class LogFilter:
             else:
                 topics.append({hx(parse_hash(entry, "topic"))})
         return cls(addresses, topics)
+
+    def may_match(self, to: Address | None) -> bool:
+        """Whether `pendingLogs` simulates a transaction to `to` for this filter: any, unless
+        the filter names addresses, then only one sent to one of them."""
+        return self._address_hex is None or (to is not None and hx(to) in self._address_hex)
 
     def matches(self, log: dict[str, Any]) -> bool:
         if self._address_hex is not None and log["address"] not in self._address_hex:

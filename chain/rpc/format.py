@@ -121,6 +121,23 @@ def format_log(
     }
 
 
+def format_pending_log(log: Log, tx_hash: bytes, log_index: int) -> dict[str, Any]:
+    """A log of a transaction not in a block yet: its place is unknown, so the block fields
+    and the transaction's index are null, as in a pending transaction's JSON-RPC object, and
+    `logIndex` counts within the transaction."""
+    return {
+        "address": _address(log.address),
+        "topics": [hx(t) for t in log.topics],
+        "data": hx(log.data),
+        "blockNumber": None,
+        "blockHash": None,
+        "transactionHash": hx(tx_hash),
+        "transactionIndex": None,
+        "logIndex": hex(log_index),
+        "removed": False,
+    }
+
+
 def format_receipt(
     receipt: Receipt, tx_hash: Hash32, block: LedgerBlock, index: int
 ) -> dict[str, Any]:

@@ -246,6 +246,19 @@ class ExecutorConformance:
             ),
         )
 
+    def test_simulated_release_forecasts_the_logs_its_block_emits(self, chain: Lockstep) -> None:
+        carol = address_of(CAROL)
+        msg = CallMsg(address_of(ALICE), OUTBOX_ADDRESS, ETHER, release_data(carol), 100_000)
+        status, logs = chain.simulate(msg)
+        assert chain.account(OUTBOX_ADDRESS).balance == 0  # a simulation changes nothing
+        tx = chain.send(ALICE, to=OUTBOX_ADDRESS, value=ETHER, data=release_data(carol))
+        assert (status, logs) == ("ok", chain.apply([tx]).outcomes[0].logs)
+
+    def test_simulating_a_refused_release_reverts(self, chain: Lockstep) -> None:
+        msg = CallMsg(address_of(ALICE), OUTBOX_ADDRESS, 0, release_data(address_of(BOB)), None)
+        expected = ("execution reverted", selector("NothingToRelease()"))
+        assert chain.simulate(msg) == ("error", expected)
+
     def test_outbox_numbers_every_message_in_one_sequence(self, chain: Lockstep) -> None:
         txs = [
             chain.send(ALICE, to=OUTBOX_ADDRESS, value=5, data=release_data(address_of(BOB))),

@@ -285,6 +285,14 @@ class Lockstep:
         assert mine == _attempt(lambda: reference.executor.call(reference.root, env, msg))
         return mine
 
+    def simulate(self, msg: CallMsg) -> tuple[str, Any]:
+        """("ok", logs) or ("error", (message kind, revert data)), equal on both."""
+        env = self.head_env()
+        mine = _attempt(lambda: self.tested.executor.simulate(self.root, env, msg))
+        reference = self.reference
+        assert mine == _attempt(lambda: reference.executor.simulate(reference.root, env, msg))
+        return mine
+
     def estimate(self, msg: CallMsg) -> tuple[str, Any]:
         env = self.head_env()
         mine = _attempt(lambda: self.tested.executor.estimate_gas(self.root, env, msg))

@@ -41,7 +41,7 @@ from game.board import (
     compute_path,
 )
 from game.bots import DIFFICULTIES, run_bot
-from game.feed import BoardFollower, follow_arena
+from game.feed import PENDING_TTL_S, BoardFollower, follow_arena
 from game.socket import ChainSocket
 from tests.conftest import NodeFactory
 from tests.integration.support import dev_account, rpc_result
@@ -300,22 +300,33 @@ def test_a_bot_plays_a_round_over_the_socket_and_the_feed_sees_every_move(
     bot_seat = seat(node, arena, 1, 0)
     follower = BoardFollower()
     moved: list[str] = []
+    forecast: list[str] = []
 
     def on_event(event: ArenaEvent, log: dict[str, object]) -> None:
         follower.on_event(event, log)
         if isinstance(event, Moved):
             moved.append(str(log["transactionHash"]))
 
+    def on_pending(event: ArenaEvent, log: dict[str, object]) -> None:
+        follower.on_pending(event, log)
+        if isinstance(event, Moved):
+            forecast.append(str(log["transactionHash"]))
+
     async def play() -> int:
         async with ChainSocket(node.fast_ws) as chain:
-            feed = asyncio.create_task(follow_arena(chain, arena, on_event))
+            feed = asyncio.create_task(
+                follow_arena(chain, arena, on_event, follower.on_rewind, on_pending)
+            )
             sent = await run_bot(chain, bot_seat, follower, DIFFICULTIES["hard"], Random(5))
-            await asyncio.sleep(1.0)  # the last moves' logs
+            await asyncio.sleep(PENDING_TTL_S + 0.2)  # the last logs; refused forecasts fade
             feed.cancel()
             return sent
 
     sent = asyncio.run(play())
     assert sent >= 10
     assert len(moved) == len(set(moved)) >= sent // 2  # each seen once; some may be refused
-    assert follower.board == read_board(arena)
+    # Forecast at admission: most moves (one simulated on a state its predecessor had not
+    # reached yet may fail); each forecast at most once.
+    assert len(forecast) == len(set(forecast)) >= len(moved) // 2
+    assert follower.board == follower.confirmed == read_board(arena)
     assert follower.board.players[bot_seat.address.lower()].score >= 1

@@ -17,6 +17,7 @@ from web3 import AsyncWeb3, Web3, WebSocketProvider
 from web3.contract import Contract
 from websockets.asyncio.client import connect
 
+from chain.rpc.fast_api import PENDING_GAS_CAP
 from chain.testing.node_process import NodeProcess
 from tests.integration.support import (
     FAST_CHAIN_ID,
@@ -239,3 +240,67 @@ def test_soft_logs_in_dev_mode_come_before_the_committed_logs_once(
         (log["blockHash"], log["logIndex"]) for log in final
     ]
     assert all(not log.get("removed") for log in soft)
+
+
+def test_pending_logs_forecast_a_move_at_admission_and_skip_a_failing_one(
+    node: NodeProcess, w3: Web3, accounts: list[LocalAccount], probes: tuple[Contract, Contract]
+) -> None:
+    """`pendingLogs` sends what an admitted transaction emits when simulated, with null block
+    fields, ahead of the block's `softLogs`. Nothing is forecast for a transaction whose
+    simulation reverts, one to another address, or one that may burn more than the cap."""
+    watched, other = probes
+    sender = accounts[2]
+
+    async def scenario() -> list[tuple[str, dict[str, Any]]]:
+        async with connect(node.fast_ws) as socket:
+            kinds = {}
+            for request_id, kind in enumerate(("softLogs", "pendingLogs")):
+                request = {
+                    "jsonrpc": "2.0",
+                    "id": request_id,
+                    "method": "eth_subscribe",
+                    "params": [kind, {"address": watched.address}],
+                }
+                await socket.send(json.dumps(request))
+                kinds[json.loads(await socket.recv())["result"]] = kind
+            for contract, fn, args, gas in (
+                (watched, "failWithReason", (), 200_000),
+                (other, "set", (8,), 200_000),
+                (watched, "set", (9,), 200_000),
+                (watched, "set", (10,), PENDING_GAS_CAP + 1),
+            ):
+                data = call_data(contract, fn, *args)
+                tx = {"to": contract.address, "data": data, "gas": gas}
+                await asyncio.to_thread(transact, w3, sender, tx)
+            got: list[tuple[str, dict[str, Any]]] = []
+            try:
+                async with asyncio.timeout(QUIET_S * 2):
+                    while True:
+                        params = json.loads(await socket.recv()).get("params", {})
+                        if params.get("subscription") in kinds:
+                            got.append((kinds[params["subscription"]], params["result"]))
+            except TimeoutError:
+                return got
+
+    got = asyncio.run(scenario())
+    assert [kind for kind, _ in got] == ["pendingLogs", "softLogs", "softLogs"]
+    (_, pending), (_, soft), (_, unforecast) = got
+    assert pending["blockHash"] is None and pending["blockNumber"] is None
+    assert pending["transactionIndex"] is None and pending["logIndex"] == "0x0"
+    for field in ("address", "topics", "data", "transactionHash"):
+        assert pending[field] == soft[field]
+    value_set = watched.events.ValueSet()
+    assert value_set.process_log(soft)["args"]["v"] == 9
+    assert value_set.process_log(unforecast)["args"]["v"] == 10
+
+
+def test_pending_logs_is_a_fast_chain_subscription(node: NodeProcess) -> None:
+    async def scenario() -> dict[str, Any]:
+        async with connect(node.zk_ws) as socket:
+            request = {"jsonrpc": "2.0", "id": 1, "method": "eth_subscribe"}
+            await socket.send(json.dumps({**request, "params": ["pendingLogs", {}]}))
+            return dict(json.loads(await socket.recv()))
+
+    answer = asyncio.run(scenario())
+    assert answer["error"]["code"] == -32602
+    assert "pendingLogs is served on the fast chain's endpoint" in answer["error"]["message"]

@@ -1,7 +1,11 @@
-"""The feed's history: a removed soft block's events are taken back, nothing else."""
+"""The feed: a removed soft block's events are taken back, nothing else; a forecast is drawn
+until its block's log replaces it, or fades."""
 
+import pytest
+
+from game import feed
 from game.board import Board, Joined, Moved, RoundStarted, apply_event
-from game.feed import ArenaHistory
+from game.feed import ArenaHistory, BoardFollower
 
 ALICE = "0x" + "aa" * 20
 BOB = "0x" + "bb" * 20
@@ -49,3 +53,33 @@ def test_old_events_fold_into_the_base_and_stay_seen() -> None:
     assert history.board() == fold(EVENTS)
     assert ("0x01", 0) in history  # folded, still recognised when the past is read again
     assert not history.remove_block("0x01")  # beyond the rewind depth
+
+
+def seated() -> BoardFollower:
+    follower = BoardFollower()
+    for key, event in EVENTS[:3]:
+        follower.on_event(event, {"transactionHash": f"0x{key[0]}{key[1]}"})
+    return follower
+
+
+def test_a_forecast_is_drawn_until_its_blocks_log_replaces_it() -> None:
+    follower = seated()
+    forecast = Moved(round=1, session_key=ALICE, x=1, y=0, score=0)
+    follower.on_pending(forecast, {"transactionHash": "0xmove"})
+    assert follower.board.players[ALICE].cell == (1, 0)
+    assert follower.confirmed.players[ALICE].cell == (0, 0)
+
+    final = Moved(round=1, session_key=ALICE, x=1, y=0, score=1)  # the block found an item
+    follower.on_event(final, {"transactionHash": "0xmove"})
+    assert follower.board.players[ALICE].score == 1
+    assert follower.board == follower.confirmed  # the forecast is gone
+
+
+def test_a_forecast_with_no_block_log_fades(monkeypatch: pytest.MonkeyPatch) -> None:
+    follower = seated()
+    now = [100.0]
+    monkeypatch.setattr(feed.time, "monotonic", lambda: now[0])
+    follower.on_pending(Moved(1, BOB, 5, 4, 0), {"transactionHash": "0xrefused"})
+    assert follower.board.players[BOB].cell == (5, 4)
+    now[0] += feed.PENDING_TTL_S + 0.1
+    assert follower.board.players[BOB].cell == (5, 5)  # refused in its block: back where it was
