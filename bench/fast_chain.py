@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import math
 import os
@@ -28,11 +29,15 @@ from typing import Any, NoReturn
 
 from _rpc import Web3, make_web3
 from _targets import ROOT, TARGETS, Node, Target, get_group_cpu_s
+from coincurve import PrivateKey
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress, HexStr
 from rich.console import Console
 from web3.types import RPCEndpoint, TxParams
+
+from chain.fast.tx_signing import DynamicFeeTx, sign_dynamic_fee_tx
+from chain.types import Address
 
 DEFAULT_DURATION_S = 10.0
 DEFAULT_RATE_PER_S = 100.0
@@ -136,20 +141,25 @@ def sign_tx(
     data: HexStr,
     to: ChecksumAddress | None = None,
 ) -> bytes:
-    """An EIP-1559 transaction with every field explicit, signed locally."""
-    tx: dict[str, Any] = {
-        "type": 2,
-        "chainId": fees.chain_id,
-        "nonce": nonce,
-        "value": 0,
-        "data": data,
-        "gas": gas,
-        "maxFeePerGas": fees.max_fee_wei,
-        "maxPriorityFeePerGas": fees.tip_wei,
-    }
-    if to is not None:
-        tx["to"] = to
-    return bytes(account.sign_transaction(tx).raw_transaction)
+    """An EIP-1559 transaction with every field explicit, signed locally: eth-account's bytes
+    (chain/fast/tx_signing.py), at a tenth of eth-account's CPU, which the client would
+    otherwise take from the target on a two-core machine."""
+    tx = DynamicFeeTx(
+        chain_id=fees.chain_id,
+        nonce=nonce,
+        max_priority_fee_per_gas=fees.tip_wei,
+        max_fee_per_gas=fees.max_fee_wei,
+        gas=gas,
+        to=None if to is None else Address(bytes.fromhex(to[2:])),
+        value=0,
+        data=bytes.fromhex(data[2:]),
+    )
+    return sign_dynamic_fee_tx(tx, get_signing_key(bytes(account.key)))
+
+
+@functools.lru_cache(maxsize=64)
+def get_signing_key(key: bytes) -> PrivateKey:
+    return PrivateKey(key)
 
 
 async def fetch_receipt_status(w3: Web3, tx_hash: HexStr) -> int | None:

@@ -41,14 +41,14 @@ from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress, HexStr
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 from fast_chain import Fees, compute_percentile, load_artifact, sign_tx, to_ms
 
 from chain.client.zk import ZkClient
 from chain.fast.genesis import dev_keys
 from chain.jsonrpc import RpcError
 from chain.testing.node_process import NodeProcess
-from game.arena import MAX_FEE_WEI, MOVE_GAS, Arena, Seat
+from game.arena import MAX_FEE_WEI, MOVE_GAS, MOVE_SELECTOR, Arena, Seat  # MoveBench's too
 from game.board import ArenaEvent, Moved
 from game.bots import choose_move
 from game.devsetup import ensure_arena, ensure_pass
@@ -81,7 +81,6 @@ RECEIPT_TIMEOUT_S = 30.0
 TIP_WEI = 10**9  # anvil moves: priority fee
 FEE_CAP_FACTOR = 3  # anvil moves: max fee = this × the price at start + tip
 GAS_HEADROOM = 1.5  # anvil: gas limit = estimate × this
-MOVE_SELECTOR = keccak(text="move(uint8)")[:4]  # the same in Arena and MoveBench
 DIRECTIONS = range(4)
 
 T = TypeVar("T")
