@@ -199,6 +199,7 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
                     chain_id, cfg.fast_chain_id, dumps, pending_logs=fast_api.format_pending_logs
                 )
                 node.admit_listeners.append(hub.on_admitted)
+                node.admit_listeners.append(fast_api.filters.on_admitted)
             node.listeners.append(hub.on_block)
             hubs[name] = hub
             app = make_app(Dispatcher({**methods, **duet.methods}), hub)

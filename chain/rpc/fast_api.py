@@ -21,6 +21,7 @@ from chain.rpc.errors import (
     RpcError,
     invalid_params,
 )
+from chain.rpc.filters import FilterApi
 from chain.rpc.format import (
     format_block,
     format_log,
@@ -101,6 +102,18 @@ class FastApi:
             "eth_getBlockTransactionCountByNumber": self.get_block_tx_count,
             "eth_getLogs": self.get_logs,
         }
+        self.filters = FilterApi(
+            self.chain_id,
+            lambda: self.node.query.fast_head.height,
+            self._block_hash_at,
+            self.get_logs,
+        )
+        self.methods |= self.filters.methods
+
+    def _block_hash_at(self, height: Height) -> bytes:
+        block = self.node.query.get_block(self.chain_id, height)
+        assert block is not None, f"fast block {height} at or below the head is missing"
+        return block.hash
 
     @staticmethod
     def _noargs(params: Any, value: Any) -> Any:
