@@ -13,6 +13,7 @@ from chain.fast.executor import BlockEnv, CallMsg, ExecutionError
 from chain.fast.receipts import decode_stored_log, decode_stored_receipt
 from chain.fast.txs import FastTx, InvalidTransaction, decode_transaction
 from chain.ledger.blocks import LedgerBlock
+from chain.ledger.store import TxRecord
 from chain.node import Node
 from chain.rpc.errors import (
     EXECUTION_REVERTED,
@@ -46,6 +47,9 @@ SUGGESTED_PRIORITY_FEE = 1_000_000_000  # 1 gwei, what anvil suggests too
 ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
 PANIC_SELECTOR = bytes.fromhex("4e487b71")  # Panic(uint256)
 MAX_FEE_HISTORY_BLOCKS = 1024
+MIN_BLOB_BASE_FEE = 1  # EIP-4844's floor: no blob transactions here, so it stays there
+BLOCK_NOT_FOUND = -32001
+HASH_HEX_CHARS = 66  # "0x" and 32 bytes
 
 # A transaction that may burn more gas than this is not simulated for `pendingLogs`: a game
 # move burns tens of thousands; a forecast is not worth a block's worth of work at admission.
@@ -101,6 +105,15 @@ class FastApi:
             "eth_getBlockByHash": self.get_block_by_hash,
             "eth_getBlockTransactionCountByNumber": self.get_block_tx_count,
             "eth_getLogs": self.get_logs,
+            "eth_getBlockTransactionCountByHash": self.get_block_tx_count_by_hash,
+            "eth_getTransactionByBlockNumberAndIndex": self.get_transaction_by_number_index,
+            "eth_getTransactionByBlockHashAndIndex": self.get_transaction_by_hash_index,
+            "eth_getRawTransactionByHash": self.get_raw_transaction_by_hash,
+            "eth_getRawTransactionByBlockNumberAndIndex": self.get_raw_by_number_index,
+            "eth_getRawTransactionByBlockHashAndIndex": self.get_raw_by_hash_index,
+            "eth_getBlockReceipts": self.get_block_receipts,
+            "eth_blobBaseFee": lambda p: self._noargs(p, hex(MIN_BLOB_BASE_FEE)),
+            "net_peerCount": lambda p: self._noargs(p, "0x0"),
         }
         self.filters = FilterApi(
             self.chain_id,
@@ -132,14 +145,14 @@ class FastApi:
             if "blockHash" in tag:
                 block = query.get_block_by_hash(parse_hash(tag["blockHash"], "blockHash"))
                 if block is None or block.chain_id != self.chain_id:
-                    raise RpcError(-32001, f"block {tag['blockHash']} not found")
+                    raise RpcError(BLOCK_NOT_FOUND, f"block {tag['blockHash']} not found")
                 return block
             height = parse_quantity(tag.get("blockNumber"), "blockNumber")
         else:
             height = parse_quantity(tag, what)
         block = query.get_block(self.chain_id, height)
         if block is None:
-            raise RpcError(-32001, f"block {height} not found; the head is {head.height}")
+            raise RpcError(BLOCK_NOT_FOUND, f"block {height} not found; the head is {head.height}")
         return block
 
     def _block_json(self, block: LedgerBlock, full: bool) -> dict[str, Any]:
@@ -154,24 +167,86 @@ class FastApi:
 
     def get_block_by_number(self, params: Any) -> Any:
         tag, full = expect_params(params, 1, 2)
-        try:
-            block = self.resolve_block(tag)
-        except RpcError as exc:
-            if exc.code == -32001:
-                return None
-            raise
+        block = self._block_by_tag(tag)
+        if block is None:
+            return None
         return self._block_json(block, bool(full and parse_bool(full, "full transactions")))
 
     def get_block_by_hash(self, params: Any) -> Any:
         block_hash, full = expect_params(params, 1, 2)
-        block = self.node.query.get_block_by_hash(parse_hash(block_hash, "block hash"))
-        if block is None or block.chain_id != self.chain_id:
+        block = self._block_by_hash(block_hash)
+        if block is None:
             return None
         return self._block_json(block, bool(full and parse_bool(full, "full transactions")))
 
     def get_block_tx_count(self, params: Any) -> Any:
         (tag,) = expect_params(params, 1, 1)
         return hex(len(self.resolve_block(tag).tx_hashes))
+
+    def get_block_tx_count_by_hash(self, params: Any) -> Any:
+        (block_hash,) = expect_params(params, 1, 1)
+        block = self._block_by_hash(block_hash)
+        return None if block is None else hex(len(block.tx_hashes))
+
+    def _block_by_hash(self, value: Any) -> LedgerBlock | None:
+        block = self.node.query.get_block_by_hash(parse_hash(value, "block hash"))
+        return block if block is not None and block.chain_id == self.chain_id else None
+
+    def _block_by_tag(self, tag: Any) -> LedgerBlock | None:
+        try:
+            return self.resolve_block(tag)
+        except RpcError as exc:
+            if exc.code == BLOCK_NOT_FOUND:
+                return None
+            raise
+
+    def _tx_in(self, block: LedgerBlock | None, index: Any) -> TxRecord | None:
+        """The committed transaction at `index` of `block` (None past its end)."""
+        position = parse_quantity(index, "transaction index")
+        if block is None or position >= len(block.tx_hashes):
+            return None
+        return self.node.query.get_tx(block.tx_hashes[position])
+
+    def _tx_json(self, record: TxRecord | None) -> Any:
+        if record is None:
+            return None
+        block = self.node.query.get_block(self.chain_id, record.height)
+        return format_transaction(self._decode(record.raw), block, record.index)
+
+    def get_transaction_by_number_index(self, params: Any) -> Any:
+        tag, index = expect_params(params, 2, 2)
+        return self._tx_json(self._tx_in(self._block_by_tag(tag), index))
+
+    def get_transaction_by_hash_index(self, params: Any) -> Any:
+        block_hash, index = expect_params(params, 2, 2)
+        return self._tx_json(self._tx_in(self._block_by_hash(block_hash), index))
+
+    def get_raw_by_number_index(self, params: Any) -> Any:
+        tag, index = expect_params(params, 2, 2)
+        record = self._tx_in(self._block_by_tag(tag), index)
+        return None if record is None else hx(record.raw)
+
+    def get_raw_by_hash_index(self, params: Any) -> Any:
+        block_hash, index = expect_params(params, 2, 2)
+        record = self._tx_in(self._block_by_hash(block_hash), index)
+        return None if record is None else hx(record.raw)
+
+    def get_block_receipts(self, params: Any) -> Any:
+        """Every receipt of a block named by number, tag or hash (execution-apis), in order."""
+        (ref,) = expect_params(params, 1, 1)
+        if isinstance(ref, dict) and "blockHash" in ref:
+            ref = ref["blockHash"]
+        is_hash = isinstance(ref, str) and len(ref) == HASH_HEX_CHARS
+        block = self._block_by_hash(ref) if is_hash else self._block_by_tag(ref)
+        if block is None:
+            return None
+        receipts = []
+        for tx_hash in block.tx_hashes:
+            record = self.node.query.get_tx(tx_hash)
+            assert record is not None, f"transaction {tx_hash.hex()} of a stored block missing"
+            receipt = decode_stored_receipt(record.receipt)
+            receipts.append(format_receipt(receipt, record.hash, block, record.index))
+        return receipts
 
     # -- state -----------------------------------------------------------------------------
 
@@ -340,6 +415,15 @@ class FastApi:
             return None if pending is None else format_transaction(pending)
         block = self.node.query.get_block(self.chain_id, record.height)
         return format_transaction(self._decode(record.raw), block, record.index)
+
+    def get_raw_transaction_by_hash(self, params: Any) -> Any:
+        (tx_hash,) = expect_params(params, 1, 1)
+        tx_hash = parse_hash(tx_hash, "transaction hash")
+        record = self.node.query.get_tx(tx_hash)
+        if record is not None:
+            return hx(record.raw)
+        pending = self.node.query.get_pending_tx(tx_hash)
+        return None if pending is None else hx(pending.raw)
 
     def get_transaction_receipt(self, params: Any) -> Any:
         (tx_hash,) = expect_params(params, 1, 1)

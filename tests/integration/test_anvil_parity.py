@@ -1,0 +1,115 @@
+"""The same web3.py sessions against Duet's fast chain and anvil, with the same outcomes.
+
+- Polling filters: block, pending-transaction and event filters report what happened once
+  each, the event filter's whole range on request, and an uninstalled filter is gone.
+- Reads by block and index: transactions, raw transactions, counts and a block's receipts
+  agree with the receipts the sends got; past a block's end there is nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from eth_account import Account
+from eth_utils import keccak
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.exceptions import Web3RPCError
+from web3.types import RPCEndpoint
+
+from chain.fast.genesis import dev_keys
+from chain.l1.anvil import Anvil
+from tests.conftest import NodeFactory
+from tests.integration.support import FAST_CHAIN_ID, call_data, deploy, transact
+
+SENDER = 6  # a dev account no other module of this node's tests uses
+
+
+@pytest.fixture(scope="module", params=["duet", "anvil"])
+def w3(request: pytest.FixtureRequest, module_node_factory: NodeFactory) -> Iterator[Web3]:
+    if request.param == "duet":
+        node = module_node_factory("--no-prover", "--no-l1")
+        yield Web3(Web3.HTTPProvider(node.fast_http))
+    else:
+        with Anvil("--chain-id", str(FAST_CHAIN_ID)) as url:  # the helpers sign for it
+            yield Web3(Web3.HTTPProvider(url))
+
+
+def test_filters_report_each_block_transaction_and_event_once(w3: Web3) -> None:
+    account = Account.from_key(dev_keys()[SENDER])
+    probe = deploy(w3, account, "Probe", 1)
+    start = w3.eth.block_number
+    blocks = w3.eth.filter("latest")
+    pending = w3.eth.filter("pending")
+    events = probe.events.ValueSet.create_filter(from_block=start)
+
+    receipts = [
+        transact(w3, account, {"to": probe.address, "data": call_data(probe, "set", v)})
+        for v in (5, 6)
+    ]
+    hashes = [r["transactionHash"] for r in receipts]
+
+    new_blocks = blocks.get_new_entries()
+    assert {r["blockHash"] for r in receipts} <= set(new_blocks)
+    assert not set(new_blocks) & set(blocks.get_new_entries())  # once each
+    assert set(hashes) <= set(pending.get_new_entries())
+    assert [e["args"]["v"] for e in events.get_new_entries()] == [5, 6]
+    assert events.get_new_entries() == []
+    assert [e["args"]["v"] for e in events.get_all_entries()] == [5, 6]
+
+    assert w3.eth.uninstall_filter(blocks.filter_id)
+    assert not w3.eth.uninstall_filter(blocks.filter_id)
+    with pytest.raises(Web3RPCError, match="filter not found"):
+        w3.eth.get_filter_changes(blocks.filter_id)
+
+
+def test_reads_by_block_and_index_agree_with_the_receipts(
+    w3: Web3, request: pytest.FixtureRequest
+) -> None:
+    account = Account.from_key(dev_keys()[SENDER + 1])
+    probe = deploy(w3, account, "Probe", 1)
+    receipts = [
+        transact(w3, account, {"to": probe.address, "data": call_data(probe, "set", v)})
+        for v in (7, 8)
+    ]
+
+    def call(method: str, *params: Any) -> Any:
+        response = w3.provider.make_request(RPCEndpoint(method), list(params))
+        assert "error" not in response, response
+        return response["result"]
+
+    for receipt in receipts:
+        tx_hash = receipt["transactionHash"].to_0x_hex()
+        number, index = hex(receipt["blockNumber"]), hex(receipt["transactionIndex"])
+        block_hash = receipt["blockHash"].to_0x_hex()
+        for by_number, by_hash in (
+            ("eth_getTransactionByBlockNumberAndIndex", "eth_getTransactionByBlockHashAndIndex"),
+        ):
+            assert call(by_number, number, index)["hash"] == tx_hash
+            assert call(by_hash, block_hash, index)["hash"] == tx_hash
+        raw = call("eth_getRawTransactionByHash", tx_hash)
+        assert "0x" + keccak(HexBytes(raw)).hex() == tx_hash
+        assert call("eth_getRawTransactionByBlockNumberAndIndex", number, index) == raw
+        assert call("eth_getRawTransactionByBlockHashAndIndex", block_hash, index) == raw
+        count = len(w3.eth.get_block(receipt["blockNumber"])["transactions"])
+        assert int(call("eth_getBlockTransactionCountByHash", block_hash), 16) == count
+        for ref in (number, block_hash):
+            listed = call("eth_getBlockReceipts", ref)
+            assert len(listed) == count
+            mine = listed[receipt["transactionIndex"]]
+            assert mine["transactionHash"] == tx_hash
+            assert int(mine["status"], 16) == receipt["status"] == 1
+            assert int(mine["gasUsed"], 16) == receipt["gasUsed"]
+            assert len(mine["logs"]) == len(receipt["logs"]) == 1
+        past_end = hex(count)
+        assert call("eth_getTransactionByBlockNumberAndIndex", number, past_end) is None
+        assert call("eth_getRawTransactionByBlockHashAndIndex", block_hash, past_end) is None
+
+    unknown = "0x" + "ab" * 32
+    assert call("eth_getBlockReceipts", unknown) is None
+    assert call("eth_getBlockTransactionCountByHash", unknown) is None
+    assert call("eth_getRawTransactionByHash", unknown) is None
+    assert int(call("eth_blobBaseFee"), 16) >= 1
+    if request.node.callspec.params["w3"] == "duet":  # anvil does not serve it
+        assert call("net_peerCount") == "0x0"
