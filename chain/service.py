@@ -185,7 +185,8 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
         endpoints: dict[str, Endpoint] = {}
         duet = DuetApi(node, endpoints)
         market = MarketApi(node)
-        fast_api = FastApi(node)
+        # A dev node signs for the dev accounts (eth_sendTransaction), as anvil does.
+        fast_api = FastApi(node, None if decentralized else dev_keys())
         hubs: dict[str, SubscriptionHub] = {}
         ports: dict[str, int] = {}
         for name, methods, chain_id, port in (

@@ -15,6 +15,7 @@ from chain.fast.txs import FastTx, InvalidTransaction, decode_transaction
 from chain.ledger.blocks import LedgerBlock
 from chain.ledger.store import TxRecord
 from chain.node import Node
+from chain.rpc.dev_accounts import DevAccountsApi
 from chain.rpc.errors import (
     EXECUTION_REVERTED,
     LIMIT_EXCEEDED,
@@ -76,7 +77,8 @@ def execution_error(exc: ExecutionError) -> RpcError:
 
 
 class FastApi:
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Node, dev_keys: list[bytes] | None = None) -> None:
+        """`dev_keys`: the dev accounts a dev node signs for (chain/rpc/dev_accounts.py)."""
         self.node = node
         self.chain_id = node.config.fast_chain_id
         self.methods: dict[str, Handler] = {
@@ -85,7 +87,6 @@ class FastApi:
             "net_listening": lambda p: self._noargs(p, True),
             "eth_chainId": lambda p: self._noargs(p, hex(self.chain_id)),
             "eth_syncing": lambda p: self._noargs(p, False),
-            "eth_accounts": lambda p: self._noargs(p, []),
             "eth_blockNumber": lambda p: self._noargs(p, hex(self.node.query.fast_head.height)),
             "eth_gasPrice": lambda p: self._noargs(
                 p, hex(self._next_base_fee() + SUGGESTED_PRIORITY_FEE)
@@ -122,6 +123,21 @@ class FastApi:
             self.get_logs,
         )
         self.methods |= self.filters.methods
+        self.dev_accounts = DevAccountsApi(
+            node,
+            dev_keys,
+            self._estimate_at_head,
+            self._next_base_fee,
+            self.node.submit_raw,
+        )
+        self.methods |= self.dev_accounts.methods
+
+    def _estimate_at_head(self, msg: CallMsg) -> int:
+        head = self.node.query.fast_head
+        try:
+            return self.node.query.estimate_gas(head.state_root, self._env(head), msg)
+        except ExecutionError as exc:
+            raise execution_error(exc) from None
 
     def _block_hash_at(self, height: Height) -> bytes:
         block = self.node.query.get_block(self.chain_id, height)

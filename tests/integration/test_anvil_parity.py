@@ -3,7 +3,9 @@
 - Polling filters: block, pending-transaction and event filters report what happened once
   each, the event filter's whole range on request, and an uninstalled filter is gone.
 - Reads by block and index: transactions, raw transactions, counts and a block's receipts
-  agree with the receipts the sends got; past a block's end there is nothing."""
+  agree with the receipts the sends got; past a block's end there is nothing.
+- Dev accounts: listed by eth_accounts in anvil's order, they send, sign messages (the same
+  signature as the key gives) and sign transactions without sending them."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Any
 
 import pytest
 from eth_account import Account
+from eth_account.messages import encode_defunct
 from eth_utils import keccak
 from hexbytes import HexBytes
 from web3 import Web3
@@ -113,3 +116,27 @@ def test_reads_by_block_and_index_agree_with_the_receipts(
     assert int(call("eth_blobBaseFee"), 16) >= 1
     if request.node.callspec.params["w3"] == "duet":  # anvil does not serve it
         assert call("net_peerCount") == "0x0"
+
+
+def test_dev_accounts_sign_and_send_as_on_anvil(w3: Web3) -> None:
+    keys = dev_keys()
+    assert w3.eth.accounts[: len(keys)] == [Account.from_key(k).address for k in keys]
+    me = w3.eth.accounts[SENDER + 2]
+    receiver = Account.create().address
+
+    tx_hash = w3.eth.send_transaction({"from": me, "to": receiver, "value": 12_345})
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30, poll_latency=0.05)
+    assert receipt["status"] == 1 and receipt["from"] == me
+    assert w3.eth.get_balance(receiver) == 12_345
+
+    message = b"duet"
+    expected = Account.sign_message(encode_defunct(primitive=message), keys[SENDER + 2])
+    assert bytes(w3.eth.sign(me, data=message)) == bytes(expected.signature)
+
+    fees = {"maxFeePerGas": hex(10 * 10**9), "maxPriorityFeePerGas": hex(10**9)}
+    unsent = {"from": me, "to": receiver, "value": "0x1", "gas": "0x5208", **fees}
+    response = w3.provider.make_request(RPCEndpoint("eth_signTransaction"), [unsent])
+    raw = response["result"]
+    assert isinstance(raw, str), raw
+    assert Account.recover_transaction(raw) == me
+    assert w3.eth.get_balance(receiver) == 12_345  # signed, not sent
