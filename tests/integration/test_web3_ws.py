@@ -196,6 +196,36 @@ def test_eth_unsubscribe_returns_true_and_stops_delivery(
     asyncio.run(scenario())
 
 
+async def subscribe_logs(socket: Any, kinds: tuple[str, ...], address: str) -> dict[str, str]:
+    """One subscription of each kind to `address`'s logs, on one socket: id → kind."""
+    subscribed = {}
+    for request_id, kind in enumerate(kinds):
+        request = {
+            "jsonrpc": "2.0",
+            "id": request_id,
+            "method": "eth_subscribe",
+            "params": [kind, {"address": address}],
+        }
+        await socket.send(json.dumps(request))
+        subscribed[json.loads(await socket.recv())["result"]] = kind
+    return subscribed
+
+
+async def collect_until_quiet(
+    socket: Any, kinds: dict[str, str]
+) -> list[tuple[str, dict[str, Any]]]:
+    """(kind, result) of every notification, in arrival order, until the socket is quiet."""
+    got: list[tuple[str, dict[str, Any]]] = []
+    try:
+        async with asyncio.timeout(QUIET_S * 2):
+            while True:
+                params = json.loads(await socket.recv()).get("params", {})
+                if params.get("subscription") in kinds:
+                    got.append((kinds[params["subscription"]], params["result"]))
+    except TimeoutError:
+        return got
+
+
 def test_soft_logs_in_dev_mode_come_before_the_committed_logs_once(
     node: NodeProcess, w3: Web3, accounts: list[LocalAccount], probes: tuple[Contract, Contract]
 ) -> None:
@@ -207,28 +237,11 @@ def test_soft_logs_in_dev_mode_come_before_the_committed_logs_once(
 
     async def scenario() -> list[tuple[str, dict[str, Any]]]:
         async with connect(node.fast_ws) as socket:
-            kinds = {}
-            for request_id, kind in enumerate(("logs", "softLogs")):
-                request = {
-                    "jsonrpc": "2.0",
-                    "id": request_id,
-                    "method": "eth_subscribe",
-                    "params": [kind, {"address": watched.address}],
-                }
-                await socket.send(json.dumps(request))
-                kinds[json.loads(await socket.recv())["result"]] = kind
+            kinds = await subscribe_logs(socket, ("logs", "softLogs"), watched.address)
             for value in (5, 6):
                 tx = {"to": watched.address, "data": call_data(watched, "set", value)}
                 await asyncio.to_thread(transact, w3, sender, tx)
-            got: list[tuple[str, dict[str, Any]]] = []
-            try:
-                async with asyncio.timeout(QUIET_S * 2):
-                    while True:
-                        params = json.loads(await socket.recv()).get("params", {})
-                        if params.get("subscription") in kinds:
-                            got.append((kinds[params["subscription"]], params["result"]))
-            except TimeoutError:
-                return got
+            return await collect_until_quiet(socket, kinds)
 
     got = asyncio.run(scenario())
     assert [kind for kind, _ in got] == ["softLogs", "logs"] * 2
@@ -253,16 +266,7 @@ def test_pending_logs_forecast_a_move_at_admission_and_skip_a_failing_one(
 
     async def scenario() -> list[tuple[str, dict[str, Any]]]:
         async with connect(node.fast_ws) as socket:
-            kinds = {}
-            for request_id, kind in enumerate(("softLogs", "pendingLogs")):
-                request = {
-                    "jsonrpc": "2.0",
-                    "id": request_id,
-                    "method": "eth_subscribe",
-                    "params": [kind, {"address": watched.address}],
-                }
-                await socket.send(json.dumps(request))
-                kinds[json.loads(await socket.recv())["result"]] = kind
+            kinds = await subscribe_logs(socket, ("softLogs", "pendingLogs"), watched.address)
             for contract, fn, args, gas in (
                 (watched, "failWithReason", (), 200_000),
                 (other, "set", (8,), 200_000),
@@ -272,15 +276,7 @@ def test_pending_logs_forecast_a_move_at_admission_and_skip_a_failing_one(
                 data = call_data(contract, fn, *args)
                 tx = {"to": contract.address, "data": data, "gas": gas}
                 await asyncio.to_thread(transact, w3, sender, tx)
-            got: list[tuple[str, dict[str, Any]]] = []
-            try:
-                async with asyncio.timeout(QUIET_S * 2):
-                    while True:
-                        params = json.loads(await socket.recv()).get("params", {})
-                        if params.get("subscription") in kinds:
-                            got.append((kinds[params["subscription"]], params["result"]))
-            except TimeoutError:
-                return got
+            return await collect_until_quiet(socket, kinds)
 
     got = asyncio.run(scenario())
     assert [kind for kind, _ in got] == ["pendingLogs", "softLogs", "softLogs"]
