@@ -49,17 +49,18 @@ class ArenaHistory:
         self.depth = depth
         self.base = Board()  # every event older than the recent ones, folded
         self.recent: OrderedDict[LogKey, ArenaEvent] = OrderedDict()
-        self.folded: set[LogKey] = set()  # keys folded into base: seen, never taken back
 
     def __contains__(self, key: LogKey) -> bool:
-        return key in self.recent or key in self.folded
+        """Whether that log was applied among the recent events. A log comes twice only where
+        the past read at start overlaps the live subscription, a few events at most; keys
+        folded into the base are forgotten, so a session's memory does not grow with it."""
+        return key in self.recent
 
     def add(self, key: LogKey, event: ArenaEvent) -> None:
         self.recent[key] = event
         while len(self.recent) > self.depth:
-            old_key, old = self.recent.popitem(last=False)
+            _, old = self.recent.popitem(last=False)
             self.base = apply_event(self.base, old)
-            self.folded.add(old_key)
 
     def remove_block(self, block_hash: str) -> bool:
         """Take back every recent event of that block; whether there was one."""
