@@ -16,14 +16,17 @@ from tests.integration.support import (
 
 
 def test_pending_nonce_counts_transactions_waiting_in_the_pool(node_factory: NodeFactory) -> None:
-    # Keep them waiting long enough to look: a block window of 1.5 s, and no ZK block (each
-    # would wake the fast chain to deliver its roots, and a window already running could
-    # take the first transaction alone).
-    node = node_factory("--block-window-ms", "1500", "--zk-interval", "3600")
+    # Keep them waiting long enough to look. A transaction on a quiet chain is in a block at
+    # once, but one that comes within a block window of the last block waits for the window
+    # to end: a primer transfer makes a block, and the three follow within its 5 s window.
+    # No ZK block either (each would wake the fast chain to deliver its roots).
+    node = node_factory("--block-window-ms", "5000", "--zk-interval", "3600")
     w3 = Web3(Web3.HTTPProvider(node.fast_http))
     # The first fast block delivers the ZK genesis's roots; the transactions come after it.
     wait_until(lambda: w3.eth.block_number >= 1, 30, what="the genesis roots delivered")
     sender, to = dev_account(3), dev_account(4).address
+    primer = sign(w3, dev_account(5), {"to": to, "value": 1, "gas": TRANSFER_GAS})
+    wait_receipt(w3, w3.eth.send_raw_transaction(primer))
     hashes = [
         w3.eth.send_raw_transaction(
             sign(w3, sender, {"to": to, "value": 1, "gas": TRANSFER_GAS}, nonce=n)
