@@ -10,6 +10,7 @@ FAST_CHAIN_ID = ChainId(7702)
 ZK_BLOCK_INTERVAL_S = 1.0
 FAST_BLOCK_WINDOW_MS = 5.0  # the least time between fast blocks under load (chain/consensus/dev.py)
 FAST_BLOCK_GAS_LIMIT = 30_000_000
+SUGGESTED_TIP_WEI = 1_000_000_000  # the fast chain's suggested priority fee: 1 gwei, as anvil
 # EIP-1559 with a floor: at millisecond block times a pure EIP-1559 base fee would decay to
 # a few wei after any quiet spell, making spam free; the floor keeps a minimum price.
 MIN_BASE_FEE_WEI = Wei(1_000_000_000)  # 1 gwei

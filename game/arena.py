@@ -15,6 +15,7 @@ over one WebSocket). A refusal raises `Refused` with the contract's error by nam
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -144,6 +145,10 @@ class Seat:
     def address(self) -> str:
         return str(self.key.address)
 
+    @functools.cached_property
+    def _signing_key(self) -> PrivateKey:
+        return PrivateKey(bytes(self.key.key))
+
     def sign_move(self, direction: int) -> bytes:
         """`move(direction)`, signed with chain/fast/tx_signing.py (eth-account's bytes at a
         tenth of its CPU: a crew of bots signs many moves a second)."""
@@ -157,7 +162,7 @@ class Seat:
             value=0,
             data=MOVE_SELECTOR + abi_encode(["uint8"], [direction]),
         )
-        raw = sign_dynamic_fee_tx(tx, PrivateKey(bytes(self.key.key)))
+        raw = sign_dynamic_fee_tx(tx, self._signing_key)
         self.nonce += 1
         return raw
 

@@ -8,7 +8,7 @@ import rlp
 from coincurve import PublicKey
 from eth.vm.forks.prague import PragueVM
 
-from chain.encoding import decode_rlp, encode_rlp, keccak
+from chain.encoding import decode_rlp, encode_rlp, encode_uint, keccak
 from chain.ensure import ensure
 from chain.types import Address, ChainId, Hash32
 
@@ -141,7 +141,7 @@ def compute_signing_hash(raw: bytes) -> tuple[bytes, bytes]:
         v_int >= EIP155_V_OFFSET, InvalidTransaction, f"invalid transaction signature: v = {v_int}"
     )
     chain_id, parity = divmod(v_int - EIP155_V_OFFSET, 2)
-    payload = encode_rlp([*unsigned, _to_bytes(chain_id), b"", b""])
+    payload = encode_rlp([*unsigned, encode_uint(chain_id), b"", b""])
     return keccak(payload), _signature(r, s, parity)
 
 
@@ -156,10 +156,6 @@ def _signature(r: bytes, s: bytes, recovery_id: int) -> bytes:
 
 def _to_int(value: bytes) -> int:
     return int.from_bytes(value, "big")
-
-
-def _to_bytes(value: int) -> bytes:
-    return value.to_bytes((value.bit_length() + 7) // 8, "big")
 
 
 def recover_sender(raw: bytes) -> Address:

@@ -17,6 +17,7 @@ from coincurve import PrivateKey
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
+from chain.config import SUGGESTED_TIP_WEI
 from chain.fast.executor import CallMsg
 from chain.fast.tx_signing import DynamicFeeTx, sign_dynamic_fee_tx
 from chain.fast.txs import InvalidTransaction
@@ -34,7 +35,6 @@ from chain.types import Address
 
 Handler = Callable[[list[Any]], Any]
 UNSUPPORTED_FIELDS = ("gasPrice", "accessList", "authorizationList", "blobVersionedHashes")
-DEFAULT_TIP_WEI = 10**9  # what eth_maxPriorityFeePerGas suggests
 
 
 class DevAccountsApi:
@@ -49,7 +49,9 @@ class DevAccountsApi:
         """`keys`: the dev accounts' keys, None on a node that is not a dev node."""
         self.node = node
         self.chain_id = node.config.fast_chain_id
-        self.keys = {Address(bytes.fromhex(Account.from_key(k).address[2:])): k for k in keys or []}
+        accounts = [Account.from_key(key) for key in keys or []]
+        self.addresses = [account.address for account in accounts]  # checksummed, in order
+        self.keys = {Address(bytes.fromhex(a.address[2:])): bytes(a.key) for a in accounts}
         self._estimate = estimate
         self._next_base_fee = next_base_fee
         self._submit = submit
@@ -62,7 +64,7 @@ class DevAccountsApi:
 
     def accounts(self, params: Any) -> list[str]:
         expect_params(params, 0, 0)
-        return [Account.from_key(k).address for k in self.keys.values()]
+        return list(self.addresses)
 
     def send_transaction(self, params: Any) -> str:
         (obj,) = expect_params(params, 1, 1)
@@ -79,12 +81,13 @@ class DevAccountsApi:
     def sign(self, params: Any) -> str:
         """EIP-191 `personal_sign` of the message, as geth's and anvil's `eth_sign`."""
         address, message = expect_params(params, 2, 2)
-        key = self._key_of(address)
+        _, key = self._key_of(address)
         data = parse_hex_bytes(message, "message")
         signed = Account.sign_message(encode_defunct(primitive=data), key)
         return hx(bytes(signed.signature))
 
-    def _key_of(self, address: Any) -> bytes:
+    def _key_of(self, address: Any) -> tuple[Address, bytes]:
+        """The dev account `address` names, and its key."""
         if not self.keys:
             raise RpcError(
                 TX_REJECTED,
@@ -92,10 +95,11 @@ class DevAccountsApi:
                 "eth_sign are served by a dev node (duet node --dev); sign locally and use "
                 "eth_sendRawTransaction",
             )
-        key = self.keys.get(parse_address(address, "from"))
+        sender = parse_address(address, "from")
+        key = self.keys.get(sender)
         if key is None:
             raise RpcError(TX_REJECTED, f"{address} is not a dev account of this node")
-        return key
+        return sender, key
 
     def _sign_call_object(self, obj: Any) -> bytes:
         """A transaction object as wallets send it, its gaps filled as anvil fills them
@@ -103,8 +107,7 @@ class DevAccountsApi:
         call = parse_object(obj, "transaction")
         if "from" not in call:
             raise invalid_params("from is required: the dev account that signs")
-        key = self._key_of(call["from"])
-        sender = parse_address(call["from"], "from")
+        sender, key = self._key_of(call["from"])
         given = [name for name in UNSUPPORTED_FIELDS if call.get(name) is not None]
         if given:
             raise invalid_params(
@@ -115,7 +118,7 @@ class DevAccountsApi:
         data = call.get("input", call.get("data"))
         payload = parse_hex_bytes(data, "input") if data else b""
         value = parse_quantity(call.get("value", "0x0"), "value")
-        tip = DEFAULT_TIP_WEI
+        tip = SUGGESTED_TIP_WEI
         if call.get("maxPriorityFeePerGas"):
             tip = parse_quantity(call["maxPriorityFeePerGas"], "maxPriorityFeePerGas")
         if call.get("maxFeePerGas"):

@@ -7,7 +7,12 @@ from typing import Any
 
 from eth_abi import decode as abi_decode
 
-from chain.config import CLIENT_VERSION, RPC_MAX_LOG_BLOCK_RANGE, RPC_MAX_LOGS
+from chain.config import (
+    CLIENT_VERSION,
+    RPC_MAX_LOG_BLOCK_RANGE,
+    RPC_MAX_LOGS,
+    SUGGESTED_TIP_WEI,
+)
 from chain.fast.chain import compute_base_fee, compute_prev_randao
 from chain.fast.executor import BlockEnv, CallMsg, ExecutionError
 from chain.fast.receipts import decode_stored_log, decode_stored_receipt
@@ -44,7 +49,6 @@ from chain.rpc.params import (
 from chain.types import Address, Height
 
 Handler = Callable[[list[Any]], Any]
-SUGGESTED_PRIORITY_FEE = 1_000_000_000  # 1 gwei, what anvil suggests too
 ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
 PANIC_SELECTOR = bytes.fromhex("4e487b71")  # Panic(uint256)
 MAX_FEE_HISTORY_BLOCKS = 1024
@@ -89,9 +93,9 @@ class FastApi:
             "eth_syncing": lambda p: self._noargs(p, False),
             "eth_blockNumber": lambda p: self._noargs(p, hex(self.node.query.fast_head.height)),
             "eth_gasPrice": lambda p: self._noargs(
-                p, hex(self._next_base_fee() + SUGGESTED_PRIORITY_FEE)
+                p, hex(self._next_base_fee() + SUGGESTED_TIP_WEI)
             ),
-            "eth_maxPriorityFeePerGas": lambda p: self._noargs(p, hex(SUGGESTED_PRIORITY_FEE)),
+            "eth_maxPriorityFeePerGas": lambda p: self._noargs(p, hex(SUGGESTED_TIP_WEI)),
             "eth_getBalance": self.get_balance,
             "eth_getTransactionCount": self.get_transaction_count,
             "eth_getCode": self.get_code,
@@ -159,10 +163,10 @@ class FastApi:
             height = 0
         elif isinstance(tag, dict):
             if "blockHash" in tag:
-                block = query.get_block_by_hash(parse_hash(tag["blockHash"], "blockHash"))
-                if block is None or block.chain_id != self.chain_id:
+                found = self._block_by_hash(tag["blockHash"])
+                if found is None:
                     raise RpcError(BLOCK_NOT_FOUND, f"block {tag['blockHash']} not found")
-                return block
+                return found
             height = parse_quantity(tag.get("blockNumber"), "blockNumber")
         else:
             height = parse_quantity(tag, what)
