@@ -6,6 +6,8 @@ JSON-RPC endpoints).
     root/testnet.json                               each validator's JSON-RPC ports
     root/validator-I/node/                          its node's data directory (duet.db, node.json)
     root/l1/                                        the shared anvil (state) and rollup (address)
+    root/joiner-N/                                  a validator joining after genesis: its home,
+                                                    node/ and testnet.json (its ports)
 
 With L1 (the default), the testnet starts one anvil for all validators and deploys, once, a
 rollup whose sequencer set is the validators' attester keys with their powers (the genesis
@@ -14,8 +16,11 @@ blocks in its vote extensions and runs its submission agent in its own L1 slots;
 runs the embedded prover.
 
 A network is made once and reopened by later starts (same keys, same ports, the chain where
-it stopped). `Testnet` starts, stops, kills, pauses and resumes single validators too: the
-end-to-end runner drives failures through it.
+it stopped, the joiners it had). A joiner starts as a full node and validates once it has
+registered its keys and bonded (`duet stake register`, chain/client/validator.py); it runs no
+submission agent (the rollup's agents are fixed at deployment). `Testnet` starts, stops,
+kills, pauses and resumes single validators too: the end-to-end runner drives failures
+through it.
 """
 
 from __future__ import annotations
@@ -37,8 +42,10 @@ from web3.types import RPCEndpoint
 
 from chain.consensus.comet_sequencer import COMETBFT_PID_FILE, find_own_cometbft
 from chain.consensus.network import (
+    JOINER_DIR_PREFIX,
     ValidatorHome,
     get_free_ports,
+    open_joiner_home,
     open_or_make_network,
     open_twin_home,
     read_attest_address,
@@ -127,6 +134,18 @@ def read_or_allocate_ports(root: Path, validators: int) -> list[tuple[int, int]]
     return ports
 
 
+def read_joiner_ports(directory: Path) -> tuple[int, int]:
+    """A joiner's (fast, ZK) JSON-RPC ports: those of an earlier start, or free ones."""
+    path = directory / TESTNET_FILE
+    try:
+        fast, zk = json.loads(path.read_text())["ports"]
+        return int(fast), int(zk)
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        fast, zk = get_free_ports(2)
+        path.write_text(json.dumps({"ports": [fast, zk]}) + "\n")
+        return fast, zk
+
+
 def open_validators(root: Path, validators: int, powers: Sequence[int] | None) -> list[Validator]:
     """The network under `root` (made now if new; NetworkError if made otherwise)."""
     root.mkdir(parents=True, exist_ok=True)
@@ -192,10 +211,16 @@ class Testnet:
         powers: Sequence[int] | None = None,
         executor: str = "revm",
         l1: bool = True,
+        joiners: int = 0,
     ) -> None:
         self.root = root
         self.executor = executor
         self.validators = open_validators(root, validators, powers)
+        self.genesis_validators = len(self.validators)  # those after join later (join())
+        # The joiners of earlier starts (their homes are under root), then new ones up to
+        # `joiners`: each starts with the rest, and may hold power by now.
+        while (root / f"{JOINER_DIR_PREFIX}{self.joiners}").exists() or self.joiners < joiners:
+            self.add_joiner()
         self.processes: dict[int, ChildProcess] = {}
         self.twins: dict[int, ChildProcess] = {}  # double signers, by the validator they copy
         self.with_l1 = l1
@@ -211,7 +236,8 @@ class Testnet:
         try:
             self.l1_url = anvil.start()
             self.anvil = anvil
-            homes = [validator.home for validator in self.validators]
+            genesis = self.validators[: self.genesis_validators]  # the joiners join later
+            homes = [validator.home for validator in genesis]
             self.deployment = deploy_rollup(make_l1_web3(self.l1_url), self.root, homes)
         except L1Error as exc:
             self.stop_l1()
@@ -241,6 +267,9 @@ class Testnet:
             # One embedded prover for the network: the others would prove the same jobs
             # with the same dev key. Every validator runs its agent, in its own L1 slots.
             *([] if validator.index == 0 else ["--no-prover"]),
+            # A joiner's key is not among the rollup's submission agents (its slots are
+            # the genesis validators'); it attests like the others.
+            *(["--no-agent"] if validator.index >= self.genesis_validators else []),
             *self._l1_args(),
         ]
 
@@ -350,6 +379,28 @@ class Testnet:
         except LaunchError as exc:
             raise TestnetError(f"{exc}\n(whole log: {twin.log})") from None
         return twin
+
+    @property
+    def joiners(self) -> int:
+        return len(self.validators) - self.genesis_validators
+
+    def add_joiner(self) -> Validator:
+        """A node for a validator joining after genesis (open_joiner_home), not started: it
+        becomes one of `validators` (start, kill_one and the others take its index). Its
+        CometBFT syncs the chain from the others; it validates once its keys are registered
+        and its stake bonded (chain/client/validator.py)."""
+        home = open_joiner_home(self.root, self.joiners)
+        fast, zk = read_joiner_ports(home.directory)
+        joiner = Validator(home, fast, zk)
+        self.validators.append(joiner)
+        return joiner
+
+    def join(self) -> Validator:
+        """A new joiner (add_joiner), started and answering."""
+        joiner = self.add_joiner()
+        self._spawn(joiner)
+        self._wait_ready(joiner)
+        return joiner
 
     def stop_twin(self, index: int) -> None:
         process = self.twins.pop(index, None)

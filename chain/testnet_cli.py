@@ -1,6 +1,6 @@
 """`duet testnet`: start a local network of validators on loopback and keep it running.
 
-    duet testnet --validators 4 [--dir DIR] [--reset]
+    duet testnet --validators 4 [--joiners N] [--dir DIR] [--reset]
 
 Each validator is a `duet node --consensus cometbft` process with its own CometBFT; the
 network lives under DIR and a later start continues it. Ctrl-C stops every validator.
@@ -18,7 +18,7 @@ from typing import Any
 from rich.console import Console
 
 from chain.consensus.cometbft import CometBFTNotFound, find_cometbft
-from chain.consensus.network import MAX_VALIDATORS, NetworkError
+from chain.consensus.network import MAX_VALIDATORS, NetworkError, read_attest_address
 from chain.testnet import Testnet, TestnetError
 
 WATCH_S = 1.0  # how often the validators' processes are checked
@@ -50,6 +50,13 @@ def add_testnet_parser(sub: Any, default_dir: Path) -> None:
         "--executor", choices=("revm", "pyevm"), default="revm", help="the fast chain's EVM"
     )
     testnet.add_argument(
+        "--joiners",
+        type=int,
+        default=0,
+        help="also run N full nodes of validators that join after genesis (with the ones an "
+        "earlier start made); each prints how to register and bond it",
+    )
+    testnet.add_argument(
         "--no-l1",
         action="store_true",
         help="no shared anvil and rollup: the validators settle nowhere",
@@ -65,16 +72,28 @@ def print_validators(testnet: Testnet) -> None:
             f"  L1 (anvil) {testnet.l1_url}  Rollup {testnet.deployment.rollup}", soft_wrap=True
         )
     for v in validators:
+        joiner = v.index >= testnet.genesis_validators
         out.print(
-            f"  validator {v.index}: fast {v.fast_http}  zk {v.zk_http}\n"
-            f"    CometBFT RPC {v.comet_rpc}  data {v.data_dir}  log {v.log}",
+            f"  {'joiner' if joiner else 'validator'} {v.index}: fast {v.fast_http}  "
+            f"zk {v.zk_http}\n    CometBFT RPC {v.comet_rpc}  data {v.data_dir}  log {v.log}",
             soft_wrap=True,
         )
+        if joiner:
+            home = v.home.home
+            out.print(
+                f"    to validate: give {read_attest_address(home)} ZKPoW (stake + 1), then\n"
+                f"    duet stake register --cometbft-home {home} --node-url {v.zk_http}\n"
+                f"    duet stake bond AMOUNT --cometbft-home {home} --node-url {v.zk_http}",
+                soft_wrap=True,
+            )
 
 
 def cmd_testnet(args: argparse.Namespace) -> int:
     if not 1 <= args.validators <= MAX_VALIDATORS:
         err.print(f"[red]--validators must be 1 to {MAX_VALIDATORS}[/]")
+        return 2
+    if not 0 <= args.joiners <= MAX_VALIDATORS - args.validators:
+        err.print(f"[red]--joiners must be 0 to {MAX_VALIDATORS - args.validators}[/]")
         return 2
     try:
         find_cometbft()
@@ -85,7 +104,13 @@ def cmd_testnet(args: argparse.Namespace) -> int:
     if args.reset and root.exists():
         shutil.rmtree(root)
     try:
-        testnet = Testnet(root, args.validators, executor=args.executor, l1=not args.no_l1)
+        testnet = Testnet(
+            root,
+            args.validators,
+            executor=args.executor,
+            l1=not args.no_l1,
+            joiners=args.joiners,
+        )
     except NetworkError as exc:
         err.print(f"[red]{exc}[/] (--reset makes a new network in {root})")
         return 2

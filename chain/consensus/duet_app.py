@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from typing import Any
@@ -81,8 +81,22 @@ from chain.consensus.evidence import (
     parse_validators,
     read_genesis_validators,
 )
-from chain.consensus.stake import compute_power_changes, is_power_epoch, list_slashed
+from chain.consensus.registration import (
+    InvalidRegistration,
+    Registration,
+    check_novelty,
+    check_signatures,
+    format_registrations,
+    parse_registrations,
+)
+from chain.consensus.stake import (
+    STAKE_UNIT_WEI,
+    compute_power_changes,
+    is_power_epoch,
+    list_slashed,
+)
 from chain.consensus.txs import (
+    REGISTRATION_TAG,
     AttestationTx,
     L1InboxTx,
     ProofTx,
@@ -113,10 +127,16 @@ from chain.node.ledger import (
 from chain.node.zk_lane import ZkDraft
 from chain.types import Hash32, Height
 from chain.zk.chain import compute_block_context
-from chain.zk.ops import Deposit, InvalidOp, Slash
+from chain.zk.ops import Bond, Deposit, InvalidOp, Slash
 from chain.zk.pool import OpPool
 from chain.zk.signing import InvalidSignature, SignedOperation, parse_signed_operation
-from chain.zk.state import compute_stake_address, get_account_index, get_stake, list_stakes
+from chain.zk.state import (
+    compute_stake_address,
+    get_account,
+    get_account_index,
+    get_stake,
+    list_stakes,
+)
 
 log = logging.getLogger("duet.consensus")
 
@@ -140,6 +160,12 @@ VALIDATORS_META = "comet_validators"  # JSON: the genesis validators, by address
 # ZK block that moved it, ascending (the last STAKE_HISTORY_KEPT).
 ATTESTER_STAKES_META = "attester_stakes"
 STAKE_HISTORY_KEPT = 64
+# JSON [{"pub_key": hex, "address": attester}, ...]: the validators registered after genesis
+# (chain/consensus/registration.py), in the order heights committed them.
+REGISTRATIONS_META = "registrations"
+MAX_REGISTRATIONS_PER_HEIGHT = 4  # each costs every validator two signature checks
+MAX_VALIDATORS_KNOWN = 1000  # genesis and registered: a registry that cannot grow forever
+REGISTRATION_MIN_BALANCE = STAKE_UNIT_WEI  # the attester's free ZKPoW: one unit of power
 MAX_EVIDENCE_KEPT = 1000
 BLOCK_ID_FLAG_COMMIT = validator_pb2.BLOCK_ID_FLAG_COMMIT  # a vote for the block
 VERIFY_ACCEPT = abci.ResponseVerifyVoteExtension.ACCEPT
@@ -192,6 +218,7 @@ class Execution:
     results: list[abci.ExecTxResult]
     refusals: list[str] = field(default_factory=list)
     attestation: AttestationTx | None = None  # the validators' signatures of a ZK block
+    registrations: list[Registration] = field(default_factory=list)  # validators joining
 
     @property
     def is_valid_proposal(self) -> bool:
@@ -230,6 +257,7 @@ class Sorted:
     proofs: list[tuple[int, ProofTx]] = field(default_factory=list)
     attestations: list[tuple[int, AttestationTx]] = field(default_factory=list)
     inboxes: list[tuple[int, L1InboxTx]] = field(default_factory=list)
+    registrations: list[tuple[int, Registration]] = field(default_factory=list)
     undecodable: dict[int, str] = field(default_factory=dict)
 
 
@@ -247,6 +275,8 @@ def sort_txs(node: Node, raw_txs: tuple[bytes, ...]) -> Sorted:
                 out.attestations.append((index, tagged))
             elif isinstance(tagged, L1InboxTx):
                 out.inboxes.append((index, tagged))
+            elif isinstance(tagged, Registration):
+                out.registrations.append((index, tagged))
             else:
                 out.ops.append((index, parse_signed_operation(tagged.wire, node.signing_domain)))
         except (InvalidTransaction, UndecodableTx, InvalidSignature) as exc:
@@ -263,13 +293,16 @@ def execute_txs(
     decided: bool = False,
     find_target: Callable[[], SettlementBlock | None] | None = None,
     slashes: Sequence[Slash] = (),
+    validators: Mapping[bytes, CometValidator] | None = None,
 ) -> Execution:
     """Execute `raw_txs` in order as the next height at `time_ms`, without storing; the
     refusals say why a proposal of them is not a valid one. `decided`: CometBFT decided
     them (FinalizeBlock), so what depends on this validator's own view (its reading of L1)
     is taken as the deciding power checked it. `find_target`: the ZK block due for
     attestation (default: looked up in the node's store). `slashes`: the queued slashes,
-    which a ZK block of this height applies."""
+    which a ZK block of this height applies. `validators`: the validators known before this
+    height (the genesis's and the registered), which a registration must not repeat; only
+    an attester (one of `attesters`, or registered earlier in this height) may Bond."""
     txs = sort_txs(node, raw_txs)
     results: dict[int, abci.ExecTxResult] = {}
     refusals: list[str] = []
@@ -294,6 +327,22 @@ def execute_txs(
             refuse(index, NOT_EXECUTED, f"attestation {index} is refused: {exc}")
             continue
         attestation = tx
+        results[index] = abci.ExecTxResult(code=OK)
+    # 0b. The validators joining: each registration new, and at most a few a height.
+    known = dict(validators or {})
+    stakers = {int(a.address, 16) for a in attesters}
+    registrations: list[Registration] = []
+    for index, registration in txs.registrations:
+        try:
+            if len(registrations) == MAX_REGISTRATIONS_PER_HEIGHT:
+                raise InvalidRegistration(f"more than {MAX_REGISTRATIONS_PER_HEIGHT} a height")
+            check_registration(node, registration, known, stakers)
+        except InvalidRegistration as exc:
+            refuse(index, NOT_EXECUTED, f"registration {index} is refused: {exc}")
+            continue
+        registrations.append(registration)
+        known[registration.validator] = registration.to_comet_validator()
+        stakers.add(int(registration.address, 16))
         results[index] = abci.ExecTxResult(code=OK)
     # 1. The proofs, each checked after those before it.
     next_zk = Height(node.zk_head.height + 1)
@@ -337,12 +386,18 @@ def execute_txs(
     for index, _ in txs.inboxes[1:] if due else txs.inboxes:
         refuse(index, NOT_EXECUTED, f"L1 inbox {index}: a second, or a height without ZK block")
     zk = None
+    bonds = [(i, s) for i, s in txs.ops if isinstance(s.op.body, Bond)]
+    for index, signed in bonds:
+        if signed.op.signer not in stakers:
+            refuse(index, NOT_EXECUTED, f"operation {signed.op_id.hex()}: {UNREGISTERED_BOND}")
     if due:
-        ops = [signed for _, signed in txs.ops]
+        ops = [signed for index, signed in txs.ops if index not in results]
         l1 = (inbox.deposits, inbox.forced)
         zk = node.make_zk_block(ops, time_ms, [s.record for s in submissions], l1, slashes)
         rejected = {signed.op_id: reason for signed, reason in zk.zk.rejected}
         for index, signed in txs.ops:
+            if index in results:
+                continue  # refused above
             if signed.op_id in rejected:
                 reason = f"operation {signed.op_id.hex()} cannot apply: {rejected[signed.op_id]}"
                 refuse(index, NOT_EXECUTED, reason)
@@ -353,8 +408,9 @@ def execute_txs(
             refusals.append(f"{len(ops)} ZK operations, more than a block's {limit}")
     else:
         for index, signed in txs.ops:
-            reason = f"operation {signed.op_id.hex()}: this height makes no ZK block"
-            refuse(index, NOT_EXECUTED, reason)
+            if index not in results:
+                reason = f"operation {signed.op_id.hex()}: this height makes no ZK block"
+                refuse(index, NOT_EXECUTED, reason)
     # 3. The fast block, on top of the ZK block.
     after = None if zk is None else zk.zk.block
     decoded = [tx for _, tx in txs.fast]
@@ -368,7 +424,36 @@ def execute_txs(
     if len(decoded) > MAX_TXS_PER_BLOCK:
         refusals.append(f"{len(decoded)} transactions, more than a block's {MAX_TXS_PER_BLOCK}")
     ordered = [results[index] for index in range(len(raw_txs))]
-    return Execution(zk, fast, submissions, ordered, refusals, attestation)
+    return Execution(zk, fast, submissions, ordered, refusals, attestation, registrations)
+
+
+UNREGISTERED_BOND = (
+    "a Bond of an account that is no validator's attester: register the validator's keys "
+    "first (duet stake register)"
+)
+
+
+def check_registration(
+    node: Node,
+    registration: Registration,
+    validators: Mapping[bytes, CometValidator],
+    attesters: set[int],
+) -> None:
+    """A registration the network may take: both keys signed it on these chains, neither
+    is a validator's already, the registry has room, and the attester holds at least
+    REGISTRATION_MIN_BALANCE of free ZKPoW on the committed ZK state (what makes a flood of
+    registrations cost something). Raises InvalidRegistration."""
+    config = node.config
+    check_signatures(config.zk_chain_id, config.fast_chain_id, registration)
+    check_novelty(registration, validators, attesters)
+    if len(validators) >= MAX_VALIDATORS_KNOWN:
+        raise InvalidRegistration(f"the network knows {MAX_VALIDATORS_KNOWN} validators already")
+    balance = get_account(node.zk_state, int(registration.address, 16)).balance
+    if balance < REGISTRATION_MIN_BALANCE:
+        raise InvalidRegistration(
+            f"attester {registration.address} holds {balance} wei of ZKPoW, less than the "
+            f"{REGISTRATION_MIN_BALANCE} a registration needs"
+        )
 
 
 class InvalidL1Inbox(Exception):
@@ -487,6 +572,13 @@ def select_proofs(node: Node, raw_txs: list[bytes], max_bytes: int) -> list[byte
     return chosen
 
 
+def select_registrations(raw_txs: list[bytes]) -> list[bytes]:
+    """The mempool's registrations, the first MAX_REGISTRATIONS_PER_HEIGHT (the execution
+    leaves out any that no longer holds, one registered meanwhile say)."""
+    chosen = [raw for raw in raw_txs if raw[:1] == bytes([REGISTRATION_TAG])]
+    return chosen[:MAX_REGISTRATIONS_PER_HEIGHT]
+
+
 def select_ops(node: Node, raw_txs: list[bytes], time_ms: int, max_bytes: int) -> list[bytes]:
     """The mempool's ZK operations that apply one after another on the ZK head (each
     signer's in nonce order, whatever order they arrived in), within `max_bytes` and a
@@ -535,7 +627,7 @@ class Decided:
     execution: Execution
     offences: list[Offence]
     jailings: list[CometValidator]
-    powers: dict[bytes, int]  # every genesis validator's power once the updates apply
+    powers: dict[bytes, int]  # every validator's power once the updates apply
     slashed: list[int]  # the attester addresses this height's jailings slash
 
 
@@ -566,9 +658,20 @@ class DuetApplication(BaseApplication):
 
     @cached_property
     def validators(self) -> dict[bytes, CometValidator]:
-        """The genesis validator set, as InitChain stored it (read once: it never changes)."""
+        """Every validator the network knows: the genesis set as InitChain stored it, then
+        the registered ones (power 0 until their stake gives them some). Read again after a
+        height that registers."""
         raw = self.node.store.get_meta(VALIDATORS_META)
-        return {} if raw is None else parse_validators(json.loads(raw))
+        known = {} if raw is None else parse_validators(json.loads(raw))
+        for registration in self.registrations:
+            known[registration.validator] = registration.to_comet_validator()
+        return known
+
+    @cached_property
+    def registrations(self) -> list[Registration]:
+        """The validators registered after genesis, in the order heights took them."""
+        raw = self.node.store.get_meta(REGISTRATIONS_META)
+        return [] if raw is None else parse_registrations(json.loads(raw))
 
     @property
     def jailed(self) -> set[bytes]:
@@ -583,8 +686,8 @@ class DuetApplication(BaseApplication):
 
     @property
     def powers(self) -> dict[bytes, int]:
-        """Each genesis validator's power as the last updates left it (the genesis's, the
-        jailed at 0, before any power epoch)."""
+        """Each validator's power as the last updates left it (the genesis's, the jailed
+        at 0, the registered at 0 before any power epoch)."""
         raw = self.node.store.get_meta(POWERS_META)
         if raw is not None:
             return {bytes.fromhex(a): int(p) for a, p in json.loads(raw).items()}
@@ -608,10 +711,17 @@ class DuetApplication(BaseApplication):
 
     @cached_property
     def attesters(self) -> tuple[Attester, ...]:
-        """The network's attesters, as InitChain stored them from the genesis (read once:
-        they never change)."""
+        """The network's attesters: the genesis's, as InitChain stored them, then the
+        registered validators' (weighing nothing until they bond)."""
         raw = self.node.store.get_meta(ATTESTERS_META)
-        return () if raw is None else parse_attesters(json.loads(raw))
+        genesis = () if raw is None else parse_attesters(json.loads(raw))
+        joined = tuple(Attester(r.validator, r.address, 0) for r in self.registrations)
+        return genesis + joined
+
+    def _forget_registry(self) -> None:
+        """Read the validators and attesters again (after a height registered some)."""
+        for name in ("registrations", "validators", "attesters"):
+            self.__dict__.pop(name, None)
 
     def _find_target(self) -> SettlementBlock | None:
         if self._target is None:
@@ -679,6 +789,7 @@ class DuetApplication(BaseApplication):
             decided=decided,
             find_target=self._find_target,
             slashes=self._queued_slashes(),
+            validators=self.validators,
         )
 
     # -- connection "info" ---------------------------------------------------------------
@@ -715,9 +826,14 @@ class DuetApplication(BaseApplication):
             return abci.ResponseCheckTx(code=UNDECODABLE, log=str(exc))
         if isinstance(tagged, AttestationTx | L1InboxTx):
             return abci.ResponseCheckTx(code=REFUSED, log="only a proposer makes this kind")
+        stakers = {int(a.address, 16) for a in self.attesters}
         try:
-            if isinstance(tagged, ZkOpTx):
-                node.check_op_for_mempool(tagged.wire)
+            if isinstance(tagged, Registration):
+                check_registration(node, tagged, self.validators, stakers)
+            elif isinstance(tagged, ZkOpTx):
+                signed = node.check_op_for_mempool(tagged.wire)
+                if isinstance(signed.op.body, Bond) and signed.op.signer not in stakers:
+                    raise InvalidOp(UNREGISTERED_BOND)
             else:
                 node.desk.check_submission(
                     tagged.job_id,
@@ -727,7 +843,7 @@ class DuetApplication(BaseApplication):
                     # A recheck (after each height) verified the proof once already.
                     verify=request.type != abci.RECHECK,
                 )
-        except (InvalidSignature, InvalidOp, SubmissionRefused) as exc:
+        except (InvalidSignature, InvalidOp, SubmissionRefused, InvalidRegistration) as exc:
             return abci.ResponseCheckTx(code=REFUSED, log=str(exc))
         return abci.ResponseCheckTx(code=OK)
 
@@ -752,8 +868,7 @@ class DuetApplication(BaseApplication):
         self.node.store.set_meta(ATTESTERS_META, json.dumps(format_attesters(attesters)))
         validators = read_genesis_validators(request.validators)
         self.node.store.set_meta(VALIDATORS_META, json.dumps(format_validators(validators)))
-        self.__dict__.pop("attesters", None)  # read again from what was just stored
-        self.__dict__.pop("validators", None)
+        self._forget_registry()  # read again from what was just stored
         return abci.ResponseInitChain(app_hash=self.get_app_hash())
 
     async def prepare_proposal(
@@ -763,6 +878,7 @@ class DuetApplication(BaseApplication):
         time_ms = compute_time_ms(request.time)
         budget = request.max_tx_bytes
         picked = self._gather_attestation(request.local_last_commit)
+        picked += select_registrations(mempool)
         picked += select_proofs(node, mempool, budget - sum(map(compute_tx_size, picked)))
         if is_zk_due(node, time_ms, self.zk_interval_ms):
             if node.l1_deposits or node.l1_forced:
@@ -944,7 +1060,18 @@ class DuetApplication(BaseApplication):
         queue = self.slash_queue if execution.zk is None else []  # a ZK block takes them all
         if queue or decided.slashed or execution.zk is not None:
             meta[SLASH_QUEUE_META] = json.dumps([hex(v) for v in queue + decided.slashed])
+        if execution.registrations:
+            registry = self.registrations + execution.registrations
+            meta[REGISTRATIONS_META] = json.dumps(format_registrations(registry))
+            for registration in execution.registrations:
+                log.info(
+                    "validator %s registered, attester %s",
+                    registration.validator.hex().upper(),
+                    registration.address,
+                )
         self._record_stakes(execution.zk, meta)
         node.commit_height(execution.zk, fast, execution.submissions, meta)
+        if execution.registrations:
+            self._forget_registry()
         self._retract_soft(None if fast is None else fast.block.hash)
         return abci.ResponseCommit()

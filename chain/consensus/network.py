@@ -672,3 +672,48 @@ def open_twin_home(root: Path, index: int, cometbft: Path | None = None) -> Vali
     with about(f"twin {index}'s config.toml"):
         set_config(home / "config" / "config.toml", config)
     return twin
+
+
+JOINER_DIR_PREFIX = "joiner-"
+
+
+def open_joiner_home(root: Path, number: int, cometbft: Path | None = None) -> ValidatorHome:
+    """A validator that joins the network under `root` after genesis: a home of its own under
+    `root/joiner-N/` (new consensus, node and attester keys; the network's genesis, which does
+    not name it), peered with every genesis validator. It starts as a full node, and becomes
+    a validator once it has registered its keys and bonded (chain/client/validator.py). Its
+    index follows the genesis validators'. Made once; reopened after."""
+    spec, homes = read_network(root)
+    directory = root.resolve() / f"{JOINER_DIR_PREFIX}{number}"
+    home = directory / HOME_DIR
+    record = directory / "joiner.json"
+    if record.exists():
+        saved = read_json(record)
+        rpc_port, p2p_port = int(saved["rpc_port"]), int(saved["p2p_port"])
+    else:
+        init_home(locate_cometbft(cometbft), home)
+        write_attest_key(home)
+        shutil.copyfile(homes[0].home / "config" / "genesis.json", home / "config" / "genesis.json")
+        rpc_port, p2p_port = get_free_ports(2)
+        write_json(record, {"rpc_port": rpc_port, "p2p_port": p2p_port})
+    with about(f"joiner {number}'s keys"):
+        node_id = compute_node_id(read_json(home / "config" / "node_key.json"))
+        validator_address = compute_validator_address(
+            read_json(home / "config" / "priv_validator_key.json")
+        )
+    joiner = ValidatorHome(
+        index=len(homes) + number,
+        home=home,
+        node_id=node_id,
+        rpc_port=rpc_port,
+        p2p_port=p2p_port,
+        app_address=compute_app_address(directory),
+        validator_address=validator_address,
+        power=0,
+    )
+    config = compute_node_config(joiner, homes, spec)
+    config[("p2p", "persistent_peers")] = ",".join(h.p2p_address for h in homes)
+    config[("", "moniker")] = f"joiner-{number}"
+    with about(f"joiner {number}'s config.toml"):
+        set_config(home / "config" / "config.toml", config)
+    return joiner

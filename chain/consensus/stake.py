@@ -2,8 +2,9 @@
 
 A validator's power is its bonded stake on the ZK chain, one unit per STAKE_UNIT_WEI, read at
 power epochs: the FinalizeBlock of every STAKE_EPOCH_HEIGHTS-th height answers a validator
-update for each genesis validator whose power the stake changed (CometBFT applies it at
-H+2). Every validator reads the same committed ZK state there, so all answer alike. The
+update for each validator whose power the stake changed (CometBFT applies it at H+2): the
+genesis's, and those registered since (chain/consensus/registration.py), which enter
+CometBFT's set so. Every validator reads the same committed ZK state there, so all answer alike. The
 genesis stakes are the genesis powers in stake (chain/zk/genesis.py), so power starts as the
 genesis says and moves only by Bond, Unbond and Slash operations, which are proven like the
 rest.
@@ -49,10 +50,12 @@ def compute_power_changes(
     jailed: set[bytes],
     powers: Mapping[bytes, int],
 ) -> dict[bytes, int]:
-    """The genesis validators whose power the stake changes (CometBFT address → new power):
-    `bonded` maps attester addresses to their bonded wei, `powers` holds each validator's
-    power now. A validator without an attester has no stake to follow; a jailed one stays 0.
-    Nothing changes if the changes would leave no validator with power."""
+    """The validators whose power the stake changes (CometBFT address → new power):
+    `validators` are the genesis's and the registered ones, `bonded` maps attester addresses
+    to their bonded wei, `powers` holds each validator's power now (none: 0, a registered
+    validator not in CometBFT's set yet). A validator without an attester has no stake to
+    follow; a jailed one stays 0. Nothing changes if the changes would leave no validator
+    with power."""
     attester_of = {a.validator: int(a.address, 16) for a in attesters}
     new = dict(powers)
     for address in validators:
@@ -62,7 +65,7 @@ def compute_power_changes(
             new[address] = compute_power(bonded.get(attester_of[address], 0))
     if not any(new.values()):
         return {}
-    return {a: p for a, p in new.items() if p != powers.get(a)}
+    return {a: p for a, p in new.items() if p != powers.get(a, 0)}
 
 
 def list_slashed(jailings: Sequence[CometValidator], attesters: Sequence[Attester]) -> list[int]:

@@ -13,7 +13,9 @@ above). The bytes between are never a fast transaction's first, so they tag the 
 - `L1_INBOX_TAG` + JSON {"deposits": [[index, to, amount]], "forced": [[index, [w1, w2, w3],
   signature]]} (numbers and bytes as 0x-hex): the L1 deposits and queued Withdraws the
   height's ZK block takes, as the proposer read them from the rollup; only a proposer makes
-  it, and every validator checks it against its own reading of L1.
+  it, and every validator checks it against its own reading of L1;
+- `REGISTRATION_TAG` + a validator's registration of its consensus and attester keys
+  (chain/consensus/registration.py), which lets a validator join after genesis.
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from chain.consensus.registration import (
+    InvalidRegistration,
+    Registration,
+    decode_registration,
+    encode_registration,
+)
 from chain.l1.forced import QueuedWithdrawal
 from chain.market.signing import MAX_RESULT_BYTES
 from chain.types import JobId
@@ -32,6 +40,7 @@ ZK_OP_TAG = 0x80
 PROOF_TAG = 0x81
 ATTESTATION_TAG = 0x82
 L1_INBOX_TAG = 0x83
+REGISTRATION_TAG = 0x84
 MAX_L1_INBOX_BYTES = 256 * 1024
 MAX_ATTESTATION_SIGNATURES = 1000
 MAX_ZK_OP_BYTES = 4096  # an operation's wire form is a few hundred bytes
@@ -40,7 +49,7 @@ SIGNATURE_BYTES = 65
 
 
 class UndecodableTx(Exception):
-    """Bytes that are none of the three kinds."""
+    """Bytes that are none of the tagged kinds."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,10 @@ def encode_proof(job_id: bytes, result: bytes, signature: bytes) -> bytes:
     return bytes([PROOF_TAG]) + job_id + signature + result
 
 
+def encode_registration_tx(registration: Registration) -> bytes:
+    return bytes([REGISTRATION_TAG]) + encode_registration(registration)
+
+
 def encode_attestation(height: int, signatures: bytes) -> bytes:
     return bytes([ATTESTATION_TAG]) + height.to_bytes(8, "big") + signatures
 
@@ -116,9 +129,9 @@ def decode_l1_inbox(body: bytes) -> L1InboxTx:
     return L1InboxTx(deposits, forced)
 
 
-def decode_tagged(raw: bytes) -> ZkOpTx | ProofTx | AttestationTx | L1InboxTx:
-    """A ZK operation, proof or attestation transaction; raises UndecodableTx for anything
-    else."""
+def decode_tagged(raw: bytes) -> ZkOpTx | ProofTx | AttestationTx | L1InboxTx | Registration:
+    """A ZK operation, proof, attestation, L1 inbox or registration transaction; raises
+    UndecodableTx for anything else."""
     if not raw:
         raise UndecodableTx("empty transaction")
     tag, body = raw[0], raw[1:]
@@ -147,4 +160,9 @@ def decode_tagged(raw: bytes) -> ZkOpTx | ProofTx | AttestationTx | L1InboxTx:
         return AttestationTx(int.from_bytes(body[:8], "big"), body[8:])
     if tag == L1_INBOX_TAG:
         return decode_l1_inbox(body)
+    if tag == REGISTRATION_TAG:
+        try:
+            return decode_registration(body)
+        except InvalidRegistration as exc:
+            raise UndecodableTx(str(exc)) from None
     raise UndecodableTx(f"unknown transaction tag {tag:#04x}")

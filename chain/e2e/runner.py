@@ -10,7 +10,10 @@ show:
 - with L1, ZK blocks keep settling: an operation sent at the end settles on the rollup with
   the validators' attestations;
 - a double signer is jailed, and its stake on the ZK chain is slashed (SLASH_PERCENT of it
-  burned) on every live node.
+  burned) on every live node;
+- a joiner (a validator that was not in the genesis) syncs the chain, registers its keys,
+  bonds its power in ZKPoW, and enters CometBFT's validator set with that power; from then on
+  its votes count (the liveness checks weigh it) and so do its attestations on L1.
 
 At the end every validator is brought back (started or resumed), so the checks cover all.
 `run_manifest` returns a report (JSON-ready); any failed check raises E2EFailure.
@@ -29,10 +32,15 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
+from chain.client.validator import register_validator
 from chain.client.zk import ZkClient
+from chain.consensus.comet_sequencer import read_attest_key
 from chain.consensus.network import read_attest_address
+from chain.consensus.stake import STAKE_UNIT_WEI
 from chain.e2e.manifest import DOWN_AFTER, Manifest, Perturbation, can_commit
 from chain.jsonrpc import NodeUnreachable, RpcClient, RpcError
+from chain.l1.link import make_l1_web3
+from chain.l1.rollup import RollupClient
 from chain.testing.accounts import dev_account, sign_transfer
 from chain.testnet import Testnet
 from chain.zk.ops import compute_slashed
@@ -40,6 +48,10 @@ from chain.zk.ops import compute_slashed
 log = logging.getLogger("duet.e2e")
 
 LOAD_SENDER = 9  # the dev account the load sends from
+JOIN_FUNDER = 7  # the dev account that gives a joiner's attester its ZKPoW
+JOIN_SPARE_WEI = STAKE_UNIT_WEI  # what a joiner holds besides its stake (a registration's minimum)
+SYNC_TIMEOUT_S = 120.0  # a joiner's CometBFT catching up with the chain
+JOIN_TIMEOUT_S = 120.0  # from its bond to its power in CometBFT's set (a power epoch and 2)
 LOAD_TO = to_checksum_address("0x" + "e2" * 20)
 PROGRESS_HEIGHTS = 2  # heights the chain must make after a perturbation that keeps 2/3 up
 PROGRESS_TIMEOUT_S = 60.0
@@ -64,6 +76,7 @@ class RunState:
     jailed: set[int] = field(default_factory=set)  # by the evidence of their double signing
     # validator index → its bonded stake (wei) before and after its slash
     slashed: dict[int, tuple[int, int]] = field(default_factory=dict)
+    joined: dict[int, dict[str, Any]] = field(default_factory=dict)  # by validator index
 
     def is_live(self, index: int) -> bool:
         return index not in self.down and index not in self.paused
@@ -80,6 +93,14 @@ def wait_for(check: Callable[[], bool], what: str, timeout_s: float) -> None:
 def read_height(url: str) -> int:
     status = RpcClient(url, timeout_s=2).call("status", {})
     return int(status["sync_info"]["latest_block_height"])
+
+
+def try_height(url: str) -> int:
+    """read_height, or -1 while that CometBFT does not answer (starting up)."""
+    try:
+        return read_height(url)
+    except (NodeUnreachable, RpcError):
+        return -1
 
 
 class Load:
@@ -174,6 +195,9 @@ class Run:
         if step.action == "double-sign":
             self.double_sign(index)
             return
+        if step.action == "join":
+            self.join(index)
+            return
         {
             "kill": testnet.kill_one,
             "stop": testnet.stop_one,
@@ -219,10 +243,49 @@ class Run:
         wait_for(is_slashed, f"validator {index}'s stake slashed to {left}", SLASH_TIMEOUT_S)
         self.state.slashed[index] = (bonded, left)
 
+    def join(self, index: int) -> None:
+        """A validator joins after genesis: its node syncs, its attester gets ZKPoW, it
+        registers its keys and bonds its power, which CometBFT's set then shows."""
+        started = time.monotonic()
+        power = self.manifest.all_powers[index]
+        joiner = self.testnet.join()
+        assert joiner.index == index, f"joiner {joiner.index}, not {index}"
+        wait_for(
+            lambda: try_height(joiner.comet_rpc) >= self.live_height() - 1,
+            f"validator {index} syncing the chain",
+            SYNC_TIMEOUT_S,
+        )
+        synced_s = time.monotonic() - started
+        attester = read_attest_address(joiner.home.home)
+        stake = power * STAKE_UNIT_WEI
+        funder = ZkClient(self.testnet.validators[0].zk_http, dev_account(JOIN_FUNDER).key)
+        funded = funder.transfer(attester, stake + JOIN_SPARE_WEI)
+        funder.wait(funded, "committed", timeout_s=COMMIT_TIMEOUT_S)
+        registered = register_validator(joiner.zk_http, joiner.home.home)
+        key = read_attest_key(joiner.home.home)
+        assert key is not None, "open_joiner_home writes it"
+        staker = ZkClient(joiner.zk_http, key)
+        staker.wait(staker.bond(stake), "committed", timeout_s=COMMIT_TIMEOUT_S)
+        address = joiner.home.validator_address.hex().upper()
+        url = self.testnet.validators[0].comet_rpc
+        wait_for(
+            lambda: read_comet_power(url, address) == power,
+            f"validator {index} in CometBFT's set with power {power}",
+            JOIN_TIMEOUT_S,
+        )
+        self.state.joined[index] = {
+            "validator": address,
+            "attester": attester,
+            "power": power,
+            "registered_at_height": registered.height,
+            "synced_s": round(synced_s, 1),
+            "joined_s": round(time.monotonic() - started, 1),
+        }
+
     def check_liveness(self, step: Perturbation) -> str:
         """Progress if enough power is up, a halt if not."""
         out = self.state.down | self.state.paused
-        if can_commit(self.manifest, out, self.state.jailed):
+        if can_commit(self.manifest, out, self.state.jailed, len(self.state.joined)):
             self.wait_heights(PROGRESS_HEIGHTS, f"progress after {step.action} {step.validator}")
             return "committing"
         before = self.live_height()
@@ -273,6 +336,7 @@ class Run:
             self.check_committed(load.acknowledged)
             checked = self.check_same_chain()
             settled = self.check_settles() if self.manifest.l1 else None
+            sequencers = self.check_l1_weights() if self.manifest.l1 else None
             evidence = RpcClient(self.testnet.validators[0].fast_http).call("duet_getEvidence")
         finally:
             load.stop(check=False)
@@ -289,6 +353,8 @@ class Run:
                 str(index): {"bonded_before": before, "bonded_after": after}
                 for index, (before, after) in self.state.slashed.items()
             },
+            "joined": {str(index): joined for index, joined in self.state.joined.items()},
+            "l1_sequencers": sequencers,
             "seconds": round(time.monotonic() - started, 1),
         }
 
@@ -349,6 +415,18 @@ class Run:
                 raise E2EFailure(f"validator {validator.index}'s app hashes differ")
         return common
 
+    def check_l1_weights(self) -> dict[str, int]:
+        """The rollup's sequencers and weights (after check_settles: every block before that
+        operation's settled); each joiner must be one, weighing its stake."""
+        testnet = self.testnet
+        assert testnet.l1_url is not None and testnet.deployment is not None
+        rollup = RollupClient(make_l1_web3(testnet.l1_url), testnet.deployment.rollup)
+        sequencers = {str(key): weight for key, weight in rollup.list_sequencers()}
+        zk = testnet.validators[0].zk_http
+        attesters = [joiner["attester"] for joiner in self.state.joined.values()]
+        check_joiners_weigh(sequencers, {a: read_bonded(zk, a) for a in attesters})
+        return sequencers
+
     def check_settles(self) -> float:
         """A ZK operation sent now settles on L1; returns how long it took."""
         started = time.monotonic()
@@ -356,6 +434,27 @@ class Run:
         op_id = client.transfer(dev_account(8).address, 1)
         client.wait(op_id, "settled", timeout_s=SETTLE_TIMEOUT_S)
         return round(time.monotonic() - started, 1)
+
+
+def read_comet_power(url: str, address: str) -> int:
+    """Validator `address`'s voting power in CometBFT's current set (0: not in it)."""
+    answer = RpcClient(url, timeout_s=2).call("validators", {"per_page": "100"})
+    for validator in answer["validators"]:
+        if validator["address"] == address:
+            return int(validator["voting_power"])
+    return 0
+
+
+def check_joiners_weigh(sequencers: dict[str, int], bonded: dict[str, int]) -> None:
+    """Each joiner's attester is one of the rollup's sequencers, weighing its bonded stake
+    on the ZK chain (`bonded`, by attester)."""
+    for attester, stake in bonded.items():
+        weight = sequencers.get(attester, 0)
+        if weight != stake:
+            raise E2EFailure(
+                f"the joiner's attester {attester} weighs {weight} on the rollup, not the "
+                f"{stake} wei it has bonded"
+            )
 
 
 def read_bonded(zk_url: str, validator: str) -> int:

@@ -372,6 +372,8 @@ contract Rollup {
     error BadEpochTable();
     /// The escape circuits are not in the key list, or forcing waits longer than freezing.
     error BadEscape();
+    /// An account's first settled Bond (block `height`) made it a sequencer (Config.stake).
+    event SequencerJoined(uint64 indexed height, address indexed sequencer);
     /// A sequencer's stake moved by the settled block `height` (Config.stake).
     event StakeMoved(uint64 indexed height, address indexed sequencer, uint256 weight, uint256 totalWeight);
     /// The signers' weight is not above two thirds of `totalWeight`.
@@ -775,8 +777,10 @@ contract Rollup {
     /// it moved: a Bond's or Unbond's amount (w3; the sequencer signed it: `from`, the low 160
     /// bits of w1), what a Slash burned of the bonded stake (w2; the validator in w1's low
     /// bits). The proofs bind each to the ZK chain's stake, and the weights start as the
-    /// genesis stakes, so they stay the sequencers' bonded stake; another account's stake is
-    /// no sequencer's. A decrease stops at zero (it cannot pass it while the weights follow).
+    /// genesis stakes, so they stay the sequencers' bonded stake. A Bond of an account that is
+    /// no sequencer makes it one (a validator joining after genesis: the sequencers refuse the
+    /// Bond of an account that has not registered a consensus key); an Unbond or Slash of one
+    /// moves nothing. A decrease stops at zero (it cannot pass it while the weights follow).
     function _followStake(uint256 m, bytes calldata ops, uint64 height) private {
         uint256 total = sequencerTotalWeight;
         uint256 off;
@@ -786,7 +790,12 @@ contract Rollup {
             off = w + (_wordCount(m, id) << 5) + PROOF_BYTES;
             if (id != bondCircuit && id != unbondCircuit && id != slashCircuit) continue;
             address who = address(uint160(uint256(bytes32(ops[w:w + 32]))));
-            if (!isSequencer[who]) continue;
+            if (!isSequencer[who]) {
+                if (id != bondCircuit) continue;
+                isSequencer[who] = true;
+                sequencers.push(who);
+                emit SequencerJoined(height, who);
+            }
             uint256 at = w + (id == slashCircuit ? 32 : 64);
             uint256 amount = uint256(bytes32(ops[at:at + 32]));
             uint256 weight = sequencerWeight[who];

@@ -3,7 +3,9 @@ real four-validator `duet testnet` with its shared L1, perturbed under load, and
 the chain committing while more than two thirds of the power is up and halting otherwise,
 nothing acknowledged lost, every node with the same blocks and app hashes, and a ZK
 operation settling on L1; a double signer's evidence reaching the application, which jails
-it and slashes its stake on the ZK chain. kill-and-pause and double-signer run in the default suite; the rest with --slow.
+it and slashes its stake on the ZK chain; a validator joining after genesis, whose votes and
+attestations then count. kill-and-pause, double-signer and join run in the default suite; the
+rest with --slow.
 The CLI is run once, on a manifest it must refuse."""
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ DEFAULT_RUN = "kill-and-pause"
     [
         DEFAULT_RUN,
         "double-signer",
+        "join",
         pytest.param("halt-and-resume", marks=pytest.mark.slow),
         pytest.param("unequal-power", marks=pytest.mark.slow),
     ],
@@ -52,6 +55,14 @@ def test_manifest_passes(name: str, tmp_path: Path) -> None:
         slashed = report["slashed"]["3"]
         assert slashed["bonded_after"] == slashed["bonded_before"] * (100 - SLASH_PERCENT) // 100
         assert slashed["bonded_before"] > 0
+    if name == "join":
+        # Validator 0's 10 of 15 is not more than two thirds: the joiner's votes count.
+        assert outcomes == ["committing", "halted", "committing"]
+        joined = report["joined"]["1"]
+        assert joined["power"] == 5
+        assert joined["registered_at_height"] > 0
+        # The rollup made its attester a sequencer at its Bond (the runner checked the weight).
+        assert report["l1_sequencers"][joined["attester"]] == 5 * 10**18
     assert report["transfers_committed"] > 0
     assert report["zk_operation_settled_s"] is not None
 

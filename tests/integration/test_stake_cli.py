@@ -1,16 +1,20 @@
 """`duet stake` against a real dev node: bond and unbond commit and `show` reads back what
 the ZK chain holds; a claim before the unlock epoch is refused with the chain's reason; a bad
-amount or a `show` that names nobody is a usage error."""
+amount or a `show` that names nobody is a usage error; `register` says what is missing when
+the home has no keys or its CometBFT is not running."""
 
 from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from chain.consensus.network import init_home, write_attest_key
 from chain.testing.node_process import NodeProcess, duet_command
 from tests.conftest import NodeFactory
+from tests.integration.cometbft_net import COMETBFT, MISSING_REASON
 from tests.integration.support import dev_account, rpc_result
 
 ZKPOW = 10**18
@@ -63,3 +67,22 @@ def test_rejects_a_bad_amount_or_nobody_to_show(stake_node: NodeProcess) -> None
     nobody = run_stake(stake_node, "show")
     assert nobody.returncode == 2
     assert "name an ADDRESS" in " ".join(nobody.stderr.split())
+
+
+def test_register_says_what_is_missing(stake_node: NodeProcess, tmp_path: Path) -> None:
+    empty = run_stake(stake_node, "register", "--cometbft-home", str(tmp_path / "nothing"))
+    assert empty.returncode == 1
+    assert "has no attester key" in " ".join(empty.stderr.split())
+
+
+@pytest.mark.skipif(COMETBFT is None, reason=MISSING_REASON)
+def test_register_needs_the_validators_cometbft_running(
+    stake_node: NodeProcess, tmp_path: Path
+) -> None:
+    assert COMETBFT is not None
+    home = tmp_path / "home"
+    init_home(COMETBFT, home)
+    write_attest_key(home)
+    done = run_stake(stake_node, "register", "--cometbft-home", str(home))
+    assert done.returncode == 1
+    assert "does not answer: start its node first" in " ".join(done.stderr.split())

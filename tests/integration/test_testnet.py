@@ -160,7 +160,8 @@ def test_four_validators_agree_and_survive_a_killed_and_a_paused_one(testnet: Te
 
 def test_cli_starts_a_network_and_stops_it_on_ctrl_c(tmp_path: Path) -> None:
     root = tmp_path / "cli"
-    command = [*duet_command(), "testnet", "--validators", "1", "--dir", str(root)]
+    command = [*duet_command(), "testnet", "--validators", "1", "--joiners", "1"]
+    command += ["--dir", str(root)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         assert process.stdout is not None
@@ -171,11 +172,17 @@ def test_cli_starts_a_network_and_stops_it_on_ctrl_c(tmp_path: Path) -> None:
             lines.append(process.stdout.readline())
         text = "".join(lines)
         assert "validator 0: fast http://127.0.0.1:" in text
+        # A joiner's node runs beside it, with what makes it a validator.
+        assert "joiner 1: fast http://127.0.0.1:" in text
+        home = root / "joiner-0" / "cometbft"
+        assert f"duet stake register --cometbft-home {home}" in text.replace("\n", " ")
         process.send_signal(signal.SIGINT)
         assert process.wait(60) == 0
     finally:
         process.kill()
     assert (root / "network.json").exists() and (root / "testnet.json").exists()
+    # A later start finds the joiner again (it may hold power by then).
+    assert [v.index for v in Testnet(root, 1).validators] == [0, 1]
 
 
 def test_cli_refuses_a_validator_count_out_of_range(tmp_path: Path) -> None:

@@ -1,8 +1,9 @@
 """The rollup following its validators' stake on a real anvil (docs/l1.md, "Stake"): deployed
 with `follow_stake`, each sequencer weighs its genesis stake; a settled Bond, Unbond or Slash
-of a sequencer moves its weight by exactly the bonded stake it moved, another account's stake
-moves nothing, and the next block needs more than two thirds of the new weights. A rollup
-that does not follow keeps the weights it was deployed with."""
+of a sequencer moves its weight by exactly the bonded stake it moved, another account's first
+Bond makes it a sequencer weighing that bond (a validator joining after genesis), and the next
+block needs more than two thirds of the new weights. A rollup that does not follow keeps the
+weights it was deployed with."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ from chain.zk.state import ZkState, compute_state_root, get_stake
 ALICE_STAKE = 20 * ETHER
 BOB_STAKE = 10 * ETHER  # Alice alone holds exactly 2/3: not more
 KEYS = {who: SIGNER_KEYS[who] for who in (ALICE, BOB)}
-# Alice bonds more, Bob unbonds some, the minter (no sequencer) bonds, Alice is slashed.
+# Alice bonds more, Bob unbonds some, the minter (no sequencer yet) bonds, Alice is slashed.
 STAKE_STEPS = [
     (ALICE, Bond(6 * ETHER)),
     (BOB, Unbond(4 * ETHER)),
@@ -101,13 +102,16 @@ def test_stake_operations_of_sequencers_move_their_weights(
     block = get_stake_block()
     assert weights(rollup) == {ALICE: ALICE_STAKE, BOB: BOB_STAKE}
     settle_block(rollup, 1, block, ALICE, BOB)
-    # The weights are the bonded stake the ZK state now holds; the minter's bond is no
-    # sequencer's, and Unbond took Bob's unbonding stake out of his weight.
+    # The weights are the bonded stake the ZK state now holds: the minter's bond made it a
+    # sequencer, and Unbond took Bob's unbonding stake out of his weight.
     alice = ALICE_STAKE + 6 * ETHER
     alice -= compute_slashed(alice)
-    assert weights(rollup) == {ALICE: alice, BOB: BOB_STAKE - 4 * ETHER}
-    assert weights(rollup) == {who: get_stake(block.post, who).bonded for who in (ALICE, BOB)}
-    assert total_weight(rollup) == alice + BOB_STAKE - 4 * ETHER
+    assert weights(rollup) == {ALICE: alice, BOB: BOB_STAKE - 4 * ETHER, MINTER: ETHER}
+    stakers = (ALICE, BOB, MINTER)
+    assert weights(rollup) == {who: get_stake(block.post, who).bonded for who in stakers}
+    assert total_weight(rollup) == alice + BOB_STAKE - 4 * ETHER + ETHER
+    joined = rollup.contract.events.SequencerJoined().get_logs(from_block=0)
+    assert [int(e.args.sequencer, 16) for e in joined] == [MINTER]
 
 
 def test_the_next_block_needs_two_thirds_of_the_new_weights(
@@ -122,7 +126,7 @@ def test_the_next_block_needs_two_thirds_of_the_new_weights(
     assert refused.value.error_args == (ALICE_STAKE, ALICE_STAKE + BOB_STAKE)
     settle_block(rollup, 1, stake_block, ALICE, BOB)
     transfer_block = get_transfer_block()
-    # After: Bob's 6 of about 30.7 is too little; Alice's 24.7 is more than two thirds.
+    # After: Bob's 6 of about 31.7 is too little; Alice's 24.7 is more than two thirds.
     with pytest.raises(L1Revert) as refused:
         settle_block(rollup, 2, transfer_block, BOB)
     assert refused.value.error == "AttestationTooWeak"

@@ -1,6 +1,6 @@
 """End-to-end manifests (chain/e2e/manifest.py): the suite's manifests parse; a manifest
 naming something impossible is refused with what is wrong; the power arithmetic says when
-CometBFT commits and when it halts."""
+CometBFT commits and when it halts, a joiner's power counting once it has joined."""
 
 from __future__ import annotations
 
@@ -43,6 +43,13 @@ def test_defaults() -> None:
             "cannot start validator 1, which is paused",
         ),
         ("validators = [", "not TOML"),
+        (BASE + "joiners = [0]\n", "joiners must be positive integers"),
+        (BASE + "joiners = [1]\n[[perturbation]]\nvalidator = 4\naction = 'kill'\n", "cannot kill"),
+        (BASE + "[[perturbation]]\nvalidator = 1\naction = 'join'\n", "cannot join validator 1"),
+        (
+            BASE + "joiners = [1, 1]\n[[perturbation]]\nvalidator = 5\naction = 'join'\n",
+            "the joiners join in order; validator 4 is next",
+        ),
     ],
 )
 def test_rejects_an_impossible_manifest(text: str, wrong: str) -> None:
@@ -72,3 +79,11 @@ def test_commits_only_with_more_than_two_thirds_of_the_power_up() -> None:
     heavy = parse_manifest("validators = 4\npowers = [5, 1, 1, 1]\n", "heavy")
     assert can_commit(heavy, {1, 2})
     assert not can_commit(heavy, {0})
+
+
+def test_a_joiners_power_counts_once_it_has_joined() -> None:
+    joining = parse_manifest("validators = 1\npowers = [10]\njoiners = [5]\n", "join")
+    assert joining.all_powers == (10, 5)
+    assert can_commit(joining, {1}, joined=0)  # not joined: validator 0 holds all the power
+    assert not can_commit(joining, {1}, joined=1)  # joined: 10 of 15 is not more than 2/3
+    assert can_commit(joining, set(), joined=1)
