@@ -27,7 +27,7 @@ import shutil
 import socket
 import subprocess
 import tomllib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -636,6 +636,35 @@ def open_or_make_network(
     return homes
 
 
+def open_side_home(
+    directory: Path, record_name: str, fill: Callable[[Path], None], cometbft: Path | None
+) -> tuple[Path, int, int]:
+    """A home beside the network's under `directory` (its CometBFT home, and its RPC and p2p
+    ports): made once (`cometbft init`, then `fill` writes what it needs), its ports recorded
+    in `record_name`; reopened after."""
+    home = directory / HOME_DIR
+    record = directory / record_name
+    if record.exists():
+        saved = read_json(record)
+        return home, int(saved["rpc_port"]), int(saved["p2p_port"])
+    init_home(locate_cometbft(cometbft), home)
+    fill(home)
+    rpc_port, p2p_port = get_free_ports(2)
+    write_json(record, {"rpc_port": rpc_port, "p2p_port": p2p_port})
+    return home, rpc_port, p2p_port
+
+
+def configure_side_node(
+    node: ValidatorHome, homes: Sequence[ValidatorHome], spec: NetworkSpec, moniker: str
+) -> None:
+    """config.toml of a home beside the network's, peered with every validator."""
+    config = compute_node_config(node, homes, spec)
+    config[("p2p", "persistent_peers")] = ",".join(h.p2p_address for h in homes)
+    config[("", "moniker")] = moniker
+    with about(f"{moniker}'s config.toml"):
+        set_config(node.home / "config" / "config.toml", config)
+
+
 def open_twin_home(root: Path, index: int, cometbft: Path | None = None) -> ValidatorHome:
     """A second home behind validator `index`'s consensus key, for the end-to-end runner's
     double signer: its own node key, ports and app socket, the validator's consensus and
@@ -645,17 +674,12 @@ def open_twin_home(root: Path, index: int, cometbft: Path | None = None) -> Vali
     spec, homes = read_network(root)
     original = homes[index]
     directory = root.resolve() / f"twin-{index}"
-    home = directory / HOME_DIR
-    record = directory / "twin.json"
-    if record.exists():
-        saved = read_json(record)
-        rpc_port, p2p_port = int(saved["rpc_port"]), int(saved["p2p_port"])
-    else:
-        init_home(locate_cometbft(cometbft), home)
+
+    def copy_keys(home: Path) -> None:
         for name in ("priv_validator_key.json", "genesis.json", ATTEST_KEY_FILE):
             shutil.copyfile(original.home / "config" / name, home / "config" / name)
-        rpc_port, p2p_port = get_free_ports(2)
-        write_json(record, {"rpc_port": rpc_port, "p2p_port": p2p_port})
+
+    home, rpc_port, p2p_port = open_side_home(directory, "twin.json", copy_keys, cometbft)
     with about(f"twin {index}'s keys"):
         node_id = compute_node_id(read_json(home / "config" / "node_key.json"))
     twin = dataclasses.replace(
@@ -666,11 +690,7 @@ def open_twin_home(root: Path, index: int, cometbft: Path | None = None) -> Vali
         p2p_port=p2p_port,
         app_address=compute_app_address(directory),
     )
-    config = compute_node_config(twin, homes, spec)
-    config[("p2p", "persistent_peers")] = ",".join(h.p2p_address for h in homes)
-    config[("", "moniker")] = f"twin-{index}"
-    with about(f"twin {index}'s config.toml"):
-        set_config(home / "config" / "config.toml", config)
+    configure_side_node(twin, homes, spec, f"twin-{index}")
     return twin
 
 
@@ -685,17 +705,12 @@ def open_joiner_home(root: Path, number: int, cometbft: Path | None = None) -> V
     index follows the genesis validators'. Made once; reopened after."""
     spec, homes = read_network(root)
     directory = root.resolve() / f"{JOINER_DIR_PREFIX}{number}"
-    home = directory / HOME_DIR
-    record = directory / "joiner.json"
-    if record.exists():
-        saved = read_json(record)
-        rpc_port, p2p_port = int(saved["rpc_port"]), int(saved["p2p_port"])
-    else:
-        init_home(locate_cometbft(cometbft), home)
-        write_attest_key(home)
+
+    def add_keys(home: Path) -> None:
+        write_attest_key(home)  # `cometbft init` made the others
         shutil.copyfile(homes[0].home / "config" / "genesis.json", home / "config" / "genesis.json")
-        rpc_port, p2p_port = get_free_ports(2)
-        write_json(record, {"rpc_port": rpc_port, "p2p_port": p2p_port})
+
+    home, rpc_port, p2p_port = open_side_home(directory, "joiner.json", add_keys, cometbft)
     with about(f"joiner {number}'s keys"):
         node_id = compute_node_id(read_json(home / "config" / "node_key.json"))
         validator_address = compute_validator_address(
@@ -711,9 +726,5 @@ def open_joiner_home(root: Path, number: int, cometbft: Path | None = None) -> V
         validator_address=validator_address,
         power=0,
     )
-    config = compute_node_config(joiner, homes, spec)
-    config[("p2p", "persistent_peers")] = ",".join(h.p2p_address for h in homes)
-    config[("", "moniker")] = f"joiner-{number}"
-    with about(f"joiner {number}'s config.toml"):
-        set_config(home / "config" / "config.toml", config)
+    configure_side_node(joiner, homes, spec, f"joiner-{number}")
     return joiner

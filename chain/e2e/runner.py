@@ -257,13 +257,19 @@ class Run:
         )
         synced_s = time.monotonic() - started
         attester = read_attest_address(joiner.home.home)
+        key = read_attest_key(joiner.home.home)
+        assert key is not None, "open_joiner_home writes it"
         stake = power * STAKE_UNIT_WEI
         funder = ZkClient(self.testnet.validators[0].zk_http, dev_account(JOIN_FUNDER).key)
         funded = funder.transfer(attester, stake + JOIN_SPARE_WEI)
         funder.wait(funded, "committed", timeout_s=COMMIT_TIMEOUT_S)
+        # The joiner's own node checks the registration: it must have that height too.
+        wait_for(
+            lambda: ZkClient(joiner.zk_http, key).balance(attester) >= stake + JOIN_SPARE_WEI,
+            f"validator {index}'s node seeing its attester funded",
+            COMMIT_TIMEOUT_S,
+        )
         registered = register_validator(joiner.zk_http, joiner.home.home)
-        key = read_attest_key(joiner.home.home)
-        assert key is not None, "open_joiner_home writes it"
         staker = ZkClient(joiner.zk_http, key)
         staker.wait(staker.bond(stake), "committed", timeout_s=COMMIT_TIMEOUT_S)
         address = joiner.home.validator_address.hex().upper()
