@@ -59,8 +59,19 @@ class AgentThread:
     stop: threading.Event
 
 
+# web3's middleware that Duet's L1 reads and signed transactions need none of: "validation"
+# asks L1 for its chain id before every eth_call (a second round trip; 2.3 ms of CPU a call
+# against anvil here, 0.8 ms without it), and "ens_name_to_address" resolves names we never
+# pass. A node polls the rollup several times a second (deposits, queued Withdraws,
+# settlement, its agent), so the saving adds up on every validator.
+UNNEEDED_MIDDLEWARE = ("validation", "ens_name_to_address")
+
+
 def make_l1_web3(url: str) -> Web3:
-    return Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": L1_TIMEOUT_S}))
+    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": L1_TIMEOUT_S}))
+    for name in UNNEEDED_MIDDLEWARE:
+        w3.middleware_onion.remove(name)
+    return w3
 
 
 async def connect_rollup(

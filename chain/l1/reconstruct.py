@@ -24,12 +24,12 @@ from typing import Any
 
 from eth_typing import ChecksumAddress
 from eth_utils import to_checksum_address
-from web3 import Web3
 from web3.exceptions import BadFunctionCallOutput, ContractLogicError, Web3Exception
 
 from chain.fast.genesis import dev_alloc
 from chain.l1.calldata import SettledOp, StateRoot, compute_block_commitment, decode_ops
 from chain.l1.errors import L1Error
+from chain.l1.link import make_l1_web3
 from chain.l1.rollup import RollupClient, SettledState, Settlement
 from chain.nodefile import read_node_file
 from chain.types import Hash32, Height
@@ -52,7 +52,6 @@ from chain.zk.words import InvalidWitness
 REPLAY_MIN_FEE = 0
 NO_EPOCH = 0  # the context of an op that reads none (only mints read the epoch)
 LOG_CHUNK_BLOCKS = 10_000  # L1 blocks per eth_getLogs request: endpoints cap the range
-L1_TIMEOUT_S = 60.0
 SUBMIT_BLOCK = "submitBlock"
 # A dev node's data directory: node.json (while it runs) and the rollup it deployed.
 DEPLOYMENT_PATH = Path("l1") / "deployment.json"
@@ -398,7 +397,7 @@ def format_state(state: ZkState) -> dict[str, Any]:
 
 def connect_rollup(l1_url: str, address: str) -> RollupClient:
     """The rollup at `address` on `l1_url`; L1Unavailable if either is missing."""
-    w3 = Web3(Web3.HTTPProvider(l1_url, request_kwargs={"timeout": L1_TIMEOUT_S}))
+    w3 = make_l1_web3(l1_url)
     rollup = RollupClient(w3, to_checksum_address(address))
     if not w3.eth.get_code(rollup.address):
         raise L1Unavailable(f"no contract at {rollup.address} on L1 chain {w3.eth.chain_id}")
