@@ -31,6 +31,7 @@ from chain.consensus.network import (
     load_network,
     make_network,
     open_or_make_network,
+    read_network,
 )
 from chain.launcher import ChildProcess
 from tests.integration.abci_kv_fixture import KVFixtureApp
@@ -277,10 +278,19 @@ def test_open_or_make_reopens_the_same_network_and_refuses_another(tmp_path: Pat
         NetworkError, match=r"made otherwise \(powers: \(10, 10\) → \(10, 10, 10\)\)"
     ):
         open_or_make_network(tmp_path, 3, timeout_commit="50ms")
-    with pytest.raises(NetworkError, match=r"timeout_commit: 50ms → 100ms"):
-        open_or_make_network(tmp_path, 2)
+    with pytest.raises(NetworkError, match=r"chain_id: duet-testnet → other"):
+        open_or_make_network(tmp_path, 2, timeout_commit="50ms", chain_id="other")
     with pytest.raises(NetworkError, match=r"is not empty: load_network reopens"):
         make_network(tmp_path, 2)
+
+
+def test_reopening_with_other_timeouts_writes_them_into_the_homes(tmp_path: Path) -> None:
+    made = open_or_make_network(tmp_path, 2, timeout_commit="50ms")
+    assert open_or_make_network(tmp_path, 2, timeout_commit="70ms") == made
+    for home in made:
+        config = tomllib.loads((home.home / "config" / "config.toml").read_text())
+        assert config["consensus"]["timeout_commit"] == "70ms"
+    assert read_network(tmp_path)[0].timeout_commit == "70ms"  # network.json too
 
 
 def test_rejects_load_of_a_home_with_other_keys(tmp_path: Path) -> None:
