@@ -10,6 +10,8 @@ PY_STAMP="$VENV/.duet-stamp"
 NODE_STAMP="node_modules/.duet-stamp"
 # CometBFT, the consensus engine of the decentralized mode (chain/consensus/cometbft.py finds it).
 COMETBFT_VERSION="0.38.26"
+# circomspect, the static analyser the tests run over the circuits (tests/circuits/test_analysis.py).
+CIRCOMSPECT_VERSION="0.9.0"
 
 # Slow, reproducible outputs (the circuits' keys, the ceremony's helper) live outside the
 # repository, so a fresh clone or `git clean` does not make them again.
@@ -27,7 +29,8 @@ Commands:
                 \${DUET_TESTNET_DIR:-~/.duet/testnet}: CometBFT, one shared anvil) and the
                 game on validator 1 with three bots; leaving the game stops the network
   setup         install what is missing or changed: .venv, node_modules, build/contracts,
-                the circuit keys and CometBFT (the decentralized mode; needs Go)
+                the circuit keys, CometBFT (the decentralized mode; needs Go) and
+                circomspect (the circuits' static analysis; needs cargo)
   test [ARGS]   set up, then ruff, mypy and pytest; ARGS go to pytest
                 (--slow adds the long drills and soaks)
   help, -h      show this help
@@ -129,6 +132,37 @@ setup_cometbft() {
     fi
 }
 
+setup_circomspect() {
+    # Built with cargo from crates.io into the cache, like CometBFT. Without cargo, or if the
+    # build fails, set-up goes on and the analysis test says why it is skipped.
+    local dir="$DUET_CACHE_DIR/circomspect-v$CIRCOMSPECT_VERSION" log
+    # It prints no version: a stamp written after the build says which one it is.
+    if [[ -x "$dir/bin/circomspect" && "$(cat "$dir/version" 2>/dev/null)" == "$CIRCOMSPECT_VERSION" ]]; then
+        step "circomspect v$CIRCOMSPECT_VERSION up to date ($dir/bin/circomspect)"
+        return
+    fi
+    if ! command -v cargo >/dev/null; then
+        step "circomspect: cargo not found; the circuits' static analysis is skipped"
+        return
+    fi
+    step "building circomspect v$CIRCOMSPECT_VERSION (about 7 minutes, once; log: $dir/build.log)"
+    mkdir -p "$dir"
+    log="$dir/build.log"
+    rm -rf "$dir/partial"
+    if cargo install circomspect --version "$CIRCOMSPECT_VERSION" --locked \
+        --root "$dir/partial" >"$log" 2>&1; then
+        rm -rf "$dir/bin"
+        mv "$dir/partial/bin" "$dir/bin"
+        rm -rf "$dir/partial"
+        printf '%s\n' "$CIRCOMSPECT_VERSION" >"$dir/version"
+        step "circomspect v$CIRCOMSPECT_VERSION built ($dir/bin/circomspect)"
+    else
+        rm -rf "$dir/partial"
+        tail -n 5 "$log" | sed 's/^/    /'
+        step "circomspect: cargo install failed (its output: $log); the analysis test is skipped"
+    fi
+}
+
 setup() {
     check_requirements
     mkdir -p "$DUET_CACHE_DIR"
@@ -139,6 +173,7 @@ setup() {
     step "circuit keys: development ceremony, cached in $DUET_CACHE_DIR"
     "$VENV/bin/python" -m chain.prover setup
     setup_cometbft
+    setup_circomspect
 }
 
 run_tests() {

@@ -8,8 +8,9 @@ directory; MoveBench is deployed through validator 0; then two phases run:
   `--duration` seconds; `moves_per_s` counts the moves whose log reached the `logs`
   subscription (final: the height committed) in that time;
 - latency: moves at `--rate` a second; for each, from the start of its
-  `eth_sendRawTransaction` to its log on the `softLogs` subscription (soft: in a proposal
-  validator 0 made or accepted) and on `logs` (final).
+  `eth_sendRawTransaction` to its log on the `pendingLogs` subscription (pending: validator
+  0 admitted it and simulated it on its head state, what the game forecasts from), on
+  `softLogs` (soft: in a proposal validator 0 made or accepted) and on `logs` (final).
 
 `height_ms_*` are the gaps between consecutive CometBFT header times over both phases.
 Moves are signed before a phase starts, so the client's CPU goes to sending and listening.
@@ -92,19 +93,20 @@ def compute_tx_hash(raw: str) -> str:
 
 @dataclass
 class Watch:
-    """When each move was sent, and when its log arrived soft and final."""
+    """When each move was sent, and when its log arrived pending, soft and final."""
 
     sent: dict[str, float] = field(default_factory=dict)
+    pending: dict[str, float] = field(default_factory=dict)
     soft: dict[str, float] = field(default_factory=dict)
     final: dict[str, float] = field(default_factory=dict)
     final_event: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 async def follow(ws_url: str, contract: str, watch: Watch, ready: asyncio.Event) -> None:
-    """Record each Moved log's arrival on `softLogs` and on `logs`."""
+    """Record each Moved log's arrival on `pendingLogs`, `softLogs` and `logs`."""
     async with connect(ws_url, max_size=None) as socket:
         kinds = {}
-        for request_id, kind in enumerate(("softLogs", "logs")):
+        for request_id, kind in enumerate(("pendingLogs", "softLogs", "logs")):
             params = [kind, {"address": contract}]
             request = {"jsonrpc": "2.0", "id": request_id, "method": "eth_subscribe"}
             await socket.send(json.dumps({**request, "params": params}))
@@ -117,7 +119,10 @@ async def follow(ws_url: str, contract: str, watch: Watch, ready: asyncio.Event)
             if log.get("removed"):
                 continue
             tx_hash = log["transactionHash"]
-            if kinds[params["subscription"]] == "softLogs":
+            kind = kinds[params["subscription"]]
+            if kind == "pendingLogs":
+                watch.pending.setdefault(tx_hash, now)
+            elif kind == "softLogs":
                 watch.soft.setdefault(tx_hash, now)
             else:
                 watch.final.setdefault(tx_hash, now)
@@ -174,10 +179,14 @@ async def run_latency(
     deadline = time.perf_counter() + SETTLE_S
     while any(h not in watch.final for h in hashes) and time.perf_counter() < deadline:
         await asyncio.sleep(0.05)
+    pending = [watch.pending[h] - watch.sent[h] for h in hashes if h in watch.pending]
     soft = [watch.soft[h] - watch.sent[h] for h in hashes if h in watch.soft]
     final = [watch.final[h] - watch.sent[h] for h in hashes if h in watch.final]
     return {
         "sent": count,
+        "pending_seen": len(pending),
+        "pending_ms_p50": to_ms(compute_percentile(pending, 50)),
+        "pending_ms_p99": to_ms(compute_percentile(pending, 99)),
         "soft_confirmed": len(soft),
         "final": len(final),
         "soft_confirm_ms_p50": to_ms(compute_percentile(soft, 50)),
@@ -261,6 +270,7 @@ async def measure(testnet: Testnet, settings: Settings, quiet: bool) -> dict[str
         "height_ms_p99": round(compute_percentile(gaps, 99) or 0, 1),
         "heights": len(gaps) + 1,
         "moves_per_s": round(throughput["moves_per_s"], 1),
+        "pending_ms_p50": latency["pending_ms_p50"],
         "soft_confirm_ms_p50": latency["soft_confirm_ms_p50"],
         "final_ms_p50": latency["final_ms_p50"],
         "phases": {"throughput": throughput, "latency": latency},
