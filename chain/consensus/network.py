@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import random
 import re
 import shutil
 import socket
@@ -74,6 +75,12 @@ PEER_GOSSIP_SLEEP = "10ms"
 # Calls per JSON-RPC batch: the node forwards its transactions to CometBFT's mempool in
 # batches (chain/consensus/comet_sequencer.py); CometBFT's default of 10 is one per 10 txs.
 RPC_BATCH_LIMIT = 500
+
+# Ports for the nodes' listeners come from below the kernel's ephemeral range (get_free_ports).
+EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+DEFAULT_EPHEMERAL_LOW = 32768
+LOW_PORT = 20000
+PORT_TRIES = 200
 
 NETWORK_FILE = "network.json"
 NETWORK_FORMAT = 1  # of network.json
@@ -360,13 +367,37 @@ def parse_validator_record(root: Path, index: int, entry: Mapping[str, Any]) -> 
 # --- Files, ports and the cometbft binary ---
 
 
-def get_free_ports(count: int) -> list[int]:
-    """`count` distinct loopback ports free now. Every probe stays bound until all are
-    chosen, so the kernel cannot hand out one port twice."""
-    probes = [socket.socket() for _ in range(count)]
+def read_ephemeral_low(path: Path = EPHEMERAL_RANGE_FILE) -> int:
+    """The lowest port the kernel picks for outgoing connections (Linux's default 32768)."""
     try:
-        for probe in probes:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return DEFAULT_EPHEMERAL_LOW
+
+
+def get_free_ports(count: int) -> list[int]:
+    """`count` distinct loopback ports free now, chosen at random below the kernel's
+    ephemeral range: a port the kernel handed out for a probe could be handed out again as
+    the source port of some outgoing connection before the node binds it (one benchmark run
+    in about fifteen failed so), while no connection takes a port below that range. Every
+    probe stays bound until all are chosen, so no port comes twice."""
+    high = read_ephemeral_low()
+    probes: list[socket.socket] = []
+    try:
+        for _ in range(PORT_TRIES):
+            if len(probes) == count:
+                break
+            probe = socket.socket()
+            try:
+                probe.bind((LOOPBACK, random.randrange(LOW_PORT, high)))
+            except OSError:
+                probe.close()
+                continue
+            probes.append(probe)
+        while len(probes) < count:  # a crowded range: let the kernel choose
+            probe = socket.socket()
             probe.bind((LOOPBACK, 0))
+            probes.append(probe)
         return [int(probe.getsockname()[1]) for probe in probes]
     finally:
         for probe in probes:

@@ -264,13 +264,13 @@ class Run:
         funded = funder.transfer(attester, stake + JOIN_SPARE_WEI)
         funder.wait(funded, "committed", timeout_s=COMMIT_TIMEOUT_S)
         # The joiner's own node checks the registration: it must have that height too.
+        staker = ZkClient(joiner.zk_http, key)
         wait_for(
-            lambda: ZkClient(joiner.zk_http, key).balance(attester) >= stake + JOIN_SPARE_WEI,
+            lambda: staker.balance(attester) >= stake + JOIN_SPARE_WEI,
             f"validator {index}'s node seeing its attester funded",
             COMMIT_TIMEOUT_S,
         )
         registered = register_validator(joiner.zk_http, joiner.home.home)
-        staker = ZkClient(joiner.zk_http, key)
         staker.wait(staker.bond(stake), "committed", timeout_s=COMMIT_TIMEOUT_S)
         address = joiner.home.validator_address.hex().upper()
         url = self.testnet.validators[0].comet_rpc

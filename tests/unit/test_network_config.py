@@ -24,8 +24,10 @@ from chain.consensus.cometbft_config import (
     set_config,
 )
 from chain.consensus.network import (
+    DEFAULT_EPHEMERAL_LOW,
     DEFAULT_POWER,
     LOOPBACK_TIMEOUTS,
+    LOW_PORT,
     MAX_VALIDATORS,
     NETWORK_FILE,
     ConsensusTimeouts,
@@ -40,9 +42,12 @@ from chain.consensus.network import (
     compute_powers,
     compute_spec,
     compute_spec_differences,
+    get_free_ports,
+    is_port_free,
     load_network,
     make_network,
     parse_network_record,
+    read_ephemeral_low,
 )
 
 # A node key and a validator key as `cometbft init` (v0.38.26) wrote them, with the id
@@ -376,3 +381,22 @@ def test_rejects_make_network_when_cometbft_init_fails(tmp_path: Path) -> None:
 def test_rejects_load_network_where_there_is_none(tmp_path: Path) -> None:
     with pytest.raises(NetworkError, match=rf"no network at {tmp_path} \(no {NETWORK_FILE}\)"):
         load_network(tmp_path)
+
+
+# --- ports: below the kernel's ephemeral range ---
+
+
+def test_free_ports_are_distinct_bindable_and_below_the_ephemeral_range() -> None:
+    ports = get_free_ports(8)
+    assert len(set(ports)) == 8
+    assert all(LOW_PORT <= port < read_ephemeral_low() for port in ports)
+    assert all(is_port_free(port) for port in ports)
+
+
+def test_reads_the_ephemeral_range_or_falls_back(tmp_path: Path) -> None:
+    ranges = tmp_path / "ip_local_port_range"
+    ranges.write_text("40000\t60999\n")
+    assert read_ephemeral_low(ranges) == 40000
+    ranges.write_text("garbage\n")
+    assert read_ephemeral_low(ranges) == DEFAULT_EPHEMERAL_LOW
+    assert read_ephemeral_low(tmp_path / "absent") == DEFAULT_EPHEMERAL_LOW
