@@ -222,6 +222,7 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
         else:
             sequencer = DevSequencer(node, options.block_window_ms, options.zk_interval_s)
             sequencer.soft_listeners.append(hubs["fast"].on_soft_block)
+            fast_api.dev_controls.mine = sequencer.mine  # evm_mine
             tasks = [sequencer.run()]
         if decentralized:
             log.info(

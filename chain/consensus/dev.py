@@ -22,6 +22,7 @@ from collections.abc import Callable
 from chain.fast.chain import FastBlock
 from chain.ledger.blocks import LedgerBlock
 from chain.node import Node
+from chain.node.ledger import now_ms
 
 log = logging.getLogger("duet.sequencer")
 RETRY_AFTER_ERROR_S = 0.5
@@ -74,6 +75,9 @@ class DevSequencer:
         fast = self.node.make_next_fast_block()
         if fast is None:
             return None
+        return self._store(fast)
+
+    def _store(self, fast: FastBlock) -> LedgerBlock:
         self._tell_soft(fast, False)
         try:
             self.node.commit_fast_block(fast)
@@ -81,6 +85,12 @@ class DevSequencer:
             self._tell_soft(fast, True)
             raise
         return fast.block
+
+    def mine(self) -> LedgerBlock:
+        """A fast block now, on request (`evm_mine`): what the pool holds, or nothing; it is
+        shown soft and stored like every other."""
+        node = self.node
+        return self._store(node.make_next_fast_block() or node.make_fast_block([], now_ms()))
 
     def _tell_soft(self, fast: FastBlock, removed: bool) -> None:
         for listener in list(self.soft_listeners):

@@ -21,6 +21,7 @@ from chain.ledger.blocks import LedgerBlock
 from chain.ledger.store import TxRecord
 from chain.node import Node
 from chain.rpc.dev_accounts import DevAccountsApi
+from chain.rpc.dev_controls import DevControlsApi
 from chain.rpc.errors import (
     EXECUTION_REVERTED,
     LIMIT_EXCEEDED,
@@ -135,6 +136,8 @@ class FastApi:
             self.node.submit_raw,
         )
         self.methods |= self.dev_accounts.methods
+        self.dev_controls = DevControlsApi()  # a dev node hands it its sequencer's `mine`
+        self.methods |= self.dev_controls.methods
 
     def _estimate_at_head(self, msg: CallMsg) -> int:
         head = self.node.query.fast_head

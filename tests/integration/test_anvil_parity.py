@@ -5,7 +5,8 @@
 - Reads by block and index: transactions, raw transactions, counts and a block's receipts
   agree with the receipts the sends got; past a block's end there is nothing.
 - Dev accounts: listed by eth_accounts in anvil's order, they send, sign messages (the same
-  signature as the key gives) and sign transactions without sending them."""
+  signature as the key gives) and sign transactions without sending them.
+- Mining on request: evm_mine, anvil_mine and hardhat_mine add that many blocks, chained."""
 
 from __future__ import annotations
 
@@ -140,3 +141,16 @@ def test_dev_accounts_sign_and_send_as_on_anvil(w3: Web3) -> None:
     assert isinstance(raw, str), raw
     assert Account.recover_transaction(raw) == me
     assert w3.eth.get_balance(receiver) == 12_345  # signed, not sent
+
+
+def test_mining_on_request_makes_empty_blocks(w3: Web3) -> None:
+    start = w3.eth.block_number
+    assert w3.provider.make_request(RPCEndpoint("evm_mine"), [])["result"] == "0x0"
+    assert w3.eth.block_number == start + 1
+    assert w3.eth.get_block(start + 1)["transactions"] == []  # nothing was pending
+    assert w3.provider.make_request(RPCEndpoint("anvil_mine"), ["0x3"])["result"] is None
+    assert w3.eth.block_number == start + 4
+    assert w3.provider.make_request(RPCEndpoint("hardhat_mine"), [])["result"] is None
+    assert w3.eth.block_number == start + 5
+    parents = [w3.eth.get_block(n)["parentHash"] for n in range(start + 1, start + 6)]
+    assert parents == [w3.eth.get_block(n)["hash"] for n in range(start, start + 5)]
