@@ -81,6 +81,13 @@ def execution_error(exc: ExecutionError) -> RpcError:
     return RpcError(TX_REJECTED, str(exc))
 
 
+def refuse_state_overrides(method: str, overrides: Any) -> None:
+    """A call's third parameter, state overrides, is not served yet: refused, never ignored
+    (a result computed without them would be a wrong answer, not a missing one)."""
+    if overrides is not None and overrides != {}:
+        raise invalid_params(f"{method}: state overrides are not supported (docs/rpc.md)")
+
+
 class FastApi:
     def __init__(self, node: Node, dev_keys: list[bytes] | None = None) -> None:
         """`dev_keys`: the dev accounts a dev node signs for (chain/rpc/dev_accounts.py)."""
@@ -350,7 +357,8 @@ class FastApi:
         )
 
     def call(self, params: Any) -> Any:
-        obj, tag = expect_params(params, 1, 3)[:2]
+        obj, tag, overrides = expect_params(params, 1, 3)
+        refuse_state_overrides("eth_call", overrides)
         msg = self._call_msg(obj)
         block = self.resolve_block(tag)
         try:
@@ -360,7 +368,8 @@ class FastApi:
         return hx(output)
 
     def estimate_gas(self, params: Any) -> Any:
-        obj, tag = expect_params(params, 1, 3)[:2]
+        obj, tag, overrides = expect_params(params, 1, 3)
+        refuse_state_overrides("eth_estimateGas", overrides)
         msg = self._call_msg(obj)
         block = self.resolve_block(tag)
         try:

@@ -493,3 +493,14 @@ def test_caps_a_call_asking_for_2_to_the_64_gas_at_the_block_limit(
     assert "error" in answer, answer
     assert re.search("out ?of ?gas", answer["error"]["message"], re.IGNORECASE), answer
     assert_node_alive_and_producing(w3, accounts[0])
+
+
+@pytest.mark.parametrize("method", ["eth_call", "eth_estimateGas"])
+def test_refuses_state_overrides_rather_than_ignoring_them(node: NodeProcess, method: str) -> None:
+    # Ignored, the overrides would give the answer of another state: refused with why.
+    call = {"from": GOOD_ADDRESS, "to": GOOD_ADDRESS, "data": "0x"}
+    overrides = {GOOD_ADDRESS: {"balance": "0x1"}}
+    answer = rpc(node.fast_http, method, [call, "latest", overrides])
+    assert answer["error"]["code"] == -32602, answer
+    assert "state overrides are not supported" in answer["error"]["message"]
+    assert "result" in rpc(node.fast_http, method, [call, "latest", {}])  # none: answered
