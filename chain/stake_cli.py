@@ -135,11 +135,10 @@ def cmd_stake(args: argparse.Namespace) -> int:
             InvalidRegistration,
             RegistrationFailed,
             TimeoutError,
+            NodeUnreachable,
+            RpcError,
         ) as exc:
             err.print(f"[red]duet stake register:[/] {exc}")
-            return 1
-        except (NodeUnreachable, RpcError) as exc:
-            err.print(f"[red]duet stake register:[/] the node did not answer: {exc}")
             return 1
         return 0
     try:

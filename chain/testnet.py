@@ -216,7 +216,7 @@ class Testnet:
         self.root = root
         self.executor = executor
         self.validators = open_validators(root, validators, powers)
-        self.genesis_validators = len(self.validators)  # those after join later (join())
+        self.genesis_validators = len(self.validators)  # any after these joined later (join())
         # The joiners of earlier starts (their homes are under root), then new ones up to
         # `joiners`: each starts with the rest, and may hold power by now.
         while (root / f"{JOINER_DIR_PREFIX}{self.joiners}").exists() or self.joiners < joiners:
