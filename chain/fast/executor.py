@@ -17,6 +17,8 @@ from chain.fast.txs import FastTx
 from chain.types import Address, ChainId, Hash32, Height, Root
 
 NodeReader = Callable[[bytes], bytes | None]
+# An EIP-2930 access list: (address, (slot, ...)) in the order first touched.
+AccessList = tuple[tuple[Address, tuple[int, ...]], ...]
 # ZKPoW that the ZK chain locked in escrow for an address, credited before the block's
 # transactions (chain/ledger/messages.py): the only way ZKPoW enters the fast chain.
 Credit = tuple[Address, int]
@@ -138,6 +140,12 @@ class Executor(Protocol):
         ...
 
     def estimate_gas(self, root: Root, env: BlockEnv, msg: CallMsg) -> int: ...
+
+    def create_access_list(self, root: Root, env: BlockEnv, msg: CallMsg) -> tuple[AccessList, int]:
+        """`eth_createAccessList`: the EIP-2930 access list of `msg` on `root` (the accounts
+        and slots it touches but the sender's, the recipient's account, the precompiles and
+        the coinbase) and the gas it uses with that list; raises ExecutionError."""
+        ...
 
     def simulate(self, root: Root, env: BlockEnv, msg: CallMsg) -> tuple[Log, ...]:
         """The logs `msg` would emit on `root`, changing nothing; raises ExecutionError if

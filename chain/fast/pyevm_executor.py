@@ -2,6 +2,7 @@
 precompile (chain/fast/groth16_precompile.py), registered for this executor's VM only."""
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from eth._utils.address import generate_contract_address
 from eth.abc import ComputationAPI, StateAPI
@@ -18,6 +19,7 @@ from eth_utils import ValidationError
 from chain.fast.executor import (
     NO_CODE,
     NO_SYSTEM_WRITES,
+    AccessList,
     Account,
     BlockEnv,
     BlockResult,
@@ -94,6 +96,32 @@ def make_state_class(verifiers: Verifiers) -> type[StateAPI]:
     precompiles[GROTH16_VERIFY_ADDRESS] = make_groth16_precompile(verifiers)
     computation = PragueComputation.configure(__name__="DuetComputation", _precompiles=precompiles)
     return STATE_CLASS.configure(__name__="DuetState", computation_class=computation)
+
+
+MAX_ACCESS_LIST_ROUNDS = 10  # geth's CreateAccessList loop stops when the list is stable
+
+
+def compute_access_list(computation: ComputationAPI, msg: CallMsg, env: BlockEnv) -> AccessList:
+    """What a finished call touched, from py-evm's EIP-2929 warm set, as geth's access-list
+    tracer reports it: every account touched but the sender, the recipient (or the created
+    contract), the precompiles and the coinbase (warm from the start), and every slot read
+    or written, the recipient's included; in the order first touched."""
+    state = computation.state
+    sender = msg.sender or ZERO_ADDRESS
+    if msg.to is not None:
+        recipient = msg.to
+    else:
+        recipient = Address(generate_contract_address(sender, state.get_nonce(sender) - 1))
+    excluded = {sender, recipient, env.coinbase, *computation.precompiles}
+    touched = state._account_db._journal_accessed_state.diff().pending_keys()  # type: ignore[attr-defined]
+    slots: dict[Address, list[int]] = {}
+    for key in touched:
+        if len(key) == 20:
+            if key not in excluded:
+                slots.setdefault(Address(key), [])
+        else:
+            slots.setdefault(Address(key[:20]), []).append(int.from_bytes(key[20:], "big"))
+    return tuple((address, tuple(found)) for address, found in slots.items())
 
 
 def process_system_writes(state: StateAPI, system: SystemWrites) -> None:
@@ -192,17 +220,31 @@ class PyEvmExecutor:
         result.state_nodes = overlay.writes
         return result
 
-    def _run_call(self, root: Root, env: BlockEnv, msg: CallMsg, gas: int) -> ComputationAPI:
+    def _run_call(
+        self,
+        root: Root,
+        env: BlockEnv,
+        msg: CallMsg,
+        gas: int,
+        access_list: AccessList | None = None,
+    ) -> ComputationAPI:
         state, _ = self._open(root, make_context(env, base_fee=0))
         sender = msg.sender or ZERO_ADDRESS
-        unsigned = VM.create_unsigned_transaction(
-            nonce=state.get_nonce(sender),
-            gas_price=0,
-            gas=gas,
-            to=msg.to or Address(b""),
-            value=msg.value,
-            data=msg.data,
-        )
+        fields: dict[str, Any] = {
+            "nonce": state.get_nonce(sender),
+            "gas_price": 0,
+            "gas": gas,
+            "to": msg.to or Address(b""),
+            "value": msg.value,
+            "data": msg.data,
+        }
+        if access_list is None:
+            unsigned = VM.create_unsigned_transaction(**fields)
+        else:
+            builder: Any = VM.get_transaction_builder()  # Prague's, typed transactions
+            unsigned = builder.new_unsigned_access_list_transaction(
+                chain_id=env.chain_id, access_list=access_list, **fields
+            )
         state.lock_changes()
         try:
             spoof = SpoofTransaction(unsigned, from_=sender)
@@ -216,6 +258,22 @@ class PyEvmExecutor:
         if computation.is_error:
             raise revert_reason(computation)
         return bytes(computation.output), gas - computation.get_gas_remaining()
+
+    def create_access_list(self, root: Root, env: BlockEnv, msg: CallMsg) -> tuple[AccessList, int]:
+        """The accounts and slots `msg` touches, as an EIP-2930 access list, and the gas it
+        uses with that list; raises ExecutionError if it fails. Run again with each list
+        until the list stays the same (warming a slot can change the path, as in geth)."""
+        gas = msg.gas or env.gas_limit
+        access: AccessList = ()
+        for _ in range(MAX_ACCESS_LIST_ROUNDS):
+            computation = self._run_call(root, env, msg, gas, access)
+            if computation.is_error:
+                raise revert_reason(computation)
+            found = compute_access_list(computation, msg, env)
+            if found == access:
+                break
+            access = found
+        return access, gas - computation.get_gas_remaining()
 
     def simulate(self, root: Root, env: BlockEnv, msg: CallMsg) -> tuple[Log, ...]:
         computation = self._run_call(root, env, msg, msg.gas or env.gas_limit)

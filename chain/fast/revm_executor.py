@@ -36,6 +36,7 @@ from chain.encoding import encode_rlp, keccak
 from chain.fast.executor import (
     NO_CODE,
     NO_SYSTEM_WRITES,
+    AccessList,
     Account,
     BlockEnv,
     BlockResult,
@@ -503,6 +504,11 @@ class RevmExecutor:
         if not run.result.is_success:
             raise compute_call_error(run)
         return tuple(_log_of(entry) for entry in run.result.logs)
+
+    def create_access_list(self, root: Root, env: BlockEnv, msg: CallMsg) -> tuple[AccessList, int]:
+        """py-evm's, the reference's: pyrevm 0.3.7 reports no warm set, and this is a
+        developer's call, not a block's."""
+        return self.reference.create_access_list(root, env, msg)
 
     def estimate_gas(self, root: Root, env: BlockEnv, msg: CallMsg) -> int:
         cap = msg.gas or env.gas_limit

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from chain.config import MarketConfig, NetworkConfig
-from chain.fast.executor import Account, BlockEnv, CallMsg, Log
+from chain.fast.executor import AccessList, Account, BlockEnv, CallMsg, Log
 from chain.fast.txs import FastTx
 from chain.l1.attestation import AttestedBlock
 from chain.ledger.blocks import LedgerBlock
@@ -93,6 +93,9 @@ class NodeQuery:
 
     def simulate(self, root: Root, env: BlockEnv, msg: CallMsg) -> tuple[Log, ...]:
         return self._node.executor.simulate(root, env, msg)
+
+    def create_access_list(self, root: Root, env: BlockEnv, msg: CallMsg) -> tuple[AccessList, int]:
+        return self._node.executor.create_access_list(root, env, msg)
 
     def list_recent_fast_hashes(self) -> tuple[Hash32, ...]:
         return tuple(self._node.recent_fast_hashes)

@@ -228,6 +228,35 @@ class ExecutorConformance:
         assert view(chain, ROOT_ORACLE_ADDRESS, "latestHeight()") == 0
         assert view(chain, ROOT_ORACLE_ADDRESS, "WINDOW()") == ROOT_WINDOW
 
+    # -- access lists ------------------------------------------------------------------------
+
+    def test_access_list_names_the_accounts_and_slots_a_call_touches(self, chain: Lockstep) -> None:
+        carol = address_of(CAROL)
+        # BALANCE(carol), SLOAD(5) of itself, a STATICCALL to the identity precompile.
+        runtime = (
+            bytes([0x73])
+            + carol
+            + bytes([0x31, 0x50])  # PUSH20 carol BALANCE POP
+            + bytes([0x60, 0x05, 0x54, 0x50])  # PUSH1 5 SLOAD POP
+            + bytes([0x60, 0x00] * 4 + [0x60, 0x04, 0x5A, 0xFA, 0x50, 0x00])  # STATICCALL 4
+        )
+        contract = deploy_runtime(chain, runtime)
+        status, (access, gas) = chain.access_list(
+            CallMsg(address_of(ALICE), contract, 0, b"", None)
+        )
+        assert status == "ok"
+        # Carol's account; the contract's slot (its account is the recipient's, warm anyway);
+        # not the sender, not the precompile.
+        assert dict(access) == {carol: (), contract: (5,)}
+        assert gas > 21_000 + 2_400 + 1_900  # the list's own cost is in the gas
+
+    def test_access_list_of_a_reverting_call_is_its_revert(self, chain: Lockstep) -> None:
+        probe = deploy(chain, deploy_data("FastProbe", 7))
+        msg = CallMsg(address_of(ALICE), probe, 0, calldata("failWithReason()"), None)
+        status, (kind, _) = chain.access_list(msg)
+        assert status == "error"
+        assert kind == chain.call(msg)[1][0]
+
     # -- the outbox --------------------------------------------------------------------------
 
     def test_release_burns_the_value_and_logs_the_message(self, chain: Lockstep) -> None:

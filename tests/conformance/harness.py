@@ -285,6 +285,17 @@ class Lockstep:
         assert mine == _attempt(lambda: reference.executor.call(reference.root, env, msg))
         return mine
 
+    def access_list(self, msg: CallMsg) -> tuple[str, Any]:
+        """("ok", (access list, gas)) or ("error", (message kind, revert data)), equal on
+        both."""
+        env = self.head_env()
+        executor, reference = self.tested.executor, self.reference
+        mine = _attempt(lambda: executor.create_access_list(self.root, env, msg))
+        assert mine == _attempt(
+            lambda: reference.executor.create_access_list(reference.root, env, msg)
+        )
+        return mine
+
     def simulate(self, msg: CallMsg) -> tuple[str, Any]:
         """("ok", logs) or ("error", (message kind, revert data)), equal on both."""
         env = self.head_env()

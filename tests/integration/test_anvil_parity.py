@@ -6,7 +6,9 @@
   agree with the receipts the sends got; past a block's end there is nothing.
 - Dev accounts: listed by eth_accounts in anvil's order, they send, sign messages (the same
   signature as the key gives) and sign transactions without sending them.
-- Mining on request: evm_mine, anvil_mine and hardhat_mine add that many blocks, chained."""
+- Mining on request: evm_mine, anvil_mine and hardhat_mine add that many blocks, chained.
+- Access lists: eth_createAccessList lists the slots a call touches, and a transaction sent
+  with that list uses exactly the gas it said."""
 
 from __future__ import annotations
 
@@ -154,3 +156,30 @@ def test_mining_on_request_makes_empty_blocks(w3: Web3) -> None:
     assert w3.eth.block_number == start + 5
     parents = [w3.eth.get_block(n)["parentHash"] for n in range(start + 1, start + 6)]
     assert parents == [w3.eth.get_block(n)["hash"] for n in range(start, start + 5)]
+
+
+def test_access_lists_name_what_a_call_touches(w3: Web3) -> None:
+    account = Account.from_key(dev_keys()[SENDER + 3])
+    probe = deploy(w3, account, "Probe", 1)
+    other = deploy(w3, account, "Probe", 2)
+
+    def create(to: str, data: str) -> tuple[set[tuple[str, tuple[int, ...]]], int, Any]:
+        call = {"from": account.address, "to": to, "data": data}
+        answer = w3.provider.make_request(RPCEndpoint("eth_createAccessList"), [call, "latest"])
+        assert "result" in answer, answer
+        result = answer["result"]
+        listed = {
+            (e["address"].lower(), tuple(sorted(int(k, 16) for k in e["storageKeys"])))
+            for e in result["accessList"]
+        }
+        return listed, int(result["gasUsed"], 16), result["accessList"]
+
+    # The recipient's own slot: listed with the recipient, though its account is warm anyway.
+    listed, gas_used, access_list = create(probe.address, call_data(probe, "set", 9))
+    assert listed == {(probe.address.lower(), (0,))}
+    # Sent with that list, the transaction uses exactly the gas eth_createAccessList said.
+    tx = {"to": probe.address, "data": call_data(probe, "set", 9), "accessList": access_list}
+    assert transact(w3, account, tx)["gasUsed"] == gas_used
+    # A call into itself (an external self-call, then `set`) lists the contract and its slot.
+    listed, _, _ = create(other.address, call_data(other, "selfCall", 4))
+    assert listed == {(other.address.lower(), (0,))}
