@@ -273,6 +273,10 @@ class PyEvmExecutor:
             if found == access:
                 break
             access = found
+        else:  # still moving after the last round: the gas is the last list's
+            computation = self._run_call(root, env, msg, gas, access)
+            if computation.is_error:
+                raise revert_reason(computation)
         return access, gas - computation.get_gas_remaining()
 
     def simulate(self, root: Root, env: BlockEnv, msg: CallMsg) -> tuple[Log, ...]:
