@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.types import TxReceipt
 
+from chain.l1.anvil import Anvil
 from chain.testing.accounts import dev_account
 
 REPO = Path(__file__).resolve().parents[2]
@@ -184,3 +187,16 @@ def wait_until(predicate: Any, timeout: float, interval: float = 0.05, what: str
         if time.monotonic() >= deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what or predicate}")
         time.sleep(interval)
+
+
+@contextmanager
+def open_fast_endpoint(target: str, node_factory: Any) -> Iterator[tuple[str, str]]:
+    """The HTTP and WebSocket URLs of a fast chain to run a client session against: a new
+    Duet dev node of `node_factory` ("duet"), or an anvil with the fast chain's id ("anvil"),
+    so that the same session runs on both."""
+    if target == "duet":
+        node = node_factory("--no-prover", "--no-l1")
+        yield node.fast_http, node.fast_ws
+    else:
+        with Anvil("--chain-id", str(FAST_CHAIN_ID)) as url:  # the helpers sign for it
+            yield url, "ws" + url.removeprefix("http")

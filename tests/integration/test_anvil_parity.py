@@ -25,21 +25,21 @@ from web3.exceptions import Web3RPCError
 from web3.types import RPCEndpoint
 
 from chain.fast.genesis import dev_keys
-from chain.l1.anvil import Anvil
 from tests.conftest import NodeFactory
-from tests.integration.support import FAST_CHAIN_ID, call_data, deploy, transact
+from tests.integration.support import (
+    call_data,
+    deploy,
+    open_fast_endpoint,
+    transact,
+)
 
 SENDER = 6  # a dev account no other module of this node's tests uses
 
 
 @pytest.fixture(scope="module", params=["duet", "anvil"])
 def w3(request: pytest.FixtureRequest, module_node_factory: NodeFactory) -> Iterator[Web3]:
-    if request.param == "duet":
-        node = module_node_factory("--no-prover", "--no-l1")
-        yield Web3(Web3.HTTPProvider(node.fast_http))
-    else:
-        with Anvil("--chain-id", str(FAST_CHAIN_ID)) as url:  # the helpers sign for it
-            yield Web3(Web3.HTTPProvider(url))
+    with open_fast_endpoint(request.param, module_node_factory) as (http, _):
+        yield Web3(Web3.HTTPProvider(http))
 
 
 def test_filters_report_each_block_transaction_and_event_once(w3: Web3) -> None:

@@ -15,9 +15,8 @@ from typing import Any
 import pytest
 
 from chain.fast.genesis import dev_keys
-from chain.l1.anvil import Anvil
 from tests.conftest import NodeFactory
-from tests.integration.support import FAST_CHAIN_ID
+from tests.integration.support import open_fast_endpoint
 
 REPO = Path(__file__).resolve().parents[2]
 CAST = REPO / "node_modules" / ".bin" / "cast"
@@ -28,11 +27,8 @@ CAST_TIMEOUT_S = 120
 
 @pytest.fixture(scope="module", params=["duet", "anvil"])
 def rpc_url(request: pytest.FixtureRequest, module_node_factory: NodeFactory) -> Iterator[str]:
-    if request.param == "duet":
-        yield module_node_factory("--no-prover", "--no-l1").fast_http
-    else:
-        with Anvil("--chain-id", str(FAST_CHAIN_ID)) as url:
-            yield url
+    with open_fast_endpoint(request.param, module_node_factory) as (http, _):
+        yield http
 
 
 def cast(*args: str) -> subprocess.CompletedProcess[str]:

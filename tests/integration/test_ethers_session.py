@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from chain.fast.genesis import dev_keys
-from chain.l1.anvil import Anvil
 from tests.conftest import NodeFactory
-from tests.integration.support import FAST_CHAIN_ID
+from tests.integration.support import FAST_CHAIN_ID, open_fast_endpoint
 
 REPO = Path(__file__).resolve().parents[2]
 SESSION = Path(__file__).parent / "clients" / "ethers_session.mjs"
@@ -27,12 +26,8 @@ SESSION_TIMEOUT_S = 120
 def endpoints(
     request: pytest.FixtureRequest, module_node_factory: NodeFactory
 ) -> Iterator[tuple[str, str]]:
-    if request.param == "duet":
-        node = module_node_factory("--no-prover", "--no-l1")
-        yield node.fast_http, node.fast_ws
-    else:
-        with Anvil("--chain-id", str(FAST_CHAIN_ID)) as url:
-            yield url, "ws" + url.removeprefix("http")
+    with open_fast_endpoint(request.param, module_node_factory) as urls:
+        yield urls
 
 
 def test_an_ethers_session_sees_what_it_did(endpoints: tuple[str, str]) -> None:

@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 
 from chain.fast.genesis import dev_keys
-from chain.l1.anvil import Anvil
 from tests.conftest import NodeFactory
-from tests.integration.support import FAST_CHAIN_ID
+from tests.integration.support import FAST_CHAIN_ID, open_fast_endpoint
 
 REPO = Path(__file__).resolve().parents[2]
 CLIENTS = Path(__file__).parent / "clients"
@@ -31,11 +30,8 @@ FORGE_TIMEOUT_S = 180
 
 @pytest.fixture(scope="module", params=["duet", "anvil"])
 def rpc_url(request: pytest.FixtureRequest, module_node_factory: NodeFactory) -> Iterator[str]:
-    if request.param == "duet":
-        yield module_node_factory("--no-prover", "--no-l1").fast_http
-    else:
-        with Anvil("--chain-id", str(FAST_CHAIN_ID)) as url:
-            yield url
+    with open_fast_endpoint(request.param, module_node_factory) as (http, _):
+        yield http
 
 
 def run(command: list[str], cwd: Path) -> str:
