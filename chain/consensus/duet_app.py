@@ -47,6 +47,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from typing import Any
@@ -437,7 +438,7 @@ def check_registration(
     node: Node,
     registration: Registration,
     validators: Mapping[bytes, CometValidator],
-    attesters: set[int],
+    attesters: AbstractSet[int],
 ) -> None:
     """A registration the network may take: both keys signed it on these chains, neither
     is a validator's already, the registry has room, and the attester holds at least
@@ -718,9 +719,14 @@ class DuetApplication(BaseApplication):
         joined = tuple(Attester(r.validator, r.address, 0) for r in self.registrations)
         return genesis + joined
 
+    @cached_property
+    def stakers(self) -> frozenset[int]:
+        """The attesters' addresses as numbers: the accounts that may Bond."""
+        return frozenset(int(a.address, 16) for a in self.attesters)
+
     def _forget_registry(self) -> None:
         """Read the validators and attesters again (after a height registered some)."""
-        for name in ("registrations", "validators", "attesters"):
+        for name in ("registrations", "validators", "attesters", "stakers"):
             self.__dict__.pop(name, None)
 
     def _find_target(self) -> SettlementBlock | None:
@@ -826,7 +832,7 @@ class DuetApplication(BaseApplication):
             return abci.ResponseCheckTx(code=UNDECODABLE, log=str(exc))
         if isinstance(tagged, AttestationTx | L1InboxTx):
             return abci.ResponseCheckTx(code=REFUSED, log="only a proposer makes this kind")
-        stakers = {int(a.address, 16) for a in self.attesters}
+        stakers = self.stakers  # kept between heights: CheckTx runs for every transaction
         try:
             if isinstance(tagged, Registration):
                 check_registration(node, tagged, self.validators, stakers)

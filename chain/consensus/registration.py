@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,7 +152,7 @@ def check_signatures(zk_chain_id: int, fast_chain_id: int, registration: Registr
 def check_novelty(
     registration: Registration,
     validators: Mapping[bytes, CometValidator],
-    attesters: set[int],
+    attesters: AbstractSet[int],
 ) -> None:
     """Neither key is a validator's already (the genesis's or a registered one);
     `attesters` holds their addresses as numbers."""
