@@ -29,8 +29,11 @@ Commands:
                 \${DUET_TESTNET_DIR:-~/.duet/testnet}: CometBFT, one shared anvil) and the
                 game on validator 1 with three bots; leaving the game stops the network
   setup         install what is missing or changed: .venv, node_modules, build/contracts,
-                the circuit keys, CometBFT (the decentralized mode; needs Go) and
-                circomspect (the circuits' static analysis; needs cargo)
+                the circuit keys, CometBFT (the decentralized mode; needs Go),
+                circomspect (the circuits' static analysis; needs cargo), the browser
+                plugin (build/plugin) and Debian's chromium + chromium-driver for its tests
+                (with apt, when run as root)
+  plugin        set up, then say where the browser plugin is and how to load it
   test [ARGS]   set up, then ruff, mypy and pytest; ARGS go to pytest
                 (--slow adds the long drills and soaks)
   help, -h      show this help
@@ -163,6 +166,43 @@ setup_circomspect() {
     fi
 }
 
+setup_chromium() {
+    # Debian's Chromium and its driver run the browser plugin's tests (tests/plugin). Root
+    # installs them with apt; anyone else is told how, and those tests are skipped.
+    if [[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]]; then
+        step "Chromium for the plugin's tests up to date (/usr/bin/chromium)"
+        return
+    fi
+    if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null; then
+        step "Chromium: not installed, and set-up installs it only as root with apt; the browser tests are skipped (sudo apt-get install chromium chromium-driver)"
+        return
+    fi
+    step "installing Debian's chromium and chromium-driver (the browser plugin's tests)"
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null 2>&1; then
+        apt-get update -q >/dev/null 2>&1 || true
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 ||
+            step "Chromium: apt-get install failed; the browser tests are skipped"
+    fi
+}
+
+setup_plugin() {
+    # esbuild bundles it into build/plugin; a build whose sources did not change is skipped.
+    local out
+    out="$(node plugin/build.mjs)" || die "the browser plugin's build failed (node plugin/build.mjs)"
+    step "browser plugin built in $out"
+}
+
+show_plugin() {
+    cat <<EOF
+==> The browser plugin is built in $PWD/build/plugin
+    To load it: open chrome://extensions in Chrome or Chromium, switch on "Developer mode",
+    click "Load unpacked" and choose that folder. Then, in its Settings (the options page),
+    set the node's ZK endpoint (a dev node's is http://127.0.0.1:8646/) and generate or import
+    a key; send that address some ZKPoW for heartbeat fees, and switch the plugin on in its
+    popup. docs/market.md, "The browser plugin", says more.
+EOF
+}
+
 setup() {
     check_requirements
     mkdir -p "$DUET_CACHE_DIR"
@@ -174,6 +214,8 @@ setup() {
     "$VENV/bin/python" -m chain.prover setup
     setup_cometbft
     setup_circomspect
+    setup_plugin
+    setup_chromium
 }
 
 run_tests() {
@@ -284,6 +326,11 @@ main() {
     setup)
         (($# == 0)) || die "setup takes no arguments (got: $*)"
         setup
+        ;;
+    plugin)
+        (($# == 0)) || die "plugin takes no arguments (got: $*)"
+        setup
+        show_plugin
         ;;
     test)
         setup

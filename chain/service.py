@@ -35,6 +35,7 @@ from chain.l1.config import DEFAULT_SCHEDULE, SlotSchedule
 from chain.l1.devnet import Devnet, DevnetError, L1Endpoint
 from chain.node import open_node
 from chain.nodefile import Endpoint, L1Info, NodeFile, remove_node_file
+from chain.rpc.circuit_files import ROUTE as CIRCUIT_ROUTE
 from chain.rpc.duet_api import DuetApi
 from chain.rpc.fast_api import FastApi
 from chain.rpc.market_api import MarketApi
@@ -203,7 +204,10 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
                 node.admit_listeners.append(fast_api.filters.on_admitted)
             node.listeners.append(hub.on_block)
             hubs[name] = hub
-            app = make_app(Dispatcher({**methods, **duet.methods}), hub)
+            files = None
+            if name == "zk":  # the market's circuits, for provers outside the node
+                files = (CIRCUIT_ROUTE, lambda m: market.circuits.find_file(m["name"], m["file"]))
+            app = make_app(Dispatcher({**methods, **duet.methods}), hub, files)
             runner, actual_port = await start_site(app, options.host, port)
             runners.append(runner)
             ports[name] = actual_port

@@ -2,7 +2,8 @@
 
 `duet_submitProof` takes a prover's result for a job it holds; `duet_getProverJobs` and the
 WebSocket subscription `proverJobs` hand provers their jobs; `duet_getProverMarket` and
-`duet_getMarketBlock` show the market to anyone.
+`duet_getMarketBlock` show the market to anyone; `duet_getCircuits` lists the circuit files
+a prover outside the node proves with (chain/rpc/circuit_files.py).
 """
 
 from collections.abc import Callable
@@ -13,8 +14,10 @@ from chain.market.desk import SubmissionRefused
 from chain.market.events import decode_events, format_events
 from chain.market.signing import MAX_RESULT_BYTES, InvalidSubmissionSignature, recover_submitter
 from chain.node import Node
+from chain.prover.errors import ProverError
+from chain.rpc.circuit_files import CircuitCatalog
 from chain.rpc.duet_api import parse_count
-from chain.rpc.errors import TX_REJECTED, RpcError, invalid_params
+from chain.rpc.errors import INTERNAL_ERROR, TX_REJECTED, RpcError, invalid_params
 from chain.rpc.format import hx
 from chain.rpc.params import expect_params, parse_address, parse_hash, parse_hex_bytes, parse_object
 from chain.types import Height, JobId, ProverId
@@ -38,13 +41,15 @@ def format_prover(address: int, state: ProverState | None, height: int) -> dict[
 
 
 class MarketApi:
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Node, circuits: CircuitCatalog | None = None) -> None:
         self.node = node
+        self.circuits = circuits or CircuitCatalog()
         self.methods: dict[str, Callable[[list[Any]], Any]] = {
             "duet_submitProof": self.submit_proof,
             "duet_getProverJobs": self.get_prover_jobs,
             "duet_getProverMarket": self.get_prover_market,
             "duet_getMarketBlock": self.get_market_block,
+            "duet_getCircuits": self.get_circuits,
         }
 
     def submit_proof(self, params: Any) -> Any:
@@ -135,6 +140,15 @@ class MarketApi:
         return (
             None if raw is None else {"height": height, "events": format_events(decode_events(raw))}
         )
+
+    def get_circuits(self, params: Any) -> Any:
+        expect_params(params, 0, 0)
+        try:
+            return self.circuits.format()
+        except ProverError as exc:
+            raise RpcError(
+                INTERNAL_ERROR, f"this node has no circuit files to serve: {exc}"
+            ) from None
 
 
 def sorted_jobs(jobs: Any) -> list[Job]:

@@ -7,6 +7,7 @@ JSON-RPC error; handlers run one at a time on the event loop, between blocks.
 import asyncio
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -24,6 +25,9 @@ from chain.rpc.subscriptions import CONNECTION_QUEUE_LIMIT, Connection, Subscrip
 
 log = logging.getLogger("duet.rpc")
 Handler = Callable[[list[Any]], Any]
+# Static files an endpoint serves beside JSON-RPC: (route, finder from the route's match
+# to a file, or None for 404). The ZK endpoint serves the market's circuit files.
+FileRoute = tuple[str, Callable[[dict[str, str]], Path | None]]
 
 
 def parse_json(text: str | bytes) -> Any:
@@ -95,7 +99,9 @@ class Dispatcher:
         return self.handle(payload, extra)
 
 
-def make_app(dispatcher: Dispatcher, hub: SubscriptionHub) -> web.Application:
+def make_app(
+    dispatcher: Dispatcher, hub: SubscriptionHub, files: FileRoute | None = None
+) -> web.Application:
     app = web.Application(client_max_size=RPC_MAX_BODY_BYTES)
 
     async def http_handler(request: web.Request) -> web.StreamResponse:
@@ -156,4 +162,18 @@ def make_app(dispatcher: Dispatcher, hub: SubscriptionHub) -> web.Application:
 
     app.router.add_post("/", http_handler)
     app.router.add_get("/", get_handler)
+    if files is not None:
+        route, find = files
+
+        async def file_handler(request: web.Request) -> web.StreamResponse:
+            try:
+                path = find(dict(request.match_info))
+            except Exception as exc:  # the files are not set up: say so, as a 503
+                log.warning("cannot serve %s: %s", request.path, exc)
+                raise web.HTTPServiceUnavailable(text=str(exc)) from None
+            if path is None:
+                raise web.HTTPNotFound(text=f"no such file: {request.path}")
+            return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
+
+        app.router.add_get(route, file_handler)
     return app
