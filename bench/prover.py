@@ -14,9 +14,21 @@ and then proves that same witness with both provers, on the same ceremony keys:
 - `prove_s_embedded_total`: `groth16py.prove`, witness included, as the node's prover runs;
 - `witness_s_snarkjs`: the witness alone in snarkjs.
 
+With `--browser`, the browser plugin's prover too (plugin/src/prover_worker.js), in headless
+Debian Chromium with the plugin loaded, its circuit files fetched from a dev node started
+for the run, as the plugin fetches them:
+
+- `prove_s_browser`: snarkjs `groth16.fullProve` in the plugin's Web Worker, witness
+  included, as the plugin proves a job (median after a warm-up);
+- `browser_vs_snarkjs`: snarkjs under Node, witness and proof (`witness_s_snarkjs` +
+  `prove_s_snarkjs`), over `prove_s_browser`: above 1, the browser is the faster;
+- `deadline_s` (top level): how long a job may take, the market's deadline at the default
+  one-second ZK blocks. `ownership` is not a market job and is not served to the plugin.
+
 Every proof is verified before its time counts. Times are medians of `--repeat` runs.
 
     .venv/bin/python bench/prover.py [--repeat 3] [--circuits transfer,buy] [--json-only]
+                                     [--browser]
 
 Needs the keys from `./demo.sh setup`. Prints one JSON object on stdout.
 """
@@ -35,11 +47,14 @@ from typing import Any
 
 import groth16py
 
+from chain.config import ZK_BLOCK_INTERVAL_S, MarketConfig
 from chain.fast.genesis import dev_alloc
 from chain.prover.ceremony import compute_r1cs_header, get_circuit_entry, get_default_paths
 from chain.prover.groth16 import Proof, load_circuit, verify
 from chain.prover.ownership import compute_key_hash, compute_ownership_inputs
 from chain.prover.witness import CircuitWitness, compute_witness
+from chain.testing.node_process import NodeProcess
+from chain.testing.plugin_browser import PluginBrowser, build_plugin
 from chain.zk.chain import compute_block_context
 from chain.zk.genesis import GAME_PASS_COLLECTION, REWARD_COLLECTION, compute_genesis_state
 from chain.zk.ops import (
@@ -59,7 +74,7 @@ from chain.zk.ops import (
     TransferNft,
     Withdraw,
 )
-from chain.zk.registry import apply_operation, is_unsigned
+from chain.zk.registry import CIRCUIT_NAMES, apply_operation, is_unsigned
 from chain.zk.state import compute_token_key, get_account
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -190,6 +205,32 @@ def bench_circuit(name: str, witness: CircuitWitness, repeat: int) -> dict[str, 
     }
 
 
+def bench_browser(
+    witnesses: dict[str, CircuitWitness], repeat: int, quiet: bool
+) -> dict[str, float | None]:
+    """`prove_s_browser` per circuit: the plugin's worker in headless Chromium, proving for a
+    dev node started here (ownership, not a market circuit, gets None)."""
+    plugin = build_plugin()
+    seconds: dict[str, float | None] = {}
+    with tempfile.TemporaryDirectory(prefix="duet-bench-browser-") as tmp:
+        node = NodeProcess(Path(tmp) / "node", "--no-prover", "--no-l1").start()
+        try:
+            with PluginBrowser(Path(tmp) / "profile", plugin) as browser:
+                for name, witness in witnesses.items():
+                    if name not in CIRCUIT_NAMES:
+                        seconds[name] = None
+                        continue
+                    log(f"==> {name} in the browser", quiet)
+                    inputs = {k: _to_json(v) for k, v in witness.inputs.items()}
+                    run = browser.prove_in_page(node.zk_http, name, inputs, repeat)
+                    if not run["verified"]:
+                        raise RuntimeError(f"{name}: the browser's proof does not verify")
+                    seconds[name] = statistics.median(run["seconds"])
+        finally:
+            node.stop()
+    return seconds
+
+
 def _to_json(value: Any) -> Any:
     if isinstance(value, int):
         return str(value)
@@ -201,6 +242,11 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per figure (median)")
     parser.add_argument("--circuits", default="", help="comma-separated subset (default: all)")
     parser.add_argument("--json-only", action="store_true", help="no progress on stderr")
+    parser.add_argument(
+        "--browser",
+        action="store_true",
+        help="also prove in the browser plugin, in headless Chromium (prove_s_browser)",
+    )
     args = parser.parse_args()
     built = build_witnesses()
     names = [n for n in args.circuits.split(",") if n] or list(built)
@@ -212,7 +258,17 @@ def main() -> int:
         log(f"==> {name}", args.json_only)
         results[name] = bench_circuit(name, built[name], args.repeat)
         log(f"    {results[name]}", args.json_only)
-    print(json.dumps({"circuits": results, "repeat": args.repeat}, indent=2))
+    report: dict[str, Any] = {"circuits": results, "repeat": args.repeat}
+    if args.browser:
+        browser = bench_browser({n: built[n] for n in names}, args.repeat, args.json_only)
+        for name, seconds in browser.items():
+            entry = results[name]
+            entry["prove_s_browser"] = None if seconds is None else round(seconds, 4)
+            snarkjs = entry["witness_s_snarkjs"] + entry["prove_s_snarkjs"]
+            entry["browser_vs_snarkjs"] = None if seconds is None else round(snarkjs / seconds, 2)
+        market = MarketConfig()
+        report["deadline_s"] = market.deadline_blocks * ZK_BLOCK_INTERVAL_S
+    print(json.dumps(report, indent=2))
     return 0
 
 

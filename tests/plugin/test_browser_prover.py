@@ -21,6 +21,7 @@ from eth_account import Account
 
 from chain.client.zk import ZkClient
 from chain.config import MarketConfig
+from chain.consensus.network import get_free_ports
 from chain.fast.genesis import dev_keys
 from chain.market.book import Market, Payment, apply_market_block
 from chain.market.events import parse_events
@@ -104,15 +105,29 @@ def png_size(path: Path) -> tuple[int, int]:
 def test_plugin_proves_its_jobs_to_settlement_is_paid_exactly_the_bounties_and_shows_it(
     node_factory: NodeFactory, browser: PluginBrowser
 ) -> None:
+    """With a node restart in the middle: the plugin takes up its subscription again and
+    goes on proving."""
     cfg = MarketConfig(deadline_blocks=20)  # room for a 2-core machine's browser proofs
-    node = node_factory("--no-prover", "--market", f"deadline_blocks={cfg.deadline_blocks}")
+    (zk_port,) = get_free_ports(1)  # the same URL after the restart
+    node = node_factory(
+        "--no-prover",
+        "--market",
+        f"deadline_blocks={cfg.deadline_blocks}",
+        "--zk-port",
+        str(zk_port),
+    )
     address = browser.configure(node.zk_http, dev_keys()[PLUGIN_ACCOUNT])
     assert address == address_of(PLUGIN_ACCOUNT)
     browser.set_active(True)
     wait_for(lambda: (prover_record(node, PLUGIN_ACCOUNT) or {}).get("active"), 60, "a heartbeat")
 
     client = ZkClient(node.zk_http, dev_account(SENDER).key, fee=FEE)
-    ops = [client.transfer(dev_account(0).address, 10**15) for _ in range(3)]
+    ops = [client.transfer(dev_account(0).address, 10**15)]
+    client.wait(ops[0], "settled", timeout_s=SETTLED_TIMEOUT_S)
+    node.restart()
+    assert node.zk_http == f"http://127.0.0.1:{zk_port}/"
+    wait_for(lambda: (browser.read_status() or {}).get("connected"), 60, "the plugin to reconnect")
+    ops += [client.transfer(dev_account(0).address, 10**15) for _ in range(2)]
     for op in ops:
         status = client.wait(op, "settled", timeout_s=SETTLED_TIMEOUT_S)
         assert status["status"] == "settled"
