@@ -49,7 +49,16 @@ chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
     return true;
   }
   if (message.type === "status") {
-    chrome.storage.session.set({ status: message.status });
+    // In the same queue as sync(): a report sent just before the document closed must not
+    // outlive it.
+    syncing = syncing
+      .then(async () => {
+        const { active } = await readSettings();
+        if (active && (await hasOffscreen())) {
+          await chrome.storage.session.set({ status: message.status });
+        }
+      })
+      .catch((error) => console.error(error));
   }
   return false;
 });

@@ -193,7 +193,7 @@ def test_plugin_switched_off_mid_job_pays_the_penalty_and_the_job_goes_to_anothe
 
     wait_for(proving_the_transfer, 60, "the plugin to be proving the transfer")
     browser.set_active(False)  # mid-proof: the offscreen document and its worker are gone
-    assert browser.read_status() is None
+    wait_for(lambda: browser.read_status() is None, 10, "the prover to stop")
 
     other = ProverProcess(node.zk_http, dev_keys()[OTHER_PROVER], tmp_path / "prover.log").start()
     try:
