@@ -11,10 +11,13 @@ so any executor can read what another wrote.
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from chain.fast.txs import FastTx
 from chain.types import Address, ChainId, Hash32, Height, Root
+
+if TYPE_CHECKING:
+    from chain.fast.call_trace import CallFrame
 
 NodeReader = Callable[[bytes], bytes | None]
 # An EIP-2930 access list: (address, (slot, ...)) in the order first touched.
@@ -150,6 +153,22 @@ class Executor(Protocol):
     def simulate(self, root: Root, env: BlockEnv, msg: CallMsg) -> tuple[Log, ...]:
         """The logs `msg` would emit on `root`, changing nothing; raises ExecutionError if
         it fails (what a pending transaction's soft events come from)."""
+        ...
+
+    def trace_call(self, root: Root, env: BlockEnv, msg: CallMsg) -> "CallFrame":
+        """`msg`'s call tree on `root` (debug_traceCall), changing nothing."""
+        ...
+
+    def trace_transaction(
+        self,
+        parent_root: Root,
+        env: BlockEnv,
+        system: SystemWrites,
+        before: Sequence[FastTx],
+        tx: FastTx,
+    ) -> "CallFrame":
+        """`tx`'s call tree as its block ran it (debug_traceTransaction): on the block's
+        parent state, after the block's system writes and the transactions `before` it."""
         ...
 
     def get_account(self, root: Root, address: Address) -> Account: ...

@@ -16,6 +16,7 @@ from eth.vm.spoof import SpoofTransaction
 from eth_typing import BlockNumber, Hash32
 from eth_utils import ValidationError
 
+from chain.fast.call_trace import CallFrame, TracingComputation, compute_call_frame
 from chain.fast.executor import (
     NO_CODE,
     NO_SYSTEM_WRITES,
@@ -88,13 +89,16 @@ def make_groth16_precompile(verifiers: Verifiers) -> Callable[[ComputationAPI], 
     return groth16_verify
 
 
-def make_state_class(verifiers: Verifiers) -> type[StateAPI]:
+def make_state_class(
+    verifiers: Verifiers, base: type[PragueComputation] = PragueComputation
+) -> type[StateAPI]:
     """Prague's state class, its computations knowing the Groth16 precompile: a subclass of
     this executor's own, so py-evm's classes (and any other VM in the process) stay as
-    they are. Precompiles count as warm (EIP-2929), this one included."""
+    they are. Precompiles count as warm (EIP-2929), this one included. `base`: the
+    computation class to extend (TracingComputation for call traces)."""
     precompiles = dict(PragueComputation.get_precompiles())
     precompiles[GROTH16_VERIFY_ADDRESS] = make_groth16_precompile(verifiers)
-    computation = PragueComputation.configure(__name__="DuetComputation", _precompiles=precompiles)
+    computation = base.configure(__name__="DuetComputation", _precompiles=precompiles)
     return STATE_CLASS.configure(__name__="DuetState", computation_class=computation)
 
 
@@ -143,11 +147,15 @@ class PyEvmExecutor:
         """`verifiers`: the keys the Groth16 precompile accepts proofs under, by vkId."""
         self.cache = NodeCache(reader)
         self.state_class = make_state_class(verifiers)
+        self.tracing_state_class = make_state_class(verifiers, TracingComputation)
 
-    def _open(self, root: Root, context: ExecutionContext) -> tuple[StateAPI, OverlayDB]:
+    def _open(
+        self, root: Root, context: ExecutionContext, tracing: bool = False
+    ) -> tuple[StateAPI, OverlayDB]:
         """A py-evm state over `root`, and the overlay that collects what it writes."""
         overlay = OverlayDB(self.cache)
-        return self.state_class(AtomicDB(overlay), context, root), overlay
+        state_class = self.tracing_state_class if tracing else self.state_class
+        return state_class(AtomicDB(overlay), context, root), overlay
 
     def remember_nodes(self, nodes: dict[bytes, bytes]) -> None:
         for key, value in nodes.items():
@@ -227,8 +235,9 @@ class PyEvmExecutor:
         msg: CallMsg,
         gas: int,
         access_list: AccessList | None = None,
+        tracing: bool = False,
     ) -> ComputationAPI:
-        state, _ = self._open(root, make_context(env, base_fee=0))
+        state, _ = self._open(root, make_context(env, base_fee=0), tracing)
         sender = msg.sender or ZERO_ADDRESS
         fields: dict[str, Any] = {
             "nonce": state.get_nonce(sender),
@@ -278,6 +287,35 @@ class PyEvmExecutor:
             if computation.is_error:
                 raise revert_reason(computation)
         return access, gas - computation.get_gas_remaining()
+
+    def trace_call(self, root: Root, env: BlockEnv, msg: CallMsg) -> CallFrame:
+        """`msg`'s call tree on `root`, changing nothing (a failed call is traced too)."""
+        gas = msg.gas or env.gas_limit
+        computation = self._run_call(root, env, msg, gas, tracing=True)
+        sender = msg.sender or ZERO_ADDRESS
+        kind = "CREATE" if msg.to is None else "CALL"
+        return compute_call_frame(computation, sender, kind, gas - computation.get_gas_remaining())
+
+    def trace_transaction(
+        self,
+        parent_root: Root,
+        env: BlockEnv,
+        system: SystemWrites,
+        before: Sequence[FastTx],
+        tx: FastTx,
+    ) -> CallFrame:
+        """`tx`'s call tree as its block ran it: on `parent_root`, after the block's system
+        writes and the transactions `before` it."""
+        state, _ = self._open(parent_root, make_context(env), tracing=True)
+        process_system_writes(state, system)
+        for earlier in before:
+            state.lock_changes()
+            state.apply_transaction(earlier.evm)
+        state.lock_changes()
+        computation = state.apply_transaction(tx.evm)
+        gas_used = VM.finalize_gas_used(tx.evm, computation)
+        kind = "CREATE" if tx.to is None else "CALL"
+        return compute_call_frame(computation, tx.sender, kind, gas_used)
 
     def simulate(self, root: Root, env: BlockEnv, msg: CallMsg) -> tuple[Log, ...]:
         computation = self._run_call(root, env, msg, msg.gas or env.gas_limit)

@@ -33,6 +33,7 @@ from pyrevm import ExecutionResult
 from pyrevm import Log as RevmLog
 
 from chain.encoding import encode_rlp, keccak
+from chain.fast.call_trace import CallFrame
 from chain.fast.executor import (
     NO_CODE,
     NO_SYSTEM_WRITES,
@@ -504,6 +505,21 @@ class RevmExecutor:
         if not run.result.is_success:
             raise compute_call_error(run)
         return tuple(_log_of(entry) for entry in run.result.logs)
+
+    def trace_call(self, root: Root, env: BlockEnv, msg: CallMsg) -> CallFrame:
+        """py-evm's, the reference's, as for access lists: pyrevm 0.3.7 gives no call tree,
+        and a trace is a developer's question, not a block's."""
+        return self.reference.trace_call(root, env, msg)
+
+    def trace_transaction(
+        self,
+        parent_root: Root,
+        env: BlockEnv,
+        system: SystemWrites,
+        before: Sequence[FastTx],
+        tx: FastTx,
+    ) -> CallFrame:
+        return self.reference.trace_transaction(parent_root, env, system, before, tx)
 
     def create_access_list(self, root: Root, env: BlockEnv, msg: CallMsg) -> tuple[AccessList, int]:
         """py-evm's, the reference's: pyrevm 0.3.7 reports no warm set, and this is a

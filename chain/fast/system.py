@@ -90,6 +90,17 @@ def compute_root_writes(message: RootMessage) -> list[StorageWrite]:
     ]
 
 
+def list_delivered(messages: Sequence[bytes]) -> list[bytes]:
+    """The messages a stored fast block delivered from the ZK chain: the head of its
+    `messages`, before those its transactions emitted (chain/fast/chain.py)."""
+    delivered = []
+    for raw in messages:
+        if not isinstance(decode_message(raw), CreditMessage | RootMessage):
+            break
+        delivered.append(raw)
+    return delivered
+
+
 def compute_system_writes(delivered: Sequence[bytes]) -> SystemWrites:
     """What a fast block writes before its transactions to deliver the ZK chain's messages:
     each credit, and each block's roots, in the order the messages came."""

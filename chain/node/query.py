@@ -11,8 +11,11 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from chain.config import MarketConfig, NetworkConfig
+from chain.fast.call_trace import CallFrame
+from chain.fast.chain import BLOCKHASH_WINDOW, compute_prev_randao
 from chain.fast.executor import AccessList, Account, BlockEnv, CallMsg, Log
-from chain.fast.txs import FastTx
+from chain.fast.system import compute_system_writes, list_delivered
+from chain.fast.txs import FastTx, decode_transaction
 from chain.l1.attestation import AttestedBlock
 from chain.ledger.blocks import LedgerBlock
 from chain.ledger.messages import Message
@@ -96,6 +99,41 @@ class NodeQuery:
 
     def create_access_list(self, root: Root, env: BlockEnv, msg: CallMsg) -> tuple[AccessList, int]:
         return self._node.executor.create_access_list(root, env, msg)
+
+    def trace_call(self, root: Root, env: BlockEnv, msg: CallMsg) -> CallFrame:
+        return self._node.executor.trace_call(root, env, msg)
+
+    def trace_transaction(self, tx_hash: bytes) -> CallFrame | None:
+        """A stored fast transaction's call tree: its block run again, on its parent's state,
+        in the block's environment, up to it. None if no fast block holds it."""
+        chain_id = self.config.fast_chain_id
+        record = self._node.store.get_tx(tx_hash)
+        if record is None or record.chain_id != chain_id:
+            return None
+        block = self.get_block(chain_id, record.height)
+        parent = self.get_block(chain_id, record.height - 1)
+        assert block is not None and parent is not None, "a stored transaction's block is stored"
+        txs = []
+        for earlier in block.tx_hashes[: record.index + 1]:
+            stored = self._node.store.get_tx(earlier)
+            assert stored is not None, "a stored block's transactions are stored"
+            txs.append(decode_transaction(stored.raw, chain_id))
+        lowest = max(0, record.height - BLOCKHASH_WINDOW)
+        ancestors = (self.get_block(chain_id, h) for h in range(record.height - 1, lowest - 1, -1))
+        env = BlockEnv(
+            number=block.height,
+            timestamp=block.timestamp,
+            coinbase=Address(self.config.fee_recipient),
+            gas_limit=block.gas_limit,
+            base_fee=block.base_fee,
+            prev_randao=compute_prev_randao(block.prev_hash),
+            prev_hashes=tuple(b.hash for b in ancestors if b is not None),
+            chain_id=chain_id,
+        )
+        system = compute_system_writes(list_delivered(block.messages))
+        return self._node.executor.trace_transaction(
+            parent.state_root, env, system, txs[:-1], txs[-1]
+        )
 
     def list_recent_fast_hashes(self) -> tuple[Hash32, ...]:
         return tuple(self._node.recent_fast_hashes)

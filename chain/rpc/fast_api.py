@@ -32,6 +32,7 @@ from chain.rpc.errors import (
 from chain.rpc.filters import FilterApi
 from chain.rpc.format import (
     format_block,
+    format_call_frame,
     format_log,
     format_pending_log,
     format_receipt,
@@ -111,6 +112,8 @@ class FastApi:
             "eth_call": self.call,
             "eth_estimateGas": self.estimate_gas,
             "eth_createAccessList": self.create_access_list,
+            "debug_traceTransaction": self.trace_transaction,
+            "debug_traceCall": self.trace_call,
             "eth_feeHistory": self.fee_history,
             "eth_sendRawTransaction": self.send_raw_transaction,
             "eth_getTransactionByHash": self.get_transaction_by_hash,
@@ -391,6 +394,39 @@ class FastApi:
             "gasUsed": hex(gas_used),
         }
 
+    def trace_transaction(self, params: Any) -> Any:
+        """debug_traceTransaction(hash, {"tracer": "callTracer"}): the call tree of a mined
+        transaction, its block run again up to it (chain/fast/call_trace.py)."""
+        tx_hash, options = expect_params(params, 1, 2)
+        only_top = parse_trace_options(options)
+        record = self.node.query.get_tx(parse_hash(tx_hash, "transaction hash"))
+        if record is None or record.chain_id != self.chain_id:
+            raise invalid_params("transaction not found")
+        rerun = decode_stored_receipt(record.receipt).cumulative_gas_used
+        if rerun > TRACE_GAS_CAP:
+            raise RpcError(
+                LIMIT_EXCEEDED,
+                f"tracing this transaction runs its block again up to it, {rerun} gas, more "
+                f"than the {TRACE_GAS_CAP} a trace may take (docs/rpc.md)",
+            )
+        frame = self.node.query.trace_transaction(record.hash)
+        assert frame is not None, "a stored transaction is traced"
+        return format_call_frame(frame, only_top)
+
+    def trace_call(self, params: Any) -> Any:
+        """debug_traceCall(call, block, {"tracer": "callTracer"}): eth_call's call tree; a
+        call that fails is traced too, its error in the frame."""
+        obj, tag, options = expect_params(params, 1, 3)
+        only_top = parse_trace_options(options)
+        msg = self._call_msg(obj)
+        msg = replace(msg, gas=min(msg.gas or TRACE_GAS_CAP, TRACE_GAS_CAP))
+        block = self.resolve_block(tag)
+        try:
+            frame = self.node.query.trace_call(block.state_root, self._env(block), msg)
+        except ExecutionError as exc:
+            raise execution_error(exc) from None
+        return format_call_frame(frame, only_top)
+
     def estimate_gas(self, params: Any) -> Any:
         obj, tag, overrides = expect_params(params, 1, 3)
         refuse_state_overrides("eth_estimateGas", overrides)
@@ -573,3 +609,33 @@ class LogFilter:
             if i >= len(log_topics) or log_topics[i] not in wanted:
                 return False
         return True
+
+
+TRACERS = ("callTracer",)
+# Traces run on py-evm, on the thread that makes blocks (revm gives no call tree): a trace
+# may run at most this much gas, its block's transactions before it included, so that one
+# request holds block production up for well under a second (a 30M-gas loop took 8 s).
+TRACE_GAS_CAP = 3_000_000
+
+
+def parse_trace_options(options: Any) -> bool:
+    """The tracer options debug_trace* take; only geth's callTracer is served (the struct
+    logger, the default, and prestateTracer are not). Returns its `onlyTopCall`."""
+    options = {} if options is None else parse_object(options, "tracer options")
+    tracer = options.get("tracer")
+    if tracer not in TRACERS:
+        raise invalid_params(
+            f'tracer {tracer!r} is not served: pass {{"tracer": "callTracer"}} '
+            "(the struct logger and the other tracers are not implemented)"
+        )
+    config = options.get("tracerConfig")
+    config = {} if config is None else parse_object(config, "tracerConfig")
+    only_top = config.get("onlyTopCall", False)
+    if not isinstance(only_top, bool):
+        raise invalid_params("tracerConfig.onlyTopCall must be true or false")
+    unknown = set(config) - {"onlyTopCall", "withLog"}
+    if unknown or config.get("withLog"):
+        raise invalid_params(
+            f"tracerConfig takes onlyTopCall only, not {sorted(unknown) or 'withLog'}"
+        )
+    return only_top

@@ -3,6 +3,7 @@
 from typing import Any
 
 from chain.encoding import keccak
+from chain.fast.call_trace import CallFrame
 from chain.fast.executor import Log
 from chain.fast.receipts import Receipt
 from chain.fast.txs import DYNAMIC_FEE, LEGACY, FastTx
@@ -171,3 +172,26 @@ def format_block_logs(
         for index, (tx, receipt) in enumerate(zip(txs, receipts, strict=True))
         for i, log in enumerate(receipt.logs)
     ]
+
+
+def format_call_frame(frame: CallFrame, only_top: bool = False) -> dict[str, Any]:
+    """callTracer's JSON: hex quantities, fields absent where geth and anvil leave them out."""
+    out: dict[str, Any] = {
+        "type": frame.type,
+        "from": "0x" + frame.sender.hex(),
+        "to": "0x" + frame.to.hex(),
+        "gas": hex(frame.gas),
+        "gasUsed": hex(frame.gas_used),
+        "input": "0x" + frame.input.hex(),
+    }
+    if frame.value is not None:
+        out["value"] = hex(frame.value)
+    if frame.output:
+        out["output"] = "0x" + frame.output.hex()
+    if frame.error is not None:
+        out["error"] = frame.error
+    if frame.revert_reason is not None:
+        out["revertReason"] = frame.revert_reason
+    if frame.calls and not only_top:
+        out["calls"] = [format_call_frame(child) for child in frame.calls]
+    return out

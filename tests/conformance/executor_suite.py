@@ -257,6 +257,45 @@ class ExecutorConformance:
         assert status == "error"
         assert kind == chain.call(msg)[1][0]
 
+    # -- call traces (debug_traceCall, debug_traceTransaction) -------------------------------
+
+    def test_call_trace_shows_the_nested_call_a_revert_undid(self, chain: Lockstep) -> None:
+        probe = deploy(chain, deploy_data("FastProbe", 7))
+        frame = chain.trace_call(
+            CallMsg(address_of(ALICE), probe, 0, calldata("setThenFail(uint256)", 5), None)
+        )
+        assert (frame.type, frame.sender, frame.to) == ("CALL", address_of(ALICE), probe)
+        assert frame.error == "execution reverted"
+        assert frame.output == selector("Custom(uint256)") + word(5)
+        (inner,) = frame.calls
+        assert (inner.type, inner.sender, inner.to, inner.error) == ("CALL", probe, probe, None)
+        assert inner.input == calldata("set(uint256)", 5)
+        assert 0 < inner.gas_used < inner.gas
+        assert chain.storage(probe, 0) == 7  # a trace changes nothing
+
+    def test_transaction_trace_is_its_block_run_again_up_to_it(self, chain: Lockstep) -> None:
+        probe = deploy(chain, deploy_data("FastProbe", 7))
+        txs = [
+            chain.send(BOB, to=probe, data=calldata("set(uint256)", 3)),
+            chain.send(BOB, to=probe, data=calldata("swallowFailure()")),
+            chain.send(BOB, to=probe, data=calldata("failWithReason()")),
+        ]
+        result, frames = chain.apply_traced(txs)
+        for outcome, frame in zip(result.outcomes, frames, strict=True):
+            assert frame.gas_used == outcome.gas_used  # the receipt's, as anvil's top frame
+        assert frames[0].calls == () and frames[0].error is None
+        (failed,) = frames[1].calls  # given 30,000 gas, it spent them all
+        assert (failed.gas, failed.gas_used, failed.error) == (30_000, 30_000, "out of gas")
+        assert frames[2].revert_reason == "probe: nope"
+
+    def test_a_deployment_is_traced_as_a_create(self, chain: Lockstep) -> None:
+        data = deploy_data("FastProbe", 7)
+        tx = chain.send(ALICE, data=data, gas=3_000_000)
+        result, (frame,) = chain.apply_traced([tx])
+        created = result.outcomes[0].contract_address
+        assert (frame.type, frame.to, frame.input) == ("CREATE", created, data)
+        assert frame.output == chain.account(created).code
+
     # -- the outbox --------------------------------------------------------------------------
 
     def test_release_burns_the_value_and_logs_the_message(self, chain: Lockstep) -> None:

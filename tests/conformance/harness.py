@@ -15,6 +15,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
+from chain.fast.call_trace import CallFrame
 from chain.fast.executor import (
     NO_CODE,
     NO_SYSTEM_WRITES,
@@ -303,6 +304,31 @@ class Lockstep:
         reference = self.reference
         assert mine == _attempt(lambda: reference.executor.simulate(reference.root, env, msg))
         return mine
+
+    def trace_call(self, msg: CallMsg) -> CallFrame:
+        """`msg`'s call tree at the head, equal on both."""
+        env = self.head_env()
+        mine = self.tested.executor.trace_call(self.root, env, msg)
+        reference = self.reference
+        assert mine == reference.executor.trace_call(reference.root, env, msg)
+        return mine
+
+    def apply_traced(self, txs: list[FastTx]) -> tuple[BlockResult, list[CallFrame]]:
+        """One block, then each of its transactions' call trees as the block ran them,
+        equal on both."""
+        parent, env = self.root, self.next_env()
+        result = self.apply(txs)
+        frames = []
+        for i, tx in enumerate(txs):
+            mine = self.tested.executor.trace_transaction(
+                parent, env, NO_SYSTEM_WRITES, txs[:i], tx
+            )
+            expected = self.reference.executor.trace_transaction(
+                parent, env, NO_SYSTEM_WRITES, txs[:i], tx
+            )
+            assert mine == expected
+            frames.append(mine)
+        return result, frames
 
     def estimate(self, msg: CallMsg) -> tuple[str, Any]:
         env = self.head_env()

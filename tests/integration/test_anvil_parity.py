@@ -8,7 +8,9 @@
   signature as the key gives) and sign transactions without sending them.
 - Mining on request: evm_mine, anvil_mine and hardhat_mine add that many blocks, chained.
 - Access lists: eth_createAccessList lists the slots a call touches, and a transaction sent
-  with that list uses exactly the gas it said."""
+  with that list uses exactly the gas it said.
+- Call traces: debug_traceTransaction and debug_traceCall with callTracer give the same
+  frames, gas figures included."""
 
 from __future__ import annotations
 
@@ -34,6 +36,8 @@ from tests.integration.support import (
 )
 
 SENDER = 6  # a dev account no other module of this node's tests uses
+TRACER = 2  # and another one, for the call traces
+GAS = 300_000
 
 
 @pytest.fixture(scope="module", params=["duet", "anvil"])
@@ -183,3 +187,69 @@ def test_access_lists_name_what_a_call_touches(w3: Web3) -> None:
     # A call into itself (an external self-call, then `set`) lists the contract and its slot.
     listed, _, _ = create(other.address, call_data(other, "selfCall", 4))
     assert listed == {(other.address.lower(), (0,))}
+
+
+def test_call_traces_show_each_message_as_anvil_does(w3: Web3) -> None:
+    """debug_traceTransaction and debug_traceCall with callTracer: the same frames, gas
+    figures included, on both (a frame's gas is what it was given, its gasUsed what it
+    spent; the top frame's gas is what the intrinsic cost left, its gasUsed the receipt's)."""
+    account = Account.from_key(dev_keys()[TRACER])
+    probe = deploy(w3, account, "Probe", 1)
+    me, it = account.address.lower(), probe.address.lower()
+
+    def trace(receipt: Any, **config: Any) -> dict[str, Any]:
+        tx_hash = receipt["transactionHash"].to_0x_hex()
+        options: dict[str, Any] = {"tracer": "callTracer"}
+        if config:
+            options["tracerConfig"] = config
+        answer = w3.provider.make_request(RPCEndpoint("debug_traceTransaction"), [tx_hash, options])
+        assert "result" in answer, answer
+        return dict(answer["result"])
+
+    def send(fn: str, *args: Any) -> tuple[Any, dict[str, Any]]:
+        data = call_data(probe, fn, *args)
+        receipt = transact(w3, account, {"to": probe.address, "data": data, "gas": GAS})
+        return receipt, {"to": it, "input": data}
+
+    receipt, sent = send("setThenFail", 5)
+    frame = trace(receipt)
+    intrinsic = 21_000 + sum(4 if b == 0 else 16 for b in HexBytes(sent["input"]))
+    assert frame == {
+        "type": "CALL",
+        "from": me,
+        **sent,
+        "value": "0x0",
+        "gas": hex(GAS - intrinsic),
+        "gasUsed": hex(receipt["gasUsed"]),
+        "output": "0x" + (keccak(text="Custom(uint256)")[:4] + (5).to_bytes(32, "big")).hex(),
+        "error": "execution reverted",
+        "calls": [
+            {
+                "type": "CALL",
+                "from": it,
+                "to": it,
+                "input": call_data(probe, "set", 5),
+                "value": "0x0",
+                "gas": frame["calls"][0]["gas"],
+                "gasUsed": frame["calls"][0]["gasUsed"],
+            }
+        ],
+    }
+    assert 0 < int(frame["calls"][0]["gasUsed"], 16) < int(frame["calls"][0]["gas"], 16)
+    assert "calls" not in trace(receipt, onlyTopCall=True)
+
+    receipt, _ = send("swallowFailure")
+    (inner,) = trace(receipt)["calls"]
+    assert (inner["gas"], inner["gasUsed"], inner["error"]) == ("0x7530", "0x7530", "out of gas")
+
+    receipt, _ = send("failWithReason")
+    assert trace(receipt)["revertReason"] == "probe: nope"
+
+    # debug_traceCall: the same tree for a call, and nothing changes.
+    call = {"from": account.address, "to": probe.address, "data": call_data(probe, "selfCall", 4)}
+    answer = w3.provider.make_request(
+        RPCEndpoint("debug_traceCall"), [call, "latest", {"tracer": "callTracer"}]
+    )
+    (inner,) = answer["result"]["calls"]
+    assert (inner["from"], inner["to"], inner["input"]) == (it, it, call_data(probe, "set", 4))
+    assert probe.functions.value().call() == 3  # swallowFailure's, not the traced call's 4

@@ -21,6 +21,7 @@ from chain.fast.system import (
     compute_root_writes,
     compute_system_genesis,
     compute_system_writes,
+    list_delivered,
 )
 from chain.ledger.blocks import EMPTY_BLOOM, LedgerBlock, seal
 from chain.ledger.log import LedgerHeads, process_append
@@ -186,6 +187,9 @@ def test_fast_block_lists_delivered_messages_then_emitted_ones() -> None:
     assert fast.block.messages == (*delivered, emitted)
     assert executor.get_account(fast.block.state_root, CAROL).balance == 5
     assert executor.get_storage(fast.block.state_root, ROOT_ORACLE_ADDRESS, 0) == 1
+    # What a trace runs again: the delivered head of the block's messages, not the emitted.
+    assert list_delivered(fast.block.messages) == list(delivered)
+    assert list_delivered([emitted, *delivered]) == []
 
 
 def genesis_block(config: NetworkConfig, root: Root) -> LedgerBlock:
