@@ -26,7 +26,7 @@ from chain.consensus.comet_sequencer import (
     read_genesis_time_ms,
 )
 from chain.consensus.cometbft import find_cometbft
-from chain.consensus.dev import DevSequencer
+from chain.consensus.dev import DevSequencer, align_l1_clock, make_l1_clock
 from chain.fast.genesis import dev_alloc, dev_keys, dev_sequencer_key
 from chain.jsonrpc import AsyncRpcClient, NodeUnreachable, RpcError
 from chain.l1.attestation import Attestor
@@ -224,9 +224,16 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
             comet.app.soft_listeners.append(hubs["fast"].on_soft_block)
             tasks = [comet.run()]
         else:
-            sequencer = DevSequencer(node, options.block_window_ms, options.zk_interval_s)
+            l1_clock = make_l1_clock(None if l1 is None else l1.http, l1 is not None and l1.managed)
+            if l1 is not None and l1.managed and node.clock.offset_ms > 0:
+                moved = align_l1_clock(l1.http, node.clock.now_ms())
+                log.info(
+                    "dev clock %d s ahead: anvil's moved %d s", node.clock.offset_ms // 1000, moved
+                )
+            sequencer = DevSequencer(node, options.block_window_ms, options.zk_interval_s, l1_clock)
             sequencer.soft_listeners.append(hubs["fast"].on_soft_block)
             fast_api.dev_controls.mine = sequencer.mine  # evm_mine
+            fast_api.dev_controls.clock = sequencer  # evm_increaseTime
             tasks = [sequencer.run()]
         if decentralized:
             log.info(

@@ -20,9 +20,11 @@ import time
 from collections.abc import Callable
 
 from chain.fast.chain import FastBlock
+from chain.jsonrpc import RpcClient
 from chain.ledger.blocks import LedgerBlock
 from chain.node import Node
-from chain.node.ledger import now_ms
+from chain.node.clock import TimeRefused
+from chain.node.ledger import CLOCK_META
 
 log = logging.getLogger("duet.sequencer")
 RETRY_AFTER_ERROR_S = 0.5
@@ -34,9 +36,53 @@ def compute_batch_wait(last_block_at: float, now: float, window_s: float) -> flo
     return max(0.0, last_block_at + window_s - now)
 
 
+# Moves the L1's clock `seconds` ahead with the sequencer's: a dev node's managed anvil, so
+# that the rollup, which refuses a block from more than a few minutes in its future, keeps
+# taking them (contracts/l1/Rollup.sol, MAX_TIMESTAMP_DRIFT_S).
+L1Clock = Callable[[int], None]
+
+
+def make_l1_clock(l1_http: str | None, managed: bool) -> L1Clock:
+    """What moving time does to the L1: nothing without one; on this node's own anvil,
+    `evm_increaseTime`; on another L1, a refusal (its clock is not this node's to move)."""
+
+    def advance(seconds: int) -> None:
+        if l1_http is None or seconds <= 0:
+            return
+        if not managed:
+            raise TimeRefused(
+                f"this node settles on {l1_http}, an L1 it does not run: moving its clock "
+                "ahead of that L1's would make the rollup refuse its blocks"
+            )
+        RpcClient(l1_http).call("evm_increaseTime", [seconds])
+
+    return advance
+
+
+def align_l1_clock(l1_http: str, now_ms: int) -> int:
+    """A managed anvil started again runs on the wall clock: if the sequencer's clock was
+    moved ahead before the restart, move the anvil's as far (its time now read from a block
+    mined for the purpose). Returns the seconds it moved."""
+    client = RpcClient(l1_http)
+    client.call("evm_mine", [])
+    l1_now = int(client.call("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+    ahead = now_ms // 1000 - l1_now
+    if ahead > 0:
+        client.call("evm_increaseTime", [ahead])
+    return max(ahead, 0)
+
+
 class DevSequencer:
-    def __init__(self, node: Node, block_window_ms: float, zk_interval_s: float) -> None:
+    def __init__(
+        self,
+        node: Node,
+        block_window_ms: float,
+        zk_interval_s: float,
+        l1_clock: L1Clock | None = None,
+    ) -> None:
+        """`l1_clock`: what moving time does to the L1 (make_l1_clock); None: no L1."""
         self.node = node
+        self.l1_clock = l1_clock or make_l1_clock(None, False)
         self.window_s = block_window_ms / 1000
         self.zk_interval_s = zk_interval_s
         self._wake = asyncio.Event()
@@ -90,7 +136,35 @@ class DevSequencer:
         """A fast block now, on request (`evm_mine`): what the pool holds, or nothing; it is
         shown soft and stored like every other."""
         node = self.node
-        return self._store(node.make_next_fast_block() or node.make_fast_block([], now_ms()))
+        return self._store(
+            node.make_next_fast_block() or node.make_fast_block([], node.clock.now_ms())
+        )
+
+    def increase_time(self, seconds: int) -> int:
+        """The clock `seconds` ahead (a managed L1's with it), as anvil's evm_increaseTime;
+        returns how far ahead of the wall clock it now runs, in seconds."""
+        if seconds < 0:
+            raise TimeRefused(f"the clock does not go back ({seconds} s)")
+        self.l1_clock(seconds)
+        self.node.clock.advance(seconds)
+        self._keep_clock()
+        return self.node.clock.offset_ms // 1000
+
+    def set_next_timestamp(self, timestamp_s: int) -> None:
+        """The next block, of either chain, at `timestamp_s` exactly, the clock running on
+        from there, as anvil's evm_setNextBlockTimestamp."""
+        last = self.node.query.log_head.timestamp_ms
+        if timestamp_s * 1000 < last:
+            raise TimeRefused(
+                f"Timestamp error: {timestamp_s} is lower than previous block's timestamp"
+            )
+        ahead_ms = timestamp_s * 1000 - self.node.clock.now_ms()
+        self.l1_clock(math.ceil(ahead_ms / 1000))
+        self.node.clock.set_next(timestamp_s * 1000)
+        self._keep_clock()
+
+    def _keep_clock(self) -> None:
+        self.node.store.set_meta(CLOCK_META, str(self.node.clock.offset_ms))
 
     def _tell_soft(self, fast: FastBlock, removed: bool) -> None:
         for listener in list(self.soft_listeners):

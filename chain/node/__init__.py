@@ -24,9 +24,11 @@ from chain.fast.revm_executor import RevmExecutor
 from chain.ledger.store import Store, SubmissionWrite
 from chain.market.desk import MarketDesk
 from chain.node.bridge import Bridge
+from chain.node.clock import SequencerClock
 from chain.node.fast_lane import FastLane
 from chain.node.genesis import load_or_create_genesis
 from chain.node.ledger import (
+    CLOCK_META,
     DEPOSITS_META,
     FORCED_META,
     BlockListener,
@@ -84,6 +86,7 @@ class Node(FastLane, ZkLane):
         self.forced_taken = int(self.store.get_meta(FORCED_META) or 0)
         self.l1_forced = []
         self.deposit_refused = None
+        self.clock = SequencerClock(int(self.store.get_meta(CLOCK_META) or 0))
         self.recent_fast_hashes = deque(
             self.store.recent_hashes(
                 self.config.fast_chain_id, Height(self.fast_head.height + 1), BLOCKHASH_WINDOW

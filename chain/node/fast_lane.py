@@ -125,7 +125,7 @@ class FastLane(LedgerPart):
         txs = self.pool.select(nonces, MAX_TXS_PER_BLOCK)
         if not txs and not self.undelivered:
             return None
-        return self.make_fast_block(txs, timestamp_ms or now_ms())
+        return self.make_fast_block(txs, timestamp_ms or self.clock.now_ms())
 
     def get_fast_state(self, after: LedgerBlock | None = None) -> FastState:
         """What the next fast block executes on: the head, or the head once ZK block `after`

@@ -7,7 +7,6 @@ here; `Node` (chain/node/__init__.py) joins them and builds the attributes.
 
 import logging
 import sqlite3
-import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from chain.ledger.log import LedgerHeads, process_append
 from chain.ledger.messages import is_to_zk
 from chain.ledger.store import BlockWrite, Store, SubmissionWrite
 from chain.market.desk import MarketDesk
+from chain.node.clock import SequencerClock, wall_ms
 from chain.types import Address, ChainId, Hash32, Height, JobId
 from chain.zk import chain as zk_chain
 from chain.zk.ops import Deposit
@@ -56,6 +56,7 @@ JAILED_META = "jailed"
 POWERS_META = "comet_powers"
 # JSON [attester address hex, ...]: the validators to slash in the next ZK block.
 SLASH_QUEUE_META = "slash_queue"
+CLOCK_META = "dev_clock_offset_ms"  # how far a dev node's clock was moved ahead (clock.py)
 SIGNING_DOMAIN_META = "signing_domain"  # JSON: the domain operations are signed in
 
 BlockListener = Callable[[LedgerBlock, FastBlock | None], None]
@@ -72,7 +73,8 @@ class AppendStep:
 
 
 def now_ms() -> int:
-    return int(time.time() * 1000)
+    """The wall clock (a block's time is the node's `clock`, which a dev node can move)."""
+    return wall_ms()
 
 
 def compute_zk_globals(state: ZkState) -> dict[str, int]:
@@ -101,6 +103,7 @@ class LedgerPart:
     l1_forced: list[QueuedWithdrawal]
     deposit_refused: str | None
     recent_fast_hashes: deque[Hash32]
+    clock: SequencerClock
     desk: MarketDesk
     signing_domain: SigningDomain
     attestor: Attestor | None
@@ -199,6 +202,7 @@ class LedgerPart:
         for step in steps:
             heads = process_append(heads, step.write.block)  # raises InvalidBlock: no write
         self.store.commit_all([step.write for step in steps], submissions, meta)
+        self.clock.on_block()
         for step in steps:
             block = step.write.block
             self.heads = process_append(self.heads, block)

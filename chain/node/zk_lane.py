@@ -93,7 +93,7 @@ class ZkLane(Bridge):
 
     def next_zk_context(self) -> BlockContext:
         head = self.zk_head
-        timestamp_ms = max(now_ms(), head.timestamp_ms)  # the next block's, near enough
+        timestamp_ms = max(self.clock.now_ms(), head.timestamp_ms)  # the next block's, near enough
         return zk_chain.compute_block_context(head.height + 1, timestamp_ms, self.config.zk_min_fee)
 
     def _check_heartbeat_reach(self, signed: SignedOperation, ctx: BlockContext) -> None:
@@ -157,7 +157,7 @@ class ZkLane(Bridge):
     def produce_zk_block(self, timestamp_ms: int | None = None) -> LedgerBlock:
         """The pool's operations, with what else waits, as the next ZK block, stored."""
         # Never before the head: the rollup settles blocks only in time order.
-        timestamp = max(timestamp_ms or now_ms(), self.zk_head.timestamp_ms)
+        timestamp = max(timestamp_ms or self.clock.now_ms(), self.zk_head.timestamp_ms)
         draft = self.make_zk_block(self.zk_pool.take(self.config.max_ops_per_zk_block), timestamp)
         self._append_all([self.zk_step(draft)])
         return draft.zk.block

@@ -1,75 +1,128 @@
-"""A dev node's block controls, as anvil and Hardhat serve them: `evm_mine` makes a fast block
-now (with what the pool holds, or empty), and `anvil_mine` / `hardhat_mine` make several.
-Tests that wait for a block, or need the chain to move without a transaction, use them.
+"""A dev node's block and time controls, as anvil and Hardhat serve them: `evm_mine` makes a
+fast block now (with what the pool holds, or empty), `anvil_mine` / `hardhat_mine` make
+several; `evm_increaseTime` moves the sequencer's clock ahead and `evm_setNextBlockTimestamp`
+gives the next block an exact time (chain/node/clock.py). Tests that wait for a block, need
+the chain to move without a transaction, or need time to pass (a round's end, an unbonding
+period) use them.
 
-Only a dev node mines on request; a node whose blocks come from CometBFT refuses, saying so.
-What Duet does not take (docs/rpc.md, "as anvil / differs"): a block's timestamp, which is
-the sequencer's clock, as every block's (the braided ledger orders both chains by it), and
-an interval between mined blocks.
+Only a dev node takes them; a node whose blocks come from CometBFT refuses, saying so. The
+clock is both chains' (the braided ledger orders them by it), so moving it moves the ZK
+chain's time too, and a dev node moves its managed anvil's with it, so the rollup keeps
+taking its blocks (docs/rpc.md, "as anvil / differs").
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from chain.ledger.blocks import LedgerBlock
+from chain.node.clock import TimeRefused
 from chain.rpc.errors import RpcError, invalid_params
 from chain.rpc.params import expect_params, parse_quantity
 
 Handler = Callable[[list[Any]], Any]
 Mine = Callable[[], LedgerBlock]
 MAX_MINED_AT_ONCE = 1000  # a caller's count: each block costs a commit
+MAX_SECONDS = 2**40  # about 35,000 years: past it, a caller's number is a mistake
 NOT_A_DEV_NODE = -32601  # as a method the node does not serve
-NO_TIMESTAMP = (
-    "a mined block's timestamp is the sequencer's clock, as every block's (the braided ledger "
-    "orders both chains by it): evm_mine takes no timestamp"
-)
 
-NO_INTERVAL = "anvil_mine takes no interval: each block's timestamp is the sequencer's clock"
+
+class DevClock(Protocol):
+    def increase_time(self, seconds: int) -> int: ...
+
+    def set_next_timestamp(self, timestamp_s: int) -> None: ...
 
 
 class DevControlsApi:
-    def __init__(self, mine: Mine | None = None) -> None:
-        """`mine`: the dev sequencer's (set once it runs); None on a node that mines nothing
-        on request."""
+    def __init__(self, mine: Mine | None = None, clock: DevClock | None = None) -> None:
+        """`mine` and `clock`: the dev sequencer's (set once it runs); None on a node that
+        takes neither."""
         self.mine = mine
+        self.clock = clock
         self.methods: dict[str, Handler] = {
             "evm_mine": self.evm_mine,
             "anvil_mine": self.anvil_mine,
             "hardhat_mine": self.anvil_mine,
+            "evm_increaseTime": self.increase_time,
+            "anvil_increaseTime": self.increase_time,
+            "evm_setNextBlockTimestamp": self.set_next_timestamp,
+            "anvil_setNextBlockTimestamp": self.set_next_timestamp,
         }
 
-    def _mine(self, method: str, count: int) -> None:
+    def _refuse(self, method: str) -> RpcError:
+        return RpcError(
+            NOT_A_DEV_NODE,
+            f"{method}: only a dev node (duet node --dev) takes it; this node's blocks and "
+            "their time come from its consensus",
+        )
+
+    def _mine(self, method: str, count: int, interval_s: int = 0) -> None:
         if self.mine is None:
-            raise RpcError(
-                NOT_A_DEV_NODE,
-                f"{method}: only a dev node (duet node --dev) mines on request; this node's "
-                "blocks come from its consensus",
-            )
-        for _ in range(count):
-            self.mine()
+            raise self._refuse(method)
+        for i in range(count):
+            block = self.mine()
+            if interval_s and i + 1 < count:  # the next one exactly `interval_s` later
+                self._set_next(method, block.timestamp + interval_s)
+
+    def _clock(self, method: str) -> DevClock:
+        if self.clock is None:
+            raise self._refuse(method)
+        return self.clock
 
     def evm_mine(self, params: Any) -> Any:
-        """One block; returns "0x0" as anvil does. Params: none, null, or {"blocks": n}."""
+        """One block; returns "0x0" as anvil does. Params: none, null, a timestamp, or
+        {"timestamp": t, "blocks": n}: the first block at t."""
         (options,) = expect_params(params, 0, 1)
-        count = 1
+        count, timestamp = 1, None
         if isinstance(options, dict):
-            if "timestamp" in options:
-                raise invalid_params(NO_TIMESTAMP)
             count = self._count(options.get("blocks", 1))
+            timestamp = options.get("timestamp")
         elif options is not None:
-            raise invalid_params(NO_TIMESTAMP)
+            timestamp = options
+        if timestamp is not None:
+            self._set_next("evm_mine", self._seconds(timestamp, "timestamp"))
         self._mine("evm_mine", count)
         return "0x0"
 
     def anvil_mine(self, params: Any) -> Any:
-        """`count` blocks (default 1); returns null. An interval other than 0 is refused."""
+        """`count` blocks (default 1), each `interval` seconds after the one before
+        (default: the clock's own pace); returns null."""
         count, interval = expect_params(params, 0, 2)
-        if interval is not None and parse_quantity(interval, "interval") != 0:
-            raise invalid_params(NO_INTERVAL)
-        self._mine("anvil_mine", 1 if count is None else self._count(count))
+        step = 0 if interval is None else self._seconds(interval, "interval")
+        self._mine("anvil_mine", 1 if count is None else self._count(count), step)
         return None
+
+    def increase_time(self, params: Any) -> Any:
+        """The clock `seconds` ahead; returns how far ahead of the wall clock it runs, in
+        seconds (a number, as anvil answers)."""
+        (seconds,) = expect_params(params, 1, 1)
+        clock = self._clock("evm_increaseTime")
+        try:
+            return clock.increase_time(self._seconds(seconds, "seconds"))
+        except TimeRefused as exc:
+            raise invalid_params(str(exc)) from None
+
+    def set_next_timestamp(self, params: Any) -> Any:
+        (timestamp,) = expect_params(params, 1, 1)
+        self._set_next("evm_setNextBlockTimestamp", self._seconds(timestamp, "timestamp"))
+        return None
+
+    def _set_next(self, method: str, timestamp_s: int) -> None:
+        try:
+            self._clock(method).set_next_timestamp(timestamp_s)
+        except TimeRefused as exc:
+            raise invalid_params(str(exc)) from None
+
+    @staticmethod
+    def _seconds(value: Any, what: str) -> int:
+        """A number of seconds as anvil takes it: a JSON number or a quantity."""
+        number = value if isinstance(value, int) and not isinstance(value, bool) else None
+        if number is None:
+            number = parse_quantity(value, what)
+        if not 0 <= number <= MAX_SECONDS:
+            raise invalid_params(f"{what} must be a number of seconds from 0, not {number}")
+        return number
 
     @staticmethod
     def _count(value: Any) -> int:

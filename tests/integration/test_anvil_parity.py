@@ -7,6 +7,9 @@
 - Dev accounts: listed by eth_accounts in anvil's order, they send, sign messages (the same
   signature as the key gives) and sign transactions without sending them.
 - Mining on request: evm_mine, anvil_mine and hardhat_mine add that many blocks, chained.
+- Time: evm_increaseTime moves the clock ahead, evm_setNextBlockTimestamp, evm_mine with a
+  timestamp and anvil_mine with an interval give blocks the times asked for, never earlier
+  than the last block's.
 - Access lists: eth_createAccessList lists the slots a call touches, and a transaction sent
   with that list uses exactly the gas it said.
 - Call traces: debug_traceTransaction and debug_traceCall with callTracer give the same
@@ -14,6 +17,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -147,6 +151,36 @@ def test_dev_accounts_sign_and_send_as_on_anvil(w3: Web3) -> None:
     assert isinstance(raw, str), raw
     assert Account.recover_transaction(raw) == me
     assert w3.eth.get_balance(receiver) == 12_345  # signed, not sent
+
+
+def test_time_moves_ahead_and_blocks_take_the_time_asked_for(w3: Web3) -> None:
+    def call(method: str, *params: Any) -> Any:
+        answer = w3.provider.make_request(RPCEndpoint(method), list(params))
+        assert "result" in answer, answer
+        return answer["result"]
+
+    def latest() -> int:
+        return int(w3.eth.get_block("latest")["timestamp"])
+
+    call("evm_mine")
+    before, offset = latest(), call("evm_increaseTime", 0)  # another test may have moved it
+    assert call("evm_increaseTime", 3600) == offset + 3600  # the total, a number
+    assert call("anvil_increaseTime", "0x10") == offset + 3616
+    call("evm_mine")
+    assert latest() >= before + 3616
+    target = latest() + 1000
+    assert call("evm_setNextBlockTimestamp", target) is None
+    call("evm_mine")
+    assert latest() == target
+    call("evm_mine", target + 100)
+    assert latest() == target + 100
+    call("anvil_mine", "0x3", 60)
+    stamps = [w3.eth.get_block(w3.eth.block_number - i)["timestamp"] for i in (2, 1, 0)]
+    assert [b - a for a, b in itertools.pairwise(stamps)] == [60, 60]
+    # Never before the last block: refused, as anvil refuses it.
+    answer = w3.provider.make_request(RPCEndpoint("evm_setNextBlockTimestamp"), [target])
+    assert answer["error"]["code"] == -32602
+    assert "lower than previous block's timestamp" in answer["error"]["message"]
 
 
 def test_mining_on_request_makes_empty_blocks(w3: Web3) -> None:

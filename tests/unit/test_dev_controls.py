@@ -1,26 +1,58 @@
-"""The dev node's block controls (chain/rpc/dev_controls.py) on their own: each method mines as
-many blocks as asked, a count out of range and a timestamp or interval are refused with why,
-and a node without a sequencer to ask (a CometBFT node) refuses every one. Mining itself
-runs against a real dev node in tests/integration/test_anvil_parity.py."""
+"""The dev node's block and time controls (chain/rpc/dev_controls.py) on their own: each
+method mines as many blocks as asked and moves the clock as asked, what is out of range is
+refused with why, and a node without a sequencer to ask (a CometBFT node) refuses every
+one. Mining and time run against a real dev node and anvil in
+tests/integration/test_anvil_parity.py, and with a real L1 in test_dev_time.py."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from chain.ledger.blocks import LedgerBlock
+from chain.node.clock import SequencerClock, TimeRefused
 from chain.rpc.dev_controls import MAX_MINED_AT_ONCE, NOT_A_DEV_NODE, DevControlsApi
 from chain.rpc.errors import RpcError
 
+T0 = 1_900_000_000
 
-class Counter:
-    def __init__(self) -> None:
-        self.mined = 0
+
+@dataclass
+class Block:
+    timestamp: int
+
+
+@dataclass
+class FakeSequencer:
+    """Mines blocks at its clock's time, moves it as the dev sequencer does."""
+
+    clock: SequencerClock = field(default_factory=lambda: SequencerClock(pinned_ms=T0 * 1000))
+    mined: list[int] = field(default_factory=list)
+    l1_moved: int = 0
 
     def __call__(self) -> LedgerBlock:
-        self.mined += 1
-        return None  # type: ignore[return-value]  # the API ignores the block
+        last = self.mined[-1] if self.mined else 0
+        self.mined.append(max(self.clock.now_ms() // 1000, last))
+        self.clock.on_block()
+        self.clock.pinned_ms = (self.mined[-1] + 1) * 1000  # a tick later, in this fake
+        return Block(self.mined[-1])  # type: ignore[return-value]
+
+    def increase_time(self, seconds: int) -> int:
+        self.l1_moved += seconds
+        self.clock.advance(seconds)
+        return self.clock.offset_ms // 1000
+
+    def set_next_timestamp(self, timestamp_s: int) -> None:
+        if self.mined and timestamp_s < self.mined[-1]:
+            raise TimeRefused(f"Timestamp error: {timestamp_s} is lower than previous block's")
+        self.clock.pinned_ms = timestamp_s * 1000
+
+
+def make_api() -> tuple[DevControlsApi, FakeSequencer]:
+    sequencer = FakeSequencer()
+    return DevControlsApi(sequencer, sequencer), sequencer
 
 
 @pytest.mark.parametrize(
@@ -37,34 +69,78 @@ class Counter:
     ],
 )
 def test_mines_as_many_blocks_as_asked(method: str, params: Any, answer: Any, mined: int) -> None:
-    counter = Counter()
-    api = DevControlsApi(counter)
+    api, sequencer = make_api()
     assert api.methods[method](params) == answer
-    assert counter.mined == mined
+    assert len(sequencer.mined) == mined
+
+
+def test_a_mined_block_takes_the_timestamp_asked_for() -> None:
+    api, sequencer = make_api()
+    api.methods["evm_mine"]([T0 + 500])
+    api.methods["evm_mine"]([{"timestamp": hex(T0 + 900), "blocks": 2}])
+    assert sequencer.mined == [T0 + 500, T0 + 900, T0 + 901]
+
+
+def test_blocks_mined_with_an_interval_are_exactly_that_far_apart() -> None:
+    api, sequencer = make_api()
+    api.methods["anvil_mine"](["0x3", 60])
+    assert sequencer.mined == [T0, T0 + 60, T0 + 120]
+
+
+def test_time_moves_ahead_and_says_how_far() -> None:
+    api, sequencer = make_api()
+    assert api.methods["evm_increaseTime"]([3600]) == 3600
+    assert api.methods["anvil_increaseTime"](["0x10"]) == 3616
+    assert sequencer.l1_moved == 3616
+    assert api.methods["evm_setNextBlockTimestamp"]([T0 + 7200]) is None
+    api.methods["evm_mine"]([])
+    assert sequencer.mined == [T0 + 7200]
 
 
 @pytest.mark.parametrize(
     ("method", "params", "reason"),
     [
-        ("evm_mine", [1_900_000_000], "takes no timestamp"),
-        ("evm_mine", [{"timestamp": 1_900_000_000}], "takes no timestamp"),
-        ("anvil_mine", ["0x1", "0x10"], "takes no interval"),
         ("anvil_mine", [hex(MAX_MINED_AT_ONCE + 1)], f"blocks must be 1 to {MAX_MINED_AT_ONCE}"),
         ("anvil_mine", ["0x0"], "blocks must be 1"),
         ("anvil_mine", ["ten"], "0x-prefixed hex quantity"),
         ("evm_mine", [{"blocks": True}], "0x-prefixed hex quantity"),
         ("evm_mine", [None, None], "expected 0 to 1 parameters"),
+        ("evm_mine", ["soon"], "0x-prefixed hex quantity"),
+        ("evm_increaseTime", [-10], "a number of seconds from 0"),
+        ("evm_increaseTime", [2**64], "a number of seconds from 0"),
+        ("evm_increaseTime", [], "expected 1 parameters"),
+        ("evm_setNextBlockTimestamp", [True], "0x-prefixed hex quantity"),
     ],
 )
 def test_refuses_what_it_cannot_do(method: str, params: Any, reason: str) -> None:
-    counter = Counter()
+    api, sequencer = make_api()
     with pytest.raises(RpcError, match=reason):
-        DevControlsApi(counter).methods[method](params)
-    assert counter.mined == 0
+        api.methods[method](params)
+    assert sequencer.mined == [] and sequencer.l1_moved == 0
 
 
-@pytest.mark.parametrize("method", ["evm_mine", "anvil_mine", "hardhat_mine"])
+def test_the_clock_does_not_go_back_past_the_last_block() -> None:
+    api, _ = make_api()
+    api.methods["evm_mine"]([T0 + 100])
+    with pytest.raises(RpcError, match="lower than previous block") as refused:
+        api.methods["evm_setNextBlockTimestamp"]([T0 + 99])
+    assert refused.value.code == -32602
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        "evm_mine",
+        "anvil_mine",
+        "hardhat_mine",
+        "evm_increaseTime",
+        "anvil_increaseTime",
+        "evm_setNextBlockTimestamp",
+        "anvil_setNextBlockTimestamp",
+    ],
+)
 def test_a_node_without_a_dev_sequencer_refuses(method: str) -> None:
-    with pytest.raises(RpcError, match=r"only a dev node .* mines on request") as refused:
-        DevControlsApi().methods[method]([])
+    params = [] if method.endswith("mine") else [T0]
+    with pytest.raises(RpcError, match=r"only a dev node .* takes it") as refused:
+        DevControlsApi().methods[method](params)
     assert refused.value.code == NOT_A_DEV_NODE

@@ -1,0 +1,33 @@
+"""The sequencer's clock (chain/node/clock.py): the wall clock plus an offset that only
+grows by `advance`, and a pin that gives the next block an exact time."""
+
+from __future__ import annotations
+
+import pytest
+
+from chain.node.clock import SequencerClock, wall_ms
+
+
+def test_it_runs_with_the_wall_clock_plus_its_offset() -> None:
+    clock = SequencerClock(offset_ms=5_000)
+    before = wall_ms()
+    assert before + 5_000 <= clock.now_ms() <= wall_ms() + 5_000
+
+
+def test_advance_moves_it_and_a_pinned_time_ahead() -> None:
+    clock = SequencerClock()
+    clock.set_next(wall_ms() + 60_000)
+    pinned = clock.now_ms()
+    clock.advance(10)
+    assert clock.now_ms() == pinned + 10_000
+    with pytest.raises(ValueError, match="does not go back"):
+        clock.advance(-1)
+
+
+def test_a_pin_holds_until_a_block_takes_it_then_the_clock_runs_on_from_it() -> None:
+    clock = SequencerClock()
+    target = wall_ms() + 3_600_000
+    clock.set_next(target)
+    assert clock.now_ms() == target == clock.now_ms()
+    clock.on_block()
+    assert target <= clock.now_ms() <= target + 1_000  # running again, from the pinned time
