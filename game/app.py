@@ -104,7 +104,7 @@ class ArenaApp(App[None]):
     def _tick(self) -> None:
         clock = self._panel(RoundClock)
         if clock is not None:
-            clock.show(self.board)
+            clock.show(self.board, self.me)
 
     def _panel(self, kind: type[W], selector: str | None = None) -> W | None:
         """The screen's widget of `kind`, or None while it is not (or no longer) mounted.
@@ -132,7 +132,7 @@ class ArenaApp(App[None]):
                 panel.show(board, self.me)
         clock = self._panel(RoundClock)
         if clock is not None:
-            clock.show(board)
+            clock.show(board, self.me)
 
     def on_ledger(self, entry: dict[str, Any]) -> None:
         ticker = self._panel(LedgerTicker)

@@ -78,6 +78,11 @@ class Board:
     results: tuple[RoundEnded, ...] = ()  # ended rounds, oldest first
 
 
+def short(address: str) -> str:
+    """An address as the screen names it: its first and last characters."""
+    return address[:6] + "…" + address[-4:] if len(address) > 12 else address
+
+
 def apply_event(board: Board, event: ArenaEvent) -> Board:
     """The board after `event`. Events of an older round than the board's are ignored."""
     if event.round < board.round:

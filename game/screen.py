@@ -12,17 +12,13 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import RichLog, Static
 
-from game.board import HEIGHT, WIDTH, Board, rank_players
+from game.board import HEIGHT, WIDTH, Board, RoundEnded, rank_players, short
 
 PLAYER_STYLES = ("cyan", "magenta", "blue", "red", "bright_white", "yellow", "bright_blue")
 ME_STYLE = "bold bright_green"
 ITEM = Text("◆ ", style="bold yellow")
 EMPTY = Text("· ", style="grey35")
 LATENCY_WINDOW = 200  # moves kept for the latency figures
-
-
-def short(address: str) -> str:
-    return address[:6] + "…" + address[-4:] if len(address) > 12 else address
 
 
 def compute_label(index: int) -> str:
@@ -65,14 +61,38 @@ def render_scores(board: Board, me: str | None) -> Table:
     return table
 
 
-def render_round(board: Board, now: float) -> Text:
+def render_round(board: Board, now: float, me: str | None = None) -> Text:
+    """The round as it stands, never more hopeful than the chain: ended (by whom won), over
+    but not yet ended (its end is a transaction someone must send), running, or waiting."""
     if board.round == 0:
         return Text("waiting for the arena", style="dim")
+    last = board.results[-1] if board.results else None
+    if board.ends == 0 and last is not None and last.round == board.round:
+        return render_result(board, last, me)
     if board.ends == 0:
         return Text(f"round {board.round}: starts when the first player joins", style="dim")
-    left = max(0, int(board.ends - now))
+    left = int(board.ends - now)
+    if left <= 0:
+        return Text(
+            f"round {board.round}: time is up; e ends it and asks for the winners' rewards",
+            style="bold red",
+        )
     style = "bold red" if left <= 10 else "bold"
     return Text(f"round {board.round}: {left // 60}:{left % 60:02d} left", style=style)
+
+
+def render_result(board: Board, result: RoundEnded, me: str | None) -> Text:
+    """Who won the round (a tie has several winners), by their board label and score."""
+    labels = {key: compute_label(i) for i, key in enumerate(board.players)}
+    names = []
+    for winner, score in zip(result.winners, result.scores, strict=False):
+        key = winner.lower()
+        name = "@ (you)" if key == me else labels.get(key, short(winner))
+        names.append(f"{name} with {score}")
+    who = "won by " + ", ".join(names) if names else "no winner"
+    text = Text(f"round {result.round} ended, {who}", style="bold green")
+    text.append(f" · j starts round {result.round + 1}", style="dim")
+    return text
 
 
 class BoardPanel(Static):
@@ -86,8 +106,8 @@ class ScorePanel(Static):
 
 
 class RoundClock(Static):
-    def show(self, board: Board) -> None:
-        self.update(render_round(board, time.time()))
+    def show(self, board: Board, me: str | None = None) -> None:
+        self.update(render_round(board, time.time(), me))
 
 
 class LatencyPanel(Static):

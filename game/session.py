@@ -23,7 +23,7 @@ from chain.client.zk import STATUS_ORDER, ZkClient
 from chain.jsonrpc import RpcError
 from chain.zk.genesis import REWARD_COLLECTION
 from game.arena import RECEIPT_TIMEOUT_S, Arena, Refused, Seat, list_tokens
-from game.board import ArenaEvent, Board, Moved, RoundEnded
+from game.board import ArenaEvent, Board, Moved, RoundEnded, short
 from game.feed import BoardFollower, follow_arena
 from game.socket import ChainSocket
 
@@ -106,7 +106,7 @@ class GameSession:
 
     def _on_event(self, event: ArenaEvent, log: dict[str, Any]) -> None:
         self.view.on_event(event, log)
-        if isinstance(event, RoundEnded) and self.me in {w.lower() for w in event.winners}:
+        if isinstance(event, RoundEnded) and event.winners:  # every winner's, not only ours
             task = asyncio.ensure_future(
                 self._follow_reward(str(log["transactionHash"]), event.round)
             )
@@ -134,11 +134,11 @@ class GameSession:
             self.listener.on_board(self.board)
 
     async def _follow_reward(self, end_tx: str, round_: int) -> None:
-        """The reward the round's end asked the ZK chain for, on to its settlement."""
+        """The rewards the round's end asked the ZK chain for, each on to its settlement."""
         try:
             await self._track_reward(end_tx, round_)
         except Exception as exc:  # a node gone or slow: say so, the game goes on
-            self._say(f"lost track of your reward of round {round_}: {exc}")
+            self._say(f"lost track of the rewards of round {round_}: {exc}")
 
     async def _track_reward(self, end_tx: str, round_: int) -> None:
         # The round's end is seen at soft confirmation: its block may not be stored yet.
@@ -150,13 +150,16 @@ class GameSession:
         )
         outbox = self.bridge.outbox().events.RewardMint()
         requests = outbox.process_receipt(receipt, errors=DISCARD)  # the arena's own logs too
-        mine = [r for r in requests if r["args"]["to"].lower() == self.zk.address.lower()]
-        for request in mine:
-            self._say(f"you won round {round_}: your reward is on its way to the ZK chain")
+        for request in requests:
+            to = str(request["args"]["to"])
+            mine = to.lower() == self.zk.address.lower()
+            if mine:
+                self._say(f"you won round {round_}: your reward is on its way to the ZK chain")
             message = await asyncio.to_thread(
                 self.zk.wait_for_fast_message, int(request["args"]["seq"])
             )
-            self.track(str(message["operationId"]), f"reward of round {round_}")
+            whose = "you" if mine else short(to)
+            self.track(str(message["operationId"]), f"reward of round {round_} → {whose}")
 
     async def _follow_ledger(self, chain: ChainSocket) -> None:
         async for entry in chain.subscribe("ledger"):

@@ -151,7 +151,8 @@ async def play(
             assert one.me in {w.lower() for w in result.winners}
 
             proofs = app.query_one(ProofPanel)
-            reward = lambda: [s for w, s in proofs.ops.values() if w.startswith("reward")]  # noqa: E731
+            # Every winner's reward is followed; ours is named so.
+            reward = lambda: [s for w, s in proofs.ops.values() if w.endswith("→ you")]  # noqa: E731
             await wait_until(lambda: reward() == ["settled"], SETTLED_TIMEOUT_S, "reward settled")
 
             await pilot.press("l")

@@ -4,14 +4,22 @@ fed the events a session would report. The same screen on a real node: tests/e2e
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from functools import reduce
 from typing import Any
 
 from rich.console import Console
 
 from game.app import ArenaApp
-from game.board import Board, ItemPlaced, Joined, Moved, RoundStarted, apply_event
-from game.screen import BoardPanel, LatencyPanel, LedgerTicker, ProofPanel, ScorePanel
+from game.board import Board, ItemPlaced, Joined, Moved, RoundEnded, RoundStarted, apply_event
+from game.screen import (
+    BoardPanel,
+    LatencyPanel,
+    LedgerTicker,
+    ProofPanel,
+    ScorePanel,
+    render_round,
+)
 
 A, B = "0x" + "aa" * 20, "0x" + "bb" * 20
 PAYOUT = "0x" + "11" * 20
@@ -140,3 +148,16 @@ async def _test_a_session_reporting_while_the_screen_closes_does_not_crash_it() 
         await pilot.press("q")
     assert session.reports >= reported
     app.on_ledger(LEDGER[0])  # a report after the app has gone changes nothing, raises nothing
+
+
+def test_the_round_line_says_how_the_round_stands_and_never_more() -> None:
+    running = replace(BOARD, ends=1_000)
+    assert render_round(running, 1_000 - 75).plain == "round 3: 1:15 left"
+    assert "time is up; e ends it" in render_round(running, 1_000).plain  # not "0:00 left"
+    ended = apply_event(running, RoundEnded(3, (B, A), (4, 4)))
+    line = render_round(ended, 2_000, me=A).plain
+    assert line == "round 3 ended, won by B with 4, @ (you) with 4 · j starts round 4"
+    nobody = apply_event(running, RoundEnded(3, (), ()))
+    assert render_round(nobody, 2_000).plain.startswith("round 3 ended, no winner")
+    assert "starts when the first player joins" in render_round(Board(round=4), 0).plain
+    assert render_round(Board(), 0).plain == "waiting for the arena"
