@@ -57,6 +57,10 @@ class ExecutionError(Exception):
         self.data = data
 
 
+class GasBudgetExhausted(ExecutionError):
+    """eth_simulateV1's calls would spend more than they may in all."""
+
+
 @dataclass(frozen=True)
 class BlockEnv:
     number: Height
@@ -109,6 +113,19 @@ class CallMsg:
 
 
 @dataclass(frozen=True)
+class SimulatedCall:
+    """One call of eth_simulateV1, run after the calls before it: what it returned, spent
+    and logged, and why it failed (None: it did not)."""
+
+    success: bool
+    output: bytes
+    gas_used: int
+    logs: tuple[Log, ...]
+    error: str | None = None
+    reverted: bool = False  # a REVERT (its output is the revert data), not another failure
+
+
+@dataclass(frozen=True)
 class Account:
     nonce: int
     balance: int
@@ -153,6 +170,19 @@ class Executor(Protocol):
     def simulate(self, root: Root, env: BlockEnv, msg: CallMsg) -> tuple[Log, ...]:
         """The logs `msg` would emit on `root`, changing nothing; raises ExecutionError if
         it fails (what a pending transaction's soft events come from)."""
+        ...
+
+    def simulate_blocks(
+        self,
+        root: Root,
+        envs: Sequence[BlockEnv],
+        blocks: Sequence[Sequence[CallMsg]],
+        gas_budget: int,
+    ) -> list[list[SimulatedCall]]:
+        """eth_simulateV1: `blocks` of calls run one after another on `root`, each block in
+        its env, each call on the state the calls before it left; nothing is kept. The calls
+        spend at most `gas_budget` in all (a call gets no more than is left); ExecutionError
+        once too little is left for the next one."""
         ...
 
     def trace_call(self, root: Root, env: BlockEnv, msg: CallMsg) -> "CallFrame":

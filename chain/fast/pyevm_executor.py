@@ -16,7 +16,12 @@ from eth.vm.spoof import SpoofTransaction
 from eth_typing import BlockNumber, Hash32
 from eth_utils import ValidationError
 
-from chain.fast.call_trace import CallFrame, TracingComputation, compute_call_frame
+from chain.fast.call_trace import (
+    CallFrame,
+    TracingComputation,
+    compute_call_frame,
+    describe_error,
+)
 from chain.fast.executor import (
     NO_CODE,
     NO_SYSTEM_WRITES,
@@ -26,8 +31,10 @@ from chain.fast.executor import (
     BlockResult,
     CallMsg,
     ExecutionError,
+    GasBudgetExhausted,
     Log,
     NodeReader,
+    SimulatedCall,
     StorageWrite,
     SystemWrites,
     TxOutcome,
@@ -47,6 +54,7 @@ from chain.types import Address, Root
 VM = PragueVM
 STATE_CLASS = VM.get_state_class()
 ZERO_ADDRESS = Address(b"\x00" * 20)
+MIN_CALL_GAS = 21_000  # a call's intrinsic cost: less left and no call can run
 ESTIMATE_TOLERANCE = 1.0 / 64  # stop the binary search within 1/64 of the answer
 INITCODE_TOO_LARGE = f"max initcode size exceeded: more than {MAX_INITCODE_SIZE} bytes"
 
@@ -238,6 +246,17 @@ class PyEvmExecutor:
         tracing: bool = False,
     ) -> ComputationAPI:
         state, _ = self._open(root, make_context(env, base_fee=0), tracing)
+        return self._apply_call(state, env, msg, gas, access_list)
+
+    def _apply_call(
+        self,
+        state: StateAPI,
+        env: BlockEnv,
+        msg: CallMsg,
+        gas: int,
+        access_list: AccessList | None = None,
+    ) -> ComputationAPI:
+        """`msg` as a transaction of its sender's next nonce at gas price 0, on `state`."""
         sender = msg.sender or ZERO_ADDRESS
         fields: dict[str, Any] = {
             "nonce": state.get_nonce(sender),
@@ -287,6 +306,45 @@ class PyEvmExecutor:
             if computation.is_error:
                 raise revert_reason(computation)
         return access, gas - computation.get_gas_remaining()
+
+    def simulate_blocks(
+        self,
+        root: Root,
+        envs: Sequence[BlockEnv],
+        blocks: Sequence[Sequence[CallMsg]],
+        gas_budget: int,
+    ) -> list[list[SimulatedCall]]:
+        state, _ = self._open(root, make_context(envs[0], base_fee=0))
+        answer = []
+        left = gas_budget
+        for env, calls in zip(envs, blocks, strict=True):
+            state.execution_context = make_context(env, base_fee=0)
+            results = []
+            for msg in calls:
+                gas = min(msg.gas or env.gas_limit, left)
+                if gas < MIN_CALL_GAS:
+                    raise GasBudgetExhausted(
+                        f"the calls may spend {gas_budget} gas in all; {left} is left"
+                    )
+                computation = self._apply_call(state, env, msg, gas)
+                left -= gas - computation.get_gas_remaining()
+                state.lock_changes()
+                error = computation.error if computation.is_error else None
+                results.append(
+                    SimulatedCall(
+                        success=error is None,
+                        output=bytes(computation.output),
+                        gas_used=gas - computation.get_gas_remaining(),
+                        logs=tuple(
+                            Log(Address(a), tuple(t.to_bytes(32, "big") for t in topics), data)
+                            for a, topics, data in computation.get_log_entries()
+                        ),
+                        error=None if error is None else describe_error(error),
+                        reverted=isinstance(error, Revert),
+                    )
+                )
+            answer.append(results)
+        return answer
 
     def trace_call(self, root: Root, env: BlockEnv, msg: CallMsg) -> CallFrame:
         """`msg`'s call tree on `root`, changing nothing (a failed call is traced too)."""

@@ -45,6 +45,7 @@ from chain.fast.executor import (
     ExecutionError,
     Log,
     NodeReader,
+    SimulatedCall,
     StorageWrite,
     SystemWrites,
     TxOutcome,
@@ -505,6 +506,17 @@ class RevmExecutor:
         if not run.result.is_success:
             raise compute_call_error(run)
         return tuple(_log_of(entry) for entry in run.result.logs)
+
+    def simulate_blocks(
+        self,
+        root: Root,
+        envs: Sequence[BlockEnv],
+        blocks: Sequence[Sequence[CallMsg]],
+        gas_budget: int,
+    ) -> list[list[SimulatedCall]]:
+        """py-evm's: one state carried from call to call, which the revm runner does not
+        keep between calls."""
+        return self.reference.simulate_blocks(root, envs, blocks, gas_budget)
 
     def trace_call(self, root: Root, env: BlockEnv, msg: CallMsg) -> CallFrame:
         """py-evm's, the reference's, as for access lists: pyrevm 0.3.7 gives no call tree,

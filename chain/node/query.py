@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from chain.config import MarketConfig, NetworkConfig
 from chain.fast.call_trace import CallFrame
 from chain.fast.chain import BLOCKHASH_WINDOW, compute_prev_randao
-from chain.fast.executor import AccessList, Account, BlockEnv, CallMsg, Log
+from chain.fast.executor import AccessList, Account, BlockEnv, CallMsg, Log, SimulatedCall
 from chain.fast.system import compute_system_writes, list_delivered
 from chain.fast.txs import FastTx, decode_transaction
 from chain.l1.attestation import AttestedBlock
@@ -99,6 +99,15 @@ class NodeQuery:
 
     def create_access_list(self, root: Root, env: BlockEnv, msg: CallMsg) -> tuple[AccessList, int]:
         return self._node.executor.create_access_list(root, env, msg)
+
+    def simulate_blocks(
+        self,
+        root: Root,
+        envs: list[BlockEnv],
+        blocks: list[list[CallMsg]],
+        gas_budget: int,
+    ) -> list[list[SimulatedCall]]:
+        return self._node.executor.simulate_blocks(root, envs, blocks, gas_budget)
 
     def trace_call(self, root: Root, env: BlockEnv, msg: CallMsg) -> CallFrame:
         return self._node.executor.trace_call(root, env, msg)

@@ -14,7 +14,7 @@ from chain.config import (
     SUGGESTED_TIP_WEI,
 )
 from chain.fast.chain import compute_base_fee, compute_prev_randao
-from chain.fast.executor import BlockEnv, CallMsg, ExecutionError
+from chain.fast.executor import BlockEnv, CallMsg, ExecutionError, GasBudgetExhausted
 from chain.fast.receipts import decode_stored_log, decode_stored_receipt
 from chain.fast.txs import FastTx, InvalidTransaction, decode_transaction
 from chain.ledger.blocks import LedgerBlock
@@ -47,6 +47,12 @@ from chain.rpc.params import (
     parse_hex_bytes,
     parse_object,
     parse_quantity,
+)
+from chain.rpc.simulate import (
+    SIMULATE_GAS_CAP,
+    compute_envs,
+    format_simulation,
+    parse_simulation,
 )
 from chain.types import Address, Height
 
@@ -114,6 +120,7 @@ class FastApi:
             "eth_createAccessList": self.create_access_list,
             "debug_traceTransaction": self.trace_transaction,
             "debug_traceCall": self.trace_call,
+            "eth_simulateV1": self.simulate_v1,
             "eth_feeHistory": self.fee_history,
             "eth_sendRawTransaction": self.send_raw_transaction,
             "eth_getTransactionByHash": self.get_transaction_by_hash,
@@ -412,6 +419,21 @@ class FastApi:
         frame = self.node.query.trace_transaction(record.hash)
         assert frame is not None, "a stored transaction is traced"
         return format_call_frame(frame, only_top)
+
+    def simulate_v1(self, params: Any) -> Any:
+        """eth_simulateV1(simulation, block): chain/rpc/simulate.py says what is served."""
+        payload, tag = expect_params(params, 1, 2)
+        raw_blocks = parse_simulation(payload)
+        base = self.resolve_block(tag)
+        msgs = [[self._call_msg(call) for call in calls] for calls in raw_blocks]
+        envs = compute_envs(base, self._env(base), len(msgs))
+        try:
+            results = self.node.query.simulate_blocks(base.state_root, envs, msgs, SIMULATE_GAS_CAP)
+        except GasBudgetExhausted as exc:
+            raise RpcError(LIMIT_EXCEEDED, str(exc)) from None
+        except ExecutionError as exc:
+            raise execution_error(exc) from None
+        return format_simulation(base, envs, results)
 
     def trace_call(self, params: Any) -> Any:
         """debug_traceCall(call, block, {"tracer": "callTracer"}): eth_call's call tree; a

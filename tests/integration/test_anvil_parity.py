@@ -287,3 +287,40 @@ def test_call_traces_show_each_message_as_anvil_does(w3: Web3) -> None:
     (inner,) = answer["result"]["calls"]
     assert (inner["from"], inner["to"], inner["input"]) == (it, it, call_data(probe, "set", 4))
     assert probe.functions.value().call() == 3  # swallowFailure's, not the traced call's 4
+
+
+def test_simulated_calls_see_each_other_and_change_nothing_as_on_anvil(w3: Web3) -> None:
+    """eth_simulateV1: a call sees what the calls before it did, in its block and in the
+    blocks before; its return data, gas, status and logs are anvil's; nothing is kept."""
+    account = Account.from_key(dev_keys()[TRACER])
+    probe = deploy(w3, account, "Probe", 1)
+    head = w3.eth.block_number
+
+    def call(fn: str, *args: Any) -> dict[str, Any]:
+        return {"from": account.address, "to": probe.address, "data": call_data(probe, fn, *args)}
+
+    blocks = [
+        {"calls": [call("set", 7), call("value"), call("failWithReason")]},
+        {"calls": [call("value")]},
+    ]
+    answer = w3.provider.make_request(
+        RPCEndpoint("eth_simulateV1"), [{"blockStateCalls": blocks}, "latest"]
+    )
+    assert "result" in answer, answer
+    first, second = answer["result"]
+    number = int(first["number"], 16)  # Duet's head + 1, as execution-apis says; anvil's head
+    assert number in (head, head + 1) and int(second["number"], 16) == number + 1
+    seven = "0x" + (7).to_bytes(32, "big").hex()
+    set_call, read, failed = first["calls"]
+    assert (set_call["status"], set_call["returnData"]) == ("0x1", "0x")
+    (log,) = set_call["logs"]
+    assert log["address"].lower() == probe.address.lower()
+    assert [int(t, 16) for t in log["topics"][1:]] == [int(account.address, 16), 7]
+    assert (read["status"], read["returnData"]) == ("0x1", seven)  # saw the set before it
+    assert failed["status"] == "0x0" and "error" in failed
+    assert failed["returnData"].startswith("0x08c379a0")  # Error("probe: nope")
+    assert second["calls"][0]["returnData"] == seven  # and the next block too
+    gas = [int(c["gasUsed"], 16) for c in first["calls"]]
+    assert int(first["gasUsed"], 16) == sum(gas) and all(g > 21_000 for g in gas)
+    assert probe.functions.value().call() == 1  # nothing was kept
+    assert w3.eth.block_number == head
