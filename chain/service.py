@@ -186,6 +186,7 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
         endpoints: dict[str, Endpoint] = {}
         duet = DuetApi(node, endpoints)
         market = MarketApi(node)
+        asyncio.get_running_loop().run_in_executor(None, market.circuits.preload)
         # A dev node signs for the dev accounts (eth_sendTransaction), as anvil does.
         fast_api = FastApi(node, None if decentralized else dev_keys())
         hubs: dict[str, SubscriptionHub] = {}

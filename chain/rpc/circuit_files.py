@@ -11,8 +11,11 @@ prover's time, never its proofs' validity.
 The files are served read-only from the ceremony's cache, at `/circuits/<name>/<file>`.
 """
 
+import contextlib
 import hashlib
 import json
+import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,7 @@ from chain.prover.ceremony import CeremonyPaths, get_circuit_entry, get_default_
 from chain.prover.errors import ProverError
 from chain.zk.registry import CIRCUIT_NAMES, CircuitName
 
+log = logging.getLogger("duet.rpc")
 ROUTE = "/circuits/{name}/{file}"
 # The name each file is served under → the ceremony entry's file.
 SERVED_FILES = {
@@ -33,6 +37,7 @@ SERVED_FILES = {
     "vkey": "verification_key.json",
 }
 HASH_CHUNK = 1 << 20
+HASHES_FILE = "served-hashes.json"  # beside the files: {file: {"size:mtime_ns": sha256}}
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,14 @@ class ServedCircuit:
     files: dict[str, ServedFile]  # by SERVED_FILES key
 
 
+def read_known_hashes(path: Path) -> dict[str, dict[str, str]]:
+    try:
+        known = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return known if isinstance(known, dict) else {}
+
+
 def compute_vk_hash(vk: dict[str, Any]) -> bytes:
     """keccak256 of a snarkjs verification key in the rollup's encoding."""
     return keccak(encode_verification_key(vk))
@@ -65,17 +78,27 @@ def compute_file_sha256(path: Path) -> str:
 
 
 def load_served_circuit(paths: CeremonyPaths, name: CircuitName) -> ServedCircuit:
-    """Circuit `name`'s files as served; ProverError if setup has not made them."""
+    """Circuit `name`'s files as served; ProverError if setup has not made them. Their
+    hashes are kept beside them (HASHES_FILE), by size and modification time, so a node
+    hashes them once per machine, not at every start."""
     entry = get_circuit_entry(paths, name)
     sources = {"wasm": entry.wasm, "zkey": entry.zkey, "vkey": entry.verification_key}
     for path in sources.values():
         if not path.is_file():
             raise ProverError(f"{path} is missing: run ./demo.sh setup")
     vk = json.loads(entry.verification_key.read_text())
-    files = {
-        kind: ServedFile(path, compute_file_sha256(path), path.stat().st_size)
-        for kind, path in sources.items()
-    }
+    known = read_known_hashes(entry.directory / HASHES_FILE)
+    files = {}
+    for kind, path in sources.items():
+        stat = path.stat()
+        stamp = f"{stat.st_size}:{stat.st_mtime_ns}"
+        digest = known.get(path.name, {}).get(stamp) or compute_file_sha256(path)
+        known[path.name] = {stamp: digest}
+        files[kind] = ServedFile(path, digest, stat.st_size)
+    with contextlib.suppress(OSError):  # a read-only ceremony directory: hash again next time
+        scratch = entry.directory / f"{HASHES_FILE}.{os.getpid()}"
+        scratch.write_text(json.dumps(known, sort_keys=True))
+        scratch.replace(entry.directory / HASHES_FILE)  # whole, whoever reads it meanwhile
     return ServedCircuit(
         name, get_circuit_id(name), 2 + count_words(name), compute_vk_hash(vk), files
     )
@@ -94,6 +117,14 @@ class CircuitCatalog:
             paths = self.paths or get_default_paths()
             self._circuits = {name: load_served_circuit(paths, name) for name in CIRCUIT_NAMES}
         return self._circuits
+
+    def preload(self) -> None:
+        """Hash the files now (in a worker thread at start-up), not on the event loop at the
+        first request: about 300 MB, most of a second. A node without keys says so."""
+        try:
+            self.circuits  # noqa: B018
+        except ProverError as exc:
+            log.warning("no circuit files to serve provers outside the node: %s", exc)
 
     def find_file(self, name: str, file: str) -> Path | None:
         """The file served as `/circuits/<name>/<file>`, or None: only the listed ones are."""
