@@ -144,15 +144,23 @@ class PluginBrowser:
 
     def configure(self, node_url: str, key: bytes) -> str:
         """On the options page: the node URL and an imported key. Returns the address shown."""
+        self.configure_node(node_url)
+        self.element("import-key").send_keys("0x" + key.hex())
+        self.element("import").click()
+        return self.wait_for_address()
+
+    def configure_node(self, node_url: str) -> None:
+        """On the options page: the node URL, saved."""
         self.open("options.html")
         field = self.element("node-url")
         field.clear()
         field.send_keys(node_url)
         self.element("save-node").click()
         wait_for(lambda: "saved" in self.element("message").text, 10, "the node URL saved")
-        self.element("import-key").send_keys("0x" + key.hex())
-        self.element("import").click()
-        return str(wait_for(lambda: self._address_shown(), 10, "the imported key's address"))
+
+    def wait_for_address(self) -> str:
+        """The prover's address, once the options page shows one."""
+        return str(wait_for(lambda: self._address_shown(), 10, "the key's address"))
 
     def _address_shown(self) -> str | None:
         text = str(self.element("address").text)

@@ -77,6 +77,7 @@ class Prover {
     this.counts = { proven: 0, accepted: 0, letGo: 0, failed: 0, heartbeats: 0 };
     this.history = [];
     this.lastError = "";
+    this.heartbeatError = "";
     this.wakeUp = () => {};
     this.statusTimer = null;
   }
@@ -120,7 +121,13 @@ class Prover {
     this.snapshot = answer;
     const height = answer.height;
     if (this.clock === null) this.clock = { time: performance.now(), height };
-    await this.renewHeartbeat(answer);
+    try {
+      await this.renewHeartbeat(answer);
+    } catch (error) {
+      // Refused (no ZKPoW for the fee, say) or unreachable: said until one goes through,
+      // and tried again in a few blocks; the jobs already held are still worked on.
+      this.heartbeatError = `heartbeat refused: ${error.message}`;
+    }
     const mine = new Map(answer.jobs.map((job) => [job.jobId, job]));
     for (const jobId of this.results.keys()) if (!mine.has(jobId)) this.results.delete(jobId);
     for (const jobId of this.submitted) if (!mine.has(jobId)) this.submitted.delete(jobId);
@@ -167,6 +174,7 @@ class Prover {
       market.formatHeartbeat(this.address, fields, signature),
     ]);
     this.counts.heartbeats += 1;
+    this.heartbeatError = "";
   }
 
   blockSeconds(height) {
@@ -319,7 +327,7 @@ class Prover {
       },
       counts: this.counts,
       history: this.history,
-      lastError: this.lastError,
+      lastError: this.lastError || this.heartbeatError,
       updated: Date.now(),
     };
   }

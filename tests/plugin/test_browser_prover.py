@@ -215,3 +215,18 @@ def test_plugin_switched_off_mid_job_pays_the_penalty_and_the_job_goes_to_anothe
     assert any(s.job_id == job and s.prover == helper and s.valid for s in submissions)
     assert any(p.job_id == job and p.prover == helper and p.reason == "bounty" for p in payments)
     assert int(record["balance"]) == sum(p.delta_wei for p in payments if p.prover == plugin)
+
+
+def test_a_new_key_without_zkpow_is_told_why_it_cannot_heartbeat(
+    node: NodeProcess, browser: PluginBrowser
+) -> None:
+    """A key generated in the plugin has no ZK account to pay the heartbeat's fee from: the
+    popup says so, and no heartbeat reaches the node."""
+    browser.configure_node(node.zk_http)
+    browser.element("generate").click()
+    address = browser.wait_for_address()
+    browser.set_active(True)
+    error = wait_for(lambda: (browser.read_status() or {}).get("lastError"), 60, "an error")
+    assert "heartbeat refused" in error and "no account on the ZK chain" in error
+    record = rpc_result(node.zk_http, "duet_getProverJobs", [address])["prover"]
+    assert record is None  # never a prover
