@@ -82,6 +82,14 @@ def revert_reason(computation: ComputationAPI) -> ExecutionError:
     return ExecutionError(f"execution failed: {type(error).__name__} {error}".strip())
 
 
+def compute_logs(computation: ComputationAPI) -> tuple[Log, ...]:
+    """The logs a finished computation emitted, topics as 32-byte words."""
+    return tuple(
+        Log(Address(a), tuple(t.to_bytes(32, "big") for t in topics), data)
+        for a, topics, data in computation.get_log_entries()
+    )
+
+
 def make_groth16_precompile(verifiers: Verifiers) -> Callable[[ComputationAPI], ComputationAPI]:
     """The Groth16-verify precompile over `verifiers`, as py-evm calls a precompile."""
 
@@ -222,10 +230,7 @@ class PyEvmExecutor:
                     success=computation.is_success,
                     gas_used=gas_used,
                     cumulative_gas_used=cumulative,
-                    logs=tuple(
-                        Log(Address(a), tuple(t.to_bytes(32, "big") for t in topics), data)
-                        for a, topics, data in computation.get_log_entries()
-                    ),
+                    logs=compute_logs(computation),
                     contract_address=Address(created)
                     if created and computation.is_success
                     else None,
@@ -335,10 +340,7 @@ class PyEvmExecutor:
                         success=error is None,
                         output=bytes(computation.output),
                         gas_used=gas - computation.get_gas_remaining(),
-                        logs=tuple(
-                            Log(Address(a), tuple(t.to_bytes(32, "big") for t in topics), data)
-                            for a, topics, data in computation.get_log_entries()
-                        ),
+                        logs=compute_logs(computation),
                         error=None if error is None else describe_error(error),
                         reverted=isinstance(error, Revert),
                     )
@@ -379,10 +381,7 @@ class PyEvmExecutor:
         computation = self._run_call(root, env, msg, msg.gas or env.gas_limit)
         if computation.is_error:
             raise revert_reason(computation)
-        return tuple(
-            Log(Address(a), tuple(t.to_bytes(32, "big") for t in topics), data)
-            for a, topics, data in computation.get_log_entries()
-        )
+        return compute_logs(computation)
 
     def estimate_gas(self, root: Root, env: BlockEnv, msg: CallMsg) -> int:
         cap = msg.gas or env.gas_limit

@@ -112,13 +112,10 @@ class NodeQuery:
     def trace_call(self, root: Root, env: BlockEnv, msg: CallMsg) -> CallFrame:
         return self._node.executor.trace_call(root, env, msg)
 
-    def trace_transaction(self, tx_hash: bytes) -> CallFrame | None:
+    def trace_transaction(self, record: TxRecord) -> CallFrame:
         """A stored fast transaction's call tree: its block run again, on its parent's state,
-        in the block's environment, up to it. None if no fast block holds it."""
-        chain_id = self.config.fast_chain_id
-        record = self._node.store.get_tx(tx_hash)
-        if record is None or record.chain_id != chain_id:
-            return None
+        in the block's environment, up to it."""
+        chain_id = record.chain_id
         block = self.get_block(chain_id, record.height)
         parent = self.get_block(chain_id, record.height - 1)
         assert block is not None and parent is not None, "a stored transaction's block is stored"

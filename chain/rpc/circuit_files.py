@@ -88,6 +88,7 @@ def load_served_circuit(paths: CeremonyPaths, name: CircuitName) -> ServedCircui
             raise ProverError(f"{path} is missing: run ./demo.sh setup")
     vk = json.loads(entry.verification_key.read_text())
     known = read_known_hashes(entry.directory / HASHES_FILE)
+    before = json.dumps(known, sort_keys=True)
     files = {}
     for kind, path in sources.items():
         stat = path.stat()
@@ -95,17 +96,20 @@ def load_served_circuit(paths: CeremonyPaths, name: CircuitName) -> ServedCircui
         digest = known.get(path.name, {}).get(stamp) or compute_file_sha256(path)
         known[path.name] = {stamp: digest}
         files[kind] = ServedFile(path, digest, stat.st_size)
-    with contextlib.suppress(OSError):  # a read-only ceremony directory: hash again next time
-        scratch = entry.directory / f"{HASHES_FILE}.{os.getpid()}"
-        scratch.write_text(json.dumps(known, sort_keys=True))
-        scratch.replace(entry.directory / HASHES_FILE)  # whole, whoever reads it meanwhile
+    after = json.dumps(known, sort_keys=True)
+    if after != before:  # a file hashed anew: kept (a read-only directory: hashed next time)
+        with contextlib.suppress(OSError):
+            scratch = entry.directory / f"{HASHES_FILE}.{os.getpid()}"
+            scratch.write_text(after)
+            scratch.replace(entry.directory / HASHES_FILE)  # whole, whoever reads it meanwhile
     return ServedCircuit(
         name, get_circuit_id(name), 2 + count_words(name), compute_vk_hash(vk), files
     )
 
 
 class CircuitCatalog:
-    """The circuits this node serves, hashed once at the first request (a few hundred ms)."""
+    """The circuits this node serves, loaded once (chain/service.py preloads them in a worker
+    thread at start-up)."""
 
     def __init__(self, paths: CeremonyPaths | None = None) -> None:
         self.paths = paths

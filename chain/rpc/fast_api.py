@@ -416,9 +416,7 @@ class FastApi:
                 f"tracing this transaction runs its block again up to it, {rerun} gas, more "
                 f"than the {TRACE_GAS_CAP} a trace may take (docs/rpc.md)",
             )
-        frame = self.node.query.trace_transaction(record.hash)
-        assert frame is not None, "a stored transaction is traced"
-        return format_call_frame(frame, only_top)
+        return format_call_frame(self.node.query.trace_transaction(record), only_top)
 
     def simulate_v1(self, params: Any) -> Any:
         """eth_simulateV1(simulation, block): chain/rpc/simulate.py says what is served."""
