@@ -273,6 +273,17 @@ class ExecutorConformance:
         assert 0 < inner.gas_used < inner.gas
         assert chain.storage(probe, 0) == 7  # a trace changes nothing
 
+    def test_call_trace_names_each_message_by_the_opcode_that_sent_it(
+        self, chain: Lockstep
+    ) -> None:
+        # STATICCALL the identity precompile with 4 bytes of memory, then stop.
+        runtime = bytes([0x60, 0x04, 0x60, 0x00] * 2 + [0x60, 0x04, 0x5A, 0xFA, 0x50, 0x00])
+        contract = deploy_runtime(chain, runtime)
+        frame = chain.trace_call(CallMsg(address_of(ALICE), contract, 0, b"", None))
+        (inner,) = frame.calls
+        assert (inner.type, inner.sender, inner.value) == ("STATICCALL", contract, None)
+        assert inner.to == (4).to_bytes(20, "big") and inner.input == bytes(4)
+
     def test_transaction_trace_is_its_block_run_again_up_to_it(self, chain: Lockstep) -> None:
         probe = deploy(chain, deploy_data("FastProbe", 7))
         txs = [
