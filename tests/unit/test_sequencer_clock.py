@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from chain.node.clock import SequencerClock, wall_ms
+from chain.consensus.dev import make_l1_clock
+from chain.node.clock import SequencerClock, TimeRefused, wall_ms
 
 
 def test_it_runs_with_the_wall_clock_plus_its_offset() -> None:
@@ -34,3 +35,12 @@ def test_a_pin_holds_until_a_block_takes_it_then_the_clock_runs_on_from_it() -> 
     clock.on_block()
     time.sleep(0.02)
     assert target < clock.now_ms() <= target + 1_000  # running again, from the pinned time
+
+
+def test_time_is_not_moved_ahead_of_an_l1_the_node_does_not_run() -> None:
+    """Its rollup would refuse blocks from its future: the node refuses to move, by name."""
+    advance = make_l1_clock("http://l1.example:8545/", managed=False)
+    with pytest.raises(TimeRefused, match="an L1 it does not run"):
+        advance(60)
+    advance(0)  # nothing to move: nothing asked of it
+    make_l1_clock(None, managed=False)(60)  # no L1 at all: nothing to keep in step
