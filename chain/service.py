@@ -235,6 +235,7 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
             sequencer.soft_listeners.append(hubs["fast"].on_soft_block)
             fast_api.dev_controls.mine = sequencer.mine  # evm_mine
             fast_api.dev_controls.clock = sequencer  # evm_increaseTime
+            fast_api.dev_state.write = sequencer.write_accounts  # anvil_setBalance
             tasks = [sequencer.run()]
         if decentralized:
             log.info(

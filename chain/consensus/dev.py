@@ -17,11 +17,12 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from chain.fast.chain import FastBlock
 from chain.jsonrpc import RpcClient
 from chain.ledger.blocks import LedgerBlock
+from chain.ledger.messages import DevWrite
 from chain.node import Node
 from chain.node.clock import TimeRefused
 from chain.node.ledger import CLOCK_META
@@ -139,6 +140,11 @@ class DevSequencer:
         return self._store(
             node.make_next_fast_block() or node.make_fast_block([], node.clock.now_ms())
         )
+
+    def write_accounts(self, writes: Sequence[DevWrite]) -> LedgerBlock:
+        """A fast block now carrying `writes` (anvil_setBalance and the like), shown soft and
+        stored like every other."""
+        return self._store(self.node.make_dev_write_block(writes))
 
     def increase_time(self, seconds: int) -> int:
         """The clock `seconds` ahead (a managed L1's with it), as anvil's evm_increaseTime;

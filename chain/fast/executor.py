@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol
 
 from chain.fast.txs import FastTx
+from chain.ledger.messages import DevWrite
 from chain.types import Address, ChainId, Hash32, Height, Root
 
 if TYPE_CHECKING:
@@ -40,10 +41,12 @@ class StorageWrite:
 @dataclass(frozen=True)
 class SystemWrites:
     """What the ledger writes into a fast block's state before its transactions, in this
-    order: the credits, then the storage writes."""
+    order: the credits, then the storage writes, then a dev node's writes (anvil_setBalance
+    and the like, chain/ledger/messages.py) in the order they were asked for."""
 
     credits: tuple[Credit, ...] = ()
     storage: tuple[StorageWrite, ...] = ()
+    dev: tuple[DevWrite, ...] = ()
 
 
 NO_SYSTEM_WRITES = SystemWrites()

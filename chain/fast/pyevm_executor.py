@@ -49,6 +49,7 @@ from chain.fast.groth16_precompile import (
 )
 from chain.fast.statedb import NodeCache, OverlayDB
 from chain.fast.txs import MAX_INITCODE_SIZE, FastTx
+from chain.ledger.messages import BalanceSet, NonceSet, StorageSet
 from chain.types import Address, Root
 
 VM = PragueVM
@@ -145,10 +146,19 @@ def compute_access_list(computation: ComputationAPI, msg: CallMsg, env: BlockEnv
 
 
 def process_system_writes(state: StateAPI, system: SystemWrites) -> None:
-    """The ledger's writes before the block's transactions: credits, then storage."""
+    """The ledger's writes before the block's transactions: credits, storage, a dev node's."""
     for address, amount in system.credits:
         state.delta_balance(address, amount)
     process_storage_writes(state, system.storage)
+    for write in system.dev:
+        if isinstance(write, BalanceSet):
+            state.set_balance(write.address, write.balance)
+        elif isinstance(write, NonceSet):
+            state.set_nonce(write.address, write.nonce)
+        elif isinstance(write, StorageSet):
+            state.set_storage(write.address, write.slot, write.value)
+        else:
+            state.set_code(write.address, write.code)
 
 
 def process_storage_writes(state: StateAPI, writes: Sequence[StorageWrite]) -> None:

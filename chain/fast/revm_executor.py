@@ -19,11 +19,13 @@ executor holds as its reference; each case is detected soundly, never guessed:
   was loaded (even from a frame that reverted); CREATE2 anywhere in loaded code sends the
   block to py-evm. A deployment transaction's own init code is inspected directly.
 - an EIP-7623 floor above the gas used when revm has capped the refund (py-evm's receipt
-  needs the uncapped one).
+  needs the uncapped one);
+- EIP-7702: a set-code transaction, and any run that loaded a delegated account (code
+  0xef0100 ‖ address): pyrevm 0.3.7 (revm 8) predates Prague's delegations.
 """
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from eth.vm.forks.prague import PragueVM
@@ -57,6 +59,7 @@ from chain.fast.revm_runner import (
     CREATE,
     CREATE2,
     CREATE_OPCODES,
+    DELEGATED,
     FEE_OPCODES,
     INSPECTED_OPCODES,
     MANY_FRAMES_OPCODES,
@@ -67,11 +70,12 @@ from chain.fast.revm_runner import (
     ReadHints,
     Run,
     check_call_run,
+    compute_code_flags,
     compute_preload,
     find_opcodes,
 )
 from chain.fast.statedb import NodeCache
-from chain.fast.txs import MAX_INITCODE_SIZE, SECP256K1_N, FastTx
+from chain.fast.txs import MAX_INITCODE_SIZE, SECP256K1_N, SET_CODE, FastTx
 from chain.fast.worldstate import (
     EMPTY_ACCOUNT,
     EMPTY_CODE_HASH,
@@ -90,6 +94,7 @@ from chain.fast.worldstate import (
     set_code,
     set_storage,
 )
+from chain.ledger.messages import BalanceSet, NonceSet, StorageSet
 from chain.trie import TrieReader
 from chain.types import Address, Root
 
@@ -208,15 +213,33 @@ def is_create_too_costly_for_revm(tx: FastTx) -> bool:
 
 
 def process_system_writes(state: WorldState, system: SystemWrites) -> None:
-    """The ledger's writes before the block's transactions: credits, then storage."""
+    """The ledger's writes before the block's transactions: credits, storage, a dev node's."""
     for address, amount in system.credits:
         account = get_account(state, address) or EMPTY_ACCOUNT
         set_account(state, address, replace(account, balance=account.balance + amount))
     for write in system.storage:
-        if get_account(state, write.address) is None:
-            # py-evm keeps an account that has only storage; so must this state.
-            set_account(state, write.address, EMPTY_ACCOUNT)
-        set_storage(state, write.address, write.slot, write.value)
+        _set_slot(state, write.address, write.slot, write.value)
+    for dev in system.dev:
+        if isinstance(dev, StorageSet):
+            _set_slot(state, dev.address, dev.slot, dev.value)
+            continue
+        account = get_account(state, dev.address) or EMPTY_ACCOUNT
+        if isinstance(dev, BalanceSet):
+            account = replace(account, balance=dev.balance)
+        elif isinstance(dev, NonceSet):
+            account = replace(account, nonce=dev.nonce)
+        else:
+            code_hash = keccak(dev.code)
+            state.codes[code_hash] = dev.code  # py-evm stores even empty code: so must this
+            account = replace(account, code_hash=code_hash)
+        set_account(state, dev.address, account)
+
+
+def _set_slot(state: WorldState, address: Address, slot: int, value: int) -> None:
+    if get_account(state, address) is None:
+        # py-evm keeps an account that has only storage; so must this state.
+        set_account(state, address, EMPTY_ACCOUNT)
+    set_storage(state, address, slot, value)
 
 
 class BlockProcessor:
@@ -260,6 +283,8 @@ class BlockProcessor:
             if is_create_too_costly_for_revm(tx):
                 return self.process_failed_create(tx, start, price, cumulative)
             self.check_init_code(tx.data)
+        if tx.type == SET_CODE:
+            raise NeedsReference("an EIP-7702 transaction: pyrevm 0.3.7 predates them")
         always = [tx.sender, self.env.coinbase] + ([tx.to] if tx.to is not None else [])
         preload = compute_preload(self.hints, tx.sender, tx.to, always)
         one_frame = not self.flags_of_entry(tx) & (MANY_FRAMES_OPCODES | CREATE_OPCODES)
@@ -316,6 +341,8 @@ class BlockProcessor:
             if account is not None and account.code_hash != EMPTY_CODE_HASH
         }
         flags = frozenset().union(*(self.flags_of(a.code_hash) for a in contracts.values()))
+        if DELEGATED in flags:
+            raise NeedsReference("executed code reached an EIP-7702 delegated account")
         if flags & FEE_OPCODES:
             raise NeedsReference("executed code may read BASEFEE or GASPRICE")
         if CREATE2 in flags:
@@ -331,11 +358,7 @@ class BlockProcessor:
         return frozenset() if target is None else self.flags_of(target.code_hash)
 
     def flags_of(self, code_hash: bytes) -> frozenset[int]:
-        flags = self.code_flags.get(code_hash)
-        if flags is None:
-            flags = find_opcodes(get_code(self.state, code_hash), INSPECTED_OPCODES)
-            self.code_flags[code_hash] = flags
-        return flags
+        return get_code_flags(self.state, self.code_flags, code_hash)
 
     def process_fees(self, tx: FastTx, gas: GasUse, price: int) -> None:
         sender = get_account(self.state, tx.sender)
@@ -346,6 +369,27 @@ class BlockProcessor:
         coinbase = get_account(self.state, self.env.coinbase) or EMPTY_ACCOUNT
         tip = gas.charged * (price - self.env.base_fee)
         set_account(self.state, self.env.coinbase, with_balance(coinbase, coinbase.balance + tip))
+
+
+def get_code_flags(
+    state: WorldState, known: dict[bytes, frozenset[int]], code_hash: bytes
+) -> frozenset[int]:
+    """compute_code_flags of the code with `code_hash`, kept in `known`."""
+    flags = known.get(code_hash)
+    if flags is None:
+        flags = compute_code_flags(get_code(state, code_hash))
+        known[code_hash] = flags
+    return flags
+
+
+def check_no_delegation(
+    state: WorldState, known: dict[bytes, frozenset[int]], accounts: Iterable[AccountRecord | None]
+) -> None:
+    for account in accounts:
+        if account is None or account.code_hash == EMPTY_CODE_HASH:
+            continue
+        if DELEGATED in get_code_flags(state, known, account.code_hash):
+            raise NeedsReference("an EIP-7702 delegated account: pyrevm 0.3.7 predates them")
 
 
 def is_any_created(contracts: dict[Address, AccountRecord], run: Run) -> bool:
@@ -480,6 +524,7 @@ class RevmExecutor:
             message, {}, compute_preload(self.hints, sender, msg.to, always)
         )
         check_call_run(run)
+        check_no_delegation(state, self.code_flags, run.loaded.values())
         return run
 
     def _try_revm_call(self, root: Root, env: BlockEnv, msg: CallMsg, gas: int) -> Run | None:

@@ -49,6 +49,18 @@ WATCHED_OPCODES = FEE_OPCODES | CREATE_OPCODES
 # Code without these runs in one frame, and cannot ask the database for a block hash.
 MANY_FRAMES_OPCODES = frozenset({CALL, CALLCODE, DELEGATECALL, STATICCALL, BLOCKHASH})
 INSPECTED_OPCODES = WATCHED_OPCODES | MANY_FRAMES_OPCODES
+# EIP-7702: an account's code that says "run the code at this address", which pyrevm 0.3.7
+# (revm 8, before Prague) would run as the invalid opcode 0xEF. Its flag is no opcode.
+DELEGATION_PREFIX = b"\xef\x01\x00"
+DELEGATED = 0x100
+
+
+def compute_code_flags(code: bytes) -> frozenset[int]:
+    """What of `code` decides how the revm executor runs it: the INSPECTED_OPCODES it may
+    execute, and DELEGATED for an EIP-7702 delegation."""
+    if len(code) == 23 and code.startswith(DELEGATION_PREFIX):
+        return frozenset({DELEGATED})
+    return find_opcodes(code, INSPECTED_OPCODES)
 
 
 class NeedsReference(Exception):

@@ -21,11 +21,15 @@ from chain.artifacts import load_runtime_code
 from chain.encoding import keccak
 from chain.fast.executor import Log, StorageWrite, SystemWrites, TxOutcome
 from chain.ledger.messages import (
+    BalanceSet,
+    CodeSet,
     CreditMessage,
     InvalidMessage,
+    NonceSet,
     ReleaseMessage,
     RewardMessage,
     RootMessage,
+    StorageSet,
     decode_message,
     encode_message,
 )
@@ -90,31 +94,39 @@ def compute_root_writes(message: RootMessage) -> list[StorageWrite]:
     ]
 
 
+TO_FAST = (CreditMessage, RootMessage, BalanceSet, NonceSet, StorageSet, CodeSet)
+
+
 def list_delivered(messages: Sequence[bytes]) -> list[bytes]:
-    """The messages a stored fast block delivered from the ZK chain: the head of its
-    `messages`, before those its transactions emitted (chain/fast/chain.py)."""
+    """The messages a stored fast block applied before its transactions (those from the ZK
+    chain, then a dev node's writes): the head of its `messages`, before those its
+    transactions emitted (chain/fast/chain.py)."""
     delivered = []
     for raw in messages:
-        if not isinstance(decode_message(raw), CreditMessage | RootMessage):
+        if not isinstance(decode_message(raw), TO_FAST):
             break
         delivered.append(raw)
     return delivered
 
 
 def compute_system_writes(delivered: Sequence[bytes]) -> SystemWrites:
-    """What a fast block writes before its transactions to deliver the ZK chain's messages:
-    each credit, and each block's roots, in the order the messages came."""
+    """What a fast block writes before its transactions: to deliver the ZK chain's messages,
+    each credit and each block's roots, in the order the messages came; then a dev node's
+    writes, in theirs."""
     credits: list[tuple[Address, int]] = []
     storage: list[StorageWrite] = []
+    dev: list[BalanceSet | NonceSet | StorageSet | CodeSet] = []
     for raw in delivered:
         message = decode_message(raw)
         if isinstance(message, CreditMessage):
             credits.append((message.to, message.amount))
         elif isinstance(message, RootMessage):
             storage += compute_root_writes(message)
+        elif isinstance(message, BalanceSet | NonceSet | StorageSet | CodeSet):
+            dev.append(message)
         else:
             raise InvalidMessage(f"not a message to the fast chain: 0x{raw.hex()}")
-    return SystemWrites(tuple(credits), tuple(storage))
+    return SystemWrites(tuple(credits), tuple(storage), tuple(dev))
 
 
 # -- from the fast chain -------------------------------------------------------------------

@@ -12,8 +12,8 @@ from chain.encoding import decode_rlp, encode_rlp, encode_uint, keccak
 from chain.ensure import ensure
 from chain.types import Address, ChainId, Hash32
 
-LEGACY, ACCESS_LIST, DYNAMIC_FEE = 0, 1, 2
-SUPPORTED_TYPES = (LEGACY, ACCESS_LIST, DYNAMIC_FEE)
+LEGACY, ACCESS_LIST, DYNAMIC_FEE, SET_CODE = 0, 1, 2, 4  # 3, blobs, are not carried
+SUPPORTED_TYPES = (LEGACY, ACCESS_LIST, DYNAMIC_FEE, SET_CODE)
 MAX_TX_BYTES = 128 * 1024
 MAX_INITCODE_SIZE = 2 * 24_576  # EIP-3860: twice EIP-170's limit on deployed code
 
@@ -99,7 +99,16 @@ def decode_transaction(raw: bytes, chain_id: ChainId) -> FastTx:
         InvalidTransaction,
         f"transaction is signed for chain ID {tx_chain_id}, this chain's ID is {chain_id}",
     )
-    if tx_type == DYNAMIC_FEE:
+    if tx_type == SET_CODE:
+        # EIP-7702: a call (never a creation) with at least one authorization; each one is
+        # checked when the transaction runs, and one that fails is skipped, not fatal.
+        ensure(bool(tx.to), InvalidTransaction, "an EIP-7702 transaction must have a recipient")
+        ensure(
+            len(tx.authorization_list) > 0,
+            InvalidTransaction,
+            "an EIP-7702 transaction must carry at least one authorization",
+        )
+    if tx_type in (DYNAMIC_FEE, SET_CODE):
         max_fee, priority = tx.max_fee_per_gas, tx.max_priority_fee_per_gas
         ensure(
             priority <= max_fee,

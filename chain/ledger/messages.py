@@ -7,7 +7,13 @@ through the outbox (releases, reward-mint requests); the next ZK block applies t
 an operation. Because all of them are part of the block hashes, anyone replaying the log sees
 each message emitted once and delivered once, in order.
 
-Every message is one kind byte and fixed-width big-endian fields.
+A dev node (and only one: a network refuses them) also sets accounts directly, as anvil's
+`anvil_setBalance`, `anvil_setNonce`, `anvil_setStorageAt` and `anvil_setCode` do: each
+write is a message at the head of the fast block made for it, applied before its
+transactions like a delivered message, so replaying the log gives the same state.
+
+Every message is one kind byte and fixed-width big-endian fields; a code write's last field,
+the code, runs to the message's end.
 """
 
 from dataclasses import dataclass
@@ -18,9 +24,15 @@ CREDIT_KIND = 0x01  # ZK → fast: ZKPoW locked in escrow, to credit on the fast
 ROOT_KIND = 0x02  # ZK → fast: a ZK block's roots, for the root oracle
 RELEASE_KIND = 0x11  # fast → ZK: ZKPoW burned on the fast chain, to release from escrow
 REWARD_KIND = 0x12  # fast → ZK: a request to mint a reward NFT
+BALANCE_SET_KIND = 0x21  # dev → fast: an account's balance, set
+NONCE_SET_KIND = 0x22  # dev → fast: an account's nonce, set
+STORAGE_SET_KIND = 0x23  # dev → fast: a storage slot, set
+CODE_SET_KIND = 0x24  # dev → fast: an account's code, set (the code runs to the end)
+MAX_SET_CODE_BYTES = 128 * 1024
 
 TO_FAST_KINDS = frozenset({CREDIT_KIND, ROOT_KIND})
 TO_ZK_KINDS = frozenset({RELEASE_KIND, REWARD_KIND})
+DEV_KINDS = frozenset({BALANCE_SET_KIND, NONCE_SET_KIND, STORAGE_SET_KIND, CODE_SET_KIND})
 
 
 class InvalidMessage(Exception):
@@ -62,7 +74,33 @@ class RewardMessage:
     metadata: int
 
 
-Message = CreditMessage | RootMessage | ReleaseMessage | RewardMessage
+@dataclass(frozen=True)
+class BalanceSet:
+    address: Address
+    balance: int
+
+
+@dataclass(frozen=True)
+class NonceSet:
+    address: Address
+    nonce: int
+
+
+@dataclass(frozen=True)
+class StorageSet:
+    address: Address
+    slot: int
+    value: int
+
+
+@dataclass(frozen=True)
+class CodeSet:
+    address: Address
+    code: bytes
+
+
+DevWrite = BalanceSet | NonceSet | StorageSet | CodeSet
+Message = CreditMessage | RootMessage | ReleaseMessage | RewardMessage | DevWrite
 
 # Field widths in bytes, after the kind byte.
 LAYOUTS: dict[int, tuple[int, ...]] = {
@@ -70,6 +108,10 @@ LAYOUTS: dict[int, tuple[int, ...]] = {
     ROOT_KIND: (8, 32, 32),
     RELEASE_KIND: (8, 20, 20, 32),
     REWARD_KIND: (8, 20, 4, 4, 20, 32),
+    BALANCE_SET_KIND: (20, 32),
+    NONCE_SET_KIND: (20, 8),
+    STORAGE_SET_KIND: (20, 32, 32),
+    CODE_SET_KIND: (20,),
 }
 
 
@@ -80,14 +122,30 @@ def encode_message(message: Message) -> bytes:
         return _pack(ROOT_KIND, message.height, message.state_root, message.nfts_root)
     if isinstance(message, ReleaseMessage):
         return _pack(RELEASE_KIND, message.seq, message.sender, message.to, message.amount)
-    m = message
-    return _pack(REWARD_KIND, m.seq, m.sender, m.collection, m.round, m.to, m.metadata)
+    if isinstance(message, RewardMessage):
+        m = message
+        return _pack(REWARD_KIND, m.seq, m.sender, m.collection, m.round, m.to, m.metadata)
+    return _pack_dev(message)
+
+
+def _pack_dev(write: DevWrite) -> bytes:
+    if isinstance(write, BalanceSet):
+        return _pack(BALANCE_SET_KIND, write.address, write.balance)
+    if isinstance(write, NonceSet):
+        return _pack(NONCE_SET_KIND, write.address, write.nonce)
+    if isinstance(write, StorageSet):
+        return _pack(STORAGE_SET_KIND, write.address, write.slot, write.value)
+    if len(write.code) > MAX_SET_CODE_BYTES:
+        raise InvalidMessage(f"code of {len(write.code)} bytes; at most {MAX_SET_CODE_BYTES}")
+    return _pack(CODE_SET_KIND, write.address) + write.code
 
 
 def decode_message(raw: bytes) -> Message:
     if not raw or raw[0] not in LAYOUTS:
         raise InvalidMessage(f"unknown message kind: 0x{raw[:1].hex()}")
     widths = LAYOUTS[raw[0]]
+    if raw[0] == CODE_SET_KIND and 1 + sum(widths) <= len(raw) <= 21 + MAX_SET_CODE_BYTES:
+        return CodeSet(Address(raw[1:21]), raw[21:])
     if len(raw) != 1 + sum(widths):
         raise InvalidMessage(f"message of kind {raw[0]:#04x} has the wrong length: 0x{raw.hex()}")
     parts: list[bytes] = []
@@ -101,6 +159,12 @@ def decode_message(raw: bytes) -> Message:
         return RootMessage(_int(parts[0]), parts[1], parts[2])
     if raw[0] == RELEASE_KIND:
         return ReleaseMessage(_int(parts[0]), Address(parts[1]), Address(parts[2]), _int(parts[3]))
+    if raw[0] == BALANCE_SET_KIND:
+        return BalanceSet(Address(parts[0]), _int(parts[1]))
+    if raw[0] == NONCE_SET_KIND:
+        return NonceSet(Address(parts[0]), _int(parts[1]))
+    if raw[0] == STORAGE_SET_KIND:
+        return StorageSet(Address(parts[0]), _int(parts[1]), _int(parts[2]))
     seq, sender, collection, round_, to, metadata = parts
     return RewardMessage(
         _int(seq), Address(sender), _int(collection), _int(round_), Address(to), _int(metadata)
@@ -124,6 +188,10 @@ def is_to_fast(raw: bytes) -> bool:
 
 def is_to_zk(raw: bytes) -> bool:
     return bool(raw) and raw[0] in TO_ZK_KINDS
+
+
+def is_dev_write(raw: bytes) -> bool:
+    return bool(raw) and raw[0] in DEV_KINDS
 
 
 def _pack(kind: int, *fields: int | bytes) -> bytes:

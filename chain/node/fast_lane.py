@@ -1,6 +1,9 @@
 """The fast lane: admitting signed EVM transactions into the pool, and making fast blocks
 from it (after delivering the ZK chain's messages)."""
 
+from collections.abc import Sequence
+from dataclasses import replace
+
 from chain.config import MAX_TXS_PER_BLOCK
 from chain.fast.chain import (
     FastBlock,
@@ -15,7 +18,7 @@ from chain.fast.receipts import encode_stored_receipt, list_stored_logs
 from chain.fast.txs import FastTx, InvalidTransaction, decode_transaction
 from chain.ledger.blocks import LedgerBlock
 from chain.ledger.log import process_append
-from chain.ledger.messages import is_to_zk
+from chain.ledger.messages import DevWrite, encode_message, is_to_zk
 from chain.ledger.store import BlockWrite, TxRecord
 from chain.node.ledger import DELIVERED_META, AppendStep, LedgerPart, now_ms
 from chain.types import Address, Hash32, Root
@@ -142,6 +145,17 @@ class FastLane(LedgerPart):
         self, txs: list[FastTx], timestamp_ms: int, after: LedgerBlock | None = None
     ) -> FastBlock:
         return produce_block(self.get_fast_state(after), txs, timestamp_ms)
+
+    def make_dev_write_block(self, writes: Sequence[DevWrite]) -> FastBlock:
+        """A block now that sets accounts as `writes` say (a dev node's anvil_setBalance and
+        the like), after the messages it delivers and before the pool's transactions; the
+        writes are messages in the block, so replaying it writes them again."""
+        nonces = {sender: self.account(sender).nonce for sender in self.pool.senders()}
+        txs = self.pool.select(nonces, MAX_TXS_PER_BLOCK)
+        state = self.get_fast_state()
+        extra = tuple(encode_message(write) for write in writes)
+        state = replace(state, undelivered=state.undelivered + extra)
+        return produce_block(state, txs, self.clock.now_ms())
 
     def check_fast_block(self, proposal: FastProposal) -> FastBlock:
         """Another node's proposed fast block, re-executed on this node's state and checked

@@ -22,6 +22,7 @@ from chain.ledger.store import TxRecord
 from chain.node import Node
 from chain.rpc.dev_accounts import DevAccountsApi
 from chain.rpc.dev_controls import DevControlsApi
+from chain.rpc.dev_state import DevStateApi
 from chain.rpc.errors import (
     EXECUTION_REVERTED,
     LIMIT_EXCEEDED,
@@ -156,6 +157,8 @@ class FastApi:
         self.methods |= self.dev_accounts.methods
         self.dev_controls = DevControlsApi()  # a dev node hands it its sequencer's `mine`
         self.methods |= self.dev_controls.methods
+        self.dev_state = DevStateApi()  # and its `write_accounts`
+        self.methods |= self.dev_state.methods
 
     def _estimate_at_head(self, msg: CallMsg) -> int:
         head = self.node.query.fast_head

@@ -6,7 +6,7 @@ from chain.encoding import keccak
 from chain.fast.call_trace import CallFrame
 from chain.fast.executor import Log
 from chain.fast.receipts import Receipt
-from chain.fast.txs import DYNAMIC_FEE, LEGACY, FastTx
+from chain.fast.txs import DYNAMIC_FEE, LEGACY, SET_CODE, FastTx
 from chain.ledger.blocks import LedgerBlock
 from chain.types import Hash32
 from chain.zk.chain import EMPTY_TRIE_ROOT
@@ -96,9 +96,21 @@ def format_transaction(
         result["gasPrice"] = hex(
             tx.max_fee_per_gas if block is None else tx.effective_gas_price(block.base_fee)
         )
-    if tx.type == DYNAMIC_FEE:
+    if tx.type in (DYNAMIC_FEE, SET_CODE):
         result["maxFeePerGas"] = hex(tx.max_fee_per_gas)
         result["maxPriorityFeePerGas"] = hex(tx.max_priority_fee_per_gas)
+    if tx.type == SET_CODE:
+        result["authorizationList"] = [
+            {
+                "chainId": hex(auth.chain_id),
+                "address": hx(auth.address),
+                "nonce": hex(auth.nonce),
+                "yParity": hex(auth.y_parity),
+                "r": hex(auth.r),
+                "s": hex(auth.s),
+            }
+            for auth in evm.authorization_list
+        ]
     return result
 
 

@@ -29,10 +29,11 @@ from chain.fast.system import (
     compute_root_writes,
     compute_system_genesis,
 )
-from chain.ledger.messages import RootMessage
+from chain.ledger.messages import BalanceSet, CodeSet, NonceSet, RootMessage, StorageSet
 from chain.types import Address
 from tests.conformance.harness import (
     BASE_FEE,
+    CHAIN_ID,
     COINBASE,
     ETHER,
     FUNDED,
@@ -209,6 +210,48 @@ class ExecutorConformance:
         assert chain.storage(ROOT_ORACLE_ADDRESS, 0) == 3
         assert chain.storage(probe, 0) == 1
 
+    def test_dev_writes_set_accounts_before_the_transactions(self, chain: Lockstep) -> None:
+        """A dev node's writes (anvil_setBalance, setNonce, setCode, setStorageAt): a key
+        nobody funded sends at the nonce it was given, to code placed at an empty address
+        that reads the slot it was given."""
+        newcomer, target = make_key(41), Address(bytes.fromhex("c0de" * 10))
+        copier = assemble(0, "SLOAD", 1, "SSTORE", "STOP")  # slot 1 = slot 0
+        system = SystemWrites(
+            dev=(
+                BalanceSet(address_of(newcomer), 2 * ETHER),
+                NonceSet(address_of(newcomer), 7),
+                CodeSet(target, copier),
+                StorageSet(target, 0, 42),
+            )
+        )
+        chain.nonces[address_of(newcomer)] = 7
+        outcome = chain.apply([chain.send(newcomer, to=target, gas=60_000)], system).outcomes[0]
+        assert outcome.success
+        assert chain.storage(target, 1) == 42
+        assert chain.account(target).code == copier
+        assert chain.account(address_of(newcomer)).nonce == 8
+        assert chain.account(address_of(newcomer)).balance < 2 * ETHER
+
+    def test_dev_writes_replace_what_was_there_in_order(self, chain: Lockstep) -> None:
+        """A balance is set, not added to; the later of two writes to one field wins; empty
+        code removes a contract's code and keeps its storage."""
+        store = deploy_runtime(chain, assemble(5, 0, "SSTORE", "STOP"))
+        chain.apply([chain.send(BOB, to=store)])
+        alice = address_of(ALICE)
+        writes = (BalanceSet(alice, 5), BalanceSet(alice, 9), CodeSet(store, b""))
+        chain.apply([], SystemWrites(credits=((alice, 1),), dev=writes))
+        assert chain.account(alice).balance == 9  # the credit came first, then both sets
+        assert chain.account(store).code == b""
+        assert chain.storage(store, 0) == 5
+
+    def test_dev_writes_reach_a_block_that_pyevm_runs(self, chain: Lockstep) -> None:
+        """Probe reads the base fee, so the revm executor hands this block to py-evm."""
+        probe = deploy(chain, deploy_data("Probe", 7))
+        system = SystemWrites(dev=(StorageSet(probe, 0, 11), BalanceSet(FRESH, 3)))
+        chain.apply([chain.send(BOB, to=probe, data=calldata("set(uint256)", 12))], system)
+        assert chain.account(FRESH).balance == 3
+        assert chain.storage(probe, 0) == 12
+
     def test_genesis_storage_is_in_place(self) -> None:
         storage = [StorageWrite(OUTBOX_ADDRESS, 0, 5), StorageWrite(FRESH, 2, 3)]
         roots = []
@@ -227,6 +270,51 @@ class ExecutorConformance:
         assert view(chain, OUTBOX_ADDRESS, "nextSeq()") == 0
         assert view(chain, ROOT_ORACLE_ADDRESS, "latestHeight()") == 0
         assert view(chain, ROOT_ORACLE_ADDRESS, "WINDOW()") == ROOT_WINDOW
+
+    # -- EIP-7702: set-code transactions and delegated accounts --------------------------------
+
+    def test_set_code_transaction_delegates_and_the_code_runs_as_the_account(
+        self, chain: Lockstep
+    ) -> None:
+        """BOB sends a type-4 transaction carrying a key's authorization: the key's account
+        gets the delegation, its nonce moves, and the call runs the delegate's code on the
+        account's storage; later calls to it (plain transactions) run it again, and the key
+        itself still sends (EIP-3607 does not refuse a delegated sender)."""
+        storer = deploy_runtime(chain, assemble(0, "CALLDATALOAD", 0, "SSTORE", "STOP"))
+        key = make_key(43)
+        eoa = address_of(key)
+        chain.apply([], credits((eoa, ETHER)))
+        auth = key.sign_authorization({"chainId": CHAIN_ID, "address": storer, "nonce": 0})
+        word = (7).to_bytes(32, "big")
+        tx = chain.send(BOB, to=eoa, data=word, authorizationList=[auth], gas=100_000)
+        assert tx.type == 4
+        outcome = chain.apply([tx]).outcomes[0]
+        assert outcome.success
+        assert chain.account(eoa).code == b"\xef\x01\x00" + storer
+        assert chain.account(eoa).nonce == 1
+        assert chain.storage(eoa, 0) == 7
+        assert chain.storage(storer, 0) == 0
+        again = chain.send(CAROL, to=eoa, data=(9).to_bytes(32, "big"), gas=100_000)
+        assert chain.apply([again]).outcomes[0].success
+        assert chain.storage(eoa, 0) == 9
+        assert chain.call(CallMsg(None, eoa, 0, (11).to_bytes(32, "big"), None))[0] == "ok"
+        assert chain.call(CallMsg(eoa, storer, 0, word, None))[0] == "ok"  # from it, too
+        chain.nonces[eoa] = 1
+        spend = chain.send(key, to=address_of(ALICE), value=1, gas=50_000)
+        assert chain.apply([spend]).outcomes[0].success
+        assert chain.account(eoa).nonce == 2
+
+    def test_an_authorization_for_another_chain_or_nonce_is_skipped(self, chain: Lockstep) -> None:
+        storer = deploy_runtime(chain, assemble(0, "CALLDATALOAD", 0, "SSTORE", "STOP"))
+        key = make_key(44)
+        auths = [
+            key.sign_authorization({"chainId": CHAIN_ID + 1, "address": storer, "nonce": 0}),
+            key.sign_authorization({"chainId": CHAIN_ID, "address": storer, "nonce": 5}),
+        ]
+        tx = chain.send(BOB, to=address_of(key), authorizationList=auths, gas=100_000)
+        assert chain.apply([tx]).outcomes[0].success  # a plain call to an empty account
+        assert chain.account(address_of(key)).code == b""
+        assert chain.account(address_of(key)).nonce == 0
 
     # -- access lists ------------------------------------------------------------------------
 

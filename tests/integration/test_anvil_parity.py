@@ -13,7 +13,11 @@
 - Access lists: eth_createAccessList lists the slots a call touches, and a transaction sent
   with that list uses exactly the gas it said.
 - Call traces: debug_traceTransaction and debug_traceCall with callTracer give the same
-  frames, gas figures included."""
+  frames, gas figures included.
+- Account writes: anvil_setBalance, setNonce, setCode and setStorageAt set what they say at
+  once, and a transaction sees it.
+- EIP-7702: a set-code transaction delegates an account to a contract's code, which then
+  runs on the account's storage."""
 
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ from chain.fast.genesis import dev_keys
 from tests.conftest import NodeFactory
 from tests.integration.support import (
     call_data,
+    compiled,
     deploy,
     open_fast_endpoint,
     transact,
@@ -324,3 +329,79 @@ def test_simulated_calls_see_each_other_and_change_nothing_as_on_anvil(w3: Web3)
     assert int(first["gasUsed"], 16) == sum(gas) and all(g > 21_000 for g in gas)
     assert probe.functions.value().call() == 1  # nothing was kept
     assert w3.eth.block_number == head
+
+
+def test_account_writes_take_effect_at_once_as_on_anvil(w3: Web3) -> None:
+    """anvil_setBalance, setNonce, setCode and setStorageAt (and their hardhat_ names): what
+    each sets is there when the call returns; a key nobody funded then sends at the nonce it
+    was given to code placed at an empty address, which reads the slot it was given."""
+    sender = Account.from_key(keccak(text="parity: a key only the writes fund"))
+    target = Web3.to_checksum_address("0x" + "c0de" * 10)
+    artifact = compiled("Probe")
+
+    def rpc(method: str, *params: Any) -> Any:
+        answer = w3.provider.make_request(RPCEndpoint(method), list(params))
+        assert "result" in answer, answer
+        return answer["result"]
+
+    assert rpc("anvil_setBalance", sender.address, hex(10**18)) is None
+    assert w3.eth.get_balance(sender.address) == 10**18
+    rpc("hardhat_setBalance", sender.address, hex(3 * 10**18))
+    assert w3.eth.get_balance(sender.address) == 3 * 10**18  # set, not added to
+    assert rpc("anvil_setNonce", sender.address, "0x7") is None
+    assert w3.eth.get_transaction_count(sender.address) == 7
+    assert rpc("anvil_setCode", target, artifact["deployedBytecode"]) is None
+    assert w3.eth.get_code(target) == HexBytes(artifact["deployedBytecode"])
+    assert rpc("anvil_setStorageAt", target, "0x0", "0x" + (42).to_bytes(32).hex()) is True
+    probe = w3.eth.contract(address=target, abi=artifact["abi"])
+    assert probe.functions.value().call() == 42
+
+    receipt = transact(w3, sender, {"to": target, "data": call_data(probe, "set", 9), "gas": GAS})
+    assert receipt["status"] == 1
+    assert w3.eth.get_transaction(receipt["transactionHash"])["nonce"] == 7
+    assert probe.functions.value().call() == 9
+    rpc("hardhat_setStorageAt", target, "0x0", "0x" + (5).to_bytes(32).hex())
+    assert probe.functions.value().call() == 5
+    rpc("hardhat_setCode", target, "0x")
+    assert w3.eth.get_code(target) == b""
+    # A value that is not a 32-byte word is refused on both, and sets nothing.
+    answer = w3.provider.make_request(
+        RPCEndpoint("anvil_setStorageAt"), [target, "0x0", "0x" + (7).to_bytes(31).hex()]
+    )
+    assert "error" in answer
+    assert w3.eth.get_storage_at(target, 0) == (5).to_bytes(32)
+
+
+def test_set_code_transactions_delegate_as_on_anvil(w3: Web3) -> None:
+    """EIP-7702: a type-4 transaction carrying an account's authorization gives that account
+    the delegate's code, which then runs on the account's own storage; the transaction reads
+    back with its authorization list, in anvil's fields."""
+    sender = Account.from_key(keccak(text="parity: 7702 sender"))
+    authority = Account.from_key(keccak(text="parity: 7702 authority"))
+    w3.provider.make_request(RPCEndpoint("anvil_setBalance"), [sender.address, hex(10**18)])
+    probe = deploy(w3, sender, "Probe", 1)
+    auth = authority.sign_authorization(
+        {"chainId": w3.eth.chain_id, "address": probe.address, "nonce": 0}
+    )
+    tx = {"to": authority.address, "data": call_data(probe, "set", 9), "authorizationList": [auth]}
+    receipt = transact(w3, sender, {**tx, "gas": GAS})
+    assert (receipt["status"], receipt["type"]) == (1, 4)
+    designator = b"\xef\x01\x00" + bytes.fromhex(probe.address[2:])
+    assert w3.eth.get_code(authority.address) == designator
+    assert w3.eth.get_transaction_count(authority.address) == 1
+    as_probe = w3.eth.contract(address=authority.address, abi=probe.abi)
+    assert as_probe.functions.value().call() == 9  # the account's storage, not the probe's
+    assert probe.functions.value().call() == 1
+
+    sent = w3.provider.make_request(
+        RPCEndpoint("eth_getTransactionByHash"), [receipt["transactionHash"].to_0x_hex()]
+    )["result"]
+    assert sent["type"] == "0x4"
+    (listed,) = sent["authorizationList"]
+    assert set(listed) == {"chainId", "address", "nonce", "yParity", "r", "s"}
+    assert (int(listed["chainId"], 16), listed["address"].lower(), int(listed["nonce"], 16)) == (
+        w3.eth.chain_id,
+        probe.address.lower(),
+        0,
+    )
+    assert (int(listed["r"], 16), int(listed["s"], 16)) == (auth.r, auth.s)

@@ -5,6 +5,7 @@ from dataclasses import replace
 import pytest
 import rlp
 from eth_account import Account
+from eth_keys.datatypes import PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -83,6 +84,35 @@ def test_rejects_garbage_bytes() -> None:
 def test_rejects_unsupported_blob_transactions() -> None:
     with pytest.raises(InvalidTransaction, match="unsupported transaction type 3"):
         decode_transaction(b"\x03" + signed()[1:], FAST)
+
+
+def set_code_tx(authorizations: list[object]) -> bytes:
+    """An EIP-7702 transaction as py-evm builds it, whatever eth-account would refuse."""
+    unsigned = _BUILDER.new_unsigned_set_code_transaction(
+        FAST,
+        0,
+        1,
+        2 * GWEI,
+        100_000,
+        b"\x22" * 20,
+        0,
+        b"",
+        [],
+        authorizations,  # type: ignore[arg-type]
+    )
+    return bytes(unsigned.as_signed_transaction(PrivateKey(KEY.key)).encode())
+
+
+def test_takes_a_set_code_transaction() -> None:
+    auth = KEY.sign_authorization({"chainId": FAST, "address": "0x" + "ab" * 20, "nonce": 1})
+    tx = decode_transaction(signed(gas=60_000, authorizationList=[auth]), FAST)
+    assert (tx.type, tx.sender, tx.max_fee_per_gas) == (4, bytes.fromhex(KEY.address[2:]), 2 * GWEI)
+    assert tx.evm.authorization_list[0].address == b"\xab" * 20
+
+
+def test_rejects_a_set_code_transaction_without_authorizations() -> None:
+    with pytest.raises(InvalidTransaction, match="at least one authorization"):
+        decode_transaction(set_code_tx([]), FAST)
 
 
 def admit(pool: TxPool, raw: bytes, state: State = RICH) -> None:

@@ -26,11 +26,13 @@ from chain.fast.system import (
 from chain.ledger.blocks import EMPTY_BLOOM, LedgerBlock, seal
 from chain.ledger.log import LedgerHeads, process_append
 from chain.ledger.messages import (
+    BalanceSet,
     CreditMessage,
     InvalidMessage,
     ReleaseMessage,
     RewardMessage,
     RootMessage,
+    StorageSet,
     encode_message,
 )
 from chain.types import Address, Hash32, Height, Root, Seq
@@ -116,6 +118,16 @@ def test_system_writes_keep_the_messages_order() -> None:
     assert compute_system_writes(delivered) == SystemWrites(
         credits=((CAROL, 5), (OTHER, 6)), storage=tuple(compute_root_writes(roots))
     )
+
+
+def test_dev_writes_come_after_the_delivered_messages_in_their_order() -> None:
+    credit = encode_message(CreditMessage(CAROL, 5))
+    writes = [BalanceSet(CAROL, 1), StorageSet(OTHER, 2, 3), BalanceSet(CAROL, 4)]
+    head = [credit, *(encode_message(w) for w in writes)]
+    assert compute_system_writes(head) == SystemWrites(credits=((CAROL, 5),), dev=tuple(writes))
+    # A trace runs them again: they are part of the head a stored block applied.
+    emitted = encode_message(ReleaseMessage(0, CAROL, CAROL, 1))
+    assert list_delivered([*head, emitted]) == head
 
 
 def test_rejects_delivering_a_message_to_the_zk_chain() -> None:

@@ -35,7 +35,7 @@ from chain.ledger.log import (
     WrongLedgerPosition,
     process_append,
 )
-from chain.ledger.messages import CreditMessage, RootMessage, encode_message
+from chain.ledger.messages import BalanceSet, CreditMessage, RootMessage, encode_message
 from chain.types import Address, Hash32, Height, Root, Seq
 from tests.conformance.harness import CHAIN_ID, address_of, make_key, sign
 
@@ -177,6 +177,17 @@ def test_rejects_block_that_does_not_deliver_the_undelivered_messages(
     state = replace(checker.state, undelivered=UNDELIVERED[:1])
     with pytest.raises(WrongMessages):
         state_transition(state, produced.proposal)
+
+
+def test_rejects_a_block_carrying_a_dev_nodes_account_write(checker: Instance) -> None:
+    """A dev node's anvil_setBalance rides in its block's messages; a network's node checks
+    a proposal against the messages it knows are owed, so a proposer cannot mint this way."""
+    producer = Instance(RevmExecutor)
+    write = encode_message(BalanceSet(CAROL, 10**30))
+    state = replace(producer.state, undelivered=(*producer.state.undelivered, write))
+    minted = produce_block(state, body(), 1_500)
+    assert write in minted.block.messages
+    assert_refused_leaving_state(checker, minted.proposal, WrongMessages)
 
 
 def assert_refused_leaving_state(

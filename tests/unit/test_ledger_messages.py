@@ -5,20 +5,27 @@ from __future__ import annotations
 import pytest
 
 from chain.ledger.messages import (
+    CODE_SET_KIND,
     CREDIT_KIND,
     LAYOUTS,
+    MAX_SET_CODE_BYTES,
     RELEASE_KIND,
     REWARD_KIND,
     ROOT_KIND,
+    BalanceSet,
+    CodeSet,
     CreditMessage,
     InvalidMessage,
     Message,
+    NonceSet,
     ReleaseMessage,
     RewardMessage,
     RootMessage,
+    StorageSet,
     decode_credit,
     decode_message,
     encode_message,
+    is_dev_write,
     is_to_fast,
     is_to_zk,
 )
@@ -104,3 +111,41 @@ def test_rejects_a_byte_field_of_the_wrong_size(message: Message) -> None:
 def test_decode_credit_rejects_another_kind() -> None:
     with pytest.raises(InvalidMessage, match="not a credit message"):
         decode_credit(encode_message(EXAMPLES[1]))
+
+
+# -- a dev node's account writes ------------------------------------------------------------
+
+DEV_WRITES: list[Message] = [
+    BalanceSet(A, MAX_256),
+    NonceSet(B, 2**64 - 1),
+    StorageSet(A, MAX_256, 1),
+    CodeSet(B, b""),
+    CodeSet(A, b"\x60\x00" * 1000),
+]
+
+
+@pytest.mark.parametrize("message", DEV_WRITES, ids=lambda m: type(m).__name__)
+def test_dev_writes_round_trip_and_go_to_the_fast_chain_only(message: Message) -> None:
+    raw = encode_message(message)
+    assert decode_message(raw) == message
+    assert is_dev_write(raw) and not is_to_fast(raw) and not is_to_zk(raw)
+
+
+def test_code_runs_to_the_end_of_its_message() -> None:
+    raw = encode_message(CodeSet(A, b"\xfe\x00"))
+    assert raw == bytes([CODE_SET_KIND]) + A + b"\xfe\x00"
+    with pytest.raises(InvalidMessage, match="wrong length"):
+        decode_message(raw[:20])  # shorter than the address
+
+
+def test_rejects_code_past_the_limit() -> None:
+    with pytest.raises(InvalidMessage, match=f"at most {MAX_SET_CODE_BYTES}"):
+        encode_message(CodeSet(A, b"\x00" * (MAX_SET_CODE_BYTES + 1)))
+    too_long = bytes([CODE_SET_KIND]) + A + b"\x00" * (MAX_SET_CODE_BYTES + 1)
+    with pytest.raises(InvalidMessage, match="wrong length"):
+        decode_message(too_long)
+
+
+def test_rejects_a_nonce_past_64_bits() -> None:
+    with pytest.raises(InvalidMessage, match="does not fit"):
+        encode_message(NonceSet(A, 2**64))
