@@ -29,11 +29,13 @@ from chain.consensus.cometbft import find_cometbft
 from chain.consensus.dev import DevSequencer, align_l1_clock, make_l1_clock
 from chain.fast.genesis import dev_alloc, dev_keys, dev_sequencer_key
 from chain.jsonrpc import AsyncRpcClient, NodeUnreachable, RpcError
+from chain.l1.agent import SubmitGate
 from chain.l1.attestation import Attestor
 from chain.l1.calldata import StateRoot
 from chain.l1.config import DEFAULT_SCHEDULE, SlotSchedule
 from chain.l1.devnet import Devnet, DevnetError, L1Endpoint
 from chain.node import open_node
+from chain.node.snapshots import DevSnapshots
 from chain.nodefile import Endpoint, L1Info, NodeFile, remove_node_file
 from chain.rpc.circuit_files import ROUTE as CIRCUIT_ROUTE
 from chain.rpc.duet_api import DuetApi
@@ -155,6 +157,7 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
         log.warning("%d pending transactions could not be re-admitted", len(node.lost_on_start))
     runners: list[web.AppRunner] = []
     agent: AgentThread | None = None
+    gate = SubmitGate()  # the embedded agent's and a dev node's evm_revert's
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -236,6 +239,9 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
             fast_api.dev_controls.mine = sequencer.mine  # evm_mine
             fast_api.dev_controls.clock = sequencer  # evm_increaseTime
             fast_api.dev_state.write = sequencer.write_accounts  # anvil_setBalance
+            managed_l1 = l1 is not None and l1.managed
+            snapshots = DevSnapshots(node, None if l1 is None else l1.http, managed_l1, gate)
+            fast_api.dev_controls.snapshots = snapshots  # evm_snapshot, evm_revert
             tasks = [sequencer.run()]
         if decentralized:
             log.info(
@@ -255,7 +261,7 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
             tasks.append(link.watch_forced(settlement, l1.http, node))
             if options.agent:
                 zk_url = compute_loopback_url(options.host, ports["zk"])
-                agent = link.start_agent(settlement, l1.http, zk_url)
+                agent = link.start_agent(settlement, l1.http, zk_url, gate)
             l1_info = dataclasses.replace(
                 l1_info,
                 rollup=settlement.rollup,

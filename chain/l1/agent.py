@@ -207,6 +207,18 @@ class Step:
     tx_hash: str = ""
 
 
+class SubmitGate:
+    """What lets a dev node take its chains and its L1 back (evm_revert) with no submission
+    crossing it: the node takes both back holding `lock`, then counts a `revision`; the
+    embedded agent sends a block only holding `lock`, and only if no revision came since it
+    began to read that block from the node (else the block may be one the node no longer
+    has, and L1, taken back, would settle it)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.revision = 0
+
+
 class SubmissionAgent:
     """Posts `source`'s proven ZK blocks through `rollup`, whose sender is the agent's key."""
 
@@ -216,11 +228,13 @@ class SubmissionAgent:
         rollup: RollupClient,
         poll_s: float = AGENT_POLL_S,
         retry_s: float = AGENT_RETRY_S,
+        gate: SubmitGate | None = None,
     ) -> None:
         if rollup.sender is None:
             raise L1Error("a submission agent needs a key to sign with")
         self.source = source
         self.rollup = rollup
+        self.gate = gate or SubmitGate()
         self.address: ChecksumAddress = rollup.sender.address
         self.poll_s = poll_s
         self.retry_s = retry_s
@@ -231,6 +245,7 @@ class SubmissionAgent:
     # -- one look -------------------------------------------------------------------------
 
     def step(self) -> Step:
+        revision = self.gate.revision
         settled = self.rollup.get_settled_state()
         height = self.source.get_next_height(settled.height)
         if height is None:
@@ -255,7 +270,10 @@ class SubmissionAgent:
         if not self.rollup.may_submit(self.address, next_block):
             holder = self.rollup.get_slot_agent(next_block)
             return Step(Outcome.SLOT, height, f"L1 block {next_block} is {holder}'s")
-        return self.submit(settled, block)
+        with self.gate.lock:
+            if self.gate.revision != revision:
+                return Step(Outcome.RACED, height, "the node took its chain back (evm_revert)")
+            return self.submit(settled, block)
 
     def submit(self, settled: SettledState, block: SettlementBlock) -> Step:
         try:

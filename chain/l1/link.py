@@ -21,7 +21,7 @@ from eth_utils import to_checksum_address
 from web3 import Web3
 
 from chain.fast.genesis import dev_keys
-from chain.l1.agent import NodeSource, SubmissionAgent
+from chain.l1.agent import NodeSource, SubmissionAgent, SubmitGate
 from chain.l1.calldata import StateRoot
 from chain.l1.config import DEV_AGENT_ACCOUNT, DEV_L1_GRANT_WEI, SlotSchedule
 from chain.l1.deploy import check_rollup, load_or_deploy
@@ -163,11 +163,14 @@ async def watch_forced(setup: RollupSetup, l1_url: str, node: L1Inbox) -> None:
     await read_forced(rollup, node.get_next_forced_index, node.add_l1_forced)
 
 
-def start_agent(setup: RollupSetup, l1_url: str, zk_url: str) -> AgentThread:
+def start_agent(
+    setup: RollupSetup, l1_url: str, zk_url: str, gate: SubmitGate | None = None
+) -> AgentThread:
     """The embedded submission agent, in a thread of its own (its L1 calls block), reading
-    the node over its own ZK endpoint like any other agent."""
+    the node over its own ZK endpoint like any other agent; `gate`: the dev node's, which
+    takes its chains back (evm_revert) with no submission crossing it."""
     rollup = RollupClient(make_l1_web3(l1_url), setup.rollup, setup.agent)
-    agent = SubmissionAgent(NodeSource(zk_url), rollup)
+    agent = SubmissionAgent(NodeSource(zk_url), rollup, gate=gate)
     stop = threading.Event()
     thread = threading.Thread(target=agent.run, args=(stop,), name="duet-agent", daemon=True)
     thread.start()

@@ -265,6 +265,20 @@ class Store:
         self._checkpointer.close()
         self.db.close()
 
+    # -- whole copies (a dev node's evm_snapshot / evm_revert) -------------------------
+
+    def copy(self) -> sqlite3.Connection:
+        """The whole database as it is now, in memory (SQLite's online backup: consistent,
+        between two commits, since every write is one transaction on this connection)."""
+        copy = sqlite3.connect(":memory:", check_same_thread=False)
+        self.db.backup(copy)
+        return copy
+
+    def restore(self, copy: sqlite3.Connection) -> None:
+        """Make the database what `copy` holds again, in place, in one step; the copy stays
+        as it was (it can be restored again)."""
+        copy.backup(self.db)
+
     # -- meta --------------------------------------------------------------------------
 
     def get_meta(self, key: str) -> str | None:

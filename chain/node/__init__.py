@@ -11,6 +11,7 @@ read-only query facade (query.py). `open_node` builds a node's store and executo
 data directory; a test may build its own and pass them to `Node`.
 """
 
+import sqlite3
 from collections import deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -68,6 +69,16 @@ class Node(FastLane, ZkLane):
         self.submit_listeners = []
         self.admit_listeners = []
         self.op_listeners = []
+        # The sequencer's keys for the rollup this node settles on (set once it knows it).
+        self.attestor = None
+        self.proof_relay = None
+        self.stale_l1_reads = set()
+        self.load()
+
+    def load(self) -> None:
+        """Everything the node holds in memory, read from its store: at start, and again
+        after a dev node's evm_revert has put an earlier database in place (the listeners,
+        the keys and the parts wired to the node stay)."""
         self._head_accounts = {}
         self.lost_on_start = []
         self.pool = TxPool()
@@ -101,10 +112,15 @@ class Node(FastLane, ZkLane):
         self.signing_domain = self._load_signing_domain()
         self._reload_pending()
         self._reload_zk_pending()
-        # The sequencer's keys for the rollup this node settles on (set once it knows it).
-        self.attestor = None
-        self.proof_relay = None
         self._attested = {}  # the last few, as agents re-read
+
+    def take_back(self, copy: sqlite3.Connection) -> None:
+        """A dev node's evm_revert: the database made what `copy` (Store.copy) holds again,
+        and everything in memory read from it again. An L1 read in flight began before, on
+        an L1 the caller takes back too: what it brings is dropped."""
+        self.store.restore(copy)
+        self.load()
+        self.stale_l1_reads = {"deposits", "forced"}
 
     def commit_height(
         self,

@@ -26,11 +26,14 @@ from chain.zk.signing import InvalidSignature, SigningDomain, recover_operation
 class Bridge(LedgerPart):
     def get_next_forced_index(self) -> int:
         """The number of the first Withdraw queued on the rollup this node has not read yet."""
+        self.stale_l1_reads.discard("forced")
         return self.forced_taken + len(self.l1_forced)
 
     def add_l1_forced(self, queued: Sequence[QueuedWithdrawal]) -> None:
         """Withdraws read from the rollup's forced queue, for the next ZK block to take first;
         each must be the next by number."""
+        if "forced" in self.stale_l1_reads:
+            return  # read from an L1 that an evm_revert has since taken back
         for withdrawal in queued:
             if withdrawal.index == self.get_next_forced_index():
                 self.l1_forced.append(withdrawal)
@@ -60,11 +63,14 @@ class Bridge(LedgerPart):
 
     def get_next_deposit_index(self) -> int:
         """The number of the first L1 deposit this node has not read yet."""
+        self.stale_l1_reads.discard("deposits")
         return self.deposits_credited + len(self.l1_deposits)
 
     def add_l1_deposits(self, deposits: Sequence[Deposit]) -> None:
         """Deposits read from the rollup, for the next ZK block to credit; each must be the
         next by number (a reader that raced itself adds nothing twice)."""
+        if "deposits" in self.stale_l1_reads:
+            return  # read from an L1 that an evm_revert has since taken back
         for deposit in deposits:
             if deposit.index == self.get_next_deposit_index():
                 self.l1_deposits.append(deposit)

@@ -110,6 +110,9 @@ class LedgerPart:
     # Where proof submissions go instead of the desk (the decentralized mode's CometBFT).
     proof_relay: Callable[[JobId, bytes, bytes], None] | None
     _attested: dict[Height, AttestedBlock]
+    # L1 readers ("deposits", "forced") whose read in flight may predate an evm_revert that
+    # took L1 back too: what it brings is dropped until the reader asks where to resume.
+    stale_l1_reads: set[str]
 
     def _get_zk_block(self, height: Height) -> LedgerBlock:
         block = self.get_block(self.config.zk_chain_id, height)

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from chain.ledger.blocks import LedgerBlock
 from chain.node.clock import TimeRefused
+from chain.node.snapshots import SnapshotRefused
 from chain.rpc.errors import RpcError, invalid_params
 from chain.rpc.params import expect_params, parse_quantity
 
@@ -26,6 +27,7 @@ Mine = Callable[[], LedgerBlock]
 MAX_MINED_AT_ONCE = 1000  # a caller's count: each block costs a commit
 MAX_SECONDS = 2**40  # about 35,000 years: past it, a caller's number is a mistake
 NOT_A_DEV_NODE = -32601  # as a method the node does not serve
+SNAPSHOT_REFUSED = -32000  # a server error: nothing was taken, nothing taken back
 
 
 class DevClock(Protocol):
@@ -34,13 +36,29 @@ class DevClock(Protocol):
     def set_next_timestamp(self, timestamp_s: int) -> None: ...
 
 
+class Snapshots(Protocol):
+    def take(self) -> int: ...
+
+    def revert(self, snapshot_id: int) -> bool: ...
+
+
 class DevControlsApi:
-    def __init__(self, mine: Mine | None = None, clock: DevClock | None = None) -> None:
-        """`mine` and `clock`: the dev sequencer's (set once it runs); None on a node that
-        takes neither."""
+    def __init__(
+        self,
+        mine: Mine | None = None,
+        clock: DevClock | None = None,
+        snapshots: Snapshots | None = None,
+    ) -> None:
+        """`mine`, `clock` and `snapshots`: the dev sequencer's (set once it runs); None on
+        a node that takes none of them."""
         self.mine = mine
         self.clock = clock
+        self.snapshots = snapshots
         self.methods: dict[str, Handler] = {
+            "evm_snapshot": self.snapshot,
+            "anvil_snapshot": self.snapshot,
+            "evm_revert": self.revert,
+            "anvil_revert": self.revert,
             "evm_mine": self.evm_mine,
             "anvil_mine": self.anvil_mine,
             "hardhat_mine": self.anvil_mine,
@@ -92,6 +110,31 @@ class DevControlsApi:
         step = 0 if interval is None else self._seconds(interval, "interval")
         self._mine("anvil_mine", 1 if count is None else self._count(count), step)
         return None
+
+    def _snapshots(self, method: str) -> Snapshots:
+        if self.snapshots is None:
+            raise self._refuse(method)
+        return self.snapshots
+
+    def snapshot(self, params: Any) -> Any:
+        """A snapshot of both chains (and the node's own L1) as they are now; returns its
+        id as a quantity, as anvil does (chain/consensus/dev_snapshots.py)."""
+        expect_params(params, 0, 0)
+        snapshots = self._snapshots("evm_snapshot")
+        try:
+            return hex(snapshots.take())
+        except SnapshotRefused as exc:
+            raise RpcError(SNAPSHOT_REFUSED, f"evm_snapshot: {exc}") from None
+
+    def revert(self, params: Any) -> Any:
+        """Back to snapshot `id`: true, that snapshot and later ones gone; false for an id
+        not held (never given, used up, or taken after one reverted to), as anvil answers."""
+        (snapshot_id,) = expect_params(params, 1, 1)
+        snapshots = self._snapshots("evm_revert")
+        try:
+            return snapshots.revert(parse_quantity(snapshot_id, "snapshot id"))
+        except SnapshotRefused as exc:
+            raise RpcError(SNAPSHOT_REFUSED, f"evm_revert: {exc}") from None
 
     def increase_time(self, params: Any) -> Any:
         """The clock `seconds` ahead; returns how far ahead of the wall clock it runs, in

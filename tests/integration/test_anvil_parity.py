@@ -17,7 +17,9 @@
 - Account writes: anvil_setBalance, setNonce, setCode and setStorageAt set what they say at
   once, and a transaction sees it.
 - EIP-7702: a set-code transaction delegates an account to a contract's code, which then
-  runs on the account's storage."""
+  runs on the account's storage.
+- Snapshots: evm_revert takes back everything mined since evm_snapshot, and uses the
+  snapshot up."""
 
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ from eth_account.messages import encode_defunct
 from eth_utils import keccak
 from hexbytes import HexBytes
 from web3 import Web3
-from web3.exceptions import Web3RPCError
+from web3.exceptions import TransactionNotFound, Web3RPCError
 from web3.types import RPCEndpoint
 
 from chain.fast.genesis import dev_keys
@@ -405,3 +407,47 @@ def test_set_code_transactions_delegate_as_on_anvil(w3: Web3) -> None:
         0,
     )
     assert (int(listed["r"], 16), int(listed["s"], 16)) == (auth.r, auth.s)
+
+
+def test_snapshots_take_everything_back_as_on_anvil(w3: Web3) -> None:
+    """evm_snapshot and evm_revert: after a revert, what was mined since the snapshot is
+    gone (the transaction, its state, the sender's nonce and fees), the chain goes on from
+    the snapshot's block, and the snapshot is used up. (That those taken after it are gone
+    too is tested on Duet alone, in test_dev_snapshots.py: anvil 1.7.1, asked to revert to
+    one whose blocks are gone, answers -32001 and loses its head.)"""
+    sender = Account.from_key(keccak(text="parity: snapshots"))
+
+    def rpc(method: str, *params: Any) -> Any:
+        answer = w3.provider.make_request(RPCEndpoint(method), list(params))
+        assert "result" in answer, answer
+        return answer["result"]
+
+    rpc("anvil_setBalance", sender.address, hex(10**18))
+    probe = deploy(w3, sender, "Probe", 1)
+    snapshot = rpc("evm_snapshot")
+    assert isinstance(snapshot, str) and snapshot.startswith("0x")
+    head = w3.eth.get_block("latest")
+    balance, nonce = (
+        w3.eth.get_balance(sender.address),
+        w3.eth.get_transaction_count(sender.address),
+    )
+
+    receipt = transact(w3, sender, {"to": probe.address, "data": call_data(probe, "set", 7)})
+    rpc("anvil_mine", "0x3")
+    assert probe.functions.value().call() == 7
+    assert rpc("anvil_snapshot") != snapshot  # anvil's own name for it; a new id
+
+    assert rpc("anvil_revert", snapshot) is True
+    assert w3.eth.get_block(head["number"])["hash"] == head["hash"]
+    assert probe.functions.value().call() == 1
+    assert (w3.eth.get_balance(sender.address), w3.eth.get_transaction_count(sender.address)) == (
+        balance,
+        nonce,
+    )
+    with pytest.raises(TransactionNotFound):
+        w3.eth.get_transaction_receipt(receipt["transactionHash"])
+    assert rpc("evm_revert", snapshot) is False  # used up: nothing moves
+    assert probe.functions.value().call() == 1
+    again = transact(w3, sender, {"to": probe.address, "data": call_data(probe, "set", 8)})
+    assert again["status"] == 1 and again["blockNumber"] > head["number"]
+    assert probe.functions.value().call() == 8

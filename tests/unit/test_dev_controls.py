@@ -13,7 +13,13 @@ import pytest
 
 from chain.ledger.blocks import LedgerBlock
 from chain.node.clock import SequencerClock, TimeRefused
-from chain.rpc.dev_controls import MAX_MINED_AT_ONCE, NOT_A_DEV_NODE, DevControlsApi
+from chain.node.snapshots import SnapshotRefused
+from chain.rpc.dev_controls import (
+    MAX_MINED_AT_ONCE,
+    NOT_A_DEV_NODE,
+    SNAPSHOT_REFUSED,
+    DevControlsApi,
+)
 from chain.rpc.errors import RpcError
 
 T0 = 1_900_000_000
@@ -137,10 +143,54 @@ def test_the_clock_does_not_go_back_past_the_last_block() -> None:
         "anvil_increaseTime",
         "evm_setNextBlockTimestamp",
         "anvil_setNextBlockTimestamp",
+        "evm_snapshot",
+        "anvil_snapshot",
+        "evm_revert",
+        "anvil_revert",
     ],
 )
 def test_a_node_without_a_dev_sequencer_refuses(method: str) -> None:
-    params = [] if method.endswith("mine") else [T0]
+    params = [] if method.endswith(("mine", "snapshot")) else [T0]
     with pytest.raises(RpcError, match=r"only a dev node .* takes it") as refused:
         DevControlsApi().methods[method](params)
     assert refused.value.code == NOT_A_DEV_NODE
+
+
+@dataclass
+class FakeSnapshots:
+    """Holds ids as the dev node's snapshots do: a revert uses up that id and later ones."""
+
+    held: list[int] = field(default_factory=list)
+    refusal: str | None = None
+
+    def take(self) -> int:
+        if self.refusal:
+            raise SnapshotRefused(self.refusal)
+        self.held.append(self.held[-1] + 1 if self.held else 0)
+        return self.held[-1]
+
+    def revert(self, snapshot_id: int) -> bool:
+        if snapshot_id not in self.held:
+            return False
+        self.held = [i for i in self.held if i < snapshot_id]
+        return True
+
+
+def test_snapshot_ids_are_quantities_and_a_revert_answers_whether_it_took_place() -> None:
+    snapshots = FakeSnapshots()
+    api = DevControlsApi(snapshots=snapshots)
+    assert api.methods["evm_snapshot"]([]) == "0x0"
+    assert api.methods["anvil_snapshot"]([]) == "0x1"
+    assert api.methods["evm_revert"](["0x0"]) is True
+    assert api.methods["anvil_revert"](["0x1"]) is False
+    with pytest.raises(RpcError, match="0x-prefixed hex quantity"):
+        api.methods["evm_revert"]([0])
+    with pytest.raises(RpcError, match="expected 0 parameters"):
+        api.methods["evm_snapshot"](["0x0"])
+
+
+def test_a_snapshot_the_node_cannot_take_is_refused_with_why() -> None:
+    api = DevControlsApi(snapshots=FakeSnapshots(refusal="an L1 it does not run"))
+    with pytest.raises(RpcError, match="evm_snapshot: an L1 it does not run") as refused:
+        api.methods["evm_snapshot"]([])
+    assert refused.value.code == SNAPSHOT_REFUSED
