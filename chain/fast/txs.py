@@ -15,6 +15,10 @@ from chain.types import Address, ChainId, Hash32
 LEGACY, ACCESS_LIST, DYNAMIC_FEE, SET_CODE = 0, 1, 2, 4  # 3, blobs, are not carried
 SUPPORTED_TYPES = (LEGACY, ACCESS_LIST, DYNAMIC_FEE, SET_CODE)
 MAX_TX_BYTES = 128 * 1024
+# A dev node's transactions from impersonated accounts: a first byte no transaction has
+# (0x00-0x7f are EIP-2718 types, 0xc0-0xff legacy RLP lists), then the sender.
+IMPERSONATED = 0xA0
+PLACEHOLDER_SIGNATURE = (0, 1, 1)  # y parity, r, s: in range, and no key of the sender's
 MAX_INITCODE_SIZE = 2 * 24_576  # EIP-3860: twice EIP-170's limit on deployed code
 
 _BUILDER = PragueVM.get_transaction_builder()
@@ -108,6 +112,10 @@ def decode_transaction(raw: bytes, chain_id: ChainId) -> FastTx:
             InvalidTransaction,
             "an EIP-7702 transaction must carry at least one authorization",
         )
+    return _make_fast_tx(raw, tx, tx_type, Address(sender))
+
+
+def _make_fast_tx(raw: bytes, tx: Any, tx_type: int, sender: Address) -> FastTx:
     if tx_type in (DYNAMIC_FEE, SET_CODE):
         max_fee, priority = tx.max_fee_per_gas, tx.max_priority_fee_per_gas
         ensure(
@@ -120,9 +128,9 @@ def decode_transaction(raw: bytes, chain_id: ChainId) -> FastTx:
     return FastTx(
         hash=Hash32(keccak(raw)),
         raw=raw,
-        sender=Address(sender),
+        sender=sender,
         type=tx_type,
-        chain_id=ChainId(tx_chain_id),
+        chain_id=ChainId(tx.chain_id),
         nonce=tx.nonce,
         to=Address(tx.to) if tx.to else None,
         value=tx.value,
@@ -132,6 +140,41 @@ def decode_transaction(raw: bytes, chain_id: ChainId) -> FastTx:
         max_priority_fee_per_gas=priority,
         evm=tx,
     )
+
+
+def decode_impersonated(raw: bytes, chain_id: ChainId) -> FastTx:
+    """A dev node's transaction from an impersonated account (anvil_impersonateAccount):
+    IMPERSONATED, the sender's 20 bytes, then an EIP-1559 transaction whose signature is
+    the placeholder (y 0, r 1, s 1), since nobody signed it. Its hash covers the sender.
+    Only a dev node admits one, for an account it was told to impersonate; decode_transaction
+    refuses it, so no network's node takes one in a block."""
+    ensure(
+        len(raw) > 21 and raw[0] == IMPERSONATED and raw[21] == DYNAMIC_FEE,
+        InvalidTransaction,
+        "not an impersonated transaction",
+    )
+    sender, inner = Address(raw[1:21]), raw[21:]
+    ensure(len(raw) <= MAX_TX_BYTES, InvalidTransaction, f"at most {MAX_TX_BYTES} bytes")
+    try:
+        tx = _BUILDER.decode(inner)
+    except Exception as exc:
+        raise InvalidTransaction(f"malformed impersonated transaction: {exc}") from exc
+    ensure(
+        (tx.y_parity, tx.r, tx.s) == PLACEHOLDER_SIGNATURE,
+        InvalidTransaction,
+        "an impersonated transaction carries the placeholder signature",
+    )
+    ensure(tx.chain_id == chain_id, InvalidTransaction, f"not for chain ID {chain_id}")
+    tx.__dict__["sender"] = sender
+    return _make_fast_tx(raw, tx, DYNAMIC_FEE, sender)
+
+
+def decode_stored_transaction(raw: bytes, chain_id: ChainId) -> FastTx:
+    """A transaction a block or this node's pool holds: signed, or a dev node's
+    impersonated one (admitted only by that node, as decode_impersonated says)."""
+    if raw and raw[0] == IMPERSONATED:
+        return decode_impersonated(raw, chain_id)
+    return decode_transaction(raw, chain_id)
 
 
 def compute_signing_hash(raw: bytes) -> tuple[bytes, bytes]:

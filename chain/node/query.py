@@ -15,7 +15,7 @@ from chain.fast.call_trace import CallFrame
 from chain.fast.chain import BLOCKHASH_WINDOW, compute_prev_randao
 from chain.fast.executor import AccessList, Account, BlockEnv, CallMsg, Log, SimulatedCall
 from chain.fast.system import compute_system_writes, list_delivered
-from chain.fast.txs import FastTx, decode_transaction
+from chain.fast.txs import FastTx, decode_stored_transaction
 from chain.l1.attestation import AttestedBlock
 from chain.ledger.blocks import LedgerBlock
 from chain.ledger.messages import Message
@@ -123,7 +123,7 @@ class NodeQuery:
         for earlier in block.tx_hashes[: record.index + 1]:
             stored = self._node.store.get_tx(earlier)
             assert stored is not None, "a stored block's transactions are stored"
-            txs.append(decode_transaction(stored.raw, chain_id))
+            txs.append(decode_stored_transaction(stored.raw, chain_id))
         lowest = max(0, record.height - BLOCKHASH_WINDOW)
         ancestors = (self.get_block(chain_id, h) for h in range(record.height - 1, lowest - 1, -1))
         env = BlockEnv(

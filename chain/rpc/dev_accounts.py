@@ -3,6 +3,12 @@ dev accounts of `test test ... junk`, and `eth_sendTransaction`, `eth_signTransa
 `eth_sign` sign with their keys, so `w3.eth.send_transaction({"from": w3.eth.accounts[0],
 ...})` works as on anvil.
 
+A dev node also sends for accounts whose keys it does not hold, once told to impersonate
+them (`anvil_impersonateAccount`, or every account after `anvil_autoImpersonateAccount
+true`): nobody signs such a transaction, so it carries the sender in an envelope no signed
+transaction has (chain/fast/txs.py, decode_impersonated). Only this node admits one, only
+through eth_sendTransaction; eth_sendRawTransaction and every network's node refuse it.
+
 Only `duet node --dev` holds those keys; on any other node `eth_accounts` is empty (a node
 that signs for nobody, as geth without a keystore) and the signing methods are refused with
 an error that says so. The keys are public by design: a dev chain's accounts guard nothing.
@@ -19,14 +25,16 @@ from eth_account.messages import encode_defunct
 
 from chain.config import SUGGESTED_TIP_WEI
 from chain.fast.executor import CallMsg
-from chain.fast.tx_signing import DynamicFeeTx, sign_dynamic_fee_tx
+from chain.fast.tx_signing import DynamicFeeTx, encode_impersonated, sign_dynamic_fee_tx
 from chain.fast.txs import InvalidTransaction
 from chain.node import Node
+from chain.rpc.dev_controls import NOT_A_DEV_NODE
 from chain.rpc.errors import TX_REJECTED, RpcError, invalid_params
 from chain.rpc.format import hx
 from chain.rpc.params import (
     expect_params,
     parse_address,
+    parse_bool,
     parse_hex_bytes,
     parse_object,
     parse_quantity,
@@ -45,8 +53,10 @@ class DevAccountsApi:
         estimate: Callable[[CallMsg], int],  # raises an RpcError as eth_estimateGas does
         next_base_fee: Callable[[], int],
         submit: Callable[[bytes], bytes],
+        submit_impersonated: Callable[[bytes], bytes] | None = None,
     ) -> None:
-        """`keys`: the dev accounts' keys, None on a node that is not a dev node."""
+        """`keys`: the dev accounts' keys, None on a node that is not a dev node;
+        `submit_impersonated`: the node's, for accounts it impersonates (a dev node's)."""
         self.node = node
         self.chain_id = node.config.fast_chain_id
         accounts = [Account.from_key(key) for key in keys or []]
@@ -55,11 +65,19 @@ class DevAccountsApi:
         self._estimate = estimate
         self._next_base_fee = next_base_fee
         self._submit = submit
+        self._submit_impersonated = submit_impersonated
+        self.impersonated: set[Address] = set()
+        self.auto_impersonate = False  # every account, as anvil_autoImpersonateAccount
         self.methods: dict[str, Handler] = {
             "eth_accounts": self.accounts,
             "eth_sendTransaction": self.send_transaction,
             "eth_signTransaction": self.sign_transaction,
             "eth_sign": self.sign,
+            "anvil_impersonateAccount": self.impersonate,
+            "hardhat_impersonateAccount": self.impersonate,
+            "anvil_stopImpersonatingAccount": self.stop_impersonating,
+            "hardhat_stopImpersonatingAccount": self.stop_impersonating,
+            "anvil_autoImpersonateAccount": self.set_auto_impersonate,
         }
 
     def accounts(self, params: Any) -> list[str]:
@@ -68,15 +86,50 @@ class DevAccountsApi:
 
     def send_transaction(self, params: Any) -> str:
         (obj,) = expect_params(params, 1, 1)
-        raw = self._sign_call_object(obj)
+        call = parse_object(obj, "transaction")
+        sender = self._sender_of(call)
         try:
-            return hx(self._submit(raw))
+            if self._impersonates(sender) and sender not in self.keys:
+                assert self._submit_impersonated is not None
+                raw = encode_impersonated(self._make_tx(call, sender), sender)
+                return hx(self._submit_impersonated(raw))
+            return hx(self._submit(self._sign_call_object(call)))
         except InvalidTransaction as exc:
             raise RpcError(TX_REJECTED, str(exc)) from None
 
     def sign_transaction(self, params: Any) -> str:
         (obj,) = expect_params(params, 1, 1)
-        return hx(self._sign_call_object(obj))
+        return hx(self._sign_call_object(parse_object(obj, "transaction")))
+
+    # -- impersonation: sending for an account without its key, as anvil does ---------------
+
+    def impersonate(self, params: Any) -> None:
+        """eth_sendTransaction sends for `address` from now on, unsigned; returns null."""
+        (address,) = expect_params(params, 1, 1)
+        self._check_dev_node("anvil_impersonateAccount")
+        self.impersonated.add(parse_address(address))
+
+    def stop_impersonating(self, params: Any) -> None:
+        (address,) = expect_params(params, 1, 1)
+        self._check_dev_node("anvil_stopImpersonatingAccount")
+        self.impersonated.discard(parse_address(address))
+
+    def set_auto_impersonate(self, params: Any) -> None:
+        """[true]: eth_sendTransaction sends for any account; [false]: for those named."""
+        (enabled,) = expect_params(params, 1, 1)
+        self._check_dev_node("anvil_autoImpersonateAccount")
+        self.auto_impersonate = parse_bool(enabled, "enabled")
+
+    def _impersonates(self, sender: Address) -> bool:
+        return self.auto_impersonate or sender in self.impersonated
+
+    def _check_dev_node(self, method: str) -> None:
+        if not self.keys or self._submit_impersonated is None:
+            raise RpcError(
+                NOT_A_DEV_NODE,
+                f"{method}: only a dev node (duet node --dev) takes it; this node admits "
+                "only signed transactions",
+            )
 
     def sign(self, params: Any) -> str:
         """EIP-191 `personal_sign` of the message, as geth's and anvil's `eth_sign`."""
@@ -101,13 +154,26 @@ class DevAccountsApi:
             raise RpcError(TX_REJECTED, f"{address} is not a dev account of this node")
         return sender, key
 
-    def _sign_call_object(self, obj: Any) -> bytes:
-        """A transaction object as wallets send it, its gaps filled as anvil fills them
-        (nonce, gas, fees, chain ID), signed as EIP-1559 by the dev account in `from`."""
-        call = parse_object(obj, "transaction")
+    def _sender_of(self, call: dict[str, Any]) -> Address:
         if "from" not in call:
             raise invalid_params("from is required: the dev account that signs")
-        sender, key = self._key_of(call["from"])
+        return parse_address(call["from"], "from")
+
+    def _sign_call_object(self, call: dict[str, Any]) -> bytes:
+        """A transaction object as wallets send it, its gaps filled as anvil fills them
+        (nonce, gas, fees, chain ID), signed as EIP-1559 by the dev account in `from`."""
+        sender = self._sender_of(call)
+        if self._impersonates(sender) and sender not in self.keys:
+            raise RpcError(
+                TX_REJECTED,
+                f"{call['from']} is impersonated: it has no key here to sign with "
+                "(eth_sendTransaction sends for it)",
+            )
+        _, key = self._key_of(call["from"])
+        return sign_dynamic_fee_tx(self._make_tx(call, sender), PrivateKey(key))
+
+    def _make_tx(self, call: dict[str, Any], sender: Address) -> DynamicFeeTx:
+        """The transaction object's EIP-1559 transaction from `sender`, its gaps filled."""
         given = [name for name in UNSUPPORTED_FIELDS if call.get(name) is not None]
         if given:
             raise invalid_params(
@@ -135,7 +201,7 @@ class DevAccountsApi:
             gas = parse_quantity(call["gas"], "gas")
         else:  # raises the revert as eth_estimateGas does
             gas = self._estimate(CallMsg(sender, to, value, payload, None))
-        tx = DynamicFeeTx(
+        return DynamicFeeTx(
             chain_id=self.chain_id,
             nonce=nonce,
             max_priority_fee_per_gas=tip,
@@ -145,4 +211,3 @@ class DevAccountsApi:
             value=value,
             data=payload,
         )
-        return sign_dynamic_fee_tx(tx, PrivateKey(key))

@@ -16,7 +16,7 @@ from chain.config import (
 from chain.fast.chain import compute_base_fee, compute_prev_randao
 from chain.fast.executor import BlockEnv, CallMsg, ExecutionError, GasBudgetExhausted
 from chain.fast.receipts import decode_stored_log, decode_stored_receipt
-from chain.fast.txs import FastTx, InvalidTransaction, decode_transaction
+from chain.fast.txs import FastTx, InvalidTransaction, decode_stored_transaction
 from chain.ledger.blocks import LedgerBlock
 from chain.ledger.store import TxRecord
 from chain.node import Node
@@ -153,6 +153,7 @@ class FastApi:
             self._estimate_at_head,
             self._next_base_fee,
             self.node.submit_raw,
+            self.node.submit_impersonated,
         )
         self.methods |= self.dev_accounts.methods
         self.dev_controls = DevControlsApi()  # a dev node hands it its sequencer's `mine`
@@ -512,7 +513,7 @@ class FastApi:
     # -- transactions ----------------------------------------------------------------------------
 
     def _decode(self, raw: bytes) -> FastTx:
-        return decode_transaction(raw, self.chain_id)
+        return decode_stored_transaction(raw, self.chain_id)
 
     def send_raw_transaction(self, params: Any) -> Any:
         (raw,) = expect_params(params, 1, 1)

@@ -29,6 +29,8 @@ from chain.fast.system import (
     compute_root_writes,
     compute_system_genesis,
 )
+from chain.fast.tx_signing import DynamicFeeTx, encode_impersonated
+from chain.fast.txs import decode_impersonated
 from chain.ledger.messages import BalanceSet, CodeSet, NonceSet, RootMessage, StorageSet
 from chain.types import Address
 from tests.conformance.harness import (
@@ -315,6 +317,21 @@ class ExecutorConformance:
         assert chain.apply([tx]).outcomes[0].success  # a plain call to an empty account
         assert chain.account(address_of(key)).code == b""
         assert chain.account(address_of(key)).nonce == 0
+
+    # -- a dev node's impersonated accounts ---------------------------------------------------
+
+    def test_an_impersonated_transaction_runs_as_its_sender(self, chain: Lockstep) -> None:
+        """anvil_impersonateAccount: a transaction nobody signed runs as the account named
+        in it, paying from it, on both executors."""
+        carol = address_of(CAROL)
+        nonce = chain.nonces.get(carol, 0)
+        unsigned = DynamicFeeTx(CHAIN_ID, nonce, GWEI, 3 * GWEI, 21_000, FRESH, 5, b"")
+        tx = decode_impersonated(encode_impersonated(unsigned, carol), CHAIN_ID)
+        outcome = chain.apply([tx]).outcomes[0]
+        assert outcome.success
+        assert chain.account(FRESH).balance == 5
+        assert chain.account(carol).nonce == nonce + 1
+        assert chain.account(carol).balance < FUNDED - 5
 
     # -- access lists ------------------------------------------------------------------------
 

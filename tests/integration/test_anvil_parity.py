@@ -19,7 +19,9 @@
 - EIP-7702: a set-code transaction delegates an account to a contract's code, which then
   runs on the account's storage.
 - Snapshots: evm_revert takes back everything mined since evm_snapshot, and uses the
-  snapshot up."""
+  snapshot up.
+- Impersonation: anvil_impersonateAccount lets eth_sendTransaction send for an account
+  without its key, until it is stopped."""
 
 from __future__ import annotations
 
@@ -451,3 +453,28 @@ def test_snapshots_take_everything_back_as_on_anvil(w3: Web3) -> None:
     again = transact(w3, sender, {"to": probe.address, "data": call_data(probe, "set", 8)})
     assert again["status"] == 1 and again["blockNumber"] > head["number"]
     assert probe.functions.value().call() == 8
+
+
+def test_impersonated_accounts_send_without_a_key_as_on_anvil(w3: Web3) -> None:
+    """anvil_impersonateAccount: eth_sendTransaction sends for an account whose key the node
+    does not hold, and the transaction reads back from it; once stopped, it is refused."""
+    stranger = Web3.to_checksum_address("0x" + "1e" * 20)  # no key anyone holds
+    probe = deploy(w3, Account.from_key(dev_keys()[TRACER]), "Probe", 1)
+
+    def request(method: str, *params: Any) -> dict[str, Any]:
+        return dict(w3.provider.make_request(RPCEndpoint(method), list(params)))
+
+    call = {"from": stranger, "to": probe.address, "data": call_data(probe, "set", 4)}
+    assert "error" in request("eth_sendTransaction", call)  # not impersonated yet
+    assert request("anvil_setBalance", stranger, hex(10**18))["result"] is None
+    assert request("anvil_impersonateAccount", stranger)["result"] is None
+    sent = request("eth_sendTransaction", call)["result"]
+    receipt = w3.eth.wait_for_transaction_receipt(sent, timeout=30)
+    assert (receipt["status"], receipt["from"]) == (1, stranger)
+    assert w3.eth.get_transaction(sent)["from"] == stranger
+    assert probe.functions.value().call() == 4
+    assert w3.eth.get_transaction_count(stranger) == 1
+
+    assert request("hardhat_stopImpersonatingAccount", stranger)["result"] is None
+    assert "error" in request("eth_sendTransaction", {**call, "data": call_data(probe, "set", 5)})
+    assert probe.functions.value().call() == 4

@@ -63,3 +63,40 @@ def test_a_dev_node_fills_and_sends(node: Node) -> None:
     pending = node.query.get_pending_tx(bytes.fromhex(tx_hash[2:]))
     assert pending is not None and pending.value == 5 and pending.gas == 21_000
     assert "0x" + pending.sender.hex() == DEV.lower()
+
+
+STRANGER = "0x" + "1e" * 20  # no key anyone holds
+
+
+def test_a_node_without_dev_keys_impersonates_nobody(node: Node) -> None:
+    api = FastApi(node)
+    for method, params in (
+        ("anvil_impersonateAccount", [STRANGER]),
+        ("hardhat_impersonateAccount", [STRANGER]),
+        ("anvil_stopImpersonatingAccount", [STRANGER]),
+        ("anvil_autoImpersonateAccount", [True]),
+    ):
+        with pytest.raises(RpcError, match="only a dev node"):
+            api.methods[method](params)
+    with pytest.raises(RpcError, match="signs for no account"):
+        api.methods["eth_sendTransaction"]([{"from": STRANGER, "to": DEV, "value": "0x1"}])
+
+
+def test_an_impersonated_transaction_enters_only_through_the_dev_node(node: Node) -> None:
+    """What eth_sendTransaction made for an impersonated account is refused as raw bytes
+    (eth_sendRawTransaction, and so every network's node), and cannot be signed out."""
+    api = FastApi(node, dev_keys())
+    stranger = Address(bytes.fromhex(STRANGER[2:]))
+    api.methods["eth_sendTransaction"]([{"from": DEV, "to": STRANGER, "value": hex(10**18)}])
+    node.produce_fast_block()
+    api.methods["anvil_autoImpersonateAccount"]([True])
+    sent = api.methods["eth_sendTransaction"]([{"from": STRANGER, "to": DEV, "gas": "0x5208"}])
+    with pytest.raises(RpcError, match="has no key here to sign with"):
+        api.methods["eth_signTransaction"]([{"from": STRANGER, "to": DEV}])
+    raw = api.methods["eth_getRawTransactionByHash"]([sent])
+    with pytest.raises(RpcError, match="unsupported transaction type 160"):
+        api.methods["eth_sendRawTransaction"]([raw])
+    assert node.query.get_pending_nonce(stranger) == 1
+    api.methods["anvil_autoImpersonateAccount"]([False])
+    with pytest.raises(RpcError, match="is not a dev account"):
+        api.methods["eth_sendTransaction"]([{"from": STRANGER, "to": DEV, "gas": "0x5208"}])

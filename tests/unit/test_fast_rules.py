@@ -13,9 +13,18 @@ from chain.config import MIN_BASE_FEE_WEI
 from chain.fast.chain import compute_base_fee
 from chain.fast.executor import Account as State
 from chain.fast.pool import TxPool, validate_for_head
-from chain.fast.txs import _BUILDER, InvalidTransaction, decode_transaction, recover_sender
+from chain.fast.tx_signing import DynamicFeeTx, encode_impersonated
+from chain.fast.txs import (
+    _BUILDER,
+    IMPERSONATED,
+    InvalidTransaction,
+    decode_impersonated,
+    decode_stored_transaction,
+    decode_transaction,
+    recover_sender,
+)
 from chain.ledger.blocks import LedgerBlock
-from chain.types import ChainId, Hash32, Height, Root, Seq
+from chain.types import Address, ChainId, Hash32, Height, Root, Seq
 
 FAST = ChainId(7702)
 KEY = Account.from_key(b"\x11" * 32)
@@ -255,3 +264,37 @@ def test_a_refused_transaction_is_refused_again() -> None:
     for _ in range(2):
         with pytest.raises(InvalidTransaction, match="signed for chain ID"):
             decode_transaction(raw, FAST)
+
+
+STRANGER = Address(b"\x1e" * 20)
+UNSIGNED = DynamicFeeTx(FAST, 0, 1, 2 * GWEI, 21_000, Address(b"\x22" * 20), 1, b"")
+
+
+def test_an_impersonated_transaction_names_its_sender_and_its_hash_covers_it() -> None:
+    raw = encode_impersonated(UNSIGNED, STRANGER)
+    tx = decode_impersonated(raw, FAST)
+    assert (tx.sender, tx.nonce, tx.value, tx.type) == (STRANGER, 0, 1, 2)
+    other = decode_impersonated(encode_impersonated(UNSIGNED, Address(b"\x1f" * 20)), FAST)
+    assert other.hash != tx.hash  # the same fields from another account: another transaction
+    assert decode_stored_transaction(raw, FAST) == tx
+
+
+def test_only_the_dev_node_path_takes_an_impersonated_transaction() -> None:
+    """decode_transaction (eth_sendRawTransaction, CheckTx, a proposal) refuses it."""
+    with pytest.raises(InvalidTransaction, match="unsupported transaction type 160"):
+        decode_transaction(encode_impersonated(UNSIGNED, STRANGER), FAST)
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (bytes([IMPERSONATED]) + STRANGER + signed(), "the placeholder signature"),
+        (encode_impersonated(replace(UNSIGNED, chain_id=1), STRANGER), "not for chain ID"),
+        (encode_impersonated(UNSIGNED, STRANGER)[:-3], "malformed"),
+        (bytes([IMPERSONATED]) + STRANGER, "not an impersonated transaction"),
+        (signed(), "not an impersonated transaction"),
+    ],
+)
+def test_refuses_what_is_not_an_impersonated_transaction(raw: bytes, reason: str) -> None:
+    with pytest.raises(InvalidTransaction, match=reason):
+        decode_impersonated(raw, FAST)
