@@ -52,6 +52,23 @@ class SystemWrites:
 NO_SYSTEM_WRITES = SystemWrites()
 
 
+@dataclass(frozen=True)
+class AccountOverride:
+    """An eth_call's override of one account, as geth's: each field given replaces the
+    account's for that call alone; `state` replaces its whole storage, `state_diff` only
+    the slots it names."""
+
+    balance: int | None = None
+    nonce: int | None = None
+    code: bytes | None = None
+    state: tuple[tuple[int, int], ...] | None = None
+    state_diff: tuple[tuple[int, int], ...] = ()
+
+
+StateOverrides = tuple[tuple[Address, AccountOverride], ...]
+NO_OVERRIDES: StateOverrides = ()
+
+
 class ExecutionError(Exception):
     """eth_call / eth_estimateGas failed; `data` is the revert data when the EVM reverted."""
 
@@ -158,11 +175,16 @@ class Executor(Protocol):
         then run `txs` in order."""
         ...
 
-    def call(self, root: Root, env: BlockEnv, msg: CallMsg) -> tuple[bytes, int]:
-        """(output, gas used) of a call that changes nothing; raises ExecutionError."""
+    def call(
+        self, root: Root, env: BlockEnv, msg: CallMsg, overrides: StateOverrides = NO_OVERRIDES
+    ) -> tuple[bytes, int]:
+        """(output, gas used) of a call that changes nothing, on `root` with `overrides`
+        written first; raises ExecutionError."""
         ...
 
-    def estimate_gas(self, root: Root, env: BlockEnv, msg: CallMsg) -> int: ...
+    def estimate_gas(
+        self, root: Root, env: BlockEnv, msg: CallMsg, overrides: StateOverrides = NO_OVERRIDES
+    ) -> int: ...
 
     def create_access_list(self, root: Root, env: BlockEnv, msg: CallMsg) -> tuple[AccessList, int]:
         """`eth_createAccessList`: the EIP-2930 access list of `msg` on `root` (the accounts

@@ -24,6 +24,7 @@ from chain.fast.call_trace import (
 )
 from chain.fast.executor import (
     NO_CODE,
+    NO_OVERRIDES,
     NO_SYSTEM_WRITES,
     AccessList,
     Account,
@@ -35,6 +36,7 @@ from chain.fast.executor import (
     Log,
     NodeReader,
     SimulatedCall,
+    StateOverrides,
     StorageWrite,
     SystemWrites,
     TxOutcome,
@@ -161,6 +163,21 @@ def process_system_writes(state: StateAPI, system: SystemWrites) -> None:
             state.set_code(write.address, write.code)
 
 
+def process_overrides(state: StateAPI, overrides: StateOverrides) -> None:
+    """A call's state overrides, written into its own state (dropped with it)."""
+    for address, override in overrides:
+        if override.balance is not None:
+            state.set_balance(address, override.balance)
+        if override.nonce is not None:
+            state.set_nonce(address, override.nonce)
+        if override.code is not None:
+            state.set_code(address, override.code)
+        if override.state is not None:
+            state.delete_storage(address)
+        for slot, value in (*(override.state or ()), *override.state_diff):
+            state.set_storage(address, slot, value)
+
+
 def process_storage_writes(state: StateAPI, writes: Sequence[StorageWrite]) -> None:
     for write in writes:
         state.set_storage(write.address, write.slot, write.value)
@@ -259,8 +276,10 @@ class PyEvmExecutor:
         gas: int,
         access_list: AccessList | None = None,
         tracing: bool = False,
+        overrides: StateOverrides = NO_OVERRIDES,
     ) -> ComputationAPI:
         state, _ = self._open(root, make_context(env, base_fee=0), tracing)
+        process_overrides(state, overrides)
         return self._apply_call(state, env, msg, gas, access_list)
 
     def _apply_call(
@@ -295,9 +314,11 @@ class PyEvmExecutor:
         except ValidationError as exc:
             raise ExecutionError(str(exc)) from exc
 
-    def call(self, root: Root, env: BlockEnv, msg: CallMsg) -> tuple[bytes, int]:
+    def call(
+        self, root: Root, env: BlockEnv, msg: CallMsg, overrides: StateOverrides = NO_OVERRIDES
+    ) -> tuple[bytes, int]:
         gas = msg.gas or env.gas_limit
-        computation = self._run_call(root, env, msg, gas)
+        computation = self._run_call(root, env, msg, gas, overrides=overrides)
         if computation.is_error:
             raise revert_reason(computation)
         return bytes(computation.output), gas - computation.get_gas_remaining()
@@ -393,9 +414,15 @@ class PyEvmExecutor:
             raise revert_reason(computation)
         return compute_logs(computation)
 
-    def estimate_gas(self, root: Root, env: BlockEnv, msg: CallMsg) -> int:
+    def estimate_gas(
+        self, root: Root, env: BlockEnv, msg: CallMsg, overrides: StateOverrides = NO_OVERRIDES
+    ) -> int:
         cap = msg.gas or env.gas_limit
-        computation = self._run_call(root, env, msg, cap)
+
+        def run(gas: int) -> ComputationAPI:
+            return self._run_call(root, env, msg, gas, overrides=overrides)
+
+        computation = run(cap)
         if computation.is_error:
             raise revert_reason(computation)
         # Gas that was consumed is a lower bound; 63/64 forwarding rules and refunds can make
@@ -403,12 +430,12 @@ class PyEvmExecutor:
         low = cap - computation.get_gas_remaining() - 1
         high = cap
         first = low + 1
-        if not self._run_call(root, env, msg, first).is_error:
+        if not run(first).is_error:
             return first
         low = first
         while high - low > max(1, int(low * ESTIMATE_TOLERANCE)):
             mid = (low + high) // 2
-            if self._run_call(root, env, msg, mid).is_error:
+            if run(mid).is_error:
                 low = mid
             else:
                 high = mid

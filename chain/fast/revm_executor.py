@@ -38,6 +38,7 @@ from chain.encoding import encode_rlp, keccak
 from chain.fast.call_trace import CallFrame
 from chain.fast.executor import (
     NO_CODE,
+    NO_OVERRIDES,
     NO_SYSTEM_WRITES,
     AccessList,
     Account,
@@ -48,6 +49,7 @@ from chain.fast.executor import (
     Log,
     NodeReader,
     SimulatedCall,
+    StateOverrides,
     StorageWrite,
     SystemWrites,
     TxOutcome,
@@ -535,7 +537,11 @@ class RevmExecutor:
             log.debug("call runs on py-evm: %s", exc)
             return None
 
-    def call(self, root: Root, env: BlockEnv, msg: CallMsg) -> tuple[bytes, int]:
+    def call(
+        self, root: Root, env: BlockEnv, msg: CallMsg, overrides: StateOverrides = NO_OVERRIDES
+    ) -> tuple[bytes, int]:
+        if overrides:  # py-evm's, the reference's: a developer's call, not a block's
+            return self.reference.call(root, env, msg, overrides)
         gas = msg.gas or env.gas_limit
         run = self._try_revm_call(root, env, msg, gas)
         if run is None:
@@ -583,7 +589,11 @@ class RevmExecutor:
         developer's call, not a block's."""
         return self.reference.create_access_list(root, env, msg)
 
-    def estimate_gas(self, root: Root, env: BlockEnv, msg: CallMsg) -> int:
+    def estimate_gas(
+        self, root: Root, env: BlockEnv, msg: CallMsg, overrides: StateOverrides = NO_OVERRIDES
+    ) -> int:
+        if overrides:
+            return self.reference.estimate_gas(root, env, msg, overrides)
         cap = msg.gas or env.gas_limit
         state = self._open(root)
         try:

@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING, Any
 from chain.config import MarketConfig, NetworkConfig
 from chain.fast.call_trace import CallFrame
 from chain.fast.chain import BLOCKHASH_WINDOW, compute_prev_randao
-from chain.fast.executor import AccessList, Account, BlockEnv, CallMsg, Log, SimulatedCall
+from chain.fast.executor import (
+    NO_OVERRIDES,
+    AccessList,
+    Account,
+    BlockEnv,
+    CallMsg,
+    Log,
+    SimulatedCall,
+    StateOverrides,
+)
 from chain.fast.system import compute_system_writes, list_delivered
 from chain.fast.txs import FastTx, decode_stored_transaction
 from chain.l1.attestation import AttestedBlock
@@ -88,11 +97,15 @@ class NodeQuery:
     def get_storage(self, root: Root, address: Address, slot: int) -> int:
         return self._node.executor.get_storage(root, address, slot)
 
-    def call(self, root: Root, env: BlockEnv, msg: CallMsg) -> tuple[bytes, int]:
-        return self._node.executor.call(root, env, msg)
+    def call(
+        self, root: Root, env: BlockEnv, msg: CallMsg, overrides: StateOverrides = NO_OVERRIDES
+    ) -> tuple[bytes, int]:
+        return self._node.executor.call(root, env, msg, overrides)
 
-    def estimate_gas(self, root: Root, env: BlockEnv, msg: CallMsg) -> int:
-        return self._node.executor.estimate_gas(root, env, msg)
+    def estimate_gas(
+        self, root: Root, env: BlockEnv, msg: CallMsg, overrides: StateOverrides = NO_OVERRIDES
+    ) -> int:
+        return self._node.executor.estimate_gas(root, env, msg, overrides)
 
     def simulate(self, root: Root, env: BlockEnv, msg: CallMsg) -> tuple[Log, ...]:
         return self._node.executor.simulate(root, env, msg)

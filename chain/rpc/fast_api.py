@@ -40,6 +40,7 @@ from chain.rpc.format import (
     format_transaction,
     hx,
 )
+from chain.rpc.overrides import parse_state_overrides
 from chain.rpc.params import (
     expect_params,
     parse_address,
@@ -87,13 +88,6 @@ def execution_error(exc: ExecutionError) -> RpcError:
     if exc.data is not None:
         return RpcError(EXECUTION_REVERTED, describe_revert(exc.data), hx(exc.data))
     return RpcError(TX_REJECTED, str(exc))
-
-
-def refuse_state_overrides(method: str, overrides: Any) -> None:
-    """A call's third parameter, state overrides, is not served yet: refused, never ignored
-    (a result computed without them would be a wrong answer, not a missing one)."""
-    if overrides is not None and overrides != {}:
-        raise invalid_params(f"{method}: state overrides are not supported (docs/rpc.md)")
 
 
 class FastApi:
@@ -373,11 +367,11 @@ class FastApi:
 
     def call(self, params: Any) -> Any:
         obj, tag, overrides = expect_params(params, 1, 3)
-        refuse_state_overrides("eth_call", overrides)
+        changes = parse_state_overrides(overrides, "eth_call")
         msg = self._call_msg(obj)
         block = self.resolve_block(tag)
         try:
-            output, _ = self.node.query.call(block.state_root, self._env(block), msg)
+            output, _ = self.node.query.call(block.state_root, self._env(block), msg, changes)
         except ExecutionError as exc:
             raise execution_error(exc) from None
         return hx(output)
@@ -453,11 +447,12 @@ class FastApi:
 
     def estimate_gas(self, params: Any) -> Any:
         obj, tag, overrides = expect_params(params, 1, 3)
-        refuse_state_overrides("eth_estimateGas", overrides)
+        changes = parse_state_overrides(overrides, "eth_estimateGas")
         msg = self._call_msg(obj)
         block = self.resolve_block(tag)
+        env = self._env(block)
         try:
-            return hex(self.node.query.estimate_gas(block.state_root, self._env(block), msg))
+            return hex(self.node.query.estimate_gas(block.state_root, env, msg, changes))
         except ExecutionError as exc:
             raise execution_error(exc) from None
 

@@ -21,7 +21,9 @@
 - Snapshots: evm_revert takes back everything mined since evm_snapshot, and uses the
   snapshot up.
 - Impersonation: anvil_impersonateAccount lets eth_sendTransaction send for an account
-  without its key, until it is stopped."""
+  without its key, until it is stopped.
+- State overrides: eth_call and eth_estimateGas run on the state their third parameter
+  describes, for that call alone."""
 
 from __future__ import annotations
 
@@ -478,3 +480,37 @@ def test_impersonated_accounts_send_without_a_key_as_on_anvil(w3: Web3) -> None:
     assert request("hardhat_stopImpersonatingAccount", stranger)["result"] is None
     assert "error" in request("eth_sendTransaction", {**call, "data": call_data(probe, "set", 5)})
     assert probe.functions.value().call() == 4
+
+
+def test_state_overrides_change_one_call_as_on_anvil(w3: Web3) -> None:
+    """eth_call and eth_estimateGas with state overrides: code placed at an empty address
+    with a slot set, a contract's storage replaced whole or slot by slot, a balance given to
+    an empty account; nothing of it stays."""
+    probe = deploy(w3, Account.from_key(dev_keys()[TRACER]), "Probe", 1)
+    runtime = compiled("Probe")["deployedBytecode"]
+    empty = Web3.to_checksum_address("0x" + "0e" * 20)
+    read = {"to": empty, "data": call_data(probe, "value")}
+
+    def call(tx: dict[str, Any], overrides: dict[str, Any]) -> Any:
+        return w3.provider.make_request(RPCEndpoint("eth_call"), [tx, "latest", overrides])
+
+    def word(value: int) -> str:
+        return "0x" + value.to_bytes(32).hex()
+
+    placed = {empty: {"code": runtime, "stateDiff": {word(0): word(42)}}}
+    assert int(call(read, placed)["result"], 16) == 42
+    assert w3.eth.get_code(empty) == b""  # the call's alone
+    at_probe = {"to": probe.address, "data": call_data(probe, "value")}
+    assert int(call(at_probe, {probe.address: {"state": {}}})["result"], 16) == 0
+    assert (
+        int(call(at_probe, {probe.address: {"stateDiff": {word(0): word(5)}}})["result"], 16) == 5
+    )
+    assert probe.functions.value().call() == 1
+
+    send = {"from": empty, "to": probe.address, "value": hex(10**18)}
+    assert "error" in call(send, {})  # the empty account cannot pay
+    assert call(send, {empty: {"balance": hex(2 * 10**18)}})["result"] == "0x"
+    estimate = w3.provider.make_request(
+        RPCEndpoint("eth_estimateGas"), [send, "latest", {empty: {"balance": hex(2 * 10**18)}}]
+    )
+    assert int(estimate["result"], 16) >= 21_000

@@ -496,11 +496,22 @@ def test_caps_a_call_asking_for_2_to_the_64_gas_at_the_block_limit(
 
 
 @pytest.mark.parametrize("method", ["eth_call", "eth_estimateGas"])
-def test_refuses_state_overrides_rather_than_ignoring_them(node: NodeProcess, method: str) -> None:
-    # Ignored, the overrides would give the answer of another state: refused with why.
+@pytest.mark.parametrize(
+    ("override", "reason"),
+    [
+        ({"movePrecompileToAddress": GOOD_ADDRESS}, "movePrecompileToAddress is not served"),
+        ({"balanse": "0x1"}, "balanse is not served"),
+        ({"state": {}, "stateDiff": {}}, "both state and stateDiff"),
+        ({"stateDiff": {"0x00": "0x01"}}, "must be 32 bytes"),
+        ({"nonce": hex(2**64)}, "below 2\\*\\*64"),
+    ],
+)
+def test_refuses_an_override_it_would_otherwise_ignore(
+    node: NodeProcess, method: str, override: dict[str, Any], reason: str
+) -> None:
+    # Ignored, an override would give the answer of another state: refused with why.
     call = {"from": GOOD_ADDRESS, "to": GOOD_ADDRESS, "data": "0x"}
-    overrides = {GOOD_ADDRESS: {"balance": "0x1"}}
-    answer = rpc(node.fast_http, method, [call, "latest", overrides])
+    answer = rpc(node.fast_http, method, [call, "latest", {GOOD_ADDRESS: override}])
     assert answer["error"]["code"] == -32602, answer
-    assert "state overrides are not supported" in answer["error"]["message"]
+    assert re.search(reason, answer["error"]["message"]), answer
     assert "result" in rpc(node.fast_http, method, [call, "latest", {}])  # none: answered
