@@ -38,6 +38,10 @@ MAX_OPS_PER_ZK_BLOCK = 128
 # second) and L1 checks (about 60k gas), and a deposit costs its maker only L1 gas, so a
 # flood of small ones waits its turn instead of making one huge block.
 MAX_DEPOSITS_PER_ZK_BLOCK = 64
+# The fast chain's messages (releases, reward-mint requests) a ZK block applies, oldest first;
+# the rest wait for the next blocks. Each becomes a proven operation, so a flood of them (a
+# 1-wei release costs its sender one fast-chain transaction) cannot make one block unbounded.
+MAX_MESSAGES_PER_ZK_BLOCK = 64
 
 # The dev account whose key the node's embedded prover uses in the market: its ZK account
 # (the same key's L1 account is the embedded submission agent's, chain/l1/config.py).
@@ -100,6 +104,7 @@ class NetworkConfig:
     zk_min_fee: Wei = ZK_MIN_FEE_WEI
     max_ops_per_zk_block: int = MAX_OPS_PER_ZK_BLOCK
     max_deposits_per_zk_block: int = MAX_DEPOSITS_PER_ZK_BLOCK
+    max_messages_per_zk_block: int = MAX_MESSAGES_PER_ZK_BLOCK
     dev_alloc: dict[Address, int] = field(default_factory=dict)
     market: MarketConfig = field(default_factory=MarketConfig)
     # Both genesis blocks' time: None is "now" (dev mode: one node makes its own chain); every

@@ -38,6 +38,9 @@ log = logging.getLogger("duet.node")
 DELIVERED_META = "fast_delivered_zk_height"
 # Fast blocks up to here have had their messages taken by the ZK chain.
 TAKEN_META = "zk_taken_fast_height"
+# How many of the fast chain's messages after TAKEN_META's height ZK blocks have taken: a ZK
+# block takes at most NetworkConfig.max_messages_per_zk_block, so a block's can be split.
+INBOX_TAKEN_META = "zk_taken_messages_after"
 # ZK blocks up to here are settled on L1, as the node last read the rollup.
 L1_SETTLED_META = "l1_settled_zk_height"
 # How many of the L1 rollup's deposits (numbered from 0) the ZK chain has credited.
@@ -140,7 +143,8 @@ class LedgerPart:
     def _load_inbox(self) -> list[bytes]:
         """Messages of fast blocks that no ZK block has taken yet."""
         messages = self._list_messages_after(self.config.fast_chain_id, TAKEN_META)
-        return [m for m in messages if is_to_zk(m)]
+        taken = int(self.store.get_meta(INBOX_TAKEN_META) or 0)
+        return [m for m in messages if is_to_zk(m)][taken:]
 
     def _list_messages_after(self, chain_id: ChainId, meta: str) -> list[bytes]:
         done = self.store.get_meta(meta)

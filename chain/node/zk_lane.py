@@ -18,6 +18,7 @@ from chain.node.bridge import Bridge
 from chain.node.ledger import (
     DEPOSITS_META,
     FORCED_META,
+    INBOX_TAKEN_META,
     SIGNING_DOMAIN_META,
     TAKEN_META,
     AppendStep,
@@ -176,7 +177,7 @@ class ZkLane(Bridge):
         `slashes` (the decentralized mode's), not stored. `l1`: the deposits and queued
         Withdraws to take (the decentralized mode's, as a height carries them); by default
         all the node has read from the rollup."""
-        inbox = tuple(self.inbox)
+        inbox = tuple(self.inbox[: self.config.max_messages_per_zk_block])  # the rest wait
         taken, queued = (self.l1_deposits, self.l1_forced) if l1 is None else l1
         deposits = tuple(taken[: self.config.max_deposits_per_zk_block])  # the rest wait
         forced = tuple(self._make_forced(withdrawal) for withdrawal in queued)
@@ -228,16 +229,17 @@ class ZkLane(Bridge):
         lost: list[tuple[Hash32, str]] = [(Hash32(i), r) for i, r in rejected]
         credited = self.deposits_credited + zk.deposits_taken
         forced_taken = self.forced_taken + zk.forced_taken
-        meta = {
-            TAKEN_META: str(self.fast_head.height),
-            DEPOSITS_META: str(credited),
-            FORCED_META: str(forced_taken),
-        }
+        meta = {DEPOSITS_META: str(credited), FORCED_META: str(forced_taken)}
+        if len(inbox) == len(self.inbox):  # every message of the fast blocks so far
+            meta |= {TAKEN_META: str(self.fast_head.height), INBOX_TAKEN_META: "0"}
+        else:  # part of them: counted after the same height as before
+            taken = int(self.store.get_meta(INBOX_TAKEN_META) or 0) + len(inbox)
+            meta[INBOX_TAKEN_META] = str(taken)
         write_all = BlockWrite(zk.block, {}, [], [], [], lost, zk=write, meta=meta)
 
         def on_stored() -> None:
             self.desk.commit_block(market)
-            self.inbox.clear()
+            del self.inbox[: len(inbox)]
             self.deposits_credited = credited
             del self.l1_deposits[: zk.deposits_taken]
             self.forced_taken = forced_taken

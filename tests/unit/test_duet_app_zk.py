@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+from coincurve import PrivateKey
 from eth_account import Account as EthAccount
 from eth_utils import keccak
 
@@ -47,6 +48,8 @@ from chain.consensus.txs import (
     encode_zk_op,
     is_fast_tx,
 )
+from chain.fast.system import OUTBOX_ADDRESS
+from chain.fast.tx_signing import DynamicFeeTx, sign_dynamic_fee_tx
 from chain.l1.forced import QueuedWithdrawal
 from chain.ledger.messages import CreditMessage, decode_message
 from chain.ledger.store import Store, SubmissionRecord, SubmissionWrite
@@ -512,6 +515,49 @@ def test_a_dev_node_credits_a_flood_of_deposits_a_block_at_a_time(node: Node) ->
     assert (node.deposits_credited, len(node.l1_deposits)) == (cap, 5)
     node.produce_zk_block()
     assert (node.deposits_credited, node.l1_deposits) == (cap + 5, [])
+
+
+def release_txs(node: Node, count: int) -> list[bytes]:
+    """`count` 1-wei releases to CAROL from dev account 0 on the fast chain, each a message
+    to the ZK chain (the flood a release costs its sender one transaction to make)."""
+    key = PrivateKey(bytes(dev_account(0).key))
+    data = keccak(text="release(address)")[:4] + CAROL.to_bytes(32, "big")
+    fee = 2 * node.config.min_base_fee + 10**9
+    return [
+        sign_dynamic_fee_tx(
+            DynamicFeeTx(
+                node.config.fast_chain_id, n, 10**9, fee, 100_000, OUTBOX_ADDRESS, 1, data
+            ),
+            key,
+        )
+        for n in range(count)
+    ]
+
+
+def test_a_flood_of_fast_messages_is_applied_a_block_at_a_time_and_a_restart_resumes_it(
+    tmp_path: Path,
+) -> None:
+    node = open_network_node(tmp_path / "node")
+    cap = node.config.max_messages_per_zk_block
+    for raw in release_txs(node, cap + 5):
+        node.submit_raw(raw)
+    while node.produce_fast_block() is not None:
+        pass
+    assert len(node.inbox) == cap + 5
+    first = node.produce_zk_block()
+    assert len(node.inbox) == 5
+    node.close()
+    node = open_network_node(tmp_path / "node")  # the 5 left wait across a restart
+    assert len(node.inbox) == 5
+    second = node.produce_zk_block()
+    assert node.inbox == []
+    # Each message taken once, in order: the first `cap` by the first block, the rest next.
+    taken = [node.store.list_zk_messages(seq) for seq in range(cap + 5)]
+    assert [[record.height for record in records] for records in taken] == [
+        [first.height]
+    ] * cap + [[second.height]] * 5
+    node.close()
+    assert open_network_node(tmp_path / "node").inbox == []
 
 
 def test_rejects_an_l1_inbox_over_a_blocks_deposits(
