@@ -66,14 +66,16 @@ def assert_l1_settled_the_chain(node: NodeProcess) -> list[bytes]:
     market's heartbeats and settlements keep adding blocks.) Returns the settling
     transactions' hashes."""
     rollup = rollup_of(node)
-    top = rollup.get_settled_height()  # first: the agent may settle more while we read
+    # First, and height with root at one L1 block: the agent may settle more while we read.
+    settled_state = rollup.get_settled_state()
+    top = settled_state.height
     settlements = [s for s in rollup.list_settlements() if s.height <= top]
     heights = [h for h in rpc_result(node.zk_http, "duet_getSettlementHeights", [0]) if h <= top]
     settled = [s.height for s in settlements]
     assert settled == sorted(set(settled)), f"heights not strictly increasing: {settled}"
     assert settled == heights, "a ZK block with operations is missing or extra on L1"
     block = rpc_result(node.zk_http, "eth_getBlockByNumber", [hex(top), False])
-    assert rollup.get_settled_root() == int(block["stateRoot"], 16)
+    assert settled_state.root == int(block["stateRoot"], 16)
     return [s.tx_hash for s in settlements]
 
 

@@ -208,8 +208,12 @@ def test_plugin_switched_off_mid_job_pays_the_penalty_and_the_job_goes_to_anothe
     job = bytes.fromhex(op[2:])
     # The plugin never submitted the transfer's proof; it missed the deadline and paid.
     assert not any(s.job_id == job and s.prover == plugin for s in submissions)
-    penalties = [p for p in payments if p.prover == plugin and p.job_id == job]
-    assert [(p.reason, p.delta_wei) for p in penalties] == [("missed_deadline", -cfg.penalty_wei)]
+    # Its heartbeat stays good for a while: the job may come back to it once the first
+    # deadline passes, and it misses again, paying each time.
+    penalties = [
+        (p.reason, p.delta_wei) for p in payments if p.prover == plugin and p.job_id == job
+    ]
+    assert penalties and set(penalties) == {("missed_deadline", -cfg.penalty_wei)}, penalties
     # The job went to the other prover, whose proof was taken and paid.
     helper = int(address_of(OTHER_PROVER), 16)
     assert any(s.job_id == job and s.prover == helper and s.valid for s in submissions)
