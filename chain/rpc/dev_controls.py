@@ -1,9 +1,11 @@
 """A dev node's block and time controls, as anvil and Hardhat serve them: `evm_mine` makes a
 fast block now (with what the pool holds, or empty), `anvil_mine` / `hardhat_mine` make
 several; `evm_increaseTime` moves the sequencer's clock ahead and `evm_setNextBlockTimestamp`
-gives the next block an exact time (chain/node/clock.py). Tests that wait for a block, need
-the chain to move without a transaction, or need time to pass (a round's end, an unbonding
-period) use them.
+gives the next block an exact time (chain/node/clock.py); `evm_snapshot` and `evm_revert`
+take everything back to a moment (chain/node/snapshots.py: both chains and the node's own
+L1 together). Tests that wait for a block, need the chain to move without a transaction,
+need time to pass (a round's end, an unbonding period) or start each case from one state
+use them.
 
 Only a dev node takes them; a node whose blocks come from CometBFT refuses, saying so. The
 clock is both chains' (the braided ledger orders them by it), so moving it moves the ZK
@@ -49,8 +51,8 @@ class DevControlsApi:
         clock: DevClock | None = None,
         snapshots: Snapshots | None = None,
     ) -> None:
-        """`mine`, `clock` and `snapshots`: the dev sequencer's (set once it runs); None on
-        a node that takes none of them."""
+        """`mine` and `clock`: the dev sequencer's, `snapshots` the dev node's (set once it
+        runs); None on a node that takes none of them."""
         self.mine = mine
         self.clock = clock
         self.snapshots = snapshots
@@ -118,7 +120,7 @@ class DevControlsApi:
 
     def snapshot(self, params: Any) -> Any:
         """A snapshot of both chains (and the node's own L1) as they are now; returns its
-        id as a quantity, as anvil does (chain/consensus/dev_snapshots.py)."""
+        id as a quantity, as anvil does (chain/node/snapshots.py)."""
         expect_params(params, 0, 0)
         snapshots = self._snapshots("evm_snapshot")
         try:
