@@ -50,6 +50,7 @@ class Recorder:
     def __init__(self) -> None:
         self.board = Board()
         self.operations: dict[str, str] = {}
+        self.what: dict[str, str] = {}  # op id → what the session called it
         self.status = ""
 
     def on_board(self, board: Board) -> None:
@@ -63,6 +64,7 @@ class Recorder:
 
     def on_operation(self, op_id: str, what: str, status: str) -> None:
         self.operations[op_id] = status
+        self.what[op_id] = what
 
     def on_status(self, text: str, busy: bool = False) -> None:
         self.status = text
@@ -163,12 +165,15 @@ async def play(
                 60,
                 "the listing committed",
             )
+            # Client 2 reads the listings from its own validator, which may commit the
+            # listing's height a moment after client 1's.
+            await wait_until(lambda: bool(others_listed(two)), 60, "client 2 sees the listing")
             await two.buy_reward()
+            buys = lambda: [  # noqa: E731
+                recorder.operations[op] for op, w in recorder.what.items() if w.startswith("buy")
+            ]
             await wait_until(
-                lambda: (
-                    "committed" in recorder.operations.values()
-                    or "proven" in recorder.operations.values()
-                ),
+                lambda: any(s in ("committed", "proven", "settled") for s in buys()),
                 60,
                 "the purchase committed",
             )
@@ -176,6 +181,16 @@ async def play(
         for task in (second, crew):
             task.cancel()
         await asyncio.gather(second, crew, return_exceptions=True)
+
+
+def others_listed(session: GameSession) -> list[dict[str, Any]]:
+    """Rewards of others for sale, as `session`'s validator lists them."""
+    mine = session.zk.address.lower()
+    return [
+        t
+        for t in session.zk.listings()
+        if t["collection"] == REWARD_COLLECTION and t["owner"].lower() != mine
+    ]
 
 
 async def collect_an_item(pilot: Any, session: GameSession) -> None:
