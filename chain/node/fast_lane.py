@@ -137,11 +137,15 @@ class FastLane(LedgerPart):
     def make_next_fast_block(self, timestamp_ms: int | None = None) -> FastBlock | None:
         """The block `produce_fast_block` stores, made and not stored yet; None if there is
         nothing to execute."""
-        nonces = {sender: self.account(sender).nonce for sender in self.pool.senders()}
-        txs = self.pool.select(nonces, MAX_TXS_PER_BLOCK)
+        txs = self._select_from_pool()
         if not txs and not self.undelivered:
             return None
         return self.make_fast_block(txs, timestamp_ms or self.clock.now_ms())
+
+    def _select_from_pool(self) -> list[FastTx]:
+        """The pool's transactions that the next block can execute, in order."""
+        nonces = {sender: self.account(sender).nonce for sender in self.pool.senders()}
+        return self.pool.select(nonces, MAX_TXS_PER_BLOCK)
 
     def get_fast_state(self, after: LedgerBlock | None = None) -> FastState:
         """What the next fast block executes on: the head, or the head once ZK block `after`
@@ -163,8 +167,7 @@ class FastLane(LedgerPart):
         """A block now that sets accounts as `writes` say (a dev node's anvil_setBalance and
         the like), after the messages it delivers and before the pool's transactions; the
         writes are messages in the block, so replaying it writes them again."""
-        nonces = {sender: self.account(sender).nonce for sender in self.pool.senders()}
-        txs = self.pool.select(nonces, MAX_TXS_PER_BLOCK)
+        txs = self._select_from_pool()
         state = self.get_fast_state()
         extra = tuple(encode_message(write) for write in writes)
         state = replace(state, undelivered=state.undelivered + extra)

@@ -89,7 +89,7 @@ class DevAccountsApi:
         call = parse_object(obj, "transaction")
         sender = self._sender_of(call)
         try:
-            if self._impersonates(sender) and sender not in self.keys:
+            if self._sends_unsigned(sender):
                 assert self._submit_impersonated is not None
                 raw = encode_impersonated(self._make_tx(call, sender), sender)
                 return hx(self._submit_impersonated(raw))
@@ -120,8 +120,9 @@ class DevAccountsApi:
         self._check_dev_node("anvil_autoImpersonateAccount")
         self.auto_impersonate = parse_bool(enabled, "enabled")
 
-    def _impersonates(self, sender: Address) -> bool:
-        return self.auto_impersonate or sender in self.impersonated
+    def _sends_unsigned(self, sender: Address) -> bool:
+        """Impersonated, and not a dev account (whose key signs, impersonated or not)."""
+        return (self.auto_impersonate or sender in self.impersonated) and sender not in self.keys
 
     def _check_dev_node(self, method: str) -> None:
         if not self.keys or self._submit_impersonated is None:
@@ -163,7 +164,7 @@ class DevAccountsApi:
         """A transaction object as wallets send it, its gaps filled as anvil fills them
         (nonce, gas, fees, chain ID), signed as EIP-1559 by the dev account in `from`."""
         sender = self._sender_of(call)
-        if self._impersonates(sender) and sender not in self.keys:
+        if self._sends_unsigned(sender):
             raise RpcError(
                 TX_REJECTED,
                 f"{call['from']} is impersonated: it has no key here to sign with "

@@ -22,7 +22,7 @@ from chain.ledger.blocks import LedgerBlock
 from chain.node.clock import TimeRefused
 from chain.node.snapshots import SnapshotRefused
 from chain.rpc.errors import RpcError, invalid_params
-from chain.rpc.params import expect_params, parse_quantity
+from chain.rpc.params import expect_params, parse_number, parse_quantity
 
 Handler = Callable[[list[Any]], Any]
 Mine = Callable[[], LedgerBlock]
@@ -162,18 +162,14 @@ class DevControlsApi:
     @staticmethod
     def _seconds(value: Any, what: str) -> int:
         """A number of seconds as anvil takes it: a JSON number or a quantity."""
-        number = value if isinstance(value, int) and not isinstance(value, bool) else None
-        if number is None:
-            number = parse_quantity(value, what)
+        number = parse_number(value, what)
         if not 0 <= number <= MAX_SECONDS:
             raise invalid_params(f"{what} must be a number of seconds from 0, not {number}")
         return number
 
     @staticmethod
     def _count(value: Any) -> int:
-        count = value if isinstance(value, int) and not isinstance(value, bool) else None
-        if count is None:
-            count = parse_quantity(value, "blocks")
+        count = parse_number(value, "blocks")
         if not 1 <= count <= MAX_MINED_AT_ONCE:
             raise invalid_params(f"blocks must be 1 to {MAX_MINED_AT_ONCE}, not {count}")
         return count

@@ -29,7 +29,7 @@ from chain.ledger.messages import (
 )
 from chain.rpc.dev_controls import NOT_A_DEV_NODE
 from chain.rpc.errors import RpcError, invalid_params
-from chain.rpc.params import expect_params, parse_address, parse_hex_bytes, parse_quantity
+from chain.rpc.params import expect_params, parse_address, parse_hex_bytes, parse_number
 
 Handler = Callable[[list[Any]], Any]
 WriteAccounts = Callable[[Sequence[DevWrite]], LedgerBlock]
@@ -99,10 +99,9 @@ class DevStateApi:
 def _number(value: Any, what: str = "balance") -> int:
     """A 256-bit number as anvil takes it: a quantity (leading zeros allowed, so a 32-byte
     word does) or a JSON number."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        if value < 0:
-            raise invalid_params(f"{what} must not be negative")
-        return value
     if isinstance(value, str) and len(value) > 2 + 64:
         raise invalid_params(f"{what} must fit 32 bytes")
-    return parse_quantity(value, what)
+    number = parse_number(value, what)
+    if number < 0:
+        raise invalid_params(f"{what} must not be negative")
+    return number

@@ -43,6 +43,13 @@ def parse_quantity(value: Any, what: str = "quantity") -> int:
     return number
 
 
+def parse_number(value: Any, what: str) -> int:
+    """A number as anvil's dev methods take it: a JSON integer, or a hex quantity."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return parse_quantity(value, what)
+
+
 def parse_bool(value: Any, what: str) -> bool:
     if not isinstance(value, bool):
         raise invalid_params(f"{what} must be true or false")
