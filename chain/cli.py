@@ -46,6 +46,8 @@ from chain.jsonrpc import NodeUnreachable, RpcClient, RpcError
 from chain.l1.config import AGENT_POLL_S, GRACE_BLOCKS, SLOT_BLOCKS, SlotSchedule
 from chain.l1.devnet import DevnetError
 from chain.l1.errors import L1Error
+from chain.ledger.integrity import DamagedDatabase
+from chain.ledger.store import SchemaVersionError
 from chain.market_cli import add_market_parsers, cmd_market, cmd_prover
 from chain.node import DEFAULT_EXECUTOR, EXECUTORS
 from chain.nodefile import get_node_file_path, read_node_file
@@ -391,6 +393,9 @@ def cmd_node(args: argparse.Namespace) -> int:
         uvloop.run(run_node(options))
     except DataDirBusy as exc:
         err.print(f"[red]{exc}[/]")
+        return 1
+    except (DamagedDatabase, SchemaVersionError) as exc:
+        err.print(f"[red]the node will not serve this data directory: {exc}[/]")
         return 1
     except (OSError, DevnetError, L1Error) as exc:
         err.print(f"[red]cannot start the node: {exc}[/]")

@@ -34,6 +34,8 @@ from chain.l1.attestation import Attestor
 from chain.l1.calldata import StateRoot
 from chain.l1.config import DEFAULT_SCHEDULE, SlotSchedule
 from chain.l1.devnet import Devnet, DevnetError, L1Endpoint
+from chain.ledger.integrity import check_database
+from chain.ledger.store import DATABASE_FILE
 from chain.node import open_node
 from chain.node.snapshots import DevSnapshots
 from chain.nodefile import Endpoint, L1Info, NodeFile, remove_node_file
@@ -131,6 +133,11 @@ async def run_node(options: NodeOptions, ready: asyncio.Event | None = None) -> 
     from chain.l1 import link  # web3 loads here, not in `duet status` (chain/l1/link.py)
 
     lock_fd = lock_data_dir(options.data_dir)
+    try:  # before anything starts: a damaged database is never served
+        check_database(options.data_dir / DATABASE_FILE)
+    except BaseException:
+        os.close(lock_fd)
+        raise
     devnet = Devnet(options.data_dir, options.host)
     decentralized = options.cometbft_home is not None
     try:

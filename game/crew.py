@@ -13,8 +13,10 @@ import random
 import time
 from dataclasses import dataclass
 
+from eth_account import Account
+
 from chain.client.zk import ZkClient
-from game.arena import Arena, Refused
+from game.arena import BUDGET_WEI, Arena, Refused
 from game.bots import Difficulty, run_bot
 from game.feed import BoardFollower, follow_arena
 from game.session import Endpoints
@@ -23,6 +25,7 @@ from game.socket import ChainSocket
 log = logging.getLogger("duet.game.bots")
 IDLE_S = 0.5
 RETRY_S = 2.0
+TOP_UP_SEATS = 4  # a budget for fewer seats than this is refilled
 
 
 @dataclass(frozen=True)
@@ -72,11 +75,27 @@ async def play_rounds(
             seat = await asyncio.to_thread(arena.join, bot.key, zk, bot.pass_token)
         except Refused as refused:  # e.g. the round ended while it proved: try the next
             log.info("bot %s did not join: %s", zk.address, refused)
+            if refused.name == "BudgetTooLow":  # each seat's gas money came out of it
+                await top_up(arena, bot.key, rng)
             await asyncio.sleep(RETRY_S)
             continue
         await run_bot(chain, seat, follower, difficulty, rng)
         while follower.board.round == seat.round and not is_over(follower.board.ends):
             await asyncio.sleep(IDLE_S)
+
+
+async def top_up(arena: Arena, key: bytes, rng: random.Random) -> None:
+    """Refill the arena's budget from the bot's own dev account, as the game's operator
+    would: every seat takes a session allowance out of it and pays back only the entry fee,
+    so without this the bots stop joining after a few rounds. One bot of those refused
+    refills it; the others find it full when they try again."""
+    await asyncio.sleep(rng.uniform(0, RETRY_S))
+    allowance = await asyncio.to_thread(lambda: arena.contract.functions.sessionAllowance().call())
+    balance = await asyncio.to_thread(arena.w3.eth.get_balance, arena.address)
+    if balance >= allowance * TOP_UP_SEATS:
+        return
+    await asyncio.to_thread(arena.send_value, key, arena.address, BUDGET_WEI)
+    log.info("bot %s refilled the arena's budget", Account.from_key(key).address)
 
 
 def is_over(ends: int) -> bool:

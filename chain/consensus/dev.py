@@ -23,6 +23,7 @@ from chain.fast.chain import FastBlock
 from chain.jsonrpc import RpcClient
 from chain.ledger.blocks import LedgerBlock
 from chain.ledger.messages import DevWrite
+from chain.ledger.store import is_storage_full
 from chain.node import Node
 from chain.node.clock import TimeRefused
 from chain.node.ledger import CLOCK_META
@@ -73,6 +74,15 @@ def align_l1_clock(l1_http: str, now_ms: int) -> int:
     return max(ahead, 0)
 
 
+def log_production_error(chain: str, exc: Exception) -> None:
+    """A block that could not be made is tried again; a full disk is said in one line (it
+    passes once there is room: nothing was written), anything else with its traceback."""
+    if is_storage_full(exc):
+        log.warning("the %s block waits: the disk is full (%s)", chain, exc)
+    else:
+        log.error("%s block production failed; retrying", chain, exc_info=exc)
+
+
 class DevSequencer:
     def __init__(
         self,
@@ -105,8 +115,8 @@ class DevSequencer:
             while True:
                 try:
                     block = self._produce_fast_block()
-                except Exception:
-                    log.exception("fast block production failed; retrying")
+                except Exception as exc:
+                    log_production_error("fast", exc)
                     await asyncio.sleep(RETRY_AFTER_ERROR_S)
                     self._wake.set()
                     break
@@ -183,5 +193,5 @@ class DevSequencer:
                 next_at = time.monotonic() + self.zk_interval_s
             try:
                 self.node.produce_zk_block()
-            except Exception:
-                log.exception("ZK block production failed; retrying next interval")
+            except Exception as exc:
+                log_production_error("ZK", exc)

@@ -12,6 +12,7 @@ from eth.exceptions import Revert, VMError
 from eth.vm.execution_context import ExecutionContext
 from eth.vm.forks.prague import PragueVM
 from eth.vm.forks.prague.computation import PragueComputation
+from eth.vm.opcode_values import JUMP, JUMPI
 from eth.vm.spoof import SpoofTransaction
 from eth_typing import BlockNumber, Hash32
 from eth_utils import ValidationError
@@ -50,6 +51,7 @@ from chain.fast.groth16_precompile import (
     process_verify,
 )
 from chain.fast.statedb import NodeCache, OverlayDB
+from chain.fast.time_limit import with_deadline
 from chain.fast.txs import MAX_INITCODE_SIZE, FastTx
 from chain.ledger.messages import BalanceSet, NonceSet, StorageSet
 from chain.types import Address, Root
@@ -117,7 +119,13 @@ def make_state_class(
     computation class to extend (TracingComputation for call traces)."""
     precompiles = dict(PragueComputation.get_precompiles())
     precompiles[GROTH16_VERIFY_ADDRESS] = make_groth16_precompile(verifiers)
-    computation = base.configure(__name__="DuetComputation", _precompiles=precompiles)
+    # Every loop jumps: a read under a time limit (chain/fast/time_limit.py) is stopped there.
+    opcodes: dict[int, Any] = dict(base.opcodes)
+    for jump in (JUMP, JUMPI):
+        opcodes[jump] = with_deadline(opcodes[jump])
+    computation = base.configure(
+        __name__="DuetComputation", _precompiles=precompiles, opcodes=opcodes
+    )
     return STATE_CLASS.configure(__name__="DuetState", computation_class=computation)
 
 

@@ -23,6 +23,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from chain.ledger.blocks import LedgerBlock, block_from_json, block_to_json
 from chain.types import ChainId, Hash32, Height, Seq
 
 log = logging.getLogger("duet.store")
+DATABASE_FILE = "duet.db"  # in the node's data directory
 CHECKPOINT_INTERVAL_S = 1.0  # how often the WAL is copied back into the database file
 
 SCHEMA_VERSION = 3
@@ -39,6 +41,15 @@ SCHEMA_VERSION = 3
 
 class SchemaVersionError(Exception):
     """The database was written by a node of another schema version."""
+
+
+def is_storage_full(exc: BaseException) -> bool:
+    """Whether `exc` is SQLite saying the disk (or the database's size limit) is full: a
+    write that failed whole, which succeeds again once there is room."""
+    return (
+        isinstance(exc, sqlite3.OperationalError)
+        and getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+    )
 
 
 SCHEMA = """
@@ -296,6 +307,21 @@ class Store:
 
     # -- blocks ------------------------------------------------------------------------
 
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed whole, or rolled back whole."""
+        db = self.db
+        db.execute("BEGIN")
+        try:
+            yield db
+            db.execute("COMMIT")
+        except BaseException:
+            # A COMMIT that fails for want of space has rolled back already: a ROLLBACK then
+            # would raise, and hide why.
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+
     def commit(self, write: BlockWrite) -> None:
         self.commit_all([write])
 
@@ -307,18 +333,12 @@ class Store:
     ) -> None:
         """Market submissions, then blocks in log order, then `meta`, in one transaction: a
         crash keeps all of it or none (a decentralized-mode height is one such write)."""
-        db = self.db
-        db.execute("BEGIN")
-        try:
+        with self._transaction() as db:
             for submission in submissions:
                 self._insert_submission(submission)
             for write in writes:
                 self._insert_block(write)
             db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", (meta or {}).items())
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     def _insert_block(self, write: BlockWrite) -> None:
         block = write.block
@@ -438,10 +458,9 @@ class Store:
         return [(Hash32(bytes(h)), a, bytes(r)) for h, a, r in rows]
 
     def mark_lost(self, lost: list[tuple[Hash32, str]]) -> None:
-        self.db.execute("BEGIN")
-        self.db.executemany("DELETE FROM pending WHERE hash=?", ((h,) for h, _ in lost))
-        self.db.executemany("INSERT OR REPLACE INTO lost VALUES (?, ?)", lost)
-        self.db.execute("COMMIT")
+        with self._transaction() as db:
+            db.executemany("DELETE FROM pending WHERE hash=?", ((h,) for h, _ in lost))
+            db.executemany("INSERT OR REPLACE INTO lost VALUES (?, ?)", lost)
 
     def get_lost_reason(self, tx_hash: bytes) -> str | None:
         row = self.db.execute("SELECT reason FROM lost WHERE hash=?", (tx_hash,)).fetchone()
@@ -494,14 +513,8 @@ class Store:
 
     def add_market_submission(self, submission: SubmissionWrite) -> None:
         """Record a submission for the next block. Atomic: a crash keeps all of it or none."""
-        db = self.db
-        db.execute("BEGIN")
-        try:
+        with self._transaction():
             self._insert_submission(submission)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     def _insert_submission(self, submission: SubmissionWrite) -> None:
         db = self.db
@@ -603,19 +616,18 @@ class Store:
         """L1 has settled up to `height` (it said `previous` before): operations up to there
         are `settled`; above it, any that were (L1 lost a settlement) go back to aggregated,
         proven, or committed, by what is stored."""
-        db = self.db
-        db.execute("BEGIN")
-        db.execute(
-            "UPDATE zk_ops SET status='settled' WHERE height>? AND height<=?", (previous, height)
-        )
-        db.execute(
-            "UPDATE zk_ops SET status=CASE WHEN proof IS NULL THEN 'committed' "
-            "WHEN height IN (SELECT height FROM zk_aggregates) THEN 'aggregated' "
-            "ELSE 'proven' END WHERE height>? AND height<=? AND status='settled'",
-            (height, previous),
-        )
-        db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (meta_key, str(height)))
-        db.execute("COMMIT")
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE zk_ops SET status='settled' WHERE height>? AND height<=?",
+                (previous, height),
+            )
+            db.execute(
+                "UPDATE zk_ops SET status=CASE WHEN proof IS NULL THEN 'committed' "
+                "WHEN height IN (SELECT height FROM zk_aggregates) THEN 'aggregated' "
+                "ELSE 'proven' END WHERE height>? AND height<=? AND status='settled'",
+                (height, previous),
+            )
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (meta_key, str(height)))
 
     def add_zk_pending(self, op_id: bytes, arrival: int, body: dict[str, Any]) -> None:
         self.db.execute(
@@ -627,7 +639,6 @@ class Store:
         return [(bytes(i), json.loads(b)) for i, b in rows]
 
     def drop_zk_pending(self, lost: list[tuple[bytes, str]]) -> None:
-        self.db.execute("BEGIN")
-        self.db.executemany("DELETE FROM zk_pending WHERE id=?", ((h,) for h, _ in lost))
-        self.db.executemany("INSERT OR REPLACE INTO lost VALUES (?, ?)", lost)
-        self.db.execute("COMMIT")
+        with self._transaction() as db:
+            db.executemany("DELETE FROM zk_pending WHERE id=?", ((h,) for h, _ in lost))
+            db.executemany("INSERT OR REPLACE INTO lost VALUES (?, ?)", lost)

@@ -22,7 +22,7 @@ from chain.fast.executor import Executor
 from chain.fast.pool import TxPool
 from chain.fast.pyevm_executor import PyEvmExecutor
 from chain.fast.revm_executor import RevmExecutor
-from chain.ledger.store import Store, SubmissionWrite
+from chain.ledger.store import DATABASE_FILE, Store, SubmissionWrite
 from chain.market.desk import MarketDesk
 from chain.node.bridge import Bridge
 from chain.node.clock import SequencerClock
@@ -150,7 +150,7 @@ def open_node(
     """The node whose database is in `data_dir` (made, with both genesis blocks, if new),
     executing the fast chain with `executor` ("revm" or "pyevm")."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(data_dir / "duet.db")
+    store = Store(data_dir / DATABASE_FILE)
     return Node(
         store,
         EXECUTORS[executor](store.get_state_node, verifiers=load_ceremony_verifiers()),

@@ -35,8 +35,11 @@ from chain.rpc.params import (
     expect_params,
     parse_address,
     parse_bool,
+    parse_call_data,
     parse_hex_bytes,
     parse_object,
+    parse_optional_address,
+    parse_optional_quantity,
     parse_quantity,
 )
 from chain.types import Address
@@ -181,14 +184,13 @@ class DevAccountsApi:
                 f"{', '.join(given)}: a dev account signs EIP-1559 transactions without an "
                 "access list; sign others locally"
             )
-        to = parse_address(call["to"], "to") if call.get("to") else None
-        data = call.get("input", call.get("data"))
-        payload = parse_hex_bytes(data, "input") if data else b""
-        value = parse_quantity(call.get("value", "0x0"), "value")
-        tip = SUGGESTED_TIP_WEI
-        if call.get("maxPriorityFeePerGas"):
-            tip = parse_quantity(call["maxPriorityFeePerGas"], "maxPriorityFeePerGas")
-        if call.get("maxFeePerGas"):
+        to = parse_optional_address(call.get("to"), "to")
+        payload = parse_call_data(call)
+        value = parse_optional_quantity(call.get("value"), "value", 0)
+        tip = parse_optional_quantity(
+            call.get("maxPriorityFeePerGas"), "maxPriorityFeePerGas", SUGGESTED_TIP_WEI
+        )
+        if call.get("maxFeePerGas") is not None:
             max_fee = parse_quantity(call["maxFeePerGas"], "maxFeePerGas")
         else:
             max_fee = 2 * self._next_base_fee() + tip  # room for two doublings of the base fee
@@ -196,9 +198,10 @@ class DevAccountsApi:
             nonce = parse_quantity(call["nonce"], "nonce")
         else:
             nonce = self.node.query.get_pending_nonce(sender)
-        if call.get("chainId") and parse_quantity(call["chainId"], "chainId") != self.chain_id:
+        chain_id = parse_optional_quantity(call.get("chainId"), "chainId", self.chain_id)
+        if chain_id != self.chain_id:
             raise invalid_params(f"chainId {call['chainId']} is not this chain's ({self.chain_id})")
-        if call.get("gas"):
+        if call.get("gas") is not None:
             gas = parse_quantity(call["gas"], "gas")
         else:  # raises the revert as eth_estimateGas does
             gas = self._estimate(CallMsg(sender, to, value, payload, None))

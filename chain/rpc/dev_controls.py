@@ -96,7 +96,8 @@ class DevControlsApi:
         (options,) = expect_params(params, 0, 1)
         count, timestamp = 1, None
         if isinstance(options, dict):
-            count = self._count(options.get("blocks", 1))
+            blocks = options.get("blocks")
+            count = 1 if blocks is None else self._count(blocks)
             timestamp = options.get("timestamp")
         elif options is not None:
             timestamp = options

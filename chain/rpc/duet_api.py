@@ -7,9 +7,8 @@ from chain.config import RPC_MAX_LEDGER_PAGE
 from chain.ledger.blocks import LedgerBlock
 from chain.node import Node
 from chain.nodefile import Endpoint
-from chain.rpc.errors import invalid_params
 from chain.rpc.format import hx
-from chain.rpc.params import expect_params, parse_hash
+from chain.rpc.params import expect_params, parse_count, parse_hash
 from chain.types import Seq
 
 
@@ -31,12 +30,6 @@ def format_ledger_entry(block: LedgerBlock, fast_chain_id: int) -> dict[str, Any
         "messages": [hx(m) for m in block.messages],
         "commitCertificate": hx(block.commit_certificate),
     }
-
-
-def parse_count(value: Any, what: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise invalid_params(f"{what} must be a non-negative integer")
-    return value
 
 
 class DuetApi:

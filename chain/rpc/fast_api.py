@@ -16,6 +16,7 @@ from chain.config import (
 from chain.fast.chain import compute_base_fee, compute_prev_randao
 from chain.fast.executor import BlockEnv, CallMsg, ExecutionError, GasBudgetExhausted
 from chain.fast.receipts import decode_stored_log, decode_stored_receipt
+from chain.fast.time_limit import RPC_CALL_TIME_LIMIT_S, time_limit
 from chain.fast.txs import FastTx, InvalidTransaction, decode_stored_transaction
 from chain.ledger.blocks import LedgerBlock
 from chain.ledger.store import TxRecord
@@ -44,10 +45,13 @@ from chain.rpc.overrides import parse_state_overrides
 from chain.rpc.params import (
     expect_params,
     parse_address,
-    parse_bool,
+    parse_call_data,
     parse_hash,
     parse_hex_bytes,
     parse_object,
+    parse_optional_address,
+    parse_optional_bool,
+    parse_optional_quantity,
     parse_quantity,
 )
 from chain.rpc.simulate import (
@@ -82,6 +86,25 @@ def describe_revert(data: bytes | None) -> str:
     except Exception:
         pass
     return "execution reverted: custom error " + hx(data[:4])
+
+
+# Reads that may run on py-evm (chain/fast/time_limit.py): stopped past RPC_CALL_TIME_LIMIT_S.
+TIME_LIMITED = (
+    "eth_call",
+    "eth_estimateGas",
+    "eth_createAccessList",
+    "eth_simulateV1",
+    "debug_traceCall",
+    "debug_traceTransaction",
+)
+
+
+def limit_time(handler: Handler) -> Handler:
+    def limited(params: Any) -> Any:
+        with time_limit(RPC_CALL_TIME_LIMIT_S):
+            return handler(params)
+
+    return limited
 
 
 def execution_error(exc: ExecutionError) -> RpcError:
@@ -141,6 +164,8 @@ class FastApi:
             self.get_logs,
         )
         self.methods |= self.filters.methods
+        for name in TIME_LIMITED:  # they may run on py-evm, on the thread that makes blocks
+            self.methods[name] = limit_time(self.methods[name])
         self.dev_accounts = DevAccountsApi(
             node,
             dev_keys,
@@ -181,6 +206,7 @@ class FastApi:
         if tag == "earliest":
             height = 0
         elif isinstance(tag, dict):
+            parse_optional_bool(tag.get("requireCanonical"), "requireCanonical")
             if "blockHash" in tag:
                 found = self._block_by_hash(tag["blockHash"])
                 if found is None:
@@ -206,17 +232,15 @@ class FastApi:
 
     def get_block_by_number(self, params: Any) -> Any:
         tag, full = expect_params(params, 1, 2)
+        full = parse_optional_bool(full, "full transactions")
         block = self._block_by_tag(tag)
-        if block is None:
-            return None
-        return self._block_json(block, bool(full and parse_bool(full, "full transactions")))
+        return None if block is None else self._block_json(block, full)
 
     def get_block_by_hash(self, params: Any) -> Any:
         block_hash, full = expect_params(params, 1, 2)
+        full = parse_optional_bool(full, "full transactions")
         block = self._block_by_hash(block_hash)
-        if block is None:
-            return None
-        return self._block_json(block, bool(full and parse_bool(full, "full transactions")))
+        return None if block is None else self._block_json(block, full)
 
     def get_block_tx_count(self, params: Any) -> Any:
         (tag,) = expect_params(params, 1, 1)
@@ -271,10 +295,9 @@ class FastApi:
         return None if record is None else hx(record.raw)
 
     def get_block_receipts(self, params: Any) -> Any:
-        """Every receipt of a block named by number, tag or hash (execution-apis), in order."""
+        """Every receipt of a block named by number, tag, hash or EIP-1898 object
+        (execution-apis), in order."""
         (ref,) = expect_params(params, 1, 1)
-        if isinstance(ref, dict) and "blockHash" in ref:
-            ref = ref["blockHash"]
         is_hash = isinstance(ref, str) and len(ref) == HASH_HEX_CHARS
         block = self._block_by_hash(ref) if is_hash else self._block_by_tag(ref)
         if block is None:
@@ -344,7 +367,8 @@ class FastApi:
         )
         msg = CallMsg(sender=tx.sender, to=tx.to, value=tx.value, data=tx.data, gas=tx.gas)
         try:
-            logs = self.node.query.simulate(head.state_root, env, msg)
+            with time_limit(RPC_CALL_TIME_LIMIT_S):  # a forecast, on the block thread too
+                logs = self.node.query.simulate(head.state_root, env, msg)
         except ExecutionError:
             return []
         return [format_pending_log(log, tx.hash, i) for i, log in enumerate(logs)]
@@ -354,14 +378,13 @@ class FastApi:
         caller-chosen 2^64 would send the call to py-evm, uncapped, on the thread that makes
         the blocks."""
         call = parse_object(obj, "call object")
-        data = call.get("input", call.get("data"))
         gas = call.get("gas")
         cap = self.node.config.fast_block_gas_limit
         return CallMsg(
-            sender=parse_address(call["from"], "from") if call.get("from") else None,
-            to=parse_address(call["to"], "to") if call.get("to") else None,
-            value=parse_quantity(call.get("value", "0x0"), "value"),
-            data=parse_hex_bytes(data, "input") if data else b"",
+            sender=parse_optional_address(call.get("from"), "from"),
+            to=parse_optional_address(call.get("to"), "to"),
+            value=parse_optional_quantity(call.get("value"), "value", 0),
+            data=parse_call_data(call),
             gas=None if gas is None else min(parse_quantity(gas, "gas"), cap),
         )
 
@@ -466,11 +489,7 @@ class FastApi:
         count = parse_quantity(count, "blockCount")
         if count > MAX_FEE_HISTORY_BLOCKS:
             raise invalid_params(f"blockCount is at most {MAX_FEE_HISTORY_BLOCKS}")
-        if percentiles is not None and (
-            not isinstance(percentiles, list)
-            or not all(isinstance(p, int | float) and 0 <= p <= 100 for p in percentiles)
-            or percentiles != sorted(percentiles)
-        ):
+        if percentiles is not None and not is_percentiles(percentiles):
             raise invalid_params("rewardPercentiles must be increasing numbers in [0, 100]")
         last = self.resolve_block(newest, "newestBlock")
         first_height = max(0, last.height - count + 1)
@@ -551,8 +570,8 @@ class FastApi:
     def get_logs(self, params: Any) -> Any:
         (obj,) = expect_params(params, 1, 1)
         query = parse_object(obj, "filter")
-        if "blockHash" in query:
-            if "fromBlock" in query or "toBlock" in query:
+        if query.get("blockHash") is not None:
+            if query.get("fromBlock") is not None or query.get("toBlock") is not None:
                 raise invalid_params("blockHash cannot be combined with fromBlock/toBlock")
             block = self.resolve_block({"blockHash": query["blockHash"]})
             first = last = block.height
@@ -583,6 +602,17 @@ class FastApi:
         return logs
 
 
+def is_percentiles(value: Any) -> bool:
+    """eth_feeHistory's rewardPercentiles: numbers (not booleans) in [0, 100], increasing."""
+    return (
+        isinstance(value, list)
+        and all(
+            isinstance(p, int | float) and not isinstance(p, bool) and 0 <= p <= 100 for p in value
+        )
+        and value == sorted(value)
+    )
+
+
 class LogFilter:
     """The address and topic part of an eth_getLogs / logs-subscription filter."""
 
@@ -600,7 +630,9 @@ class LogFilter:
             addresses = [bytes(parse_address(a)) for a in address] or None
         else:
             addresses = [bytes(parse_address(address))]
-        topics_in = query.get("topics") or []
+        topics_in = query.get("topics")
+        if topics_in is None:
+            topics_in = []
         if not isinstance(topics_in, list) or len(topics_in) > 4:
             raise invalid_params("topics must be an array of at most 4 entries")
         topics: list[set[str] | None] = []
@@ -649,11 +681,10 @@ def parse_trace_options(options: Any) -> bool:
         )
     config = options.get("tracerConfig")
     config = {} if config is None else parse_object(config, "tracerConfig")
-    only_top = config.get("onlyTopCall", False)
-    if not isinstance(only_top, bool):
-        raise invalid_params("tracerConfig.onlyTopCall must be true or false")
+    only_top = parse_optional_bool(config.get("onlyTopCall"), "tracerConfig.onlyTopCall")
+    with_log = parse_optional_bool(config.get("withLog"), "tracerConfig.withLog")
     unknown = set(config) - {"onlyTopCall", "withLog"}
-    if unknown or config.get("withLog"):
+    if unknown or with_log:
         raise invalid_params(
             f"tracerConfig takes onlyTopCall only, not {sorted(unknown) or 'withLog'}"
         )

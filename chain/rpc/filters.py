@@ -22,7 +22,7 @@ from typing import Any
 from chain.fast.txs import FastTx
 from chain.rpc.errors import LIMIT_EXCEEDED, RpcError, invalid_params
 from chain.rpc.format import hx
-from chain.rpc.params import expect_params, parse_object, parse_quantity
+from chain.rpc.params import expect_params, parse_object, parse_optional_bool, parse_quantity
 from chain.types import ChainId, Height
 
 FILTER_TIMEOUT_S = 300.0  # geth's deadline for a filter nobody polls
@@ -73,7 +73,7 @@ class FilterApi:
     def new_filter(self, params: Any) -> str:
         (obj,) = expect_params(params, 1, 1)
         query = dict(parse_object(obj, "filter"))
-        if "blockHash" in query:
+        if query.get("blockHash") is not None:
             raise invalid_params("a polling filter takes fromBlock/toBlock, not blockHash")
         self._get_logs([{**query, "fromBlock": "latest", "toBlock": "latest"}])  # validates it
         from_height = parse_height(query.get("fromBlock"), "fromBlock")
@@ -89,7 +89,9 @@ class FilterApi:
         return self._add(Filter("blocks", self._head_height(), self._clock()))
 
     def new_pending_filter(self, params: Any) -> str:
-        expect_params(params, 0, 1)  # ethers may pass a full-transactions flag; hashes it is
+        # ethers may pass a full-transactions flag; hashes it is, either way.
+        (full,) = expect_params(params, 0, 1)
+        parse_optional_bool(full, "full transactions")
         return self._add(Filter("pendingTransactions", self._head_height(), self._clock()))
 
     def _add(self, new: Filter) -> str:
@@ -134,15 +136,15 @@ class FilterApi:
 
     def uninstall_filter(self, params: Any) -> bool:
         (filter_id,) = expect_params(params, 1, 1)
+        filter_id = parse_filter_id(filter_id)
         self._expire()
-        return (
-            self.filters.pop(filter_id, None) is not None if isinstance(filter_id, str) else False
-        )
+        return self.filters.pop(filter_id, None) is not None
 
     def _find(self, params: Any) -> Filter:
         (filter_id,) = expect_params(params, 1, 1)
+        filter_id = parse_filter_id(filter_id)
         self._expire()
-        found = self.filters.get(filter_id) if isinstance(filter_id, str) else None
+        found = self.filters.get(filter_id)
         if found is None:
             raise RpcError(-32000, "filter not found")  # geth's words, which clients match
         found.polled_at = self._clock()
@@ -160,6 +162,16 @@ class FilterApi:
         for pending in self.filters.values():
             if pending.kind == "pendingTransactions":
                 pending.hashes.append(tx.hash)
+
+
+def parse_filter_id(value: Any) -> str:
+    """A filter id is a string, as geth's: another type is a wrong parameter (-32602), not
+    an id that names no filter. Null names none, as in geth (which reads it as "")."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise invalid_params(f"filter not found: a filter id is a string, not {value!r:.80}")
+    return value
 
 
 def parse_height(tag: Any, what: str) -> int | None:

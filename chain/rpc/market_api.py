@@ -16,10 +16,16 @@ from chain.market.signing import MAX_RESULT_BYTES, InvalidSubmissionSignature, r
 from chain.node import Node
 from chain.prover.errors import ProverError
 from chain.rpc.circuit_files import CircuitCatalog
-from chain.rpc.duet_api import parse_count
 from chain.rpc.errors import INTERNAL_ERROR, TX_REJECTED, RpcError, invalid_params
 from chain.rpc.format import hx
-from chain.rpc.params import expect_params, parse_address, parse_hash, parse_hex_bytes, parse_object
+from chain.rpc.params import (
+    expect_params,
+    parse_address,
+    parse_count,
+    parse_hash,
+    parse_hex_bytes,
+    parse_object,
+)
 from chain.types import Height, JobId, ProverId
 from chain.zk.state import get_prover
 

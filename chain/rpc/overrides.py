@@ -52,7 +52,9 @@ def _parse_account(fields: dict[str, Any], key: str) -> AccountOverride:
         if nonce > MAX_NONCE:
             raise invalid_params(f"override of {key}: the nonce must be below 2**64")
     return AccountOverride(
-        balance=None if fields.get("balance") is None else parse_quantity(fields["balance"]),
+        balance=None
+        if fields.get("balance") is None
+        else parse_quantity(fields["balance"], "balance"),
         nonce=nonce,
         code=None if fields.get("code") is None else parse_hex_bytes(fields["code"], "code"),
         state=None if fields.get("state") is None else _parse_slots(fields["state"], key),

@@ -14,11 +14,13 @@ import orjson
 from aiohttp import WSMsgType, web
 
 from chain.config import RPC_MAX_BATCH, RPC_MAX_BODY_BYTES
+from chain.ledger.store import is_storage_full
 from chain.rpc.errors import (
     INTERNAL_ERROR,
     INVALID_REQUEST,
     METHOD_NOT_FOUND,
     PARSE_ERROR,
+    SERVER_ERROR,
     RpcError,
 )
 from chain.rpc.subscriptions import CONNECTION_QUEUE_LIMIT, Connection, SubscriptionHub
@@ -45,6 +47,25 @@ def error_response(request_id: Any, error: RpcError) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": request_id, "error": error.to_json()}
 
 
+def explain_failure(method: str, exc: Exception) -> RpcError:
+    """The error a request gets for a failure that is not the request's fault."""
+    if is_storage_full(exc):
+        log.warning("%s refused: the disk is full", method)
+        return RpcError(
+            SERVER_ERROR, "the node's disk is full: nothing was written; try again later"
+        )
+    log.error("internal error in %s", method, exc_info=exc)
+    return RpcError(INTERNAL_ERROR, f"internal error: {exc}")
+
+
+def is_valid_id(request_id: Any) -> bool:
+    """JSON-RPC 2.0: an id is a string, a number or null (absent: a notification). A bool is
+    none of them, though Python counts it an int."""
+    if isinstance(request_id, bool):
+        return False
+    return request_id is None or isinstance(request_id, str | int | float)
+
+
 class Dispatcher:
     def __init__(self, methods: dict[str, Handler]) -> None:
         self.methods = methods
@@ -56,8 +77,10 @@ class Dispatcher:
         if not isinstance(request, dict):
             return error_response(None, RpcError(INVALID_REQUEST, "request must be a JSON object"))
         request_id = request.get("id")
-        if request_id is not None and not isinstance(request_id, str | int | float):
-            request_id = None
+        if not is_valid_id(request_id):
+            return error_response(
+                None, RpcError(INVALID_REQUEST, "id must be a string, a number or null")
+            )
         method = request.get("method")
         if not isinstance(method, str):
             return error_response(request_id, RpcError(INVALID_REQUEST, "method must be a string"))
@@ -73,10 +96,7 @@ class Dispatcher:
         except RpcError as exc:
             response = error_response(request_id, exc)
         except Exception as exc:
-            log.exception("internal error in %s", method)
-            response = error_response(
-                request_id, RpcError(INTERNAL_ERROR, f"internal error: {exc}")
-            )
+            response = error_response(request_id, explain_failure(method, exc))
         else:
             response = {"jsonrpc": "2.0", "id": request_id, "result": result}
         return response if "id" in request else None

@@ -19,7 +19,7 @@ from chain.fast.executor import BlockEnv, SimulatedCall
 from chain.ledger.blocks import LedgerBlock
 from chain.rpc.errors import invalid_params
 from chain.rpc.format import hx
-from chain.rpc.params import parse_object
+from chain.rpc.params import parse_object, parse_optional_bool
 from chain.types import Height
 
 SIMULATE_GAS_CAP = 3_000_000  # as a trace's: py-evm on the block thread
@@ -39,7 +39,7 @@ def parse_simulation(payload: Any) -> list[list[Any]]:
     if unknown:
         raise invalid_params(f"unknown fields {sorted(unknown)}")
     for flag in ("validation", "traceTransfers", "returnFullTransactions"):
-        if payload.get(flag):
+        if parse_optional_bool(payload.get(flag), flag):
             raise invalid_params(f"{flag}: true is not served (docs/rpc.md)")
     blocks = payload.get("blockStateCalls")
     if not isinstance(blocks, list) or not blocks:
@@ -53,9 +53,12 @@ def parse_simulation(payload: Any) -> list[list[Any]]:
         if unknown:
             raise invalid_params(f"unknown fields {sorted(unknown)} in a block state call")
         for overrides in ("stateOverrides", "blockOverrides"):
-            if block.get(overrides):
+            given = block.get(overrides)
+            if given is not None and parse_object(given, overrides):
                 raise invalid_params(f"{overrides} are not served yet (docs/rpc.md)")
-        block_calls = block.get("calls", [])
+        block_calls = block.get("calls")
+        if block_calls is None:
+            block_calls = []
         if not isinstance(block_calls, list):
             raise invalid_params("calls must be a list of call objects")
         calls.append(block_calls)

@@ -108,7 +108,9 @@ class SubscriptionHub:
         log_filter = None
         prover = None
         if kind in LOG_KINDS:
-            log_filter = LogFilter.parse(parse_object(options or {}, "logs filter"))
+            log_filter = LogFilter.parse(
+                parse_object({} if options is None else options, "logs filter")
+            )
         if kind == "pendingLogs" and self.pending_logs is None:
             raise invalid_params("pendingLogs is served on the fast chain's endpoint")
         if kind == "proverJobs":

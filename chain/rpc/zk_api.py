@@ -19,16 +19,17 @@ from chain.market.settlement_wait import format_settlement_wait
 from chain.node import Node
 from chain.prover.errors import ProverError
 from chain.prover.ownership import compute_token_paths, format_token_paths
-from chain.rpc.duet_api import parse_count
 from chain.rpc.errors import EXECUTION_REVERTED, TX_REJECTED, RpcError, invalid_params
 from chain.rpc.format import format_block, hx
 from chain.rpc.params import (
+    MAX_COUNT,
     expect_params,
     parse_address,
-    parse_bool,
+    parse_call_data,
+    parse_count,
     parse_hash,
-    parse_hex_bytes,
     parse_object,
+    parse_optional_bool,
     parse_quantity,
 )
 from chain.types import Height
@@ -90,8 +91,7 @@ class ZkApi:
         return value
 
     def _format(self, block: LedgerBlock | None, full: Any) -> Any:
-        if full is not None:
-            parse_bool(full, "full transactions")
+        full = parse_optional_bool(full, "full transactions")
         return (
             None
             if block is None
@@ -130,7 +130,7 @@ class ZkApi:
         if call.get("to") is None:
             raise invalid_params("call needs a 'to' address")
         to = int.from_bytes(parse_address(call["to"], "to"), "big")
-        data = parse_hex_bytes(call.get("data") or call.get("input") or "0x", "data")
+        data = parse_call_data(call)
         try:
             return hx(compute_call(self.node.query.zk_state, to, data))
         except ViewRevert as exc:
@@ -336,7 +336,7 @@ class ZkApi:
         """What the ZK chain made of fast-chain message `seq`: pending, applied or refused
         (each time it arrived: a replay shows as a second, refused, arrival)."""
         (seq,) = expect_params(params, 1, 1)
-        seq = parse_quantity(seq, "message number")
+        seq = parse_quantity(seq, "message number", MAX_COUNT)
         arrivals = [
             {
                 "blockNumber": r.height,

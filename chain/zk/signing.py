@@ -8,6 +8,7 @@ docs/l1.md "Signed operations"). A node without a rollup signs in its local doma
 chain id and the zero address. The same code signs (the client) and checks (the node).
 """
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,16 @@ TYPES_BY_NAME = {name: cls for cls, (name, _) in OP_TYPES.items()}
 # makes a signature good for one account leaf: no second leaf for the same address (which no
 # circuit rules out) can replay it (docs/l1.md, "Signed operations").
 HEADER_FIELDS = [("fee", "uint256"), ("nonce", "uint32"), ("fromIndex", "uint16")]
+# The wire form's numbers: a JSON integer, 0x and hex digits, or decimal digits; ASCII digits
+# only (int() would take a sign, "_", whitespace and any Unicode digit, and str.isdigit()
+# passes "²", which int() then refuses). A decimal has at most the 78 digits of 2**256 - 1,
+# far below Python's 4,300-digit limit on converting one.
+UINT_BITS = {f"uint{bits}": bits for bits in range(8, 257, 8)}
+MAX_DECIMAL_DIGITS = len(str(2**256 - 1))
+HEX_NUMBER = re.compile(r"0[xX][0-9a-fA-F]+")
+DECIMAL_NUMBER = re.compile(r"[0-9]+")
+HEX_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+HEX_SIGNATURE = re.compile(r"0x[0-9a-fA-F]{130}")
 
 
 @dataclass(frozen=True)
@@ -166,32 +177,45 @@ def recover_operation(
 # -- the wire form ----------------------------------------------------------------------
 
 
-def parse_uint(value: Any, what: str) -> int:
+def parse_uint(value: Any, what: str, bits: int = 256) -> int:
+    """A number of the wire form that fits `bits` (its field's uintN)."""
     if isinstance(value, bool):
         raise InvalidSignature(f"{what} must be a number")
     if isinstance(value, int):
         number = value
     elif isinstance(value, str) and value.startswith(("0x", "0X")):
-        try:
-            number = int(value, 16)
-        except ValueError:
-            raise InvalidSignature(f"{what} is not a hex number: {value!r}") from None
-    elif isinstance(value, str) and value.isdigit():
+        if HEX_NUMBER.fullmatch(value) is None:
+            raise InvalidSignature(f"{what} is not a hex number: {value!r:.80}")
+        number = int(value[2:], 16)
+    elif isinstance(value, str) and DECIMAL_NUMBER.fullmatch(value) is not None:
+        if len(value) > MAX_DECIMAL_DIGITS:
+            raise InvalidSignature(f"{what} is out of range: over {MAX_DECIMAL_DIGITS} digits")
         number = int(value)
     else:
-        raise InvalidSignature(f"{what} must be a number or 0x-hex string")
+        raise InvalidSignature(
+            f"{what} must be a number, a 0x-hex string or ASCII decimal digits, got {value!r:.80}"
+        )
     if number < 0 or number >= 1 << 256:
         raise InvalidSignature(f"{what} is out of range")
+    if number >= 1 << bits:
+        raise InvalidSignature(f"{what} must fit {bits} bits")
     return number
 
 
 def parse_address(value: Any, what: str) -> int:
     if not (isinstance(value, str) and value.startswith("0x") and len(value) == 42):
         raise InvalidSignature(f"{what} must be a 20-byte 0x-hex address")
-    try:
-        return int(value, 16)
-    except ValueError:
-        raise InvalidSignature(f"{what} is not a hex address: {value!r}") from None
+    if HEX_ADDRESS.fullmatch(value) is None:
+        raise InvalidSignature(f"{what} is not a hex address: {value!r}")
+    return int(value, 16)
+
+
+def parse_member(value: Any, wire: str, sol_type: str) -> int:
+    """A member of a signed struct: an address, or a number that fits its uintN, so that
+    the EIP-712 encoding of every operation that parses succeeds."""
+    if sol_type == "address":
+        return parse_address(value, wire)
+    return parse_uint(value, wire, UINT_BITS[sol_type])
 
 
 def parse_signed_operation(obj: Any, domain: SigningDomain) -> SignedOperation:
@@ -202,10 +226,9 @@ def parse_signed_operation(obj: Any, domain: SigningDomain) -> SignedOperation:
         raise InvalidSignature(f"{obj['type']} needs the field signature")
     if not (isinstance(signature, str) and signature.startswith("0x") and len(signature) == 132):
         raise InvalidSignature("signature must be 65 bytes of 0x-hex")
-    try:
-        sig_bytes = bytes.fromhex(signature[2:])
-    except ValueError:
-        raise InvalidSignature("signature is not hex") from None
+    if HEX_SIGNATURE.fullmatch(signature) is None:
+        raise InvalidSignature("signature is not hex")
+    sig_bytes = bytes.fromhex(signature[2:])
     signed = recover_operation(body, fee, nonce, sig_bytes, domain, from_index)
     if "from" in obj and parse_address(obj["from"], "from") != signed.op.signer:
         raise InvalidSignature("signature is not from the account named in 'from'")
@@ -226,10 +249,11 @@ def parse_operation_fields(obj: Any) -> tuple[SignedBody, int, int, int]:
     """The body, fee, nonce and fromIndex of an operation's wire form, checked for shape."""
     if not isinstance(obj, dict):
         raise InvalidSignature("operation must be a JSON object")
-    cls = TYPES_BY_NAME.get(obj.get("type"))  # type: ignore[arg-type]
+    type_name = obj.get("type")
+    cls = TYPES_BY_NAME.get(type_name) if isinstance(type_name, str) else None
     if cls is None:
         raise InvalidSignature(
-            f"unknown operation type {obj.get('type')!r}; one of {sorted(TYPES_BY_NAME)}"
+            f"unknown operation type {type_name!r:.80}; one of {sorted(TYPES_BY_NAME)}"
         )
     _, spec = OP_TYPES[cls]
     expected = {"type", "signature", "fee", "nonce", "fromIndex", "from", *(w for w, _, _ in spec)}
@@ -240,16 +264,13 @@ def parse_operation_fields(obj: Any) -> tuple[SignedBody, int, int, int]:
     for wire, sol_type, attr in spec:
         if wire not in obj:
             raise InvalidSignature(f"{obj['type']} needs the field {wire}")
-        raw = obj[wire]
-        values[attr] = parse_address(raw, wire) if sol_type == "address" else parse_uint(raw, wire)
+        values[attr] = parse_member(obj[wire], wire, sol_type)
     body = cls(**values)
-    for name in ("fee", "nonce", "fromIndex"):
+    for name, _ in HEADER_FIELDS:
         if name not in obj:
             raise InvalidSignature(f"{obj['type']} needs the field {name}")
-    from_index = parse_uint(obj["fromIndex"], "fromIndex")
-    if from_index >= 1 << 16:
-        raise InvalidSignature("fromIndex must fit 16 bits")
-    return body, parse_uint(obj["fee"], "fee"), parse_uint(obj["nonce"], "nonce"), from_index
+    fee, nonce, from_index = (parse_member(obj[name], name, kind) for name, kind in HEADER_FIELDS)
+    return body, fee, nonce, from_index
 
 
 def format_signed_operation(signed: SignedOperation) -> dict[str, Any]:

@@ -19,7 +19,15 @@ from eth_utils import keccak
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chain.fast.executor import CallMsg, Credit, Log, StorageWrite, SystemWrites
+from chain.fast.executor import (
+    AccountOverride,
+    CallMsg,
+    Credit,
+    ExecutionError,
+    Log,
+    StorageWrite,
+    SystemWrites,
+)
 from chain.fast.pyevm_executor import PyEvmExecutor
 from chain.fast.revm_executor import compute_contract_address
 from chain.fast.system import (
@@ -29,6 +37,7 @@ from chain.fast.system import (
     compute_root_writes,
     compute_system_genesis,
 )
+from chain.fast.time_limit import CallTimedOut, time_limit
 from chain.fast.tx_signing import DynamicFeeTx, encode_impersonated
 from chain.fast.txs import decode_impersonated
 from chain.ledger.messages import BalanceSet, CodeSet, NonceSet, RootMessage, StorageSet
@@ -841,6 +850,19 @@ class ExecutorConformance:
             CallMsg(address_of(BOB), probe, 0, calldata("value()"), None)
         )
         assert status == "ok" and int.from_bytes(output, "big") == 7
+
+    def test_call_on_py_evm_past_its_time_limit_is_stopped(self, chain: Lockstep) -> None:
+        """A call with state overrides runs on py-evm on either executor: an endless loop
+        with the block's gas is stopped by the time limit, not run to its out-of-gas."""
+        loop = Address(b"\x0a" * 20)
+        overrides = ((loop, AccountOverride(code=bytes.fromhex("5b600056"))),)
+        msg = CallMsg(address_of(BOB), loop, 0, b"", 30_000_000)
+        with time_limit(0.05), pytest.raises(CallTimedOut, match="time limit"):
+            chain.executor.call(chain.root, chain.head_env(), msg, overrides)
+        short = replace(msg, gas=100_000)  # without a limit: out of gas, as ever
+        with pytest.raises(ExecutionError) as failed:
+            chain.executor.call(chain.root, chain.head_env(), short, overrides)
+        assert not isinstance(failed.value, CallTimedOut)
 
     def test_call_changes_nothing(self, chain: Lockstep, probe: Address) -> None:
         chain.call(CallMsg(address_of(BOB), probe, 0, calldata("set(uint256)", 1), None))

@@ -41,6 +41,7 @@ from game.board import (
     compute_path,
 )
 from game.bots import DIFFICULTIES, run_bot
+from game.crew import TOP_UP_SEATS, top_up
 from game.feed import PENDING_TTL_S, BoardFollower, follow_arena
 from game.socket import ChainSocket
 from tests.conftest import NodeFactory
@@ -330,3 +331,22 @@ def test_a_bot_plays_a_round_over_the_socket_and_the_feed_sees_every_move(
     assert len(forecast) == len(set(forecast)) >= len(moved) // 2
     assert follower.board == follower.confirmed == read_board(arena)
     assert follower.board.players[bot_seat.address.lower()].score >= 1
+
+
+# -- the budget ----------------------------------------------------------------------------
+
+
+def test_a_bot_refills_an_arena_whose_budget_cannot_seat_anyone(node: NodeProcess) -> None:
+    """Every seat takes its session allowance out of the arena's budget and pays back only
+    the entry fee: a crew that did not refill it would stop joining after a few rounds."""
+    poor = deploy_arena(node.fast_http, dev_account(DEPLOYER).key, round_seconds=3600, budget=0)
+    allowance = int(poor.contract.functions.sessionAllowance().call())
+    with pytest.raises(Refused) as refused:
+        seat(node, poor, PLAYERS[0], 0)
+    assert refused.value.name == "BudgetTooLow"
+    asyncio.run(top_up(poor, dev_account(PLAYERS[0]).key, Random(1)))
+    refilled = poor.w3.eth.get_balance(poor.address)
+    assert refilled >= TOP_UP_SEATS * allowance
+    asyncio.run(top_up(poor, dev_account(PLAYERS[1]).key, Random(2)))  # full: left as it is
+    assert poor.w3.eth.get_balance(poor.address) == refilled
+    assert seat(node, poor, PLAYERS[0], 0).round == 1
