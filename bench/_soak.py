@@ -21,8 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eth_utils import keccak
+
 from chain.client.zk import ZkClient
 from chain.fast.genesis import dev_keys
+from chain.ledger.store import DATABASE_FILE
 from chain.testing.node_process import NodeProcess
 from game.arena import Arena
 from game.board import ArenaEvent, Moved
@@ -43,25 +46,28 @@ DRAIN_S = 10.0  # after the bots stop, for the last moves' logs and receipts
 Progress = Callable[[str], None]
 
 
-class TimedSocket(ChainSocket):
-    """A chain socket that notes when each transaction's sending began."""
-
-    def __init__(self, url: str, sent: dict[str, float]) -> None:
-        super().__init__(url)
-        self.sent = sent
-
-    async def send_raw_transaction(self, raw: bytes) -> str:
-        started = time.monotonic()
-        tx_hash = await super().send_raw_transaction(raw)
-        self.sent[tx_hash.lower()] = started
-        return tx_hash
-
-
 @dataclass
 class Samples:
     sent: dict[str, float] = field(default_factory=dict)  # tx hash → when sending began
+    acked: set[str] = field(default_factory=set)  # tx hashes the node answered
     seen: dict[str, float] = field(default_factory=dict)  # tx hash → when its log arrived
     rss: list[tuple[float, int]] = field(default_factory=list)  # (when, bytes)
+
+
+class TimedSocket(ChainSocket):
+    """A chain socket that notes when each transaction's sending began (by its hash, known
+    before the answer: a bot stopped while it waits still sent it) and which the node
+    acknowledged."""
+
+    def __init__(self, url: str, samples: Samples) -> None:
+        super().__init__(url)
+        self.samples = samples
+
+    async def send_raw_transaction(self, raw: bytes) -> str:
+        self.samples.sent["0x" + keccak(raw).hex()] = time.monotonic()
+        tx_hash = await super().send_raw_transaction(raw)
+        self.samples.acked.add(tx_hash.lower())
+        return tx_hash
 
 
 def read_rss(pid: int) -> int:
@@ -87,7 +93,8 @@ def compute_growth(first: float | None, last: float | None) -> float | None:
 def summarize(samples: Samples, began: float, ended: float) -> dict[str, Any]:
     window = min(WINDOW_S, (ended - began) / 4)
     early, late = began + window, ended - window
-    latencies = [(samples.sent[h], samples.seen[h] - samples.sent[h]) for h in samples.seen]
+    sent = samples.sent
+    latencies = [(sent[h], samples.seen[h] - sent[h]) for h in samples.seen if h in sent]
     latencies = [(t, ms) for t, ms in latencies if t >= began]
     p99_first = compute_p99([d * 1000 for t, d in latencies if t < early])
     p99_last = compute_p99([d * 1000 for t, d in latencies if t >= late])
@@ -103,7 +110,7 @@ def summarize(samples: Samples, began: float, ended: float) -> dict[str, Any]:
         "p99_first_ms": None if p99_first is None else round(p99_first, 2),
         "p99_last_ms": None if p99_last is None else round(p99_last, 2),
         "p99_growth": compute_growth(p99_first, p99_last),
-        "moves": len(samples.sent),
+        "moves": len(samples.acked),
     }
 
 
@@ -134,7 +141,7 @@ async def play(
         if isinstance(event, Moved):
             samples.seen.setdefault(str(log["transactionHash"]).lower(), time.monotonic())
 
-    async with TimedSocket(endpoints.fast_ws, samples.sent) as chain:
+    async with TimedSocket(endpoints.fast_ws, samples) as chain:
         feed = asyncio.create_task(follow_arena(chain, arena, on_event, follower.on_rewind))
         difficulty = DIFFICULTIES[DIFFICULTY]
         first = bots[0]  # opens the first round: the others join once the feed shows it
@@ -171,13 +178,17 @@ async def play(
         failed = [r for r in results if isinstance(r, Exception)]
         if failed:
             raise RuntimeError(f"a bot failed: {failed[0]!r}") from failed[0]
-        lost = [h for h in samples.sent if h not in samples.seen]
+        lost = [h for h in samples.acked if h not in samples.seen]
         lost = [h for h in lost if await chain.call("eth_getTransactionReceipt", [h]) is None]
         zk_after = await chain.call("duet_heads", [])
     summary = summarize(samples, began, ended)
     settlement = endpoints_settlement(endpoints)
+    database = sum(f.stat().st_size for f in node.data_dir.glob(DATABASE_FILE + "*"))
     return {
         **summary,
+        # SQLite's page cache (Store: 64 MiB at most) grows with the database it caches: part
+        # of the resident memory's growth until the database outgrows it.
+        "database_mb": round(database / 2**20, 1),
         "rounds": rounds,
         "lost": len(lost),
         "zk_blocks": zk_after["zk"]["height"] - zk_before["zk"]["height"],

@@ -80,5 +80,7 @@ def test_soak_bots_play_rounds_and_nothing_is_lost() -> None:
     # Reward mints reach the ZK chain through the outbox, and ZK blocks settle on L1.
     assert result["fast_messages_taken"] > 0
     assert result["settled_height"] > 0
-    for key in ("rss_growth", "p99_growth"):  # measured; the bench, not the test, judges them
-        assert isinstance(result[key], float), (key, result)
+    # Measured, and judged by the bench, not the test: the last window may fall between two
+    # rounds (no moves), the first never does (the first bot opens a round at once).
+    assert isinstance(result["rss_growth"], float), result
+    assert isinstance(result["p99_first_ms"], float), result
