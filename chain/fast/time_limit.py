@@ -33,22 +33,19 @@ class CallTimedOut(ExecutionError):
 def time_limit(seconds: float) -> Iterator[None]:
     """Run the body's py-evm executions under a deadline `seconds` from now (nested limits
     keep the nearer deadline)."""
-    outer: float | None = getattr(_limits, "deadline", None)
-    deadline = time.monotonic() + seconds
-    _limits.deadline = deadline if outer is None else min(outer, deadline)
-    _limits.seconds = seconds
+    outer: tuple[float, float] | None = getattr(_limits, "limit", None)
+    limit = (time.monotonic() + seconds, seconds)
+    _limits.limit = limit if outer is None else min(outer, limit)
     try:
         yield
     finally:
-        _limits.deadline = outer
+        _limits.limit = outer
 
 
 def check_deadline() -> None:
-    deadline: float | None = getattr(_limits, "deadline", None)
-    if deadline is not None and time.monotonic() > deadline:
-        raise CallTimedOut(
-            f"execution aborted: the call ran past its time limit ({_limits.seconds} s)"
-        )
+    limit: tuple[float, float] | None = getattr(_limits, "limit", None)
+    if limit is not None and time.monotonic() > limit[0]:
+        raise CallTimedOut(f"execution aborted: the call ran past its time limit ({limit[1]} s)")
 
 
 def with_deadline(opcode: Callable[..., Any]) -> Callable[..., Any]:

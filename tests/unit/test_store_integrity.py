@@ -145,3 +145,21 @@ def test_a_write_without_room_fails_whole_and_the_store_goes_on(tmp_path: Path) 
 def test_other_errors_are_not_a_full_disk() -> None:
     assert not is_storage_full(sqlite3.OperationalError("no such table: x"))
     assert not is_storage_full(OSError(28, "No space left on device"))
+
+
+def test_a_write_that_fails_midway_is_rolled_back_and_the_store_goes_on(tmp_path: Path) -> None:
+    """SQLite rolls a full disk's transaction back itself; any other failure inside a write
+    (here a constraint) must be rolled back by the store, or the connection stays inside
+    that transaction and every later write fails."""
+    store = Store(tmp_path / "duet.db")
+    try:
+        store.mark_lost([(Hash32(bytes(32)), "first")])
+        with pytest.raises(sqlite3.IntegrityError), store._transaction() as db:
+            db.execute("INSERT INTO meta VALUES ('k', 'v')")
+            db.execute("INSERT INTO lost VALUES (?, 'again')", (bytes(32),))
+        assert not store.db.in_transaction
+        assert store.get_meta("k") is None  # nothing of it written
+        store.mark_lost([(Hash32(bytes(31) + b"\x01"), "later")])
+        assert store.get_lost_reason(bytes(31) + b"\x01") == "later"
+    finally:
+        store.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ def run_kill9(workdir: Path, runs: int, seed: int, progress: Progress) -> dict[s
             time.sleep(rng.uniform(*KILL_AFTER_S))
             node.kill9()
             load.stop(killed=True)
-            before = Heads(seen.fast, seen.zk, seen.ledger)
+            before = replace(seen)  # a copy: `seen` goes on rising after the restart
             node.start()
             fast, zk = Rpc(node.fast_http), Rpc(node.zk_http)
             missing = find_missing(fast, zk, load.acked)
