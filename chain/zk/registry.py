@@ -101,6 +101,7 @@ from chain.zk.state import (
     Touch,
     TreeName,
     ZkState,
+    undo_touches,
 )
 from chain.zk.words import (
     ACCOUNT_INDEX_BITS,
@@ -575,6 +576,23 @@ def apply_operation(
     trace: list[Touch] = []
     spec.process(post, op, op.body, ctx, trace)
     return post, trace
+
+
+def apply_operation_in_place(state: ZkState, op: Operation, ctx: BlockContext) -> None:
+    """`op` applied to `state` itself, with no copy: what the operation pool does to its
+    unhashed state, where a copy would cost more than the operation. If `op` breaks a rule,
+    its writes are taken back and `state` is as it was (the exception goes on)."""
+    spec = get_op_spec(op.body)
+    if spec.signed is None:
+        process_unsigned(op)
+    counters = (state.fee_pool, state.escrow, state.inbox)
+    trace: list[Touch] = []
+    try:
+        spec.process(state, op, op.body, ctx, trace)
+    except BaseException:
+        undo_touches(state, trace)
+        state.fee_pool, state.escrow, state.inbox = counters
+        raise
 
 
 # -- words ----------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ records what a circuit needs to prove the write: the old record and the path bef
 """
 
 from dataclasses import astuple, dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar, cast
 
 from chain.zk.poseidon import poseidon
 from chain.zk.tree import QuadTree
@@ -128,6 +128,7 @@ EMPTY_COLLECTION = Collection()
 EMPTY_PROVER = Prover()
 
 Record = Account | Nft | Collection | Prover
+R = TypeVar("R", bound=Record)
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,16 @@ class ZkState:
             escrow=self.escrow,
             inbox=self.inbox,
         )
+
+    def drop_hashes(self) -> "ZkState":
+        """A copy with the same records and unhashed trees (chain/zk/tree.py, UnhashedTree):
+        operations apply to it by the same rules, without a hash, and it has no root."""
+        state = self.copy()
+        state.accounts = self.accounts.drop_hashes()
+        state.nfts = self.nfts.drop_hashes()
+        state.collections = self.collections.drop_hashes()
+        state.provers = self.provers.drop_hashes()
+        return state
 
 
 def compute_globals_hash(state: ZkState) -> int:
@@ -261,7 +272,7 @@ def put_account(
     before = state.account_records.get(index, EMPTY_ACCOUNT)
     if trace is not None:
         trace.append(Touch("accounts", index, before, account, state.accounts.get_path(index)))
-    state.accounts.set_leaf(index, account.leaf())
+    state.accounts.set_record(index, account)
     state.account_records[index] = account
     state.account_index[account.address] = index
 
@@ -270,7 +281,7 @@ def put_nft(state: ZkState, token_key: int, nft: Nft, trace: list[Touch] | None 
     before = get_nft(state, token_key)
     if trace is not None:
         trace.append(Touch("nfts", token_key, before, nft, state.nfts.get_path(token_key)))
-    state.nfts.set_leaf(token_key, nft.leaf())
+    state.nfts.set_record(token_key, nft)
     if nft == EMPTY_NFT:
         state.nft_records.pop(token_key, None)
     else:
@@ -284,7 +295,7 @@ def put_collection(
     if trace is not None:
         path = state.collections.get_path(collection_id)
         trace.append(Touch("collections", collection_id, before, collection, path))
-    state.collections.set_leaf(collection_id, collection.leaf())
+    state.collections.set_record(collection_id, collection)
     state.collection_records[collection_id] = collection
 
 
@@ -294,11 +305,44 @@ def put_prover(
     before = get_prover_at(state, index)
     if trace is not None:
         trace.append(Touch("provers", index, before, prover, state.provers.get_path(index)))
-    state.provers.set_leaf(index, prover.leaf())
+    state.provers.set_record(index, prover)
     # A settlement's unused entry writes an empty slot back unchanged: it stays no one's.
     if prover.exists:
         state.prover_records[index] = prover
         state.prover_index[prover.address] = index
+
+
+def undo_touches(state: ZkState, trace: list[Touch]) -> None:
+    """Take back the leaf writes of `trace` (what put_* recorded, in order), last first:
+    each leaf gets its record before, and a record that a write brought into being is gone
+    again, from its address index too."""
+    for touch in reversed(trace):
+        before, after, index = touch.before, touch.after, touch.index
+        if isinstance(before, Account):
+            if before.address == 0:
+                state.account_records.pop(index, None)
+                state.account_index.pop(cast(Account, after).address, None)
+            else:
+                state.account_records[index] = before
+        elif isinstance(before, Nft):
+            restore_record(state.nft_records, index, before, EMPTY_NFT)
+        elif isinstance(before, Collection):
+            restore_record(state.collection_records, index, before, EMPTY_COLLECTION)
+        elif isinstance(before, Prover):
+            if before.exists:
+                state.prover_records[index] = before
+            else:
+                state.prover_records.pop(index, None)
+                state.prover_index.pop(cast(Prover, after).address, None)
+        tree: QuadTree = getattr(state, touch.tree)
+        tree.set_record(index, before)
+
+
+def restore_record(records: dict[int, R], key: int, before: R, empty: R) -> None:
+    if before == empty:
+        records.pop(key, None)
+    else:
+        records[key] = before
 
 
 def get_total_supply(state: ZkState) -> int:
