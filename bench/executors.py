@@ -108,7 +108,7 @@ def measure(
         compute_block_commitments(result.outcomes)
         done = time.perf_counter()
         store.update(result.state_nodes)
-        executor.remember_nodes(result.state_nodes)
+        executor.remember_nodes(result.state_nodes, result.retired_nodes)
         assert len(result.outcomes) == len(txs) and all(o.success for o in result.outcomes)
         return result.state_root, executed - decoded, done - start
 

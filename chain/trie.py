@@ -10,7 +10,7 @@ the update created: what the store must add.
 
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 from chain.encoding import HASH_BYTES, decode_rlp, encode_rlp, keccak
 
@@ -101,6 +101,11 @@ class TrieReader:
             self.decoded.clear()
         self.decoded[ref] = node
 
+    def forget(self, refs: Iterable[bytes]) -> None:
+        """Drop `refs` (nodes that the head's tries no longer hold) from the decoded ones."""
+        for ref in refs:
+            self.decoded.pop(ref, None)
+
 
 def get_trie_value(reader: TrieReader, root: bytes, key: bytes) -> bytes | None:
     """The value stored under `key`, or None."""
@@ -173,10 +178,13 @@ class _Update:
 
     def __init__(self, reader: TrieReader) -> None:
         self.reader = reader
+        self.replaced: set[bytes] = set()  # stored nodes on a changed path: the old versions
 
     def child(self, ref: Child, changes: list[Change]) -> Child:
         if not changes:
             return ref
+        if isinstance(ref, bytes) and len(ref) == HASH_BYTES:
+            self.replaced.add(ref)
         node = self.reader.load(ref)
         new = self.node(node, changes)
         return b"" if new is None else new
@@ -228,6 +236,8 @@ class _Update:
         assert child is not None
         if len(child) == BRANCH_WIDTH:
             return [encode_path(bytes((only,)), False), children[only]]
+        if isinstance(children[only], bytes):  # a stored leaf or extension, merged: replaced
+            self.replaced.add(children[only])
         child_path, is_leaf = decode_path(child[0])
         return [encode_path(bytes((only,)) + child_path, is_leaf), child[1]]
 
@@ -250,21 +260,30 @@ def _finalize(
     return digest
 
 
-def compute_trie_update(
-    reader: TrieReader, root: bytes, changes: dict[bytes, bytes]
-) -> tuple[bytes, dict[bytes, bytes]]:
-    """(new root, new nodes) after setting each key to its value (b"" deletes the key)."""
+class TrieUpdate(NamedTuple):
+    root: bytes
+    nodes: dict[bytes, bytes]  # the new trie's nodes that the old one did not have
+    # The old trie's nodes that the new one does not have. They stay in the store (an older
+    # root still reaches them) but a cache of the head's nodes can let them go: without that,
+    # every block's rewritten paths would fill it with nodes no later block reads.
+    retired: set[bytes]
+
+
+def compute_trie_update(reader: TrieReader, root: bytes, changes: dict[bytes, bytes]) -> TrieUpdate:
+    """The new root, new nodes and retired nodes after setting each key to its value (b""
+    deletes the key)."""
     if not changes:
-        return root, {}
+        return TrieUpdate(root, {}, set())
     ordered = sorted((compute_nibbles(key), value) for key, value in changes.items())
-    start = None if root == BLANK_ROOT else reader.load(root)
-    new = _Update(reader).node(start, ordered)
-    if new is None:
-        return BLANK_ROOT, {}
+    update = _Update(reader)
+    new = update.node(None, ordered) if root == BLANK_ROOT else update.child(root, ordered)
+    if not new:  # no node (from nothing) or b"" (all deleted)
+        return TrieUpdate(BLANK_ROOT, {}, update.replaced)
+    assert isinstance(new, list)
     nodes: dict[bytes, bytes] = {}
     new_root = _finalize(reader, new, nodes, is_root=True)
     assert isinstance(new_root, bytes)
-    return new_root, nodes
+    return TrieUpdate(new_root, nodes, update.replaced - nodes.keys())
 
 
 def compute_trie_root(pairs: Iterable[tuple[bytes, bytes]]) -> bytes:

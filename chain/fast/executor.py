@@ -8,7 +8,7 @@ State lives in the node's database as Ethereum Merkle Patricia trie nodes keyed 
 so any executor can read what another wrote.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol
@@ -117,6 +117,9 @@ class BlockResult:
     rejected: list[tuple[FastTx, str]] = field(default_factory=list)  # invalid when executed
     deferred: list[FastTx] = field(default_factory=list)  # did not fit the gas limit
     state_nodes: dict[bytes, bytes] = field(default_factory=dict)
+    # Nodes of the parent's tries that the new state's do not hold (chain/trie.py,
+    # TrieUpdate): still stored, no longer worth caching. Empty if the executor cannot tell.
+    retired_nodes: set[bytes] = field(default_factory=set)
 
     @property
     def gas_used(self) -> int:
@@ -230,6 +233,7 @@ class Executor(Protocol):
 
     def get_storage(self, root: Root, address: Address, slot: int) -> int: ...
 
-    def remember_nodes(self, nodes: dict[bytes, bytes]) -> None:
-        """Nodes just committed to the database; an executor may cache them."""
+    def remember_nodes(self, nodes: dict[bytes, bytes], retired: Set[bytes] = frozenset()) -> None:
+        """A block's state just committed to the database: its new nodes, which an executor
+        may cache, and the nodes it retired (BlockResult.retired_nodes), which it may drop."""
         ...

@@ -1,7 +1,7 @@
 """The reference executor: py-evm, newest fork it supports (Prague), plus Duet's Groth16-verify
 precompile (chain/fast/groth16_precompile.py), registered for this executor's VM only."""
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from typing import Any
 
 from eth._utils.address import generate_contract_address
@@ -208,7 +208,8 @@ class PyEvmExecutor:
         state_class = self.tracing_state_class if tracing else self.state_class
         return state_class(AtomicDB(overlay), context, root), overlay
 
-    def remember_nodes(self, nodes: dict[bytes, bytes]) -> None:
+    def remember_nodes(self, nodes: dict[bytes, bytes], retired: Set[bytes] = frozenset()) -> None:
+        self.cache.forget(retired)
         for key, value in nodes.items():
             self.cache.put(key, value)
 

@@ -25,7 +25,7 @@ executor holds as its reference; each case is detected soundly, never guessed:
 """
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 
 from eth.vm.forks.prague import PragueVM
@@ -477,9 +477,9 @@ class RevmExecutor:
         self.hints = ReadHints()
         self.reference_blocks = 0  # blocks py-evm had to run (see the module doc)
 
-    def remember_nodes(self, nodes: dict[bytes, bytes]) -> None:
-        for key, value in nodes.items():
-            self.cache.put(key, value)
+    def remember_nodes(self, nodes: dict[bytes, bytes], retired: Set[bytes] = frozenset()) -> None:
+        self.reference.remember_nodes(nodes, retired)  # the node cache both executors share
+        self.trie.forget(retired)
 
     def make_genesis(
         self,
@@ -511,7 +511,7 @@ class RevmExecutor:
             self.head = StateCache()
             # From the parent state: none of this block's writes, system ones included, stay.
             return self.reference.apply_block(parent_root, env, txs, system)
-        result.state_root, result.state_nodes = compute_state_update(state)
+        result.state_root, result.state_nodes, result.retired_nodes = compute_state_update(state)
         self.head = remember_state(state, result.state_root)
         return result
 

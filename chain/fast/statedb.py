@@ -6,6 +6,7 @@ reads (eth_call) simply drops its overlay.
 """
 
 from collections import OrderedDict
+from collections.abc import Iterable
 
 from eth.db.backends.base import BaseDB
 
@@ -36,6 +37,13 @@ class NodeCache:
         self._nodes[key] = value
         if len(self._nodes) > self._capacity:
             self._nodes.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def forget(self, keys: Iterable[bytes]) -> None:
+        for key in keys:
+            self._nodes.pop(key, None)
 
 
 class OverlayDB(BaseDB):

@@ -181,28 +181,34 @@ def set_code(state: WorldState, code: bytes) -> bytes:
 # -- the block's end -----------------------------------------------------------------------
 
 
-def compute_state_update(state: WorldState) -> tuple[Root, dict[bytes, bytes]]:
-    """(new state root, new trie nodes and code) after everything the block wrote.
+def compute_state_update(state: WorldState) -> tuple[Root, dict[bytes, bytes], set[bytes]]:
+    """(new state root, new trie nodes and code, retired trie nodes) after everything the
+    block wrote (chain/trie.py, TrieUpdate).
 
     The accounts in `state.accounts` get their new storage roots on the way.
     """
     nodes: dict[bytes, bytes] = dict(state.codes)
+    retired: set[bytes] = set()
     changes: dict[bytes, bytes] = {}
     for address in state.accounts.keys() | state.storage.keys():
         account = get_account(state, address)
         if account is not None:
-            account = _with_new_storage_root(state, address, account, nodes)
+            account = _with_new_storage_root(state, address, account, nodes, retired)
             state.accounts[address] = account
         if account != get_parent_account(state, address):
             key = compute_account_key(address)
             changes[key] = b"" if account is None else encode_account(account)
-    root, account_nodes = compute_trie_update(state.reader, state.root, changes)
-    nodes.update(account_nodes)
-    return Root(root), nodes
+    update = compute_trie_update(state.reader, state.root, changes)
+    nodes.update(update.nodes)
+    return Root(update.root), nodes, (retired | update.retired) - nodes.keys()
 
 
 def _with_new_storage_root(
-    state: WorldState, address: Address, account: AccountRecord, nodes: dict[bytes, bytes]
+    state: WorldState,
+    address: Address,
+    account: AccountRecord,
+    nodes: dict[bytes, bytes],
+    retired: set[bytes],
 ) -> AccountRecord:
     written = state.storage.get(address, {})
     parent = get_parent_account(state, address)
@@ -213,11 +219,12 @@ def _with_new_storage_root(
         for slot, value in written.items()
         if cleared or value != get_parent_storage(state, address, slot)
     }
-    root, storage_nodes = compute_trie_update(state.reader, base, changes)
-    nodes.update(storage_nodes)
-    if root == account.storage_root:
+    update = compute_trie_update(state.reader, base, changes)
+    nodes.update(update.nodes)
+    retired |= update.retired
+    if update.root == account.storage_root:
         return account
-    return AccountRecord(account.nonce, account.balance, root, account.code_hash)
+    return AccountRecord(account.nonce, account.balance, update.root, account.code_hash)
 
 
 def remember_state(state: WorldState, new_root: bytes) -> StateCache:

@@ -207,7 +207,7 @@ class FastLane(LedgerPart):
         def on_stored() -> None:  # before the block's listeners, so they see the node after it
             self.undelivered.clear()
             self.inbox.extend(m for m in block.messages if is_to_zk(m))
-            self.executor.remember_nodes(result.state_nodes)
+            self.executor.remember_nodes(result.state_nodes, result.retired_nodes)
             self.recent_fast_hashes.appendleft(block.hash)
             self.pool.remove(o.tx.hash for o in result.outcomes)
             self.pool.remove(tx.hash for tx, _ in result.rejected)

@@ -160,7 +160,7 @@ class ExecutorChain:
     ) -> BlockResult:
         result = self.executor.apply_block(self.root, env, txs, system)
         self.store.update(result.state_nodes)
-        self.executor.remember_nodes(result.state_nodes)
+        self.executor.remember_nodes(result.state_nodes, result.retired_nodes)
         self.root = result.state_root
         return result
 

@@ -16,6 +16,24 @@ VALUES = st.one_of(st.just(b""), st.binary(min_size=1, max_size=40).map(rlp.enco
 BATCHES = st.lists(st.dictionaries(st.sampled_from(KEYS), VALUES, max_size=10), max_size=6)
 
 
+def list_reachable(store: dict[bytes, bytes], root: bytes) -> set[bytes]:
+    """The stored nodes (by hash) of the trie at `root`."""
+    found: set[bytes] = set()
+    refs: list[object] = [] if root == BLANK_ROOT else [root]
+    while refs:
+        ref = refs.pop()
+        if isinstance(ref, bytes) and len(ref) == 32:
+            found.add(ref)
+            node = decode_rlp(store[ref])
+        elif isinstance(ref, list):
+            node = ref
+        else:
+            continue
+        children = node[:16] if len(node) == 17 else [node[1]] if node[0][0] >> 4 < 2 else []
+        refs.extend(children)
+    return found
+
+
 @settings(max_examples=150, deadline=None)
 @given(batches=BATCHES)
 def test_batch_updates_give_hexary_trie_roots_and_values(
@@ -32,24 +50,31 @@ def test_batch_updates_give_hexary_trie_roots_and_values(
                 reference[key] = value
             elif key in reference:
                 del reference[key]
-        root, nodes = compute_trie_update(reader, root, changes)
+        before = list_reachable(store, root)
+        root, nodes, retired = compute_trie_update(reader, root, changes)
         store.update(nodes)
         assert root == reference.root_hash
+        assert retired == before - list_reachable(store, root)
         for key in KEYS:
             assert (get_trie_value(TrieReader(store.get), root, key) or b"") == reference.get(key)
 
 
 def test_deleting_every_key_gives_the_blank_root() -> None:
     store: dict[bytes, bytes] = {}
-    root, nodes = compute_trie_update(TrieReader(store.get), BLANK_ROOT, {KEYS[0]: b"\x01"})
+    root, nodes, _ = compute_trie_update(TrieReader(store.get), BLANK_ROOT, {KEYS[0]: b"\x01"})
     store.update(nodes)
-    assert compute_trie_update(TrieReader(store.get), root, {KEYS[0]: b""}) == (BLANK_ROOT, {})
+    assert compute_trie_update(TrieReader(store.get), root, {KEYS[0]: b""}) == (
+        BLANK_ROOT,
+        {},
+        {root},
+    )
 
 
 def test_update_stores_only_nodes_of_the_new_trie() -> None:
     store: dict[bytes, bytes] = {}
     changes = {key: rlp.encode(n + 1) for n, key in enumerate(KEYS)}
-    root, nodes = compute_trie_update(TrieReader(store.get), BLANK_ROOT, changes)
+    root, nodes, retired = compute_trie_update(TrieReader(store.get), BLANK_ROOT, changes)
+    assert retired == set()
     assert all(keccak(encoded) == digest for digest, encoded in nodes.items())
     assert root in nodes
 
