@@ -14,6 +14,7 @@ from chain.artifacts import load_abi
 from chain.fast.system import (
     OUTBOX_ADDRESS,
     OUTBOX_CONTRACT,
+    OUTBOX_MESSAGE_FEE_WEI,
     ROOT_ORACLE_ADDRESS,
     ROOT_ORACLE_CONTRACT,
 )
@@ -44,12 +45,13 @@ class FastBridge:
         return int(self.w3.eth.get_balance(Web3.to_checksum_address(address or self.address)))
 
     def release(self, to: str, amount: int) -> int:
-        """Burn `amount` here for `to` on the ZK chain; returns the outbox message number."""
+        """Burn `amount` here for `to` on the ZK chain, and the outbox's message fee on top
+        (OUTBOX_MESSAGE_FEE_WEI); returns the outbox message number."""
         outbox = self.outbox()
         call = outbox.functions.release(Web3.to_checksum_address(to))
         params: TxParams = {
             "from": self.address,
-            "value": Wei(amount),
+            "value": Wei(amount + OUTBOX_MESSAGE_FEE_WEI),
             "gas": RELEASE_GAS,
             "nonce": self.w3.eth.get_transaction_count(self.address, "pending"),
         }

@@ -39,6 +39,9 @@ OUTBOX_ADDRESS = Address((0xD0E7_0001).to_bytes(20, "big"))  # 0x0000…d0e70001
 ROOT_ORACLE_ADDRESS = Address((0xD0E7_0002).to_bytes(20, "big"))  # 0x0000…d0e70002
 
 OUTBOX_CONTRACT = "Outbox"
+# What each outbox message costs its sender on the fast chain, burned (Outbox.sol's
+# MESSAGE_FEE): the ZK chain's minimum operation fee, since each message becomes an operation.
+OUTBOX_MESSAGE_FEE_WEI = 10**15
 ROOT_ORACLE_CONTRACT = "RootOracle"
 
 # RootOracle.sol's storage layout, which the ledger writes slot by slot.

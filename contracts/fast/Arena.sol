@@ -4,8 +4,11 @@ pragma solidity ^0.8.24;
 import {PassGate} from "contracts/fast/PassGate.sol";
 
 interface IArenaOutbox {
+    function MESSAGE_FEE() external view returns (uint256);
+
     function requestRewardMint(uint32 collection, uint32 round, address to, uint256 metadata)
         external
+        payable
         returns (uint64 seq);
 }
 
@@ -20,7 +23,8 @@ interface IArenaOutbox {
 ///         the ZK chain mints only within its per-round cap.
 /// @dev Session keys are paid for by the game: a join pays `entryFee` into this contract's
 ///      budget, and the session key receives `sessionAllowance` from it for gas. The budget
-///      can also be topped up by a plain transfer.
+///      also pays the outbox's fee for each reward (a join leaves WINNERS of them in it, so a
+///      round can always end), and can be topped up by a plain transfer.
 contract Arena is PassGate {
     uint8 public constant WIDTH = 24;
     uint8 public constant HEIGHT = 12;
@@ -77,7 +81,7 @@ contract Arena is PassGate {
     error BadDirection(uint8 direction);
     error OffBoard(uint8 x, uint8 y, uint8 direction);
     error Blocked(address by);
-    error BudgetTooLow(uint256 balance, uint256 allowance);
+    error BudgetTooLow(uint256 balance, uint256 needed);
     error AllowanceFailed(address sessionKey);
 
     constructor(
@@ -122,9 +126,8 @@ contract Arena is PassGate {
         if (roster.length >= MAX_PLAYERS) revert ArenaFull();
         if (payout == address(0)) revert ZeroPayout();
         _checkPayout(round_, sessionKey, payout, payoutSignature);
-        if (address(this).balance < sessionAllowance) {
-            revert BudgetTooLow(address(this).balance, sessionAllowance);
-        }
+        uint256 needed = sessionAllowance + WINNERS * outbox.MESSAGE_FEE();
+        if (address(this).balance < needed) revert BudgetTooLow(address(this).balance, needed);
         _admit(root, round_, sessionKey, nullifier, proof);
         if (roundEnds == 0) _startRound();
         uint16 cell = _freeCell(uint256(keccak256(abi.encode(seed, sessionKey))));
@@ -208,10 +211,12 @@ contract Arena is PassGate {
     function endRound() external {
         if (roundEnds == 0 || block.timestamp < roundEnds) revert RoundNotOver(round, roundEnds);
         (address[] memory winners, uint32[] memory scores) = _rank();
+        uint256 fee = outbox.MESSAGE_FEE();
         for (uint256 i = 0; i < winners.length; i++) {
             // metadata: round (bits 64..95), score (bits 32..63), place (bits 0..7), from 1
             uint256 metadata = (uint256(round) << 64) | (uint256(scores[i]) << 32) | (i + 1);
-            outbox.requestRewardMint(rewardCollection, round, players[winners[i]].payout, metadata);
+            address payout = players[winners[i]].payout;
+            outbox.requestRewardMint{value: fee}(rewardCollection, round, payout, metadata);
         }
         emit RoundEnded(round, winners, scores);
         round += 1;

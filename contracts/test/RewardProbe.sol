@@ -2,8 +2,11 @@
 pragma solidity ^0.8.24;
 
 interface IRewardOutbox {
+    function MESSAGE_FEE() external view returns (uint256);
+
     function requestRewardMint(uint32 collection, uint32 round, address to, uint256 metadata)
         external
+        payable
         returns (uint64 seq);
 }
 
@@ -18,9 +21,12 @@ contract RewardProbe {
         outbox = outbox_;
     }
 
-    function reward(uint32 collection, uint32 round, address[] calldata winners) external {
+    /// One request per winner, each paying the outbox's fee out of msg.value.
+    function reward(uint32 collection, uint32 round, address[] calldata winners) external payable {
+        uint256 fee = outbox.MESSAGE_FEE();
         for (uint256 i = 0; i < winners.length; i++) {
-            outbox.requestRewardMint(collection, round, winners[i], uint256(uint160(winners[i])));
+            uint256 metadata = uint256(uint160(winners[i]));
+            outbox.requestRewardMint{value: fee}(collection, round, winners[i], metadata);
         }
     }
 }

@@ -32,6 +32,7 @@ from chain.fast.pyevm_executor import PyEvmExecutor
 from chain.fast.revm_executor import compute_contract_address
 from chain.fast.system import (
     OUTBOX_ADDRESS,
+    OUTBOX_MESSAGE_FEE_WEI,
     ROOT_ORACLE_ADDRESS,
     ROOT_WINDOW,
     compute_root_writes,
@@ -116,6 +117,9 @@ def view(chain: Lockstep, contract: Address, signature: str) -> int:
 
 
 # -- the system contracts ----------------------------------------------------------------------
+
+
+FEE = OUTBOX_MESSAGE_FEE_WEI  # what every outbox message pays
 
 
 def release_data(to: Address) -> bytes:
@@ -424,13 +428,15 @@ class ExecutorConformance:
     # -- the outbox --------------------------------------------------------------------------
 
     def test_release_burns_the_value_and_logs_the_message(self, chain: Lockstep) -> None:
+        """The fee is burned with the amount; the message carries the amount alone."""
         carol = address_of(CAROL)
-        tx = chain.send(ALICE, to=OUTBOX_ADDRESS, value=ETHER, data=release_data(carol))
+        paid = ETHER + FEE
+        tx = chain.send(ALICE, to=OUTBOX_ADDRESS, value=paid, data=release_data(carol))
         outcome = chain.apply([tx]).outcomes[0]
         assert outcome.success
-        assert chain.account(OUTBOX_ADDRESS).balance == ETHER
+        assert chain.account(OUTBOX_ADDRESS).balance == paid
         price = BASE_FEE + GWEI
-        assert chain.account(address_of(ALICE)).balance == FUNDED - ETHER - outcome.gas_used * price
+        assert chain.account(address_of(ALICE)).balance == FUNDED - paid - outcome.gas_used * price
         assert outcome.logs == (
             Log(
                 OUTBOX_ADDRESS,
@@ -439,33 +445,38 @@ class ExecutorConformance:
             ),
         )
 
+    def test_outbox_fee_is_the_one_the_node_knows(self, chain: Lockstep) -> None:
+        assert view(chain, OUTBOX_ADDRESS, "MESSAGE_FEE()") == FEE
+
     def test_simulated_release_forecasts_the_logs_its_block_emits(self, chain: Lockstep) -> None:
         carol = address_of(CAROL)
-        msg = CallMsg(address_of(ALICE), OUTBOX_ADDRESS, ETHER, release_data(carol), 100_000)
+        msg = CallMsg(address_of(ALICE), OUTBOX_ADDRESS, ETHER + FEE, release_data(carol), 100_000)
         status, logs = chain.simulate(msg)
         assert chain.account(OUTBOX_ADDRESS).balance == 0  # a simulation changes nothing
-        tx = chain.send(ALICE, to=OUTBOX_ADDRESS, value=ETHER, data=release_data(carol))
+        tx = chain.send(ALICE, to=OUTBOX_ADDRESS, value=ETHER + FEE, data=release_data(carol))
         assert (status, logs) == ("ok", chain.apply([tx]).outcomes[0].logs)
 
     def test_simulating_a_refused_release_reverts(self, chain: Lockstep) -> None:
-        msg = CallMsg(address_of(ALICE), OUTBOX_ADDRESS, 0, release_data(address_of(BOB)), None)
+        msg = CallMsg(address_of(ALICE), OUTBOX_ADDRESS, FEE, release_data(address_of(BOB)), None)
         expected = ("execution reverted", selector("NothingToRelease()"))
         assert chain.simulate(msg) == ("error", expected)
 
     def test_outbox_numbers_every_message_in_one_sequence(self, chain: Lockstep) -> None:
+        bob = address_of(BOB)
         txs = [
-            chain.send(ALICE, to=OUTBOX_ADDRESS, value=5, data=release_data(address_of(BOB))),
-            chain.send(BOB, to=OUTBOX_ADDRESS, data=reward_data(1, 2, address_of(BOB), 3)),
-            chain.send(CAROL, to=OUTBOX_ADDRESS, value=7, data=release_data(address_of(BOB))),
+            chain.send(ALICE, to=OUTBOX_ADDRESS, value=FEE + 5, data=release_data(bob)),
+            chain.send(BOB, to=OUTBOX_ADDRESS, value=FEE, data=reward_data(1, 2, bob, 3)),
+            chain.send(CAROL, to=OUTBOX_ADDRESS, value=FEE + 7, data=release_data(bob)),
         ]
         outcomes = chain.apply(txs).outcomes
         assert [o.logs[0].topics[1] for o in outcomes] == [word(0), word(1), word(2)]
         assert view(chain, OUTBOX_ADDRESS, "nextSeq()") == 3
-        assert chain.account(OUTBOX_ADDRESS).balance == 12
+        assert chain.account(OUTBOX_ADDRESS).balance == 3 * FEE + 12
 
     def test_reward_mint_request_logs_the_message(self, chain: Lockstep) -> None:
         carol = address_of(CAROL)
-        tx = chain.send(BOB, to=OUTBOX_ADDRESS, data=reward_data(7, 2**32 - 1, carol, 2**256 - 1))
+        data = reward_data(7, 2**32 - 1, carol, 2**256 - 1)
+        tx = chain.send(BOB, to=OUTBOX_ADDRESS, value=FEE, data=data)
         outcome = chain.apply([tx]).outcomes[0]
         assert outcome.success
         assert outcome.logs == (
@@ -481,7 +492,9 @@ class ExecutorConformance:
     @pytest.mark.parametrize(
         "value, to, error",
         [
-            (0, address_of(CAROL), "NothingToRelease()"),
+            (0, address_of(CAROL), "WrongMessageFee(uint256,uint256)"),
+            (FEE - 1, address_of(CAROL), "WrongMessageFee(uint256,uint256)"),
+            (FEE, address_of(CAROL), "NothingToRelease()"),
             (ETHER, ZERO_ADDRESS, "ZeroRecipient()"),
         ],
     )
@@ -489,7 +502,8 @@ class ExecutorConformance:
         self, chain: Lockstep, value: int, to: Address, error: str
     ) -> None:
         msg = CallMsg(address_of(ALICE), OUTBOX_ADDRESS, value, release_data(to), None)
-        assert chain.call(msg) == ("error", ("execution reverted", selector(error)))
+        status, (kind, revert_data) = chain.call(msg)
+        assert (status, kind, revert_data[:4]) == ("error", "execution reverted", selector(error))
         tx = chain.send(ALICE, to=OUTBOX_ADDRESS, value=value, data=release_data(to))
         outcome = chain.apply([tx]).outcomes[0]
         assert (outcome.success, outcome.logs) == (False, ())
@@ -497,7 +511,8 @@ class ExecutorConformance:
         assert view(chain, OUTBOX_ADDRESS, "nextSeq()") == 0
 
     def test_rejects_a_reward_mint_request_for_the_zero_address(self, chain: Lockstep) -> None:
-        msg = CallMsg(address_of(BOB), OUTBOX_ADDRESS, 0, reward_data(1, 1, ZERO_ADDRESS, 0), None)
+        data = reward_data(1, 1, ZERO_ADDRESS, 0)
+        msg = CallMsg(address_of(BOB), OUTBOX_ADDRESS, FEE, data, None)
         assert chain.call(msg) == ("error", ("execution reverted", selector("ZeroRecipient()")))
 
     def test_rejects_a_plain_transfer_to_the_outbox(self, chain: Lockstep) -> None:
@@ -507,9 +522,18 @@ class ExecutorConformance:
         assert not outcome.success
         assert chain.account(OUTBOX_ADDRESS).balance == 0
 
-    def test_rejects_value_with_a_reward_mint_request(self, chain: Lockstep) -> None:
+    @pytest.mark.parametrize("value", [0, FEE - 1, FEE + 1, ETHER])
+    def test_rejects_a_reward_mint_request_that_does_not_pay_the_fee(
+        self, chain: Lockstep, value: int
+    ) -> None:
+        """A free request would be a ZK operation that costs its sender nothing; more than the
+        fee would be burned for nothing."""
         data = reward_data(1, 1, address_of(BOB), 0)
-        tx = chain.send(BOB, to=OUTBOX_ADDRESS, value=ETHER, data=data)
+        msg = CallMsg(address_of(BOB), OUTBOX_ADDRESS, value, data, None)
+        expected = selector("WrongMessageFee(uint256,uint256)")
+        status, (kind, revert_data) = chain.call(msg)
+        assert (status, kind, revert_data[:4]) == ("error", "execution reverted", expected)
+        tx = chain.send(BOB, to=OUTBOX_ADDRESS, value=value, data=data)
         assert not chain.apply([tx]).outcomes[0].success
         assert chain.account(OUTBOX_ADDRESS).balance == 0
 

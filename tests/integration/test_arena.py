@@ -16,6 +16,7 @@ from web3 import Web3
 
 from chain.client.pass_proof import prove_pass
 from chain.client.zk import ZkClient
+from chain.fast.system import OUTBOX_ADDRESS, OUTBOX_MESSAGE_FEE_WEI
 from chain.testing.node_process import NodeProcess
 from chain.zk.genesis import GAME_PASS_COLLECTION, REWARD_COLLECTION
 from game.arena import (
@@ -264,7 +265,12 @@ def test_round_end_mints_rewards_to_the_winners_on_the_zk_chain(node: NodeProces
     ends = read_board(arena).ends
     time.sleep(max(0.0, ends + 1 - time.time()))
     assert refusal(arena, first, UP) == "RoundOver"
+    outbox = Web3.to_checksum_address(OUTBOX_ADDRESS)
+    budget, burned = (arena.w3.eth.get_balance(a) for a in (arena.address, outbox))
     arena.end_round(dev_account(STRANGER).key)  # anyone may close a round that is over
+    # Each reward's outbox fee came out of the arena's budget, not the closer's pocket.
+    assert arena.w3.eth.get_balance(arena.address) == budget - 2 * OUTBOX_MESSAGE_FEE_WEI
+    assert arena.w3.eth.get_balance(outbox) == burned + 2 * OUTBOX_MESSAGE_FEE_WEI
 
     (result,) = read_board(arena).results
     assert result.winners == (first.address, second.address)  # session keys, best first
@@ -334,6 +340,23 @@ def test_a_bot_plays_a_round_over_the_socket_and_the_feed_sees_every_move(
 
 
 # -- the budget ----------------------------------------------------------------------------
+
+
+def test_a_join_leaves_the_fees_of_the_rounds_rewards_in_the_budget(node: NodeProcess) -> None:
+    """A round must always be able to end: every join leaves in the budget, after its
+    session allowance, the outbox's fee for each reward the round may send."""
+    poor = deploy_arena(node.fast_http, dev_account(DEPLOYER).key, round_seconds=3600, budget=0)
+    allowance = int(poor.contract.functions.sessionAllowance().call())
+    entry_fee = int(poor.contract.functions.entryFee().call())
+    reserve = int(poor.contract.functions.WINNERS().call()) * OUTBOX_MESSAGE_FEE_WEI
+    needed = allowance + reserve
+    poor.fund(dev_account(DEPLOYER).key, needed - entry_fee - 1)
+    with pytest.raises(Refused) as refused:
+        seat(node, poor, PLAYERS[0], 0)
+    assert (refused.value.name, refused.value.error_args) == ("BudgetTooLow", (needed - 1, needed))
+    poor.fund(dev_account(DEPLOYER).key, 1)
+    assert seat(node, poor, PLAYERS[0], 0).round == 1
+    assert poor.w3.eth.get_balance(poor.address) == reserve
 
 
 def test_a_bot_refills_an_arena_whose_budget_cannot_seat_anyone(node: NodeProcess) -> None:

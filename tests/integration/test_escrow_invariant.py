@@ -15,7 +15,7 @@ from eth_utils import keccak, to_checksum_address
 
 from chain.config import FAST_CHAIN_ID
 from chain.fast.genesis import dev_keys
-from chain.fast.system import OUTBOX_ADDRESS
+from chain.fast.system import OUTBOX_ADDRESS, OUTBOX_MESSAGE_FEE_WEI
 from chain.ledger.messages import CreditMessage, ReleaseMessage, decode_message
 from chain.node import Node, open_node
 from chain.types import Address
@@ -30,6 +30,7 @@ ZK_FEE = 10**15
 RELEASE_GAS = 100_000
 TRANSFER_GAS = 21_000
 MAX_FEE = 2 * 10**9
+NEXT_SEQ_SLOT = 0  # Outbox.sol's nextSeq
 
 
 def fast_supply(node: Node, addresses: list[Address]) -> int:
@@ -49,6 +50,12 @@ def burned_base_fees(node: Node) -> int:
 def undelivered_credits(node: Node) -> int:
     messages = map(decode_message, node.undelivered)
     return sum(m.amount for m in messages if isinstance(m, CreditMessage))
+
+
+def burned_message_fees(node: Node) -> int:
+    """The outbox's fee of every message it numbered: burned there, never released."""
+    sent = node.executor.get_storage(node.fast_head.state_root, OUTBOX_ADDRESS, NEXT_SEQ_SLOT)
+    return sent * OUTBOX_MESSAGE_FEE_WEI
 
 
 def untaken_releases(node: Node) -> int:
@@ -91,6 +98,7 @@ def test_fast_supply_never_exceeds_escrow(tmp_path: Path, executor: str) -> None
             assert supply <= node.zk_state.escrow
             # and exactly: nothing credited or released twice, nothing lost on the way
             accounted = supply + burned_base_fees(node) + undelivered_credits(node)
+            accounted += burned_message_fees(node)
             assert accounted + untaken_releases(node) == node.zk_state.escrow
         assert sum(fast_supply(node, [to_address(p.address)]) for p in players) > 0
         assert node.account(OUTBOX_ADDRESS).balance > 0, "no release was ever sent"
@@ -116,11 +124,11 @@ def send_release(
 ) -> None:
     """Burn part of the sender's balance through the outbox, for themselves on the ZK chain."""
     balance = node.account(to_address(sender.address)).balance
-    cost = RELEASE_GAS * MAX_FEE
-    if balance <= cost + 1:
+    cost = RELEASE_GAS * MAX_FEE + OUTBOX_MESSAGE_FEE_WEI
+    if balance <= cost + 4:
         return
     data = keccak(text="release(address)")[:4] + bytes(12) + to_address(sender.address)
-    value = rng.randrange(1, (balance - cost) // 2)
+    value = OUTBOX_MESSAGE_FEE_WEI + rng.randrange(1, (balance - cost) // 2)
     send(node, sender, to_checksum_address(OUTBOX_ADDRESS), value, data, RELEASE_GAS, nonces)
 
 

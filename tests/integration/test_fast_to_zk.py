@@ -13,7 +13,7 @@ from web3 import Web3
 
 from chain.client.fast import FastBridge
 from chain.client.zk import ZkClient
-from chain.fast.system import OUTBOX_ADDRESS
+from chain.fast.system import OUTBOX_ADDRESS, OUTBOX_MESSAGE_FEE_WEI
 from chain.testing.node_process import NodeProcess
 from chain.zk.genesis import REWARD_COLLECTION, ROUND_MINT_CAP
 from tests.conftest import NodeFactory
@@ -52,7 +52,8 @@ def test_release_burns_on_the_fast_chain_and_pays_from_escrow(bridge_node: NodeP
     outbox_before = sender.balance(Web3.to_checksum_address(OUTBOX_ADDRESS))
     escrow_before = zk_totals(bridge_node)["escrow"]
     seq = sender.release(recipient, 3 * ETHER)
-    assert sender.balance(Web3.to_checksum_address(OUTBOX_ADDRESS)) == outbox_before + 3 * ETHER
+    burned = 3 * ETHER + OUTBOX_MESSAGE_FEE_WEI  # the fee stays burned: it is not released
+    assert sender.balance(Web3.to_checksum_address(OUTBOX_ADDRESS)) == outbox_before + burned
     arrival = zk.wait_for_fast_message(seq, MESSAGE_TIMEOUT_S)
     assert arrival["status"] == "applied", arrival
     assert zk.balance(recipient) == 3 * ETHER
@@ -81,7 +82,9 @@ def test_reward_mints_stop_at_the_round_cap_and_refusals_are_recorded(
     minter.wait(minter.set_minter(REWARD_COLLECTION, game.address, fast_chain=True))
     winners = [Account.create().address for _ in range(ROUND_MINT_CAP + 1)]
     data = call_data(game, "reward", REWARD_COLLECTION, 7, winners)
-    receipt = transact(w3, dev_account(1), {"to": game.address, "data": data, "gas": 1_000_000})
+    fees = len(winners) * OUTBOX_MESSAGE_FEE_WEI
+    tx = {"to": game.address, "data": data, "gas": 1_000_000, "value": fees}
+    receipt = transact(w3, dev_account(1), tx)
     outbox = FastBridge(node.fast_http, dev_account(1).key).outbox()
     seqs = [int(e["args"]["seq"]) for e in outbox.events.RewardMint().process_receipt(receipt)]
     arrivals = [minter.wait_for_fast_message(seq, MESSAGE_TIMEOUT_S) for seq in seqs]
@@ -100,7 +103,8 @@ def test_rejects_reward_requests_from_a_contract_that_is_not_the_minter(
     stranger = deploy(w3, dev_account(2), "RewardProbe", Web3.to_checksum_address(OUTBOX_ADDRESS))
     winner = Account.create().address
     data = call_data(stranger, "reward", REWARD_COLLECTION, 1, [winner])
-    receipt = transact(w3, dev_account(2), {"to": stranger.address, "data": data, "gas": 300_000})
+    tx = {"to": stranger.address, "data": data, "gas": 300_000, "value": OUTBOX_MESSAGE_FEE_WEI}
+    receipt = transact(w3, dev_account(2), tx)
     outbox = FastBridge(bridge_node.fast_http, dev_account(2).key).outbox()
     (event,) = outbox.events.RewardMint().process_receipt(receipt)
     zk = ZkClient(bridge_node.zk_http, dev_account(2).key)

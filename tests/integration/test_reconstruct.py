@@ -19,7 +19,7 @@ from web3 import Web3
 
 from chain.client.fast import FastBridge
 from chain.client.zk import ZkClient
-from chain.fast.system import OUTBOX_ADDRESS
+from chain.fast.system import OUTBOX_ADDRESS, OUTBOX_MESSAGE_FEE_WEI
 from chain.l1.rollup import RollupClient
 from chain.launcher import duet_command
 from chain.testing.node_process import REPO, NodeProcess
@@ -102,7 +102,8 @@ def send_fast_chain_messages(node: NodeProcess, minter: ZkClient, to: str) -> li
     handover = minter.set_minter(REWARD_COLLECTION, game.address, fast_chain=True)
     minter.wait(handover)
     data = call_data(game, "reward", REWARD_COLLECTION, REWARD_ROUND, [to])
-    receipt = transact(w3, dev_account(6), {"to": game.address, "data": data, "gas": 1_000_000})
+    tx = {"to": game.address, "data": data, "gas": 1_000_000, "value": OUTBOX_MESSAGE_FEE_WEI}
+    receipt = transact(w3, dev_account(6), tx)
     outbox = FastBridge(node.fast_http, dev_account(6).key).outbox()
     seqs += [int(e["args"]["seq"]) for e in outbox.events.RewardMint().process_receipt(receipt)]
     arrivals = [minter.wait_for_fast_message(seq, MESSAGE_TIMEOUT_S) for seq in seqs]

@@ -48,7 +48,7 @@ from chain.consensus.txs import (
     encode_zk_op,
     is_fast_tx,
 )
-from chain.fast.system import OUTBOX_ADDRESS
+from chain.fast.system import OUTBOX_ADDRESS, OUTBOX_MESSAGE_FEE_WEI
 from chain.fast.tx_signing import DynamicFeeTx, sign_dynamic_fee_tx
 from chain.l1.forced import QueuedWithdrawal
 from chain.ledger.messages import CreditMessage, decode_message
@@ -519,14 +519,22 @@ def test_a_dev_node_credits_a_flood_of_deposits_a_block_at_a_time(node: Node) ->
 
 def release_txs(node: Node, count: int) -> list[bytes]:
     """`count` 1-wei releases to CAROL from dev account 0 on the fast chain, each a message
-    to the ZK chain (the flood a release costs its sender one transaction to make)."""
+    to the ZK chain (the flood a release costs its sender one transaction and the outbox's
+    fee to make)."""
     key = PrivateKey(bytes(dev_account(0).key))
     data = keccak(text="release(address)")[:4] + CAROL.to_bytes(32, "big")
     fee = 2 * node.config.min_base_fee + 10**9
     return [
         sign_dynamic_fee_tx(
             DynamicFeeTx(
-                node.config.fast_chain_id, n, 10**9, fee, 100_000, OUTBOX_ADDRESS, 1, data
+                node.config.fast_chain_id,
+                n,
+                10**9,
+                fee,
+                100_000,
+                OUTBOX_ADDRESS,
+                OUTBOX_MESSAGE_FEE_WEI + 1,
+                data,
             ),
             key,
         )

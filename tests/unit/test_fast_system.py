@@ -16,6 +16,7 @@ from chain.fast.executor import Log, StorageWrite, SystemWrites, TxOutcome
 from chain.fast.pyevm_executor import PyEvmExecutor
 from chain.fast.system import (
     OUTBOX_ADDRESS,
+    OUTBOX_MESSAGE_FEE_WEI,
     ROOT_ORACLE_ADDRESS,
     compute_outbox_messages,
     compute_root_writes,
@@ -190,7 +191,8 @@ def test_fast_block_lists_delivered_messages_then_emitted_ones() -> None:
         encode_message(RootMessage(1, STATE_ROOT, NFTS_ROOT)),
     )
     release = calldata_release(CAROL)
-    tx = sign(ALICE, 0, to=OUTBOX_ADDRESS, value=7, data=release, gas=100_000)
+    paid = OUTBOX_MESSAGE_FEE_WEI + 7  # 7 released, the fee burned
+    tx = sign(ALICE, 0, to=OUTBOX_ADDRESS, value=paid, data=release, gas=100_000)
     env = make_block_env(config, heads, (), 1_000)
     fast = apply_block(executor, config, heads, env, 1_000, [tx], delivered)
     store.update(fast.result.state_nodes)

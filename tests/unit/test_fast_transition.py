@@ -17,7 +17,7 @@ from chain.fast.chain import FastBlock, FastProposal, FastState, produce_block, 
 from chain.fast.executor import Executor
 from chain.fast.pyevm_executor import PyEvmExecutor
 from chain.fast.revm_executor import RevmExecutor
-from chain.fast.system import OUTBOX_ADDRESS, compute_system_genesis
+from chain.fast.system import OUTBOX_ADDRESS, OUTBOX_MESSAGE_FEE_WEI, compute_system_genesis
 from chain.fast.txs import FastTx
 from chain.ledger.blocks import EMPTY_BLOOM, LedgerBlock, seal
 from chain.ledger.claims import (
@@ -84,10 +84,11 @@ class Instance:
 
 def body() -> list[FastTx]:
     release = keccak(text="release(address)")[:4] + abi_encode(["address"], [CAROL])
+    fee = OUTBOX_MESSAGE_FEE_WEI
     return [
         sign(ALICE, 0, to=CAROL, value=3),
-        sign(BOB, 0, to=OUTBOX_ADDRESS, value=7, data=release, gas=100_000),
-        sign(ALICE, 1, to=OUTBOX_ADDRESS, value=2, data=release, gas=100_000),
+        sign(BOB, 0, to=OUTBOX_ADDRESS, value=fee + 7, data=release, gas=100_000),
+        sign(ALICE, 1, to=OUTBOX_ADDRESS, value=fee + 2, data=release, gas=100_000),
     ]
 
 

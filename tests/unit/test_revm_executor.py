@@ -12,7 +12,12 @@ from chain.fast.executor import CallMsg, SystemWrites
 from chain.fast.groth16_precompile import GROTH16_VERIFY_ADDRESS, encode_request
 from chain.fast.revm_executor import RevmExecutor, compute_gas_use
 from chain.fast.revm_runner import BASEFEE, CREATE, GASPRICE, NeedsReference, find_opcodes
-from chain.fast.system import OUTBOX_ADDRESS, ROOT_ORACLE_ADDRESS, compute_root_writes
+from chain.fast.system import (
+    OUTBOX_ADDRESS,
+    OUTBOX_MESSAGE_FEE_WEI,
+    ROOT_ORACLE_ADDRESS,
+    compute_root_writes,
+)
 from chain.types import Address
 from tests.conformance.executor_suite import (
     ALICE,
@@ -73,12 +78,15 @@ def test_game_moves_and_fast_probe_run_on_revm() -> None:
     assert blocks_on_pyevm(chain) == 0
 
 
+FEE = OUTBOX_MESSAGE_FEE_WEI
+
+
 def test_system_writes_and_the_outbox_run_on_revm() -> None:
     chain = start_chain(RevmExecutor)
     system = SystemWrites(((address_of(BOB), 5),), tuple(compute_root_writes(root_message(1))))
     txs = [
-        chain.send(ALICE, to=OUTBOX_ADDRESS, value=9, data=release_data(address_of(BOB))),
-        chain.send(BOB, to=OUTBOX_ADDRESS, data=reward_data(1, 2, address_of(ALICE), 3)),
+        chain.send(ALICE, to=OUTBOX_ADDRESS, value=FEE + 9, data=release_data(address_of(BOB))),
+        chain.send(BOB, to=OUTBOX_ADDRESS, value=FEE, data=reward_data(1, 2, address_of(ALICE), 3)),
     ]
     assert all(o.success for o in chain.apply(txs, system).outcomes)
     assert blocks_on_pyevm(chain) == 0
