@@ -1,9 +1,10 @@
 """`apply_operation_in_place` (chain/zk/registry.py) on an unhashed state, which the operation
 pool uses, must agree with `apply_operation` on the real state for every operation: the same
 records after one that applies, the same refusal for one that does not, and, refused, no
-trace left of the writes it made before its rule failed (a Buy pays before it finds the token
-unlisted). Run over random sequences of every operation type, valid and not, from a state
-with accounts, a listed token, provers and stake."""
+trace left of the writes it made before its rule failed (a transfer takes the sender's fee
+before it finds that the recipient's balance would overflow). Run over random sequences of
+every operation type, valid and not, from a state with accounts, a listed token, provers and
+stake."""
 
 from __future__ import annotations
 
