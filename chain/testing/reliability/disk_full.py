@@ -27,7 +27,11 @@ from chain.testing.reliability.load import (
 
 DISK_MB = 192  # the tmpfs: room for the node, its anvil and a few minutes of blocks
 LOAD_S = 2.0  # of load before the disk fills, and again after it has room
-FULL_S = 4.0  # how long the disk stays full
+FULL_S = 4.0  # how long the disk stays full once the node has refused a first write
+# A full disk is not refused at once: after a checkpoint SQLite writes its WAL from the start
+# again, into space the file already has, so a node writes on until the WAL needs more. On a
+# busy machine that can take longer than FULL_S; the disk stays full until then.
+FIRST_REFUSAL_TIMEOUT_S = 60.0
 RESUME_TIMEOUT_S = 30.0
 RESUMED_AT_LEAST = 10  # acknowledgements after the disk has room again that show it resumed
 FILLER_CHUNK = 1 << 20
@@ -89,6 +93,7 @@ def measure(disk: Path, progress: Progress) -> dict[str, Any]:
         filled = fill(filler)
         before_full = load.acked.count()
         progress(f"disk_full: disk full ({filled >> 20} MiB filler), {before_full} acknowledged")
+        wait_refused(load.acked, FIRST_REFUSAL_TIMEOUT_S)
         time.sleep(FULL_S)
         while_full = load.acked.count() - before_full
         refused = [r for r in load.acked.refusals if FULL_SAYS in r]
@@ -115,6 +120,12 @@ def measure(disk: Path, progress: Progress) -> dict[str, Any]:
         }
     finally:
         node.stop()
+
+
+def wait_refused(acked: Acknowledged, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and not any(FULL_SAYS in r for r in list(acked.refusals)):
+        time.sleep(0.1)
 
 
 def wait_resumed(acked: Acknowledged, count: int) -> bool:
