@@ -186,7 +186,7 @@ async def play(
     database = sum(f.stat().st_size for f in node.data_dir.glob(DATABASE_FILE + "*"))
     return {
         **summary,
-        # SQLite's page cache (Store: 64 MiB at most) grows with the database it caches: part
+        # SQLite's page cache (Store: 16 MiB at most) grows with the database it caches: part
         # of the resident memory's growth until the database outgrows it.
         "database_mb": round(database / 2**20, 1),
         "rounds": rounds,
